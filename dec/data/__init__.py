@@ -1,0 +1,6 @@
+"""Data sources, preprocessing and the Lightning data module."""
+
+from dec.data.datasets import Dataset, load_dataset, split_indices
+from dec.data.preprocessing import Preprocessor
+
+__all__ = ["Dataset", "load_dataset", "split_indices", "Preprocessor"]

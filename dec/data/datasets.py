@@ -1,0 +1,156 @@
+"""Load customers from a named built-in source or a file, as one :class:`Dataset`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from dec.errors import DataError
+
+BUILT_IN = ("synthetic", "digits")
+
+
+@dataclass
+class Dataset:
+    """Customer features plus what is kept aside for judging segments.
+
+    Attributes
+    ----------
+    name : str
+        Source name (``"synthetic"``, ``"digits"``) or file name.
+    features : DataFrame of shape (n_customers, n_columns)
+        One row per customer, indexed by customer id. Only this reaches the model.
+    labels : ndarray of shape (n_customers,) or None
+        Ground truth where it exists, for evaluation only.
+    outcomes : DataFrame or None
+        Facts about the period after the features, for evaluation only.
+    """
+
+    name: str
+    features: pd.DataFrame
+    labels: np.ndarray | None = None
+    outcomes: pd.DataFrame | None = None
+
+    def __len__(self) -> int:
+        return len(self.features)
+
+
+def load_dataset(
+    source: str = "synthetic",
+    *,
+    n_samples: int = 20000,
+    random_state: int = 0,
+    id_column: str | None = None,
+    label_column: str | None = None,
+    drop_columns=(),
+    categorical_columns=(),
+) -> Dataset:
+    """Load a built-in data set or a customer table.
+
+    Parameters
+    ----------
+    source : str, default="synthetic"
+        ``"synthetic"``, ``"digits"``, or the path of a ``.csv`` or ``.parquet`` table.
+    n_samples : int, default=20000
+        Number of customers for ``"synthetic"``.
+    random_state : int, default=0
+        Seed of the synthetic generator.
+    id_column : str, optional
+        Column of a table holding the customer id; without it the row number is the id.
+    label_column : str, optional
+        Column of known segments, kept for evaluation and removed from the features.
+    drop_columns : sequence of str
+        Columns to leave out of the features.
+    categorical_columns : sequence of str
+        Checked to exist; the preprocessor one-hot encodes them.
+
+    Returns
+    -------
+    Dataset
+    """
+    if source == "synthetic":
+        from dec.data.synthetic import make_customers
+
+        features, labels = make_customers(n_samples, random_state=random_state)
+        dataset = Dataset("synthetic", features, labels)
+    elif source == "digits":
+        from sklearn.datasets import load_digits
+
+        digits = load_digits()
+        features = pd.DataFrame(digits.data, columns=[f"pixel_{i}" for i in range(64)])
+        features.index = pd.Index([f"D{i:05d}" for i in range(len(features))], name="id")
+        dataset = Dataset("digits", features, digits.target.astype(int))
+    else:
+        dataset = read_table(source, id_column=id_column, label_column=label_column)
+    return _drop_and_check(dataset, drop_columns, categorical_columns)
+
+
+def read_table(path: str | Path, *, id_column: str | None = None,
+               label_column: str | None = None) -> Dataset:
+    """Read a CSV or Parquet customer table into a :class:`Dataset`."""
+    path = Path(path)
+    if not path.exists():
+        hint = "" if path.suffix else f"; built-in data sets are {', '.join(BUILT_IN)}"
+        raise DataError(f"data file {path} not found{hint}")
+    suffix = path.suffix.lower()
+    try:
+        if suffix == ".csv":
+            frame = pd.read_csv(path)
+        elif suffix in (".parquet", ".pq"):
+            frame = pd.read_parquet(path)
+        else:
+            raise DataError(f"cannot read {path}: use a .csv or .parquet file")
+    except DataError:
+        raise
+    except pd.errors.EmptyDataError:
+        raise DataError(f"{path} is empty; it needs a header row and one row per customer")
+    except Exception as err:  # parser errors differ by engine; all mean "unreadable"
+        first = str(err).splitlines()[0] if str(err) else type(err).__name__
+        raise DataError(f"cannot read {path}: {first}")
+    if len(frame) == 0:
+        raise DataError(f"{path} has a header but no customer rows")
+    if id_column is not None:
+        if id_column not in frame.columns:
+            raise DataError(f"id column '{id_column}' not in {path}; columns are: "
+                            f"{list(frame.columns)}")
+        duplicated = frame[id_column].duplicated()
+        if duplicated.any():
+            raise DataError(f"id column '{id_column}' in {path} has duplicate ids, e.g. "
+                            f"{frame.loc[duplicated, id_column].iloc[0]!r}; ids must be unique")
+        frame = frame.set_index(id_column)
+    else:
+        frame.index = pd.RangeIndex(len(frame), name="row")
+    labels = None
+    if label_column is not None:
+        if label_column not in frame.columns:
+            raise DataError(f"label column '{label_column}' not in {path}; columns are: "
+                            f"{list(frame.columns)}")
+        labels = pd.factorize(frame.pop(label_column))[0]
+    return Dataset(path.name, frame, labels)
+
+
+def _drop_and_check(dataset: Dataset, drop_columns, categorical_columns) -> Dataset:
+    columns = dataset.features.columns
+    for kind, names in (("drop", drop_columns), ("categorical", categorical_columns)):
+        unknown = [c for c in names if c not in columns]
+        if unknown:
+            raise DataError(f"{kind} column(s) {unknown} not in the data; columns are: "
+                            f"{list(columns)}")
+    if drop_columns:
+        dataset.features = dataset.features.drop(columns=list(drop_columns))
+    if dataset.features.shape[1] == 0:
+        raise DataError("no feature columns left after dropping")
+    return dataset
+
+
+def split_indices(n_samples: int, *, val_fraction: float, test_fraction: float,
+                  random_state: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Seeded train/val/test split of row positions; the same seed gives the same split."""
+    order = np.random.default_rng(random_state).permutation(n_samples)
+    n_test = int(round(n_samples * test_fraction))
+    n_val = int(round(n_samples * val_fraction))
+    test, val, train = order[:n_test], order[n_test:n_test + n_val], order[n_test + n_val:]
+    return np.sort(train), np.sort(val), np.sort(test)
