@@ -25,6 +25,7 @@ class DataConfig:
 
     source: str = "synthetic"
     n_samples: int = 20000
+    random_state: int = 0
     id_column: str | None = None
     label_column: str | None = None
     drop_columns: list[str] = field(default_factory=list)
@@ -100,11 +101,12 @@ class Config:
         """Check values that are well typed but impossible; return self."""
         checks = [
             (self.model.n_clusters >= 2, "model.n_clusters must be at least 2"),
+            (self.data.n_samples >= 1, "data.n_samples must be positive"),
             (self.model.embedding_dim >= 1, "model.embedding_dim must be at least 1"),
             (all(d >= 1 for d in self.model.hidden_dims), "model.hidden_dims must be positive"),
             (self.model.alpha > 0, "model.alpha must be positive"),
             (0 < self.data.test_fraction < 1, "data.test_fraction must be between 0 and 1"),
-            (0 <= self.data.val_fraction < 1, "data.val_fraction must be between 0 and 1"),
+            (0 < self.data.val_fraction < 1, "data.val_fraction must be between 0 and 1"),
             (self.data.val_fraction + self.data.test_fraction < 1,
              "data.val_fraction + data.test_fraction must leave some training data"),
             (self.pretrain.epochs >= 0, "pretrain.epochs must be non-negative"),
@@ -218,7 +220,12 @@ def load_config(path: str | Path | None = None, overrides: list[str] | None = No
         if not isinstance(loaded, dict):
             raise ConfigError(f"config file {path} must hold a mapping of keys to values")
         _merge(config, loaded)
-    for text in overrides or []:
+    return apply_overrides(config, overrides or [])
+
+
+def apply_overrides(config: Config, overrides: list[str]) -> Config:
+    """Apply ``key.sub=value`` strings to ``config`` in place; validate and return it."""
+    for text in overrides:
         _merge(config, parse_override(text))
     return config.validate()
 

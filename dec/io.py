@@ -62,3 +62,42 @@ def save_weights(path: str | Path, state: dict[str, torch.Tensor]) -> None:
 def load_weights(path: str | Path) -> dict[str, torch.Tensor]:
     """Load tensors saved by :func:`save_weights`; never unpickles arbitrary objects."""
     return torch.load(path, map_location="cpu", weights_only=True)
+
+
+# ---------------------------------------------------------------- run directories
+RUN_FILES = ("config.yaml", "preprocessor.json", "model.json", "model.pt")
+
+
+def check_run_dir(run_dir: str | Path) -> Path:
+    """Return ``run_dir`` as a Path, or raise RunDirError saying what is missing."""
+    from dec.errors import RunDirError
+
+    run_dir = Path(run_dir)
+    if not run_dir.is_dir():
+        raise RunDirError(f"run directory {run_dir} not found; train one with scripts/train.py")
+    missing = [name for name in RUN_FILES if not (run_dir / name).exists()]
+    if missing:
+        raise RunDirError(f"run directory {run_dir} is incomplete (missing {', '.join(missing)}); "
+                          "finish it with scripts/train.py --resume or train again")
+    return run_dir
+
+
+def newest_run(root: str | Path = "checkpoints") -> Path:
+    """The most recently modified complete run under ``root``."""
+    from dec.errors import RunDirError
+
+    runs = [p.parent for p in Path(root).glob("*/model.pt")]
+    if not runs:
+        raise RunDirError(f"no finished run under {root}/; train one with scripts/train.py "
+                          "or pass --run DIR")
+    return max(runs, key=lambda p: (p / "model.pt").stat().st_mtime)
+
+
+def load_model(run_dir: str | Path):
+    """Rebuild the trained :class:`~dec.models.dec_module.DECModule` of a run, in eval mode."""
+    from dec.models.dec_module import DECModule
+
+    run_dir = check_run_dir(run_dir)
+    module = DECModule(**read_json(run_dir / "model.json"))
+    module.load_state_dict(load_weights(run_dir / "model.pt"))
+    return module.eval()

@@ -1,0 +1,150 @@
+"""Test-split comparison of DEC with KMeans and AE+KMeans, written as JSON and Markdown."""
+
+from __future__ import annotations
+
+import math
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+import yaml
+from sklearn.cluster import KMeans
+
+from dec import io
+from dec.config import config_from_dict
+from dec.data import Preprocessor
+from dec.metrics import eta_squared, internal_metrics, label_metrics
+from dec.models.autoencoder import Autoencoder, apply_in_batches
+from dec.pipeline import prepare_data
+
+METHOD_TITLES = {"dec": "DEC/IDEC", "kmeans": "KMeans (inputs)",
+                 "ae_kmeans": "AE + KMeans (embeddings)"}
+METRIC_ORDER = ("acc", "nmi", "ari", "silhouette", "davies_bouldin", "calinski_harabasz",
+                "fit_seconds")
+HIGHER_IS_BETTER = {"acc": True, "nmi": True, "ari": True, "silhouette": True,
+                    "davies_bouldin": False, "calinski_harabasz": True}
+
+
+def evaluate(run_dir: str | Path) -> dict:
+    """Compare the run's DEC model with two baselines on the held-out test split.
+
+    KMeans is fitted on the preprocessed training inputs (same ``k``, same ``n_init``);
+    AE+KMeans is the pretrained encoder with the KMeans centres that initialised DEC,
+    i.e. DEC before refinement. Internal metrics for all methods are computed on the
+    preprocessed test inputs, so they are comparable.
+
+    Returns
+    -------
+    dict
+        The ``test_report.json`` payload (schema in DESIGN.md).
+    """
+    run_dir = io.check_run_dir(run_dir)
+    config = config_from_dict(yaml.safe_load((run_dir / "config.yaml").read_text()))
+    data = prepare_data(config, Preprocessor.load(run_dir / "preprocessor.json"))
+    training = io.read_json(run_dir / "metrics.json")
+    timings = training.get("timings", {})
+    X_test = torch.as_tensor(data.X_test)
+    k = config.model.n_clusters
+
+    predictions: dict[str, np.ndarray] = {}
+    fit_seconds: dict[str, float] = {}
+
+    model = io.load_model(run_dir)
+    predictions["dec"] = model.soft_assign_all(X_test).argmax(1).numpy()
+    fit_seconds["dec"] = sum(timings.get(f"{s}_seconds", 0.0)
+                             for s in ("pretrain", "init", "refine"))
+
+    start = time.perf_counter()
+    kmeans = KMeans(k, n_init=config.refine.n_init, random_state=config.seed).fit(data.X_train)
+    fit_seconds["kmeans"] = time.perf_counter() - start
+    predictions["kmeans"] = kmeans.predict(data.X_test)
+
+    predictions["ae_kmeans"] = _ae_kmeans_predict(run_dir, X_test)
+    fit_seconds["ae_kmeans"] = timings.get("pretrain_seconds", 0.0) + timings.get(
+        "init_seconds", 0.0)
+
+    truth = data.labels("test")
+    methods = {}
+    for name, predicted in predictions.items():
+        scores = label_metrics(truth, predicted) if truth is not None else {}
+        scores.update(internal_metrics(data.X_test, predicted, random_state=config.seed))
+        scores["fit_seconds"] = fit_seconds[name]
+        methods[name] = scores
+    report = {"dataset": data.dataset.name, "split": "test", "n_samples": len(data.X_test),
+              "n_clusters": k, "seed": config.seed, "methods": methods}
+    outcomes = data.dataset.outcomes
+    if outcomes is not None:
+        test_outcomes = outcomes.iloc[data.test_index]
+        report["outcomes"] = {
+            name: {f"{col}_eta2": eta_squared(test_outcomes[col].to_numpy(), predicted)
+                   for col in test_outcomes.columns}
+            for name, predicted in predictions.items()
+        }
+    return report
+
+
+def _ae_kmeans_predict(run_dir: Path, X_test: torch.Tensor) -> np.ndarray:
+    architecture = io.read_json(run_dir / "model.json")
+    pretrained = io.load_weights(run_dir / "pretrained.pt")
+    autoencoder = Autoencoder(architecture["input_dim"], architecture["hidden_dims"],
+                              architecture["embedding_dim"])
+    autoencoder.load_state_dict({k.removeprefix("autoencoder."): v
+                                 for k, v in pretrained.items() if k.startswith("autoencoder.")})
+    z = apply_in_batches(autoencoder.eval().encoder, X_test)
+    return torch.cdist(z, pretrained["centers"]).argmin(1).numpy()
+
+
+def write_report(run_dir: str | Path, report: dict) -> tuple[Path, Path]:
+    """Write ``test_report.json`` and ``test_report.md`` atomically; return their paths."""
+    run_dir = Path(run_dir)
+    json_path, md_path = run_dir / "test_report.json", run_dir / "test_report.md"
+    io.write_json(json_path, report)
+    io.atomic_write_text(md_path, report_markdown(report))
+    return json_path, md_path
+
+
+def _fmt(value: float) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "n/a"
+    return f"{value:.1f}" if abs(value) >= 100 else f"{value:.3f}"
+
+
+def report_markdown(report: dict) -> str:
+    """The comparison table and an honest one-line verdict per metric family."""
+    methods = report["methods"]
+    metrics = [m for m in METRIC_ORDER if m in next(iter(methods.values()))]
+    lines = [f"# Test-split comparison: {report['dataset']}",
+             "",
+             f"{report['n_samples']} held-out customers, k = {report['n_clusters']}, "
+             f"seed {report.get('seed', '?')}. Internal metrics use the preprocessed inputs "
+             "for every method (Davies-Bouldin: lower is better).",
+             "",
+             "| method | " + " | ".join(metrics) + " |",
+             "|---|" + "---:|" * len(metrics)]
+    for name, scores in methods.items():
+        cells = [_fmt(scores[m]) for m in metrics]
+        lines.append(f"| {METHOD_TITLES.get(name, name)} | " + " | ".join(cells) + " |")
+    if "outcomes" in report:
+        lines += ["", "Outcome variance explained by the segments (eta², higher is better):", ""]
+        columns = list(next(iter(report["outcomes"].values())))
+        lines += ["| method | " + " | ".join(columns) + " |", "|---|" + "---:|" * len(columns)]
+        for name, values in report["outcomes"].items():
+            lines.append(f"| {METHOD_TITLES.get(name, name)} | "
+                         + " | ".join(_fmt(values[c]) for c in columns) + " |")
+    lines += ["", verdict(report), ""]
+    return "\n".join(lines)
+
+
+def verdict(report: dict) -> str:
+    """Say plainly whether DEC beat KMeans on the main metric."""
+    methods = report["methods"]
+    metric = "ari" if "ari" in methods["dec"] else "silhouette"
+    dec, km = methods["dec"][metric], methods["kmeans"][metric]
+    if any(isinstance(v, float) and math.isnan(v) for v in (dec, km)):
+        return f"No verdict: {metric} is undefined for one of the methods."
+    if dec > km:
+        return f"DEC beats KMeans on {metric}: {dec:.3f} vs {km:.3f} (+{dec - km:.3f})."
+    if dec < km:
+        return f"KMeans beats DEC on {metric}: {km:.3f} vs {dec:.3f} ({dec - km:+.3f})."
+    return f"DEC and KMeans tie on {metric}: {dec:.3f}."

@@ -1,0 +1,66 @@
+"""Clustering metrics: label agreement (where ground truth exists) and internal quality."""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy.optimize import linear_sum_assignment
+from sklearn import metrics as skm
+
+
+def cluster_accuracy(labels_true: np.ndarray, labels_pred: np.ndarray) -> float:
+    """Unsupervised clustering accuracy (DEC eq. 10).
+
+    The best one-to-one mapping between predicted clusters and true classes, found with
+    the Hungarian algorithm, and the share of samples it gets right.
+    """
+    labels_true = np.asarray(labels_true)
+    labels_pred = np.asarray(labels_pred)
+    _, true_idx = np.unique(labels_true, return_inverse=True)
+    _, pred_idx = np.unique(labels_pred, return_inverse=True)
+    counts = np.zeros((pred_idx.max() + 1, true_idx.max() + 1), dtype=np.int64)
+    np.add.at(counts, (pred_idx, true_idx), 1)
+    rows, cols = linear_sum_assignment(counts, maximize=True)
+    return float(counts[rows, cols].sum() / len(labels_true))
+
+
+def label_metrics(labels_true: np.ndarray, labels_pred: np.ndarray) -> dict[str, float]:
+    """ACC, NMI and ARI against ground truth."""
+    return {
+        "acc": cluster_accuracy(labels_true, labels_pred),
+        "nmi": float(skm.normalized_mutual_info_score(labels_true, labels_pred)),
+        "ari": float(skm.adjusted_rand_score(labels_true, labels_pred)),
+    }
+
+
+def internal_metrics(features: np.ndarray, labels_pred: np.ndarray, *,
+                     silhouette_sample_size: int | None = 10000,
+                     random_state: int = 0) -> dict[str, float]:
+    """Silhouette, Davies-Bouldin and Calinski-Harabasz of a partition of ``features``.
+
+    Every method is scored on the same ``features`` (the preprocessed inputs), so the
+    numbers compare partitions, not embedding spaces. A partition with a single cluster
+    gets NaN, since the scores are undefined there.
+    """
+    if len(np.unique(labels_pred)) < 2:
+        return {"silhouette": float("nan"), "davies_bouldin": float("nan"),
+                "calinski_harabasz": float("nan")}
+    sample = silhouette_sample_size if len(features) > (silhouette_sample_size or 0) else None
+    return {
+        "silhouette": float(skm.silhouette_score(features, labels_pred, sample_size=sample,
+                                                 random_state=random_state)),
+        "davies_bouldin": float(skm.davies_bouldin_score(features, labels_pred)),
+        "calinski_harabasz": float(skm.calinski_harabasz_score(features, labels_pred)),
+    }
+
+
+def eta_squared(values: np.ndarray, labels_pred: np.ndarray) -> float:
+    """Share of the variance of ``values`` explained by the segments (between / total)."""
+    values = np.asarray(values, dtype=float)
+    total = ((values - values.mean()) ** 2).sum()
+    if total == 0:
+        return float("nan")
+    between = sum(
+        (labels_pred == k).sum() * (values[labels_pred == k].mean() - values.mean()) ** 2
+        for k in np.unique(labels_pred)
+    )
+    return float(between / total)

@@ -1,0 +1,150 @@
+"""LightningModule that refines a pretrained encoder and cluster centres (DEC / IDEC)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pytorch_lightning as pl
+import torch
+from torch import nn
+from torch.nn import functional as F
+
+from dec.metrics import label_metrics
+from dec.models.autoencoder import Autoencoder, apply_in_batches
+from dec.models.clustering import (
+    cluster_frequencies,
+    kl_divergence,
+    label_change_fraction,
+    soft_assignment,
+    target_distribution,
+)
+
+
+class DECModule(pl.LightningModule):
+    """Deep Embedded Clustering with optional reconstruction term (IDEC).
+
+    Loss per batch: ``KL(P || Q) + gamma * MSE(x, decoder(encoder(x)))``. With
+    ``gamma = 0`` this is DEC (Xie et al., 2016); with ``gamma > 0`` it is IDEC (Guo et
+    al., 2017), whose ``L_r + gamma' L_c`` equals ours with ``gamma = 1/gamma'`` up to the
+    learning rate. The target P is recomputed from the whole training split every
+    ``update_interval`` optimiser steps; training stops once fewer than ``tol`` of the
+    hard labels change between two refreshes.
+
+    The training data for the refresh comes from the trainer's datamodule
+    (``trainer.datamodule.train``, a tensor), validation labels, where they exist, from
+    ``trainer.datamodule.val_labels``.
+    """
+
+    def __init__(self, input_dim: int, hidden_dims: Sequence[int], embedding_dim: int,
+                 n_clusters: int, alpha: float = 1.0, gamma: float = 1.0, lr: float = 1e-3,
+                 update_interval: int = 100, tol: float = 0.001):
+        super().__init__()
+        self.save_hyperparameters()
+        self.autoencoder = Autoencoder(input_dim, list(hidden_dims), embedding_dim)
+        self.centers = nn.Parameter(torch.zeros(n_clusters, embedding_dim))
+        self.target: torch.Tensor | None = None
+        self.previous_labels: torch.Tensor | None = None
+        self.last_refresh_step = -1
+        self.label_changes: list[float] = []
+        self._val_target: torch.Tensor | None = None
+
+    # ---------------------------------------------------------------- inference
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Soft assignments Q of shape (n, n_clusters)."""
+        return soft_assignment(self.autoencoder.encoder(x), self.centers, self.hparams.alpha)
+
+    def soft_assign_all(self, features: torch.Tensor) -> torch.Tensor:
+        was_training = self.training
+        self.eval()
+        q = apply_in_batches(self, features, device=self.device)
+        self.train(was_training)
+        return q
+
+    # ------------------------------------------------------------ target refresh
+    def refresh_target(self) -> bool:
+        """Recompute P over the whole training split; return True when converged."""
+        q = self.soft_assign_all(self.trainer.datamodule.train)
+        frequencies = cluster_frequencies(q)
+        self.target = target_distribution(q, frequencies).to(self.device)
+        labels = q.argmax(dim=1)
+        converged = False
+        if self.previous_labels is not None:
+            change = label_change_fraction(self.previous_labels, labels)
+            self.label_changes.append(change)
+            self.log("train/label_change", change, on_step=True, on_epoch=False)
+            converged = change < self.hparams.tol
+        self.previous_labels = labels
+        self.last_refresh_step = self.global_step
+        sizes = torch.bincount(labels, minlength=self.hparams.n_clusters).float() / len(labels)
+        self.log_dict({f"train/cluster_size_{j}": s for j, s in enumerate(sizes.tolist())},
+                      on_step=True, on_epoch=False)
+        self._log_val_label_metrics()
+        return converged
+
+    def _log_val_label_metrics(self) -> None:
+        datamodule = self.trainer.datamodule
+        if getattr(datamodule, "val_labels", None) is None or len(datamodule.val) == 0:
+            return
+        predicted = self.soft_assign_all(datamodule.val).argmax(dim=1).numpy()
+        scores = label_metrics(np.asarray(datamodule.val_labels), predicted)
+        self.log_dict({f"val/{k}": v for k, v in scores.items()}, on_step=True, on_epoch=False)
+
+    def on_train_batch_start(self, batch, batch_idx):
+        due = self.global_step % self.hparams.update_interval == 0
+        if self.target is None or (due and self.last_refresh_step != self.global_step):
+            if self.refresh_target():
+                self.trainer.should_stop = True
+                return -1  # Lightning: skip the rest of this epoch
+        return None
+
+    # ---------------------------------------------------------------- training
+    def _losses(self, x: torch.Tensor, p: torch.Tensor) -> dict[str, torch.Tensor]:
+        z, reconstruction = self.autoencoder(x)
+        q = soft_assignment(z, self.centers, self.hparams.alpha)
+        kl = kl_divergence(p, q)
+        recon = F.mse_loss(reconstruction, x)
+        return {"kl_loss": kl, "recon_loss": recon, "loss": kl + self.hparams.gamma * recon}
+
+    def training_step(self, batch, batch_idx):
+        x, index = batch
+        if self.target.device != x.device:  # restored from a checkpoint on the CPU
+            self.target = self.target.to(x.device)
+        losses = self._losses(x, self.target[index])
+        self.log_dict({f"train/{k}": v for k, v in losses.items()}, on_step=False,
+                      on_epoch=True, prog_bar=False, batch_size=len(x))
+        return losses["loss"]
+
+    def on_validation_epoch_start(self):
+        # P for validation rows comes from the validation split itself, with the same rule.
+        q = self.soft_assign_all(self.trainer.datamodule.val)
+        self._val_target = target_distribution(q).to(self.device)
+
+    def validation_step(self, batch, batch_idx):
+        x, index = batch
+        losses = self._losses(x, self._val_target[index])
+        self.log_dict({f"val/{k}": v for k, v in losses.items()}, on_step=False,
+                      on_epoch=True, batch_size=len(x))
+
+    def predict_step(self, batch, batch_idx):
+        z = self.autoencoder.encoder(batch[0])
+        return z, soft_assignment(z, self.centers, self.hparams.alpha)
+
+    def configure_optimizers(self):
+        return torch.optim.Adam(self.parameters(), lr=self.hparams.lr)
+
+    # ----------------------------------------------------- resumable refresh state
+    def on_save_checkpoint(self, checkpoint):
+        checkpoint["dec_refresh_state"] = {
+            "target": None if self.target is None else self.target.cpu(),
+            "previous_labels": self.previous_labels,
+            "last_refresh_step": self.last_refresh_step,
+            "label_changes": list(self.label_changes),
+        }
+
+    def on_load_checkpoint(self, checkpoint):
+        state = checkpoint.get("dec_refresh_state", {})
+        self.target = state.get("target")
+        self.previous_labels = state.get("previous_labels")
+        self.last_refresh_step = state.get("last_refresh_step", -1)
+        self.label_changes = list(state.get("label_changes", []))

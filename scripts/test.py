@@ -1,0 +1,23 @@
+#!/usr/bin/env python
+"""Evaluate a run on its held-out test split against KMeans and AE+KMeans."""
+
+from dec.cli import Parser, run_cli
+
+
+def main() -> int:
+    parser = Parser(description=__doc__)
+    parser.add_argument("--run", help="run directory (default: the newest under checkpoints/)")
+    args = parser.parse_args()
+    from dec import io
+    from dec.evaluate import evaluate, report_markdown, write_report
+
+    run_dir = io.check_run_dir(args.run) if args.run else io.newest_run()
+    report = evaluate(run_dir)
+    json_path, md_path = write_report(run_dir, report)
+    print(report_markdown(report))
+    print(f"wrote {json_path} and {md_path}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(run_cli(main))

@@ -1,0 +1,20 @@
+#!/usr/bin/env python
+"""Train a DEC/IDEC segmentation model: ``python scripts/train.py [--gpus 1] [KEY=VALUE ...]``."""
+
+from dec.cli import config_from_args, run_cli, train_parser
+
+
+def main() -> int:
+    args = train_parser().parse_args()
+    config, run_dir, resume = config_from_args(args)
+    from dec.pipeline import fit
+
+    run_dir = fit(config, run_dir, resume=resume)
+    print(f"run written to {run_dir}")
+    print(f"  evaluate:    python scripts/test.py --run {run_dir}")
+    print("  tensorboard: tensorboard --logdir checkpoints")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(run_cli(main))

@@ -1,0 +1,82 @@
+"""DEC maths against values worked out by hand."""
+
+import math
+
+import pytest
+import torch
+
+from dec.models.clustering import (
+    cluster_frequencies,
+    kl_divergence,
+    label_change_fraction,
+    soft_assignment,
+    target_distribution,
+)
+
+
+def test_soft_assignment_alpha_one_by_hand():
+    # d^2 = 0 and 1 -> kernels 1 and (1 + 1)^-1 = 0.5 -> q = (2/3, 1/3)
+    q = soft_assignment(torch.tensor([[0.0, 0.0]]), torch.tensor([[0.0, 0.0], [1.0, 0.0]]))
+    assert torch.allclose(q, torch.tensor([[2 / 3, 1 / 3]]))
+
+
+def test_soft_assignment_alpha_two_by_hand():
+    # kernel = (1 + d^2/2)^(-3/2): 1 and 1.5^-1.5 = 0.544331
+    q = soft_assignment(torch.tensor([[0.0, 0.0]]), torch.tensor([[0.0, 0.0], [0.0, 1.0]]),
+                        alpha=2.0)
+    expected = 1 / (1 + 1.5 ** -1.5)
+    assert q[0, 0].item() == pytest.approx(expected, rel=1e-6)
+    assert q.sum().item() == pytest.approx(1.0)
+
+
+def test_soft_assignment_rows_sum_to_one_and_prefer_nearest_centre():
+    torch.manual_seed(0)
+    z, centers = torch.randn(50, 4), torch.randn(3, 4)
+    q = soft_assignment(z, centers)
+    assert torch.allclose(q.sum(1), torch.ones(50))
+    assert torch.equal(q.argmax(1), torch.cdist(z, centers).argmin(1))
+
+
+def test_target_distribution_by_hand():
+    q = torch.tensor([[0.8, 0.2], [0.6, 0.4]])
+    # f = (1.4, 0.6); row 1: (0.64/1.4, 0.04/0.6) = (0.457143, 0.066667), sum 0.523810
+    # row 2: (0.36/1.4, 0.16/0.6) = (0.257143, 0.266667), sum 0.523810
+    expected = torch.tensor([[0.872727, 0.127273], [0.490909, 0.509091]])
+    assert torch.allclose(cluster_frequencies(q), torch.tensor([1.4, 0.6]))
+    assert torch.allclose(target_distribution(q), expected, atol=1e-6)
+
+
+def test_target_distribution_with_global_frequencies_matches_whole_data():
+    torch.manual_seed(1)
+    q = torch.softmax(torch.randn(10, 3), dim=1)
+    whole = target_distribution(q)
+    shard = target_distribution(q[:4], frequencies=cluster_frequencies(q))
+    assert torch.allclose(shard, whole[:4])
+
+
+def test_target_sharpens_assignments():
+    q = torch.tensor([[0.6, 0.4], [0.4, 0.6]])
+    p = target_distribution(q)
+    assert p[0, 0] > q[0, 0] and p[1, 1] > q[1, 1]
+
+
+def test_kl_divergence_by_hand():
+    p, q = torch.tensor([[0.5, 0.5]]), torch.tensor([[0.25, 0.75]])
+    expected = 0.5 * math.log(2) + 0.5 * math.log(0.5 / 0.75)  # 0.143841
+    assert kl_divergence(p, q).item() == pytest.approx(expected, rel=1e-6)
+
+
+def test_kl_divergence_zero_for_equal_and_finite_for_zero_p():
+    q = torch.tensor([[0.3, 0.7], [0.9, 0.1]])
+    assert kl_divergence(q, q).item() == pytest.approx(0.0, abs=1e-7)
+    assert math.isfinite(kl_divergence(torch.tensor([[1.0, 0.0]]), q[:1]).item())
+
+
+def test_kl_divergence_is_batch_mean():
+    p, q = torch.tensor([[0.5, 0.5]]), torch.tensor([[0.25, 0.75]])
+    assert kl_divergence(p.repeat(4, 1), q.repeat(4, 1)).item() == pytest.approx(
+        kl_divergence(p, q).item())
+
+
+def test_label_change_fraction():
+    assert label_change_fraction(torch.tensor([0, 1, 2, 3]), torch.tensor([0, 1, 1, 3])) == 0.25

@@ -1,0 +1,59 @@
+import pytest
+
+from dec.config import Config, config_from_dict, load_config, parse_override
+from dec.errors import ConfigError
+
+
+def test_defaults_validate():
+    assert load_config().model.n_clusters == 5
+
+
+def test_overrides_are_typed():
+    c = load_config(overrides=["refine.gamma=0", "model.hidden_dims=[32,16]", "seed=3"])
+    assert c.refine.gamma == 0.0 and isinstance(c.refine.gamma, float)
+    assert c.model.hidden_dims == [32, 16] and c.seed == 3
+
+
+def test_yaml_file_then_overrides(tmp_path):
+    path = tmp_path / "c.yaml"
+    path.write_text("model:\n  n_clusters: 7\nrefine:\n  tol: 0.01\n")
+    c = load_config(path, ["model.n_clusters=4"])
+    assert c.model.n_clusters == 4 and c.refine.tol == 0.01
+
+
+@pytest.mark.parametrize("override, message", [
+    ("model.gama=1", "unknown config key 'model.gama'"),
+    ("model.n_clusters=many", "'model.n_clusters' must be an integer"),
+    ("model.n_clusters=1", "n_clusters must be at least 2"),
+    ("trainer.deterministic=3", "must be true or false"),
+    ("model=3", "is a section"),
+    ("nonsense", "must look like key.sub=value"),
+])
+def test_bad_values_raise_config_error(override, message):
+    with pytest.raises(ConfigError, match=message):
+        load_config(overrides=[override])
+
+
+def test_missing_and_invalid_files(tmp_path):
+    with pytest.raises(ConfigError, match="not found"):
+        load_config(tmp_path / "nope.yaml")
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("model: [unclosed\n")
+    with pytest.raises(ConfigError, match="not valid YAML"):
+        load_config(bad)
+
+
+def test_dict_round_trip():
+    c = load_config(overrides=["refine.gamma=0.5"])
+    assert config_from_dict(c.to_dict()) == c
+
+
+def test_parse_override_nests():
+    assert parse_override("a.b.c=1") == {"a": {"b": {"c": 1}}}
+
+
+def test_shipped_configs_load():
+    from pathlib import Path
+
+    for path in sorted(Path(__file__).parents[1].glob("configs/*.yaml")):
+        assert isinstance(load_config(path), Config), path

@@ -1,0 +1,60 @@
+import numpy as np
+import pandas as pd
+import pytest
+
+from dec.data import load_dataset, split_indices
+from dec.errors import DataError
+
+
+def test_synthetic_and_digits():
+    ds = load_dataset("synthetic", n_samples=300)
+    assert len(ds) == 300 and ds.labels.shape == (300,) and ds.outcomes is None
+    digits = load_dataset("digits")
+    assert digits.features.shape == (1797, 64) and set(digits.labels) == set(range(10))
+
+
+def test_csv_with_id_label_and_dropped_columns(tmp_path):
+    path = tmp_path / "customers.csv"
+    pd.DataFrame({"cid": ["a", "b", "c"], "spend": [1.0, 2.0, 3.0], "seg": ["x", "y", "x"],
+                  "junk": [0, 0, 0]}).to_csv(path, index=False)
+    ds = load_dataset(str(path), id_column="cid", label_column="seg", drop_columns=["junk"])
+    assert list(ds.features.columns) == ["spend"] and list(ds.features.index) == ["a", "b", "c"]
+    np.testing.assert_array_equal(ds.labels, [0, 1, 0])
+
+
+def test_parquet(tmp_path):
+    path = tmp_path / "c.parquet"
+    pd.DataFrame({"spend": [1.0, 2.0]}).to_parquet(path)
+    assert load_dataset(str(path)).features.shape == (2, 1)
+
+
+@pytest.mark.parametrize("content, kwargs, message", [
+    (None, {}, "not found"),
+    ("", {}, "is empty"),
+    ("a,b\n", {}, "header but no customer rows"),
+    ("a,b\n1,2\n", {"id_column": "cid"}, "id column 'cid' not in"),
+    ("cid,b\n1,2\n1,3\n", {"id_column": "cid"}, "duplicate ids"),
+    ("a,b\n1,2\n", {"label_column": "seg"}, "label column 'seg' not in"),
+    ("a,b\n1,2\n", {"drop_columns": ["zz"]}, "drop column"),
+])
+def test_bad_tables_raise_data_error(tmp_path, content, kwargs, message):
+    path = tmp_path / "t.csv"
+    if content is not None:
+        path.write_text(content)
+    with pytest.raises(DataError, match=message):
+        load_dataset(str(path), **kwargs)
+
+
+def test_unknown_extension(tmp_path):
+    path = tmp_path / "t.xlsx"
+    path.write_text("x")
+    with pytest.raises(DataError, match="use a .csv or .parquet"):
+        load_dataset(str(path))
+
+
+def test_split_is_seeded_disjoint_and_complete():
+    tr, va, te = split_indices(100, val_fraction=0.1, test_fraction=0.2, random_state=0)
+    assert (len(tr), len(va), len(te)) == (70, 10, 20)
+    assert len(set(tr) | set(va) | set(te)) == 100
+    again = split_indices(100, val_fraction=0.1, test_fraction=0.2, random_state=0)
+    assert all(np.array_equal(a, b) for a, b in zip((tr, va, te), again))

@@ -1,0 +1,44 @@
+import numpy as np
+import pytest
+
+from dec.metrics import cluster_accuracy, eta_squared, internal_metrics, label_metrics
+
+
+def test_accuracy_ignores_cluster_numbering():
+    assert cluster_accuracy([0, 0, 1, 1, 2, 2], [1, 1, 0, 0, 2, 2]) == 1.0
+
+
+def test_accuracy_by_hand():
+    # best mapping 0->0, 1->1 gets 5 of 6 right
+    assert cluster_accuracy([0, 0, 0, 1, 1, 1], [0, 0, 1, 1, 1, 1]) == pytest.approx(5 / 6)
+
+
+def test_accuracy_with_more_clusters_than_classes():
+    # 3 clusters, 2 classes: only two clusters can be matched; 4 of 6 right
+    assert cluster_accuracy([0, 0, 0, 1, 1, 1], [0, 0, 2, 1, 1, 2]) == pytest.approx(4 / 6)
+
+
+def test_label_metrics_perfect_and_keys():
+    scores = label_metrics([0, 0, 1, 1], [5, 5, 7, 7])
+    assert scores == {"acc": 1.0, "nmi": pytest.approx(1.0), "ari": pytest.approx(1.0)}
+
+
+def test_eta_squared_by_hand():
+    # mean 2.5; between = 2(1.5-2.5)^2 + 2(3.5-2.5)^2 = 4; total = 5
+    assert eta_squared(np.array([1, 2, 3, 4]), np.array([0, 0, 1, 1])) == pytest.approx(0.8)
+
+
+def test_internal_metrics_prefer_true_partition():
+    rng = np.random.default_rng(0)
+    x = np.vstack([rng.normal(0, 0.3, (50, 2)), rng.normal(5, 0.3, (50, 2))])
+    good = np.repeat([0, 1], 50)
+    bad = rng.integers(0, 2, 100)
+    g, b = internal_metrics(x, good), internal_metrics(x, bad)
+    assert g["silhouette"] > b["silhouette"]
+    assert g["davies_bouldin"] < b["davies_bouldin"]
+    assert g["calinski_harabasz"] > b["calinski_harabasz"]
+
+
+def test_internal_metrics_single_cluster_is_nan():
+    scores = internal_metrics(np.zeros((5, 2)), np.zeros(5, dtype=int))
+    assert all(np.isnan(v) for v in scores.values())

@@ -1,0 +1,104 @@
+import json
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from dec.data import Preprocessor
+from dec.errors import DataError, SchemaError
+
+
+@pytest.fixture
+def table():
+    return pd.DataFrame({
+        "spend": [10.0, 20.0, np.nan, 1000.0, 15.0, 12.0, 11.0, 5000.0],
+        "age": [30, 40, 50, 60, 35, 45, 55, 65],
+        "channel": ["app", "web", None, "app", "web", "app", "store", "app"],
+    })
+
+
+def test_numeric_columns_are_imputed_logged_and_standardised(table):
+    pre = Preprocessor().fit(table)
+    spend = pre.columns_[0]
+    assert spend.log1p  # non-negative and heavily skewed
+    assert spend.fill == pytest.approx(15.0)  # median of the observed values
+    out = pre.transform(table)
+    assert out.dtype == np.float32
+    assert np.isfinite(out).all()
+    assert out[:, 0].mean() == pytest.approx(0.0, abs=1e-6)
+    assert out[:, 0].std() == pytest.approx(1.0, abs=1e-5)
+    assert not pre.columns_[1].log1p  # age is not skewed
+
+
+def test_categoricals_one_hot_with_missing_as_a_category(table):
+    pre = Preprocessor().fit(table)
+    assert pre.feature_names_out_ == ["spend", "age", "channel=(missing)", "channel=app",
+                                      "channel=store", "channel=web"]
+    out = pre.transform(table)
+    np.testing.assert_array_equal(out[:, 2:].sum(1), np.ones(len(table)))
+    assert out[2, 2] == 1.0  # the missing channel
+
+
+def test_json_round_trip_gives_identical_output(table, tmp_path):
+    pre = Preprocessor(categorical_columns=["age"]).fit(table)
+    pre.save(tmp_path / "pre.json")
+    json.loads((tmp_path / "pre.json").read_text())  # plain JSON, no pickle
+    loaded = Preprocessor.load(tmp_path / "pre.json")
+    np.testing.assert_array_equal(loaded.transform(table), pre.transform(table))
+    assert loaded.feature_names_out_ == pre.feature_names_out_
+
+
+def test_fit_on_train_only_statistics(table):
+    pre = Preprocessor().fit(table.iloc[:4])
+    assert pre.columns_[1].mean == pytest.approx(45.0)  # ages 30..60 only
+
+
+def test_missing_column_is_an_error_naming_it(table):
+    pre = Preprocessor().fit(table)
+    with pytest.raises(SchemaError, match="'age'"):
+        pre.transform(table.drop(columns=["age"]))
+
+
+def test_extra_column_warns_and_is_ignored(table):
+    pre = Preprocessor().fit(table)
+    with pytest.warns(UserWarning, match="not trained with: \\['extra'\\]"):
+        out = pre.transform(table.assign(extra=1))
+    assert out.shape[1] == len(pre.feature_names_out_)
+
+
+def test_unseen_category_is_zero_and_counted(table):
+    pre = Preprocessor().fit(table)
+    new = table.assign(channel=["phone"] * len(table))
+    with pytest.warns(UserWarning, match="channel: 8"):
+        out = pre.transform(new)
+    assert (out[:, 2:] == 0).all()
+
+
+def test_text_in_numeric_column_is_an_error(table):
+    pre = Preprocessor().fit(table)
+    bad = table.astype({"age": object})
+    bad.loc[3, "age"] = "sixty"
+    with pytest.raises(SchemaError, match="'age' must be numeric.*'sixty'"):
+        pre.transform(bad)
+
+
+def test_constant_column_warns_and_is_dropped(table):
+    with pytest.warns(UserWarning, match="'flag' is constant"):
+        pre = Preprocessor().fit(table.assign(flag=1.0))
+    assert "flag" not in pre.feature_names_out_
+
+
+def test_all_missing_and_infinite_columns_are_errors(table):
+    with pytest.raises(DataError, match="'empty' is entirely missing"):
+        Preprocessor().fit(table.assign(empty=np.nan))
+    with pytest.raises(DataError, match="'spend' holds infinite"):
+        Preprocessor().fit(table.assign(spend=np.inf))
+
+
+def test_plain_array_input():
+    x = np.random.default_rng(0).normal(size=(20, 3))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        out = Preprocessor().fit_transform(x)
+    assert out.shape == (20, 3)
