@@ -18,8 +18,11 @@ from dec.errors import ConfigError, DecError
 def run_cli(main: Callable[[], int | None]) -> int:
     """Run ``main``; turn a :class:`DecError` into ``error: ...`` on stderr and exit code 2."""
     warnings.showwarning = _one_line_warning
-    for name in ("pytorch_lightning", "lightning.pytorch", "lightning_fabric"):
-        logging.getLogger(name).setLevel(logging.WARNING)
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(message)s"))
+    package_log = logging.getLogger("dec")
+    package_log.addHandler(handler)
+    package_log.setLevel(logging.INFO)
     try:
         return main() or 0
     except DecError as err:

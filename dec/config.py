@@ -52,7 +52,7 @@ class PretrainConfig:
     batch_size: int = 256
     lr: float = 1e-3
     weight_decay: float = 0.0
-    input_noise: float = 0.1
+    input_noise: float = 1.5
 
 
 @dataclass
@@ -62,7 +62,7 @@ class RefineConfig:
     epochs: int = 30
     batch_size: int = 256
     lr: float = 1e-3
-    gamma: float = 1.0
+    gamma: float = 10.0
     update_interval: int = 100
     tol: float = 0.001
     n_init: int = 20

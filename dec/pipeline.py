@@ -6,6 +6,7 @@ Python API both call it.
 
 from __future__ import annotations
 
+import logging
 import time
 import warnings
 from dataclasses import dataclass
@@ -27,6 +28,8 @@ from dec.errors import ConfigError, DataError
 from dec.models.autoencoder import apply_in_batches
 from dec.models.autoencoder_module import AutoencoderModule
 from dec.models.dec_module import DECModule
+
+log = logging.getLogger("dec")
 
 #: Above this many training rows, KMeans initialisation switches to MiniBatchKMeans.
 MINIBATCH_KMEANS_THRESHOLD = 200_000
@@ -115,7 +118,14 @@ def make_trainer(config: Config, run_dir: Path, stage: str, max_epochs: int,
 
 
 def _quiet_lightning() -> None:
-    # In-memory tensors need no loader workers; Lightning's advice about them is noise here.
+    # In-memory tensors need no loader workers; Lightning's advice about them, its
+    # start-up banner and its sales tips are noise next to the progress bar.
+    import logging
+
+    for name in ("pytorch_lightning.utilities.rank_zero", "lightning_fabric.utilities.rank_zero",
+                 "pytorch_lightning.accelerators.cuda"):
+        logging.getLogger(name).setLevel(logging.WARNING)
+    warnings.filterwarnings("ignore", ".*treespec.*")
     warnings.filterwarnings("ignore", ".*does not have many workers.*")
     warnings.filterwarnings("ignore", ".*GPU available but not used.*")
     warnings.filterwarnings("ignore", ".*LitLogger.*")
@@ -155,6 +165,9 @@ def fit(config: Config, run_dir: str | Path | None = None, *, resume: bool = Fal
     run_dir = Path(run_dir or config.output_dir or default_run_dir(config))
     pl.seed_everything(config.seed, workers=True, verbose=False)
     data = prepare_data(config)
+    log.info("data: %s, %d train / %d val / %d test customers, %d input features",
+             data.dataset.name, len(data.X_train), len(data.X_val), len(data.X_test),
+             data.preprocessor.n_features_out)
     run_dir.mkdir(parents=True, exist_ok=True)
     io.atomic_write_text(run_dir / "config.yaml", save_config_yaml(config))
     data.preprocessor.save(run_dir / "preprocessor.json")
@@ -170,6 +183,7 @@ def fit(config: Config, run_dir: str | Path | None = None, *, resume: bool = Fal
 
     pretrained_path = run_dir / "pretrained.pt"
     if resume and pretrained_path.exists():
+        log.info("resume: pretraining already finished, loading %s", pretrained_path)
         pretrained = io.load_weights(pretrained_path)
     else:
         pretrained = _pretrain_and_init(config, run_dir, datamodule, architecture, data,
@@ -177,6 +191,9 @@ def fit(config: Config, run_dir: str | Path | None = None, *, resume: bool = Fal
         io.save_weights(pretrained_path, pretrained)
         io.write_json(run_dir / "metrics.json", {"timings": timings})
 
+    log.info("refining with %s (gamma=%g, up to %d epochs)",
+             "IDEC" if config.refine.gamma > 0 else "DEC", config.refine.gamma,
+             config.refine.epochs)
     start = time.perf_counter()
     module = DECModule(**architecture, gamma=config.refine.gamma, lr=config.refine.lr,
                        update_interval=config.refine.update_interval, tol=config.refine.tol)
@@ -202,6 +219,7 @@ def fit(config: Config, run_dir: str | Path | None = None, *, resume: bool = Fal
 def _pretrain_and_init(config, run_dir, datamodule, architecture, data, timings, resume):
     start = time.perf_counter()
     p = config.pretrain
+    log.info("pretraining the autoencoder (%d epochs)", p.epochs)
     module = AutoencoderModule(architecture["input_dim"], architecture["hidden_dims"],
                                architecture["embedding_dim"], lr=p.lr,
                                weight_decay=p.weight_decay, input_noise=p.input_noise)
@@ -211,6 +229,8 @@ def _pretrain_and_init(config, run_dir, datamodule, architecture, data, timings,
     timings["pretrain_seconds"] = time.perf_counter() - start
 
     start = time.perf_counter()
+    log.info("initialising %d centres with KMeans (n_init=%d)", config.model.n_clusters,
+             config.refine.n_init)
     module.eval()
     embeddings = apply_in_batches(module, datamodule.train, device=module.device).numpy()
     centers = init_centers(embeddings, config.model.n_clusters, config.refine.n_init,

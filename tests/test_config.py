@@ -57,3 +57,9 @@ def test_shipped_configs_load():
 
     for path in sorted(Path(__file__).parents[1].glob("configs/*.yaml")):
         assert isinstance(load_config(path), Config), path
+
+
+def test_default_yaml_equals_built_in_defaults():
+    from pathlib import Path
+
+    assert load_config(Path(__file__).parents[1] / "configs" / "default.yaml") == Config()

@@ -22,7 +22,7 @@ def test_table_is_realistic():
     assert (kinds == "f").sum() >= 10 and (kinds != "f").sum() >= 3  # mixed types
     spend = frame["total_spend"]
     assert spend.skew() > 2 and spend.max() > 10 * spend.median()  # heavy tail
-    shares = frame.filter(regex="^share_").sum(1)
+    shares = frame.filter(regex="^share_").sum(axis=1)
     assert np.allclose(shares, 1.0, atol=0.01)
 
 

@@ -37,7 +37,7 @@ class DECModule(pl.LightningModule):
     """
 
     def __init__(self, input_dim: int, hidden_dims: Sequence[int], embedding_dim: int,
-                 n_clusters: int, alpha: float = 1.0, gamma: float = 1.0, lr: float = 1e-3,
+                 n_clusters: int, alpha: float = 1.0, gamma: float = 10.0, lr: float = 1e-3,
                  update_interval: int = 100, tol: float = 0.001):
         super().__init__()
         self.save_hyperparameters()

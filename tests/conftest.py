@@ -1,0 +1,25 @@
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+SMOKE = ROOT / "configs" / "smoke.yaml"
+
+
+def run_script(name: str, *args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
+    """Run ``scripts/<name>`` as a user would, capturing output."""
+    env = {**os.environ, "PYTHONWARNINGS": "ignore::DeprecationWarning"}
+    return subprocess.run([sys.executable, str(ROOT / "scripts" / name), *args],
+                          capture_output=True, text=True, cwd=cwd or ROOT, env=env, timeout=900)
+
+
+@pytest.fixture(scope="session")
+def smoke_run(tmp_path_factory):
+    """One shrunk training run shared by the tests that only read its outputs."""
+    run_dir = tmp_path_factory.mktemp("runs") / "smoke"
+    result = run_script("train.py", "--config", str(SMOKE), "--output-dir", str(run_dir))
+    assert result.returncode == 0, result.stderr
+    return run_dir
