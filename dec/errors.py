@@ -23,3 +23,7 @@ class SchemaError(DataError):
 
 class RunDirError(DecError, FileNotFoundError):
     """A run directory that does not exist or is incomplete."""
+
+
+class UnsafeModelError(DecError):
+    """A model file that would run code when loaded; it is refused, not loaded."""

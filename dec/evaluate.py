@@ -137,14 +137,32 @@ def report_markdown(report: dict) -> str:
 
 
 def verdict(report: dict) -> str:
-    """Say plainly whether DEC beat KMeans on the main metric."""
+    """Say plainly who wins the main metric, and where KMeans wins the others."""
     methods = report["methods"]
     metric = "ari" if "ari" in methods["dec"] else "silhouette"
     dec, km = methods["dec"][metric], methods["kmeans"][metric]
     if any(isinstance(v, float) and math.isnan(v) for v in (dec, km)):
         return f"No verdict: {metric} is undefined for one of the methods."
     if dec > km:
-        return f"DEC beats KMeans on {metric}: {dec:.3f} vs {km:.3f} (+{dec - km:.3f})."
-    if dec < km:
-        return f"KMeans beats DEC on {metric}: {km:.3f} vs {dec:.3f} ({dec - km:+.3f})."
-    return f"DEC and KMeans tie on {metric}: {dec:.3f}."
+        line = f"DEC beats KMeans on {metric}: {dec:.3f} vs {km:.3f} (+{dec - km:.3f})."
+    elif dec < km:
+        line = f"KMeans beats DEC on {metric}: {km:.3f} vs {dec:.3f} ({dec - km:+.3f})."
+    else:
+        line = f"DEC and KMeans tie on {metric}: {dec:.3f}."
+    dec_wins, km_wins = metric_winners(methods["dec"], methods["kmeans"])
+    if dec_wins:
+        line += f" DEC is better on {', '.join(dec_wins)}."
+    if km_wins:
+        line += f" KMeans is better on {', '.join(km_wins)}."
+    return line
+
+
+def metric_winners(dec: dict, kmeans: dict) -> tuple[list[str], list[str]]:
+    """Metrics on which DEC, and on which KMeans, is strictly better."""
+    dec_wins, km_wins = [], []
+    for metric, higher in HIGHER_IS_BETTER.items():
+        a, b = dec.get(metric), kmeans.get(metric)
+        if a is None or b is None or math.isnan(a) or math.isnan(b) or a == b:
+            continue
+        (dec_wins if (a > b) == higher else km_wins).append(metric)
+    return dec_wins, km_wins

@@ -60,8 +60,23 @@ def save_weights(path: str | Path, state: dict[str, torch.Tensor]) -> None:
 
 
 def load_weights(path: str | Path) -> dict[str, torch.Tensor]:
-    """Load tensors saved by :func:`save_weights`; never unpickles arbitrary objects."""
-    return torch.load(path, map_location="cpu", weights_only=True)
+    """Load tensors saved by :func:`save_weights`; never unpickles arbitrary objects.
+
+    Raises
+    ------
+    UnsafeModelError
+        If the file holds anything but tensors (e.g. a crafted pickle that would run code).
+    """
+    import pickle
+
+    from dec.errors import UnsafeModelError
+
+    try:
+        return torch.load(path, map_location="cpu", weights_only=True)
+    except pickle.UnpicklingError as err:
+        reason = str(err).strip().splitlines()[0] if str(err).strip() else "not plain tensors"
+        raise UnsafeModelError(f"refusing to load {path}: it is not a plain weights file "
+                               f"({reason[:120]}); only load model files you trust") from None
 
 
 # ---------------------------------------------------------------- run directories

@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 import pytorch_lightning as pl
 import torch
-from pytorch_lightning.callbacks import ModelCheckpoint
+from pytorch_lightning.callbacks import ModelCheckpoint, TQDMProgressBar
 from pytorch_lightning.loggers import TensorBoardLogger
 from sklearn.cluster import KMeans, MiniBatchKMeans
 
@@ -101,6 +101,15 @@ def check_accelerator(config: Config) -> None:
                           "use cpu, gpu or auto")
 
 
+class ProgressBar(TQDMProgressBar):
+    """Lightning's bar without ``v_num``, which shows the stage name cut to 4 letters."""
+
+    def get_metrics(self, trainer, pl_module):
+        metrics = super().get_metrics(trainer, pl_module)
+        metrics.pop("v_num", None)
+        return metrics
+
+
 def make_trainer(config: Config, run_dir: Path, stage: str, max_epochs: int,
                  monitor: str) -> pl.Trainer:
     t = config.trainer
@@ -113,7 +122,8 @@ def make_trainer(config: Config, run_dir: Path, stage: str, max_epochs: int,
         num_nodes=t.num_nodes, strategy=t.strategy, precision=t.precision,
         deterministic=t.deterministic, enable_progress_bar=t.enable_progress_bar,
         log_every_n_steps=t.log_every_n_steps, enable_model_summary=False,
-        logger=logger, callbacks=[checkpoint], default_root_dir=str(run_dir),
+        logger=logger, default_root_dir=str(run_dir),
+        callbacks=[checkpoint, *([ProgressBar()] if t.enable_progress_bar else [])],
     )
 
 

@@ -72,7 +72,7 @@ class DECModule(pl.LightningModule):
         if self.previous_labels is not None:
             change = label_change_fraction(self.previous_labels, labels)
             self.label_changes.append(change)
-            self.log("train/label_change", change, on_step=True, on_epoch=False)
+            self.log("train/label_change", change, on_step=True, on_epoch=False, prog_bar=True)
             converged = change < self.hparams.tol
         self.previous_labels = labels
         self.last_refresh_step = self.global_step
