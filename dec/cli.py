@@ -82,6 +82,9 @@ def config_from_args(args: argparse.Namespace) -> tuple[Config, Path | None, boo
                 "n_clusters": "model.n_clusters", "seed": "seed", "output_dir": "output_dir",
                 "num_nodes": "trainer.num_nodes", "accelerator": "trainer.accelerator",
                 "devices": "trainer.devices", "precision": "trainer.precision"}
+    if args.data is not None and Path(args.data).exists():
+        # test.py may run from another directory: remember where the table really is.
+        args.data = str(Path(args.data).resolve())
     for attr, key in flag_map.items():
         value = getattr(args, attr)
         if value is not None:

@@ -108,3 +108,23 @@ def test_smoke_run_on_gpu(tmp_path):
                         "--output-dir", str(tmp_path / "run"))
     assert result.returncode == 0, result.stderr
     assert (tmp_path / "run" / "model.pt").exists()
+
+
+def test_own_csv_table_with_label_column(tmp_path):
+    from dec.data.synthetic import make_customers
+
+    frame, labels = make_customers(400, random_state=1)
+    frame = frame.reset_index().assign(segment=labels, email="x@example.com")
+    frame.to_csv(tmp_path / "customers.csv", index=False)
+    run_dir = tmp_path / "run"
+    trained = run_script("train.py", "--config", str(SMOKE), "--data", "customers.csv",
+                         "--id-column", "customer_id", "--label-column", "segment",
+                         "--drop-columns", "email", "--categorical-columns", "orders",
+                         "--output-dir", str(run_dir), cwd=tmp_path)
+    assert trained.returncode == 0, trained.stderr
+    tested = run_script("test.py", "--run", str(run_dir))  # from another directory
+    assert tested.returncode == 0, tested.stderr
+    report = json.loads((run_dir / "test_report.json").read_text())
+    assert report["dataset"] == "customers.csv" and "ari" in report["methods"]["dec"]
+    names = json.loads((run_dir / "preprocessor.json").read_text())["feature_names_in"]
+    assert "segment" not in names and "email" not in names and "customer_id" not in names
