@@ -20,6 +20,7 @@ def run_cli(main: Callable[[], int | None]) -> int:
     warnings.showwarning = _one_line_warning
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(logging.Formatter("%(message)s"))
+    handler.addFilter(lambda record: is_rank_zero())
     package_log = logging.getLogger("dec")
     package_log.addHandler(handler)
     package_log.setLevel(logging.INFO)
@@ -31,6 +32,13 @@ def run_cli(main: Callable[[], int | None]) -> int:
     except KeyboardInterrupt:
         print("interrupted; resume a training run with --resume", file=sys.stderr)
         return 130
+
+
+def is_rank_zero() -> bool:
+    """True except in the extra processes of a distributed (DDP) run."""
+    from pytorch_lightning.utilities import rank_zero_only
+
+    return getattr(rank_zero_only, "rank", 0) == 0
 
 
 def _one_line_warning(message, category, filename, lineno, file=None, line=None):

@@ -1,7 +1,7 @@
 #!/usr/bin/env python
 """Train a DEC/IDEC segmentation model: ``python scripts/train.py [--gpus 1] [KEY=VALUE ...]``."""
 
-from dec.cli import config_from_args, run_cli, train_parser
+from dec.cli import config_from_args, is_rank_zero, run_cli, train_parser
 
 
 def main() -> int:
@@ -10,6 +10,8 @@ def main() -> int:
     from dec.pipeline import fit
 
     run_dir = fit(config, run_dir, resume=resume)
+    if not is_rank_zero():
+        return 0
     print(f"run written to {run_dir}")
     print(f"  evaluate:    python scripts/test.py --run {run_dir}")
     print("  tensorboard: tensorboard --logdir checkpoints")

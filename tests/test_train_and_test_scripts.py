@@ -56,8 +56,10 @@ def test_tensorboard_holds_the_scalars(smoke_run):
                 "val/nmi", "val/ari"}
     assert expected <= refine, expected - refine
     assert (smoke_run / "tensorboard" / "refine" / "projector_config.pbtxt").exists()
-    hparam_files = list((smoke_run / "tensorboard" / "refine").glob("events.*"))
-    assert hparam_files
+    acc = EventAccumulator(str(smoke_run / "tensorboard" / "refine"))
+    acc.Reload()
+    assert "_hparams_/experiment" in acc.PluginTagToContent("hparams")
+    assert {"hp/val_ari", "hp/label_change"} <= set(acc.Tags()["scalars"])
 
 
 def test_resume_continues_from_last_checkpoint(tmp_path):

@@ -36,7 +36,7 @@ class AutoencoderModule(pl.LightningModule):
         _, reconstruction = self.autoencoder(noisy)
         loss = F.mse_loss(reconstruction, x)
         self.log(f"{stage}/recon_loss", loss, prog_bar=True, on_step=False, on_epoch=True,
-                 batch_size=len(x))
+                 batch_size=len(x), sync_dist=True)
         return loss
 
     def training_step(self, batch, batch_idx):

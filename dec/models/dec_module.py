@@ -112,7 +112,7 @@ class DECModule(pl.LightningModule):
             self.target = self.target.to(x.device)
         losses = self._losses(x, self.target[index])
         self.log_dict({f"train/{k}": v for k, v in losses.items()}, on_step=False,
-                      on_epoch=True, prog_bar=False, batch_size=len(x))
+                      on_epoch=True, batch_size=len(x), sync_dist=True)
         return losses["loss"]
 
     def on_validation_epoch_start(self):
@@ -124,7 +124,7 @@ class DECModule(pl.LightningModule):
         x, index = batch
         losses = self._losses(x, self._val_target[index])
         self.log_dict({f"val/{k}": v for k, v in losses.items()}, on_step=False,
-                      on_epoch=True, batch_size=len(x))
+                      on_epoch=True, batch_size=len(x), sync_dist=True)
 
     def predict_step(self, batch, batch_idx):
         z = self.autoencoder.encoder(batch[0])
