@@ -105,7 +105,7 @@ class Config:
             (self.model.embedding_dim >= 1, "model.embedding_dim must be at least 1"),
             (all(d >= 1 for d in self.model.hidden_dims), "model.hidden_dims must be positive"),
             (self.model.alpha > 0, "model.alpha must be positive"),
-            (0 < self.data.test_fraction < 1, "data.test_fraction must be between 0 and 1"),
+            (0 <= self.data.test_fraction < 1, "data.test_fraction must be in [0, 1)"),
             (0 < self.data.val_fraction < 1, "data.val_fraction must be between 0 and 1"),
             (self.data.val_fraction + self.data.test_fraction < 1,
              "data.val_fraction + data.test_fraction must leave some training data"),
@@ -221,6 +221,12 @@ def load_config(path: str | Path | None = None, overrides: list[str] | None = No
             raise ConfigError(f"config file {path} must hold a mapping of keys to values")
         _merge(config, loaded)
     return apply_overrides(config, overrides or [])
+
+
+def merge_values(config: Config, values: dict[str, Any]) -> Config:
+    """Set nested ``{"section": {"key": value}}`` values with type checks; validate."""
+    _merge(config, values)
+    return config.validate()
 
 
 def apply_overrides(config: Config, overrides: list[str]) -> Config:

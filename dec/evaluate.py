@@ -14,6 +14,7 @@ from sklearn.cluster import KMeans
 from dec import io
 from dec.config import config_from_dict
 from dec.data import Preprocessor
+from dec.errors import RunDirError
 from dec.metrics import eta_squared, internal_metrics, label_metrics
 from dec.models.autoencoder import Autoencoder, apply_in_batches
 from dec.pipeline import prepare_data
@@ -41,6 +42,9 @@ def evaluate(run_dir: str | Path) -> dict:
     """
     run_dir = io.check_run_dir(run_dir)
     config = config_from_dict(yaml.safe_load((run_dir / "config.yaml").read_text()))
+    if config.data.test_fraction == 0:
+        raise RunDirError(f"run {run_dir} was trained without a test split "
+                          "(data.test_fraction=0); nothing held out to evaluate on")
     data = prepare_data(config, Preprocessor.load(run_dir / "preprocessor.json"))
     training = io.read_json(run_dir / "metrics.json")
     timings = training.get("timings", {})

@@ -55,12 +55,18 @@ class PreparedData:
         return self.dataset.labels[getattr(self, f"{part}_index")]
 
 
-def prepare_data(config: Config, preprocessor: Preprocessor | None = None) -> PreparedData:
-    """Load, split and preprocess; fit the preprocessor on train unless one is given."""
+def prepare_data(config: Config, preprocessor: Preprocessor | None = None,
+                 dataset: Dataset | None = None) -> PreparedData:
+    """Load (unless ``dataset`` is given), split and preprocess.
+
+    The preprocessor is fitted on the training rows unless one is given.
+    """
     d = config.data
-    dataset = load_dataset(d.source, n_samples=d.n_samples, random_state=d.random_state,
-                           id_column=d.id_column, label_column=d.label_column,
-                           drop_columns=d.drop_columns, categorical_columns=d.categorical_columns)
+    if dataset is None:
+        dataset = load_dataset(d.source, n_samples=d.n_samples, random_state=d.random_state,
+                               id_column=d.id_column, label_column=d.label_column,
+                               drop_columns=d.drop_columns,
+                               categorical_columns=d.categorical_columns)
     train, val, test = split_indices(len(dataset), val_fraction=d.val_fraction,
                                      test_fraction=d.test_fraction, random_state=d.random_state)
     if len(train) < config.model.n_clusters:
@@ -72,10 +78,13 @@ def prepare_data(config: Config, preprocessor: Preprocessor | None = None) -> Pr
         with warnings.catch_warnings():
             warnings.simplefilter("always")
             preprocessor = Preprocessor(d.categorical_columns).fit(features.iloc[train])
+    def transform(rows: np.ndarray) -> np.ndarray:
+        if len(rows) == 0:  # e.g. no test split when the estimator fits on everything
+            return np.empty((0, preprocessor.n_features_out), dtype=np.float32)
+        return preprocessor.transform(features.iloc[rows])
+
     return PreparedData(dataset, preprocessor, train, val, test,
-                        preprocessor.transform(features.iloc[train]),
-                        preprocessor.transform(features.iloc[val]),
-                        preprocessor.transform(features.iloc[test]))
+                        transform(train), transform(val), transform(test))
 
 
 def default_run_dir(config: Config, root: str | Path = "checkpoints") -> Path:
@@ -153,7 +162,8 @@ def init_centers(embeddings: np.ndarray, n_clusters: int, n_init: int,
     return kmeans.fit(embeddings).cluster_centers_.astype(np.float32)
 
 
-def fit(config: Config, run_dir: str | Path | None = None, *, resume: bool = False) -> Path:
+def fit(config: Config, run_dir: str | Path | None = None, *, resume: bool = False,
+        dataset: Dataset | None = None) -> Path:
     """Train a DEC/IDEC model and write a complete run directory.
 
     Parameters
@@ -164,6 +174,8 @@ def fit(config: Config, run_dir: str | Path | None = None, *, resume: bool = Fal
         Where to write; defaults to ``config.output_dir`` or a new ``checkpoints/<run>``.
     resume : bool, default=False
         Continue from the stage checkpoints already in ``run_dir``.
+    dataset : Dataset, optional
+        In-memory data to use instead of ``config.data.source`` (the estimator's path).
 
     Returns
     -------
@@ -174,7 +186,7 @@ def fit(config: Config, run_dir: str | Path | None = None, *, resume: bool = Fal
     check_accelerator(config)
     run_dir = Path(run_dir or config.output_dir or default_run_dir(config))
     pl.seed_everything(config.seed, workers=True, verbose=False)
-    data = prepare_data(config)
+    data = prepare_data(config, dataset=dataset)
     log.info("data: %s, %d train / %d val / %d test customers, %d input features",
              data.dataset.name, len(data.X_train), len(data.X_val), len(data.X_test),
              data.preprocessor.n_features_out)

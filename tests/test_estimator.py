@@ -1,0 +1,92 @@
+import numpy as np
+import pytest
+from sklearn.base import clone
+from sklearn.exceptions import NotFittedError
+from sklearn.pipeline import Pipeline
+from sklearn.preprocessing import StandardScaler
+
+from conftest import SMOKE, run_script
+from dec import DeepEmbeddedClustering, load_dataset
+from dec.errors import DataError, SchemaError
+
+FAST = dict(hidden_dims=(16,), embedding_dim=4, pretrain_epochs=2, refine_epochs=2,
+            batch_size=64, n_init=2, update_interval=5)
+
+
+@pytest.fixture(scope="module")
+def customers():
+    return load_dataset("synthetic", n_samples=500, random_state=2)
+
+
+@pytest.fixture(scope="module")
+def fitted(customers):
+    return DeepEmbeddedClustering(5, random_state=0, **FAST).fit(customers.features)
+
+
+def test_fit_on_mixed_dataframe(fitted, customers):
+    n = len(customers)
+    assert fitted.labels_.shape == (n,) and set(fitted.labels_) <= set(range(5))
+    assert fitted.cluster_centers_.shape == (5, 4)
+    assert fitted.n_features_in_ == customers.features.shape[1]
+    assert list(fitted.feature_names_in_) == list(customers.features.columns)
+    proba = fitted.predict_proba(customers.features)
+    assert proba.shape == (n, 5) and np.allclose(proba.sum(1), 1, atol=1e-5)
+    np.testing.assert_array_equal(proba.argmax(1), fitted.labels_)
+    assert fitted.transform(customers.features).shape == (n, 4)
+
+
+def test_fit_on_float_array_and_fit_predict():
+    x = np.random.default_rng(0).normal(size=(300, 6))
+    x[:150] += 4
+    model = DeepEmbeddedClustering(2, random_state=0, **FAST)
+    labels = model.fit_predict(x)
+    assert labels.shape == (300,) and not hasattr(model, "feature_names_in_")
+    assert model.n_features_in_ == 6
+    with pytest.raises(DataError, match="X has 5 features"):
+        model.predict(x[:, :5])
+
+
+def test_save_load_gives_identical_labels_and_embeddings(fitted, customers, tmp_path):
+    fitted.save(tmp_path / "model")
+    loaded = DeepEmbeddedClustering.load(tmp_path / "model")
+    np.testing.assert_array_equal(loaded.predict(customers.features), fitted.labels_)
+    np.testing.assert_array_equal(loaded.transform(customers.features),
+                                  fitted.transform(customers.features))
+    assert loaded.get_params() == fitted.get_params()
+
+
+def test_clone_params_and_not_fitted(fitted):
+    copy = clone(fitted)
+    assert copy.get_params() == fitted.get_params() and not hasattr(copy, "labels_")
+    with pytest.raises(NotFittedError):
+        copy.predict(np.zeros((2, 3)))
+    assert copy.set_params(gamma=0.0).gamma == 0.0
+
+
+def test_inside_sklearn_pipeline():
+    x = np.random.default_rng(1).normal(size=(200, 4))
+    pipe = Pipeline([("scale", StandardScaler()),
+                     ("dec", DeepEmbeddedClustering(3, random_state=0, **FAST))])
+    assert pipe.fit(x).predict(x).shape == (200,)
+    assert pipe.transform(x).shape == (200, 4)
+
+
+def test_same_seed_same_labels(customers):
+    a = DeepEmbeddedClustering(5, random_state=3, **FAST).fit(customers.features).labels_
+    b = DeepEmbeddedClustering(5, random_state=3, **FAST).fit(customers.features).labels_
+    np.testing.assert_array_equal(a, b)
+
+
+def test_missing_column_at_predict_is_named(fitted, customers):
+    with pytest.raises(SchemaError, match="'income'"):
+        fitted.predict(customers.features.drop(columns=["income"]))
+
+
+def test_script_run_loads_in_python(tmp_path, customers):
+    run_dir = tmp_path / "run"
+    result = run_script("train.py", "--config", str(SMOKE), "--output-dir", str(run_dir))
+    assert result.returncode == 0, result.stderr
+    model = DeepEmbeddedClustering.load(run_dir)
+    assert model.n_clusters == 5 and model.hidden_dims == (16,)
+    labels = model.predict(customers.features)
+    assert labels.shape == (len(customers),)
