@@ -219,13 +219,14 @@ class DeepEmbeddedClustering(ClusterMixin, TransformerMixin, BaseEstimator):
         return pd.DataFrame(array, columns=[f"x{i}" for i in range(array.shape[1])])
 
     # --------------------------------------------------------------- inference
-    def _inputs(self, X) -> torch.Tensor:
+    def preprocess(self, X) -> torch.Tensor:
+        """The model's input matrix for ``X`` (fitted preprocessing applied), float32."""
         check_is_fitted(self, "module_")
         return torch.as_tensor(self.preprocessor_.transform(self._as_frame(X)))
 
     def predict_proba(self, X) -> np.ndarray:
         """Soft assignments Q (DEC eq. 1), shape (n_samples, n_clusters)."""
-        x = self._inputs(X)
+        x = self.preprocess(X)
         return self.module_.soft_assign_all(x).numpy()
 
     def predict(self, X) -> np.ndarray:
@@ -234,7 +235,7 @@ class DeepEmbeddedClustering(ClusterMixin, TransformerMixin, BaseEstimator):
 
     def transform(self, X) -> np.ndarray:
         """Embeddings, shape (n_samples, embedding_dim)."""
-        x = self._inputs(X)
+        x = self.preprocess(X)
         return apply_in_batches(self.module_.autoencoder.encoder, x,
                                 device=self.module_.device).numpy()
 

@@ -1,0 +1,156 @@
+"""Segments, probabilities and embeddings for every customer, written in batches.
+
+Output files are written under a temporary name and renamed into place, so a crash never
+leaves half a file; Parquet and CSV are streamed batch by batch, so memory stays bounded.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import warnings
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import torch
+
+from dec.config import Config
+from dec.data.datasets import load_dataset, read_table
+from dec.errors import DataError
+from dec.models.autoencoder import apply_in_batches
+
+FORMATS = (".parquet", ".csv", ".npz")
+BATCH_ROWS = 100_000
+
+
+def customers_to_score(config: Config, path: str | Path | None = None) -> pd.DataFrame:
+    """Feature table to score: ``path`` if given, else the run's own data source.
+
+    Columns the run dropped or used as labels are removed when present.
+    """
+    d = config.data
+    if path is None:
+        if d.source == "in-memory":
+            raise DataError("this model was fitted in Python on in-memory data; pass --data PATH")
+        frame = load_dataset(d.source, n_samples=d.n_samples, random_state=d.random_state,
+                             id_column=d.id_column, label_column=d.label_column,
+                             drop_columns=d.drop_columns).features
+    else:
+        frame = read_table(path, id_column=d.id_column).features
+        unused = [c for c in [d.label_column, *d.drop_columns] if c and c in frame.columns]
+        frame = frame.drop(columns=unused)
+    return frame
+
+
+def score_batches(model, frame: pd.DataFrame, *, embeddings: bool = True,
+                  batch_rows: int = BATCH_ROWS) -> Iterator[pd.DataFrame]:
+    """Yield ``id, segment, [z_*], p_*`` tables, ``batch_rows`` customers at a time.
+
+    Unseen categories are warned about once per batch, with counts per column.
+    """
+    for start in range(0, len(frame), batch_rows):
+        chunk = frame.iloc[start:start + batch_rows]
+        x = model.preprocess(chunk)
+        q = model.module_.soft_assign_all(x).numpy()
+        columns = {"id": chunk.index.astype(str).to_numpy(), "segment": q.argmax(1)}
+        if embeddings:
+            z = apply_in_batches(model.module_.autoencoder.encoder, x,
+                                 device=model.module_.device).numpy()
+            columns.update({f"z_{j}": z[:, j] for j in range(z.shape[1])})
+        columns.update({f"p_{j}": q[:, j] for j in range(q.shape[1])})
+        yield pd.DataFrame(columns)
+
+
+def check_output_path(path: str | Path, formats=FORMATS) -> Path:
+    """Fail before any work if ``path`` has an unknown format or cannot be written."""
+    path = Path(path)
+    if path.suffix.lower() not in formats:
+        raise DataError(f"output {path} must end in {', '.join(formats)}")
+    if not path.parent.is_dir():
+        raise DataError(f"cannot write {path}: folder {path.parent} does not exist")
+    if not os.access(path.parent, os.W_OK):
+        raise DataError(f"cannot write {path}: folder {path.parent} is not writable")
+    return path
+
+
+def write_batches(batches: Iterator[pd.DataFrame], path: str | Path) -> int:
+    """Write the batches to ``path`` atomically; return the number of rows."""
+    path = check_output_path(path)
+    fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    os.close(fd)
+    tmp = Path(tmp_name)
+    try:
+        rows = _WRITERS[path.suffix.lower()](batches, tmp)
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    return rows
+
+
+def _write_parquet(batches, tmp: Path) -> int:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    writer, rows = None, 0
+    try:
+        for batch in batches:
+            table = pa.Table.from_pandas(batch, preserve_index=False)
+            if writer is None:
+                writer = pq.ParquetWriter(tmp, table.schema)
+            writer.write_table(table)
+            rows += len(batch)
+    finally:
+        if writer is not None:
+            writer.close()
+    return rows
+
+
+def _write_csv(batches, tmp: Path) -> int:
+    rows = 0
+    with open(tmp, "w", newline="") as handle:
+        for i, batch in enumerate(batches):
+            batch.to_csv(handle, index=False, header=(i == 0))
+            rows += len(batch)
+    return rows
+
+
+def _write_npz(batches, tmp: Path) -> int:
+    frame = pd.concat(list(batches), ignore_index=True)
+    arrays = {"id": frame["id"].to_numpy().astype(str), "segment": frame["segment"].to_numpy()}
+    for prefix in ("z", "p"):
+        cols = [c for c in frame.columns if c.startswith(f"{prefix}_")]
+        if cols:
+            arrays[prefix] = frame[cols].to_numpy(dtype=np.float32)
+    with open(tmp, "wb") as handle:
+        np.savez(handle, **arrays)
+    return len(frame)
+
+
+_WRITERS = {".parquet": _write_parquet, ".csv": _write_csv, ".npz": _write_npz}
+
+
+def export_onnx(model, path: str | Path) -> Path:
+    """Export the encoder (preprocessed inputs -> embeddings) to ONNX, atomically.
+
+    The graph takes ``inputs`` of shape (batch, n_features_out) — the preprocessed matrix
+    (see ``preprocessor.json``) — and returns ``embeddings`` of shape (batch, embedding_dim).
+    """
+    path = check_output_path(path, formats=(".onnx",))
+    encoder = model.module_.autoencoder.encoder.cpu().eval()
+    example = torch.zeros(2, model.preprocessor_.n_features_out)
+    fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    os.close(fd)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # the TorchScript exporter's deprecation notice
+            torch.onnx.export(encoder, (example,), tmp_name, input_names=["inputs"],
+                              output_names=["embeddings"], dynamo=False,
+                              dynamic_axes={"inputs": {0: "batch"}, "embeddings": {0: "batch"}})
+        os.replace(tmp_name, path)
+    except BaseException:
+        Path(tmp_name).unlink(missing_ok=True)
+        raise
+    return path
