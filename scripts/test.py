@@ -7,6 +7,8 @@ from dec.cli import Parser, run_cli
 def main() -> int:
     parser = Parser(description=__doc__)
     parser.add_argument("--run", help="run directory (default: the newest under checkpoints/)")
+    parser.add_argument("--no-profiles", action="store_true",
+                        help="skip segment profiles and plots")
     args = parser.parse_args()
     from dec import io
     from dec.evaluate import evaluate, report_markdown, write_report
@@ -16,6 +18,11 @@ def main() -> int:
     json_path, md_path = write_report(run_dir, report)
     print(report_markdown(report))
     print(f"wrote {json_path} and {md_path}")
+    if not args.no_profiles:
+        from dec.profiles import profile_run
+
+        written = profile_run(run_dir)
+        print(f"wrote segment profiles and plots: {', '.join(p.name for p in written)}")
     return 0
 
 

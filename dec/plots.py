@@ -1,0 +1,123 @@
+"""Figures of a segmentation: sizes, feature heatmap, embedding map, confusion matrix.
+
+Each function returns a matplotlib Figure; :func:`write_plots` saves them as PNG in the run
+directory and adds the same figures to TensorBoard.
+"""
+
+from __future__ import annotations
+
+import io as _io
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")  # files only; never needs a display
+
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+from sklearn.decomposition import PCA  # noqa: E402
+from sklearn.metrics import confusion_matrix  # noqa: E402
+
+from dec import io  # noqa: E402
+from dec.data.preprocessing import is_numeric  # noqa: E402
+
+PROJECTION_SAMPLE = 5000
+
+
+def _labels(names: list[str] | None, k: int) -> list[str]:
+    return [f"{j}: {names[j]}" if names else str(j) for j in range(k)]
+
+
+def plot_segment_sizes(segments: np.ndarray, names: list[str] | None = None):
+    counts = np.bincount(segments)
+    fig, ax = plt.subplots(figsize=(7, 0.5 * len(counts) + 1.2))
+    labels = _labels(names, len(counts))
+    ax.barh(labels[::-1], counts[::-1], color=plt.cm.tab10(np.arange(len(counts))[::-1] % 10))
+    for y, c in enumerate(counts[::-1]):
+        ax.text(c, y, f" {c:,} ({c / counts.sum():.0%})", va="center", fontsize=8)
+    ax.set_xlabel("customers")
+    ax.set_title("Segment sizes")
+    ax.set_xlim(0, counts.max() * 1.25)
+    fig.tight_layout()
+    return fig
+
+
+def plot_feature_heatmap(features: pd.DataFrame, segments: np.ndarray,
+                         names: list[str] | None = None):
+    """z-scored mean of every numeric feature per segment (0 = the customer base)."""
+    numeric = features[[c for c in features.columns if is_numeric(features[c])]]
+    std = numeric.std(ddof=0).replace(0, np.nan)
+    z = ((numeric.groupby(segments).mean() - numeric.mean()) / std).fillna(0.0)
+    fig, ax = plt.subplots(figsize=(0.45 * z.shape[1] + 3, 0.45 * z.shape[0] + 2.2))
+    limit = max(1.0, float(np.abs(z.to_numpy()).max()))
+    image = ax.imshow(z.to_numpy(), cmap="RdBu_r", vmin=-limit, vmax=limit, aspect="auto")
+    ax.set_xticks(range(z.shape[1]), z.columns, rotation=60, ha="right", fontsize=8)
+    ax.set_yticks(range(z.shape[0]), _labels(names, z.shape[0]), fontsize=8)
+    for (i, j), v in np.ndenumerate(z.to_numpy()):
+        ax.text(j, i, f"{v:.1f}", ha="center", va="center", fontsize=6)
+    fig.colorbar(image, ax=ax, label="segment mean − overall mean (in std)")
+    ax.set_title("What each segment looks like")
+    fig.tight_layout()
+    return fig
+
+
+def plot_embedding_projection(embeddings: np.ndarray, segments: np.ndarray,
+                              names: list[str] | None = None, random_state: int = 0):
+    """First two principal components of the embeddings, coloured by segment."""
+    rng = np.random.default_rng(random_state)
+    keep = rng.choice(len(embeddings), size=min(PROJECTION_SAMPLE, len(embeddings)),
+                      replace=False)
+    xy = PCA(2, random_state=random_state).fit_transform(embeddings[keep])
+    fig, ax = plt.subplots(figsize=(7, 6))
+    k = int(segments.max()) + 1
+    for j, label in enumerate(_labels(names, k)):
+        mask = segments[keep] == j
+        ax.scatter(xy[mask, 0], xy[mask, 1], s=4, alpha=0.6, label=label,
+                   color=plt.cm.tab10(j % 10))
+    ax.legend(markerscale=4, fontsize=8, loc="best")
+    ax.set_xlabel("PC 1 of the embedding")
+    ax.set_ylabel("PC 2 of the embedding")
+    ax.set_title(f"Customer embeddings ({len(keep):,} shown)")
+    fig.tight_layout()
+    return fig
+
+
+def plot_confusion(labels_true: np.ndarray, segments: np.ndarray,
+                   names: list[str] | None = None):
+    """Counts of segments (rows) against known labels (columns)."""
+    k = int(max(segments.max(), labels_true.max())) + 1
+    matrix = confusion_matrix(segments, labels_true, labels=range(k))
+    matrix = matrix[:, matrix.sum(0) > 0]
+    fig, ax = plt.subplots(figsize=(0.6 * matrix.shape[1] + 3, 0.5 * matrix.shape[0] + 2))
+    ax.imshow(matrix, cmap="Blues", aspect="auto")
+    for (i, j), v in np.ndenumerate(matrix):
+        ax.text(j, i, str(v), ha="center", va="center", fontsize=7,
+                color="white" if v > matrix.max() / 2 else "black")
+    ax.set_yticks(range(matrix.shape[0]), _labels(names, matrix.shape[0]), fontsize=8)
+    ax.set_xlabel("known label")
+    ax.set_title("Segments against known labels (test split)")
+    fig.tight_layout()
+    return fig
+
+
+def write_plots(run_dir: str | Path, figures: dict, tensorboard: bool = True) -> list[Path]:
+    """Save figures as ``<name>.png`` atomically, and into TensorBoard under ``evaluation``."""
+    run_dir = Path(run_dir)
+    paths = []
+    writer = None
+    if tensorboard:
+        from torch.utils.tensorboard import SummaryWriter
+
+        writer = SummaryWriter(str(run_dir / "tensorboard" / "evaluation"))
+    for name, fig in figures.items():
+        buffer = _io.BytesIO()
+        fig.savefig(buffer, format="png", dpi=110)
+        io.atomic_write_bytes(run_dir / f"{name}.png", buffer.getvalue())
+        paths.append(run_dir / f"{name}.png")
+        if writer is not None:
+            writer.add_figure(f"segments/{name}", fig)
+        plt.close(fig)
+    if writer is not None:
+        writer.close()
+    return paths

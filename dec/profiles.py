@@ -1,0 +1,205 @@
+"""Segment profiles a marketer can read: size, typical values, lift, and a name.
+
+Everything is computed on the original, unscaled features, so the numbers mean what they
+mean in the customer table (dollars, days, orders).
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from dec import io
+from dec.data.preprocessing import MISSING, is_numeric
+
+#: Column-name patterns that identify recency, frequency and monetary value.
+RFM_PATTERNS = {
+    "recency": r"recency",
+    "frequency": r"^(orders|n_orders|frequency|num_orders|order_count|purchases)$",
+    "monetary": r"(total_spend|monetary|total_value|revenue|spend_total)",
+}
+#: Optional: how long someone has been a customer, to tell "New" from "Potential Loyalists".
+TENURE_PATTERN = r"(tenure|days_since_first|customer_age_days)"
+TOP_FEATURES = 3
+
+
+def find_rfm_columns(columns) -> dict[str, str] | None:
+    """The recency, frequency and monetary columns, or None unless all three are present."""
+    found = {}
+    for role, pattern in RFM_PATTERNS.items():
+        matches = [c for c in columns if re.search(pattern, str(c), re.IGNORECASE)]
+        if not matches:
+            return None
+        found[role] = matches[0]
+    return found
+
+
+def rfm_score(values: pd.Series, segment_value: float, *, reverse: bool = False) -> int:
+    """1-5 score of a segment's median against all customers (quintile of its rank)."""
+    share_below = float((values.dropna() < segment_value).mean())
+    score = min(5, 1 + int(share_below * 5))
+    return 6 - score if reverse else score
+
+
+def rfm_name(r: int, f: int, m: int, tenure: int | None = None) -> str:
+    """Map R, F, M scores (1-5) to the usual RFM segment names.
+
+    ``tenure`` (1-5, optional) marks recently acquired customers as "New" even after their
+    second or third order.
+    """
+    fm = (f + m) / 2
+    if r >= 4 and tenure is not None and tenure == 1 and fm < 4:
+        return "New"
+    if r >= 4 and fm >= 4:
+        return "Champions"
+    if r <= 2 and fm >= 4:
+        return "Can't Lose" if r == 1 else "At Risk"
+    if r >= 3 and fm >= 3.5:
+        return "Loyal"
+    if r >= 4 and fm <= 1.5:
+        return "New"
+    if r >= 3:
+        return "Potential Loyalists"
+    if fm >= 3:
+        return "At Risk"
+    return "Lost" if r == 1 else "Hibernating"
+
+
+def segment_profiles(features: pd.DataFrame, segments: np.ndarray) -> pd.DataFrame:
+    """One row per segment: name, size, share, distinguishing features, mean/median/lift.
+
+    Parameters
+    ----------
+    features : DataFrame of shape (n_customers, n_columns)
+        Original (unscaled) customer features.
+    segments : ndarray of shape (n_customers,)
+
+    Returns
+    -------
+    DataFrame indexed by segment number.
+    """
+    segments = np.asarray(segments)
+    numeric = [c for c in features.columns if is_numeric(features[c])]
+    categorical = [c for c in features.columns if c not in numeric]
+    overall_mean = features[numeric].mean()
+    overall_std = features[numeric].std(ddof=0).replace(0, np.nan)
+    rfm = find_rfm_columns(numeric)
+    rows = []
+    for seg in np.unique(segments):
+        part = features[segments == seg]
+        mean, median = part[numeric].mean(), part[numeric].median()
+        z = ((mean - overall_mean) / overall_std).dropna()
+        traits = [(abs(v), f"{'high' if v > 0 else 'low'} {c}") for c, v in z.items()]
+        for column in categorical:
+            share_in = part[column].fillna(MISSING).value_counts(normalize=True)
+            share_all = features[column].fillna(MISSING).value_counts(normalize=True)
+            lift = (share_in / share_all).dropna()
+            if len(lift):
+                top = lift.idxmax()
+                # A category twice as common as usual is as telling as ~1 std of a number.
+                traits.append((float(np.log2(lift[top])), f"more {column}={top}"))
+        traits.sort(reverse=True)
+        row = {"segment": int(seg), "size": len(part), "share": len(part) / len(features),
+               "distinguishing": "; ".join(t for _, t in traits[:TOP_FEATURES])}
+        if rfm:
+            r = rfm_score(features[rfm["recency"]], median[rfm["recency"]], reverse=True)
+            f = rfm_score(features[rfm["frequency"]], median[rfm["frequency"]])
+            m = rfm_score(features[rfm["monetary"]], median[rfm["monetary"]])
+            tenure_cols = [c for c in numeric if re.search(TENURE_PATTERN, str(c), re.I)]
+            tenure = (rfm_score(features[tenure_cols[0]], median[tenure_cols[0]])
+                      if tenure_cols else None)
+            row.update({"name": rfm_name(r, f, m, tenure), "rfm": f"R{r} F{f} M{m}"})
+        else:
+            row["name"] = ", ".join(t for _, t in traits[:2]) or f"segment {seg}"
+        for column in numeric:
+            row[f"mean_{column}"] = mean[column]
+            row[f"median_{column}"] = median[column]
+            base = overall_mean[column]
+            row[f"lift_{column}"] = mean[column] / base if base else np.nan
+        rows.append(row)
+    table = pd.DataFrame(rows).set_index("segment")
+    table["name"] = _distinct(table["name"].tolist(), table["distinguishing"].tolist())
+    first = ["name", *(["rfm"] if rfm else []), "size", "share", "distinguishing"]
+    return table[first + [c for c in table.columns if c not in first]]
+
+
+def _distinct(names: list[str], traits: list[str]) -> list[str]:
+    """Tell repeated names apart by each segment's strongest trait, then by number."""
+    counts = pd.Series(names).value_counts()
+    out = [f"{n} · {t.split(';')[0]}" if counts[n] > 1 and t else n
+           for n, t in zip(names, traits)]
+    seen: dict[str, int] = {}
+    for i, name in enumerate(out):
+        seen[name] = seen.get(name, 0) + 1
+        if seen[name] > 1:
+            out[i] = f"{name} {seen[name]}"
+    return out
+
+
+def profiles_markdown(table: pd.DataFrame, max_features: int = 8) -> str:
+    """Readable summary: who each segment is, then typical values of key features."""
+    lines = ["# Segment profiles", "",
+             "| segment | name | customers | share | what sets it apart |",
+             "|---:|---|---:|---:|---|"]
+    for seg, row in table.iterrows():
+        name = row["name"] + (f" ({row['rfm']})" if "rfm" in table.columns else "")
+        lines.append(f"| {seg} | {name} | {row['size']:,} | {row['share']:.1%} | "
+                     f"{row['distinguishing']} |")
+    features = [c.removeprefix("median_") for c in table.columns if c.startswith("median_")]
+    features = features[:max_features]
+    if features:
+        lines += ["", "Median of each feature, with lift (segment mean / overall mean):", "",
+                  "| segment | " + " | ".join(features) + " |",
+                  "|---:|" + "---:|" * len(features)]
+        for seg, row in table.iterrows():
+            cells = [f"{row[f'median_{f}']:.4g} ({row[f'lift_{f}']:.2f}×)" for f in features]
+            lines.append(f"| {seg} {row['name']} | " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def write_profiles(run_dir: str | Path, table: pd.DataFrame) -> tuple[Path, Path]:
+    """Write ``profiles.csv`` and ``profiles.md`` atomically."""
+    run_dir = Path(run_dir)
+    csv_path, md_path = run_dir / "profiles.csv", run_dir / "profiles.md"
+    io.atomic_write_text(csv_path, table.to_csv())
+    io.atomic_write_text(md_path, profiles_markdown(table))
+    return csv_path, md_path
+
+
+def profile_run(run_dir: str | Path) -> list[Path]:
+    """Profile every customer of a run's data set and draw the plots.
+
+    Writes ``profiles.csv``, ``profiles.md`` and ``segment_sizes.png``,
+    ``segment_heatmap.png``, ``embedding_projection.png`` (+ ``confusion_matrix.png`` on
+    labelled data, test split only) into ``run_dir``; returns their paths.
+    """
+    from dec.estimator import DeepEmbeddedClustering
+    from dec.models.autoencoder import apply_in_batches
+    from dec.pipeline import prepare_data
+    from dec.plots import (plot_confusion, plot_embedding_projection, plot_feature_heatmap,
+                           plot_segment_sizes, write_plots)
+
+    model = DeepEmbeddedClustering.load(run_dir)
+    if model.config_.data.source == "in-memory":
+        from dec.errors import DataError
+
+        raise DataError(f"run {run_dir} was fitted in Python on in-memory data; profile it with "
+                        "dec.profiles.segment_profiles(features, model.predict(features))")
+    data = prepare_data(model.config_, model.preprocessor_)
+    features = data.dataset.features
+    x = model.preprocess(features)
+    segments = model.module_.soft_assign_all(x).argmax(1).numpy()
+    embeddings = apply_in_batches(model.module_.autoencoder.encoder, x).numpy()
+    table = segment_profiles(features, segments)
+    paths = list(write_profiles(run_dir, table))
+    names = table["name"].reindex(range(model.n_clusters)).fillna("(empty)").tolist()
+    figures = {"segment_sizes": plot_segment_sizes(segments, names),
+               "segment_heatmap": plot_feature_heatmap(features, segments, names),
+               "embedding_projection": plot_embedding_projection(embeddings, segments, names)}
+    if data.dataset.labels is not None and len(data.test_index):
+        figures["confusion_matrix"] = plot_confusion(data.dataset.labels[data.test_index],
+                                                     segments[data.test_index], names)
+    return paths + write_plots(run_dir, figures)

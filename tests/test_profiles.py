@@ -1,0 +1,88 @@
+import numpy as np
+import pandas as pd
+import pytest
+
+from conftest import run_script
+from dec.profiles import find_rfm_columns, profiles_markdown, rfm_name, rfm_score, \
+    segment_profiles
+
+
+@pytest.mark.parametrize("r, f, m, tenure, name", [
+    (5, 5, 5, None, "Champions"),
+    (3, 4, 4, None, "Loyal"),
+    (5, 1, 1, None, "New"),
+    (5, 2, 2, 1, "New"),          # recently acquired, second order already
+    (5, 2, 3, 3, "Potential Loyalists"),
+    (2, 4, 5, None, "At Risk"),
+    (1, 5, 5, None, "Can't Lose"),
+    (2, 3, 3, None, "At Risk"),
+    (2, 2, 1, None, "Hibernating"),
+    (1, 1, 2, None, "Lost"),
+])
+def test_rfm_names(r, f, m, tenure, name):
+    assert rfm_name(r, f, m, tenure) == name
+
+
+def test_rfm_score_by_hand():
+    values = pd.Series(np.arange(100.0))
+    assert rfm_score(values, 10.0) == 1     # 10 % of customers below -> first quintile
+    assert rfm_score(values, 90.0) == 5     # 90 % below -> fifth
+    assert rfm_score(values, 10.0, reverse=True) == 5  # low recency is good
+
+
+def test_find_rfm_columns():
+    cols = ["age", "recency_days", "orders", "total_spend"]
+    assert find_rfm_columns(cols) == {"recency": "recency_days", "frequency": "orders",
+                                      "monetary": "total_spend"}
+    assert find_rfm_columns(["age", "income"]) is None
+
+
+def test_profiles_by_hand():
+    features = pd.DataFrame({"spend": [10.0, 30.0, 100.0, 140.0],
+                             "channel": ["app", "app", "web", "web"]})
+    table = segment_profiles(features, np.array([0, 0, 1, 1]))
+    assert list(table["size"]) == [2, 2] and list(table["share"]) == [0.5, 0.5]
+    assert table.loc[0, "mean_spend"] == 20.0 and table.loc[1, "median_spend"] == 120.0
+    assert table.loc[0, "lift_spend"] == pytest.approx(20.0 / 70.0)
+    # channel=web is 2x as common (log2 lift 1.0); spend is 0.95 std above the mean
+    assert table.loc[1, "distinguishing"] == "more channel=web; high spend"
+    assert table.loc[1, "name"] == "more channel=web, high spend"  # no RFM: named by traits
+    assert "| 1 | more channel=web, high spend | 2 | 50.0% |" in profiles_markdown(table)
+
+
+def test_repeated_names_are_told_apart():
+    rng = np.random.default_rng(0)
+    n = 400
+    features = pd.DataFrame({"recency_days": rng.uniform(0, 10, n),
+                             "orders": rng.uniform(50, 60, n),
+                             "total_spend": rng.uniform(500, 600, n),
+                             "age": rng.normal(40, 5, n)})
+    features.loc[:199, "age"] += 30
+    features = pd.concat([features, pd.DataFrame({"recency_days": [300.0] * 50,
+                          "orders": [1.0] * 50, "total_spend": [5.0] * 50,
+                          "age": [40.0] * 50})], ignore_index=True)
+    segments = np.r_[np.zeros(200, int), np.ones(200, int), np.full(50, 2)]
+    names = segment_profiles(features, segments)["name"].tolist()
+    assert len(set(names)) == 3
+
+
+def test_test_script_writes_profiles_plots_and_tensorboard_figures(smoke_run):
+    result = run_script("test.py", "--run", str(smoke_run))
+    assert result.returncode == 0, result.stderr
+    for name in ("profiles.md", "profiles.csv", "segment_sizes.png", "segment_heatmap.png",
+                 "embedding_projection.png", "confusion_matrix.png"):
+        assert (smoke_run / name).stat().st_size > 0, name
+    assert (smoke_run / "segment_sizes.png").read_bytes()[:4] == b"\x89PNG"
+    profiles = pd.read_csv(smoke_run / "profiles.csv", index_col="segment")
+    assert profiles["size"].sum() == 600 and "rfm" in profiles.columns
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    acc = EventAccumulator(str(smoke_run / "tensorboard" / "evaluation"))
+    acc.Reload()
+    assert "segments/segment_heatmap" in acc.Tags()["images"]
+
+
+def test_profiles_script(smoke_run):
+    result = run_script("profiles.py", "--run", str(smoke_run))
+    assert result.returncode == 0, result.stderr
+    assert "# Segment profiles" in result.stdout
