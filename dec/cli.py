@@ -9,9 +9,7 @@ import warnings
 from collections.abc import Callable
 from pathlib import Path
 
-import yaml
-
-from dec.config import Config, apply_overrides, config_from_dict, load_config
+from dec.config import Config, load_config
 from dec.errors import ConfigError, DecError
 
 
@@ -108,8 +106,7 @@ def config_from_args(args: argparse.Namespace) -> tuple[Config, Path | None, boo
         if not saved.exists():
             raise ConfigError(f"cannot resume {run_dir}: it has no config.yaml; "
                               "start a new run instead")
-        config = config_from_dict(yaml.safe_load(saved.read_text()))
-        return apply_overrides(config, overrides), run_dir, True
+        return load_config(saved, overrides), run_dir, True
     path = args.config or (DEFAULT_CONFIG if DEFAULT_CONFIG.exists() else None)
     config = load_config(path, overrides)
     return config, Path(config.output_dir) if config.output_dir else None, False

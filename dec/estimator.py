@@ -9,12 +9,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import torch
-import yaml
 from sklearn.base import BaseEstimator, ClusterMixin, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
 from dec import io
-from dec.config import Config, config_from_dict, merge_values, save_config_yaml
+from dec.config import Config, load_config, merge_values, save_config_yaml
 from dec.data import Dataset, Preprocessor
 from dec.errors import DataError
 from dec.models.autoencoder import apply_in_batches
@@ -262,7 +261,7 @@ class DeepEmbeddedClustering(ClusterMixin, TransformerMixin, BaseEstimator):
     def load(cls, path) -> "DeepEmbeddedClustering":
         """Load a run directory written by :meth:`save` or ``scripts/train.py``."""
         run_dir = io.check_run_dir(path)
-        config = config_from_dict(yaml.safe_load((run_dir / "config.yaml").read_text()))
+        config = load_config(run_dir / "config.yaml")
         model = cls(**cls._params_from_config(config))
         model._load_run(run_dir, config)
         return model

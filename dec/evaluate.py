@@ -8,11 +8,10 @@ from pathlib import Path
 
 import numpy as np
 import torch
-import yaml
 from sklearn.cluster import KMeans
 
 from dec import io
-from dec.config import config_from_dict
+from dec.config import load_config
 from dec.data import Preprocessor
 from dec.errors import RunDirError
 from dec.metrics import eta_squared, internal_metrics, label_metrics
@@ -41,7 +40,7 @@ def evaluate(run_dir: str | Path) -> dict:
         The ``test_report.json`` payload (schema in DESIGN.md).
     """
     run_dir = io.check_run_dir(run_dir)
-    config = config_from_dict(yaml.safe_load((run_dir / "config.yaml").read_text()))
+    config = load_config(run_dir / "config.yaml")
     if config.data.test_fraction == 0:
         raise RunDirError(f"run {run_dir} was trained without a test split "
                           "(data.test_fraction=0); nothing held out to evaluate on")

@@ -208,8 +208,8 @@ def fit(config: Config, run_dir: str | Path | None = None, *, resume: bool = Fal
         log.info("resume: pretraining already finished, loading %s", pretrained_path)
         pretrained = io.load_weights(pretrained_path)
     else:
-        pretrained = _pretrain_and_init(config, run_dir, datamodule, architecture, data,
-                                        timings, resume)
+        pretrained = _pretrain_and_init(config, run_dir, datamodule, architecture, timings,
+                                        resume)
         io.save_weights(pretrained_path, pretrained)
         io.write_json(run_dir / "metrics.json", {"timings": timings})
 
@@ -238,7 +238,7 @@ def fit(config: Config, run_dir: str | Path | None = None, *, resume: bool = Fal
     return run_dir
 
 
-def _pretrain_and_init(config, run_dir, datamodule, architecture, data, timings, resume):
+def _pretrain_and_init(config, run_dir, datamodule, architecture, timings, resume):
     start = time.perf_counter()
     p = config.pretrain
     log.info("pretraining the autoencoder (%d epochs)", p.epochs)

@@ -90,3 +90,18 @@ def test_script_run_loads_in_python(tmp_path, customers):
     assert model.n_clusters == 5 and model.hidden_dims == (16,)
     labels = model.predict(customers.features)
     assert labels.shape == (len(customers),)
+
+
+def test_python_model_works_with_the_scripts(fitted, customers, tmp_path):
+    import pandas as pd
+
+    run_dir = fitted.save(tmp_path / "model")
+    data = tmp_path / "customers.csv"
+    customers.features.to_csv(data)  # the index becomes a plain column, ignored with a warning
+    out = tmp_path / "segments.csv"
+    result = run_script("predict.py", "--run", str(run_dir), "--data", str(data),
+                        "--output", str(out))
+    assert result.returncode == 0, result.stderr
+    np.testing.assert_array_equal(pd.read_csv(out)["segment"], fitted.labels_)
+    refused = run_script("export.py", "--run", str(run_dir), "--output", str(tmp_path / "e.csv"))
+    assert refused.returncode == 2 and "pass --data PATH" in refused.stderr
