@@ -62,6 +62,13 @@ def train_parser() -> argparse.ArgumentParser:
     p.add_argument("--label-column", help="known segments, for evaluation only")
     p.add_argument("--drop-columns", help="comma-separated columns to leave out")
     p.add_argument("--categorical-columns", help="comma-separated columns to one-hot encode")
+    p.add_argument("--transactions", metavar="PATH",
+                   help="a transaction log (.csv/.parquet) instead of a customer table")
+    p.add_argument("--id-col", help="transactions: customer id column")
+    p.add_argument("--date-col", help="transactions: purchase date column")
+    p.add_argument("--amount-col", help="transactions: purchase value column")
+    p.add_argument("--quantity-col", help="transactions: items per purchase (optional)")
+    p.add_argument("--as-of", help="transactions: features up to this date, outcomes after")
     p.add_argument("--n-clusters", type=int, help="number of segments")
     p.add_argument("--seed", type=int, help="random seed")
     p.add_argument("--output-dir", help="run directory (default: checkpoints/<timestamp>_...)")
@@ -85,9 +92,17 @@ def config_from_args(args: argparse.Namespace) -> tuple[Config, Path | None, boo
     flag_map = {"data": "data.source", "id_column": "data.id_column",
                 "label_column": "data.label_column", "drop_columns": "data.drop_columns",
                 "categorical_columns": "data.categorical_columns",
+                "id_col": "data.id_column", "date_col": "data.date_column",
+                "amount_col": "data.amount_column", "quantity_col": "data.quantity_column",
+                "as_of": "data.as_of",
                 "n_clusters": "model.n_clusters", "seed": "seed", "output_dir": "output_dir",
                 "num_nodes": "trainer.num_nodes", "accelerator": "trainer.accelerator",
                 "devices": "trainer.devices", "precision": "trainer.precision"}
+    if args.transactions is not None:
+        if args.data is not None:
+            raise ConfigError("give either --data or --transactions, not both")
+        args.data = args.transactions
+        overrides.append("data.format=transactions")
     if args.data is not None and Path(args.data).exists():
         # test.py may run from another directory: remember where the table really is.
         args.data = str(Path(args.data).resolve())

@@ -26,8 +26,13 @@ class DataConfig:
     source: str = "synthetic"
     n_samples: int = 20000
     random_state: int = 0
+    format: str = "table"  # "table": one row per customer; "transactions": a purchase log
     id_column: str | None = None
     label_column: str | None = None
+    date_column: str | None = None
+    amount_column: str | None = None
+    quantity_column: str | None = None
+    as_of: str | None = None  # transactions: features up to this date, outcomes after it
     drop_columns: list[str] = field(default_factory=list)
     categorical_columns: list[str] = field(default_factory=list)
     val_fraction: float = 0.1
@@ -102,6 +107,8 @@ class Config:
         checks = [
             (self.model.n_clusters >= 2, "model.n_clusters must be at least 2"),
             (self.data.n_samples >= 1, "data.n_samples must be positive"),
+            (self.data.format in ("table", "transactions"),
+             "data.format must be 'table' or 'transactions'"),
             (self.model.embedding_dim >= 1, "model.embedding_dim must be at least 1"),
             (all(d >= 1 for d in self.model.hidden_dims), "model.hidden_dims must be positive"),
             (self.model.alpha > 0, "model.alpha must be positive"),

@@ -139,11 +139,25 @@ def report_markdown(report: dict) -> str:
     return "\n".join(lines)
 
 
+def main_metric(report: dict) -> tuple[str, dict[str, float]]:
+    """The metric a data set is judged by, and its value per method.
+
+    ARI where labels exist; else the hold-out spend eta² where outcomes exist; else
+    the silhouette.
+    """
+    methods = report["methods"]
+    if "ari" in methods["dec"]:
+        return "ari", {m: v["ari"] for m, v in methods.items()}
+    outcomes = report.get("outcomes", {})
+    if "holdout_spend_eta2" in outcomes.get("dec", {}):
+        return "holdout_spend_eta2", {m: v["holdout_spend_eta2"] for m, v in outcomes.items()}
+    return "silhouette", {m: v["silhouette"] for m, v in methods.items()}
+
+
 def verdict(report: dict) -> str:
     """Say plainly who wins the main metric, and where KMeans wins the others."""
-    methods = report["methods"]
-    metric = "ari" if "ari" in methods["dec"] else "silhouette"
-    dec, km = methods["dec"][metric], methods["kmeans"][metric]
+    metric, values = main_metric(report)
+    dec, km = values["dec"], values["kmeans"]
     if any(isinstance(v, float) and math.isnan(v) for v in (dec, km)):
         return f"No verdict: {metric} is undefined for one of the methods."
     if dec > km:
@@ -152,7 +166,9 @@ def verdict(report: dict) -> str:
         line = f"KMeans beats DEC on {metric}: {km:.3f} vs {dec:.3f} ({dec - km:+.3f})."
     else:
         line = f"DEC and KMeans tie on {metric}: {dec:.3f}."
-    dec_wins, km_wins = metric_winners(methods["dec"], methods["kmeans"])
+    dec_all = {**report["methods"]["dec"], **report.get("outcomes", {}).get("dec", {})}
+    km_all = {**report["methods"]["kmeans"], **report.get("outcomes", {}).get("kmeans", {})}
+    dec_wins, km_wins = metric_winners(dec_all, km_all)
     if dec_wins:
         line += f" DEC is better on {', '.join(dec_wins)}."
     if km_wins:
@@ -163,7 +179,8 @@ def verdict(report: dict) -> str:
 def metric_winners(dec: dict, kmeans: dict) -> tuple[list[str], list[str]]:
     """Metrics on which DEC, and on which KMeans, is strictly better."""
     dec_wins, km_wins = [], []
-    for metric, higher in HIGHER_IS_BETTER.items():
+    outcome_metrics = {m: True for m in dec if m.endswith("_eta2")}
+    for metric, higher in {**HIGHER_IS_BETTER, **outcome_metrics}.items():
         a, b = dec.get(metric), kmeans.get(metric)
         if a is None or b is None or math.isnan(a) or math.isnan(b) or a == b:
             continue

@@ -17,7 +17,7 @@ import pandas as pd
 import torch
 
 from dec.config import Config
-from dec.data.datasets import load_dataset, read_table
+from dec.data.datasets import read_table
 from dec.errors import DataError
 from dec.models.autoencoder import apply_in_batches
 
@@ -34,9 +34,9 @@ def customers_to_score(config: Config, path: str | Path | None = None) -> pd.Dat
     if path is None:
         if d.source == "in-memory":
             raise DataError("this model was fitted in Python on in-memory data; pass --data PATH")
-        frame = load_dataset(d.source, n_samples=d.n_samples, random_state=d.random_state,
-                             id_column=d.id_column, label_column=d.label_column,
-                             drop_columns=d.drop_columns).features
+        from dec.pipeline import load_dataset_from_config
+
+        frame = load_dataset_from_config(config).features
     else:
         frame = read_table(path, id_column=d.id_column).features
         unused = [c for c in [d.label_column, *d.drop_columns] if c and c in frame.columns]

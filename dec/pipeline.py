@@ -63,10 +63,7 @@ def prepare_data(config: Config, preprocessor: Preprocessor | None = None,
     """
     d = config.data
     if dataset is None:
-        dataset = load_dataset(d.source, n_samples=d.n_samples, random_state=d.random_state,
-                               id_column=d.id_column, label_column=d.label_column,
-                               drop_columns=d.drop_columns,
-                               categorical_columns=d.categorical_columns)
+        dataset = load_dataset_from_config(config)
     train, val, test = split_indices(len(dataset), val_fraction=d.val_fraction,
                                      test_fraction=d.test_fraction, random_state=d.random_state)
     if len(train) < config.model.n_clusters:
@@ -85,6 +82,17 @@ def prepare_data(config: Config, preprocessor: Preprocessor | None = None,
 
     return PreparedData(dataset, preprocessor, train, val, test,
                         transform(train), transform(val), transform(test))
+
+
+def load_dataset_from_config(config: Config) -> Dataset:
+    """The data set a config names, with all its source options."""
+    d = config.data
+    return load_dataset(d.source, n_samples=d.n_samples, random_state=d.random_state,
+                        id_column=d.id_column, label_column=d.label_column,
+                        drop_columns=d.drop_columns, categorical_columns=d.categorical_columns,
+                        format=d.format, date_column=d.date_column,
+                        amount_column=d.amount_column, quantity_column=d.quantity_column,
+                        as_of=d.as_of)
 
 
 def default_run_dir(config: Config, root: str | Path = "checkpoints") -> Path:

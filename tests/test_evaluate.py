@@ -33,3 +33,15 @@ def test_markdown_has_a_row_per_method_and_outcomes():
     report["outcomes"] = {m: {"holdout_spend_eta2": 0.1} for m in ("dec", "kmeans", "ae_kmeans")}
     text = report_markdown(report)
     assert text.count("| DEC/IDEC |") == 2 and "holdout_spend_eta2" in text and "tie" in text
+
+
+def test_outcome_data_is_judged_by_holdout_spend_eta2():
+    scores = {"silhouette": 0.3, "davies_bouldin": 1.0, "calinski_harabasz": 10.0}
+    report = _report(scores, {**scores, "silhouette": 0.4})
+    report["outcomes"] = {"dec": {"holdout_spend_eta2": 0.12, "holdout_active_eta2": 0.18},
+                          "kmeans": {"holdout_spend_eta2": 0.09, "holdout_active_eta2": 0.21},
+                          "ae_kmeans": {"holdout_spend_eta2": 0.1, "holdout_active_eta2": 0.2}}
+    text = verdict(report)
+    assert text.startswith("DEC beats KMeans on holdout_spend_eta2: 0.120 vs 0.090")
+    assert "DEC is better on holdout_spend_eta2" in text
+    assert "KMeans is better on silhouette, holdout_active_eta2" in text

@@ -10,7 +10,7 @@ import pandas as pd
 
 from dec.errors import DataError
 
-BUILT_IN = ("synthetic", "digits")
+BUILT_IN = ("synthetic", "digits", "cdnow")
 
 
 @dataclass
@@ -47,13 +47,19 @@ def load_dataset(
     label_column: str | None = None,
     drop_columns=(),
     categorical_columns=(),
+    format: str = "table",
+    date_column: str | None = None,
+    amount_column: str | None = None,
+    quantity_column: str | None = None,
+    as_of: str | None = None,
 ) -> Dataset:
     """Load a built-in data set or a customer table.
 
     Parameters
     ----------
     source : str, default="synthetic"
-        ``"synthetic"``, ``"digits"``, or the path of a ``.csv`` or ``.parquet`` table.
+        ``"synthetic"``, ``"digits"``, ``"cdnow"``, or the path of a ``.csv`` or
+        ``.parquet`` customer table or (with ``format="transactions"``) transaction log.
     n_samples : int, default=20000
         Number of customers for ``"synthetic"``.
     random_state : int, default=0
@@ -66,6 +72,12 @@ def load_dataset(
         Columns to leave out of the features.
     categorical_columns : sequence of str
         Checked to exist; the preprocessor one-hot encodes them.
+    format : {"table", "transactions"}, default="table"
+    date_column, amount_column, quantity_column : str, optional
+        Columns of a transaction log (``id_column`` names the customer).
+    as_of : str, optional
+        Transactions only: features from purchases up to this date, outcomes after it.
+        Defaults to 1997-09-30 for CDNOW and to the log's midpoint otherwise.
 
     Returns
     -------
@@ -83,9 +95,31 @@ def load_dataset(
         features = pd.DataFrame(digits.data, columns=[f"pixel_{i}" for i in range(64)])
         features.index = pd.Index([f"D{i:05d}" for i in range(len(features))], name="id")
         dataset = Dataset("digits", features, digits.target.astype(int))
+    elif source == "cdnow":
+        from dec.data.transactions import CDNOW_AS_OF, load_cdnow
+
+        dataset = transactions_dataset("cdnow", load_cdnow(), as_of or CDNOW_AS_OF)
+    elif format == "transactions":
+        from dec.data.transactions import read_transactions
+
+        if not (id_column and date_column and amount_column):
+            raise DataError("a transaction log needs --id-col, --date-col and --amount-col")
+        log = read_transactions(source, id_col=id_column, date_col=date_column,
+                                amount_col=amount_column, quantity_col=quantity_column)
+        dataset = transactions_dataset(Path(source).name, log, as_of)
     else:
         dataset = read_table(source, id_column=id_column, label_column=label_column)
     return _drop_and_check(dataset, drop_columns, categorical_columns)
+
+
+def transactions_dataset(name: str, log: pd.DataFrame, as_of: str | None) -> Dataset:
+    """Customer features up to ``as_of`` with hold-out outcomes after it."""
+    from dec.data.transactions import customer_features, holdout_outcomes
+
+    if as_of is None:
+        as_of = str((log["date"].min() + (log["date"].max() - log["date"].min()) / 2).date())
+    features = customer_features(log, as_of)
+    return Dataset(name, features, None, holdout_outcomes(log, as_of, features.index))
 
 
 def read_table(path: str | Path, *, id_column: str | None = None,

@@ -1,0 +1,123 @@
+"""Transaction logs -> one row of behaviour features per customer, at an explicit date.
+
+Features use only transactions on or before ``as_of``; outcomes (what the customer did
+after ``as_of``) are returned separately and never reach the model. They judge whether
+the segments say something about the future.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from dec.errors import DataError
+
+CDNOW_PATH = Path(__file__).resolve().parents[2] / "data" / "cdnow" / "CDNOW_master.txt.gz"
+#: End of the calibration period used for CDNOW (Fader & Hardie use 39 weeks; we use the
+#: end of Q3 1997); the hold-out period runs to the end of the log, 1998-06-30.
+CDNOW_AS_OF = "1997-09-30"
+
+
+def read_transactions(path: str | Path, *, id_col: str, date_col: str, amount_col: str,
+                      quantity_col: str | None = None) -> pd.DataFrame:
+    """Read a CSV/Parquet transaction log into columns ``id, date, amount[, quantity]``."""
+    path = Path(path)
+    if not path.exists():
+        raise DataError(f"transaction file {path} not found")
+    try:
+        frame = pd.read_parquet(path) if path.suffix.lower() in (".parquet", ".pq") \
+            else pd.read_csv(path)
+    except Exception as err:
+        raise DataError(f"cannot read {path}: {str(err).splitlines()[0] if str(err) else err}")
+    wanted = {"id": id_col, "date": date_col, "amount": amount_col}
+    if quantity_col:
+        wanted["quantity"] = quantity_col
+    missing = [c for c in wanted.values() if c not in frame.columns]
+    if missing:
+        raise DataError(f"{path} has no column(s) {missing}; columns are {list(frame.columns)}")
+    return clean_transactions(frame[list(wanted.values())].set_axis(list(wanted), axis=1),
+                              source=str(path))
+
+
+def clean_transactions(frame: pd.DataFrame, source: str = "transactions") -> pd.DataFrame:
+    """Parse dates and numbers; raise DataError naming the first bad value."""
+    out = frame.copy()
+    if len(out) == 0:
+        raise DataError(f"{source} has no transactions")
+    out["id"] = out["id"].astype(str).str.strip()
+    dates = pd.to_datetime(out["date"].astype(str), errors="coerce",
+                           format="%Y%m%d" if out["date"].astype(str).str.fullmatch(r"\d{8}").all()
+                           else None)
+    if dates.isna().any():
+        bad = out.loc[dates.isna(), "date"].iloc[0]
+        raise DataError(f"{source}: cannot read date {bad!r}; use YYYY-MM-DD or YYYYMMDD")
+    out["date"] = dates
+    for column in [c for c in ("amount", "quantity") if c in out]:
+        values = pd.to_numeric(out[column], errors="coerce")
+        if values.isna().any() or not np.isfinite(values).all():
+            bad = out.loc[values.isna() | ~np.isfinite(values.fillna(0)), column].iloc[0]
+            raise DataError(f"{source}: {column} value {bad!r} is not a finite number")
+        out[column] = values.astype(float)
+    return out
+
+
+def load_cdnow(path: str | Path = CDNOW_PATH) -> pd.DataFrame:
+    """The CDNOW log shipped in ``data/cdnow/`` as ``id, date, amount, quantity``."""
+    raw = pd.read_csv(path, sep=r"\s+", dtype={"customer_id": str, "date": str})
+    raw = raw.rename(columns={"customer_id": "id", "dollar_value": "amount",
+                              "number_of_cds": "quantity"})
+    return clean_transactions(raw[["id", "date", "amount", "quantity"]], source=str(path))
+
+
+def customer_features(transactions: pd.DataFrame, as_of: str | pd.Timestamp) -> pd.DataFrame:
+    """Behaviour of every customer with a purchase on or before ``as_of``.
+
+    Purchases on the same day are one order. Columns: ``frequency`` (orders), ``recency_days``
+    (since the last order), ``tenure_days`` (since the first), ``total_spend``,
+    ``avg_order_value``, ``max_order_value``, ``first_order_value``, ``items_per_order`` (if
+    quantities exist), ``mean_gap_days`` and ``gap_std_days`` between orders, and
+    ``orders_per_month``. A one-order customer has no gap yet: ``mean_gap_days`` is set to
+    their tenure (the gap is at least that long) and ``gap_std_days`` to 0.
+    """
+    as_of = pd.Timestamp(as_of)
+    calibration = transactions[transactions["date"] <= as_of]
+    if calibration.empty:
+        raise DataError(f"no transactions on or before as_of={as_of.date()}; "
+                        "choose a later --as-of date")
+    aggregations = {"amount": "sum"}
+    if "quantity" in calibration:
+        aggregations["quantity"] = "sum"
+    orders = calibration.groupby(["id", "date"], sort=True).agg(aggregations).reset_index()
+    grouped = orders.groupby("id", sort=True)
+    first, last = grouped["date"].min(), grouped["date"].max()
+    frequency = grouped.size()
+    gaps = orders.assign(gap=grouped["date"].diff().dt.days).groupby("id")["gap"]
+    tenure = (as_of - first).dt.days.astype(float)
+    features = pd.DataFrame({
+        "frequency": frequency.astype(float),
+        "recency_days": (as_of - last).dt.days.astype(float),
+        "tenure_days": tenure,
+        "total_spend": grouped["amount"].sum(),
+        "avg_order_value": grouped["amount"].mean(),
+        "max_order_value": grouped["amount"].max(),
+        "first_order_value": grouped["amount"].first(),
+    })
+    if "quantity" in orders:
+        features["items_per_order"] = grouped["quantity"].mean()
+    features["mean_gap_days"] = gaps.mean().fillna(tenure)
+    features["gap_std_days"] = gaps.std(ddof=0).fillna(0.0)
+    features["orders_per_month"] = frequency / np.maximum(tenure / 30.44, 1.0)
+    features.index.name = "customer_id"
+    return features
+
+
+def holdout_outcomes(transactions: pd.DataFrame, as_of: str | pd.Timestamp,
+                     customers: pd.Index) -> pd.DataFrame:
+    """What each customer did after ``as_of``: ``holdout_spend`` and ``holdout_active`` (0/1)."""
+    after = transactions[transactions["date"] > pd.Timestamp(as_of)]
+    spend = after.groupby("id")["amount"].sum().reindex(customers, fill_value=0.0)
+    return pd.DataFrame({"holdout_spend": spend.astype(float),
+                         "holdout_active": (spend.index.isin(after["id"])).astype(float)},
+                        index=customers)
