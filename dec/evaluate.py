@@ -3,36 +3,40 @@
 from __future__ import annotations
 
 import math
-import time
 from pathlib import Path
 
 import numpy as np
 import torch
-from sklearn.cluster import KMeans
 
 from dec import io
+from dec.baselines import BASELINES
 from dec.config import load_config
 from dec.data import Preprocessor
 from dec.errors import RunDirError
 from dec.metrics import eta_squared, internal_metrics, label_metrics
-from dec.models.autoencoder import Autoencoder, apply_in_batches
 from dec.pipeline import prepare_data
 
 METHOD_TITLES = {"dec": "DEC/IDEC", "kmeans": "KMeans (inputs)",
-                 "ae_kmeans": "AE + KMeans (embeddings)"}
+                 "ae_kmeans": "AE + KMeans (embeddings)", "gmm": "GMM (inputs)"}
 METRIC_ORDER = ("acc", "nmi", "ari", "silhouette", "davies_bouldin", "calinski_harabasz",
                 "fit_seconds")
 HIGHER_IS_BETTER = {"acc": True, "nmi": True, "ari": True, "silhouette": True,
                     "davies_bouldin": False, "calinski_harabasz": True}
 
 
-def evaluate(run_dir: str | Path) -> dict:
+def evaluate(run_dir: str | Path, baselines=("kmeans", "ae_kmeans")) -> dict:
     """Compare the run's DEC model with two baselines on the held-out test split.
 
     KMeans is fitted on the preprocessed training inputs (same ``k``, same ``n_init``);
     AE+KMeans is the pretrained encoder with the KMeans centres that initialised DEC,
     i.e. DEC before refinement. Internal metrics for all methods are computed on the
     preprocessed test inputs, so they are comparable.
+
+    Parameters
+    ----------
+    run_dir : str or Path
+    baselines : sequence of str, default=("kmeans", "ae_kmeans")
+        Names from :data:`dec.baselines.BASELINES` ("gmm" too).
 
     Returns
     -------
@@ -57,15 +61,8 @@ def evaluate(run_dir: str | Path) -> dict:
     predictions["dec"] = model.soft_assign_all(X_test).argmax(1).numpy()
     fit_seconds["dec"] = sum(timings.get(f"{s}_seconds", 0.0)
                              for s in ("pretrain", "init", "refine"))
-
-    start = time.perf_counter()
-    kmeans = KMeans(k, n_init=config.refine.n_init, random_state=config.seed).fit(data.X_train)
-    fit_seconds["kmeans"] = time.perf_counter() - start
-    predictions["kmeans"] = kmeans.predict(data.X_test)
-
-    predictions["ae_kmeans"] = _ae_kmeans_predict(run_dir, X_test)
-    fit_seconds["ae_kmeans"] = timings.get("pretrain_seconds", 0.0) + timings.get(
-        "init_seconds", 0.0)
+    for name in baselines:
+        predictions[name], fit_seconds[name] = BASELINES[name](data, config, run_dir)
 
     truth = data.labels("test")
     methods = {}
@@ -85,17 +82,6 @@ def evaluate(run_dir: str | Path) -> dict:
             for name, predicted in predictions.items()
         }
     return report
-
-
-def _ae_kmeans_predict(run_dir: Path, X_test: torch.Tensor) -> np.ndarray:
-    architecture = io.read_json(run_dir / "model.json")
-    pretrained = io.load_weights(run_dir / "pretrained.pt")
-    autoencoder = Autoencoder(architecture["input_dim"], architecture["hidden_dims"],
-                              architecture["embedding_dim"])
-    autoencoder.load_state_dict({k.removeprefix("autoencoder."): v
-                                 for k, v in pretrained.items() if k.startswith("autoencoder.")})
-    z = apply_in_batches(autoencoder.eval().encoder, X_test)
-    return torch.cdist(z, pretrained["centers"]).argmin(1).numpy()
 
 
 def write_report(run_dir: str | Path, report: dict) -> tuple[Path, Path]:
