@@ -1,0 +1,46 @@
+import numpy as np
+import pytest
+
+from conftest import SMOKE
+from dec import io
+from dec.benchmark import METHODS, results_markdown, run_one, summarise
+
+
+def _run(dataset, seed, ari):
+    methods = {m: {"ari": ari[m], "fit_seconds": 1.0} for m in METHODS}
+    return {"dataset": dataset, "seed": seed, "n_test": 10, "n_clusters": 3, "methods": methods}
+
+
+def test_summary_by_hand_and_honest_verdict():
+    base = dict(kmeans=0.6, gmm=0.7, ae_kmeans=0.4, dec=0.5, idec=0.55)
+    runs = [_run("x", 0, base), _run("x", 1, {**base, "idec": 0.45})]
+    block = summarise(runs)["x"]
+    assert block["methods"]["idec"]["ari"] == {"mean": pytest.approx(0.5),
+                                               "std": pytest.approx(0.05)}
+    assert block["main_metric"] == "ari" and block["best_deep"] == "dec"
+    assert block["winner"] == "gmm" and not block["deep_matches_kmeans"]
+    text = results_markdown(summarise(runs), {"date": "d", "machine": "m", "torch": "t",
+                                              "seeds": [0, 1]})
+    assert "LOSES TO KMeans (0.600)" in text and "overall winner: GMM" in text
+
+
+def test_outcome_data_uses_holdout_spend_eta2():
+    methods = {m: {"silhouette": 0.1, "holdout_spend_eta2": v} for m, v in
+               zip(METHODS, [0.09, 0.08, 0.13, 0.10, 0.11])}
+    block = summarise([{"dataset": "c", "seed": 0, "n_test": 5, "n_clusters": 2,
+                        "methods": methods}])["c"]
+    assert block["main_metric"] == "holdout_spend_eta2"
+    assert block["best_deep"] == "idec" and block["deep_matches_kmeans"]
+    assert block["winner"] == "ae_kmeans"
+
+
+def test_dec_and_idec_share_one_pretraining(tmp_path):
+    result = run_one("smoke", SMOKE, 0, tmp_path)
+    assert set(result["methods"]) == set(METHODS)
+    a = io.load_weights(tmp_path / "smoke_s0_idec" / "pretrained.pt")
+    b = io.load_weights(tmp_path / "smoke_s0_dec" / "pretrained.pt")
+    assert all(np.array_equal(a[k], b[k]) for k in a)
+    dec_cfg = (tmp_path / "smoke_s0_dec" / "config.yaml").read_text()
+    assert "gamma: 0.0" in dec_cfg
+    for scores in result["methods"].values():
+        assert -1 <= scores["ari"] <= 1 and scores["fit_seconds"] >= 0
