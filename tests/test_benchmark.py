@@ -44,3 +44,12 @@ def test_dec_and_idec_share_one_pretraining(tmp_path):
     assert "gamma: 0.0" in dec_cfg
     for scores in result["methods"].values():
         assert -1 <= scores["ari"] <= 1 and scores["fit_seconds"] >= 0
+
+
+def test_speed_benchmark_times_both_loops_on_the_same_work():
+    from dec.speed import speed_benchmark
+
+    result = speed_benchmark(n_samples=3000, epochs=1, repeats=1)
+    assert result["n_train"] == 2940 and result["steps"] == 12  # ceil(2940 / 256)
+    assert result["plain_median"] > 0 and result["lightning_median"] > 0
+    assert result["ratio"] == pytest.approx(result["lightning_median"] / result["plain_median"])

@@ -1,0 +1,170 @@
+"""Choosing k (and other settings): internal quality and stability over a grid.
+
+For each grid point and each k, the model is trained with several seeds and on bootstrap
+resamples of the training rows. All runs label the same held-out test rows, which gives:
+
+- silhouette, Davies-Bouldin and Calinski-Harabasz on the preprocessed test inputs
+  (mean over seeds), as in the test report;
+- stability: the mean ARI between the test labels of every pair of seed runs, and between
+  the first seed's run and each bootstrap run. Segments that change when the seed or the
+  sample changes are not segments to act on.
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from sklearn.metrics import adjusted_rand_score
+
+from dec import io
+from dec.config import Config, apply_overrides, save_config_yaml
+from dec.data import Dataset
+from dec.metrics import internal_metrics
+from dec.pipeline import fit, prepare_data
+
+log = logging.getLogger("dec")
+
+#: A k qualifies for recommendation only if its segments are this stable (mean ARI).
+STABILITY_THRESHOLD = 0.8
+
+
+def _copy(config: Config, overrides: list[str]) -> Config:
+    from dec.config import config_from_dict
+
+    return apply_overrides(config_from_dict(config.to_dict()), overrides)
+
+
+def _test_labels(run_dir: Path, X_test: np.ndarray) -> np.ndarray:
+    import torch
+
+    return io.load_model(run_dir).soft_assign_all(torch.as_tensor(X_test)).argmax(1).numpy()
+
+
+def evaluate_k(config: Config, k: int, seeds, n_bootstrap: int, work: Path) -> dict:
+    """Scores and stability of one k (one grid point) on the config's test split."""
+    base = _copy(config, [f"model.n_clusters={k}", "trainer.enable_progress_bar=false"])
+    data = prepare_data(base)  # the test rows every run is scored on
+    labels, scores = [], []
+    for seed in seeds:
+        run = fit(_copy(base, [f"seed={seed}"]), work / f"k{k}_s{seed}")
+        labels.append(_test_labels(run, data.X_test))
+        scores.append(internal_metrics(data.X_test, labels[-1], random_state=seed))
+    pairs = [adjusted_rand_score(a, b) for a, b in itertools.combinations(labels, 2)]
+    rng = np.random.default_rng(seeds[0])
+    pool = np.concatenate([data.train_index, data.val_index])
+    features = data.dataset.features
+    boot = []
+    for b in range(n_bootstrap):
+        rows = rng.choice(pool, size=len(pool), replace=True)
+        sample = features.iloc[rows].copy()
+        sample.index = pd.Index([f"{i}#{j}" for j, i in enumerate(sample.index)], name="id")
+        config_b = _copy(base, [f"seed={seeds[0]}", "data.test_fraction=0"])
+        run = fit(config_b, work / f"k{k}_boot{b}", dataset=Dataset("bootstrap", sample))
+        # The bootstrap model has its own preprocessor: apply it to the original test rows.
+        from dec.data import Preprocessor
+
+        pre = Preprocessor.load(run / "preprocessor.json")
+        boot.append(adjusted_rand_score(
+            labels[0], _test_labels(run, pre.transform(features.iloc[data.test_index]))))
+    stability = pairs + boot
+    row = {"k": k, **{m: float(np.mean([s[m] for s in scores])) for m in scores[0]},
+           "stability": float(np.mean(stability)) if stability else float("nan"),
+           "stability_seeds": float(np.mean(pairs)) if pairs else float("nan"),
+           "stability_bootstrap": float(np.mean(boot)) if boot else float("nan")}
+    return row
+
+
+def recommend(table: pd.DataFrame, threshold: float = STABILITY_THRESHOLD) -> tuple[int, str]:
+    """The best-silhouette k among those at least ``threshold`` stable, with the reason."""
+    stable = table[table["stability"] >= threshold]
+    if stable.empty:
+        best = table.loc[table["stability"].idxmax()]
+        return int(best["k"]), (f"no k reached stability {threshold}; k = {int(best['k'])} "
+                                f"is the most stable ({best['stability']:.2f})")
+    best = stable.loc[stable["silhouette"].idxmax()]
+    return int(best["k"]), (f"k = {int(best['k'])} has the best silhouette "
+                            f"({best['silhouette']:.3f}) among the k whose segments are stable "
+                            f"(mean ARI ≥ {threshold} across seeds and bootstrap resamples; "
+                            f"its stability is {best['stability']:.2f})")
+
+
+def parse_grid(items: list[str]) -> dict[str, list[str]]:
+    """``["refine.gamma=0,10"]`` -> ``{"refine.gamma": ["0", "10"]}``."""
+    grid = {}
+    for item in items:
+        key, _, values = item.partition("=")
+        if not values:
+            from dec.errors import ConfigError
+
+            raise ConfigError(f"grid entry '{item}' must look like key=v1,v2")
+        grid[key] = values.split(",")
+    return grid
+
+
+def run_sweep(config: Config, ks, grid: dict[str, list[str]], seeds, n_bootstrap: int,
+              out_dir: Path) -> pd.DataFrame:
+    """Every grid point x k; writes sweep.csv, sweep.md and sweep.png into ``out_dir``."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    io.atomic_write_text(out_dir / "config.yaml", save_config_yaml(config))
+    rows = []
+    keys = list(grid)
+    for values in itertools.product(*grid.values()) if grid else [()]:
+        overrides = [f"{k}={v}" for k, v in zip(keys, values)]
+        point = _copy(config, overrides)
+        tag = "_".join(f"{k.split('.')[-1]}{v}" for k, v in zip(keys, values)) or "base"
+        for k in ks:
+            log.info("sweep: %s k=%d", " ".join(overrides) or "defaults", k)
+            row = evaluate_k(point, k, seeds, n_bootstrap, out_dir / "runs" / tag)
+            rows.append({**dict(zip(keys, values)), **row})
+    table = pd.DataFrame(rows)
+    io.atomic_write_text(out_dir / "sweep.csv", table.to_csv(index=False))
+    lines = ["# Sweep", ""]
+    for values, part in (table.groupby(keys) if keys else [((), table)]):
+        k, reason = recommend(part)
+        label = ", ".join(f"{a}={b}" for a, b in zip(keys, np.atleast_1d(values))) or "defaults"
+        lines += [f"## {label}", "", _markdown_table(part.drop(columns=keys)), "",
+                  f"Recommended: **k = {k}**: {reason}.", ""]
+    io.atomic_write_text(out_dir / "sweep.md", "\n".join(lines))
+    _plot(table, keys, out_dir / "sweep.png")
+    return table
+
+
+def _markdown_table(frame: pd.DataFrame) -> str:
+    def cell(v):
+        return f"{v:.3f}" if isinstance(v, float) else str(v)
+
+    head = "| " + " | ".join(frame.columns) + " |"
+    rule = "|" + "---:|" * len(frame.columns)
+    body = ["| " + " | ".join(cell(v) for v in row) + " |" for row in frame.itertuples(False)]
+    return "\n".join([head, rule, *body])
+
+
+def _plot(table: pd.DataFrame, keys: list[str], path: Path) -> None:
+    import io as _io
+
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    metrics = ["silhouette", "davies_bouldin", "calinski_harabasz", "stability"]
+    fig, axes = plt.subplots(1, 4, figsize=(16, 3.6))
+    for values, part in (table.groupby(keys) if keys else [((), table)]):
+        label = ", ".join(f"{a}={b}" for a, b in zip(keys, np.atleast_1d(values))) or None
+        for ax, metric in zip(axes, metrics):
+            ax.plot(part["k"], part[metric], marker="o", label=label)
+    for ax, metric in zip(axes, metrics):
+        ax.set_xlabel("k")
+        ax.set_title(metric + (" (lower is better)" if metric == "davies_bouldin" else ""))
+    axes[-1].axhline(STABILITY_THRESHOLD, color="grey", ls="--", lw=1)
+    if keys:
+        axes[0].legend(fontsize=8)
+    fig.tight_layout()
+    buffer = _io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=100)
+    plt.close(fig)
+    io.atomic_write_bytes(path, buffer.getvalue())

@@ -1,0 +1,45 @@
+#!/usr/bin/env python
+"""Choose k: silhouette, Davies-Bouldin, Calinski-Harabasz and stability (seeds and
+bootstrap resamples) for each k and each combination of --grid values."""
+
+from pathlib import Path
+
+from dec.cli import DEFAULT_CONFIG, Parser, run_cli
+
+
+def main() -> int:
+    parser = Parser(description=__doc__)
+    parser.add_argument("--config", help="base config (default: configs/default.yaml)")
+    parser.add_argument("--k", default="2-10", help="range like 2-10 or a list like 3,5,8")
+    parser.add_argument("--grid", nargs="*", default=[], metavar="KEY=V1,V2",
+                        help="config values to sweep too, e.g. refine.gamma=0,10")
+    parser.add_argument("--seeds", default="0,1", help="seeds per k (stability across seeds)")
+    parser.add_argument("--bootstrap", type=int, default=2, help="bootstrap resamples per k")
+    parser.add_argument("--out", default="checkpoints/sweep", help="output folder")
+    parser.add_argument("overrides", nargs="*", metavar="KEY=VALUE",
+                        help="fixed config overrides, e.g. pretrain.epochs=20")
+    args = parser.parse_args()
+    try:
+        if "-" in args.k:
+            low, high = (int(v) for v in args.k.split("-"))
+            ks = list(range(low, high + 1))
+        else:
+            ks = [int(v) for v in args.k.split(",")]
+        seeds = [int(v) for v in args.seeds.split(",")]
+    except ValueError:
+        parser.error("--k takes 2-10 or 3,5,8 and --seeds 0,1,2")
+    if min(ks) < 2:
+        parser.error("k must be at least 2")
+    from dec.config import load_config
+    from dec.sweep import parse_grid, run_sweep
+
+    path = args.config or (DEFAULT_CONFIG if DEFAULT_CONFIG.exists() else None)
+    config = load_config(path, args.overrides)
+    run_sweep(config, ks, parse_grid(args.grid), seeds, args.bootstrap, Path(args.out))
+    print((Path(args.out) / "sweep.md").read_text())
+    print(f"plot: {Path(args.out) / 'sweep.png'}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(run_cli(main))

@@ -1,0 +1,42 @@
+import pandas as pd
+import pytest
+
+from conftest import SMOKE, run_script
+from dec.errors import ConfigError
+from dec.sweep import parse_grid, recommend
+
+
+def test_recommend_best_silhouette_among_stable_k():
+    table = pd.DataFrame({"k": [2, 3, 4, 5], "silhouette": [0.30, 0.25, 0.28, 0.10],
+                          "stability": [0.95, 0.85, 0.60, 0.90]})
+    k, reason = recommend(table)
+    assert k == 2 and "best silhouette (0.300)" in reason
+    k, _ = recommend(table.assign(silhouette=[0.1, 0.3, 0.9, 0.2]))
+    assert k == 3  # k=4 has the best silhouette but is unstable
+
+
+def test_recommend_says_when_nothing_is_stable():
+    table = pd.DataFrame({"k": [2, 3], "silhouette": [0.3, 0.2], "stability": [0.4, 0.5]})
+    k, reason = recommend(table)
+    assert k == 3 and reason.startswith("no k reached stability 0.8")
+
+
+def test_parse_grid():
+    assert parse_grid(["refine.gamma=0,10", "model.embedding_dim=5"]) == {
+        "refine.gamma": ["0", "10"], "model.embedding_dim": ["5"]}
+    with pytest.raises(ConfigError):
+        parse_grid(["refine.gamma"])
+
+
+def test_sweep_script_writes_table_recommendation_and_plot(tmp_path):
+    out = tmp_path / "sweep"
+    result = run_script("sweep.py", "--config", str(SMOKE), "--k", "2,3", "--seeds", "0,1",
+                        "--bootstrap", "1", "--out", str(out))
+    assert result.returncode == 0, result.stderr
+    table = pd.read_csv(out / "sweep.csv")
+    assert list(table["k"]) == [2, 3]
+    assert {"silhouette", "davies_bouldin", "calinski_harabasz", "stability",
+            "stability_seeds", "stability_bootstrap"} <= set(table.columns)
+    assert table["stability"].between(-1, 1).all()
+    assert "Recommended: **k =" in (out / "sweep.md").read_text()
+    assert (out / "sweep.png").read_bytes()[:4] == b"\x89PNG"
