@@ -11,6 +11,27 @@ from torch.nn import functional as F
 from dec.models.autoencoder import Autoencoder
 
 
+class EpochMean:
+    """Sample-weighted mean of a loss over an epoch, kept on the loss's device.
+
+    Adding detached tensors avoids a host sync per step; ``compute`` reads it once and
+    starts the next epoch afresh.
+    """
+
+    def __init__(self):
+        self.total, self.count = None, 0
+
+    def update(self, value: torch.Tensor, n: int) -> None:
+        weighted = value.detach() * n
+        self.total = weighted if self.total is None else self.total + weighted
+        self.count += n
+
+    def compute(self) -> torch.Tensor:
+        mean = self.total / max(self.count, 1)
+        self.total, self.count = None, 0
+        return mean
+
+
 class AutoencoderModule(pl.LightningModule):
     """Pretrains an :class:`Autoencoder` with mean squared reconstruction error.
 
@@ -24,26 +45,39 @@ class AutoencoderModule(pl.LightningModule):
         super().__init__()
         self.save_hyperparameters()
         self.autoencoder = Autoencoder(input_dim, list(hidden_dims), embedding_dim)
+        # Manual optimisation and one loss log per epoch: Lightning's automatic-optimisation
+        # closure and per-step logging cost more than the step itself on small tabular
+        # batches (benchmarks/speed.md).
+        self.automatic_optimization = False
+        self.train_loss = EpochMean()
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.autoencoder.encoder(x)
 
-    def _common_step(self, batch, stage: str) -> torch.Tensor:
-        x, _ = batch
+    def _reconstruction_loss(self, x: torch.Tensor, corrupt: bool) -> torch.Tensor:
         noisy = x
-        if stage == "train" and self.hparams.input_noise > 0:
+        if corrupt and self.hparams.input_noise > 0:
             noisy = x + self.hparams.input_noise * torch.randn_like(x)
         _, reconstruction = self.autoencoder(noisy)
-        loss = F.mse_loss(reconstruction, x)
-        self.log(f"{stage}/recon_loss", loss, prog_bar=True, on_step=False, on_epoch=True,
-                 batch_size=len(x), sync_dist=True)
-        return loss
+        return F.mse_loss(reconstruction, x)
 
     def training_step(self, batch, batch_idx):
-        return self._common_step(batch, "train")
+        x, _ = batch
+        loss = self._reconstruction_loss(x, corrupt=True)
+        optimizer = self.optimizers()
+        optimizer.zero_grad(set_to_none=True)
+        self.manual_backward(loss)
+        optimizer.step()
+        self.train_loss.update(loss, len(x))
+        return loss
+
+    def on_train_epoch_end(self):
+        self.log("train/recon_loss", self.train_loss.compute(), prog_bar=True, sync_dist=True)
 
     def validation_step(self, batch, batch_idx):
-        self._common_step(batch, "val")
+        x, _ = batch
+        self.log("val/recon_loss", self._reconstruction_loss(x, corrupt=False), prog_bar=True,
+                 on_step=False, on_epoch=True, batch_size=len(x), sync_dist=True)
 
     def predict_step(self, batch, batch_idx):
         return self(batch[0])

@@ -12,6 +12,7 @@ from torch.nn import functional as F
 
 from dec.metrics import label_metrics
 from dec.models.autoencoder import Autoencoder, apply_in_batches
+from dec.models.autoencoder_module import EpochMean
 from dec.models.clustering import (
     cluster_frequencies,
     kl_divergence,
@@ -48,6 +49,9 @@ class DECModule(pl.LightningModule):
         self.last_refresh_step = -1
         self.label_changes: list[float] = []
         self._val_target: torch.Tensor | None = None
+        # Manual optimisation and epoch-level loss logs, as in AutoencoderModule.
+        self.automatic_optimization = False
+        self.train_losses = {k: EpochMean() for k in ("kl_loss", "recon_loss", "loss")}
 
     # ---------------------------------------------------------------- inference
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -111,9 +115,18 @@ class DECModule(pl.LightningModule):
         if self.target.device != x.device:  # restored from a checkpoint on the CPU
             self.target = self.target.to(x.device)
         losses = self._losses(x, self.target[index])
-        self.log_dict({f"train/{k}": v for k, v in losses.items()}, on_step=False,
-                      on_epoch=True, batch_size=len(x), sync_dist=True)
+        optimizer = self.optimizers()
+        optimizer.zero_grad(set_to_none=True)
+        self.manual_backward(losses["loss"])
+        optimizer.step()
+        for name, value in losses.items():
+            self.train_losses[name].update(value, len(x))
         return losses["loss"]
+
+    def on_train_epoch_end(self):
+        if self.train_losses["loss"].count:  # an epoch cut short by convergence may be empty
+            self.log_dict({f"train/{k}": m.compute() for k, m in self.train_losses.items()},
+                          sync_dist=True)
 
     def on_validation_epoch_start(self):
         # P for validation rows comes from the validation split itself, with the same rule.
