@@ -38,9 +38,11 @@ def run_one(name: str, config_path: str | Path, seed: int, work: Path) -> dict:
     idec_config = load_config(config_path, overrides)
     if idec_config.refine.gamma == 0:
         idec_config = load_config(config_path, overrides + ["refine.gamma=10"])
-    idec_dir = fit(idec_config, work / f"{name}_s{seed}_idec")
-    dec_dir = work / f"{name}_s{seed}_dec"
-    dec_dir.mkdir(parents=True, exist_ok=True)
+    idec_dir, dec_dir = work / f"{name}_s{seed}_idec", work / f"{name}_s{seed}_dec"
+    for stale in (idec_dir, dec_dir):  # never resume from an earlier benchmark's checkpoints
+        shutil.rmtree(stale, ignore_errors=True)
+    fit(idec_config, idec_dir)
+    dec_dir.mkdir(parents=True)
     for shared in ("pretrained.pt", "metrics.json"):
         shutil.copy(idec_dir / shared, dec_dir / shared)
     fit(load_config(config_path, overrides + ["refine.gamma=0"]), dec_dir, resume=True)

@@ -57,7 +57,7 @@ def train_parser() -> argparse.ArgumentParser:
     p.add_argument("overrides", nargs="*", metavar="KEY=VALUE",
                    help="dotted config overrides, e.g. refine.gamma=0 pretrain.epochs=10")
     p.add_argument("--config", help="YAML config (default: configs/default.yaml if present)")
-    p.add_argument("--data", help="built-in name (synthetic, digits) or a .csv/.parquet path")
+    p.add_argument("--data", help="built-in name (synthetic, digits, cdnow) or a .csv/.parquet path")
     p.add_argument("--id-column", help="customer id column of a --data table")
     p.add_argument("--label-column", help="known segments, for evaluation only")
     p.add_argument("--drop-columns", help="comma-separated columns to leave out")

@@ -53,3 +53,11 @@ def test_speed_benchmark_times_both_loops_on_the_same_work():
     assert result["n_train"] == 2940 and result["steps"] == 12  # ceil(2940 / 256)
     assert result["plain_median"] > 0 and result["lightning_median"] > 0
     assert result["ratio"] == pytest.approx(result["lightning_median"] / result["plain_median"])
+
+
+def test_rerun_starts_afresh(tmp_path):
+    first = run_one("smoke", SMOKE, 0, tmp_path)
+    again = run_one("smoke", SMOKE, 0, tmp_path)  # same work dir: must not resume old runs
+    steps = io.read_json(tmp_path / "smoke_s0_dec" / "metrics.json")["refine_steps"]
+    assert steps > 0
+    assert first["methods"]["dec"]["ari"] == again["methods"]["dec"]["ari"]
