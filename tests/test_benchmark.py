@@ -3,7 +3,8 @@ import pytest
 
 from conftest import SMOKE
 from dec import io
-from dec.benchmark import METHODS, results_markdown, run_one, summarise
+from dec.benchmark import METHODS, results_markdown, run_one, shared_pretraining_metrics, \
+    summarise
 
 
 def _run(dataset, seed, ari):
@@ -55,9 +56,12 @@ def test_speed_benchmark_times_both_loops_on_the_same_work():
     assert result["ratio"] == pytest.approx(result["lightning_median"] / result["plain_median"])
 
 
-def test_rerun_starts_afresh(tmp_path):
-    first = run_one("smoke", SMOKE, 0, tmp_path)
-    again = run_one("smoke", SMOKE, 0, tmp_path)  # same work dir: must not resume old runs
-    steps = io.read_json(tmp_path / "smoke_s0_dec" / "metrics.json")["refine_steps"]
-    assert steps > 0
-    assert first["methods"]["dec"]["ari"] == again["methods"]["dec"]["ari"]
+def test_rerun_starts_afresh_and_dec_inherits_only_pretraining_time(tmp_path):
+    run_one("smoke", SMOKE, 0, tmp_path)
+    (tmp_path / "smoke_s0_dec" / "stale").write_text("from an earlier benchmark")
+    run_one("smoke", SMOKE, 0, tmp_path)  # same work dir: must not resume old runs
+    assert not (tmp_path / "smoke_s0_dec" / "stale").exists()
+    inherited = shared_pretraining_metrics(tmp_path / "smoke_s0_idec")["timings"]
+    assert set(inherited) == {"pretrain_seconds", "init_seconds"}  # not IDEC's refinement
+    dec = io.read_json(tmp_path / "smoke_s0_dec" / "metrics.json")["timings"]
+    assert dec["pretrain_seconds"] == inherited["pretrain_seconds"]
