@@ -42,15 +42,14 @@ def gmm_inputs(data, config, run_dir: Path) -> tuple[np.ndarray, float]:
 def ae_kmeans(data, config, run_dir: Path) -> tuple[np.ndarray, float]:
     """DEC before refinement: the pretrained encoder with its KMeans initial centres."""
     architecture = io.read_json(run_dir / "model.json")
-    pretrained = io.load_weights(run_dir / "pretrained.pt")
+    autoencoder_state, centers = io.split_pretrained(io.load_weights(run_dir / "pretrained.pt"))
     autoencoder = Autoencoder(architecture["input_dim"], architecture["hidden_dims"],
                               architecture["embedding_dim"])
-    autoencoder.load_state_dict({k.removeprefix("autoencoder."): v
-                                 for k, v in pretrained.items() if k.startswith("autoencoder.")})
+    autoencoder.load_state_dict(autoencoder_state)
     z = apply_in_batches(autoencoder.eval().encoder, torch.as_tensor(data.X_test))
     timings = io.read_json(run_dir / "metrics.json").get("timings", {})
     seconds = timings.get("pretrain_seconds", 0.0) + timings.get("init_seconds", 0.0)
-    return torch.cdist(z, pretrained["centers"]).argmin(1).numpy(), seconds
+    return torch.cdist(z, centers).argmin(1).numpy(), seconds
 
 
 BASELINES = {"kmeans": kmeans_inputs, "ae_kmeans": ae_kmeans, "gmm": gmm_inputs}

@@ -59,6 +59,14 @@ def save_weights(path: str | Path, state: dict[str, torch.Tensor]) -> None:
     atomic_write_bytes(path, buffer.getvalue())
 
 
+def split_pretrained(state: dict[str, torch.Tensor]) -> tuple[dict[str, torch.Tensor],
+                                                              torch.Tensor]:
+    """``pretrained.pt`` contents -> (autoencoder state dict, initial centres)."""
+    autoencoder = {k.removeprefix("autoencoder."): v for k, v in state.items()
+                   if k.startswith("autoencoder.")}
+    return autoencoder, state["centers"]
+
+
 def load_weights(path: str | Path) -> dict[str, torch.Tensor]:
     """Load tensors saved by :func:`save_weights`; never unpickles arbitrary objects.
 

@@ -227,11 +227,10 @@ def fit(config: Config, run_dir: str | Path | None = None, *, resume: bool = Fal
     start = time.perf_counter()
     module = DECModule(**architecture, gamma=config.refine.gamma, lr=config.refine.lr,
                        update_interval=config.refine.update_interval, tol=config.refine.tol)
-    module.autoencoder.load_state_dict(
-        {k.removeprefix("autoencoder."): v for k, v in pretrained.items()
-         if k.startswith("autoencoder.")})
+    autoencoder_state, centers = io.split_pretrained(pretrained)
+    module.autoencoder.load_state_dict(autoencoder_state)
     with torch.no_grad():
-        module.centers.copy_(pretrained["centers"])
+        module.centers.copy_(centers)
     datamodule.batch_size = config.refine.batch_size
     trainer = make_trainer(config, run_dir, "refine", config.refine.epochs, "val/loss")
     trainer.fit(module, datamodule=datamodule,

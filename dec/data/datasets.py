@@ -122,21 +122,22 @@ def transactions_dataset(name: str, log: pd.DataFrame, as_of: str | None) -> Dat
     return Dataset(name, features, None, holdout_outcomes(log, as_of, features.index))
 
 
-def read_table(path: str | Path, *, id_column: str | None = None,
-               label_column: str | None = None) -> Dataset:
-    """Read a CSV or Parquet customer table into a :class:`Dataset`."""
-    path = Path(path)
+def read_frame(path: Path, *, what: str, not_found_hint: str = "",
+               csv_only_by_suffix: bool = True) -> pd.DataFrame:
+    """Read a ``.parquet`` file, or CSV, turning every failure into one DataError line.
+
+    With ``csv_only_by_suffix`` only ``.csv`` is read as CSV and other suffixes are
+    refused; without it, anything not Parquet is tried as CSV.
+    """
     if not path.exists():
-        hint = "" if path.suffix else f"; built-in data sets are {', '.join(BUILT_IN)}"
-        raise DataError(f"data file {path} not found{hint}")
+        raise DataError(f"{what} {path} not found{not_found_hint}")
     suffix = path.suffix.lower()
     try:
-        if suffix == ".csv":
-            frame = pd.read_csv(path)
-        elif suffix in (".parquet", ".pq"):
-            frame = pd.read_parquet(path)
-        else:
-            raise DataError(f"cannot read {path}: use a .csv or .parquet file")
+        if suffix in (".parquet", ".pq"):
+            return pd.read_parquet(path)
+        if suffix == ".csv" or not csv_only_by_suffix:
+            return pd.read_csv(path)
+        raise DataError(f"cannot read {path}: use a .csv or .parquet file")
     except DataError:
         raise
     except pd.errors.EmptyDataError:
@@ -144,6 +145,14 @@ def read_table(path: str | Path, *, id_column: str | None = None,
     except Exception as err:  # parser errors differ by engine; all mean "unreadable"
         first = str(err).splitlines()[0] if str(err) else type(err).__name__
         raise DataError(f"cannot read {path}: {first}")
+
+
+def read_table(path: str | Path, *, id_column: str | None = None,
+               label_column: str | None = None) -> Dataset:
+    """Read a CSV or Parquet customer table into a :class:`Dataset`."""
+    path = Path(path)
+    hint = "" if path.suffix else f"; built-in data sets are {', '.join(BUILT_IN)}"
+    frame = read_frame(path, what="data file", not_found_hint=hint, csv_only_by_suffix=True)
     if len(frame) == 0:
         raise DataError(f"{path} has a header but no customer rows")
     if id_column is not None:

@@ -23,14 +23,10 @@ CDNOW_AS_OF = "1997-09-30"
 def read_transactions(path: str | Path, *, id_col: str, date_col: str, amount_col: str,
                       quantity_col: str | None = None) -> pd.DataFrame:
     """Read a CSV/Parquet transaction log into columns ``id, date, amount[, quantity]``."""
+    from dec.data.datasets import read_frame
+
     path = Path(path)
-    if not path.exists():
-        raise DataError(f"transaction file {path} not found")
-    try:
-        frame = pd.read_parquet(path) if path.suffix.lower() in (".parquet", ".pq") \
-            else pd.read_csv(path)
-    except Exception as err:
-        raise DataError(f"cannot read {path}: {str(err).splitlines()[0] if str(err) else err}")
+    frame = read_frame(path, what="transaction file", csv_only_by_suffix=False)
     wanted = {"id": id_col, "date": date_col, "amount": amount_col}
     if quantity_col:
         wanted["quantity"] = quantity_col
