@@ -27,3 +27,7 @@ class RunDirError(DecError, FileNotFoundError):
 
 class UnsafeModelError(DecError):
     """A model file that would run code when loaded; it is refused, not loaded."""
+
+
+class OutputPathError(DecError, OSError):
+    """An output file or run directory that cannot be created or written."""

@@ -177,8 +177,6 @@ class DeepEmbeddedClustering(ClusterMixin, TransformerMixin, BaseEstimator):
 
         frame = self._as_frame(X, fitting=True)
         config = self._config()
-        if len(frame) * (1 - config.data.val_fraction) < self.n_clusters:
-            raise DataError(f"{len(frame)} rows are too few for {self.n_clusters} clusters")
         work = Path(tempfile.mkdtemp(prefix="dec-fit-"))
         try:
             run_dir = pipeline_fit(config, work / "run", dataset=Dataset("in-memory", frame))

@@ -16,8 +16,8 @@ import numpy as np
 import pandas as pd
 import torch
 
-from dec.config import Config
-from dec.data.datasets import read_table
+from dec import io
+from dec.data.datasets import read_frame, set_id_column
 from dec.errors import DataError
 from dec.models.autoencoder import apply_in_batches
 
@@ -25,23 +25,33 @@ FORMATS = (".parquet", ".csv", ".npz")
 BATCH_ROWS = 100_000
 
 
-def customers_to_score(config: Config, path: str | Path | None = None) -> pd.DataFrame:
+def customers_to_score(model, path: str | Path | None = None, *,
+                       id_column: str | None = None) -> pd.DataFrame:
     """Feature table to score: ``path`` if given, else the run's own data source.
 
-    Columns the run dropped or used as labels are removed when present.
+    The id column is ``id_column`` if given, else the one the model was trained with
+    (``--id-column``, or the training table's index name when the new table has it), else
+    the row number. Columns the run dropped or used as labels are removed when present.
     """
-    d = config.data
+    d = model.config_.data
     if path is None:
         if d.source == "in-memory":
             raise DataError("this model was fitted in Python on in-memory data; pass --data PATH")
         from dec.pipeline import load_dataset_from_config
 
-        frame = load_dataset_from_config(config).features
-    else:
-        frame = read_table(path, id_column=d.id_column).features
-        unused = [c for c in [d.label_column, *d.drop_columns] if c and c in frame.columns]
-        frame = frame.drop(columns=unused)
-    return frame
+        return load_dataset_from_config(model.config_).features
+    path = Path(path)
+    frame = read_frame(path, what="data file")
+    if len(frame) == 0:
+        raise DataError(f"{path} has a header but no customer rows")
+    if id_column is None:
+        id_column = d.id_column
+        trained_index = model.preprocessor_.index_name_
+        if id_column is None and trained_index in frame.columns:
+            id_column = trained_index
+    frame = set_id_column(frame, id_column, path)
+    unused = [c for c in [d.label_column, *d.drop_columns] if c and c in frame.columns]
+    return frame.drop(columns=unused)
 
 
 def score_batches(model, frame: pd.DataFrame, *, embeddings: bool = True,
@@ -65,14 +75,7 @@ def score_batches(model, frame: pd.DataFrame, *, embeddings: bool = True,
 
 def check_output_path(path: str | Path, formats=FORMATS) -> Path:
     """Fail before any work if ``path`` has an unknown format or cannot be written."""
-    path = Path(path)
-    if path.suffix.lower() not in formats:
-        raise DataError(f"output {path} must end in {', '.join(formats)}")
-    if not path.parent.is_dir():
-        raise DataError(f"cannot write {path}: folder {path.parent} does not exist")
-    if not os.access(path.parent, os.W_OK):
-        raise DataError(f"cannot write {path}: folder {path.parent} is not writable")
-    return path
+    return io.check_output_file(path, tuple(formats))
 
 
 def write_batches(batches: Iterator[pd.DataFrame], path: str | Path) -> int:

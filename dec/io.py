@@ -87,6 +87,46 @@ def load_weights(path: str | Path) -> dict[str, torch.Tensor]:
                                f"({reason[:120]}); only load model files you trust") from None
 
 
+# ------------------------------------------------------------------ output paths
+def check_writable_dir(path: str | Path, *, what: str = "run directory",
+                       flag: str = "--output-dir") -> Path:
+    """Raise OutputPathError unless ``path`` is, or can be created as, a writable folder.
+
+    Creates nothing, so a failure later on bad input still leaves no folder behind.
+    """
+    from dec.errors import OutputPathError
+
+    path = Path(path)
+    existing = path
+    while not existing.exists() and existing != existing.parent:
+        existing = existing.parent
+    if not existing.is_dir():
+        where = "it is" if existing == path else f"{existing} is"
+        raise OutputPathError(f"cannot create {what} {path}: {where} a file, not a folder; "
+                              f"choose another {flag}")
+    if not os.access(existing, os.W_OK | os.X_OK):
+        raise OutputPathError(f"cannot write {what} {path}: {existing} is not writable; "
+                              f"choose another {flag} or fix its permissions")
+    return path
+
+
+def check_output_file(path: str | Path, formats: tuple[str, ...]) -> Path:
+    """Fail before any work if ``path`` has an unknown format or cannot be written."""
+    from dec.errors import OutputPathError
+
+    path = Path(path)
+    if path.suffix.lower() not in formats:
+        raise OutputPathError(f"output {path} must end in {', '.join(formats)}")
+    if path.is_dir():
+        raise OutputPathError(f"cannot write {path}: it is a folder; give a file name")
+    if not path.parent.is_dir():
+        raise OutputPathError(f"cannot write {path}: folder {path.parent} does not exist; "
+                              "create it first")
+    if not os.access(path.parent, os.W_OK | os.X_OK):
+        raise OutputPathError(f"cannot write {path}: folder {path.parent} is not writable")
+    return path
+
+
 # ---------------------------------------------------------------- run directories
 RUN_FILES = ("config.yaml", "preprocessor.json", "model.json", "model.pt")
 

@@ -69,7 +69,7 @@ def prepare_data(config: Config, preprocessor: Preprocessor | None = None,
     if len(train) < config.model.n_clusters:
         raise DataError(f"only {len(train)} training customers for "
                         f"{config.model.n_clusters} segments; use more data or fewer segments "
-                        "(--n-clusters)")
+                        "(--n-clusters / n_clusters)")
     features = dataset.features
     if preprocessor is None:
         with warnings.catch_warnings():
@@ -192,7 +192,7 @@ def fit(config: Config, run_dir: str | Path | None = None, *, resume: bool = Fal
     """
     _quiet_lightning()
     check_accelerator(config)
-    run_dir = Path(run_dir or config.output_dir or default_run_dir(config))
+    run_dir = io.check_writable_dir(run_dir or config.output_dir or default_run_dir(config))
     pl.seed_everything(config.seed, workers=True, verbose=False)
     data = prepare_data(config, dataset=dataset)
     log.info("data: %s, %d train / %d val / %d test customers, %d input features",

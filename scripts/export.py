@@ -11,6 +11,8 @@ def main() -> int:
     parser.add_argument("--data", help="customer table (default: the run's own data)")
     parser.add_argument("--output", help="FILE.parquet, FILE.csv or FILE.npz")
     parser.add_argument("--onnx", help="also write the encoder to FILE.onnx")
+    parser.add_argument("--id-column", help="id column of the --data table (default: the "
+                        "one the model was trained with, if present)")
     args = parser.parse_args()
     if not args.output and not args.onnx:
         parser.error("give --output FILE and/or --onnx FILE.onnx")
@@ -23,7 +25,7 @@ def main() -> int:
             check_output_path(path, **({"formats": formats} if formats else {}))
     model = DeepEmbeddedClustering.load(args.run)
     if args.output:
-        frame = customers_to_score(model.config_, args.data)
+        frame = customers_to_score(model, args.data, id_column=args.id_column)
         rows = write_batches(score_batches(model, frame), args.output)
         print(f"wrote {rows} customers to {args.output}")
     if args.onnx:

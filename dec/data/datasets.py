@@ -130,7 +130,7 @@ def read_frame(path: Path, *, what: str, not_found_hint: str = "",
     refused; without it, anything not Parquet is tried as CSV.
     """
     if not path.exists():
-        raise DataError(f"{what} {path} not found{not_found_hint}")
+        raise DataError(f"{what} {path} not found; check the path{not_found_hint}")
     suffix = path.suffix.lower()
     try:
         if suffix in (".parquet", ".pq"):
@@ -144,7 +144,9 @@ def read_frame(path: Path, *, what: str, not_found_hint: str = "",
         raise DataError(f"{path} is empty; it needs a header row and one row per customer")
     except Exception as err:  # parser errors differ by engine; all mean "unreadable"
         first = str(err).splitlines()[0] if str(err) else type(err).__name__
-        raise DataError(f"cannot read {path}: {first}")
+        kind = "Parquet" if suffix in (".parquet", ".pq") else "CSV"
+        raise DataError(f"cannot read {path} as {kind} ({first[:200]}); check that it is a "
+                        f"complete {kind} file with a header row")
 
 
 def read_table(path: str | Path, *, id_column: str | None = None,
@@ -155,17 +157,7 @@ def read_table(path: str | Path, *, id_column: str | None = None,
     frame = read_frame(path, what="data file", not_found_hint=hint, csv_only_by_suffix=True)
     if len(frame) == 0:
         raise DataError(f"{path} has a header but no customer rows")
-    if id_column is not None:
-        if id_column not in frame.columns:
-            raise DataError(f"id column '{id_column}' not in {path}; columns are: "
-                            f"{list(frame.columns)}")
-        duplicated = frame[id_column].duplicated()
-        if duplicated.any():
-            raise DataError(f"id column '{id_column}' in {path} has duplicate ids, e.g. "
-                            f"{frame.loc[duplicated, id_column].iloc[0]!r}; ids must be unique")
-        frame = frame.set_index(id_column)
-    else:
-        frame.index = pd.RangeIndex(len(frame), name="row")
+    frame = set_id_column(frame, id_column, path)
     labels = None
     if label_column is not None:
         if label_column not in frame.columns:
@@ -173,6 +165,21 @@ def read_table(path: str | Path, *, id_column: str | None = None,
                             f"{list(frame.columns)}")
         labels = pd.factorize(frame.pop(label_column))[0]
     return Dataset(path.name, frame, labels)
+
+
+def set_id_column(frame: pd.DataFrame, id_column: str | None, path: Path) -> pd.DataFrame:
+    """Index ``frame`` by its unique ``id_column``, or by row number when there is none."""
+    if id_column is None:
+        frame.index = pd.RangeIndex(len(frame), name="row")
+        return frame
+    if id_column not in frame.columns:
+        raise DataError(f"id column '{id_column}' not in {path}; columns are: "
+                        f"{list(frame.columns)}")
+    duplicated = frame[id_column].duplicated()
+    if duplicated.any():
+        raise DataError(f"id column '{id_column}' in {path} has duplicate ids, e.g. "
+                        f"{frame.loc[duplicated, id_column].iloc[0]!r}; ids must be unique")
+    return frame.set_index(id_column)
 
 
 def _drop_and_check(dataset: Dataset, drop_columns, categorical_columns) -> Dataset:

@@ -41,6 +41,30 @@ def _as_text(series: pd.Series) -> pd.Series:
     return series.astype(object).where(series.notna(), MISSING).astype(str)
 
 
+#: A text column whose filled cells are at least this share numbers is read as a numeric
+#: column with a few bad cells, not as a category with hundreds of levels.
+NUMERIC_WITH_TEXT_SHARE = 0.9
+
+
+def _numbers_from_text(name: str, series: pd.Series) -> pd.Series:
+    """A text column that holds numbers, as numbers; other text columns unchanged.
+
+    Raises DataError for a column of numbers with a few text cells (a typo or a
+    placeholder such as "n/a?"), which would otherwise become a category per value.
+    """
+    observed = series.dropna()
+    converted = pd.to_numeric(observed, errors="coerce")
+    text = converted.isna()
+    if not text.any():
+        return pd.to_numeric(series)
+    if 1 - text.mean() >= NUMERIC_WITH_TEXT_SHARE:
+        raise DataError(f"column '{name}' must be numeric but holds text such as "
+                        f"{observed[text].iloc[0]!r} (row {observed[text].index[0]!r}); fix or "
+                        f"empty those cells, or pass --categorical-columns {name} if it is "
+                        "a category")
+    return series
+
+
 def is_numeric(series: pd.Series) -> bool:
     """True for numeric and boolean columns (pandas' view, no guessing from text)."""
     return pd.api.types.is_numeric_dtype(series) or pd.api.types.is_bool_dtype(series)
@@ -88,6 +112,8 @@ class Preprocessor:
             if series.isna().all():
                 raise DataError(f"column '{name}' is entirely missing; drop it "
                                 f"(--drop-columns {name}) or fill it in")
+            if name not in self.categorical_columns and not is_numeric(series):
+                series = _numbers_from_text(name, series)
             if name in self.categorical_columns or not is_numeric(series):
                 self.columns_.append(self._fit_categorical(name, series))
             else:
@@ -97,6 +123,8 @@ class Preprocessor:
         if not self.columns_:
             raise DataError("no usable feature columns: every column is constant or missing")
         self.feature_names_in_ = [str(c) for c in frame.columns]
+        # Remembered so that predict/export find the same id column in a new table.
+        self.index_name_ = None if frame.index.name is None else str(frame.index.name)
         self.feature_names_out_ = _output_names(self.columns_)
         return self
 
@@ -198,6 +226,7 @@ class Preprocessor:
             "skew_threshold": self.skew_threshold,
             "max_categories": self.max_categories,
             "feature_names_in": self.feature_names_in_,
+            "index_name": self.index_name_,
             "columns": [{"kind": "numeric" if isinstance(c, NumericColumn) else "categorical",
                          **asdict(c)} for c in self.columns_],
         }
@@ -212,6 +241,7 @@ class Preprocessor:
             pre.columns_.append(NumericColumn(**spec) if kind == "numeric"
                                 else CategoricalColumn(**spec))
         pre.feature_names_in_ = list(state["feature_names_in"])
+        pre.index_name_ = state.get("index_name")
         pre.feature_names_out_ = _output_names(pre.columns_)
         return pre
 
