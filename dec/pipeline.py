@@ -16,11 +16,13 @@ from pathlib import Path
 import numpy as np
 import pytorch_lightning as pl
 import torch
-from pytorch_lightning.callbacks import ModelCheckpoint, TQDMProgressBar
+from pytorch_lightning.callbacks import ModelCheckpoint
 from pytorch_lightning.loggers import TensorBoardLogger
 from sklearn.cluster import KMeans, MiniBatchKMeans
 
 from dec import io
+from dec import distributed
+from dec.callbacks import ProgressBar
 from dec.config import Config, save_config_yaml
 from dec.data import Dataset, Preprocessor, load_dataset, split_indices
 from dec.data.datamodule import CustomerDataModule
@@ -118,15 +120,6 @@ def check_accelerator(config: Config) -> None:
                           "use cpu, gpu or auto")
 
 
-class ProgressBar(TQDMProgressBar):
-    """Lightning's bar without ``v_num``, which shows the stage name cut to 4 letters."""
-
-    def get_metrics(self, trainer, pl_module):
-        metrics = super().get_metrics(trainer, pl_module)
-        metrics.pop("v_num", None)
-        return metrics
-
-
 def make_trainer(config: Config, run_dir: Path, stage: str, max_epochs: int,
                  monitor: str) -> pl.Trainer:
     t = config.trainer
@@ -141,6 +134,8 @@ def make_trainer(config: Config, run_dir: Path, stage: str, max_epochs: int,
         log_every_n_steps=t.log_every_n_steps, enable_model_summary=False,
         logger=logger, default_root_dir=str(run_dir),
         callbacks=[checkpoint, *([ProgressBar()] if t.enable_progress_bar else [])],
+        # CustomerDataModule splits every global batch across processes itself.
+        use_distributed_sampler=False,
     )
 
 
@@ -157,6 +152,7 @@ def _quiet_lightning() -> None:
     warnings.filterwarnings("ignore", ".*GPU available but not used.*")
     warnings.filterwarnings("ignore", ".*LitLogger.*")
     warnings.filterwarnings("ignore", ".*is smaller than the logging interval.*")
+    warnings.filterwarnings("ignore", ".*exists and is not empty.*")  # expected on --resume
 
 
 def init_centers(embeddings: np.ndarray, n_clusters: int, n_init: int,
@@ -202,7 +198,7 @@ def fit(config: Config, run_dir: str | Path | None = None, *, resume: bool = Fal
     io.atomic_write_text(run_dir / "config.yaml", save_config_yaml(config))
     data.preprocessor.save(run_dir / "preprocessor.json")
     datamodule = CustomerDataModule(data.X_train, data.X_val, config.pretrain.batch_size,
-                                    val_labels=data.labels("val"))
+                                    val_labels=data.labels("val"), seed=config.seed)
     m = config.model
     architecture = {"input_dim": data.preprocessor.n_features_out,
                     "hidden_dims": list(m.hidden_dims), "embedding_dim": m.embedding_dim,
@@ -232,9 +228,14 @@ def fit(config: Config, run_dir: str | Path | None = None, *, resume: bool = Fal
     with torch.no_grad():
         module.centers.copy_(centers)
     datamodule.batch_size = config.refine.batch_size
+    # Refinement starts from its own seed, so that a run resumed after pretraining
+    # shuffles exactly as an uninterrupted one.
+    torch.manual_seed(config.seed + 1)
+    datamodule.reseed(config.seed + 1)
     trainer = make_trainer(config, run_dir, "refine", config.refine.epochs, "val/loss")
     trainer.fit(module, datamodule=datamodule,
-                ckpt_path=_last_checkpoint(run_dir, "refine") if resume else None)
+                ckpt_path=_last_checkpoint(run_dir, "refine") if resume else None,
+                weights_only=True)
     timings["refine_seconds"] = timings.get("refine_seconds", 0.0) + time.perf_counter() - start
 
     if trainer.is_global_zero:
@@ -251,28 +252,47 @@ def _pretrain_and_init(config, run_dir, datamodule, architecture, timings, resum
     log.info("pretraining the autoencoder (%d epochs)", p.epochs)
     module = AutoencoderModule(architecture["input_dim"], architecture["hidden_dims"],
                                architecture["embedding_dim"], lr=p.lr,
-                               weight_decay=p.weight_decay, input_noise=p.input_noise)
+                               weight_decay=p.weight_decay, input_noise=p.input_noise,
+                               seed=config.seed)
     trainer = make_trainer(config, run_dir, "pretrain", p.epochs, "val/recon_loss")
     trainer.fit(module, datamodule=datamodule,
-                ckpt_path=_last_checkpoint(run_dir, "pretrain") if resume else None)
+                ckpt_path=_last_checkpoint(run_dir, "pretrain") if resume else None,
+                weights_only=True)
     timings["pretrain_seconds"] = time.perf_counter() - start
 
     start = time.perf_counter()
     log.info("initialising %d centres with KMeans (n_init=%d)", config.model.n_clusters,
              config.refine.n_init)
     module.eval()
-    embeddings = apply_in_batches(module, datamodule.train, device=module.device).numpy()
-    centers = init_centers(embeddings, config.model.n_clusters, config.refine.n_init,
-                           config.seed)
+    # Under DDP each process embeds its shard; KMeans sees all of them, on rank 0.
+    train, strategy = datamodule.train, trainer.strategy
+    rows = distributed.shard(len(train), trainer.global_rank, trainer.world_size)
+    embeddings = distributed.gather_shards(
+        strategy, apply_in_batches(module, train[rows.to(train.device)], device=module.device),
+        len(train))
+    centers = torch.zeros(config.model.n_clusters, architecture["embedding_dim"])
+    if trainer.is_global_zero:
+        centers = torch.from_numpy(init_centers(embeddings.numpy(), config.model.n_clusters,
+                                                config.refine.n_init, config.seed))
+    centers = distributed.broadcast(strategy, centers)
     timings["init_seconds"] = time.perf_counter() - start
     state = {f"autoencoder.{k}": v for k, v in module.autoencoder.state_dict().items()}
-    state["centers"] = torch.from_numpy(centers)
+    state["centers"] = centers
     return state
 
 
 def _last_checkpoint(run_dir: Path, stage: str) -> str | None:
+    """The stage's last Lightning checkpoint, after checking that it is plain data.
+
+    Lightning then loads it with ``weights_only=True`` too; checking here first turns a
+    crafted file into one clear UnsafeModelError instead of a traceback from inside
+    the Trainer.
+    """
     path = run_dir / "checkpoints" / stage / "last.ckpt"
-    return str(path) if path.exists() else None
+    if not path.exists():
+        return None
+    io.load_weights(path)
+    return str(path)
 
 
 def _summarise(module: DECModule, trainer: pl.Trainer, data: PreparedData,

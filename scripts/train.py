@@ -14,7 +14,7 @@ def main() -> int:
         return 0
     print(f"run written to {run_dir}")
     print(f"  evaluate:    python scripts/test.py --run {run_dir}")
-    print("  tensorboard: tensorboard --logdir checkpoints")
+    print(f"  tensorboard: tensorboard --logdir {run_dir.parent}")
     return 0
 
 

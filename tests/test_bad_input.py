@@ -239,3 +239,32 @@ def test_schema_error_type_in_python(smoke_run, new_table):
     model = DeepEmbeddedClustering.load(smoke_run)
     with pytest.raises(SchemaError, match="missing column"):
         model.predict(new_table.drop(columns=["age"]))
+
+
+class _Exploit:
+    """Unpickling this would run a shell command that creates ``marker``."""
+
+    def __init__(self, marker):
+        self.marker = marker
+
+    def __reduce__(self):
+        return (os.system, (f"touch {self.marker}",))
+
+
+def test_planted_malicious_model_is_refused_without_running(smoke_run, tmp_path, new_table):
+    import shutil
+
+    from dec.errors import UnsafeModelError
+
+    run_dir = tmp_path / "run"
+    shutil.copytree(smoke_run, run_dir)
+    marker = tmp_path / "pwned"
+    torch.save({"centers": _Exploit(marker)}, run_dir / "model.pt")
+    path = tmp_path / "new.csv"
+    new_table.reset_index().to_csv(path, index=False)
+    result = run_script("predict.py", "--run", str(run_dir), "--data", str(path),
+                        "--output", str(tmp_path / "out.csv"))
+    assert_one_line_error(result, "refusing to load")
+    with pytest.raises(UnsafeModelError, match="only load model files you trust"):
+        DeepEmbeddedClustering.load(run_dir)
+    assert not marker.exists() and not (tmp_path / "out.csv").exists()

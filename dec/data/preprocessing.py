@@ -41,6 +41,10 @@ def _as_text(series: pd.Series) -> pd.Series:
     return series.astype(object).where(series.notna(), MISSING).astype(str)
 
 
+#: Standardised values are clipped to this bound: a value ten thousand standard
+#: deviations out is a data error, and anything larger can overflow float32 in the network.
+MAX_STANDARD_SCORE = 1e4
+
 #: A text column whose filled cells are at least this share numbers is read as a numeric
 #: column with a few bad cells, not as a category with hundreds of levels.
 NUMERIC_WITH_TEXT_SHARE = 0.9
@@ -206,7 +210,14 @@ class Preprocessor:
         if column.log1p:
             # Values below zero cannot occur in training; clip so log1p stays finite.
             values = np.log1p(np.maximum(values, 0.0))
-        return ((values - column.mean) / column.std).astype(np.float32)
+        standardised = (values - column.mean) / column.std
+        extreme = np.abs(standardised) > MAX_STANDARD_SCORE
+        if extreme.any():
+            warnings.warn(f"column '{column.name}': {int(extreme.sum())} value(s) more than "
+                          f"{MAX_STANDARD_SCORE:g} standard deviations from the training mean "
+                          "were clipped", stacklevel=3)
+            standardised = np.clip(standardised, -MAX_STANDARD_SCORE, MAX_STANDARD_SCORE)
+        return standardised.astype(np.float32)
 
     def validate_schema(self, frame: pd.DataFrame) -> None:
         """Raise SchemaError naming missing columns; warn about extra ones."""

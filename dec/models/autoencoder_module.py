@@ -37,11 +37,15 @@ class AutoencoderModule(pl.LightningModule):
 
     ``input_noise`` adds Gaussian noise to the inputs during training (a denoising
     autoencoder, as DEC's stacked pretraining used dropout-style corruption): it keeps the
-    embedding from memorising noise columns.
+    embedding from memorising noise columns. The noise comes from the module's own
+    generator, seeded with ``seed``, drawn for the whole global batch of which each process
+    keeps its slice; its state is saved in checkpoints. So the noise is the same on one
+    process or several, and in a resumed run as in an uninterrupted one.
     """
 
     def __init__(self, input_dim: int, hidden_dims: Sequence[int], embedding_dim: int,
-                 lr: float = 1e-3, weight_decay: float = 0.0, input_noise: float = 0.0):
+                 lr: float = 1e-3, weight_decay: float = 0.0, input_noise: float = 0.0,
+                 seed: int = 0):
         super().__init__()
         self.save_hyperparameters()
         self.autoencoder = Autoencoder(input_dim, list(hidden_dims), embedding_dim)
@@ -50,20 +54,39 @@ class AutoencoderModule(pl.LightningModule):
         # batches (benchmarks/speed.md).
         self.automatic_optimization = False
         self.train_loss = EpochMean()
+        self._noise_generator: torch.Generator | None = None
+        self._restored_noise_state: torch.Tensor | None = None
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.autoencoder.encoder(x)
 
-    def _reconstruction_loss(self, x: torch.Tensor, corrupt: bool) -> torch.Tensor:
+    def _noise(self, x: torch.Tensor, global_batch_size: int) -> torch.Tensor:
+        generator = self._noise_generator
+        if generator is None or generator.device != x.device:
+            generator = torch.Generator(device=x.device)
+            generator.manual_seed(self.hparams.seed)
+            if self._restored_noise_state is not None:
+                generator.set_state(self._restored_noise_state)
+                self._restored_noise_state = None
+            self._noise_generator = generator
+        noise = torch.randn((global_batch_size, x.shape[1]), generator=generator,
+                            device=x.device, dtype=x.dtype)
+        trainer = self._trainer
+        rank, world = (trainer.global_rank, trainer.world_size) if trainer else (0, 1)
+        return noise[rank::world]
+
+    def _reconstruction_loss(self, x: torch.Tensor,
+                             global_batch_size: int | None = None) -> torch.Tensor:
+        """MSE of reconstructing ``x``; corrupted inputs when ``global_batch_size`` is given."""
         noisy = x
-        if corrupt and self.hparams.input_noise > 0:
-            noisy = x + self.hparams.input_noise * torch.randn_like(x)
+        if global_batch_size is not None and self.hparams.input_noise > 0:
+            noisy = x + self.hparams.input_noise * self._noise(x, global_batch_size)
         _, reconstruction = self.autoencoder(noisy)
         return F.mse_loss(reconstruction, x)
 
     def training_step(self, batch, batch_idx):
-        x, _ = batch
-        loss = self._reconstruction_loss(x, corrupt=True)
+        x, _, global_batch_size = batch
+        loss = self._reconstruction_loss(x, global_batch_size)
         optimizer = self.optimizers()
         optimizer.zero_grad(set_to_none=True)
         self.manual_backward(loss)
@@ -75,8 +98,8 @@ class AutoencoderModule(pl.LightningModule):
         self.log("train/recon_loss", self.train_loss.compute(), prog_bar=True, sync_dist=True)
 
     def validation_step(self, batch, batch_idx):
-        x, _ = batch
-        self.log("val/recon_loss", self._reconstruction_loss(x, corrupt=False), prog_bar=True,
+        x = batch[0]
+        self.log("val/recon_loss", self._reconstruction_loss(x), prog_bar=True,
                  on_step=False, on_epoch=True, batch_size=len(x), sync_dist=True)
 
     def predict_step(self, batch, batch_idx):
@@ -85,3 +108,12 @@ class AutoencoderModule(pl.LightningModule):
     def configure_optimizers(self):
         return torch.optim.Adam(self.parameters(), lr=self.hparams.lr,
                                 weight_decay=self.hparams.weight_decay)
+
+    def on_save_checkpoint(self, checkpoint):
+        if self._noise_generator is not None:
+            checkpoint["noise_generator"] = self._noise_generator.get_state()
+
+    def on_load_checkpoint(self, checkpoint):
+        # Applied when the generator is next created, on the device training runs on.
+        self._restored_noise_state = checkpoint.get("noise_generator")
+        self._noise_generator = None

@@ -10,6 +10,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
+from dec import distributed
 from dec.metrics import label_metrics
 from dec.models.autoencoder import Autoencoder, apply_in_batches
 from dec.models.autoencoder_module import EpochMean
@@ -66,12 +67,27 @@ class DECModule(pl.LightningModule):
         return q
 
     # ------------------------------------------------------------ target refresh
+    def compute_target(self) -> tuple[torch.Tensor, torch.Tensor]:
+        """Target P (DEC eq. 3) and hard labels for every training row.
+
+        Each process computes Q for its shard of the rows; the cluster frequencies
+        f_j = sum_i q_ij are summed over all processes before P is formed, and the shards
+        are gathered, so every process holds exactly the single-process P.
+        """
+        train = self.trainer.datamodule.train
+        strategy = self.trainer.strategy
+        rows = distributed.shard(len(train), self.trainer.global_rank, self.trainer.world_size)
+        q = self.soft_assign_all(train[rows.to(train.device)])
+        frequencies = distributed.sum_across(strategy, cluster_frequencies(q))
+        target = distributed.gather_shards(strategy, target_distribution(q, frequencies),
+                                           len(train))
+        labels = distributed.gather_shards(strategy, q.argmax(dim=1), len(train))
+        return target, labels
+
     def refresh_target(self) -> bool:
         """Recompute P over the whole training split; return True when converged."""
-        q = self.soft_assign_all(self.trainer.datamodule.train)
-        frequencies = cluster_frequencies(q)
-        self.target = target_distribution(q, frequencies).to(self.device)
-        labels = q.argmax(dim=1)
+        target, labels = self.compute_target()
+        self.target = target.to(self.device)
         converged = False
         if self.previous_labels is not None:
             change = label_change_fraction(self.previous_labels, labels)
@@ -111,7 +127,7 @@ class DECModule(pl.LightningModule):
         return {"kl_loss": kl, "recon_loss": recon, "loss": kl + self.hparams.gamma * recon}
 
     def training_step(self, batch, batch_idx):
-        x, index = batch
+        x, index, _ = batch
         if self.target.device != x.device:  # restored from a checkpoint on the CPU
             self.target = self.target.to(x.device)
         losses = self._losses(x, self.target[index])
@@ -134,7 +150,7 @@ class DECModule(pl.LightningModule):
         self._val_target = target_distribution(q).to(self.device)
 
     def validation_step(self, batch, batch_idx):
-        x, index = batch
+        x, index, _ = batch
         losses = self._losses(x, self._val_target[index])
         self.log_dict({f"val/{k}": v for k, v in losses.items()}, on_step=False,
                       on_epoch=True, batch_size=len(x), sync_dist=True)
