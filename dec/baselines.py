@@ -10,7 +10,6 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from sklearn.cluster import KMeans
 from sklearn.mixture import GaussianMixture
 
 from dec import io
@@ -18,10 +17,13 @@ from dec.models.autoencoder import Autoencoder, apply_in_batches
 
 
 def kmeans_inputs(data, config, run_dir: Path) -> tuple[np.ndarray, float]:
-    """KMeans on the preprocessed inputs: same k, same ``n_init`` as DEC's initialisation."""
+    """KMeans on the preprocessed inputs: same k, same ``n_init`` as DEC's initialisation
+    (MiniBatchKMeans on large data, as for DEC's initialisation)."""
+    from dec.pipeline import make_kmeans
+
     start = time.perf_counter()
-    model = KMeans(config.model.n_clusters, n_init=config.refine.n_init,
-                   random_state=config.seed).fit(data.X_train)
+    model = make_kmeans(config.model.n_clusters, len(data.X_train), n_init=config.refine.n_init,
+                        random_state=config.seed).fit(data.X_train)
     return model.predict(data.X_test), time.perf_counter() - start
 
 

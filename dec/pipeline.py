@@ -155,14 +155,19 @@ def _quiet_lightning() -> None:
     warnings.filterwarnings("ignore", ".*exists and is not empty.*")  # expected on --resume
 
 
+def make_kmeans(n_clusters: int, n_rows: int, *, n_init: int,
+                random_state: int) -> KMeans | MiniBatchKMeans:
+    """KMeans, or MiniBatchKMeans above ``MINIBATCH_KMEANS_THRESHOLD`` rows (bounded time)."""
+    if n_rows > MINIBATCH_KMEANS_THRESHOLD:
+        return MiniBatchKMeans(n_clusters, n_init=n_init, random_state=random_state,
+                               batch_size=4096)
+    return KMeans(n_clusters, n_init=n_init, random_state=random_state)
+
+
 def init_centers(embeddings: np.ndarray, n_clusters: int, n_init: int,
                  random_state: int) -> np.ndarray:
     """KMeans on the pretrained embeddings (DEC §3.2); MiniBatchKMeans for large data."""
-    if len(embeddings) > MINIBATCH_KMEANS_THRESHOLD:
-        kmeans = MiniBatchKMeans(n_clusters, n_init=n_init, random_state=random_state,
-                                 batch_size=4096)
-    else:
-        kmeans = KMeans(n_clusters, n_init=n_init, random_state=random_state)
+    kmeans = make_kmeans(n_clusters, len(embeddings), n_init=n_init, random_state=random_state)
     return kmeans.fit(embeddings).cluster_centers_.astype(np.float32)
 
 
@@ -307,7 +312,10 @@ def _summarise(module: DECModule, trainer: pl.Trainer, data: PreparedData,
         "label_changes": module.label_changes,
         "converged": bool(module.label_changes and module.label_changes[-1] < module.hparams.tol),
         "train_cluster_sizes": sizes.tolist(),
+        "device": str(module.device),
     }
+    if module.device.type == "cuda":
+        summary["peak_gpu_memory_mb"] = round(torch.cuda.max_memory_allocated() / 2**20)
     val_labels = data.labels("val")
     if val_labels is not None:
         from dec.metrics import label_metrics

@@ -18,9 +18,16 @@ def main() -> int:
                         help="instead: time the package's training loop against a plain "
                              "PyTorch loop on 200,000 synthetic customers")
     parser.add_argument("--speed-samples", type=int, default=200_000)
+    parser.add_argument("--scale", action="store_true",
+                        help="instead: train, test and export configs/large.yaml at 10k, 100k "
+                             "and 1M customers; time and peak memory to benchmarks/scale.md")
+    parser.add_argument("--scale-sizes", default="10000,100000,1000000",
+                        help="comma-separated numbers of customers for --scale")
     args = parser.parse_args()
     if args.speed:
         return speed(args)
+    if args.scale:
+        return scale(args, parser)
     datasets = [d for d in args.datasets.split(",") if d]
     unknown = [d for d in datasets if d not in CONFIGS]
     if unknown:
@@ -33,6 +40,18 @@ def main() -> int:
 
     run_benchmark(datasets, seeds, args.out, args.work_dir)
     print((__import__("pathlib").Path(args.out) / "results.md").read_text())
+    return 0
+
+
+def scale(args, parser) -> int:
+    from dec.scale import scale_benchmark, write_scale
+
+    try:
+        sizes = [int(n) for n in args.scale_sizes.split(",") if n]
+    except ValueError:
+        parser.error("--scale-sizes must be comma-separated integers, e.g. 10000,100000")
+    summary = scale_benchmark(sizes, work_dir=args.work_dir or "checkpoints/scale")
+    print(write_scale(summary, args.out).read_text())
     return 0
 
 

@@ -1,0 +1,99 @@
+"""Time and peak memory of train / test / export at growing numbers of customers.
+
+Each step runs as its own process, exactly as a user runs the scripts, so its peak
+resident memory (``ru_maxrss`` from ``wait4``) is that step's alone.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from dec import io
+
+ROOT = Path(__file__).resolve().parents[1]
+LARGE_CONFIG = ROOT / "configs" / "large.yaml"
+SIZES = (10_000, 100_000, 1_000_000)
+
+
+def run_measured(args: list[str], log_path: Path) -> dict:
+    """Run ``python scripts/<args>``; return wall seconds, peak RSS (MB) and the exit code."""
+    start = time.perf_counter()
+    with open(log_path, "w") as log:
+        process = subprocess.Popen([sys.executable, *args], cwd=ROOT, stdout=log,
+                                   stderr=subprocess.STDOUT)
+        _, status, usage = os.wait4(process.pid, 0)
+    seconds = time.perf_counter() - start
+    process.returncode = os.waitstatus_to_exitcode(status)
+    # Linux reports ru_maxrss in kilobytes.
+    return {"seconds": round(seconds, 1), "peak_rss_mb": round(usage.ru_maxrss / 1024),
+            "returncode": process.returncode}
+
+
+def scale_benchmark(sizes=SIZES, config: Path = LARGE_CONFIG,
+                    work_dir: str | Path = "checkpoints/scale") -> dict:
+    """Train, test and export ``configs/large.yaml`` at each size; return the measurements."""
+    work = Path(work_dir)
+    work.mkdir(parents=True, exist_ok=True)
+    results = []
+    for n in sizes:
+        run_dir = work / f"n{n}"
+        if run_dir.exists():
+            import shutil
+
+            shutil.rmtree(run_dir)  # a fresh run, never a resumed one
+        steps = {
+            "train": ["scripts/train.py", "--config", str(config), f"data.n_samples={n}",
+                      "--output-dir", str(run_dir), "trainer.enable_progress_bar=false"],
+            "test": ["scripts/test.py", "--run", str(run_dir), "--no-profiles"],
+            "export": ["scripts/export.py", "--run", str(run_dir), "--output",
+                       str(work / f"n{n}.parquet")],
+        }
+        row = {"n_customers": n}
+        for name, args in steps.items():
+            row[name] = run_measured(args, work / f"n{n}_{name}.log")
+            if row[name]["returncode"] != 0:
+                break
+        results.append(row)
+        print(f"{n:>9,}: " + ", ".join(f"{k} {v['seconds']} s / {v['peak_rss_mb']} MB"
+                                      for k, v in row.items() if isinstance(v, dict)),
+              flush=True)
+    return {"config": str(config.relative_to(ROOT)), "cpu_count": os.cpu_count(),
+            "results": results}
+
+
+def scale_markdown(summary: dict) -> str:
+    lines = ["# Scale: time and peak memory against the number of customers", "",
+             f"`python scripts/benchmark.py --scale`: `{summary['config']}` with "
+             f"`data.n_samples` set to each size, on {summary['cpu_count']} CPU cores. Every "
+             "step is a separate process as a user runs it; seconds are wall time including "
+             "start-up (about 5 s of imports), memory is the process's peak resident set.", "",
+             "| customers | train s | train peak MB | test s | test peak MB | export s | "
+             "export peak MB |", "|---:|---:|---:|---:|---:|---:|---:|"]
+    for row in summary["results"]:
+        cells = [f"{row['n_customers']:,}"]
+        for step in ("train", "test", "export"):
+            m = row.get(step)
+            cells += ([f"{m['seconds']}", f"{m['peak_rss_mb']:,}"] if m and m["returncode"] == 0
+                      else ["failed", ""])
+        lines.append("| " + " | ".join(cells) + " |")
+    by_n = {r["n_customers"]: r for r in summary["results"]}
+    if {100_000, 1_000_000} <= set(by_n) and all("export" in by_n[n] for n in (100_000, 1_000_000)):
+        def total(n):
+            return sum(by_n[n][s]["seconds"] for s in ("train", "export"))
+        ratio = total(1_000_000) / total(100_000)
+        summary["fit_predict_ratio_1m_100k"] = round(ratio, 2)
+        lines += ["", f"Fit + predict (train + export) time, 1M against 100k customers: "
+                      f"**{ratio:.1f}x** for 10x the customers."]
+    return "\n".join(lines) + "\n"
+
+
+def write_scale(summary: dict, out_dir: str | Path = "benchmarks") -> Path:
+    out = Path(out_dir)
+    text = scale_markdown(summary)
+    io.write_json(out / "scale.json", summary)
+    io.atomic_write_text(out / "scale.md", text)
+    return out / "scale.md"
