@@ -46,6 +46,10 @@ def _one_line_warning(message, category, filename, lineno, file=None, line=None)
 class Parser(argparse.ArgumentParser):
     """argparse, but usage errors are one line and exit code 2 without the usage dump."""
 
+    def parse_args(self, args=None, namespace=None):
+        # KEY=VALUE overrides may come before, between or after the flags.
+        return self.parse_intermixed_args(args, namespace)
+
     def error(self, message):
         print(f"error: {message} (see --help)", file=sys.stderr)
         raise SystemExit(2)

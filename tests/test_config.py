@@ -63,3 +63,13 @@ def test_default_yaml_equals_built_in_defaults():
     from pathlib import Path
 
     assert load_config(Path(__file__).parents[1] / "configs" / "default.yaml") == Config()
+
+
+def test_overrides_and_flags_in_any_order():
+    from dec.cli import config_from_args, train_parser
+
+    args = train_parser().parse_args(["refine.gamma=0", "--seed", "3", "pretrain.epochs=2",
+                                      "--n-clusters", "4", "model.embedding_dim=6"])
+    config, _, _ = config_from_args(args)
+    assert (config.refine.gamma, config.seed, config.pretrain.epochs) == (0.0, 3, 2)
+    assert (config.model.n_clusters, config.model.embedding_dim) == (4, 6)
