@@ -35,6 +35,7 @@ class DataConfig:
     as_of: str | None = None  # transactions: features up to this date, outcomes after it
     drop_columns: list[str] = field(default_factory=list)
     categorical_columns: list[str] = field(default_factory=list)
+    scaling: str = "standard"  # numeric columns: "standard" (log1p if skewed, z-score) | "none"
     val_fraction: float = 0.1
     test_fraction: float = 0.2
 
@@ -109,6 +110,8 @@ class Config:
             (self.data.n_samples >= 1, "data.n_samples must be positive"),
             (self.data.format in ("table", "transactions"),
              "data.format must be 'table' or 'transactions'"),
+            (self.data.scaling in ("standard", "none"),
+             "data.scaling must be 'standard' or 'none'"),
             (self.model.embedding_dim >= 1, "model.embedding_dim must be at least 1"),
             (all(d >= 1 for d in self.model.hidden_dims), "model.hidden_dims must be positive"),
             (self.model.alpha > 0, "model.alpha must be positive"),

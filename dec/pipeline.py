@@ -76,7 +76,8 @@ def prepare_data(config: Config, preprocessor: Preprocessor | None = None,
     if preprocessor is None:
         with warnings.catch_warnings():
             warnings.simplefilter("always")
-            preprocessor = Preprocessor(d.categorical_columns).fit(features.iloc[train])
+            preprocessor = Preprocessor(d.categorical_columns, scaling=d.scaling).fit(
+                features.iloc[train])
     def transform(rows: np.ndarray) -> np.ndarray:
         if len(rows) == 0:  # e.g. no test split when the estimator fits on everything
             return np.empty((0, preprocessor.n_features_out), dtype=np.float32)

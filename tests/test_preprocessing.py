@@ -102,3 +102,25 @@ def test_plain_array_input():
         warnings.simplefilter("error")
         out = Preprocessor().fit_transform(x)
     assert out.shape == (20, 3)
+
+
+def test_scaling_none_keeps_numbers_as_given_and_survives_json(table, tmp_path):
+    pre = Preprocessor(scaling="none").fit(table)
+    out = pre.transform(table)
+    np.testing.assert_allclose(out[:, 0], table["spend"].fillna(15.0), rtol=1e-6)
+    np.testing.assert_allclose(out[:, 1], table["age"])
+    pre.save(tmp_path / "p.json")
+    np.testing.assert_array_equal(Preprocessor.load(tmp_path / "p.json").transform(table), out)
+
+
+def test_numbers_stored_as_text_are_numeric_and_stray_text_is_an_error():
+    numbers_as_text = pd.DataFrame({"age": ["30", "41", None, "52.5"], "x": [1, 2, 3, 4]})
+    pre = Preprocessor().fit(numbers_as_text)
+    assert pre.feature_names_out_ == ["age", "x"]  # one numeric column, not four categories
+    typo = pd.DataFrame({"age": [str(a) for a in range(20, 40)] + ["thirty"]})
+    with pytest.raises(DataError, match="column 'age' must be numeric but holds text "
+                                        "such as 'thirty'"):
+        Preprocessor().fit(typo)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        assert Preprocessor(categorical_columns=["age"]).fit(typo).columns_[0].categories

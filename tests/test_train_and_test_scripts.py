@@ -130,3 +130,11 @@ def test_own_csv_table_with_label_column(tmp_path):
     assert report["dataset"] == "customers.csv" and "ari" in report["methods"]["dec"]
     names = json.loads((run_dir / "preprocessor.json").read_text())["feature_names_in"]
     assert "segment" not in names and "email" not in names and "customer_id" not in names
+
+
+def test_mixed_precision_path_runs_on_cpu(tmp_path):
+    result = run_script("train.py", "--config", str(SMOKE), "--precision", "bf16-mixed",
+                        "--output-dir", str(tmp_path / "run"))
+    assert result.returncode == 0, result.stderr
+    metrics = json.loads((tmp_path / "run" / "metrics.json").read_text())
+    assert metrics["device"] == "cpu" and len(metrics["train_cluster_sizes"]) == 5

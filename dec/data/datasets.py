@@ -92,7 +92,8 @@ def load_dataset(
         from sklearn.datasets import load_digits
 
         digits = load_digits()
-        features = pd.DataFrame(digits.data, columns=[f"pixel_{i}" for i in range(64)])
+        # Grey levels 0..16 scaled to [0, 1], as DEC's papers scale MNIST.
+        features = pd.DataFrame(digits.data / 16.0, columns=[f"pixel_{i}" for i in range(64)])
         features.index = pd.Index([f"D{i:05d}" for i in range(len(features))], name="id")
         dataset = Dataset("digits", features, digits.target.astype(int))
     elif source == "cdnow":

@@ -85,6 +85,10 @@ class Preprocessor:
         A non-negative column whose sample skewness exceeds this is ``log1p``-transformed.
     max_categories : int, default=50
         Only the most frequent categories get a column; rarer ones encode as all zeros.
+    scaling : {"standard", "none"}, default="standard"
+        ``"standard"``: ``log1p`` for skewed non-negative columns, then z-scores. ``"none"``:
+        numeric values as given (missing cells still get the median), for features that
+        already share one scale, such as pixel intensities in [0, 1].
 
     Attributes
     ----------
@@ -97,10 +101,11 @@ class Preprocessor:
     """
 
     def __init__(self, categorical_columns=(), skew_threshold: float = 1.0,
-                 max_categories: int = 50):
+                 max_categories: int = 50, scaling: str = "standard"):
         self.categorical_columns = list(categorical_columns)
         self.skew_threshold = skew_threshold
         self.max_categories = max_categories
+        self.scaling = scaling
 
     # ------------------------------------------------------------------ fitting
     def fit(self, frame: pd.DataFrame) -> "Preprocessor":
@@ -138,7 +143,8 @@ class Preprocessor:
                             "a finite number or leave the cells empty")
         observed = values.dropna()
         fill = float(observed.median())
-        log1p = bool(observed.min() >= 0 and observed.skew() > self.skew_threshold)
+        standard = self.scaling == "standard"
+        log1p = bool(standard and observed.min() >= 0 and observed.skew() > self.skew_threshold)
         filled = values.fillna(fill)
         transformed = np.log1p(filled) if log1p else filled
         std = float(transformed.std(ddof=0))
@@ -146,6 +152,8 @@ class Preprocessor:
             warnings.warn(f"column '{name}' is constant in the training data and is ignored",
                           stacklevel=3)
             return None
+        if not standard:  # values already on one shared scale (e.g. pixels in [0, 1])
+            return NumericColumn(name, fill, False, 0.0, 1.0)
         return NumericColumn(name, fill, log1p, float(transformed.mean()), std)
 
     def _fit_categorical(self, name: str, series: pd.Series) -> CategoricalColumn:
@@ -236,6 +244,7 @@ class Preprocessor:
             "categorical_columns": self.categorical_columns,
             "skew_threshold": self.skew_threshold,
             "max_categories": self.max_categories,
+            "scaling": self.scaling,
             "feature_names_in": self.feature_names_in_,
             "index_name": self.index_name_,
             "columns": [{"kind": "numeric" if isinstance(c, NumericColumn) else "categorical",
@@ -244,7 +253,8 @@ class Preprocessor:
 
     @classmethod
     def from_dict(cls, state: dict[str, Any]) -> "Preprocessor":
-        pre = cls(state["categorical_columns"], state["skew_threshold"], state["max_categories"])
+        pre = cls(state["categorical_columns"], state["skew_threshold"], state["max_categories"],
+                  scaling=state.get("scaling", "standard"))
         pre.columns_ = []
         for spec in state["columns"]:
             spec = dict(spec)
