@@ -11,6 +11,11 @@ from torch.nn import functional as F
 from dec.models.autoencoder import Autoencoder
 
 
+#: The noise generator's seed is offset from the run's seed, which also seeds the shuffling
+#: order: two generators seeded alike would draw correlated streams.
+NOISE_SEED_OFFSET = 1_000_003
+
+
 class EpochMean:
     """Sample-weighted mean of a loss over an epoch, kept on the loss's device.
 
@@ -64,7 +69,7 @@ class AutoencoderModule(pl.LightningModule):
         generator = self._noise_generator
         if generator is None or generator.device != x.device:
             generator = torch.Generator(device=x.device)
-            generator.manual_seed(self.hparams.seed)
+            generator.manual_seed(self.hparams.seed + NOISE_SEED_OFFSET)
             if self._restored_noise_state is not None:
                 generator.set_state(self._restored_noise_state)
                 self._restored_noise_state = None
