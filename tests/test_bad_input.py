@@ -194,7 +194,8 @@ def test_predict_extra_columns_and_unseen_categories_warn(smoke_run, tmp_path, n
         in result.stderr
     assert "warning: categories not seen in training were encoded as all zeros " \
            "(channel: 3)" in result.stderr
-    assert len(pd.read_csv(tmp_path / "out.csv")) == 80
+    # The training index name (customer_id) is found in the new table and used as the id.
+    assert pd.read_csv(tmp_path / "out.csv")["id"].tolist() == new_table.index.tolist()
 
 
 def test_predict_text_in_numeric_column_is_one_line(smoke_run, tmp_path, new_table):
