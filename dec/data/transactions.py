@@ -7,6 +7,7 @@ the segments say something about the future.
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -43,9 +44,12 @@ def clean_transactions(frame: pd.DataFrame, source: str = "transactions") -> pd.
     if len(out) == 0:
         raise DataError(f"{source} has no transactions")
     out["id"] = out["id"].astype(str).str.strip()
-    dates = pd.to_datetime(out["date"].astype(str), errors="coerce",
-                           format="%Y%m%d" if out["date"].astype(str).str.fullmatch(r"\d{8}").all()
-                           else None)
+    text = out["date"].astype(str)
+    with warnings.catch_warnings():
+        # pandas warns when it parses dates one by one; unreadable ones are reported below.
+        warnings.simplefilter("ignore", UserWarning)
+        dates = pd.to_datetime(text, errors="coerce",
+                               format="%Y%m%d" if text.str.fullmatch(r"\d{8}").all() else None)
     if dates.isna().any():
         bad = out.loc[dates.isna(), "date"].iloc[0]
         raise DataError(f"{source}: cannot read date {bad!r}; use YYYY-MM-DD or YYYYMMDD")

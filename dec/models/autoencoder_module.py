@@ -100,7 +100,8 @@ class AutoencoderModule(pl.LightningModule):
         return loss
 
     def on_train_epoch_end(self):
-        self.log("train/recon_loss", self.train_loss.compute(), prog_bar=True, sync_dist=True)
+        self.log("train/recon_loss", self.train_loss.compute(), prog_bar=True, sync_dist=True,
+                 batch_size=1)  # already an epoch mean; stops Lightning guessing one
 
     def validation_step(self, batch, batch_idx):
         x = batch[0]

@@ -92,13 +92,14 @@ class DECModule(pl.LightningModule):
         if self.previous_labels is not None:
             change = label_change_fraction(self.previous_labels, labels)
             self.label_changes.append(change)
-            self.log("train/label_change", change, on_step=True, on_epoch=False, prog_bar=True)
+            self.log("train/label_change", change, on_step=True, on_epoch=False, prog_bar=True,
+                     batch_size=1)
             converged = change < self.hparams.tol
         self.previous_labels = labels
         self.last_refresh_step = self.global_step
         sizes = torch.bincount(labels, minlength=self.hparams.n_clusters).float() / len(labels)
         self.log_dict({f"train/cluster_size_{j}": s for j, s in enumerate(sizes.tolist())},
-                      on_step=True, on_epoch=False)
+                      on_step=True, on_epoch=False, batch_size=1)
         self._log_val_label_metrics()
         return converged
 
@@ -108,7 +109,8 @@ class DECModule(pl.LightningModule):
             return
         predicted = self.soft_assign_all(datamodule.val).argmax(dim=1).numpy()
         scores = label_metrics(np.asarray(datamodule.val_labels), predicted)
-        self.log_dict({f"val/{k}": v for k, v in scores.items()}, on_step=True, on_epoch=False)
+        self.log_dict({f"val/{k}": v for k, v in scores.items()}, on_step=True, on_epoch=False,
+                      batch_size=1)
 
     def on_train_batch_start(self, batch, batch_idx):
         due = self.global_step % self.hparams.update_interval == 0
@@ -141,8 +143,9 @@ class DECModule(pl.LightningModule):
 
     def on_train_epoch_end(self):
         if self.train_losses["loss"].count:  # an epoch cut short by convergence may be empty
+            # Already epoch means: batch_size only stops Lightning guessing one.
             self.log_dict({f"train/{k}": m.compute() for k, m in self.train_losses.items()},
-                          sync_dist=True)
+                          sync_dist=True, batch_size=1)
 
     def on_validation_epoch_start(self):
         # P for validation rows comes from the validation split itself, with the same rule.
