@@ -24,7 +24,8 @@ HIGHER_IS_BETTER = {"acc": True, "nmi": True, "ari": True, "silhouette": True,
                     "davies_bouldin": False, "calinski_harabasz": True}
 
 
-def evaluate(run_dir: str | Path, baselines=("kmeans", "ae_kmeans")) -> dict:
+def evaluate(run_dir: str | Path, baselines=("kmeans", "ae_kmeans"), *,
+             data=None) -> dict:
     """Compare the run's DEC model with two baselines on the held-out test split.
 
     KMeans is fitted on the preprocessed training inputs (same ``k``, same ``n_init``);
@@ -37,6 +38,8 @@ def evaluate(run_dir: str | Path, baselines=("kmeans", "ae_kmeans")) -> dict:
     run_dir : str or Path
     baselines : sequence of str, default=("kmeans", "ae_kmeans")
         Names from :data:`dec.baselines.BASELINES` ("gmm" too).
+    data : PreparedData, optional
+        The run's data from :func:`dec.pipeline.prepare_run_data`, if already loaded.
 
     Returns
     -------
@@ -48,7 +51,8 @@ def evaluate(run_dir: str | Path, baselines=("kmeans", "ae_kmeans")) -> dict:
     if config.data.test_fraction == 0:
         raise RunDirError(f"run {run_dir} was trained without a test split "
                           "(data.test_fraction=0); nothing held out to evaluate on")
-    data = prepare_data(config, Preprocessor.load(run_dir / "preprocessor.json"))
+    if data is None:
+        data = prepare_data(config, Preprocessor.load(run_dir / "preprocessor.json"))
     training = io.read_json(run_dir / "metrics.json")
     timings = training.get("timings", {})
     X_test = torch.as_tensor(data.X_test)

@@ -56,6 +56,13 @@ class PreparedData:
             return None
         return self.dataset.labels[getattr(self, f"{part}_index")]
 
+    def X_all(self) -> np.ndarray:
+        """Every row's preprocessed features, in the data set's own order."""
+        x = np.empty((len(self.dataset), self.X_train.shape[1]), dtype=np.float32)
+        for part in ("train", "val", "test"):
+            x[getattr(self, f"{part}_index")] = getattr(self, f"X_{part}")
+        return x
+
 
 def prepare_data(config: Config, preprocessor: Preprocessor | None = None,
                  dataset: Dataset | None = None) -> PreparedData:
@@ -85,6 +92,20 @@ def prepare_data(config: Config, preprocessor: Preprocessor | None = None,
 
     return PreparedData(dataset, preprocessor, train, val, test,
                         transform(train), transform(val), transform(test))
+
+
+def prepare_run_data(run_dir: str | Path) -> PreparedData:
+    """A trained run's data, split and preprocessed exactly as in training."""
+    from dec.config import load_config
+
+    from dec.errors import RunDirError
+
+    run_dir = io.check_run_dir(run_dir)
+    config = load_config(run_dir / "config.yaml")
+    if config.data.source == "in-memory":
+        raise RunDirError(f"run {run_dir} was fitted in Python on in-memory data, which is not "
+                          "on disk; score it with DeepEmbeddedClustering.load(run).predict(X)")
+    return prepare_data(config, Preprocessor.load(run_dir / "preprocessor.json"))
 
 
 def load_dataset_from_config(config: Config) -> Dataset:

@@ -169,13 +169,16 @@ def write_profiles(run_dir: str | Path, table: pd.DataFrame) -> tuple[Path, Path
     return csv_path, md_path
 
 
-def profile_run(run_dir: str | Path) -> list[Path]:
+def profile_run(run_dir: str | Path, data=None) -> list[Path]:
     """Profile every customer of a run's data set and draw the plots.
 
     Writes ``profiles.csv``, ``profiles.md`` and ``segment_sizes.png``,
     ``segment_heatmap.png``, ``embedding_projection.png`` (+ ``confusion_matrix.png`` on
-    labelled data, test split only) into ``run_dir``; returns their paths.
+    labelled data, test split only) into ``run_dir``; returns their paths. ``data`` is
+    the run's :class:`~dec.pipeline.PreparedData` if the caller already loaded it.
     """
+    import torch
+
     from dec.estimator import DeepEmbeddedClustering
     from dec.models.autoencoder import apply_in_batches
     from dec.pipeline import prepare_data
@@ -188,9 +191,10 @@ def profile_run(run_dir: str | Path) -> list[Path]:
 
         raise DataError(f"run {run_dir} was fitted in Python on in-memory data; profile it with "
                         "dec.profiles.segment_profiles(features, model.predict(features))")
-    data = prepare_data(model.config_, model.preprocessor_)
+    if data is None:
+        data = prepare_data(model.config_, model.preprocessor_)
     features = data.dataset.features
-    x = model.preprocess(features)
+    x = torch.as_tensor(data.X_all())
     segments = model.module_.soft_assign_all(x).argmax(1).numpy()
     embeddings = apply_in_batches(model.module_.autoencoder.encoder, x).numpy()
     table = segment_profiles(features, segments)

@@ -97,11 +97,16 @@ def test_python_model_works_with_the_scripts(fitted, customers, tmp_path):
 
     run_dir = fitted.save(tmp_path / "model")
     data = tmp_path / "customers.csv"
-    customers.features.to_csv(data)  # the index becomes a plain column, ignored with a warning
+    customers.features.to_csv(data)  # the index is written as the customer_id column
     out = tmp_path / "segments.csv"
     result = run_script("predict.py", "--run", str(run_dir), "--data", str(data),
                         "--output", str(out))
     assert result.returncode == 0, result.stderr
-    np.testing.assert_array_equal(pd.read_csv(out)["segment"], fitted.labels_)
+    predicted = pd.read_csv(out)
+    np.testing.assert_array_equal(predicted["segment"], fitted.labels_)
+    # the model remembers the index name it was fitted with and finds it in the table
+    assert predicted["id"].tolist() == customers.features.index.tolist()
     refused = run_script("export.py", "--run", str(run_dir), "--output", str(tmp_path / "e.csv"))
     assert refused.returncode == 2 and "pass --data PATH" in refused.stderr
+    tested = run_script("test.py", "--run", str(run_dir))
+    assert tested.returncode == 2 and "fitted in Python on in-memory data" in tested.stderr
