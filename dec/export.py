@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import tempfile
 import warnings
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 import numpy as np
@@ -17,7 +17,7 @@ import pandas as pd
 import torch
 
 from dec import io
-from dec.data.datasets import read_frame, set_id_column
+from dec.data.datasets import iter_frames, set_id_column
 from dec.errors import DataError
 from dec.models.autoencoder import apply_in_batches
 
@@ -25,13 +25,21 @@ FORMATS = (".parquet", ".csv", ".npz")
 BATCH_ROWS = 100_000
 
 
-def customers_to_score(model, path: str | Path | None = None, *,
-                       id_column: str | None = None) -> pd.DataFrame:
-    """Feature table to score: ``path`` if given, else the run's own data source.
+def customer_batches(model, path: str | Path | None = None, *, id_column: str | None = None,
+                     batch_rows: int = BATCH_ROWS) -> Iterator[pd.DataFrame]:
+    """Feature tables to score, ``batch_rows`` customers at a time.
 
-    The id column is ``id_column`` if given, else the one the model was trained with
-    (``--id-column``, or the training table's index name when the new table has it), else
-    the row number. Columns the run dropped or used as labels are removed when present.
+    From ``path`` if given (read in batches, so memory stays bounded), else from the run's
+    own data source. The id column is ``id_column`` if given, else the one the model was
+    trained with (``--id-column``, or the training table's index name when the new table
+    has it), else the row number. Columns the run dropped or used as labels are removed.
+
+    Raises
+    ------
+    DataError
+        For an unreadable or empty table, a missing id column or duplicate ids (also
+        across batches, found once the last batch is read: writers are atomic, so
+        nothing is left behind).
     """
     d = model.config_.data
     if path is None:
@@ -39,29 +47,41 @@ def customers_to_score(model, path: str | Path | None = None, *,
             raise DataError("this model was fitted in Python on in-memory data; pass --data PATH")
         from dec.pipeline import load_dataset_from_config
 
-        return load_dataset_from_config(model.config_).features
+        features = load_dataset_from_config(model.config_).features
+        for start in range(0, len(features), batch_rows):
+            yield features.iloc[start:start + batch_rows]
+        return
     path = Path(path)
-    frame = read_frame(path, what="data file")
-    if len(frame) == 0:
+    unused = [c for c in [d.label_column, *d.drop_columns] if c]
+    id_hashes, rows = [], 0
+    for frame in iter_frames(path, what="data file", batch_rows=batch_rows):
+        if rows == 0 and id_column is None:
+            id_column = d.id_column
+            if id_column is None and model.preprocessor_.index_name_ in frame.columns:
+                id_column = model.preprocessor_.index_name_
+        frame = set_id_column(frame, id_column, path)
+        if id_column is None:
+            frame.index = pd.RangeIndex(rows, rows + len(frame), name="row")
+        else:
+            id_hashes.append(pd.util.hash_array(frame.index.astype(str).to_numpy()))
+        rows += len(frame)
+        yield frame.drop(columns=[c for c in unused if c in frame.columns])
+    if rows == 0:
         raise DataError(f"{path} has a header but no customer rows")
-    if id_column is None:
-        id_column = d.id_column
-        trained_index = model.preprocessor_.index_name_
-        if id_column is None and trained_index in frame.columns:
-            id_column = trained_index
-    frame = set_id_column(frame, id_column, path)
-    unused = [c for c in [d.label_column, *d.drop_columns] if c and c in frame.columns]
-    return frame.drop(columns=unused)
+    if id_hashes:
+        hashes = np.concatenate(id_hashes)
+        if len(np.unique(hashes)) < len(hashes):
+            raise DataError(f"id column '{id_column}' in {path} has duplicate ids; "
+                            "ids must be unique")
 
 
-def score_batches(model, frame: pd.DataFrame, *, embeddings: bool = True,
-                  batch_rows: int = BATCH_ROWS) -> Iterator[pd.DataFrame]:
-    """Yield ``id, segment, [z_*], p_*`` tables, ``batch_rows`` customers at a time.
+def score_batches(model, batches: Iterable[pd.DataFrame], *,
+                  embeddings: bool = True) -> Iterator[pd.DataFrame]:
+    """Yield an ``id, segment, [z_*], p_*`` table for each feature table in ``batches``.
 
     Unseen categories are warned about once per batch, with counts per column.
     """
-    for start in range(0, len(frame), batch_rows):
-        chunk = frame.iloc[start:start + batch_rows]
+    for chunk in batches:
         x = model.preprocess(chunk)
         q = model.module_.soft_assign_all(x).numpy()
         columns = {"id": chunk.index.astype(str).to_numpy(), "segment": q.argmax(1)}

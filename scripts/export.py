@@ -17,7 +17,7 @@ def main() -> int:
     if not args.output and not args.onnx:
         parser.error("give --output FILE and/or --onnx FILE.onnx")
     from dec import DeepEmbeddedClustering
-    from dec.export import check_output_path, customers_to_score, export_onnx, score_batches, \
+    from dec.export import check_output_path, customer_batches, export_onnx, score_batches, \
         write_batches
 
     for path, formats in ((args.output, None), (args.onnx, (".onnx",))):
@@ -25,8 +25,8 @@ def main() -> int:
             check_output_path(path, **({"formats": formats} if formats else {}))
     model = DeepEmbeddedClustering.load(args.run)
     if args.output:
-        frame = customers_to_score(model, args.data, id_column=args.id_column)
-        rows = write_batches(score_batches(model, frame), args.output)
+        batches = customer_batches(model, args.data, id_column=args.id_column)
+        rows = write_batches(score_batches(model, batches), args.output)
         print(f"wrote {rows} customers to {args.output}")
     if args.onnx:
         export_onnx(model, args.onnx)

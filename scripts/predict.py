@@ -13,12 +13,12 @@ def main() -> int:
                         "one the model was trained with, if present)")
     args = parser.parse_args()
     from dec import DeepEmbeddedClustering
-    from dec.export import check_output_path, customers_to_score, score_batches, write_batches
+    from dec.export import check_output_path, customer_batches, score_batches, write_batches
 
     check_output_path(args.output)
     model = DeepEmbeddedClustering.load(args.run)
-    frame = customers_to_score(model, args.data, id_column=args.id_column)
-    rows = write_batches(score_batches(model, frame, embeddings=False), args.output)
+    batches = customer_batches(model, args.data, id_column=args.id_column)
+    rows = write_batches(score_batches(model, batches, embeddings=False), args.output)
     print(f"wrote segments for {rows} customers to {args.output}")
     return 0
 

@@ -94,3 +94,37 @@ def test_bad_output_format_is_refused_before_work(smoke_run, tmp_path):
                         str(tmp_path / "x.xlsx"))
     assert result.returncode == 2 and "must end in .parquet, .csv, .npz" in result.stderr
     assert not any(tmp_path.iterdir())
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".parquet"])
+def test_tables_are_read_in_batches_with_the_same_result(smoke_run, tmp_path, new_customers,
+                                                         suffix):
+    from dec.errors import DataError
+    from dec.export import customer_batches, score_batches
+
+    model = DeepEmbeddedClustering.load(smoke_run)
+    table = pd.read_csv(new_customers)
+    path = tmp_path / f"new{suffix}"
+    table.to_parquet(path) if suffix == ".parquet" else table.to_csv(path, index=False)
+    batches = list(customer_batches(model, path, batch_rows=60))
+    assert [len(b) for b in batches] == [60, 60, 60, 60, 10]
+    whole = pd.concat(batches)
+    assert whole.index.tolist() == table["customer_id"].tolist()
+    scored = pd.concat(score_batches(model, batches))
+    np.testing.assert_array_equal(scored["segment"],
+                                  model.predict(table.set_index("customer_id")))
+
+    # Row numbers run on across batches when there is no id column.
+    no_ids = tmp_path / f"no_ids{suffix}"
+    plain = table.drop(columns="customer_id")
+    plain.to_parquet(no_ids) if suffix == ".parquet" else plain.to_csv(no_ids, index=False)
+    assert pd.concat(customer_batches(model, no_ids, batch_rows=60)).index.tolist() == \
+        list(range(250))
+
+    # A duplicate id in another batch is still found.
+    dup = table.copy()
+    dup.loc[200, "customer_id"] = dup.loc[3, "customer_id"]
+    dup_path = tmp_path / f"dup{suffix}"
+    dup.to_parquet(dup_path) if suffix == ".parquet" else dup.to_csv(dup_path, index=False)
+    with pytest.raises(DataError, match="duplicate ids"):
+        list(customer_batches(model, dup_path, batch_rows=60))

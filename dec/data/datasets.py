@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -130,22 +132,52 @@ def read_frame(path: Path, *, what: str, not_found_hint: str = "",
     With ``csv_only_by_suffix`` only ``.csv`` is read as CSV and other suffixes are
     refused; without it, anything not Parquet is tried as CSV.
     """
+    kind = _table_kind(path, what, not_found_hint, csv_only_by_suffix)
+    with _read_errors_as_data_error(path, kind):
+        return pd.read_parquet(path) if kind == "Parquet" else pd.read_csv(path)
+
+
+def iter_frames(path: Path, *, what: str, batch_rows: int) -> Iterator[pd.DataFrame]:
+    """Read a ``.parquet`` or ``.csv`` file ``batch_rows`` rows at a time (bounded memory).
+
+    Failures are DataError lines, as in :func:`read_frame`; a file without rows yields
+    nothing.
+    """
+    kind = _table_kind(path, what, "", True)
+    with _read_errors_as_data_error(path, kind):
+        if kind == "Parquet":
+            import pyarrow.parquet as pq
+
+            for batch in pq.ParquetFile(path).iter_batches(batch_size=batch_rows):
+                yield batch.to_pandas()
+        else:
+            with pd.read_csv(path, chunksize=batch_rows) as reader:
+                for chunk in reader:
+                    if len(chunk):
+                        yield chunk
+
+
+def _table_kind(path: Path, what: str, not_found_hint: str, csv_only_by_suffix: bool) -> str:
     if not path.exists():
         raise DataError(f"{what} {path} not found; check the path{not_found_hint}")
     suffix = path.suffix.lower()
+    if suffix in (".parquet", ".pq"):
+        return "Parquet"
+    if suffix == ".csv" or not csv_only_by_suffix:
+        return "CSV"
+    raise DataError(f"cannot read {path}: use a .csv or .parquet file")
+
+
+@contextmanager
+def _read_errors_as_data_error(path: Path, kind: str):
     try:
-        if suffix in (".parquet", ".pq"):
-            return pd.read_parquet(path)
-        if suffix == ".csv" or not csv_only_by_suffix:
-            return pd.read_csv(path)
-        raise DataError(f"cannot read {path}: use a .csv or .parquet file")
+        yield
     except DataError:
         raise
     except pd.errors.EmptyDataError:
         raise DataError(f"{path} is empty; it needs a header row and one row per customer")
     except Exception as err:  # parser errors differ by engine; all mean "unreadable"
         first = str(err).splitlines()[0] if str(err) else type(err).__name__
-        kind = "Parquet" if suffix in (".parquet", ".pq") else "CSV"
         raise DataError(f"cannot read {path} as {kind} ({first[:200]}); check that it is a "
                         f"complete {kind} file with a header row")
 
