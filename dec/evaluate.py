@@ -11,10 +11,9 @@ import torch
 from dec import io
 from dec.baselines import BASELINES
 from dec.config import load_config
-from dec.data import Preprocessor
 from dec.errors import RunDirError
 from dec.metrics import eta_squared, internal_metrics, label_metrics
-from dec.pipeline import prepare_data
+from dec.pipeline import prepare_run_data
 
 METHOD_TITLES = {"dec": "DEC/IDEC", "kmeans": "KMeans (inputs)",
                  "ae_kmeans": "AE + KMeans (embeddings)", "gmm": "GMM (inputs)"}
@@ -52,7 +51,7 @@ def evaluate(run_dir: str | Path, baselines=("kmeans", "ae_kmeans"), *,
         raise RunDirError(f"run {run_dir} was trained without a test split "
                           "(data.test_fraction=0); nothing held out to evaluate on")
     if data is None:
-        data = prepare_data(config, Preprocessor.load(run_dir / "preprocessor.json"))
+        data = prepare_run_data(run_dir)
     training = io.read_json(run_dir / "metrics.json")
     timings = training.get("timings", {})
     X_test = torch.as_tensor(data.X_test)
