@@ -334,9 +334,10 @@ def _summarise(module: DECModule, trainer: pl.Trainer, data: PreparedData,
         "label_changes": module.label_changes,
         "converged": bool(module.label_changes and module.label_changes[-1] < module.hparams.tol),
         "train_cluster_sizes": sizes.tolist(),
-        "device": str(module.device),
+        # Lightning moves the module back to the CPU when fit ends: ask the strategy.
+        "device": str(trainer.strategy.root_device),
     }
-    if module.device.type == "cuda":
+    if trainer.strategy.root_device.type == "cuda":
         summary["peak_gpu_memory_mb"] = round(torch.cuda.max_memory_allocated() / 2**20)
     val_labels = data.labels("val")
     if val_labels is not None:
