@@ -1,26 +1,25 @@
 """Baselines DEC is judged against, each fitted on the training split only.
 
-Every baseline returns its test-split labels and the seconds its fit took.
+Every baseline takes the run's prepared data and its :class:`~dec.rundir.FitResult`, and
+returns its test-split labels and the seconds its fit took.
 """
 
 from __future__ import annotations
 
 import time
-from pathlib import Path
 
 import numpy as np
-import torch
 from sklearn.mixture import GaussianMixture
 
-from dec import io
-from dec.models.autoencoder import Autoencoder, apply_in_batches
+from dec.data.prepare import PreparedData
+from dec.models.init import make_kmeans
+from dec.rundir import FitResult
 
 
-def kmeans_inputs(data, config, run_dir: Path) -> tuple[np.ndarray, float]:
+def kmeans_inputs(data: PreparedData, result: FitResult) -> tuple[np.ndarray, float]:
     """KMeans on the preprocessed inputs: same k, same ``n_init`` as DEC's initialisation
     (MiniBatchKMeans on large data, as for DEC's initialisation)."""
-    from dec.pipeline import make_kmeans
-
+    config = result.config
     start = time.perf_counter()
     model = make_kmeans(config.model.n_clusters, len(data.X_train), n_init=config.refine.n_init,
                         random_state=config.seed).fit(data.X_train)
@@ -33,25 +32,20 @@ def kmeans_inputs(data, config, run_dir: Path) -> tuple[np.ndarray, float]:
 GMM_COVARIANCE = "tied"
 
 
-def gmm_inputs(data, config, run_dir: Path) -> tuple[np.ndarray, float]:
+def gmm_inputs(data: PreparedData, result: FitResult) -> tuple[np.ndarray, float]:
     """Gaussian mixture (shared "tied" covariance) on the preprocessed inputs."""
+    config = result.config
     start = time.perf_counter()
     model = GaussianMixture(config.model.n_clusters, covariance_type=GMM_COVARIANCE, n_init=3,
                             reg_covar=1e-4, random_state=config.seed).fit(data.X_train)
     return model.predict(data.X_test), time.perf_counter() - start
 
 
-def ae_kmeans(data, config, run_dir: Path) -> tuple[np.ndarray, float]:
+def ae_kmeans(data: PreparedData, result: FitResult) -> tuple[np.ndarray, float]:
     """DEC before refinement: the pretrained encoder with its KMeans initial centres."""
-    architecture = io.read_json(run_dir / "model.json")
-    autoencoder_state, centers = io.split_pretrained(io.load_weights(run_dir / "pretrained.pt"))
-    autoencoder = Autoencoder(architecture["input_dim"], architecture["hidden_dims"],
-                              architecture["embedding_dim"])
-    autoencoder.load_state_dict(autoencoder_state)
-    z = apply_in_batches(autoencoder.eval().encoder, torch.as_tensor(data.X_test))
-    timings = io.read_json(run_dir / "metrics.json").get("timings", {})
+    timings = result.metrics.get("timings", {})
     seconds = timings.get("pretrain_seconds", 0.0) + timings.get("init_seconds", 0.0)
-    return torch.cdist(z, centers).argmin(1).numpy(), seconds
+    return result.pretrained_model().assign(data.X_test).numpy(), seconds
 
 
 BASELINES = {"kmeans": kmeans_inputs, "ae_kmeans": ae_kmeans, "gmm": gmm_inputs}

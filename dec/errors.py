@@ -2,11 +2,36 @@
 
 Scripts turn any :class:`DecError` into one line on stderr and a non-zero exit code;
 the Python API lets them propagate so callers can catch the specific type.
+
+A message names a setting as ``{section.key}`` (a dotted config key in braces), never by a
+command-line flag: :meth:`DecError.render` shows the flag that :mod:`dec.config` declares for
+that key (``--n-clusters``), or the dotted key where the setting has no flag.
 """
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+
+_SETTING = re.compile(r"\{([a-z_]+(?:\.[a-z_]+)*)\}")
+#: Dotted config key -> the flag that sets it; filled by :mod:`dec.config` when it loads.
+SETTING_FLAGS: dict[str, str] = {}
 
 
 class DecError(Exception):
     """Base class: a problem with the user's input, config or environment."""
+
+    def render(self, name: Callable[[str], str] | None = None) -> str:
+        """The message with each ``{section.key}`` replaced by ``name(key)``.
+
+        By default the flag declared for the key in :mod:`dec.config`, else the key.
+        """
+        if name is None:
+            name = lambda key: SETTING_FLAGS.get(key, key)  # noqa: E731
+        return _SETTING.sub(lambda m: name(m.group(1)), str(self.args[0]) if self.args else "")
+
+    def __str__(self) -> str:
+        return self.render()
 
 
 class ConfigError(DecError, ValueError):

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
-import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -12,48 +10,15 @@ import torch
 from sklearn.base import BaseEstimator, ClusterMixin, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
-from dec import io
-from dec.config import Config, load_config, merge_values, save_config_yaml
-from dec.data import Dataset, Preprocessor
+from dec.config import Config, deep_update, fields_with, get_value, load_config, nested
+from dec.data import Dataset
 from dec.errors import DataError
-from dec.models.autoencoder import apply_in_batches
+from dec.rundir import FitResult, RunDir
 
-#: Estimator parameter -> config keys it sets (one parameter may set several).
-PARAM_KEYS = {
-    "n_clusters": ["model.n_clusters"],
-    "hidden_dims": ["model.hidden_dims"],
-    "embedding_dim": ["model.embedding_dim"],
-    "alpha": ["model.alpha"],
-    "gamma": ["refine.gamma"],
-    "pretrain_epochs": ["pretrain.epochs"],
-    "refine_epochs": ["refine.epochs"],
-    "batch_size": ["pretrain.batch_size", "refine.batch_size"],
-    "lr": ["pretrain.lr", "refine.lr"],
-    "input_noise": ["pretrain.input_noise"],
-    "update_interval": ["refine.update_interval"],
-    "tol": ["refine.tol"],
-    "n_init": ["refine.n_init"],
-    "categorical_columns": ["data.categorical_columns"],
-    "val_fraction": ["data.val_fraction"],
-    "accelerator": ["trainer.accelerator"],
-    "devices": ["trainer.devices"],
-    "random_state": ["seed"],
-}
-
-
-def _get(config: Config, key: str):
-    node = config
-    for part in key.split("."):
-        node = getattr(node, part)
-    return node
-
-
-def _nested(key: str, value) -> dict:
-    parts = key.split(".")
-    out: dict = {parts[-1]: value}
-    for part in reversed(parts[:-1]):
-        out = {part: out}
-    return out
+def param_keys() -> dict[str, list[str]]:
+    """Estimator parameter -> the config keys it sets, as declared in :mod:`dec.config`."""
+    return {param: [key for key, _, _ in entries]
+            for param, entries in fields_with("param").items()}
 
 
 class DeepEmbeddedClustering(ClusterMixin, TransformerMixin, BaseEstimator):
@@ -137,24 +102,22 @@ class DeepEmbeddedClustering(ClusterMixin, TransformerMixin, BaseEstimator):
 
     # ------------------------------------------------------------------ config
     def _config(self) -> Config:
-        config = Config()
         values: dict = {}
         params = self.get_params()
         if params["random_state"] is None:
             params["random_state"] = int(np.random.randint(0, 2**31 - 1))
-        for name, keys in PARAM_KEYS.items():
+        for name, keys in param_keys().items():
             value = params[name]
-            if isinstance(value, tuple):
-                value = list(value)
             for key in keys:
-                _deep_update(values, _nested(key, value))
-        _deep_update(values, {"data": {"source": "in-memory", "test_fraction": 0.0},
+                deep_update(values, nested(key, list(value) if isinstance(value, tuple)
+                                            else value))
+        deep_update(values, {"data": {"source": "in-memory", "test_fraction": 0.0},
                               "trainer": {"enable_progress_bar": bool(self.verbose)}})
-        return merge_values(config, values)
+        return load_config(values=values)
 
     @classmethod
     def _params_from_config(cls, config: Config) -> dict:
-        params = {name: _get(config, keys[0]) for name, keys in PARAM_KEYS.items()}
+        params = {name: get_value(config, keys[0]) for name, keys in param_keys().items()}
         params["hidden_dims"] = tuple(params["hidden_dims"])
         params["categorical_columns"] = tuple(params["categorical_columns"])
         return params
@@ -176,23 +139,17 @@ class DeepEmbeddedClustering(ClusterMixin, TransformerMixin, BaseEstimator):
         from dec.pipeline import fit as pipeline_fit
 
         frame = self._as_frame(X, fitting=True)
-        config = self._config()
-        work = Path(tempfile.mkdtemp(prefix="dec-fit-"))
-        try:
-            run_dir = pipeline_fit(config, work / "run", dataset=Dataset("in-memory", frame))
-            self._load_run(run_dir, config)
-        finally:
-            shutil.rmtree(work, ignore_errors=True)
+        self._set_result(pipeline_fit(self._config(), dataset=Dataset("in-memory", frame)))
         self.labels_ = self.predict(X)
         return self
 
-    def _load_run(self, run_dir: Path, config: Config) -> None:
-        self.config_ = config
-        self.preprocessor_ = Preprocessor.load(run_dir / "preprocessor.json")
-        self.module_ = io.load_model(run_dir)
-        self.pretrained_ = io.load_weights(run_dir / "pretrained.pt")
-        self.training_metrics_ = io.read_json(run_dir / "metrics.json")
-        self.cluster_centers_ = self.module_.centers.detach().cpu().numpy().copy()
+    def _set_result(self, result: FitResult) -> None:
+        self.result_ = result
+        self.config_ = result.config
+        self.preprocessor_ = result.preprocessor
+        self.model_ = result.model
+        self.training_metrics_ = result.metrics
+        self.cluster_centers_ = result.model.centers.detach().cpu().numpy().copy()
         names = self.preprocessor_.feature_names_in_
         self.n_features_in_ = len(names)
         if self._fitted_on_frame(names):
@@ -218,23 +175,23 @@ class DeepEmbeddedClustering(ClusterMixin, TransformerMixin, BaseEstimator):
     # --------------------------------------------------------------- inference
     def preprocess(self, X) -> torch.Tensor:
         """The model's input matrix for ``X`` (fitted preprocessing applied), float32."""
-        check_is_fitted(self, "module_")
+        check_is_fitted(self, "model_")
         return torch.as_tensor(self.preprocessor_.transform(self._as_frame(X)))
 
     def predict_proba(self, X) -> np.ndarray:
         """Soft assignments Q (DEC eq. 1), shape (n_samples, n_clusters)."""
-        x = self.preprocess(X)
-        return self.module_.soft_assign_all(x).numpy()
+        x = self.preprocess(X)  # checks that the model is fitted
+        return self.model_.soft_assign(x).numpy()
 
     def predict(self, X) -> np.ndarray:
         """Segment of each row: the most probable cluster, shape (n_samples,)."""
-        return self.predict_proba(X).argmax(axis=1)
+        x = self.preprocess(X)
+        return self.model_.assign(x).numpy()
 
     def transform(self, X) -> np.ndarray:
         """Embeddings, shape (n_samples, embedding_dim)."""
         x = self.preprocess(X)
-        return apply_in_batches(self.module_.autoencoder.encoder, x,
-                                device=self.module_.device).numpy()
+        return self.model_.embed(x).numpy()
 
     def fit_transform(self, X, y=None) -> np.ndarray:
         return self.fit(X).transform(X)
@@ -242,32 +199,13 @@ class DeepEmbeddedClustering(ClusterMixin, TransformerMixin, BaseEstimator):
     # ------------------------------------------------------------- persistence
     def save(self, path) -> Path:
         """Write a run directory in the format ``scripts/train.py`` writes."""
-        check_is_fitted(self, "module_")
-        path = Path(path)
-        path.mkdir(parents=True, exist_ok=True)
-        io.atomic_write_text(path / "config.yaml", save_config_yaml(self.config_))
-        self.preprocessor_.save(path / "preprocessor.json")
-        hp = self.module_.hparams
-        io.write_json(path / "model.json", {k: hp[k] for k in (
-            "input_dim", "hidden_dims", "embedding_dim", "n_clusters", "alpha")})
-        io.save_weights(path / "pretrained.pt", self.pretrained_)
-        io.write_json(path / "metrics.json", self.training_metrics_)
-        io.save_weights(path / "model.pt", self.module_.state_dict())
-        return path
+        check_is_fitted(self, "model_")
+        return RunDir(path).save(self.result_).path
 
     @classmethod
     def load(cls, path) -> "DeepEmbeddedClustering":
         """Load a run directory written by :meth:`save` or ``scripts/train.py``."""
-        run_dir = io.check_run_dir(path)
-        config = load_config(run_dir / "config.yaml")
-        model = cls(**cls._params_from_config(config))
-        model._load_run(run_dir, config)
+        result = RunDir(path).load()
+        model = cls(**cls._params_from_config(result.config))
+        model._set_result(result)
         return model
-
-
-def _deep_update(target: dict, update: dict) -> None:
-    for key, value in update.items():
-        if isinstance(value, dict) and isinstance(target.get(key), dict):
-            _deep_update(target[key], value)
-        else:
-            target[key] = value

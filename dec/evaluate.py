@@ -5,15 +5,13 @@ from __future__ import annotations
 import math
 from pathlib import Path
 
-import numpy as np
-import torch
 
-from dec import io
 from dec.baselines import BASELINES
-from dec.config import load_config
+from dec.data.prepare import prepare_run_data
 from dec.errors import RunDirError
+from dec.markdown import markdown_table
 from dec.metrics import eta_squared, internal_metrics, label_metrics
-from dec.pipeline import prepare_run_data
+from dec.rundir import RunDir
 
 METHOD_TITLES = {"dec": "DEC/IDEC", "kmeans": "KMeans (inputs)",
                  "ae_kmeans": "AE + KMeans (embeddings)", "gmm": "GMM (inputs)"}
@@ -45,28 +43,24 @@ def evaluate(run_dir: str | Path, baselines=("kmeans", "ae_kmeans"), *,
     dict
         The ``test_report.json`` payload (schema in DESIGN.md).
     """
-    run_dir = io.check_run_dir(run_dir)
-    config = load_config(run_dir / "config.yaml")
+    run = RunDir(run_dir).check()
+    result = run.load()
+    config = result.config
     if config.data.test_fraction == 0:
-        raise RunDirError(f"run {run_dir} was trained without a test split "
+        raise RunDirError(f"run {run} was trained without a test split "
                           "(data.test_fraction=0); nothing held out to evaluate on")
     if data is None:
-        data = prepare_run_data(run_dir)
-    training = io.read_json(run_dir / "metrics.json")
-    timings = training.get("timings", {})
-    X_test = torch.as_tensor(data.X_test)
-    k = config.model.n_clusters
-
-    predictions: dict[str, np.ndarray] = {}
-    fit_seconds: dict[str, float] = {}
-
-    model = io.load_model(run_dir)
-    predictions["dec"] = model.soft_assign_all(X_test).argmax(1).numpy()
-    fit_seconds["dec"] = sum(timings.get(f"{s}_seconds", 0.0)
-                             for s in ("pretrain", "init", "refine"))
+        data = prepare_run_data(run)
+    timings = result.metrics.get("timings", {})
+    predictions = {"dec": result.model.assign(data.X_test).numpy()}
+    fit_seconds = {"dec": sum(timings.get(f"{s}_seconds", 0.0)
+                              for s in ("pretrain", "init", "refine"))}
     for name in baselines:
-        predictions[name], fit_seconds[name] = BASELINES[name](data, config, run_dir)
+        predictions[name], fit_seconds[name] = BASELINES[name](data, result)
+    return _report(data, config, predictions, fit_seconds)
 
+
+def _report(data, config, predictions: dict, fit_seconds: dict) -> dict:
     truth = data.labels("test")
     methods = {}
     for name, predicted in predictions.items():
@@ -75,7 +69,7 @@ def evaluate(run_dir: str | Path, baselines=("kmeans", "ae_kmeans"), *,
         scores["fit_seconds"] = fit_seconds[name]
         methods[name] = scores
     report = {"dataset": data.dataset.name, "split": "test", "n_samples": len(data.X_test),
-              "n_clusters": k, "seed": config.seed, "methods": methods}
+              "n_clusters": config.model.n_clusters, "seed": config.seed, "methods": methods}
     outcomes = data.dataset.outcomes
     if outcomes is not None:
         test_outcomes = outcomes.iloc[data.test_index]
@@ -89,11 +83,7 @@ def evaluate(run_dir: str | Path, baselines=("kmeans", "ae_kmeans"), *,
 
 def write_report(run_dir: str | Path, report: dict) -> tuple[Path, Path]:
     """Write ``test_report.json`` and ``test_report.md`` atomically; return their paths."""
-    run_dir = Path(run_dir)
-    json_path, md_path = run_dir / "test_report.json", run_dir / "test_report.md"
-    io.write_json(json_path, report)
-    io.atomic_write_text(md_path, report_markdown(report))
-    return json_path, md_path
+    return RunDir(run_dir).write_report(report, report_markdown(report))
 
 
 def _fmt(value: float) -> str:
@@ -112,18 +102,15 @@ def report_markdown(report: dict) -> str:
              f"seed {report.get('seed', '?')}. Internal metrics use the preprocessed inputs "
              "for every method (Davies-Bouldin: lower is better).",
              "",
-             "| method | " + " | ".join(metrics) + " |",
-             "|---|" + "---:|" * len(metrics)]
-    for name, scores in methods.items():
-        cells = [_fmt(scores[m]) for m in metrics]
-        lines.append(f"| {METHOD_TITLES.get(name, name)} | " + " | ".join(cells) + " |")
+             markdown_table(["method", *metrics],
+                            [[METHOD_TITLES.get(name, name), *(_fmt(scores[m]) for m in metrics)]
+                             for name, scores in methods.items()])]
     if "outcomes" in report:
         lines += ["", "Outcome variance explained by the segments (eta², higher is better):", ""]
         columns = list(next(iter(report["outcomes"].values())))
-        lines += ["| method | " + " | ".join(columns) + " |", "|---|" + "---:|" * len(columns)]
-        for name, values in report["outcomes"].items():
-            lines.append(f"| {METHOD_TITLES.get(name, name)} | "
-                         + " | ".join(_fmt(values[c]) for c in columns) + " |")
+        lines.append(markdown_table(
+            ["method", *columns], [[METHOD_TITLES.get(name, name), *(_fmt(v[c]) for c in columns)]
+                                   for name, v in report["outcomes"].items()]))
     lines += ["", verdict(report), ""]
     return "\n".join(lines)
 

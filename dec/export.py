@@ -6,8 +6,6 @@ leaves half a file; Parquet and CSV are streamed batch by batch, so memory stays
 
 from __future__ import annotations
 
-import os
-import tempfile
 import warnings
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -16,10 +14,9 @@ import numpy as np
 import pandas as pd
 import torch
 
-from dec import io
-from dec.data.datasets import iter_frames, set_id_column
+from dec import files
+from dec.data.readers import iter_frames, set_id_column
 from dec.errors import DataError
-from dec.models.autoencoder import apply_in_batches
 
 FORMATS = (".parquet", ".csv", ".npz")
 BATCH_ROWS = 100_000
@@ -44,8 +41,8 @@ def customer_batches(model, path: str | Path | None = None, *, id_column: str | 
     d = model.config_.data
     if path is None:
         if d.source == "in-memory":
-            raise DataError("this model was fitted in Python on in-memory data; pass --data PATH")
-        from dec.pipeline import load_dataset_from_config
+            raise DataError("this model was fitted in Python on in-memory data; give a customer table to score")
+        from dec.data.prepare import load_dataset_from_config
 
         features = load_dataset_from_config(model.config_).features
         for start in range(0, len(features), batch_rows):
@@ -83,11 +80,10 @@ def score_batches(model, batches: Iterable[pd.DataFrame], *,
     """
     for chunk in batches:
         x = model.preprocess(chunk)
-        q = model.module_.soft_assign_all(x).numpy()
+        q = model.model_.soft_assign(x).numpy()
         columns = {"id": chunk.index.astype(str).to_numpy(), "segment": q.argmax(1)}
         if embeddings:
-            z = apply_in_batches(model.module_.autoencoder.encoder, x,
-                                 device=model.module_.device).numpy()
+            z = model.model_.embed(x).numpy()
             columns.update({f"z_{j}": z[:, j] for j in range(z.shape[1])})
         columns.update({f"p_{j}": q[:, j] for j in range(q.shape[1])})
         yield pd.DataFrame(columns)
@@ -95,22 +91,14 @@ def score_batches(model, batches: Iterable[pd.DataFrame], *,
 
 def check_output_path(path: str | Path, formats=FORMATS) -> Path:
     """Fail before any work if ``path`` has an unknown format or cannot be written."""
-    return io.check_output_file(path, tuple(formats))
+    return files.check_output_file(path, tuple(formats))
 
 
 def write_batches(batches: Iterator[pd.DataFrame], path: str | Path) -> int:
     """Write the batches to ``path`` atomically; return the number of rows."""
     path = check_output_path(path)
-    fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.close(fd)
-    tmp = Path(tmp_name)
-    try:
-        rows = _WRITERS[path.suffix.lower()](batches, tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-    return rows
+    with files.atomic_path(path) as tmp:
+        return _WRITERS[path.suffix.lower()](batches, tmp)
 
 
 def _write_parquet(batches, tmp: Path) -> int:
@@ -162,18 +150,11 @@ def export_onnx(model, path: str | Path) -> Path:
     (see ``preprocessor.json``) — and returns ``embeddings`` of shape (batch, embedding_dim).
     """
     path = check_output_path(path, formats=(".onnx",))
-    encoder = model.module_.autoencoder.encoder.cpu().eval()
+    encoder = model.model_.autoencoder.encoder.cpu().eval()
     example = torch.zeros(2, model.preprocessor_.n_features_out)
-    fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.close(fd)
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # the TorchScript exporter's deprecation notice
-            torch.onnx.export(encoder, (example,), tmp_name, input_names=["inputs"],
-                              output_names=["embeddings"], dynamo=False,
-                              dynamic_axes={"inputs": {0: "batch"}, "embeddings": {0: "batch"}})
-        os.replace(tmp_name, path)
-    except BaseException:
-        Path(tmp_name).unlink(missing_ok=True)
-        raise
+    with files.atomic_path(path) as tmp, warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the TorchScript exporter's deprecation notice
+        torch.onnx.export(encoder, (example,), str(tmp), input_names=["inputs"],
+                          output_names=["embeddings"], dynamo=False,
+                          dynamic_axes={"inputs": {0: "batch"}, "embeddings": {0: "batch"}})
     return path

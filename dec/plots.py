@@ -1,7 +1,9 @@
-"""Figures of a segmentation: sizes, feature heatmap, embedding map, confusion matrix.
+"""Every figure the package draws: segment sizes, feature heatmap, embedding map,
+confusion matrix, and the sweep's criteria against k.
 
-Each function returns a matplotlib Figure; :func:`write_plots` saves them as PNG in the run
-directory and adds the same figures to TensorBoard.
+Each ``plot_*`` function returns a matplotlib Figure; :func:`write_plots` saves them as PNG
+in the run directory and adds the same figures to TensorBoard; :func:`figure_png` gives the
+PNG bytes of any figure.
 """
 
 from __future__ import annotations
@@ -19,8 +21,7 @@ import pandas as pd  # noqa: E402
 from sklearn.decomposition import PCA  # noqa: E402
 from sklearn.metrics import confusion_matrix  # noqa: E402
 
-from dec import io  # noqa: E402
-from dec.data.preprocessing import is_numeric  # noqa: E402
+from dec.data.columns import is_numeric  # noqa: E402
 
 PROJECTION_SAMPLE = 5000
 
@@ -101,23 +102,62 @@ def plot_confusion(labels_true: np.ndarray, segments: np.ndarray,
     return fig
 
 
-def write_plots(run_dir: str | Path, figures: dict, tensorboard: bool = True) -> list[Path]:
+def segment_figures(features: pd.DataFrame, segments: np.ndarray, embeddings: np.ndarray,
+                    names: list[str], labels: np.ndarray | None = None,
+                    test_index: np.ndarray | None = None) -> dict:
+    """The figures of a run's profiles, by file name; the confusion matrix only where
+    labels exist, on the test rows."""
+    figures = {"segment_sizes": plot_segment_sizes(segments, names),
+               "segment_heatmap": plot_feature_heatmap(features, segments, names),
+               "embedding_projection": plot_embedding_projection(embeddings, segments, names)}
+    if labels is not None and test_index is not None and len(test_index):
+        figures["confusion_matrix"] = plot_confusion(labels[test_index], segments[test_index],
+                                                     names)
+    return figures
+
+
+def plot_sweep(table: pd.DataFrame, keys: list[str], threshold: float):
+    """Silhouette, Davies-Bouldin, Calinski-Harabasz and stability against k, one line per
+    grid point; the stability threshold dashed."""
+    metrics = ["silhouette", "davies_bouldin", "calinski_harabasz", "stability"]
+    fig, axes = plt.subplots(1, 4, figsize=(16, 3.6))
+    for values, part in (table.groupby(keys) if keys else [((), table)]):
+        label = ", ".join(f"{a}={b}" for a, b in zip(keys, np.atleast_1d(values))) or None
+        for ax, metric in zip(axes, metrics):
+            ax.plot(part["k"], part[metric], marker="o", label=label)
+    for ax, metric in zip(axes, metrics):
+        ax.set_xlabel("k")
+        ax.set_title(metric + (" (lower is better)" if metric == "davies_bouldin" else ""))
+    axes[-1].axhline(threshold, color="grey", ls="--", lw=1)
+    if keys:
+        axes[0].legend(fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+def figure_png(fig, dpi: int = 110) -> bytes:
+    """The figure as PNG bytes; the figure is closed."""
+    buffer = _io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=dpi)
+    plt.close(fig)
+    return buffer.getvalue()
+
+
+def write_plots(run_dir, figures: dict, tensorboard: bool = True) -> list[Path]:
     """Save figures as ``<name>.png`` atomically, and into TensorBoard under ``evaluation``."""
-    run_dir = Path(run_dir)
+    from dec.rundir import RunDir
+
+    run = RunDir(run_dir)
     paths = []
     writer = None
     if tensorboard:
         from torch.utils.tensorboard import SummaryWriter
 
-        writer = SummaryWriter(str(run_dir / "tensorboard" / "evaluation"))
+        writer = SummaryWriter(str(run.tensorboard_dir / "evaluation"))
     for name, fig in figures.items():
-        buffer = _io.BytesIO()
-        fig.savefig(buffer, format="png", dpi=110)
-        io.atomic_write_bytes(run_dir / f"{name}.png", buffer.getvalue())
-        paths.append(run_dir / f"{name}.png")
         if writer is not None:
-            writer.add_figure(f"segments/{name}", fig)
-        plt.close(fig)
+            writer.add_figure(f"segments/{name}", fig, close=False)
+        paths.append(run.write_figure(name, figure_png(fig)))
     if writer is not None:
         writer.close()
     return paths

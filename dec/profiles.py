@@ -12,8 +12,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from dec import io
-from dec.data.preprocessing import MISSING, is_numeric
+from dec.data.columns import MISSING, is_numeric
+from dec.markdown import markdown_table
 
 #: Column-name patterns that identify recency, frequency and monetary value.
 RFM_PATTERNS = {
@@ -93,25 +93,11 @@ def segment_profiles(features: pd.DataFrame, segments: np.ndarray) -> pd.DataFra
         mean, median = part[numeric].mean(), part[numeric].median()
         z = ((mean - overall_mean) / overall_std).dropna()
         traits = [(abs(v), f"{'high' if v > 0 else 'low'} {c}") for c, v in z.items()]
-        for column in categorical:
-            share_in = part[column].fillna(MISSING).value_counts(normalize=True)
-            share_all = features[column].fillna(MISSING).value_counts(normalize=True)
-            lift = (share_in / share_all).dropna()
-            if len(lift):
-                top = lift.idxmax()
-                # A category twice as common as usual is as telling as ~1 std of a number.
-                traits.append((float(np.log2(lift[top])), f"more {column}={top}"))
-        traits.sort(reverse=True)
+        traits = sorted(traits + _category_traits(part, features, categorical), reverse=True)
         row = {"segment": int(seg), "size": len(part), "share": len(part) / len(features),
                "distinguishing": "; ".join(t for _, t in traits[:TOP_FEATURES])}
         if rfm:
-            r = rfm_score(features[rfm["recency"]], median[rfm["recency"]], reverse=True)
-            f = rfm_score(features[rfm["frequency"]], median[rfm["frequency"]])
-            m = rfm_score(features[rfm["monetary"]], median[rfm["monetary"]])
-            tenure_cols = [c for c in numeric if re.search(TENURE_PATTERN, str(c), re.I)]
-            tenure = (rfm_score(features[tenure_cols[0]], median[tenure_cols[0]])
-                      if tenure_cols else None)
-            row.update({"name": rfm_name(r, f, m, tenure), "rfm": f"R{r} F{f} M{m}"})
+            row.update(_rfm_naming(features, median, rfm, numeric))
         else:
             row["name"] = ", ".join(t for _, t in traits[:2]) or f"segment {seg}"
         for column in numeric:
@@ -124,6 +110,32 @@ def segment_profiles(features: pd.DataFrame, segments: np.ndarray) -> pd.DataFra
     table["name"] = _distinct(table["name"].tolist(), table["distinguishing"].tolist())
     first = ["name", *(["rfm"] if rfm else []), "size", "share", "distinguishing"]
     return table[first + [c for c in table.columns if c not in first]]
+
+
+def _category_traits(part: pd.DataFrame, features: pd.DataFrame,
+                     categorical: list[str]) -> list[tuple[float, str]]:
+    """The most over-represented category of each categorical column, with its strength."""
+    traits = []
+    for column in categorical:
+        share_in = part[column].fillna(MISSING).value_counts(normalize=True)
+        share_all = features[column].fillna(MISSING).value_counts(normalize=True)
+        lift = (share_in / share_all).dropna()
+        if len(lift):
+            top = lift.idxmax()
+            # A category twice as common as usual is as telling as ~1 std of a number.
+            traits.append((float(np.log2(lift[top])), f"more {column}={top}"))
+    return traits
+
+
+def _rfm_naming(features: pd.DataFrame, median: pd.Series, rfm: dict[str, str],
+                numeric: list[str]) -> dict[str, str]:
+    """The segment's RFM name and scores from the medians of its R, F, M (and tenure)."""
+    r = rfm_score(features[rfm["recency"]], median[rfm["recency"]], reverse=True)
+    f = rfm_score(features[rfm["frequency"]], median[rfm["frequency"]])
+    m = rfm_score(features[rfm["monetary"]], median[rfm["monetary"]])
+    tenure_cols = [c for c in numeric if re.search(TENURE_PATTERN, str(c), re.I)]
+    tenure = rfm_score(features[tenure_cols[0]], median[tenure_cols[0]]) if tenure_cols else None
+    return {"name": rfm_name(r, f, m, tenure), "rfm": f"R{r} F{f} M{m}"}
 
 
 def _distinct(names: list[str], traits: list[str]) -> list[str]:
@@ -141,69 +153,53 @@ def _distinct(names: list[str], traits: list[str]) -> list[str]:
 
 def profiles_markdown(table: pd.DataFrame, max_features: int = 8) -> str:
     """Readable summary: who each segment is, then typical values of key features."""
-    lines = ["# Segment profiles", "",
-             "| segment | name | customers | share | what sets it apart |",
-             "|---:|---|---:|---:|---|"]
-    for seg, row in table.iterrows():
-        name = row["name"] + (f" ({row['rfm']})" if "rfm" in table.columns else "")
-        lines.append(f"| {seg} | {name} | {row['size']:,} | {row['share']:.1%} | "
-                     f"{row['distinguishing']} |")
+    names = [row["name"] + (f" ({row['rfm']})" if "rfm" in table.columns else "")
+             for _, row in table.iterrows()]
+    lines = ["# Segment profiles", "", markdown_table(
+        ["segment", "name", "customers", "share", "what sets it apart"],
+        [[seg, name, f"{row['size']:,}", f"{row['share']:.1%}", row["distinguishing"]]
+         for (seg, row), name in zip(table.iterrows(), names)], align="rlrrl")]
     features = [c.removeprefix("median_") for c in table.columns if c.startswith("median_")]
     features = features[:max_features]
     if features:
         lines += ["", "Median of each feature, with lift (segment mean / overall mean):", "",
-                  "| segment | " + " | ".join(features) + " |",
-                  "|---:|" + "---:|" * len(features)]
-        for seg, row in table.iterrows():
-            cells = [f"{row[f'median_{f}']:.4g} ({row[f'lift_{f}']:.2f}×)" for f in features]
-            lines.append(f"| {seg} {row['name']} | " + " | ".join(cells) + " |")
+                  markdown_table(["segment", *features], [
+                      [f"{seg} {row['name']}",
+                       *(f"{row[f'median_{f}']:.4g} ({row[f'lift_{f}']:.2f}×)" for f in features)]
+                      for seg, row in table.iterrows()], align="r" * (len(features) + 1))]
     return "\n".join(lines) + "\n"
 
 
-def write_profiles(run_dir: str | Path, table: pd.DataFrame) -> tuple[Path, Path]:
+def write_profiles(run_dir, table: pd.DataFrame) -> tuple[Path, Path]:
     """Write ``profiles.csv`` and ``profiles.md`` atomically."""
-    run_dir = Path(run_dir)
-    csv_path, md_path = run_dir / "profiles.csv", run_dir / "profiles.md"
-    io.atomic_write_text(csv_path, table.to_csv())
-    io.atomic_write_text(md_path, profiles_markdown(table))
-    return csv_path, md_path
+    from dec.rundir import RunDir
+
+    return RunDir(run_dir).write_profiles(table.to_csv(), profiles_markdown(table))
 
 
-def profile_run(run_dir: str | Path, data=None) -> list[Path]:
+def profile_run(run_dir, data=None) -> list[Path]:
     """Profile every customer of a run's data set and draw the plots.
 
     Writes ``profiles.csv``, ``profiles.md`` and ``segment_sizes.png``,
     ``segment_heatmap.png``, ``embedding_projection.png`` (+ ``confusion_matrix.png`` on
     labelled data, test split only) into ``run_dir``; returns their paths. ``data`` is
-    the run's :class:`~dec.pipeline.PreparedData` if the caller already loaded it.
+    the run's :class:`~dec.data.prepare.PreparedData` if the caller already loaded it.
     """
-    import torch
+    from dec.data.prepare import prepare_run_data
+    from dec.plots import segment_figures, write_plots
+    from dec.rundir import RunDir
 
-    from dec.estimator import DeepEmbeddedClustering
-    from dec.models.autoencoder import apply_in_batches
-    from dec.pipeline import prepare_data
-    from dec.plots import (plot_confusion, plot_embedding_projection, plot_feature_heatmap,
-                           plot_segment_sizes, write_plots)
-
-    model = DeepEmbeddedClustering.load(run_dir)
-    if model.config_.data.source == "in-memory":
-        from dec.errors import DataError
-
-        raise DataError(f"run {run_dir} was fitted in Python on in-memory data; profile it with "
-                        "dec.profiles.segment_profiles(features, model.predict(features))")
+    run = RunDir(run_dir)
+    model = run.load_model()
     if data is None:
-        data = prepare_data(model.config_, model.preprocessor_)
+        data = prepare_run_data(run)
     features = data.dataset.features
-    x = torch.as_tensor(data.X_all())
-    segments = model.module_.soft_assign_all(x).argmax(1).numpy()
-    embeddings = apply_in_batches(model.module_.autoencoder.encoder, x).numpy()
+    x = data.X_all()
+    segments, embeddings = model.assign(x).numpy(), model.embed(x).numpy()
     table = segment_profiles(features, segments)
-    paths = list(write_profiles(run_dir, table))
-    names = table["name"].reindex(range(model.n_clusters)).fillna("(empty)").tolist()
-    figures = {"segment_sizes": plot_segment_sizes(segments, names),
-               "segment_heatmap": plot_feature_heatmap(features, segments, names),
-               "embedding_projection": plot_embedding_projection(embeddings, segments, names)}
-    if data.dataset.labels is not None and len(data.test_index):
-        figures["confusion_matrix"] = plot_confusion(data.dataset.labels[data.test_index],
-                                                     segments[data.test_index], names)
-    return paths + write_plots(run_dir, figures)
+    paths = list(write_profiles(run, table))
+    names = table["name"].reindex(range(model.architecture["n_clusters"])).fillna("(empty)")
+    test = data.test_index if data.dataset.labels is not None else None
+    figures = segment_figures(features, segments, embeddings, names.tolist(),
+                              labels=data.dataset.labels, test_index=test)
+    return paths + write_plots(run, figures)

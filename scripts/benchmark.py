@@ -6,7 +6,7 @@ from dec.cli import Parser, run_cli
 
 
 def main() -> int:
-    from dec.benchmark import CONFIGS
+    from dec.experiments.benchmark import CONFIGS
 
     parser = Parser(description=__doc__)
     parser.add_argument("--datasets", default=",".join(CONFIGS),
@@ -36,7 +36,7 @@ def main() -> int:
         seeds = [int(s) for s in args.seeds.split(",") if s]
     except ValueError:
         parser.error("--seeds must be comma-separated integers, e.g. 0,1,2")
-    from dec.benchmark import run_benchmark
+    from dec.experiments.benchmark import run_benchmark
 
     run_benchmark(datasets, seeds, args.out, args.work_dir)
     print((__import__("pathlib").Path(args.out) / "results.md").read_text())
@@ -44,7 +44,7 @@ def main() -> int:
 
 
 def scale(args, parser) -> int:
-    from dec.scale import scale_benchmark, write_scale
+    from dec.experiments.scale import scale_benchmark, write_scale
 
     try:
         sizes = [int(n) for n in args.scale_sizes.split(",") if n]
@@ -58,13 +58,13 @@ def scale(args, parser) -> int:
 def speed(args) -> int:
     from pathlib import Path
 
-    from dec import io
-    from dec.speed import speed_benchmark
+    from dec import files
+    from dec.experiments.speed import speed_benchmark
 
     result = speed_benchmark(n_samples=args.speed_samples)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    io.write_json(out / "speed.json", result)
+    files.write_json(out / "speed.json", result)
     text = (f"# Training loop speed\n\n{result['n_train']:,} training customers x "
             f"{result['n_features']} features, {result['epochs']} epochs of pretraining "
             f"({result['steps']:,} steps of batch {result['batch_size']}), network "
@@ -76,7 +76,7 @@ def speed(args) -> int:
             f"| dec (Lightning Trainer + AutoencoderModule) | {result['lightning_median']:.2f} | "
             f"{', '.join(f'{s:.2f}' for s in result['lightning_seconds'])} |\n\n"
             f"Ratio dec / plain: **{result['ratio']:.2f}**\n")
-    io.atomic_write_text(out / "speed.md", text)
+    files.atomic_write_text(out / "speed.md", text)
     print(text)
     return 0
 

@@ -15,18 +15,16 @@ for config in default large; do
     trainer.enable_progress_bar=false "$@"
   wall=$(python -c "print($(date +%s.%N) - $start)")
   python - "$run_dir" "$wall" <<'PY'
-import json, sys
-from pathlib import Path
+import sys
 
-import yaml
+from dec.rundir import RunDir
 
-run_dir, wall = Path(sys.argv[1]), float(sys.argv[2])
-metrics = json.loads((run_dir / "metrics.json").read_text())
-config = yaml.safe_load((run_dir / "config.yaml").read_text())
+run_dir, wall = RunDir(sys.argv[1]), float(sys.argv[2])
+metrics, config = run_dir.metrics(), run_dir.config()
 t, n = metrics["timings"], metrics["n_train"]
-pretrain = n * config["pretrain"]["epochs"] / t["pretrain_seconds"]
+pretrain = n * config.pretrain.epochs / t["pretrain_seconds"]
 refine = n * metrics["refine_epochs_run"] / t["refine_seconds"]
-print(f"{run_dir.name}: {n:,} training customers on {metrics['device']}, wall {wall:.1f} s "
+print(f"{run_dir.path.name}: {n:,} training customers on {metrics['device']}, wall {wall:.1f} s "
       f"(pretrain {t['pretrain_seconds']:.1f} s, init {t['init_seconds']:.1f} s, refine "
       f"{t['refine_seconds']:.1f} s); samples/s pretrain {pretrain:,.0f}, refine {refine:,.0f}; "
       f"peak GPU memory {metrics.get('peak_gpu_memory_mb', 'n/a')} MB")

@@ -4,18 +4,21 @@ bootstrap resamples) for each k and each combination of --grid values."""
 
 from pathlib import Path
 
-from dec.cli import DEFAULT_CONFIG, Parser, run_cli
+from dec.cli import Parser, run_cli
 
 
 def main() -> int:
     parser = Parser(description=__doc__)
-    parser.add_argument("--config", help="base config (default: configs/default.yaml)")
+    parser.add_argument("--config", help="base config, a path or a shipped name "
+                        "(default: the built-in defaults, configs/default.yaml)")
     parser.add_argument("--k", default="2-10", help="range like 2-10 or a list like 3,5,8")
     parser.add_argument("--grid", nargs="*", default=[], metavar="KEY=V1,V2",
                         help="config values to sweep too, e.g. refine.gamma=0,10")
     parser.add_argument("--seeds", default="0,1", help="seeds per k (stability across seeds)")
     parser.add_argument("--bootstrap", type=int, default=2, help="bootstrap resamples per k")
-    parser.add_argument("--out", default="checkpoints/sweep", help="output folder")
+    parser.add_argument("--out", default="checkpoints/sweep",
+                        help="folder for sweep.csv, sweep.md and sweep.png")
+    parser.add_argument("--work-dir", help="where the runs go (default: checkpoints/sweep_runs)")
     parser.add_argument("overrides", nargs="*", metavar="KEY=VALUE",
                         help="fixed config overrides, e.g. pretrain.epochs=20")
     args = parser.parse_args()
@@ -31,11 +34,11 @@ def main() -> int:
     if min(ks) < 2:
         parser.error("k must be at least 2")
     from dec.config import load_config
-    from dec.sweep import parse_grid, run_sweep
+    from dec.experiments.sweep import parse_grid, run_sweep
 
-    path = args.config or (DEFAULT_CONFIG if DEFAULT_CONFIG.exists() else None)
-    config = load_config(path, args.overrides)
-    run_sweep(config, ks, parse_grid(args.grid), seeds, args.bootstrap, Path(args.out))
+    config = load_config(args.config, args.overrides)
+    run_sweep(config, ks, parse_grid(args.grid), seeds, args.bootstrap, Path(args.out),
+              Path(args.work_dir) if args.work_dir else None)
     print((Path(args.out) / "sweep.md").read_text())
     print(f"plot: {Path(args.out) / 'sweep.png'}")
     return 0

@@ -2,9 +2,9 @@ import numpy as np
 import pytest
 
 from conftest import SMOKE
-from dec import io
-from dec.benchmark import METHODS, results_markdown, run_one, shared_pretraining_metrics, \
-    summarise
+from dec import files
+from dec.experiments.benchmark import METHODS, results_markdown, run_one, summarise
+from dec.rundir import RunDir
 
 
 def _run(dataset, seed, ari):
@@ -38,8 +38,8 @@ def test_outcome_data_uses_holdout_spend_eta2():
 def test_dec_and_idec_share_one_pretraining(tmp_path):
     result = run_one("smoke", SMOKE, 0, tmp_path)
     assert set(result["methods"]) == set(METHODS)
-    a = io.load_weights(tmp_path / "smoke_s0_idec" / "pretrained.pt")
-    b = io.load_weights(tmp_path / "smoke_s0_dec" / "pretrained.pt")
+    a = files.load_weights(tmp_path / "smoke_s0_idec" / "pretrained.pt")
+    b = files.load_weights(tmp_path / "smoke_s0_dec" / "pretrained.pt")
     assert all(np.array_equal(a[k], b[k]) for k in a)
     dec_cfg = (tmp_path / "smoke_s0_dec" / "config.yaml").read_text()
     assert "gamma: 0.0" in dec_cfg
@@ -48,7 +48,7 @@ def test_dec_and_idec_share_one_pretraining(tmp_path):
 
 
 def test_speed_benchmark_times_both_loops_on_the_same_work():
-    from dec.speed import speed_benchmark
+    from dec.experiments.speed import speed_benchmark
 
     result = speed_benchmark(n_samples=3000, epochs=1, repeats=1)
     assert result["n_train"] == 2940 and result["steps"] == 12  # ceil(2940 / 256)
@@ -61,7 +61,10 @@ def test_rerun_starts_afresh_and_dec_inherits_only_pretraining_time(tmp_path):
     (tmp_path / "smoke_s0_dec" / "stale").write_text("from an earlier benchmark")
     run_one("smoke", SMOKE, 0, tmp_path)  # same work dir: must not resume old runs
     assert not (tmp_path / "smoke_s0_dec" / "stale").exists()
-    inherited = shared_pretraining_metrics(tmp_path / "smoke_s0_idec")["timings"]
+    idec = RunDir(tmp_path / "smoke_s0_idec").metrics()["timings"]
+    dec = RunDir(tmp_path / "smoke_s0_dec").metrics()["timings"]
+    inherited = {k: v for k, v in dec.items() if k != "refine_seconds"}
     assert set(inherited) == {"pretrain_seconds", "init_seconds"}  # not IDEC's refinement
-    dec = io.read_json(tmp_path / "smoke_s0_dec" / "metrics.json")["timings"]
+    assert inherited == {k: idec[k] for k in inherited}
+    assert dec["refine_seconds"] != idec["refine_seconds"]
     assert dec["pretrain_seconds"] == inherited["pretrain_seconds"]

@@ -1,6 +1,6 @@
 import pytest
 
-from dec.config import Config, config_from_dict, load_config, parse_override
+from dec.config import Config, config_from_dict, load_config
 from dec.errors import ConfigError
 
 
@@ -48,8 +48,8 @@ def test_dict_round_trip():
     assert config_from_dict(c.to_dict()) == c
 
 
-def test_parse_override_nests():
-    assert parse_override("a.b.c=1") == {"a": {"b": {"c": 1}}}
+def test_dotted_overrides_nest():
+    assert load_config(overrides=["refine.update_interval=7"]).refine.update_interval == 7
 
 
 def test_shipped_configs_load():

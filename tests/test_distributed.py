@@ -32,7 +32,7 @@ def test_target_under_ddp_equals_single_process(tmp_path):
     module = ddp_target.make_module()
     module.load_state_dict(torch.load(tmp_path / "init.pt", weights_only=True))
     x = ddp_target.make_data()
-    q = module.soft_assign_all(x)
+    q = module.model.soft_assign(x)
     expected = target_distribution(q)
     for rank in (0, 1):
         saved = torch.load(tmp_path / f"rank{rank}.pt", weights_only=True)

@@ -4,7 +4,7 @@ import pytorch_lightning as pl
 import torch
 
 from conftest import SMOKE
-from dec import io
+from dec import files
 from dec.config import load_config
 from dec.data.datamodule import CustomerDataModule
 from dec.evaluate import evaluate
@@ -35,8 +35,8 @@ def test_refinement_stops_once_labels_settle(tmp_path):
 
 def test_same_seed_gives_identical_model(tmp_path):
     config = load_config(SMOKE)
-    a, b = fit(config, tmp_path / "a"), fit(config, tmp_path / "b")
-    wa, wb = io.load_weights(a / "model.pt"), io.load_weights(b / "model.pt")
+    a, b = fit(config, tmp_path / "a").run_dir, fit(config, tmp_path / "b").run_dir
+    wa, wb = files.load_weights(a / "model.pt"), files.load_weights(b / "model.pt")
     assert all(torch.equal(wa[k], wb[k]) for k in wa)
 
 
@@ -44,7 +44,7 @@ def test_same_seed_gives_identical_model(tmp_path):
 def test_default_config_dec_beats_kmeans_on_test_ari(tmp_path):
     """The README's headline on the real default config, seed 0 (about 30 s)."""
     config = load_config(overrides=["trainer.enable_progress_bar=false"])
-    report = evaluate(fit(config, tmp_path / "run"))
+    report = evaluate(fit(config, tmp_path / "run").run_dir)
     dec, kmeans = report["methods"]["dec"], report["methods"]["kmeans"]
     assert 0.4 <= kmeans["ari"] <= 0.8  # the data's stated difficulty
     assert dec["ari"] > kmeans["ari"]

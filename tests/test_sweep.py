@@ -3,7 +3,7 @@ import pytest
 
 from conftest import SMOKE, run_script
 from dec.errors import ConfigError
-from dec.sweep import parse_grid, recommend
+from dec.experiments.sweep import parse_grid, recommend
 
 
 def test_recommend_best_silhouette_among_stable_k():

@@ -15,9 +15,10 @@ METHOD_KEYS = {"acc", "nmi", "ari", "silhouette", "davies_bouldin", "calinski_ha
 def test_run_dir_holds_everything(smoke_run):
     for name in ("config.yaml", "preprocessor.json", "model.json", "model.pt", "pretrained.pt",
                  "metrics.json", "checkpoints/pretrain/last.ckpt",
-                 "checkpoints/pretrain/best.ckpt", "checkpoints/refine/last.ckpt",
-                 "checkpoints/refine/best.ckpt"):
+                 "checkpoints/refine/last.ckpt"):
         assert (smoke_run / name).exists(), name
+    # Lightning's best.ckpt was written and never read: only what --resume reads is kept.
+    assert sorted(p.name for p in (smoke_run / "checkpoints").rglob("*.ckpt")) == ["last.ckpt"] * 2
     config = yaml.safe_load((smoke_run / "config.yaml").read_text())
     assert config["data"]["n_samples"] == 600 and config["refine"]["gamma"] is not None
     # weights load without unpickling arbitrary objects

@@ -6,9 +6,10 @@ import pytest
 
 from conftest import ROOT, SMOKE, run_script
 from dec.data import load_dataset
-from dec.data.transactions import CDNOW_PATH, clean_transactions, customer_features, \
+from dec.data.transactions import clean_transactions, customer_features, \
     holdout_outcomes
 from dec.errors import DataError
+from dec.resources import cdnow_path
 
 
 @pytest.fixture
@@ -52,7 +53,7 @@ def test_bad_dates_and_amounts_are_named():
 
 
 def test_shipped_cdnow_is_the_documented_file():
-    digest = hashlib.sha256(gzip.open(CDNOW_PATH).read()).hexdigest()
+    digest = hashlib.sha256(gzip.open(cdnow_path()).read()).hexdigest()
     assert digest == "eff6889ed364c5199d6eacbbeb7a6d559971df4406ac876f322c373f00a072ef"
     ds = load_dataset("cdnow")
     assert ds.features.shape[0] == 23570 and ds.labels is None
@@ -61,7 +62,7 @@ def test_shipped_cdnow_is_the_documented_file():
 
 
 def test_transactions_flag_end_to_end(tmp_path):
-    raw = pd.read_csv(CDNOW_PATH, sep=r"\s+", dtype={"customer_id": str, "date": str}).head(3000)
+    raw = pd.read_csv(cdnow_path(), sep=r"\s+", dtype={"customer_id": str, "date": str}).head(3000)
     raw.rename(columns={"customer_id": "cust", "dollar_value": "value"}).to_csv(
         tmp_path / "log.csv", index=False)
     run_dir = tmp_path / "run"
@@ -84,4 +85,4 @@ def test_transactions_need_their_columns(tmp_path):
     result = run_script("train.py", "--config", str(SMOKE), "--transactions",
                         str(ROOT / "data" / "cdnow" / "CDNOW_master.txt.gz"),
                         "--output-dir", str(tmp_path / "run"))
-    assert result.returncode == 2 and "--id-col, --date-col and --amount-col" in result.stderr
+    assert result.returncode == 2 and "--id-column, --date-column and --amount-column" in result.stderr

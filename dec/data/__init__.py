@@ -1,6 +1,8 @@
-"""Data sources, preprocessing and the Lightning data module."""
+"""Data sources, readers, splitting, preprocessing and the Lightning data module."""
 
-from dec.data.datasets import Dataset, load_dataset, split_indices
+from dec.data.datasets import Dataset, load_dataset
+from dec.data.prepare import PreparedData, prepare_data, split_indices
 from dec.data.preprocessing import Preprocessor
 
-__all__ = ["Dataset", "load_dataset", "split_indices", "Preprocessor"]
+__all__ = ["Dataset", "load_dataset", "split_indices", "Preprocessor", "PreparedData",
+           "prepare_data"]

@@ -8,71 +8,28 @@ The fitted state is plain JSON, so a run directory never holds a pickle.
 
 from __future__ import annotations
 
-import json
 import warnings
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from dec.data.columns import (
+    MAX_STANDARD_SCORE,
+    MISSING,
+    CategoricalColumn,
+    NumericColumn,
+    as_text,
+    check_frame,
+    is_numeric,
+    numbers_from_text,
+    output_names,
+)
 from dec.errors import DataError, SchemaError
 
-MISSING = "(missing)"
-
-
-@dataclass
-class NumericColumn:
-    name: str
-    fill: float
-    log1p: bool
-    mean: float
-    std: float
-
-
-@dataclass
-class CategoricalColumn:
-    name: str
-    categories: list[str] = field(default_factory=list)
-
-
-def _as_text(series: pd.Series) -> pd.Series:
-    return series.astype(object).where(series.notna(), MISSING).astype(str)
-
-
-#: Standardised values are clipped to this bound: a value ten thousand standard
-#: deviations out is a data error, and anything larger can overflow float32 in the network.
-MAX_STANDARD_SCORE = 1e4
-
-#: A text column whose filled cells are at least this share numbers is read as a numeric
-#: column with a few bad cells, not as a category with hundreds of levels.
-NUMERIC_WITH_TEXT_SHARE = 0.9
-
-
-def _numbers_from_text(name: str, series: pd.Series) -> pd.Series:
-    """A text column that holds numbers, as numbers; other text columns unchanged.
-
-    Raises DataError for a column of numbers with a few text cells (a typo or a
-    placeholder such as "n/a?"), which would otherwise become a category per value.
-    """
-    observed = series.dropna()
-    converted = pd.to_numeric(observed, errors="coerce")
-    text = converted.isna()
-    if not text.any():
-        return pd.to_numeric(series)
-    if 1 - text.mean() >= NUMERIC_WITH_TEXT_SHARE:
-        raise DataError(f"column '{name}' must be numeric but holds text such as "
-                        f"{observed[text].iloc[0]!r} (row {observed[text].index[0]!r}); fix or "
-                        f"empty those cells, or pass --categorical-columns {name} if it is "
-                        "a category")
-    return series
-
-
-def is_numeric(series: pd.Series) -> bool:
-    """True for numeric and boolean columns (pandas' view, no guessing from text)."""
-    return pd.api.types.is_numeric_dtype(series) or pd.api.types.is_bool_dtype(series)
-
+__all__ = ["Preprocessor", "MISSING", "is_numeric"]
 
 class Preprocessor:
     """Fit-on-train preprocessing for customer tables.
@@ -110,7 +67,7 @@ class Preprocessor:
     # ------------------------------------------------------------------ fitting
     def fit(self, frame: pd.DataFrame) -> "Preprocessor":
         """Learn imputation values, transforms, scales and categories from ``frame``."""
-        frame = _check_frame(frame)
+        frame = check_frame(frame)
         unknown = [c for c in self.categorical_columns if c not in frame.columns]
         if unknown:
             raise DataError(f"categorical column(s) {unknown} not in the data; "
@@ -120,9 +77,9 @@ class Preprocessor:
             series = frame[name]
             if series.isna().all():
                 raise DataError(f"column '{name}' is entirely missing; drop it "
-                                f"(--drop-columns {name}) or fill it in")
+                                f"({{data.drop_columns}} {name}) or fill it in")
             if name not in self.categorical_columns and not is_numeric(series):
-                series = _numbers_from_text(name, series)
+                series = numbers_from_text(name, series)
             if name in self.categorical_columns or not is_numeric(series):
                 self.columns_.append(self._fit_categorical(name, series))
             else:
@@ -134,7 +91,7 @@ class Preprocessor:
         self.feature_names_in_ = [str(c) for c in frame.columns]
         # Remembered so that predict/export find the same id column in a new table.
         self.index_name_ = None if frame.index.name is None else str(frame.index.name)
-        self.feature_names_out_ = _output_names(self.columns_)
+        self.feature_names_out_ = output_names(self.columns_)
         return self
 
     def _fit_numeric(self, name: str, values: pd.Series) -> NumericColumn | None:
@@ -157,7 +114,7 @@ class Preprocessor:
         return NumericColumn(name, fill, log1p, float(transformed.mean()), std)
 
     def _fit_categorical(self, name: str, series: pd.Series) -> CategoricalColumn:
-        counts = _as_text(series).value_counts()
+        counts = as_text(series).value_counts()
         kept = sorted(counts.index[: self.max_categories].tolist())
         if len(kept) < 2:
             warnings.warn(f"column '{name}' has a single category in the training data "
@@ -177,7 +134,7 @@ class Preprocessor:
         -------
         ndarray of shape (n_samples, n_features_out), float32
         """
-        frame = _check_frame(frame)
+        frame = check_frame(frame)
         self.validate_schema(frame)
         blocks = []
         unseen_total: dict[str, int] = {}
@@ -186,7 +143,7 @@ class Preprocessor:
             if isinstance(column, NumericColumn):
                 blocks.append(self._transform_numeric(column, series)[:, None])
             else:
-                text = _as_text(series)
+                text = as_text(series)
                 onehot = (text.to_numpy()[:, None] == np.asarray(column.categories)[None, :])
                 unseen = int((~onehot.any(axis=1)).sum())
                 if unseen:
@@ -263,42 +220,20 @@ class Preprocessor:
                                 else CategoricalColumn(**spec))
         pre.feature_names_in_ = list(state["feature_names_in"])
         pre.index_name_ = state.get("index_name")
-        pre.feature_names_out_ = _output_names(pre.columns_)
+        pre.feature_names_out_ = output_names(pre.columns_)
         return pre
 
     def save(self, path: str | Path) -> None:
-        from dec.io import atomic_write_text
+        from dec.files import write_json
 
-        atomic_write_text(path, json.dumps(self.to_dict(), indent=2))
+        write_json(path, self.to_dict())
 
     @classmethod
     def load(cls, path: str | Path) -> "Preprocessor":
-        return cls.from_dict(json.loads(Path(path).read_text()))
+        from dec.files import read_json
+
+        return cls.from_dict(read_json(path))
 
     @property
     def n_features_out(self) -> int:
         return len(self.feature_names_out_)
-
-
-def _output_names(columns) -> list[str]:
-    names: list[str] = []
-    for column in columns:
-        if isinstance(column, NumericColumn):
-            names.append(column.name)
-        else:
-            names.extend(f"{column.name}={cat}" for cat in column.categories)
-    return names
-
-
-def _check_frame(frame) -> pd.DataFrame:
-    if isinstance(frame, np.ndarray):
-        if frame.ndim != 2:
-            raise DataError(f"expected a 2-D array of customers x features, got shape {frame.shape}")
-        frame = pd.DataFrame(frame, columns=[f"x{i}" for i in range(frame.shape[1])])
-    if not isinstance(frame, pd.DataFrame):
-        raise DataError(f"expected a pandas DataFrame or 2-D NumPy array, got {type(frame).__name__}")
-    if len(frame) == 0:
-        raise DataError("the data has no rows")
-    frame = frame.copy()
-    frame.columns = [str(c) for c in frame.columns]
-    return frame

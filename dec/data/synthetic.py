@@ -88,17 +88,32 @@ def make_customers(
     """
     rng = np.random.default_rng(random_state)
     labels = rng.choice(len(SEGMENT_NAMES), size=n_samples, p=_SEGMENT_SHARES)
-    centre = _PROFILES.mean()
-    # Pull every profile towards the grand mean by `separation`.
     if separation <= 0:
         raise ValueError("separation must be positive")
+    behaviour = _draw_behaviour(rng, _segment_parameters(labels, separation), labels)
+    frame = _assemble(rng, behaviour, n_samples)
+    # The draws above and below come in a fixed order: the same seed gives the same table.
+    for column in ("age", "income", "gender", "recency_days", "avg_order_value",
+                   "discount_share", "return_rate", "channel", "satisfaction_score"):
+        gaps = rng.random(n_samples) < missing_rate * 2.2
+        frame.loc[gaps, column] = np.nan if frame[column].dtype.kind == "f" else None
+    return frame, labels
+
+
+def _segment_parameters(labels: np.ndarray, separation: float) -> dict[str, np.ndarray]:
+    """Each customer's segment profile, pulled towards the grand mean by ``separation``."""
+    centre = _PROFILES.mean()
     prof = centre + separation * (_PROFILES - centre)
     # Large separations would push rates past 0 or 1 and counts below zero.
     prof = prof.clip(lower=0.02 * centre, axis=1)
     prof[["discount_share", "return_rate", "app_channel"]] = prof[
         ["discount_share", "return_rate", "app_channel"]].clip(upper=0.95)
-    p = {name: prof[name].to_numpy()[labels] for name in prof.columns}
+    return {name: prof[name].to_numpy()[labels] for name in prof.columns}
 
+
+def _draw_behaviour(rng: np.random.Generator, p: dict, labels: np.ndarray) -> dict:
+    """Demographics and purchase behaviour around each customer's segment profile."""
+    n_samples = len(labels)
     age = np.clip(rng.normal(p["age"], 11.0), 18, 90).round()
     income = np.exp(rng.normal(p["log_income"], 0.45))
     tenure = np.clip(rng.gamma(3.0, p["tenure_days"] / 3.0), 1, 4000).round()
@@ -112,22 +127,28 @@ def make_customers(
     return_rate = rng.beta(p["return_rate"] * 20, (1 - p["return_rate"]) * 20)
     app = rng.random(n_samples) < p["app_channel"]
     channel = np.where(app, "app", rng.choice(["web", "store"], size=n_samples, p=[0.7, 0.3]))
+    return {"age": age, "income": income, "tenure": tenure, "orders": orders,
+            "recency": recency, "aov": aov, "total_spend": total_spend, "shares": shares,
+            "discount_share": discount_share, "return_rate": return_rate, "channel": channel}
 
-    frame = pd.DataFrame(
+
+def _assemble(rng: np.random.Generator, b: dict, n_samples: int) -> pd.DataFrame:
+    """The customer table, with the columns that have nothing to do with the segments."""
+    return pd.DataFrame(
         {
-            "age": age,
+            "age": b["age"],
             "gender": rng.choice(["female", "male", "other"], size=n_samples, p=[0.52, 0.46, 0.02]),
-            "income": income.round(-2),
+            "income": b["income"].round(-2),
             "region": rng.choice(["north", "south", "east", "west", "central"], size=n_samples),
-            "orders": orders.astype(float),
-            "recency_days": recency,
-            "tenure_days": tenure,
-            "avg_order_value": aov.round(2),
-            "total_spend": total_spend.round(2),
-            **{f"share_{c}": shares[:, i].round(3) for i, c in enumerate(CATEGORIES)},
-            "discount_share": discount_share.round(3),
-            "return_rate": return_rate.round(3),
-            "channel": channel,
+            "orders": b["orders"].astype(float),
+            "recency_days": b["recency"],
+            "tenure_days": b["tenure"],
+            "avg_order_value": b["aov"].round(2),
+            "total_spend": b["total_spend"].round(2),
+            **{f"share_{c}": b["shares"][:, i].round(3) for i, c in enumerate(CATEGORIES)},
+            "discount_share": b["discount_share"].round(3),
+            "return_rate": b["return_rate"].round(3),
+            "channel": b["channel"],
             # Unrelated to the segments: what real tables carry too.
             "newsletter_opens": rng.poisson(4.0, n_samples).astype(float),
             "support_tickets": rng.poisson(0.4, n_samples).astype(float),
@@ -136,8 +157,3 @@ def make_customers(
         },
         index=pd.Index([f"C{i:06d}" for i in range(n_samples)], name="customer_id"),
     )
-    for column in ("age", "income", "gender", "recency_days", "avg_order_value",
-                   "discount_share", "return_rate", "channel", "satisfaction_score"):
-        gaps = rng.random(n_samples) < missing_rate * 2.2
-        frame.loc[gaps, column] = np.nan if frame[column].dtype.kind == "f" else None
-    return frame, labels

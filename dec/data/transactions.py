@@ -15,27 +15,9 @@ import pandas as pd
 
 from dec.errors import DataError
 
-CDNOW_PATH = Path(__file__).resolve().parents[2] / "data" / "cdnow" / "CDNOW_master.txt.gz"
 #: End of the calibration period used for CDNOW (Fader & Hardie use 39 weeks; we use the
 #: end of Q3 1997); the hold-out period runs to the end of the log, 1998-06-30.
 CDNOW_AS_OF = "1997-09-30"
-
-
-def read_transactions(path: str | Path, *, id_col: str, date_col: str, amount_col: str,
-                      quantity_col: str | None = None) -> pd.DataFrame:
-    """Read a CSV/Parquet transaction log into columns ``id, date, amount[, quantity]``."""
-    from dec.data.datasets import read_frame
-
-    path = Path(path)
-    frame = read_frame(path, what="transaction file", csv_only_by_suffix=False)
-    wanted = {"id": id_col, "date": date_col, "amount": amount_col}
-    if quantity_col:
-        wanted["quantity"] = quantity_col
-    missing = [c for c in wanted.values() if c not in frame.columns]
-    if missing:
-        raise DataError(f"{path} has no column(s) {missing}; columns are {list(frame.columns)}")
-    return clean_transactions(frame[list(wanted.values())].set_axis(list(wanted), axis=1),
-                              source=str(path))
 
 
 def clean_transactions(frame: pd.DataFrame, source: str = "transactions") -> pd.DataFrame:
@@ -63,8 +45,12 @@ def clean_transactions(frame: pd.DataFrame, source: str = "transactions") -> pd.
     return out
 
 
-def load_cdnow(path: str | Path = CDNOW_PATH) -> pd.DataFrame:
+def load_cdnow(path: str | Path | None = None) -> pd.DataFrame:
     """The CDNOW log shipped in ``data/cdnow/`` as ``id, date, amount, quantity``."""
+    if path is None:
+        from dec.resources import cdnow_path
+
+        path = cdnow_path()
     raw = pd.read_csv(path, sep=r"\s+", dtype={"customer_id": str, "date": str})
     raw = raw.rename(columns={"customer_id": "id", "dollar_value": "amount",
                               "number_of_cds": "quantity"})
@@ -85,7 +71,7 @@ def customer_features(transactions: pd.DataFrame, as_of: str | pd.Timestamp) -> 
     calibration = transactions[transactions["date"] <= as_of]
     if calibration.empty:
         raise DataError(f"no transactions on or before as_of={as_of.date()}; "
-                        "choose a later --as-of date")
+                        "choose a later {data.as_of} date")
     aggregations = {"amount": "sum"}
     if "quantity" in calibration:
         aggregations["quantity"] = "sum"

@@ -45,19 +45,3 @@ class Autoencoder(nn.Module):
         """Return ``(embedding, reconstruction)``."""
         z = self.encoder(x)
         return z, self.decoder(z)
-
-
-@torch.no_grad()
-def apply_in_batches(fn, features: torch.Tensor, batch_size: int = 8192,
-                     device: torch.device | str | None = None) -> torch.Tensor:
-    """Apply ``fn`` to ``features`` a batch at a time and concatenate on the CPU.
-
-    Keeps memory bounded however many customers there are.
-    """
-    outputs = []
-    for start in range(0, len(features), batch_size):
-        batch = features[start:start + batch_size]
-        if device is not None:
-            batch = batch.to(device, non_blocking=True)
-        outputs.append(fn(batch).float().cpu())
-    return torch.cat(outputs) if outputs else torch.empty(0)

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 import pytorch_lightning as pl
 import torch
 from torch.nn import functional as F
+from torchmetrics import MeanMetric
 
 from dec.models.autoencoder import Autoencoder
 
@@ -16,25 +17,13 @@ from dec.models.autoencoder import Autoencoder
 NOISE_SEED_OFFSET = 1_000_003
 
 
-class EpochMean:
+def epoch_mean() -> MeanMetric:
     """Sample-weighted mean of a loss over an epoch, kept on the loss's device.
 
-    Adding detached tensors avoids a host sync per step; ``compute`` reads it once and
-    starts the next epoch afresh.
+    ``nan_strategy="disable"`` skips torchmetrics' NaN check, which would cost a host sync
+    every step; Lightning computes, syncs across processes and resets it each epoch.
     """
-
-    def __init__(self):
-        self.total, self.count = None, 0
-
-    def update(self, value: torch.Tensor, n: int) -> None:
-        weighted = value.detach() * n
-        self.total = weighted if self.total is None else self.total + weighted
-        self.count += n
-
-    def compute(self) -> torch.Tensor:
-        mean = self.total / max(self.count, 1)
-        self.total, self.count = None, 0
-        return mean
+    return MeanMetric(nan_strategy="disable")
 
 
 class AutoencoderModule(pl.LightningModule):
@@ -58,12 +47,9 @@ class AutoencoderModule(pl.LightningModule):
         # closure and per-step logging cost more than the step itself on small tabular
         # batches (benchmarks/speed.md).
         self.automatic_optimization = False
-        self.train_loss = EpochMean()
+        self.train_loss = epoch_mean()
         self._noise_generator: torch.Generator | None = None
         self._restored_noise_state: torch.Tensor | None = None
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.autoencoder.encoder(x)
 
     def _noise(self, x: torch.Tensor, global_batch_size: int) -> torch.Tensor:
         generator = self._noise_generator
@@ -96,20 +82,15 @@ class AutoencoderModule(pl.LightningModule):
         optimizer.zero_grad(set_to_none=True)
         self.manual_backward(loss)
         optimizer.step()
-        self.train_loss.update(loss, len(x))
+        self.train_loss.update(loss.detach(), len(x))
+        self.log("train/recon_loss", self.train_loss, prog_bar=True, on_step=False,
+                 on_epoch=True)
         return loss
-
-    def on_train_epoch_end(self):
-        self.log("train/recon_loss", self.train_loss.compute(), prog_bar=True, sync_dist=True,
-                 batch_size=1)  # already an epoch mean; stops Lightning guessing one
 
     def validation_step(self, batch, batch_idx):
         x = batch[0]
         self.log("val/recon_loss", self._reconstruction_loss(x), prog_bar=True,
                  on_step=False, on_epoch=True, batch_size=len(x), sync_dist=True)
-
-    def predict_step(self, batch, batch_idx):
-        return self(batch[0])
 
     def configure_optimizers(self):
         return torch.optim.Adam(self.parameters(), lr=self.hparams.lr,

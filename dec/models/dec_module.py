@@ -7,13 +7,11 @@ from collections.abc import Sequence
 import numpy as np
 import pytorch_lightning as pl
 import torch
-from torch import nn
 from torch.nn import functional as F
 
 from dec import distributed
 from dec.metrics import label_metrics
-from dec.models.autoencoder import Autoencoder, apply_in_batches
-from dec.models.autoencoder_module import EpochMean
+from dec.models.autoencoder_module import epoch_mean
 from dec.models.clustering import (
     cluster_frequencies,
     kl_divergence,
@@ -21,6 +19,7 @@ from dec.models.clustering import (
     soft_assignment,
     target_distribution,
 )
+from dec.models.dec_model import DECModel
 
 
 class DECModule(pl.LightningModule):
@@ -43,8 +42,7 @@ class DECModule(pl.LightningModule):
                  update_interval: int = 100, tol: float = 0.001):
         super().__init__()
         self.save_hyperparameters()
-        self.autoencoder = Autoencoder(input_dim, list(hidden_dims), embedding_dim)
-        self.centers = nn.Parameter(torch.zeros(n_clusters, embedding_dim))
+        self.model = DECModel(input_dim, hidden_dims, embedding_dim, n_clusters, alpha)
         self.target: torch.Tensor | None = None
         self.previous_labels: torch.Tensor | None = None
         self.last_refresh_step = -1
@@ -52,19 +50,16 @@ class DECModule(pl.LightningModule):
         self._val_target: torch.Tensor | None = None
         # Manual optimisation and epoch-level loss logs, as in AutoencoderModule.
         self.automatic_optimization = False
-        self.train_losses = {k: EpochMean() for k in ("kl_loss", "recon_loss", "loss")}
+        self.train_losses = torch.nn.ModuleDict(
+            {k: epoch_mean() for k in ("kl_loss", "recon_loss", "loss")})
 
-    # ---------------------------------------------------------------- inference
+    @property
+    def centers(self) -> torch.nn.Parameter:
+        return self.model.centers
+
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """Soft assignments Q of shape (n, n_clusters)."""
-        return soft_assignment(self.autoencoder.encoder(x), self.centers, self.hparams.alpha)
-
-    def soft_assign_all(self, features: torch.Tensor) -> torch.Tensor:
-        was_training = self.training
-        self.eval()
-        q = apply_in_batches(self, features, device=self.device)
-        self.train(was_training)
-        return q
+        return self.model(x)
 
     # ------------------------------------------------------------ target refresh
     def compute_target(self) -> tuple[torch.Tensor, torch.Tensor]:
@@ -77,7 +72,7 @@ class DECModule(pl.LightningModule):
         train = self.trainer.datamodule.train
         strategy = self.trainer.strategy
         rows = distributed.shard(len(train), self.trainer.global_rank, self.trainer.world_size)
-        q = self.soft_assign_all(train[rows.to(train.device)])
+        q = self.model.soft_assign(train[rows.to(train.device)])
         frequencies = distributed.sum_across(strategy, cluster_frequencies(q))
         target = distributed.gather_shards(strategy, target_distribution(q, frequencies),
                                            len(train))
@@ -107,7 +102,7 @@ class DECModule(pl.LightningModule):
         datamodule = self.trainer.datamodule
         if getattr(datamodule, "val_labels", None) is None or len(datamodule.val) == 0:
             return
-        predicted = self.soft_assign_all(datamodule.val).argmax(dim=1).numpy()
+        predicted = self.model.assign(datamodule.val).numpy()
         scores = label_metrics(np.asarray(datamodule.val_labels), predicted)
         self.log_dict({f"val/{k}": v for k, v in scores.items()}, on_step=True, on_epoch=False,
                       batch_size=1)
@@ -122,8 +117,8 @@ class DECModule(pl.LightningModule):
 
     # ---------------------------------------------------------------- training
     def _losses(self, x: torch.Tensor, p: torch.Tensor) -> dict[str, torch.Tensor]:
-        z, reconstruction = self.autoencoder(x)
-        q = soft_assignment(z, self.centers, self.hparams.alpha)
+        z, reconstruction = self.model.autoencoder(x)
+        q = soft_assignment(z, self.model.centers, self.hparams.alpha)
         kl = kl_divergence(p, q)
         recon = F.mse_loss(reconstruction, x)
         return {"kl_loss": kl, "recon_loss": recon, "loss": kl + self.hparams.gamma * recon}
@@ -138,18 +133,13 @@ class DECModule(pl.LightningModule):
         self.manual_backward(losses["loss"])
         optimizer.step()
         for name, value in losses.items():
-            self.train_losses[name].update(value, len(x))
+            self.train_losses[name].update(value.detach(), len(x))
+            self.log(f"train/{name}", self.train_losses[name], on_step=False, on_epoch=True)
         return losses["loss"]
-
-    def on_train_epoch_end(self):
-        if self.train_losses["loss"].count:  # an epoch cut short by convergence may be empty
-            # Already epoch means: batch_size only stops Lightning guessing one.
-            self.log_dict({f"train/{k}": m.compute() for k, m in self.train_losses.items()},
-                          sync_dist=True, batch_size=1)
 
     def on_validation_epoch_start(self):
         # P for validation rows comes from the validation split itself, with the same rule.
-        q = self.soft_assign_all(self.trainer.datamodule.val)
+        q = self.model.soft_assign(self.trainer.datamodule.val)
         self._val_target = target_distribution(q).to(self.device)
 
     def validation_step(self, batch, batch_idx):
@@ -157,10 +147,6 @@ class DECModule(pl.LightningModule):
         losses = self._losses(x, self._val_target[index])
         self.log_dict({f"val/{k}": v for k, v in losses.items()}, on_step=False,
                       on_epoch=True, batch_size=len(x), sync_dist=True)
-
-    def predict_step(self, batch, batch_idx):
-        z = self.autoencoder.encoder(batch[0])
-        return z, soft_assignment(z, self.centers, self.hparams.alpha)
 
     def configure_optimizers(self):
         return torch.optim.Adam(self.parameters(), lr=self.hparams.lr)

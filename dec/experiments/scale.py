@@ -12,18 +12,18 @@ import sys
 import time
 from pathlib import Path
 
-from dec import io
+from dec import files
+from dec.markdown import markdown_table
 
-ROOT = Path(__file__).resolve().parents[1]
-LARGE_CONFIG = ROOT / "configs" / "large.yaml"
 SIZES = (10_000, 100_000, 1_000_000)
 
 
 def run_measured(args: list[str], log_path: Path) -> dict:
-    """Run ``python scripts/<args>``; return wall seconds, peak RSS (MB) and the exit code."""
+    """Run ``python -m dec <args>`` as a user runs a script; return wall seconds, peak RSS
+    (MB) and the exit code."""
     start = time.perf_counter()
     with open(log_path, "w") as log:
-        process = subprocess.Popen([sys.executable, *args], cwd=ROOT, stdout=log,
+        process = subprocess.Popen([sys.executable, "-m", "dec", *args], stdout=log,
                                    stderr=subprocess.STDOUT)
         _, status, usage = os.wait4(process.pid, 0)
     seconds = time.perf_counter() - start
@@ -33,7 +33,7 @@ def run_measured(args: list[str], log_path: Path) -> dict:
             "returncode": process.returncode}
 
 
-def scale_benchmark(sizes=SIZES, config: Path = LARGE_CONFIG,
+def scale_benchmark(sizes=SIZES, config: str = "large",
                     work_dir: str | Path = "checkpoints/scale") -> dict:
     """Train, test and export ``configs/large.yaml`` at each size; return the measurements."""
     work = Path(work_dir)
@@ -48,12 +48,12 @@ def scale_benchmark(sizes=SIZES, config: Path = LARGE_CONFIG,
         table = work / f"n{n}_customers.parquet"
         _write_customers(n, table)
         steps = {
-            "train": ["scripts/train.py", "--config", str(config), f"data.n_samples={n}",
+            "train": ["train", "--config", str(config), f"data.n_samples={n}",
                       "--output-dir", str(run_dir), "trainer.enable_progress_bar=false"],
-            "test": ["scripts/test.py", "--run", str(run_dir), "--no-profiles"],
-            "predict": ["scripts/predict.py", "--run", str(run_dir), "--data", str(table),
+            "test": ["test", "--run", str(run_dir), "--no-profiles"],
+            "predict": ["predict", "--run", str(run_dir), "--data", str(table),
                         "--output", str(work / f"n{n}_segments.parquet")],
-            "export": ["scripts/export.py", "--run", str(run_dir), "--output",
+            "export": ["export", "--run", str(run_dir), "--output",
                        str(work / f"n{n}_embeddings.parquet")],
         }
         row = {"n_customers": n}
@@ -63,18 +63,18 @@ def scale_benchmark(sizes=SIZES, config: Path = LARGE_CONFIG,
                 break
         report = run_dir / "test_report.json"
         if report.exists():
-            methods = io.read_json(report)["methods"]
+            methods = files.read_json(report)["methods"]
             row["test_ari"] = {m: round(methods[m]["ari"], 3) for m in ("dec", "kmeans")}
         results.append(row)
         print(f"{n:>9,}: " + ", ".join(f"{k} {row[k]['seconds']} s / {row[k]['peak_rss_mb']} MB"
                                       for k in STEPS if k in row), flush=True)
-    return {"config": str(config.relative_to(ROOT)), "cpu_count": os.cpu_count(),
+    return {"config": f"configs/{config}.yaml", "cpu_count": os.cpu_count(),
             "results": results}
 
 
 def _write_customers(n: int, path: Path) -> None:
     """The synthetic customers of the run, as the Parquet table a user would score."""
-    from dec.data.datasets import load_dataset
+    from dec.data import load_dataset
 
     load_dataset("synthetic", n_samples=n).features.reset_index().to_parquet(path)
 
@@ -91,18 +91,10 @@ def scale_markdown(summary: dict) -> str:
              "in MB. `test` compares with KMeans on the 20 % test split (profiles off), "
              "`predict` scores the Parquet table of all customers, `export` writes id, "
              "segment, embedding and probabilities of all customers to Parquet.", "",
-             "| customers | " + " | ".join(f"{s} s | {s} MB" for s in STEPS)
-             + " | test ARI DEC / KMeans |",
-             "|---:|" + "---:|" * (2 * len(STEPS)) + "---|"]
-    for row in summary["results"]:
-        cells = [f"{row['n_customers']:,}"]
-        for step in STEPS:
-            m = row.get(step)
-            cells += ([f"{m['seconds']}", f"{m['peak_rss_mb']:,}"] if m and m["returncode"] == 0
-                      else ["failed", ""])
-        ari = row.get("test_ari")
-        cells.append(f"{ari['dec']:.3f} / {ari['kmeans']:.3f}" if ari else "")
-        lines.append("| " + " | ".join(cells) + " |")
+             markdown_table(["customers", *(f"{s} {u}" for s in STEPS for u in ("s", "MB")),
+                             "test ARI DEC / KMeans"],
+                            [_scale_row(row) for row in summary["results"]],
+                            align="r" * (2 * len(STEPS) + 1) + "l")]
     by_n = {r["n_customers"]: r for r in summary["results"]}
     ends = (100_000, 1_000_000)
     if set(ends) <= set(by_n) and all("predict" in by_n[n] for n in ends):
@@ -123,9 +115,20 @@ def scale_markdown(summary: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _scale_row(row: dict) -> list[str]:
+    cells = [f"{row['n_customers']:,}"]
+    for step in STEPS:
+        m = row.get(step)
+        cells += ([f"{m['seconds']}", f"{m['peak_rss_mb']:,}"] if m and m["returncode"] == 0
+                  else ["failed", ""])
+    ari = row.get("test_ari")
+    cells.append(f"{ari['dec']:.3f} / {ari['kmeans']:.3f}" if ari else "")
+    return cells
+
+
 def write_scale(summary: dict, out_dir: str | Path = "benchmarks") -> Path:
     out = Path(out_dir)
     text = scale_markdown(summary)
-    io.write_json(out / "scale.json", summary)
-    io.atomic_write_text(out / "scale.md", text)
+    files.write_json(out / "scale.json", summary)
+    files.atomic_write_text(out / "scale.md", text)
     return out / "scale.md"

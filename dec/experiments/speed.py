@@ -16,7 +16,8 @@ from dec.config import load_config
 from dec.data.datamodule import CustomerDataModule
 from dec.models.autoencoder import Autoencoder
 from dec.models.autoencoder_module import AutoencoderModule
-from dec.pipeline import _quiet_lightning, prepare_data
+from dec.data.prepare import prepare_data
+from dec.trainer import quiet_lightning
 
 
 def plain_loop(X: torch.Tensor, hidden_dims, embedding_dim, *, epochs: int, batch_size: int,
@@ -41,7 +42,6 @@ def plain_loop(X: torch.Tensor, hidden_dims, embedding_dim, *, epochs: int, batc
 def lightning_loop(X: torch.Tensor, hidden_dims, embedding_dim, *, epochs: int,
                    batch_size: int, lr: float, noise: float, seed: int) -> float:
     """Seconds for the same training through the package's AutoencoderModule and Trainer."""
-    _quiet_lightning()
     pl.seed_everything(seed, verbose=False)
     module = AutoencoderModule(X.shape[1], hidden_dims, embedding_dim, lr=lr,
                                input_noise=noise)
@@ -51,7 +51,7 @@ def lightning_loop(X: torch.Tensor, hidden_dims, embedding_dim, *, epochs: int,
                          enable_model_summary=False, limit_val_batches=0,
                          num_sanity_val_steps=0)
     start = time.perf_counter()
-    with warnings.catch_warnings():
+    with quiet_lightning(), warnings.catch_warnings():
         warnings.simplefilter("ignore")
         trainer.fit(module, datamodule=datamodule)
     return time.perf_counter() - start

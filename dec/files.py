@@ -1,10 +1,18 @@
-"""Run-directory file handling: atomic writes and weights that load without running code."""
+"""Writing files so that a crash never leaves half of one, and reading weights safely.
+
+The one atomic-write helper (temporary file beside the target, then rename), JSON, weights
+that load without running code, and checks that an output path can be written before any
+work starts.
+"""
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -18,20 +26,29 @@ def atomic_write_bytes(path: str | Path, data: bytes) -> None:
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with atomic_path(path) as tmp, open(tmp, "wb") as handle:
+        handle.write(data)
+        handle.flush()
+        os.fsync(handle.fileno())
 
 
 def atomic_write_text(path: str | Path, text: str) -> None:
     atomic_write_bytes(path, text.encode("utf-8"))
+
+
+@contextmanager
+def atomic_path(path: str | Path) -> Iterator[Path]:
+    """A temporary path beside ``path`` for a writer that needs a file name; renamed into
+    place when the block ends, removed if it fails."""
+    path = Path(path)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    os.close(fd)
+    try:
+        yield Path(tmp)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
 
 
 def write_json(path: str | Path, payload: Any) -> None:
@@ -52,19 +69,9 @@ def _json_default(value):
 
 def save_weights(path: str | Path, state: dict[str, torch.Tensor]) -> None:
     """Save a flat dict of tensors (a state dict), atomically."""
-    import io
-
     buffer = io.BytesIO()
     torch.save({k: v.detach().cpu() for k, v in state.items()}, buffer)
     atomic_write_bytes(path, buffer.getvalue())
-
-
-def split_pretrained(state: dict[str, torch.Tensor]) -> tuple[dict[str, torch.Tensor],
-                                                              torch.Tensor]:
-    """``pretrained.pt`` contents -> (autoencoder state dict, initial centres)."""
-    autoencoder = {k.removeprefix("autoencoder."): v for k, v in state.items()
-                   if k.startswith("autoencoder.")}
-    return autoencoder, state["centers"]
 
 
 def load_weights(path: str | Path) -> dict[str, torch.Tensor]:
@@ -88,8 +95,7 @@ def load_weights(path: str | Path) -> dict[str, torch.Tensor]:
 
 
 # ------------------------------------------------------------------ output paths
-def check_writable_dir(path: str | Path, *, what: str = "run directory",
-                       flag: str = "--output-dir") -> Path:
+def check_writable_dir(path: str | Path, *, what: str = "run directory") -> Path:
     """Raise OutputPathError unless ``path`` is, or can be created as, a writable folder.
 
     Creates nothing, so a failure later on bad input still leaves no folder behind.
@@ -103,10 +109,10 @@ def check_writable_dir(path: str | Path, *, what: str = "run directory",
     if not existing.is_dir():
         where = "it is" if existing == path else f"{existing} is"
         raise OutputPathError(f"cannot create {what} {path}: {where} a file, not a folder; "
-                              f"choose another {flag}")
+                              "choose another {output_dir}")
     if not os.access(existing, os.W_OK | os.X_OK):
         raise OutputPathError(f"cannot write {what} {path}: {existing} is not writable; "
-                              f"choose another {flag} or fix its permissions")
+                              "choose another {output_dir} or fix its permissions")
     return path
 
 
@@ -125,42 +131,3 @@ def check_output_file(path: str | Path, formats: tuple[str, ...]) -> Path:
     if not os.access(path.parent, os.W_OK | os.X_OK):
         raise OutputPathError(f"cannot write {path}: folder {path.parent} is not writable")
     return path
-
-
-# ---------------------------------------------------------------- run directories
-RUN_FILES = ("config.yaml", "preprocessor.json", "model.json", "model.pt")
-
-
-def check_run_dir(run_dir: str | Path) -> Path:
-    """Return ``run_dir`` as a Path, or raise RunDirError saying what is missing."""
-    from dec.errors import RunDirError
-
-    run_dir = Path(run_dir)
-    if not run_dir.is_dir():
-        raise RunDirError(f"run directory {run_dir} not found; train one with scripts/train.py")
-    missing = [name for name in RUN_FILES if not (run_dir / name).exists()]
-    if missing:
-        raise RunDirError(f"run directory {run_dir} is incomplete (missing {', '.join(missing)}); "
-                          "finish it with scripts/train.py --resume or train again")
-    return run_dir
-
-
-def newest_run(root: str | Path = "checkpoints") -> Path:
-    """The most recently modified complete run under ``root``."""
-    from dec.errors import RunDirError
-
-    runs = [p.parent for p in Path(root).glob("*/model.pt")]
-    if not runs:
-        raise RunDirError(f"no finished run under {root}/; train one with scripts/train.py "
-                          "or pass --run DIR")
-    return max(runs, key=lambda p: (p / "model.pt").stat().st_mtime)
-
-
-def load_model(run_dir: str | Path):
-    """Rebuild the trained :class:`~dec.models.dec_module.DECModule` of a run, in eval mode."""
-    from dec.models.dec_module import DECModule
-
-    run_dir = check_run_dir(run_dir)
-    module = DECModule(**read_json(run_dir / "model.json"))
-    module.load_state_dict(load_weights(run_dir / "model.pt"))
-    return module.eval()

@@ -4,7 +4,8 @@ import pickle
 import pytest
 import torch
 
-from dec import io
+from dec import files
+from dec.rundir import RunDir
 from dec.errors import RunDirError, UnsafeModelError
 
 
@@ -17,14 +18,14 @@ def test_atomic_write_keeps_old_file_when_interrupted(tmp_path, monkeypatch):
 
     monkeypatch.setattr(os, "replace", crash)
     with pytest.raises(OSError):
-        io.atomic_write_text(target, "new")
+        files.atomic_write_text(target, "new")
     assert target.read_text() == "old"
     assert [p.name for p in tmp_path.iterdir()] == ["report.json"]  # no temp file left
 
 
 def test_weights_round_trip_and_refuse_pickled_code(tmp_path):
-    io.save_weights(tmp_path / "w.pt", {"a": torch.arange(3.0)})
-    assert torch.equal(io.load_weights(tmp_path / "w.pt")["a"], torch.arange(3.0))
+    files.save_weights(tmp_path / "w.pt", {"a": torch.arange(3.0)})
+    assert torch.equal(files.load_weights(tmp_path / "w.pt")["a"], torch.arange(3.0))
 
     class Evil:
         def __reduce__(self):
@@ -32,16 +33,16 @@ def test_weights_round_trip_and_refuse_pickled_code(tmp_path):
 
     (tmp_path / "evil.pt").write_bytes(pickle.dumps(Evil(), protocol=2))
     with pytest.raises(UnsafeModelError, match="refusing to load"):
-        io.load_weights(tmp_path / "evil.pt")
+        files.load_weights(tmp_path / "evil.pt")
     assert not (tmp_path / "pwned").exists()
 
 
 def test_run_dir_checks(tmp_path):
     with pytest.raises(RunDirError, match="not found"):
-        io.check_run_dir(tmp_path / "nope")
+        RunDir(tmp_path / "nope").check()
     (tmp_path / "run").mkdir()
     (tmp_path / "run" / "config.yaml").write_text("seed: 0\n")
     with pytest.raises(RunDirError, match="incomplete.*model.pt"):
-        io.check_run_dir(tmp_path / "run")
+        RunDir(tmp_path / "run").check()
     with pytest.raises(RunDirError, match="no finished run"):
-        io.newest_run(tmp_path)
+        RunDir.newest(tmp_path)

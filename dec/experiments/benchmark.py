@@ -1,8 +1,8 @@
 """Benchmark: data sets x {KMeans, GMM, AE+KMeans, DEC, IDEC} x seeds, on each test split.
 
 DEC (gamma = 0) and IDEC (gamma > 0) share one pretrained autoencoder per seed: the DEC run
-starts from a copy of the IDEC run's ``pretrained.pt`` and resumes, so the two differ only
-in refinement, and the benchmark does not pay for pretraining twice.
+refines from the IDEC run's pretraining (``fit(..., pretrained=idec)``), so the two differ
+only in refinement, and the benchmark does not pay for pretraining twice.
 """
 
 from __future__ import annotations
@@ -17,16 +17,16 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from dec import io
+from dec import files
 from dec.config import load_config
 from dec.evaluate import evaluate
+from dec.markdown import markdown_table
 from dec.pipeline import fit
+from dec.resources import shipped_config
 
 log = logging.getLogger("dec")
 
-_CONFIG_DIR = Path(__file__).resolve().parents[1] / "configs"
-CONFIGS = {"synthetic": _CONFIG_DIR / "default.yaml", "cdnow": _CONFIG_DIR / "cdnow.yaml",
-           "digits": _CONFIG_DIR / "digits.yaml"}
+CONFIGS = {"synthetic": "default", "cdnow": "cdnow", "digits": "digits"}
 METHODS = ("kmeans", "gmm", "ae_kmeans", "dec", "idec")
 TITLES = {"kmeans": "KMeans", "gmm": "GMM", "ae_kmeans": "AE+KMeans", "dec": "DEC (γ=0)",
           "idec": "IDEC (γ=10)"}
@@ -41,11 +41,8 @@ def run_one(name: str, config_path: str | Path, seed: int, work: Path) -> dict:
     idec_dir, dec_dir = work / f"{name}_s{seed}_idec", work / f"{name}_s{seed}_dec"
     for stale in (idec_dir, dec_dir):  # never resume from an earlier benchmark's checkpoints
         shutil.rmtree(stale, ignore_errors=True)
-    fit(idec_config, idec_dir)
-    dec_dir.mkdir(parents=True)
-    shutil.copy(idec_dir / "pretrained.pt", dec_dir / "pretrained.pt")
-    io.write_json(dec_dir / "metrics.json", shared_pretraining_metrics(idec_dir))
-    fit(load_config(config_path, overrides + ["refine.gamma=0"]), dec_dir, resume=True)
+    idec = fit(idec_config, idec_dir)
+    fit(load_config(config_path, overrides + ["refine.gamma=0"]), dec_dir, pretrained=idec)
 
     with_baselines = evaluate(idec_dir, baselines=("kmeans", "gmm", "ae_kmeans"))
     dec_only = evaluate(dec_dir, baselines=())
@@ -60,12 +57,6 @@ def run_one(name: str, config_path: str | Path, seed: int, work: Path) -> dict:
             methods[method].update(values)
     return {"dataset": name, "seed": seed, "n_test": with_baselines["n_samples"],
             "n_clusters": with_baselines["n_clusters"], "methods": methods}
-
-
-def shared_pretraining_metrics(run_dir: Path) -> dict:
-    """The timings DEC inherits from the IDEC run: pretraining and initialisation only."""
-    timings = io.read_json(run_dir / "metrics.json")["timings"]
-    return {"timings": {k: timings[k] for k in ("pretrain_seconds", "init_seconds")}}
 
 
 def main_metric(methods: dict) -> str:
@@ -114,10 +105,9 @@ def results_markdown(summary: dict, meta: dict) -> str:
         main = block["main_metric"]
         metrics = list(next(iter(block["methods"].values())))
         lines += [f"## {name} (k = {block['n_clusters']}, {block['n_test']} test customers)", "",
-                  "| method | " + " | ".join(metrics) + " |", "|---|" + "---:|" * len(metrics)]
-        for method in METHODS:
-            cells = [_cell(block["methods"][method][m]) for m in metrics]
-            lines.append(f"| {TITLES[method]} | " + " | ".join(cells) + " |")
+                  markdown_table(["method", *metrics],
+                                 [[TITLES[method], *(_cell(block["methods"][method][m])
+                                                     for m in metrics)] for method in METHODS])]
         best, km = block["methods"][block["best_deep"]][main], block["methods"]["kmeans"][main]
         verdict = ("matches or beats" if block["deep_matches_kmeans"] else "LOSES TO")
         lines += ["", f"Main metric {main}: best of DEC/IDEC ({TITLES[block['best_deep']]}, "
@@ -136,12 +126,12 @@ def run_benchmark(datasets=tuple(CONFIGS), seeds=(0, 1, 2), out_dir="benchmarks"
     for name in datasets:
         for seed in seeds:
             log.info("benchmark: %s, seed %d", name, seed)
-            runs.append(run_one(name, CONFIGS[name], seed, work))
+            runs.append(run_one(name, shipped_config(CONFIGS[name]), seed, work))
     meta = {"date": datetime.now(timezone.utc).strftime("%Y-%m-%d"),
             "machine": f"{platform.machine()}, {torch.get_num_threads()} threads, "
                        f"{'CUDA' if torch.cuda.is_available() else 'CPU'}",
             "torch": torch.__version__, "seeds": list(seeds)}
     summary = summarise(runs)
-    io.write_json(out_dir / "results.json", {"meta": meta, "summary": summary, "runs": runs})
-    io.atomic_write_text(out_dir / "results.md", results_markdown(summary, meta))
+    files.write_json(out_dir / "results.json", {"meta": meta, "summary": summary, "runs": runs})
+    files.atomic_write_text(out_dir / "results.md", results_markdown(summary, meta))
     return summary

@@ -20,9 +20,11 @@ import numpy as np
 import pandas as pd
 from sklearn.metrics import adjusted_rand_score
 
-from dec import io
-from dec.config import Config, apply_overrides, save_config_yaml
+from dec import files
+from dec.config import Config, config_yaml, replace
 from dec.data import Dataset
+from dec.errors import ConfigError
+from dec.markdown import markdown_table
 from dec.metrics import internal_metrics
 from dec.pipeline import fit, prepare_data
 
@@ -32,26 +34,14 @@ log = logging.getLogger("dec")
 STABILITY_THRESHOLD = 0.8
 
 
-def _copy(config: Config, overrides: list[str]) -> Config:
-    from dec.config import config_from_dict
-
-    return apply_overrides(config_from_dict(config.to_dict()), overrides)
-
-
-def _test_labels(run_dir: Path, X_test: np.ndarray) -> np.ndarray:
-    import torch
-
-    return io.load_model(run_dir).soft_assign_all(torch.as_tensor(X_test)).argmax(1).numpy()
-
-
 def evaluate_k(config: Config, k: int, seeds, n_bootstrap: int, work: Path) -> dict:
     """Scores and stability of one k (one grid point) on the config's test split."""
-    base = _copy(config, [f"model.n_clusters={k}", "trainer.enable_progress_bar=false"])
+    base = replace(config, [f"model.n_clusters={k}", "trainer.enable_progress_bar=false"])
     data = prepare_data(base)  # the test rows every run is scored on
     labels, scores = [], []
     for seed in seeds:
-        run = fit(_copy(base, [f"seed={seed}"]), work / f"k{k}_s{seed}")
-        labels.append(_test_labels(run, data.X_test))
+        result = fit(replace(base, [f"seed={seed}"]), work / f"k{k}_s{seed}")
+        labels.append(result.model.assign(data.X_test).numpy())
         scores.append(internal_metrics(data.X_test, labels[-1], random_state=seed))
     pairs = [adjusted_rand_score(a, b) for a, b in itertools.combinations(labels, 2)]
     rng = np.random.default_rng(seeds[0])
@@ -62,14 +52,11 @@ def evaluate_k(config: Config, k: int, seeds, n_bootstrap: int, work: Path) -> d
         rows = rng.choice(pool, size=len(pool), replace=True)
         sample = features.iloc[rows].copy()
         sample.index = pd.Index([f"{i}#{j}" for j, i in enumerate(sample.index)], name="id")
-        config_b = _copy(base, [f"seed={seeds[0]}", "data.test_fraction=0"])
-        run = fit(config_b, work / f"k{k}_boot{b}", dataset=Dataset("bootstrap", sample))
+        config_b = replace(base, [f"seed={seeds[0]}", "data.test_fraction=0"])
+        result = fit(config_b, work / f"k{k}_boot{b}", dataset=Dataset("bootstrap", sample))
         # The bootstrap model has its own preprocessor: apply it to the original test rows.
-        from dec.data import Preprocessor
-
-        pre = Preprocessor.load(run / "preprocessor.json")
-        boot.append(adjusted_rand_score(
-            labels[0], _test_labels(run, pre.transform(features.iloc[data.test_index]))))
+        x_test = result.preprocessor.transform(features.iloc[data.test_index])
+        boot.append(adjusted_rand_score(labels[0], result.model.assign(x_test).numpy()))
     stability = pairs + boot
     row = {"k": k, **{m: float(np.mean([s[m] for s in scores])) for m in scores[0]},
            "stability": float(np.mean(stability)) if stability else float("nan"),
@@ -98,38 +85,40 @@ def parse_grid(items: list[str]) -> dict[str, list[str]]:
     for item in items:
         key, _, values = item.partition("=")
         if not values:
-            from dec.errors import ConfigError
-
             raise ConfigError(f"grid entry '{item}' must look like key=v1,v2")
         grid[key] = values.split(",")
     return grid
 
 
 def run_sweep(config: Config, ks, grid: dict[str, list[str]], seeds, n_bootstrap: int,
-              out_dir: Path) -> pd.DataFrame:
+              out_dir: Path, work_dir: Path | None = None) -> pd.DataFrame:
     """Every grid point x k; writes sweep.csv, sweep.md and sweep.png into ``out_dir``."""
     out_dir.mkdir(parents=True, exist_ok=True)
-    io.atomic_write_text(out_dir / "config.yaml", save_config_yaml(config))
+    work = Path(work_dir) if work_dir else Path("checkpoints") / "sweep_runs"  # never in git
+    files.atomic_write_text(out_dir / "sweep_config.yaml", config_yaml(config))
     rows = []
     keys = list(grid)
     for values in itertools.product(*grid.values()) if grid else [()]:
         overrides = [f"{k}={v}" for k, v in zip(keys, values)]
-        point = _copy(config, overrides)
+        point = replace(config, overrides)
         tag = "_".join(f"{k.split('.')[-1]}{v}" for k, v in zip(keys, values)) or "base"
         for k in ks:
             log.info("sweep: %s k=%d", " ".join(overrides) or "defaults", k)
-            row = evaluate_k(point, k, seeds, n_bootstrap, out_dir / "runs" / tag)
+            row = evaluate_k(point, k, seeds, n_bootstrap, work / tag)
             rows.append({**dict(zip(keys, values)), **row})
     table = pd.DataFrame(rows)
-    io.atomic_write_text(out_dir / "sweep.csv", table.to_csv(index=False))
+    files.atomic_write_text(out_dir / "sweep.csv", table.to_csv(index=False))
     lines = ["# Sweep", ""]
     for values, part in (table.groupby(keys) if keys else [((), table)]):
         k, reason = recommend(part)
         label = ", ".join(f"{a}={b}" for a, b in zip(keys, np.atleast_1d(values))) or "defaults"
         lines += [f"## {label}", "", _markdown_table(part.drop(columns=keys)), "",
                   f"Recommended: **k = {k}**: {reason}.", ""]
-    io.atomic_write_text(out_dir / "sweep.md", "\n".join(lines))
-    _plot(table, keys, out_dir / "sweep.png")
+    files.atomic_write_text(out_dir / "sweep.md", "\n".join(lines))
+    from dec.plots import figure_png, plot_sweep
+
+    files.atomic_write_bytes(out_dir / "sweep.png",
+                             figure_png(plot_sweep(table, keys, STABILITY_THRESHOLD), dpi=100))
     return table
 
 
@@ -137,34 +126,6 @@ def _markdown_table(frame: pd.DataFrame) -> str:
     def cell(v):
         return f"{v:.3f}" if isinstance(v, float) else str(v)
 
-    head = "| " + " | ".join(frame.columns) + " |"
-    rule = "|" + "---:|" * len(frame.columns)
-    body = ["| " + " | ".join(cell(v) for v in row) + " |" for row in frame.itertuples(False)]
-    return "\n".join([head, rule, *body])
-
-
-def _plot(table: pd.DataFrame, keys: list[str], path: Path) -> None:
-    import io as _io
-
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    metrics = ["silhouette", "davies_bouldin", "calinski_harabasz", "stability"]
-    fig, axes = plt.subplots(1, 4, figsize=(16, 3.6))
-    for values, part in (table.groupby(keys) if keys else [((), table)]):
-        label = ", ".join(f"{a}={b}" for a, b in zip(keys, np.atleast_1d(values))) or None
-        for ax, metric in zip(axes, metrics):
-            ax.plot(part["k"], part[metric], marker="o", label=label)
-    for ax, metric in zip(axes, metrics):
-        ax.set_xlabel("k")
-        ax.set_title(metric + (" (lower is better)" if metric == "davies_bouldin" else ""))
-    axes[-1].axhline(STABILITY_THRESHOLD, color="grey", ls="--", lw=1)
-    if keys:
-        axes[0].legend(fontsize=8)
-    fig.tight_layout()
-    buffer = _io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=100)
-    plt.close(fig)
-    io.atomic_write_bytes(path, buffer.getvalue())
+    return markdown_table(list(frame.columns), [[cell(v) for v in row]
+                                                for row in frame.itertuples(False)],
+                          align="r" * len(frame.columns))

@@ -1,0 +1,202 @@
+"""The typed dataclasses: the one declaration of every parameter.
+
+Each field is declared once, with its default, its type and, in its metadata, the
+``train.py`` flag and the estimator parameter that set it (if any). :mod:`dec.cli` builds
+the flags from that metadata, and the tests check
+:class:`~dec.estimator.DeepEmbeddedClustering`'s parameters against it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import typing
+from dataclasses import dataclass, field
+from typing import Any
+
+from dec.errors import SETTING_FLAGS, ConfigError
+
+
+def option(default: Any = None, *, flag: str | None = None, param: str | None = None,
+           help: str = "", **kwargs) -> Any:
+    """A dataclass field with the flag and estimator parameter that set it, if any."""
+    metadata = {"flag": flag, "param": param, "help": help}
+    if callable(default):
+        return field(default_factory=default, metadata=metadata, **kwargs)
+    return field(default=default, metadata=metadata, **kwargs)
+
+
+@dataclass
+class DataConfig:
+    """Where the customers come from and how they are split."""
+
+    source: str = option("synthetic", flag="--data",
+                         help="built-in name (synthetic, digits, cdnow) or a .csv/.parquet path")
+    n_samples: int = 20000
+    random_state: int = 0
+    format: str = "table"  # "table": one row per customer; "transactions": a purchase log
+    id_column: str | None = option(None, flag="--id-column",
+                                   help="customer id column of a --data table or log")
+    label_column: str | None = option(None, flag="--label-column",
+                                      help="known segments, for evaluation only")
+    date_column: str | None = option(None, flag="--date-column",
+                                     help="transactions: purchase date column")
+    amount_column: str | None = option(None, flag="--amount-column",
+                                       help="transactions: purchase value column")
+    quantity_column: str | None = option(None, flag="--quantity-column",
+                                         help="transactions: items per purchase (optional)")
+    as_of: str | None = option(None, flag="--as-of",
+                               help="transactions: features up to this date, outcomes after")
+    drop_columns: list[str] = option(list, flag="--drop-columns",
+                                     help="comma-separated columns to leave out")
+    categorical_columns: list[str] = option(list, flag="--categorical-columns",
+                                            param="categorical_columns",
+                                            help="comma-separated columns to one-hot encode")
+    scaling: str = "standard"  # numeric columns: "standard" (log1p if skewed, z-score) | "none"
+    val_fraction: float = option(0.1, param="val_fraction")
+    test_fraction: float = 0.2
+
+
+@dataclass
+class ModelConfig:
+    """Autoencoder architecture and the clustering head."""
+
+    n_clusters: int = option(5, flag="--n-clusters", param="n_clusters",
+                             help="number of segments")
+    hidden_dims: list[int] = option(lambda: [256, 128], param="hidden_dims")
+    embedding_dim: int = option(10, param="embedding_dim")
+    alpha: float = option(1.0, param="alpha")
+
+
+@dataclass
+class PretrainConfig:
+    """Autoencoder pretraining (reconstruction loss only)."""
+
+    epochs: int = option(40, param="pretrain_epochs")
+    batch_size: int = option(256, param="batch_size")
+    lr: float = option(1e-3, param="lr")
+    weight_decay: float = 0.0
+    input_noise: float = option(1.5, param="input_noise")
+
+
+@dataclass
+class RefineConfig:
+    """DEC/IDEC refinement of the encoder and the cluster centres."""
+
+    epochs: int = option(30, param="refine_epochs")
+    batch_size: int = option(256, param="batch_size")
+    lr: float = option(1e-3, param="lr")
+    gamma: float = option(10.0, param="gamma")
+    update_interval: int = option(100, param="update_interval")
+    tol: float = option(0.001, param="tol")
+    n_init: int = option(20, param="n_init")
+
+
+@dataclass
+class TrainerConfig:
+    """Passed to ``pytorch_lightning.Trainer``."""
+
+    accelerator: str = option("cpu", flag="--accelerator", param="accelerator",
+                              help="cpu, gpu or auto")
+    devices: int = option(1, flag="--devices", param="devices",
+                          help="devices per node (e.g. 2 CPU processes for DDP)")
+    num_nodes: int = option(1, flag="--num-nodes", help="number of machines for DDP")
+    strategy: str = "auto"
+    precision: str = option("32-true", flag="--precision", help="e.g. 32-true or bf16-mixed")
+    deterministic: bool = True
+    enable_progress_bar: bool = True
+    log_every_n_steps: int = 20
+
+
+@dataclass
+class Config:
+    """The whole resolved configuration of one run."""
+
+    seed: int = option(0, flag="--seed", param="random_state", help="random seed")
+    output_dir: str | None = option(None, flag="--output-dir",
+                                    help="run directory (default: checkpoints/<timestamp>_...)")
+    data: DataConfig = option(DataConfig)
+    model: ModelConfig = option(ModelConfig)
+    pretrain: PretrainConfig = option(PretrainConfig)
+    refine: RefineConfig = option(RefineConfig)
+    trainer: TrainerConfig = option(TrainerConfig)
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    def validate(self) -> "Config":
+        """Check values that are well typed but impossible; return self."""
+        for ok, message in _bounds(self):
+            if not ok:
+                raise ConfigError(message)
+        return self
+
+
+def _bounds(c: Config) -> list[tuple[bool, str]]:
+    d, m, p, r = c.data, c.model, c.pretrain, c.refine
+    return [
+        (m.n_clusters >= 2, "model.n_clusters must be at least 2"),
+        (d.n_samples >= 1, "data.n_samples must be positive"),
+        (d.format in ("table", "transactions"), "data.format must be 'table' or 'transactions'"),
+        (d.scaling in ("standard", "none"), "data.scaling must be 'standard' or 'none'"),
+        (m.embedding_dim >= 1, "model.embedding_dim must be at least 1"),
+        (all(h >= 1 for h in m.hidden_dims), "model.hidden_dims must be positive"),
+        (m.alpha > 0, "model.alpha must be positive"),
+        (0 <= d.test_fraction < 1, "data.test_fraction must be in [0, 1)"),
+        (0 < d.val_fraction < 1, "data.val_fraction must be between 0 and 1"),
+        (d.val_fraction + d.test_fraction < 1,
+         "data.val_fraction + data.test_fraction must leave some training data"),
+        (p.epochs >= 0, "pretrain.epochs must be non-negative"),
+        (r.epochs >= 0, "refine.epochs must be non-negative"),
+        (r.gamma >= 0, "refine.gamma must be non-negative (0 = plain DEC)"),
+        (r.update_interval >= 1, "refine.update_interval must be at least 1"),
+        (r.n_init >= 1, "refine.n_init must be at least 1"),
+        (p.batch_size >= 1 and r.batch_size >= 1, "batch sizes must be at least 1"),
+    ]
+
+
+# ------------------------------------------------------------------ introspection
+def fields_with(kind: str) -> dict[str, tuple[str, dataclasses.Field, Any]]:
+    """``{flag or param: (dotted key, field, type)}`` for every field that declares one."""
+    found: dict = {}
+
+    def walk(cls, prefix):
+        hints = typing.get_type_hints(cls)
+        for f in dataclasses.fields(cls):
+            if dataclasses.is_dataclass(hints[f.name]):
+                walk(hints[f.name], f"{prefix}{f.name}.")
+            elif f.metadata.get(kind):
+                found.setdefault(f.metadata[kind], []).append((f"{prefix}{f.name}", f,
+                                                               hints[f.name]))
+
+    walk(Config, "")
+    return found
+
+
+SETTING_FLAGS.update({key: flag for flag, entries in fields_with("flag").items()
+                      for key, _, _ in entries})
+
+
+def get_value(config: Config, key: str) -> Any:
+    """The value at a dotted ``key``."""
+    node: Any = config
+    for part in key.split("."):
+        node = getattr(node, part)
+    return node
+
+
+def deep_update(target: dict, update: dict) -> dict:
+    """Merge nested ``update`` into ``target`` in place; return ``target``."""
+    for key, value in update.items():
+        if isinstance(value, dict) and isinstance(target.get(key), dict):
+            deep_update(target[key], value)
+        else:
+            target[key] = value
+    return target
+
+
+def nested(key: str, value: Any) -> dict:
+    """``("a.b", 1)`` -> ``{"a": {"b": 1}}``."""
+    out: Any = value
+    for part in reversed(key.split(".")):
+        out = {part: out}
+    return out

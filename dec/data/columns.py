@@ -1,0 +1,89 @@
+"""Column-level pieces of preprocessing: how a column is typed, and the fitted state of one
+numeric or categorical column (plain dataclasses, saved as JSON)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from dec.errors import DataError
+
+MISSING = "(missing)"
+
+
+@dataclass
+class NumericColumn:
+    name: str
+    fill: float
+    log1p: bool
+    mean: float
+    std: float
+
+
+@dataclass
+class CategoricalColumn:
+    name: str
+    categories: list[str] = field(default_factory=list)
+
+
+def as_text(series: pd.Series) -> pd.Series:
+    return series.astype(object).where(series.notna(), MISSING).astype(str)
+
+
+#: Standardised values are clipped to this bound: a value ten thousand standard
+#: deviations out is a data error, and anything larger can overflow float32 in the network.
+MAX_STANDARD_SCORE = 1e4
+
+#: A text column whose filled cells are at least this share numbers is read as a numeric
+#: column with a few bad cells, not as a category with hundreds of levels.
+NUMERIC_WITH_TEXT_SHARE = 0.9
+
+
+def numbers_from_text(name: str, series: pd.Series) -> pd.Series:
+    """A text column that holds numbers, as numbers; other text columns unchanged.
+
+    Raises DataError for a column of numbers with a few text cells (a typo or a
+    placeholder such as "n/a?"), which would otherwise become a category per value.
+    """
+    observed = series.dropna()
+    converted = pd.to_numeric(observed, errors="coerce")
+    text = converted.isna()
+    if not text.any():
+        return pd.to_numeric(series)
+    if 1 - text.mean() >= NUMERIC_WITH_TEXT_SHARE:
+        raise DataError(f"column '{name}' must be numeric but holds text such as "
+                        f"{observed[text].iloc[0]!r} (row {observed[text].index[0]!r}); fix or "
+                        f"empty those cells, or pass {{data.categorical_columns}} {name} if it is "
+                        "a category")
+    return series
+
+
+def is_numeric(series: pd.Series) -> bool:
+    """True for numeric and boolean columns (pandas' view, no guessing from text)."""
+    return pd.api.types.is_numeric_dtype(series) or pd.api.types.is_bool_dtype(series)
+
+
+def output_names(columns) -> list[str]:
+    names: list[str] = []
+    for column in columns:
+        if isinstance(column, NumericColumn):
+            names.append(column.name)
+        else:
+            names.extend(f"{column.name}={cat}" for cat in column.categories)
+    return names
+
+
+def check_frame(frame) -> pd.DataFrame:
+    if isinstance(frame, np.ndarray):
+        if frame.ndim != 2:
+            raise DataError(f"expected a 2-D array of customers x features, got shape {frame.shape}")
+        frame = pd.DataFrame(frame, columns=[f"x{i}" for i in range(frame.shape[1])])
+    if not isinstance(frame, pd.DataFrame):
+        raise DataError(f"expected a pandas DataFrame or 2-D NumPy array, got {type(frame).__name__}")
+    if len(frame) == 0:
+        raise DataError("the data has no rows")
+    frame = frame.copy()
+    frame.columns = [str(c) for c in frame.columns]
+    return frame

@@ -1,0 +1,124 @@
+"""Reading customer tables and transaction logs from CSV or Parquet files.
+
+Every failure becomes one :class:`~dec.errors.DataError` line naming the file; tables can be
+read whole or in batches (bounded memory).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from dec.data.transactions import clean_transactions
+from dec.errors import DataError
+
+BUILT_IN = ("synthetic", "digits", "cdnow")
+
+
+def read_frame(path: Path, *, what: str, not_found_hint: str = "",
+               csv_only_by_suffix: bool = True) -> pd.DataFrame:
+    """Read a ``.parquet`` file, or CSV, turning every failure into one DataError line.
+
+    With ``csv_only_by_suffix`` only ``.csv`` is read as CSV and other suffixes are
+    refused; without it, anything not Parquet is tried as CSV.
+    """
+    kind = _table_kind(path, what, not_found_hint, csv_only_by_suffix)
+    with _read_errors_as_data_error(path, kind):
+        return pd.read_parquet(path) if kind == "Parquet" else pd.read_csv(path)
+
+
+def iter_frames(path: Path, *, what: str, batch_rows: int) -> Iterator[pd.DataFrame]:
+    """Read a ``.parquet`` or ``.csv`` file ``batch_rows`` rows at a time (bounded memory).
+
+    Failures are DataError lines, as in :func:`read_frame`; a file without rows yields
+    nothing.
+    """
+    kind = _table_kind(path, what, "", True)
+    with _read_errors_as_data_error(path, kind):
+        if kind == "Parquet":
+            import pyarrow.parquet as pq
+
+            for batch in pq.ParquetFile(path).iter_batches(batch_size=batch_rows):
+                yield batch.to_pandas()
+        else:
+            with pd.read_csv(path, chunksize=batch_rows) as reader:
+                for chunk in reader:
+                    if len(chunk):
+                        yield chunk
+
+
+def _table_kind(path: Path, what: str, not_found_hint: str, csv_only_by_suffix: bool) -> str:
+    if not path.exists():
+        raise DataError(f"{what} {path} not found; check the path{not_found_hint}")
+    suffix = path.suffix.lower()
+    if suffix in (".parquet", ".pq"):
+        return "Parquet"
+    if suffix == ".csv" or not csv_only_by_suffix:
+        return "CSV"
+    raise DataError(f"cannot read {path}: use a .csv or .parquet file")
+
+
+@contextmanager
+def _read_errors_as_data_error(path: Path, kind: str):
+    try:
+        yield
+    except DataError:
+        raise
+    except pd.errors.EmptyDataError:
+        raise DataError(f"{path} is empty; it needs a header row and one row per customer")
+    except Exception as err:  # parser errors differ by engine; all mean "unreadable"
+        first = str(err).splitlines()[0] if str(err) else type(err).__name__
+        raise DataError(f"cannot read {path} as {kind} ({first[:200]}); check that it is a "
+                        f"complete {kind} file with a header row")
+
+
+def read_table(path: str | Path, *, id_column: str | None = None,
+               label_column: str | None = None) -> tuple[pd.DataFrame, np.ndarray | None]:
+    """Read a CSV or Parquet customer table: features indexed by id, and labels if named."""
+    path = Path(path)
+    hint = "" if path.suffix else f"; built-in data sets are {', '.join(BUILT_IN)}"
+    frame = read_frame(path, what="data file", not_found_hint=hint, csv_only_by_suffix=True)
+    if len(frame) == 0:
+        raise DataError(f"{path} has a header but no customer rows")
+    frame = set_id_column(frame, id_column, path)
+    labels = None
+    if label_column is not None:
+        if label_column not in frame.columns:
+            raise DataError(f"label column '{label_column}' not in {path}; columns are: "
+                            f"{list(frame.columns)}")
+        labels = pd.factorize(frame.pop(label_column))[0]
+    return frame, labels
+
+
+def set_id_column(frame: pd.DataFrame, id_column: str | None, path: Path) -> pd.DataFrame:
+    """Index ``frame`` by its unique ``id_column``, or by row number when there is none."""
+    if id_column is None:
+        frame.index = pd.RangeIndex(len(frame), name="row")
+        return frame
+    if id_column not in frame.columns:
+        raise DataError(f"id column '{id_column}' not in {path}; columns are: "
+                        f"{list(frame.columns)}")
+    duplicated = frame[id_column].duplicated()
+    if duplicated.any():
+        raise DataError(f"id column '{id_column}' in {path} has duplicate ids, e.g. "
+                        f"{frame.loc[duplicated, id_column].iloc[0]!r}; ids must be unique")
+    return frame.set_index(id_column)
+
+
+def read_transactions(path: str | Path, *, id_col: str, date_col: str, amount_col: str,
+                      quantity_col: str | None = None) -> pd.DataFrame:
+    """Read a CSV/Parquet transaction log into columns ``id, date, amount[, quantity]``."""
+    path = Path(path)
+    frame = read_frame(path, what="transaction file", csv_only_by_suffix=False)
+    wanted = {"id": id_col, "date": date_col, "amount": amount_col}
+    if quantity_col:
+        wanted["quantity"] = quantity_col
+    missing = [c for c in wanted.values() if c not in frame.columns]
+    if missing:
+        raise DataError(f"{path} has no column(s) {missing}; columns are {list(frame.columns)}")
+    return clean_transactions(frame[list(wanted.values())].set_axis(list(wanted), axis=1),
+                              source=str(path))

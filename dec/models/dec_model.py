@@ -1,0 +1,95 @@
+"""The trained segmentation model as a plain ``nn.Module``: an encoder and cluster centres.
+
+Every consumer (evaluation, export, predict, profiles, the sweep, the baselines and the
+estimator) embeds and assigns customers through :meth:`DECModel.embed`,
+:meth:`DECModel.soft_assign` and :meth:`DECModel.assign`: batched, on the model's device,
+results on the CPU.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+import numpy as np
+import torch
+from torch import nn
+
+from dec.models.autoencoder import Autoencoder
+from dec.models.clustering import soft_assignment
+
+#: Rows per forward pass at inference: bounded memory however many customers there are.
+INFERENCE_BATCH = 8192
+
+
+@torch.no_grad()
+def apply_in_batches(fn: Callable[[torch.Tensor], torch.Tensor], features,
+                     batch_size: int = INFERENCE_BATCH,
+                     device: torch.device | str | None = None) -> torch.Tensor:
+    """Apply ``fn`` to ``features`` a batch at a time and concatenate on the CPU."""
+    features = torch.as_tensor(np.asarray(features, dtype=np.float32)
+                               if not isinstance(features, torch.Tensor) else features)
+    outputs = []
+    for start in range(0, len(features), batch_size):
+        batch = features[start:start + batch_size]
+        if device is not None:
+            batch = batch.to(device, non_blocking=True)
+        outputs.append(fn(batch).float().cpu())
+    return torch.cat(outputs) if outputs else torch.empty(0)
+
+
+class DECModel(nn.Module):
+    """An autoencoder whose embedding is clustered around ``n_clusters`` learned centres.
+
+    Built from integers only, so ``model.json`` plus a state dict rebuild it. The state
+    dict keys (``autoencoder.*``, ``centers``) are those of ``model.pt`` and
+    ``pretrained.pt``.
+
+    Parameters
+    ----------
+    input_dim : int
+        Number of preprocessed input features.
+    hidden_dims : sequence of int
+        Encoder widths; the decoder mirrors them.
+    embedding_dim : int
+    n_clusters : int
+    alpha : float, default=1.0
+        Degrees of freedom of the Student-t kernel (DEC eq. 1).
+    """
+
+    def __init__(self, input_dim: int, hidden_dims: Sequence[int], embedding_dim: int,
+                 n_clusters: int, alpha: float = 1.0):
+        super().__init__()
+        self.architecture = {"input_dim": int(input_dim), "hidden_dims": list(hidden_dims),
+                             "embedding_dim": int(embedding_dim),
+                             "n_clusters": int(n_clusters), "alpha": float(alpha)}
+        self.alpha = float(alpha)
+        self.autoencoder = Autoencoder(input_dim, list(hidden_dims), embedding_dim)
+        self.centers = nn.Parameter(torch.zeros(n_clusters, embedding_dim))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Soft assignments Q (DEC eq. 1) of a batch, shape (n, n_clusters)."""
+        return soft_assignment(self.autoencoder.encoder(x), self.centers, self.alpha)
+
+    @property
+    def device(self) -> torch.device:
+        return self.centers.device
+
+    def _inference(self, fn, x) -> torch.Tensor:
+        was_training = self.training
+        self.eval()
+        try:
+            return apply_in_batches(fn, x, device=self.device)
+        finally:
+            self.train(was_training)
+
+    def embed(self, x) -> torch.Tensor:
+        """Embeddings of preprocessed rows ``x`` (array or tensor), shape (n, embedding_dim)."""
+        return self._inference(self.autoencoder.encoder, x)
+
+    def soft_assign(self, x) -> torch.Tensor:
+        """Soft assignments Q of preprocessed rows ``x``, shape (n, n_clusters)."""
+        return self._inference(self, x)
+
+    def assign(self, x) -> torch.Tensor:
+        """Segment of each preprocessed row: the most probable cluster, shape (n,)."""
+        return self.soft_assign(x).argmax(dim=1)

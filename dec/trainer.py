@@ -1,0 +1,94 @@
+"""The Lightning Trainer factory: accelerator checks, callbacks, loggers, checkpoints."""
+
+from __future__ import annotations
+
+import logging
+import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import pytorch_lightning as pl
+import torch
+from pytorch_lightning.callbacks import ModelCheckpoint, TQDMProgressBar
+from pytorch_lightning.loggers import TensorBoardLogger
+
+from dec.config import Config
+from dec.errors import ConfigError
+
+#: Lightning's advice about loader workers (in-memory tensors need none), its start-up
+#: banner and its tips are noise beside the progress bar; hidden while a Trainer runs.
+_QUIET_WARNINGS = (".*treespec.*", ".*does not have many workers.*",
+                   ".*GPU available but not used.*", ".*LitLogger.*",
+                   ".*is smaller than the logging interval.*",
+                   ".*exists and is not empty.*")  # expected on --resume
+_QUIET_LOGGERS = ("pytorch_lightning.utilities.rank_zero", "lightning_fabric.utilities.rank_zero",
+                  "pytorch_lightning.accelerators.cuda")
+
+
+class ProgressBar(TQDMProgressBar):
+    """Lightning's bar without ``v_num``, which shows the stage name cut to 4 letters."""
+
+    def get_metrics(self, trainer, pl_module):
+        metrics = super().get_metrics(trainer, pl_module)
+        metrics.pop("v_num", None)
+        return metrics
+
+
+@contextmanager
+def quiet_lightning() -> Iterator[None]:
+    """Hide Lightning's notices for the duration of the block; restore the filters after."""
+    loggers = [logging.getLogger(name) for name in _QUIET_LOGGERS]
+    levels = [logger.level for logger in loggers]
+    with warnings.catch_warnings():
+        for pattern in _QUIET_WARNINGS:
+            warnings.filterwarnings("ignore", pattern)
+        for logger in loggers:
+            logger.setLevel(logging.WARNING)
+        try:
+            yield
+        finally:
+            for logger, level in zip(loggers, levels):
+                logger.setLevel(level)
+
+
+def check_accelerator(config: Config) -> None:
+    """Fail early, in one line, when a GPU is asked for and none is usable."""
+    accelerator = config.trainer.accelerator.lower()
+    if accelerator in ("gpu", "cuda"):
+        if not torch.cuda.is_available():
+            build = "a CPU-only build" if torch.version.cuda is None else f"CUDA {torch.version.cuda}"
+            raise ConfigError(f"a GPU was asked for ({{trainer.accelerator}} gpu) but CUDA is "
+                              f"not available (torch {torch.__version__}, {build}); "
+                              "train on the CPU ({trainer.accelerator} cpu)")
+        if config.trainer.devices > torch.cuda.device_count():
+            raise ConfigError(f"{config.trainer.devices} GPUs asked for but only "
+                              f"{torch.cuda.device_count()} visible; lower {{trainer.devices}}")
+    elif accelerator not in ("cpu", "auto", "mps", "tpu"):
+        raise ConfigError(f"unknown accelerator '{config.trainer.accelerator}'; "
+                          "use cpu, gpu or auto")
+
+
+def make_trainer(config: Config, run_dir, stage: str, max_epochs: int) -> pl.Trainer:
+    """A Trainer for one stage. With a run folder it keeps the stage's ``last.ckpt`` (what
+    ``--resume`` reads) and TensorBoard logs; without one (the estimator) it writes nothing."""
+    t = config.trainer
+    callbacks: list = [ProgressBar()] if t.enable_progress_bar else []
+    logger: TensorBoardLogger | bool = False
+    if run_dir is not None:
+        # One file, overwritten every epoch: what --resume reads, and nothing else.
+        callbacks.append(ModelCheckpoint(dirpath=run_dir.checkpoint_dir(stage), filename="last",
+                                         monitor=None, save_top_k=1,
+                                         enable_version_counter=False))
+        logger = TensorBoardLogger(str(run_dir.path), name=run_dir.tensorboard_dir.name,
+                                   version=stage, default_hp_metric=False)
+    return pl.Trainer(
+        max_epochs=max_epochs, accelerator=t.accelerator, devices=t.devices,
+        num_nodes=t.num_nodes, strategy=t.strategy, precision=t.precision,
+        deterministic=t.deterministic, enable_progress_bar=t.enable_progress_bar,
+        log_every_n_steps=t.log_every_n_steps, enable_model_summary=False,
+        logger=logger, enable_checkpointing=run_dir is not None,
+        default_root_dir=str(run_dir.path) if run_dir is not None else None,
+        callbacks=callbacks,
+        # CustomerDataModule splits every global batch across processes itself.
+        use_distributed_sampler=False,
+    )
