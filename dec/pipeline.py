@@ -21,7 +21,8 @@ from dec.data import Dataset
 from dec.data.datamodule import CustomerDataModule
 from dec.data.prepare import PreparedData, prepare_data
 from dec.models.autoencoder_module import AutoencoderModule
-from dec.models.dec_model import DECModel, apply_in_batches
+from dec.models.dec_model import apply_in_batches
+from dec.models.dec_model import architecture as model_architecture
 from dec.models.dec_module import DECModule
 from dec.models.init import init_centers
 from dec.rundir import FitResult, RunDir
@@ -62,8 +63,9 @@ def fit(config: Config, run_dir: str | Path | RunDir | None = None, *, resume: b
              data.dataset.name, len(data.X_train), len(data.X_val), len(data.X_test),
              data.preprocessor.n_features_out)
     m = config.model
-    architecture = DECModel(data.preprocessor.n_features_out, m.hidden_dims, m.embedding_dim,
-                            m.n_clusters, m.alpha).architecture
+    # Only the integers: building a network here would draw from the seeded generator.
+    architecture = model_architecture(data.preprocessor.n_features_out, m.hidden_dims,
+                                      m.embedding_dim, m.n_clusters, m.alpha)
     if run is not None:
         run.start(config, data.preprocessor, architecture)
     datamodule = CustomerDataModule(data.X_train, data.X_val, config.pretrain.batch_size,

@@ -21,7 +21,7 @@ def epoch_mean() -> MeanMetric:
     """Sample-weighted mean of a loss over an epoch, kept on the loss's device.
 
     ``nan_strategy="disable"`` skips torchmetrics' NaN check, which would cost a host sync
-    every step; Lightning computes, syncs across processes and resets it each epoch.
+    every step; ``compute`` syncs across processes.
     """
     return MeanMetric(nan_strategy="disable")
 
@@ -83,9 +83,14 @@ class AutoencoderModule(pl.LightningModule):
         self.manual_backward(loss)
         optimizer.step()
         self.train_loss.update(loss.detach(), len(x))
-        self.log("train/recon_loss", self.train_loss, prog_bar=True, on_step=False,
-                 on_epoch=True)
         return loss
+
+    def on_train_epoch_end(self):
+        # One log per epoch: Lightning's per-step log costs more than the step itself on
+        # small tabular batches. compute() averages across processes; batch_size=1 only
+        # stops Lightning guessing one for a value that is already an epoch mean.
+        self.log("train/recon_loss", self.train_loss.compute(), prog_bar=True, batch_size=1)
+        self.train_loss.reset()
 
     def validation_step(self, batch, batch_idx):
         x = batch[0]

@@ -37,6 +37,17 @@ def apply_in_batches(fn: Callable[[torch.Tensor], torch.Tensor], features,
     return torch.cat(outputs) if outputs else torch.empty(0)
 
 
+def architecture(input_dim: int, hidden_dims: Sequence[int], embedding_dim: int,
+                 n_clusters: int, alpha: float = 1.0) -> dict:
+    """The integers (and alpha) that rebuild a :class:`DECModel`: ``model.json``'s content.
+
+    Building it draws no random numbers, unlike building the network.
+    """
+    return {"input_dim": int(input_dim), "hidden_dims": [int(h) for h in hidden_dims],
+            "embedding_dim": int(embedding_dim), "n_clusters": int(n_clusters),
+            "alpha": float(alpha)}
+
+
 class DECModel(nn.Module):
     """An autoencoder whose embedding is clustered around ``n_clusters`` learned centres.
 
@@ -59,9 +70,7 @@ class DECModel(nn.Module):
     def __init__(self, input_dim: int, hidden_dims: Sequence[int], embedding_dim: int,
                  n_clusters: int, alpha: float = 1.0):
         super().__init__()
-        self.architecture = {"input_dim": int(input_dim), "hidden_dims": list(hidden_dims),
-                             "embedding_dim": int(embedding_dim),
-                             "n_clusters": int(n_clusters), "alpha": float(alpha)}
+        self.architecture = architecture(input_dim, hidden_dims, embedding_dim, n_clusters, alpha)
         self.alpha = float(alpha)
         self.autoencoder = Autoencoder(input_dim, list(hidden_dims), embedding_dim)
         self.centers = nn.Parameter(torch.zeros(n_clusters, embedding_dim))

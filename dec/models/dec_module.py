@@ -134,8 +134,14 @@ class DECModule(pl.LightningModule):
         optimizer.step()
         for name, value in losses.items():
             self.train_losses[name].update(value.detach(), len(x))
-            self.log(f"train/{name}", self.train_losses[name], on_step=False, on_epoch=True)
         return losses["loss"]
+
+    def on_train_epoch_end(self):
+        if self.train_losses["loss"].update_count:  # an epoch cut short may be empty
+            self.log_dict({f"train/{k}": m.compute() for k, m in self.train_losses.items()},
+                          batch_size=1)
+        for metric in self.train_losses.values():
+            metric.reset()
 
     def on_validation_epoch_start(self):
         # P for validation rows comes from the validation split itself, with the same rule.
