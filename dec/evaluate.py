@@ -21,20 +21,21 @@ HIGHER_IS_BETTER = {"acc": True, "nmi": True, "ari": True, "silhouette": True,
                     "davies_bouldin": False, "calinski_harabasz": True}
 
 
-def evaluate(run_dir: str | Path, baselines=("kmeans", "ae_kmeans"), *,
+def evaluate(run_dir: str | Path, baselines=("kmeans", "gmm", "ae_kmeans"), *,
              data=None) -> dict:
-    """Compare the run's DEC model with two baselines on the held-out test split.
+    """Compare the run's DEC model with the baselines on the held-out test split.
 
     KMeans is fitted on the preprocessed training inputs (same ``k``, same ``n_init``);
-    AE+KMeans is the pretrained encoder with the KMeans centres that initialised DEC,
-    i.e. DEC before refinement. Internal metrics for all methods are computed on the
-    preprocessed test inputs, so they are comparable.
+    GMM too, its covariance type chosen on the validation split; AE+KMeans is the
+    pretrained encoder with the KMeans centres that initialised DEC, i.e. DEC before
+    refinement. Internal metrics for all methods are computed on the preprocessed test
+    inputs, so they are comparable.
 
     Parameters
     ----------
     run_dir : str or Path
-    baselines : sequence of str, default=("kmeans", "ae_kmeans")
-        Names from :data:`dec.baselines.BASELINES` ("gmm" too).
+    baselines : sequence of str, default=("kmeans", "gmm", "ae_kmeans")
+        Names from :data:`dec.baselines.BASELINES`.
     data : PreparedData, optional
         The run's data from :func:`dec.pipeline.prepare_run_data`, if already loaded.
 
@@ -55,9 +56,16 @@ def evaluate(run_dir: str | Path, baselines=("kmeans", "ae_kmeans"), *,
     predictions = {"dec": result.model.assign(data.X_test).numpy()}
     fit_seconds = {"dec": sum(timings.get(f"{s}_seconds", 0.0)
                               for s in ("pretrain", "init", "refine"))}
+    choices = {}
     for name in baselines:
-        predictions[name], fit_seconds[name] = BASELINES[name](data, result)
-    return _report(data, config, predictions, fit_seconds)
+        baseline = BASELINES[name](data, result)
+        predictions[name], fit_seconds[name] = baseline.labels, baseline.seconds
+        if baseline.choice:
+            choices[name] = baseline.choice
+    report = _report(data, config, predictions, fit_seconds)
+    if choices:
+        report["choices"] = choices
+    return report
 
 
 def _report(data, config, predictions: dict, fit_seconds: dict) -> dict:
@@ -111,6 +119,12 @@ def report_markdown(report: dict) -> str:
         lines.append(markdown_table(
             ["method", *columns], [[METHOD_TITLES.get(name, name), *(_fmt(v[c]) for c in columns)]
                                    for name, v in report["outcomes"].items()]))
+    for name, choice in report.get("choices", {}).items():
+        setting = ", ".join(f"{k} = {v}" for k, v in choice.items()
+                            if k not in ("chosen_by", "validation"))
+        tried = ", ".join(f"{k} {_fmt(v)}" for k, v in choice.get("validation", {}).items())
+        lines += ["", f"{METHOD_TITLES.get(name, name)}: {setting}, chosen by "
+                      f"{choice.get('chosen_by', 'validation')} ({tried})."]
     lines += ["", verdict(report), ""]
     return "\n".join(lines)
 
@@ -149,7 +163,17 @@ def verdict(report: dict) -> str:
         line += f" DEC is better on {', '.join(dec_wins)}."
     if km_wins:
         line += f" KMeans is better on {', '.join(km_wins)}."
-    return line
+    return line + best_overall(metric, values)
+
+
+def best_overall(metric: str, values: dict[str, float]) -> str:
+    """`` Best of all methods on <metric>: <method> (<value>).``, naming a tie too."""
+    finite = {m: v for m, v in values.items() if not (isinstance(v, float) and math.isnan(v))}
+    if len(finite) < 3:  # DEC and KMeans only: the sentence before says it all
+        return ""
+    top = max(finite.values())
+    winners = [METHOD_TITLES.get(m, m) for m, v in finite.items() if v == top]
+    return f" Best of all methods on {metric}: {' and '.join(winners)} ({top:.3f})."
 
 
 def metric_winners(dec: dict, kmeans: dict) -> tuple[list[str], list[str]]:

@@ -45,3 +45,11 @@ def test_outcome_data_is_judged_by_holdout_spend_eta2():
     assert text.startswith("DEC beats KMeans on holdout_spend_eta2: 0.120 vs 0.090")
     assert "DEC is better on holdout_spend_eta2" in text
     assert "KMeans is better on silhouette, holdout_active_eta2" in text
+
+
+def test_verdict_names_the_best_of_all_methods():
+    report = _report({"ari": 0.62}, {"ari": 0.54})
+    report["methods"]["gmm"] = {"ari": 0.72}
+    text = verdict(report)
+    assert text.startswith("DEC beats KMeans on ari: 0.620 vs 0.540")
+    assert text.endswith("Best of all methods on ari: GMM (inputs) (0.720).")

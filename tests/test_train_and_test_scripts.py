@@ -32,7 +32,8 @@ def test_test_script_writes_report_with_contract_schema(smoke_run):
     report = json.loads((smoke_run / "test_report.json").read_text())
     assert report["dataset"] == "synthetic" and report["split"] == "test"
     assert report["n_samples"] == 120 and report["n_clusters"] == 5
-    assert set(report["methods"]) == {"dec", "kmeans", "ae_kmeans"}
+    assert set(report["methods"]) == {"dec", "kmeans", "gmm", "ae_kmeans"}
+    assert report["choices"]["gmm"]["covariance_type"] in ("full", "tied", "diag", "spherical")
     for scores in report["methods"].values():
         assert set(scores) == METHOD_KEYS
         assert 0 <= scores["acc"] <= 1 and -1 <= scores["ari"] <= 1
