@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import time
+import warnings
 from pathlib import Path
 
 import pytorch_lightning as pl
@@ -23,7 +24,7 @@ from dec.data.prepare import PreparedData, prepare_data
 from dec.models.autoencoder_module import AutoencoderModule
 from dec.models.dec_model import apply_in_batches
 from dec.models.dec_model import architecture as model_architecture
-from dec.models.dec_module import DECModule
+from dec.models.dec_module import DECModule, refresh_interval
 from dec.models.init import init_centers
 from dec.rundir import FitResult, RunDir
 from dec.run_summary import log_run_summary, summarise
@@ -135,13 +136,29 @@ def _pretrain_and_init(config, run, datamodule, architecture, timings, resume):
     return state
 
 
+def _refresh_interval(r, n_train: int) -> int:
+    """refine.update_interval, shortened (with a warning) where the run is too short for
+    a few refreshes of the target; a warning too where it cannot refine at all."""
+    total_steps = -(-n_train // r.batch_size) * r.epochs
+    interval = refresh_interval(r.update_interval, total_steps)
+    if total_steps < 2:
+        warnings.warn(f"refinement has {total_steps} optimiser step(s) (refine.epochs = "
+                      f"{r.epochs}): the segments are the KMeans initialisation, not refined")
+    elif interval < r.update_interval:
+        warnings.warn(f"refine.update_interval = {r.update_interval} is more than the "
+                      f"{total_steps} refinement steps allow; the target distribution is "
+                      f"refreshed every {interval} steps instead")
+    return interval
+
+
 def _refine(config, run, datamodule, architecture, state, timings, resume):
     r = config.refine
     log.info("refining with %s (gamma=%g, up to %d epochs)", "IDEC" if r.gamma > 0 else "DEC",
              r.gamma, r.epochs)
     start = time.perf_counter()
-    module = DECModule(**architecture, gamma=r.gamma, lr=r.lr,
-                       update_interval=r.update_interval, tol=r.tol)
+    interval = _refresh_interval(r, len(datamodule.train))
+    module = DECModule(**architecture, gamma=r.gamma, lr=r.lr, update_interval=interval,
+                       tol=r.tol)
     module.model.load_state_dict(state)
     datamodule.batch_size = r.batch_size
     # Refinement starts from its own seed, so that a run resumed after pretraining

@@ -80,3 +80,11 @@ def test_kl_divergence_is_batch_mean():
 
 def test_label_change_fraction():
     assert label_change_fraction(torch.tensor([0, 1, 2, 3]), torch.tensor([0, 1, 1, 3])) == 0.25
+
+
+def test_refresh_interval_keeps_a_few_refreshes_on_small_data():
+    from dec.models.dec_module import refresh_interval
+
+    assert refresh_interval(100, 1650) == 100   # the default run: 30 epochs x 55 steps
+    assert refresh_interval(100, 90) == 18      # 800 customers: 90 steps, 5 refreshes
+    assert refresh_interval(100, 3) == 1        # never below one step

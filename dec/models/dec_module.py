@@ -22,6 +22,18 @@ from dec.models.clustering import (
 from dec.models.dec_model import DECModel
 
 
+#: Refinement refreshes the target P at least this many times a run, however small the data.
+MIN_REFRESHES = 5
+
+
+def refresh_interval(update_interval: int, total_steps: int,
+                     min_refreshes: int = MIN_REFRESHES) -> int:
+    """Optimiser steps between refreshes of P: ``update_interval``, shortened so that a run
+    of ``total_steps`` refreshes at least ``min_refreshes`` times (DEC refreshes P every
+    ``T`` iterations, §3.1.3; on small data a fixed ``T`` can exceed the whole run)."""
+    return max(1, min(update_interval, total_steps // min_refreshes))
+
+
 class DECModule(pl.LightningModule):
     """Deep Embedded Clustering with optional reconstruction term (IDEC).
 
