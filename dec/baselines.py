@@ -11,6 +11,7 @@ import time
 from dataclasses import dataclass, field
 
 import numpy as np
+import torch
 from sklearn.metrics import adjusted_rand_score, silhouette_score
 from sklearn.mixture import GaussianMixture
 
@@ -43,20 +44,24 @@ GMM_COVARIANCES = ("full", "tied", "diag", "spherical")
 GMM_MAX_ROWS = 100_000
 
 
-def validation_score(data: PreparedData, labels_val: np.ndarray) -> tuple[str, float]:
-    """The rule every setting is chosen by, on the validation split: ARI where labels
-    exist, else the eta² of the first outcome (hold-out spend), else the silhouette."""
-    truth = data.labels("val")
+def validation_score(data: PreparedData, labels: np.ndarray,
+                     part: str = "val") -> tuple[str, float]:
+    """The rule every setting is chosen by, on the validation split (``part``): ARI where
+    labels exist, else the eta² of the first outcome (hold-out spend), else the silhouette.
+
+    ``part="test"`` gives the same score on the test split, to confirm a choice.
+    """
+    truth = data.labels(part)
     if truth is not None:
-        return "ari", float(adjusted_rand_score(truth, labels_val))
+        return "ari", float(adjusted_rand_score(truth, labels))
     outcomes = data.dataset.outcomes
     if outcomes is not None:
         column = outcomes.columns[0]
-        values = outcomes.iloc[data.val_index][column].to_numpy()
-        return f"{column}_eta2", eta_squared(values, labels_val)
-    if len(np.unique(labels_val)) < 2:
+        values = outcomes.iloc[getattr(data, f"{part}_index")][column].to_numpy()
+        return f"{column}_eta2", eta_squared(values, labels)
+    if len(np.unique(labels)) < 2:
         return "silhouette", float("nan")
-    return "silhouette", float(silhouette_score(data.X_val, labels_val))
+    return "silhouette", float(silhouette_score(getattr(data, f"X_{part}"), labels))
 
 
 def gmm_inputs(data: PreparedData, result: FitResult) -> Baseline:
@@ -81,10 +86,13 @@ def gmm_inputs(data: PreparedData, result: FitResult) -> Baseline:
 
 
 def ae_kmeans(data: PreparedData, result: FitResult) -> Baseline:
-    """DEC before refinement: the pretrained encoder with its KMeans initial centres."""
+    """DEC before refinement: the pretrained encoder with its KMeans initial centres, each
+    customer in the segment of the nearest centre (whatever kernel refinement uses)."""
     timings = result.metrics.get("timings", {})
     seconds = timings.get("pretrain_seconds", 0.0) + timings.get("init_seconds", 0.0)
-    return Baseline(result.pretrained_model().assign(data.X_test).numpy(), seconds)
+    model = result.pretrained_model()
+    nearest = torch.cdist(model.embed(data.X_test), model.centers.detach()).argmin(1)
+    return Baseline(nearest.numpy(), seconds)
 
 
 BASELINES = {"kmeans": kmeans_inputs, "ae_kmeans": ae_kmeans, "gmm": gmm_inputs}

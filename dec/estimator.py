@@ -39,6 +39,9 @@ class DeepEmbeddedClustering(ClusterMixin, TransformerMixin, BaseEstimator):
         Size of the embedding returned by :meth:`transform`.
     alpha : float, default=1.0
         Degrees of freedom of the Student-t kernel (DEC eq. 1).
+    kernel : {"student_t", "mahalanobis"}, default="student_t"
+        DEC's kernel on Euclidean distances, or on a Mahalanobis distance whose covariance
+        is shared by the clusters and learned with them.
     gamma : float, default=10.0
         Weight of the reconstruction loss during refinement; 0 is plain DEC.
     pretrain_epochs, refine_epochs : int, default=40, 30
@@ -52,6 +55,9 @@ class DeepEmbeddedClustering(ClusterMixin, TransformerMixin, BaseEstimator):
         Stop when fewer than this share of labels change between refreshes.
     n_init : int, default=20
         KMeans restarts for the initial centres.
+    init : {"kmeans", "gmm", "umap"}, default="kmeans"
+        How the initial centres are placed in the embedding space: KMeans, a Gaussian
+        mixture, or a Gaussian mixture on a UMAP of the embeddings (N2D).
     categorical_columns : tuple of str, default=()
         DataFrame columns to one-hot encode even if numeric.
     val_fraction : float, default=0.1
@@ -74,16 +80,17 @@ class DeepEmbeddedClustering(ClusterMixin, TransformerMixin, BaseEstimator):
     """
 
     def __init__(self, n_clusters: int = 5, *, hidden_dims=(256, 128), embedding_dim: int = 10,
-                 alpha: float = 1.0, gamma: float = 10.0, pretrain_epochs: int = 40,
-                 refine_epochs: int = 30, batch_size: int = 256, lr: float = 1e-3,
-                 input_noise: float = 1.5, update_interval: int = 100, tol: float = 1e-3,
-                 n_init: int = 20, categorical_columns=(), val_fraction: float = 0.1,
-                 accelerator: str = "cpu", devices: int = 1, random_state=None,
-                 verbose: bool = False):
+                 alpha: float = 1.0, kernel: str = "student_t", gamma: float = 10.0,
+                 pretrain_epochs: int = 40, refine_epochs: int = 30, batch_size: int = 256,
+                 lr: float = 1e-3, input_noise: float = 1.5, update_interval: int = 100,
+                 tol: float = 1e-3, n_init: int = 20, init: str = "kmeans",
+                 categorical_columns=(), val_fraction: float = 0.1, accelerator: str = "cpu",
+                 devices: int = 1, random_state=None, verbose: bool = False):
         self.n_clusters = n_clusters
         self.hidden_dims = hidden_dims
         self.embedding_dim = embedding_dim
         self.alpha = alpha
+        self.kernel = kernel
         self.gamma = gamma
         self.pretrain_epochs = pretrain_epochs
         self.refine_epochs = refine_epochs
@@ -93,6 +100,7 @@ class DeepEmbeddedClustering(ClusterMixin, TransformerMixin, BaseEstimator):
         self.update_interval = update_interval
         self.tol = tol
         self.n_init = n_init
+        self.init = init
         self.categorical_columns = categorical_columns
         self.val_fraction = val_fraction
         self.accelerator = accelerator

@@ -132,15 +132,16 @@ def report_markdown(report: dict) -> str:
 def main_metric(report: dict) -> tuple[str, dict[str, float]]:
     """The metric a data set is judged by, and its value per method.
 
-    ARI where labels exist; else the hold-out spend eta² where outcomes exist; else
-    the silhouette.
+    ARI where labels exist; else the eta² of the first outcome (hold-out spend for
+    transaction logs, churn for a churn table); else the silhouette.
     """
     methods = report["methods"]
     if "ari" in methods["dec"]:
         return "ari", {m: v["ari"] for m, v in methods.items()}
     outcomes = report.get("outcomes", {})
-    if "holdout_spend_eta2" in outcomes.get("dec", {}):
-        return "holdout_spend_eta2", {m: v["holdout_spend_eta2"] for m, v in outcomes.items()}
+    if outcomes.get("dec"):
+        first = next(iter(outcomes["dec"]))
+        return first, {m: v[first] for m, v in outcomes.items()}
     return "silhouette", {m: v["silhouette"] for m, v in methods.items()}
 
 

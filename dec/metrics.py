@@ -64,3 +64,24 @@ def eta_squared(values: np.ndarray, labels_pred: np.ndarray) -> float:
         for k in np.unique(labels_pred)
     )
     return float(between / total)
+
+
+def prediction_strength(labels_own: np.ndarray, labels_predicted: np.ndarray) -> float:
+    """Prediction strength of a clustering (Tibshirani & Walther 2005, eq. 2.1).
+
+    ``labels_own`` is half B's own clustering; ``labels_predicted`` assigns the same rows of B
+    to the nearest centre of half A's clustering. For each of B's clusters, the share of its
+    pairs of rows that A's centres also put together; the prediction strength is the
+    smallest share over clusters with at least two rows. 1 means A's clustering predicts
+    B's co-memberships perfectly.
+    """
+    labels_own, labels_predicted = np.asarray(labels_own), np.asarray(labels_predicted)
+    shares = []
+    for j in np.unique(labels_own):
+        predicted = labels_predicted[labels_own == j]
+        n = len(predicted)
+        if n < 2:
+            continue
+        counts = np.unique(predicted, return_counts=True)[1]
+        shares.append(float((counts * (counts - 1)).sum() / (n * (n - 1))))
+    return min(shares) if shares else float("nan")

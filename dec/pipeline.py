@@ -25,7 +25,7 @@ from dec.models.autoencoder_module import AutoencoderModule
 from dec.models.dec_model import apply_in_batches
 from dec.models.dec_model import architecture as model_architecture
 from dec.models.dec_module import DECModule, refresh_interval
-from dec.models.init import init_centers
+from dec.models.init import init_state
 from dec.rundir import FitResult, RunDir
 from dec.run_summary import log_run_summary, summarise
 from dec.trainer import check_accelerator, make_trainer, quiet_lightning
@@ -66,7 +66,7 @@ def fit(config: Config, run_dir: str | Path | RunDir | None = None, *, resume: b
     m = config.model
     # Only the integers: building a network here would draw from the seeded generator.
     architecture = model_architecture(data.preprocessor.n_features_out, m.hidden_dims,
-                                      m.embedding_dim, m.n_clusters, m.alpha)
+                                      m.embedding_dim, m.n_clusters, m.alpha, m.kernel)
     if run is not None:
         run.start(config, data.preprocessor, architecture)
     datamodule = CustomerDataModule(data.X_train, data.X_val, config.pretrain.batch_size,
@@ -116,8 +116,9 @@ def _pretrain_and_init(config, run, datamodule, architecture, timings, resume):
     timings["pretrain_seconds"] = time.perf_counter() - start
 
     start = time.perf_counter()
-    log.info("initialising %d centres with KMeans (n_init=%d)", config.model.n_clusters,
-             config.refine.n_init)
+    log.info("initialising %d centres with %s (n_init=%d)", config.model.n_clusters,
+             {"kmeans": "KMeans", "gmm": "a Gaussian mixture",
+              "umap": "a Gaussian mixture on a UMAP"}[config.refine.init], config.refine.n_init)
     encoder = module.autoencoder.eval().encoder
     # Under DDP each process embeds its shard; KMeans sees all of them, on rank 0.
     train, strategy = datamodule.train, trainer.strategy
@@ -125,15 +126,17 @@ def _pretrain_and_init(config, run, datamodule, architecture, timings, resume):
     embeddings = distributed.gather_shards(
         strategy, apply_in_batches(encoder, train[rows.to(train.device)], device=module.device),
         len(train))
-    centers = torch.zeros(config.model.n_clusters, architecture["embedding_dim"])
+    k, d = config.model.n_clusters, architecture["embedding_dim"]
+    state = {"centers": torch.zeros(k, d)}
+    if architecture["kernel"] == "mahalanobis":
+        state["precision_factor"] = torch.eye(d)
     if trainer.is_global_zero:
-        centers = torch.from_numpy(init_centers(embeddings.numpy(), config.model.n_clusters,
-                                                config.refine.n_init, config.seed))
-    centers = distributed.broadcast(strategy, centers)
+        state.update(init_state(embeddings, k, config.refine.n_init, config.seed,
+                                architecture["kernel"], config.refine.init))
+    state = {name: distributed.broadcast(strategy, value) for name, value in state.items()}
     timings["init_seconds"] = time.perf_counter() - start
-    state = {f"autoencoder.{k}": v for k, v in module.autoencoder.state_dict().items()}
-    state["centers"] = centers
-    return state
+    return {**{f"autoencoder.{k}": v for k, v in module.autoencoder.state_dict().items()},
+            **state}
 
 
 def _refresh_interval(r, n_train: int) -> int:

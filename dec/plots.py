@@ -119,8 +119,10 @@ def segment_figures(features: pd.DataFrame, segments: np.ndarray, embeddings: np
 def plot_sweep(table: pd.DataFrame, keys: list[str], threshold: float):
     """Silhouette, Davies-Bouldin, Calinski-Harabasz and stability against k, one line per
     grid point; the stability threshold dashed."""
-    metrics = ["silhouette", "davies_bouldin", "calinski_harabasz", "stability"]
-    fig, axes = plt.subplots(1, 4, figsize=(16, 3.6))
+    metrics = ["silhouette", "davies_bouldin", "calinski_harabasz", "stability",
+               "prediction_strength"]
+    metrics = [m for m in metrics if m in table.columns]
+    fig, axes = plt.subplots(1, len(metrics), figsize=(4 * len(metrics), 3.6))
     for values, part in (table.groupby(keys) if keys else [((), table)]):
         label = ", ".join(f"{a}={b}" for a, b in zip(keys, np.atleast_1d(values))) or None
         for ax, metric in zip(axes, metrics):
@@ -128,7 +130,9 @@ def plot_sweep(table: pd.DataFrame, keys: list[str], threshold: float):
     for ax, metric in zip(axes, metrics):
         ax.set_xlabel("k")
         ax.set_title(metric + (" (lower is better)" if metric == "davies_bouldin" else ""))
-    axes[-1].axhline(threshold, color="grey", ls="--", lw=1)
+    for ax, metric in zip(axes, metrics):
+        if metric in ("stability", "prediction_strength"):
+            ax.axhline(threshold, color="grey", ls="--", lw=1)
     if keys:
         axes[0].legend(fontsize=8)
     fig.tight_layout()

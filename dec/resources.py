@@ -42,6 +42,11 @@ def config_path(path: str | Path) -> Path:
                       f"{', '.join(shipped_config_names())}")
 
 
+def shipped_data(name: str) -> Path:
+    """A file in ``data/`` (provenance in ``data/README.md``)."""
+    return _shipped("dec._data", name)
+
+
 def cdnow_path() -> Path:
-    """The CDNOW transaction log in ``data/cdnow/`` (provenance in ``data/README.md``)."""
-    return _shipped("dec._data", "cdnow/CDNOW_master.txt.gz")
+    """The CDNOW transaction log in ``data/cdnow/``."""
+    return shipped_data("cdnow/CDNOW_master.txt.gz")

@@ -23,6 +23,11 @@ def main() -> int:
                              "and 1M customers; time and peak memory to benchmarks/scale.md")
     parser.add_argument("--scale-sizes", default="10000,100000,1000000",
                         help="comma-separated numbers of customers for --scale")
+    parser.add_argument("--variants", nargs="+", metavar="LABEL:KEY=V[,KEY=V]",
+                        help="instead: compare config variants on the validation split (the "
+                             "choice) and the test split, e.g. t:model.kernel=student_t "
+                             "m:model.kernel=mahalanobis; writes --out/<--name>.{md,json}")
+    parser.add_argument("--name", default="variants", help="file name for --variants")
     args = parser.parse_args()
     if args.speed:
         return speed(args)
@@ -36,10 +41,34 @@ def main() -> int:
         seeds = [int(s) for s in args.seeds.split(",") if s]
     except ValueError:
         parser.error("--seeds must be comma-separated integers, e.g. 0,1,2")
+    if args.variants:
+        return variants(args, parser, {d: CONFIGS[d] for d in datasets}, seeds)
     from dec.experiments.benchmark import run_benchmark
 
     run_benchmark(datasets, seeds, args.out, args.work_dir)
     print((__import__("pathlib").Path(args.out) / "results.md").read_text())
+    return 0
+
+
+def variants(args, parser, datasets: dict, seeds: list[int]) -> int:
+    from pathlib import Path
+
+    from dec import files
+    from dec.experiments.variants import compare, variants_markdown
+
+    parsed = {}
+    for item in args.variants:
+        label, _, overrides = item.partition(":")
+        if not label or not overrides:
+            parser.error(f"variant '{item}' must look like LABEL:KEY=VALUE[,KEY=VALUE]")
+        parsed[label] = [o for o in overrides.split(",") if o]
+    rows = compare(datasets, parsed, seeds)
+    out = Path(args.out)
+    text = variants_markdown(rows, f"Variants: {', '.join(parsed)}")
+    files.write_json(out / f"{args.name}.json", {"variants": parsed, "seeds": seeds,
+                                                  "rows": rows})
+    files.atomic_write_text(out / f"{args.name}.md", text)
+    print(text)
     return 0
 
 

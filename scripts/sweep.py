@@ -18,7 +18,8 @@ def main() -> int:
     parser.add_argument("--bootstrap", type=int, default=2, help="bootstrap resamples per k")
     parser.add_argument("--out", default="checkpoints/sweep",
                         help="folder for sweep.csv, sweep.md and sweep.png")
-    parser.add_argument("--work-dir", help="where the runs go (default: checkpoints/sweep_runs)")
+    parser.add_argument("--work-dir", help="keep every run's folder here (default: runs stay "
+                        "in memory)")
     parser.add_argument("overrides", nargs="*", metavar="KEY=VALUE",
                         help="fixed config overrides, e.g. pretrain.epochs=20")
     args = parser.parse_args()

@@ -88,3 +88,72 @@ def test_refresh_interval_keeps_a_few_refreshes_on_small_data():
     assert refresh_interval(100, 1650) == 100   # the default run: 30 epochs x 55 steps
     assert refresh_interval(100, 90) == 18      # 800 customers: 90 steps, 5 refreshes
     assert refresh_interval(100, 3) == 1        # never below one step
+
+
+def test_squared_mahalanobis_by_hand():
+    from dec.models.clustering import squared_mahalanobis
+
+    # L = diag(2, 1): precision diag(4, 1); z - mu = (1, 1) -> 4 + 1 = 5; (0, 3) -> 9
+    z = torch.tensor([[1.0, 1.0], [0.0, 3.0]])
+    d2 = squared_mahalanobis(z, torch.zeros(1, 2), torch.tensor([[2.0, 0.0], [0.0, 1.0]]))
+    assert torch.allclose(d2, torch.tensor([[5.0], [9.0]]))
+    # a full L: L = [[1, 0], [1, 1]] -> L^T (1, 1) = (2, 1) -> 5
+    full = torch.tensor([[1.0, 0.0], [1.0, 1.0]])
+    assert squared_mahalanobis(z[:1], torch.zeros(1, 2), full).item() == pytest.approx(5.0)
+
+
+def test_mahalanobis_kernel_with_identity_is_dec_kernel():
+    from dec.models.clustering import mahalanobis_soft_assignment
+
+    torch.manual_seed(0)
+    z, centers = torch.randn(20, 3), torch.randn(4, 3)
+    assert torch.allclose(mahalanobis_soft_assignment(z, centers, torch.eye(3)),
+                          soft_assignment(z, centers), atol=1e-6)
+
+
+def test_mahalanobis_kernel_by_hand_prefers_the_near_centre_in_whitened_space():
+    from dec.models.clustering import mahalanobis_soft_assignment
+
+    # Precision diag(1, 0.01): distance along y counts 100x less. z = (0, 5),
+    # mu_0 = (0, 0): d^2 = 0.25; mu_1 = (1, 5): d^2 = 1 -> kernels 1/1.25, 1/2
+    q = mahalanobis_soft_assignment(torch.tensor([[0.0, 5.0]]),
+                                    torch.tensor([[0.0, 0.0], [1.0, 5.0]]),
+                                    torch.tensor([[1.0, 0.0], [0.0, 0.1]]))
+    assert q[0, 0].item() == pytest.approx(0.8 / 1.3, rel=1e-6)
+
+
+def test_pooled_precision_factor_whitens_the_tied_covariance():
+    from dec.models.clustering import pooled_precision_factor
+
+    # Two clusters of 4 points, each with x deviations (-2, 2, 0, 0), y (0, 0, -1, 1):
+    # pooled sums of squares x 16, y 4, over n - k = 6 -> covariance diag(8/3, 2/3)
+    z = torch.tensor([[-2.0, 0.0], [2.0, 0.0], [0.0, -1.0], [0.0, 1.0]] * 2)
+    z[4:] += 10.0
+    labels = torch.tensor([0] * 4 + [1] * 4)
+    factor = pooled_precision_factor(z, labels, 2, ridge=0.0)
+    precision = factor @ factor.T
+    covariance = torch.tensor([[8.0, 0.0], [0.0, 2.0]]) / 3
+    assert torch.allclose(precision, torch.linalg.inv(covariance), atol=1e-5)
+
+
+def test_every_init_places_centres_near_well_separated_clusters():
+    import numpy as np
+
+    from dec.models.init import init_state
+
+    rng = np.random.default_rng(0)
+    truth = np.array([[-8.0, 0.0], [8.0, 0.0], [0.0, 8.0]])
+    z = torch.as_tensor(np.vstack([rng.normal(c, 0.5, (60, 2)) for c in truth]),
+                        dtype=torch.float32)
+    for method in ("kmeans", "gmm", "umap"):
+        centers = init_state(z, 3, 2, 0, method=method)["centers"].numpy()
+        nearest = np.linalg.norm(centers[:, None] - truth[None], axis=2).min(0)
+        assert nearest.max() < 1.0, method  # each true centre has a centre within 1
+
+
+def test_mahalanobis_init_state_has_a_precision_factor():
+    from dec.models.init import init_state
+
+    torch.manual_seed(0)
+    state = init_state(torch.randn(100, 3), 2, 1, 0, kernel="mahalanobis")
+    assert state["precision_factor"].shape == (3, 3)

@@ -58,3 +58,35 @@ def test_split_is_seeded_disjoint_and_complete():
     assert len(set(tr) | set(va) | set(te)) == 100
     again = split_indices(100, val_fraction=0.1, test_fraction=0.2, random_state=0)
     assert all(np.array_equal(a, b) for a, b in zip((tr, va, te), again))
+
+
+@pytest.mark.parametrize("name, rows, outcome, rate, digest", [
+    ("mlc_churn", 5000, "churn", 0.1414,
+     "120d033b199b19ce27b556665fb684d7498278593384aef8755f62c7dc16d332"),
+    ("attrition", 1470, "Attrition", 0.1612,
+     "22db7ee590589479392aeb9f44b9e11ea8d9c2458cc0fd942e8c233d95393d4b"),
+])
+def test_shipped_tables_keep_their_outcome_out_of_the_features(name, rows, outcome, rate,
+                                                               digest):
+    import gzip
+    import hashlib
+
+    from dec.resources import shipped_data
+
+    raw = gzip.open(shipped_data(f"modeldata/{name}.csv.gz")).read()
+    assert hashlib.sha256(raw).hexdigest() == digest
+    ds = load_dataset(name)
+    assert len(ds) == rows and outcome not in ds.features.columns
+    assert list(ds.outcomes.columns) == [outcome]
+    assert ds.outcomes[outcome].mean() == pytest.approx(rate, abs=1e-4)
+
+
+def test_outcome_columns_of_a_table(tmp_path):
+    path = tmp_path / "t.csv"
+    pd.DataFrame({"id": [1, 2, 3, 4], "x": [1.0, 2.0, 3.0, 4.0], "churned": ["no", "yes", "no", "no"],
+                  "spend_next": [5, 0, 3, 1]}).to_csv(path, index=False)
+    ds = load_dataset(str(path), id_column="id", outcome_columns=["churned", "spend_next"])
+    assert list(ds.features.columns) == ["x"]
+    assert ds.outcomes["churned"].tolist() == [0.0, 1.0, 0.0, 0.0]
+    with pytest.raises(DataError, match="outcome column\\(s\\) \\['nope'\\] not in"):
+        load_dataset(str(path), id_column="id", outcome_columns=["nope"])

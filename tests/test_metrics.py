@@ -42,3 +42,16 @@ def test_internal_metrics_prefer_true_partition():
 def test_internal_metrics_single_cluster_is_nan():
     scores = internal_metrics(np.zeros((5, 2)), np.zeros(5, dtype=int))
     assert all(np.isnan(v) for v in scores.values())
+
+
+def test_prediction_strength_by_hand():
+    from dec.metrics import prediction_strength
+
+    # B's cluster 0 = rows 0-3, A's centres split it 3 + 1: pairs kept 3*2 / (4*3) = 0.5;
+    # B's cluster 1 = rows 4-6, all together: 1.0 -> the minimum is 0.5
+    own = [0, 0, 0, 0, 1, 1, 1]
+    predicted = [2, 2, 2, 0, 1, 1, 1]
+    assert prediction_strength(own, predicted) == 0.5
+    assert prediction_strength(own, own) == 1.0
+    # singleton clusters have no pairs and do not count
+    assert prediction_strength([0, 0, 1], [5, 5, 3]) == 1.0

@@ -3,7 +3,7 @@ import pytest
 
 from conftest import SMOKE, run_script
 from dec.errors import ConfigError
-from dec.experiments.sweep import parse_grid, recommend
+from dec.experiments.sweep import parse_grid, recommend, recommend_by_prediction_strength
 
 
 def test_recommend_best_silhouette_among_stable_k():
@@ -21,6 +21,14 @@ def test_recommend_says_when_nothing_is_stable():
     assert k == 3 and reason.startswith("no k reached stability 0.8")
 
 
+def test_prediction_strength_rule_takes_the_largest_strong_k():
+    table = pd.DataFrame({"k": [2, 3, 4, 5, 6], "prediction_strength": [0.95, 0.9, 0.6, 0.85, 0.5]})
+    k, reason = recommend_by_prediction_strength(table)
+    assert k == 5 and "largest k" in reason
+    k, reason = recommend_by_prediction_strength(table.assign(prediction_strength=0.1))
+    assert k == 1 and reason.startswith("no k reached")
+
+
 def test_parse_grid():
     assert parse_grid(["refine.gamma=0,10", "model.embedding_dim=5"]) == {
         "refine.gamma": ["0", "10"], "model.embedding_dim": ["5"]}
@@ -36,7 +44,8 @@ def test_sweep_script_writes_table_recommendation_and_plot(tmp_path):
     table = pd.read_csv(out / "sweep.csv")
     assert list(table["k"]) == [2, 3]
     assert {"silhouette", "davies_bouldin", "calinski_harabasz", "stability",
-            "stability_seeds", "stability_bootstrap"} <= set(table.columns)
+            "stability_seeds", "stability_bootstrap", "prediction_strength"} <= set(table.columns)
+    assert table["prediction_strength"].between(0, 1).all()
     assert table["stability"].between(-1, 1).all()
     assert "Recommended: **k =" in (out / "sweep.md").read_text()
     assert (out / "sweep.png").read_bytes()[:4] == b"\x89PNG"

@@ -76,7 +76,7 @@ def test_transactions_flag_end_to_end(tmp_path):
     import json
 
     report = json.loads((run_dir / "test_report.json").read_text())
-    assert set(report["outcomes"]) == {"dec", "kmeans", "ae_kmeans"}
+    assert set(report["outcomes"]) == {"dec", "kmeans", "gmm", "ae_kmeans"}
     assert set(report["outcomes"]["dec"]) == {"holdout_spend_eta2", "holdout_active_eta2"}
     assert "holdout_spend_eta2" in tested.stdout
 

@@ -51,6 +51,9 @@ class DataConfig:
     categorical_columns: list[str] = option(list, flag="--categorical-columns",
                                             param="categorical_columns",
                                             help="comma-separated columns to one-hot encode")
+    outcome_columns: list[str] = option(list, flag="--outcome-columns",
+                                        help="comma-separated columns that judge the "
+                                             "segments and are never features")
     scaling: str = "standard"  # numeric columns: "standard" (log1p if skewed, z-score) | "none"
     val_fraction: float = option(0.1, param="val_fraction")
     test_fraction: float = 0.2
@@ -65,6 +68,7 @@ class ModelConfig:
     hidden_dims: list[int] = option(lambda: [256, 128], param="hidden_dims")
     embedding_dim: int = option(10, param="embedding_dim")
     alpha: float = option(1.0, param="alpha")
+    kernel: str = option("student_t", param="kernel")  # student_t | mahalanobis (shared covariance)
 
 
 @dataclass
@@ -89,6 +93,7 @@ class RefineConfig:
     update_interval: int = option(100, param="update_interval")
     tol: float = option(0.001, param="tol")
     n_init: int = option(20, param="n_init")
+    init: str = option("kmeans", param="init")  # centres from kmeans | gmm | umap (+ GMM)
 
 
 @dataclass
@@ -141,6 +146,8 @@ def _bounds(c: Config) -> list[tuple[bool, str]]:
         (m.embedding_dim >= 1, "model.embedding_dim must be at least 1"),
         (all(h >= 1 for h in m.hidden_dims), "model.hidden_dims must be positive"),
         (m.alpha > 0, "model.alpha must be positive"),
+        (m.kernel in ("student_t", "mahalanobis"),
+         "model.kernel must be 'student_t' or 'mahalanobis'"),
         (0 <= d.test_fraction < 1, "data.test_fraction must be in [0, 1)"),
         (0 < d.val_fraction < 1, "data.val_fraction must be between 0 and 1"),
         (d.val_fraction + d.test_fraction < 1,
@@ -150,6 +157,7 @@ def _bounds(c: Config) -> list[tuple[bool, str]]:
         (r.gamma >= 0, "refine.gamma must be non-negative (0 = plain DEC)"),
         (r.update_interval >= 1, "refine.update_interval must be at least 1"),
         (r.n_init >= 1, "refine.n_init must be at least 1"),
+        (r.init in ("kmeans", "gmm", "umap"), "refine.init must be 'kmeans', 'gmm' or 'umap'"),
         (p.batch_size >= 1 and r.batch_size >= 1, "batch sizes must be at least 1"),
     ]
 

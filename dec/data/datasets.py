@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from dec.data.readers import read_table
+from dec.data.readers import read_table, split_outcomes
 from dec.errors import DataError
 
 
@@ -43,7 +43,8 @@ def load_dataset(source: str = "synthetic", *, n_samples: int = 20000, random_st
                  id_column: str | None = None, label_column: str | None = None,
                  drop_columns=(), categorical_columns=(), format: str = "table",
                  date_column: str | None = None, amount_column: str | None = None,
-                 quantity_column: str | None = None, as_of: str | None = None) -> Dataset:
+                 quantity_column: str | None = None, as_of: str | None = None,
+                 outcome_columns=()) -> Dataset:
     """Load a built-in data set or a customer table.
 
     Parameters
@@ -64,6 +65,8 @@ def load_dataset(source: str = "synthetic", *, n_samples: int = 20000, random_st
     as_of : str, optional
         Transactions only: features from purchases up to this date, outcomes after it.
         Defaults to 1997-09-30 for CDNOW and to the log's midpoint otherwise.
+    outcome_columns : sequence of str
+        Table columns that judge the segments and are never features (yes/no becomes 1/0).
 
     Returns
     -------
@@ -73,6 +76,8 @@ def load_dataset(source: str = "synthetic", *, n_samples: int = 20000, random_st
         dataset = _synthetic(n_samples, random_state)
     elif source == "digits":
         dataset = _digits()
+    elif source in PACKAGED_TABLES:
+        dataset = _packaged_table(source)
     elif source == "cdnow":
         from dec.data.transactions import CDNOW_AS_OF, load_cdnow
 
@@ -82,8 +87,25 @@ def load_dataset(source: str = "synthetic", *, n_samples: int = 20000, random_st
                             as_of)
     else:
         frame, labels = read_table(source, id_column=id_column, label_column=label_column)
-        dataset = Dataset(Path(source).name, frame, labels)
+        frame, outcomes = split_outcomes(frame, list(outcome_columns), source)
+        dataset = Dataset(Path(source).name, frame, labels, outcomes)
     return _drop_and_check(dataset, drop_columns, categorical_columns)
+
+
+#: Real customer tables shipped in ``data/modeldata/`` (provenance in data/README.md):
+#: name -> (id column, outcome column). The outcome judges the segments, never a feature.
+PACKAGED_TABLES = {"mlc_churn": ("rownames", "churn"), "attrition": ("rownames", "Attrition")}
+
+
+def _packaged_table(name: str) -> Dataset:
+    from dec.resources import shipped_data
+
+    id_column, outcome = PACKAGED_TABLES[name]
+    path = shipped_data(f"modeldata/{name}.csv.gz")
+    frame, _ = read_table(path, id_column=id_column)
+    frame.index.name = "customer_id"
+    frame, outcomes = split_outcomes(frame, [outcome], path)
+    return Dataset(name, frame, None, outcomes)
 
 
 def _synthetic(n_samples: int, random_state: int) -> Dataset:

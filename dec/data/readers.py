@@ -16,7 +16,7 @@ import pandas as pd
 from dec.data.transactions import clean_transactions
 from dec.errors import DataError
 
-BUILT_IN = ("synthetic", "digits", "cdnow")
+BUILT_IN = ("synthetic", "digits", "cdnow", "mlc_churn", "attrition")
 
 
 def read_frame(path: Path, *, what: str, not_found_hint: str = "",
@@ -54,10 +54,10 @@ def iter_frames(path: Path, *, what: str, batch_rows: int) -> Iterator[pd.DataFr
 def _table_kind(path: Path, what: str, not_found_hint: str, csv_only_by_suffix: bool) -> str:
     if not path.exists():
         raise DataError(f"{what} {path} not found; check the path{not_found_hint}")
-    suffix = path.suffix.lower()
+    suffix = "".join(path.suffixes[-2:]).lower() if path.suffix == ".gz" else path.suffix.lower()
     if suffix in (".parquet", ".pq"):
         return "Parquet"
-    if suffix == ".csv" or not csv_only_by_suffix:
+    if suffix in (".csv", ".csv.gz") or not csv_only_by_suffix:
         return "CSV"
     raise DataError(f"cannot read {path}: use a .csv or .parquet file")
 
@@ -78,7 +78,9 @@ def _read_errors_as_data_error(path: Path, kind: str):
 
 def read_table(path: str | Path, *, id_column: str | None = None,
                label_column: str | None = None) -> tuple[pd.DataFrame, np.ndarray | None]:
-    """Read a CSV or Parquet customer table: features indexed by id, and labels if named."""
+    """Read a CSV or Parquet customer table: features indexed by id, and labels if named.
+
+    ``.csv.gz`` files are read as CSV."""
     path = Path(path)
     hint = "" if path.suffix else f"; built-in data sets are {', '.join(BUILT_IN)}"
     frame = read_frame(path, what="data file", not_found_hint=hint, csv_only_by_suffix=True)
@@ -92,6 +94,41 @@ def read_table(path: str | Path, *, id_column: str | None = None,
                             f"{list(frame.columns)}")
         labels = pd.factorize(frame.pop(label_column))[0]
     return frame, labels
+
+
+def split_outcomes(frame: pd.DataFrame, columns, path) -> tuple[pd.DataFrame,
+                                                                pd.DataFrame | None]:
+    """Move ``columns`` out of the features into an outcomes table (never a feature).
+
+    Numbers stay numbers; a text column with two values becomes 0/1 (``yes``/``true`` or,
+    else, the later value in sorted order is 1), so its eta² is the share of variance of
+    the rate explained by the segments.
+    """
+    if not columns:
+        return frame, None
+    missing = [c for c in columns if c not in frame.columns]
+    if missing:
+        raise DataError(f"outcome column(s) {missing} not in {path}; columns are: "
+                        f"{list(frame.columns)}")
+    outcomes = pd.DataFrame(index=frame.index)
+    for column in columns:
+        values = frame.pop(column)
+        if values.isna().all():
+            raise DataError(f"outcome column '{column}' in {path} is entirely missing")
+        outcomes[column] = _as_outcome(column, values, path)
+    return frame, outcomes
+
+
+def _as_outcome(column: str, values: pd.Series, path) -> pd.Series:
+    numbers = pd.to_numeric(values, errors="coerce")
+    if numbers.notna().sum() == values.notna().sum():
+        return numbers.astype(float)
+    levels = sorted(values.dropna().astype(str).unique())
+    if len(levels) != 2:
+        raise DataError(f"outcome column '{column}' in {path} must be numeric or have two "
+                        f"values, e.g. yes/no; it has {len(levels)} such as {levels[:3]}")
+    positive = next((v for v in levels if v.lower() in ("yes", "true", "1")), levels[1])
+    return (values.astype(str) == positive).astype(float).where(values.notna())
 
 
 def set_id_column(frame: pd.DataFrame, id_column: str | None, path: Path) -> pd.DataFrame:

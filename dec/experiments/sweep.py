@@ -32,17 +32,40 @@ log = logging.getLogger("dec")
 
 #: A k qualifies for recommendation only if its segments are this stable (mean ARI).
 STABILITY_THRESHOLD = 0.8
+#: Tibshirani & Walther's rule: the largest k whose prediction strength reaches this.
+PREDICTION_STRENGTH_THRESHOLD = 0.8
 
 
-def evaluate_k(config: Config, k: int, seeds, n_bootstrap: int, work: Path) -> dict:
+def embedding_prediction_strength(embeddings: np.ndarray, k: int, seed: int) -> float:
+    """Prediction strength of KMeans with ``k`` clusters on the embeddings: cluster a random
+    half A and the other half B, and ask how well A's centres keep B's pairs together."""
+    from sklearn.cluster import KMeans
+
+    from dec.metrics import prediction_strength
+
+    order = np.random.default_rng(seed).permutation(len(embeddings))
+    half_a, half_b = embeddings[order[::2]], embeddings[order[1::2]]
+    a = KMeans(k, n_init=5, random_state=seed).fit(half_a)
+    own = KMeans(k, n_init=5, random_state=seed).fit_predict(half_b)
+    return prediction_strength(own, a.predict(half_b))
+
+
+def _run_dir(work: Path | None, name: str) -> Path | None:
+    return work / name if work is not None else None  # None: the run stays in memory
+
+
+def evaluate_k(config: Config, k: int, seeds, n_bootstrap: int, work: Path | None) -> dict:
     """Scores and stability of one k (one grid point) on the config's test split."""
     base = replace(config, [f"model.n_clusters={k}", "trainer.enable_progress_bar=false"])
     data = prepare_data(base)  # the test rows every run is scored on
     labels, scores = [], []
+    pool_x = np.concatenate([data.X_train, data.X_val])
     for seed in seeds:
-        result = fit(replace(base, [f"seed={seed}"]), work / f"k{k}_s{seed}")
+        result = fit(replace(base, [f"seed={seed}"]), _run_dir(work, f"k{k}_s{seed}"))
         labels.append(result.model.assign(data.X_test).numpy())
         scores.append(internal_metrics(data.X_test, labels[-1], random_state=seed))
+        scores[-1]["prediction_strength"] = embedding_prediction_strength(
+            result.model.embed(pool_x).numpy(), k, seed)
     pairs = [adjusted_rand_score(a, b) for a, b in itertools.combinations(labels, 2)]
     rng = np.random.default_rng(seeds[0])
     pool = np.concatenate([data.train_index, data.val_index])
@@ -53,7 +76,8 @@ def evaluate_k(config: Config, k: int, seeds, n_bootstrap: int, work: Path) -> d
         sample = features.iloc[rows].copy()
         sample.index = pd.Index([f"{i}#{j}" for j, i in enumerate(sample.index)], name="id")
         config_b = replace(base, [f"seed={seeds[0]}", "data.test_fraction=0"])
-        result = fit(config_b, work / f"k{k}_boot{b}", dataset=Dataset("bootstrap", sample))
+        result = fit(config_b, _run_dir(work, f"k{k}_boot{b}"),
+                     dataset=Dataset("bootstrap", sample))
         # The bootstrap model has its own preprocessor: apply it to the original test rows.
         x_test = result.preprocessor.transform(features.iloc[data.test_index])
         boot.append(adjusted_rand_score(labels[0], result.model.assign(x_test).numpy()))
@@ -79,6 +103,19 @@ def recommend(table: pd.DataFrame, threshold: float = STABILITY_THRESHOLD) -> tu
                             f"its stability is {best['stability']:.2f})")
 
 
+def recommend_by_prediction_strength(table: pd.DataFrame,
+                                     threshold: float = PREDICTION_STRENGTH_THRESHOLD
+                                     ) -> tuple[int, str]:
+    """The largest k whose prediction strength reaches ``threshold`` (Tibshirani &
+    Walther 2005), with the reason."""
+    strong = table[table["prediction_strength"] >= threshold]
+    if strong.empty:
+        return 1, f"no k reached prediction strength {threshold}: no clear clusters"
+    best = strong.loc[strong["k"].idxmax()]
+    return int(best["k"]), (f"k = {int(best['k'])} is the largest k whose prediction "
+                            f"strength reaches {threshold} ({best['prediction_strength']:.2f})")
+
+
 def parse_grid(items: list[str]) -> dict[str, list[str]]:
     """``["refine.gamma=0,10"]`` -> ``{"refine.gamma": ["0", "10"]}``."""
     grid = {}
@@ -94,7 +131,6 @@ def run_sweep(config: Config, ks, grid: dict[str, list[str]], seeds, n_bootstrap
               out_dir: Path, work_dir: Path | None = None) -> pd.DataFrame:
     """Every grid point x k; writes sweep.csv, sweep.md and sweep.png into ``out_dir``."""
     out_dir.mkdir(parents=True, exist_ok=True)
-    work = Path(work_dir) if work_dir else Path("checkpoints") / "sweep_runs"  # never in git
     files.atomic_write_text(out_dir / "sweep_config.yaml", config_yaml(config))
     rows = []
     keys = list(grid)
@@ -104,16 +140,19 @@ def run_sweep(config: Config, ks, grid: dict[str, list[str]], seeds, n_bootstrap
         tag = "_".join(f"{k.split('.')[-1]}{v}" for k, v in zip(keys, values)) or "base"
         for k in ks:
             log.info("sweep: %s k=%d", " ".join(overrides) or "defaults", k)
-            row = evaluate_k(point, k, seeds, n_bootstrap, work / tag)
+            row = evaluate_k(point, k, seeds, n_bootstrap,
+                             Path(work_dir) / tag if work_dir else None)
             rows.append({**dict(zip(keys, values)), **row})
     table = pd.DataFrame(rows)
     files.atomic_write_text(out_dir / "sweep.csv", table.to_csv(index=False))
     lines = ["# Sweep", ""]
     for values, part in (table.groupby(keys) if keys else [((), table)]):
         k, reason = recommend(part)
+        k_ps, reason_ps = recommend_by_prediction_strength(part)
         label = ", ".join(f"{a}={b}" for a, b in zip(keys, np.atleast_1d(values))) or "defaults"
         lines += [f"## {label}", "", _markdown_table(part.drop(columns=keys)), "",
-                  f"Recommended: **k = {k}**: {reason}.", ""]
+                  f"Recommended: **k = {k}**: {reason}.", "",
+                  f"By prediction strength alone: k = {k_ps}: {reason_ps}.", ""]
     files.atomic_write_text(out_dir / "sweep.md", "\n".join(lines))
     from dec.plots import figure_png, plot_sweep
 

@@ -2,7 +2,9 @@
 
 Equation numbers refer to Xie, Girshick & Farhadi, "Unsupervised Deep Embedding for
 Clustering Analysis", ICML 2016, and Guo, Gao, Liu & Yin, "Improved Deep Embedded
-Clustering with Local Structure Preservation", IJCAI 2017.
+Clustering with Local Structure Preservation", IJCAI 2017. The Mahalanobis kernel follows
+TableDC (Rauf et al., SIGMOD 2025): DEC's Student-t kernel on a Mahalanobis distance with
+a covariance shared by all clusters and learned with them.
 """
 
 from __future__ import annotations
@@ -27,9 +29,77 @@ def soft_assignment(z: torch.Tensor, centers: torch.Tensor, alpha: float = 1.0) 
     Tensor of shape (n, k)
         Rows sum to one.
     """
-    squared_distance = torch.cdist(z, centers).pow(2)
+    return student_t_kernel(torch.cdist(z, centers).pow(2), alpha)
+
+
+def student_t_kernel(squared_distance: torch.Tensor, alpha: float = 1.0) -> torch.Tensor:
+    """DEC eq. 1 on any squared distance: ``(1 + d^2/alpha)^(-(alpha+1)/2)``, rows normalised.
+
+    Parameters
+    ----------
+    squared_distance : Tensor of shape (n, k)
+    alpha : float, default=1.0
+
+    Returns
+    -------
+    Tensor of shape (n, k)
+        Rows sum to one.
+    """
     kernel = (1.0 + squared_distance / alpha).pow(-(alpha + 1.0) / 2.0)
     return kernel / kernel.sum(dim=1, keepdim=True)
+
+
+def squared_mahalanobis(z: torch.Tensor, centers: torch.Tensor,
+                        precision_factor: torch.Tensor) -> torch.Tensor:
+    """``d_ij^2 = (z_i - mu_j)^T L L^T (z_i - mu_j) = |L^T (z_i - mu_j)|^2``.
+
+    ``L L^T`` is the shared precision (inverse covariance) matrix; any square ``L`` gives a
+    positive semi-definite precision, so ``L`` can be learned without constraints.
+
+    Parameters
+    ----------
+    z : Tensor of shape (n, d)
+    centers : Tensor of shape (k, d)
+    precision_factor : Tensor of shape (d, d)
+        ``L``; the identity gives the squared Euclidean distance.
+
+    Returns
+    -------
+    Tensor of shape (n, k)
+    """
+    # |L^T (z - mu)|^2 = |z L|^2 - 2 (z L).(mu L) + |mu L|^2, without an (n, k, d) tensor.
+    zl, ml = z @ precision_factor, centers @ precision_factor
+    squared = zl.pow(2).sum(1, keepdim=True) - 2.0 * zl @ ml.T + ml.pow(2).sum(1)
+    return squared.clamp_min(0.0)
+
+
+def mahalanobis_soft_assignment(z: torch.Tensor, centers: torch.Tensor,
+                                precision_factor: torch.Tensor,
+                                alpha: float = 1.0) -> torch.Tensor:
+    """Soft assignment with DEC's Student-t kernel (eq. 1) on the Mahalanobis distance
+    :func:`squared_mahalanobis` (TableDC's kernel with a shared covariance).
+
+    Returns
+    -------
+    Tensor of shape (n, k)
+        Rows sum to one.
+    """
+    return student_t_kernel(squared_mahalanobis(z, centers, precision_factor), alpha)
+
+
+def pooled_precision_factor(z: torch.Tensor, labels: torch.Tensor, n_clusters: int,
+                            ridge: float = 1e-3) -> torch.Tensor:
+    """``L`` with ``L L^T`` the inverse of the pooled within-cluster covariance of ``z``
+    (a tied-covariance GMM's estimate), for starting the Mahalanobis kernel.
+
+    ``ridge`` times the mean variance is added to the diagonal, so that the covariance can
+    be inverted even when a direction of the embedding has no spread.
+    """
+    centred = torch.cat([z[labels == j] - z[labels == j].mean(0)
+                         for j in range(n_clusters) if (labels == j).any()])
+    covariance = centred.T @ centred / max(len(centred) - n_clusters, 1)
+    covariance = covariance + ridge * covariance.diagonal().mean() * torch.eye(z.shape[1])
+    return torch.linalg.cholesky(torch.linalg.inv(covariance))
 
 
 def cluster_frequencies(q: torch.Tensor) -> torch.Tensor:

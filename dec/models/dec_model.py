@@ -15,7 +15,9 @@ import torch
 from torch import nn
 
 from dec.models.autoencoder import Autoencoder
-from dec.models.clustering import soft_assignment
+from dec.models.clustering import mahalanobis_soft_assignment, soft_assignment
+
+KERNELS = ("student_t", "mahalanobis")
 
 #: Rows per forward pass at inference: bounded memory however many customers there are.
 INFERENCE_BATCH = 8192
@@ -38,14 +40,14 @@ def apply_in_batches(fn: Callable[[torch.Tensor], torch.Tensor], features,
 
 
 def architecture(input_dim: int, hidden_dims: Sequence[int], embedding_dim: int,
-                 n_clusters: int, alpha: float = 1.0) -> dict:
+                 n_clusters: int, alpha: float = 1.0, kernel: str = "student_t") -> dict:
     """The integers (and alpha) that rebuild a :class:`DECModel`: ``model.json``'s content.
 
     Building it draws no random numbers, unlike building the network.
     """
     return {"input_dim": int(input_dim), "hidden_dims": [int(h) for h in hidden_dims],
             "embedding_dim": int(embedding_dim), "n_clusters": int(n_clusters),
-            "alpha": float(alpha)}
+            "alpha": float(alpha), "kernel": str(kernel)}
 
 
 class DECModel(nn.Module):
@@ -65,19 +67,34 @@ class DECModel(nn.Module):
     n_clusters : int
     alpha : float, default=1.0
         Degrees of freedom of the Student-t kernel (DEC eq. 1).
+    kernel : {"student_t", "mahalanobis"}, default="student_t"
+        DEC's kernel on the Euclidean distance, or on a Mahalanobis distance with a
+        covariance shared by all clusters and learned with them (``precision_factor``).
     """
 
     def __init__(self, input_dim: int, hidden_dims: Sequence[int], embedding_dim: int,
-                 n_clusters: int, alpha: float = 1.0):
+                 n_clusters: int, alpha: float = 1.0, kernel: str = "student_t"):
         super().__init__()
-        self.architecture = architecture(input_dim, hidden_dims, embedding_dim, n_clusters, alpha)
-        self.alpha = float(alpha)
+        if kernel not in KERNELS:
+            raise ValueError(f"kernel must be one of {KERNELS}, got {kernel!r}")
+        self.architecture = architecture(input_dim, hidden_dims, embedding_dim, n_clusters,
+                                         alpha, kernel)
+        self.alpha, self.kernel = float(alpha), kernel
         self.autoencoder = Autoencoder(input_dim, list(hidden_dims), embedding_dim)
         self.centers = nn.Parameter(torch.zeros(n_clusters, embedding_dim))
+        if kernel == "mahalanobis":
+            self.precision_factor = nn.Parameter(torch.eye(embedding_dim))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """Soft assignments Q (DEC eq. 1) of a batch, shape (n, n_clusters)."""
-        return soft_assignment(self.autoencoder.encoder(x), self.centers, self.alpha)
+        return self.assign_embedding(self.autoencoder.encoder(x))
+
+    def assign_embedding(self, z: torch.Tensor) -> torch.Tensor:
+        """Soft assignments Q of embeddings ``z`` with the model's kernel."""
+        if self.kernel == "mahalanobis":
+            return mahalanobis_soft_assignment(z, self.centers, self.precision_factor,
+                                               self.alpha)
+        return soft_assignment(z, self.centers, self.alpha)
 
     @property
     def device(self) -> torch.device:

@@ -16,7 +16,6 @@ from dec.models.clustering import (
     cluster_frequencies,
     kl_divergence,
     label_change_fraction,
-    soft_assignment,
     target_distribution,
 )
 from dec.models.dec_model import DECModel
@@ -51,10 +50,10 @@ class DECModule(pl.LightningModule):
 
     def __init__(self, input_dim: int, hidden_dims: Sequence[int], embedding_dim: int,
                  n_clusters: int, alpha: float = 1.0, gamma: float = 10.0, lr: float = 1e-3,
-                 update_interval: int = 100, tol: float = 0.001):
+                 update_interval: int = 100, tol: float = 0.001, kernel: str = "student_t"):
         super().__init__()
         self.save_hyperparameters()
-        self.model = DECModel(input_dim, hidden_dims, embedding_dim, n_clusters, alpha)
+        self.model = DECModel(input_dim, hidden_dims, embedding_dim, n_clusters, alpha, kernel)
         self.target: torch.Tensor | None = None
         self.previous_labels: torch.Tensor | None = None
         self.last_refresh_step = -1
@@ -130,7 +129,7 @@ class DECModule(pl.LightningModule):
     # ---------------------------------------------------------------- training
     def _losses(self, x: torch.Tensor, p: torch.Tensor) -> dict[str, torch.Tensor]:
         z, reconstruction = self.model.autoencoder(x)
-        q = soft_assignment(z, self.model.centers, self.hparams.alpha)
+        q = self.model.assign_embedding(z)
         kl = kl_divergence(p, q)
         recon = F.mse_loss(reconstruction, x)
         return {"kl_loss": kl, "recon_loss": recon, "loss": kl + self.hparams.gamma * recon}

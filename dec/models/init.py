@@ -1,12 +1,28 @@
-"""Initial cluster centres: KMeans on the pretrained embeddings (DEC §3.2)."""
+"""Initial cluster centres on the pretrained embeddings: KMeans (DEC §3.2), a Gaussian
+mixture, or a Gaussian mixture on a UMAP of the embeddings (N2D, McConville et al. 2020);
+for the Mahalanobis kernel also the shared precision, from the pooled within-cluster
+covariance of that first partition.
+
+Whatever the method, it only places the centres in the embedding space: refinement and
+prediction never need UMAP or the mixture again."""
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
+import torch
 from sklearn.cluster import KMeans, MiniBatchKMeans
+
+from dec.models.clustering import pooled_precision_factor
 
 #: Above this many rows, KMeans switches to MiniBatchKMeans (bounded time).
 MINIBATCH_KMEANS_THRESHOLD = 200_000
+INITS = ("kmeans", "gmm", "umap")
+#: UMAP and the mixtures see a random sample of at most this many training embeddings.
+SAMPLE_ROWS = 50_000
+#: N2D's settings: local neighbourhoods, points packed tightly, one dimension per cluster.
+UMAP_NEIGHBOURS, UMAP_MIN_DIST = 20, 0.0
 
 
 def make_kmeans(n_clusters: int, n_rows: int, *, n_init: int,
@@ -23,3 +39,46 @@ def init_centers(embeddings: np.ndarray, n_clusters: int, n_init: int,
     """KMeans centres of the embeddings, shape (n_clusters, embedding_dim), float32."""
     kmeans = make_kmeans(n_clusters, len(embeddings), n_init=n_init, random_state=random_state)
     return kmeans.fit(embeddings).cluster_centers_.astype(np.float32)
+
+
+def mixture_centers(embeddings: np.ndarray, n_clusters: int, n_init: int, random_state: int,
+                    manifold: bool = False) -> np.ndarray:
+    """Mean embedding of each component of a full-covariance Gaussian mixture, fitted on the
+    embeddings or (``manifold``) on their UMAP, over a sample of at most ``SAMPLE_ROWS``."""
+    from sklearn.mixture import GaussianMixture
+
+    rng = np.random.default_rng(random_state)
+    if len(embeddings) > SAMPLE_ROWS:
+        embeddings = embeddings[rng.choice(len(embeddings), SAMPLE_ROWS, replace=False)]
+    space = embeddings
+    if manifold:
+        import umap
+
+        with warnings.catch_warnings():  # a seed makes UMAP single-threaded; it says so
+            warnings.filterwarnings("ignore", ".*overridden to 1 by setting random_state.*")
+            space = umap.UMAP(n_neighbors=UMAP_NEIGHBOURS, min_dist=UMAP_MIN_DIST,
+                              n_components=n_clusters, random_state=random_state
+                              ).fit_transform(embeddings)
+    labels = GaussianMixture(n_clusters, covariance_type="full", n_init=min(n_init, 5),
+                             reg_covar=1e-4, random_state=random_state).fit_predict(space)
+    centers = np.stack([embeddings[labels == j].mean(0) if (labels == j).any()
+                        else embeddings[rng.integers(len(embeddings))]
+                        for j in range(n_clusters)])
+    return centers.astype(np.float32)
+
+
+def init_state(embeddings: torch.Tensor, n_clusters: int, n_init: int, random_state: int,
+               kernel: str = "student_t", method: str = "kmeans") -> dict[str, torch.Tensor]:
+    """The clustering head's starting values: ``centers`` by ``method`` (one of ``INITS``),
+    and for the Mahalanobis kernel ``precision_factor`` whitening the pooled within-cluster
+    covariance of the partition by nearest centre (a tied-covariance GMM's estimate)."""
+    z = embeddings.numpy()
+    if method == "kmeans":
+        centers = init_centers(z, n_clusters, n_init, random_state)
+    else:
+        centers = mixture_centers(z, n_clusters, n_init, random_state, manifold=method == "umap")
+    state = {"centers": torch.from_numpy(centers)}
+    if kernel == "mahalanobis":
+        labels = torch.cdist(embeddings, state["centers"]).argmin(1)
+        state["precision_factor"] = pooled_precision_factor(embeddings, labels, n_clusters)
+    return state
