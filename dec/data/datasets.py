@@ -59,14 +59,13 @@ def load_dataset(source: str = "synthetic", *, n_samples: int = 20000, random_st
         evaluation and removed from the features.
     drop_columns, categorical_columns : sequence of str
         Columns to leave out; columns the preprocessor one-hot encodes (checked to exist).
-    format : {"table", "transactions"}, default="table"
-    date_column, amount_column, quantity_column : str, optional
-        Columns of a transaction log (``id_column`` names the customer).
+    format, date_column, amount_column, quantity_column : str, optional
+        ``"transactions"`` for a log, and its columns (``id_column`` names the customer).
     as_of : str, optional
-        Transactions only: features from purchases up to this date, outcomes after it.
-        Defaults to 1997-09-30 for CDNOW and to the log's midpoint otherwise.
+        Transactions only: features up to this date, outcomes after it (default:
+        1997-09-30 for CDNOW, else the log's midpoint).
     outcome_columns : sequence of str
-        Table columns that judge the segments and are never features (yes/no becomes 1/0).
+        Table columns that judge the segments, never features (yes/no becomes 1/0).
 
     Returns
     -------
