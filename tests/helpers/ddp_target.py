@@ -49,6 +49,11 @@ def main(out: Path) -> None:
                          enable_model_summary=False, num_sanity_val_steps=0,
                          use_distributed_sampler=False, callbacks=[SaveTarget(out)])
     trainer.fit(make_module(), datamodule=datamodule)
+    # Leave the gloo group before the interpreter exits: a process that exits with the
+    # group's threads still up can abort ("terminate called without an active exception").
+    if torch.distributed.is_initialized():
+        torch.distributed.barrier()
+        torch.distributed.destroy_process_group()
 
 
 if __name__ == "__main__":
