@@ -81,6 +81,12 @@ class RunDir:
     def __repr__(self) -> str:
         return f"RunDir({str(self.path)!r})"
 
+    def __eq__(self, other) -> bool:
+        return isinstance(other, RunDir) and self.path == other.path
+
+    def __truediv__(self, name: str) -> Path:
+        return self.path / name
+
     # ------------------------------------------------------------ finding runs
     @classmethod
     def new(cls, config: Config, root: str | Path = "checkpoints") -> "RunDir":
