@@ -87,6 +87,12 @@ TRAIN_CASES = [
     Case("value of the wrong type", lambda p: customers().to_csv(p, index=False),
          ["pretrain.epochs=abc"], "config key 'pretrain.epochs' must be an integer",
          error=ConfigError, python=False),
+    Case("date that is not a date", lambda p: customers().to_csv(p, index=False),
+         ["--as-of", "yesterday"], "--as-of 'yesterday' is not a date; write it as YYYY-MM-DD",
+         error=ConfigError, python=False),
+    Case("validation split of no rows", lambda p: customers().to_csv(p, index=False),
+         ["data.val_fraction=0.0001"], "leaves no validation customers among 300",
+         python=False),
     Case("output path cannot be written", lambda p: customers().to_csv(p, index=False),
          ["--output-dir", "{tmp}/data.csv/run"], "is a file, not a folder; choose another "
          "--output-dir", error=OutputPathError, python=False),

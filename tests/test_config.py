@@ -28,6 +28,23 @@ def test_yaml_file_then_overrides(tmp_path):
     ("trainer.deterministic=3", "must be true or false"),
     ("model=3", "is a section"),
     ("nonsense", "must look like key.sub=value"),
+    # Well typed but impossible: refused before anything is read or written.
+    ("pretrain.lr=-1", "pretrain.lr must be a positive finite number"),
+    ("refine.lr=nan", "refine.lr must be a positive finite number"),
+    ("pretrain.weight_decay=-1", "weight_decay must be a non-negative finite number"),
+    ("trainer.devices=0", "trainer.devices must be at least 1"),
+    ("trainer.precision=banana", "trainer.precision must be one of"),
+    ("trainer.strategy=banana", "trainer.strategy must be auto, ddp"),
+    ("trainer.accelerator=abacus", "trainer.accelerator must be one of"),
+    ("seed=-1", "seed must be between 0 and 4294967295"),
+    ("seed=1099511627776", "seed must be between 0 and 4294967295"),
+    ("refine.n_init=1000000000", "refine.n_init must be between 1 and 1000"),
+    ("model.alpha=inf", "model.alpha must be a positive finite number"),
+    ("refine.gamma=inf", "refine.gamma must be a non-negative finite number"),
+    ("refine.tol=2", "refine.tol must be a share between 0 and 1"),
+    ("data.as_of=yesterday", "'yesterday' is not a date; write it as YYYY-MM-DD"),
+    ("data.kind=pictures", "data.kind must be 'auto', 'table' or 'dense'"),
+    ("data.scaling=minmax", "data.scaling must be 'standard', 'none' or 'shared'"),
 ])
 def test_bad_values_raise_config_error(override, message):
     with pytest.raises(ConfigError, match=message):

@@ -34,6 +34,9 @@ class DataConfig:
     n_samples: int = 20000
     random_state: int = 0
     format: str = "table"  # "table": one row per customer; "transactions": a purchase log
+    kind: str = option("auto", flag="--data-kind", param="data_kind",
+                       help="auto (detect), table, or dense (wide numeric data on one scale, "
+                            "such as pixels): which recipe of defaults to train with")
     id_column: str | None = option(None, flag="--id-column",
                                    help="customer id column of a --data table or log")
     label_column: str | None = option(None, flag="--label-column",
@@ -54,7 +57,9 @@ class DataConfig:
     outcome_columns: list[str] = option(list, flag="--outcome-columns",
                                         help="comma-separated columns that judge the "
                                              "segments and are never features")
-    scaling: str = "standard"  # numeric columns: "standard" (log1p if skewed, z-score) | "none"
+    # numeric columns: "standard" (log1p if skewed, z-score) | "none" (as given) | "shared"
+    # (all divided by the largest absolute value: one scale, as for pixels)
+    scaling: str = "standard"
     val_fraction: float = option(0.1, param="val_fraction")
     test_fraction: float = 0.2
 
@@ -130,36 +135,12 @@ class Config:
 
     def validate(self) -> "Config":
         """Check values that are well typed but impossible; return self."""
-        for ok, message in _bounds(self):
+        from dec.config.validation import bounds
+
+        for ok, message in bounds(self):
             if not ok:
                 raise ConfigError(message)
         return self
-
-
-def _bounds(c: Config) -> list[tuple[bool, str]]:
-    d, m, p, r = c.data, c.model, c.pretrain, c.refine
-    return [
-        (m.n_clusters >= 2, "model.n_clusters must be at least 2"),
-        (d.n_samples >= 1, "data.n_samples must be positive"),
-        (d.format in ("table", "transactions"), "data.format must be 'table' or 'transactions'"),
-        (d.scaling in ("standard", "none"), "data.scaling must be 'standard' or 'none'"),
-        (m.embedding_dim >= 1, "model.embedding_dim must be at least 1"),
-        (all(h >= 1 for h in m.hidden_dims), "model.hidden_dims must be positive"),
-        (m.alpha > 0, "model.alpha must be positive"),
-        (m.kernel in ("student_t", "mahalanobis"),
-         "model.kernel must be 'student_t' or 'mahalanobis'"),
-        (0 <= d.test_fraction < 1, "data.test_fraction must be in [0, 1)"),
-        (0 < d.val_fraction < 1, "data.val_fraction must be between 0 and 1"),
-        (d.val_fraction + d.test_fraction < 1,
-         "data.val_fraction + data.test_fraction must leave some training data"),
-        (p.epochs >= 0, "pretrain.epochs must be non-negative"),
-        (r.epochs >= 0, "refine.epochs must be non-negative"),
-        (r.gamma >= 0, "refine.gamma must be non-negative (0 = plain DEC)"),
-        (r.update_interval >= 1, "refine.update_interval must be at least 1"),
-        (r.n_init >= 1, "refine.n_init must be at least 1"),
-        (r.init in ("kmeans", "gmm", "umap"), "refine.init must be 'kmeans', 'gmm' or 'umap'"),
-        (p.batch_size >= 1 and r.batch_size >= 1, "batch sizes must be at least 1"),
-    ]
 
 
 # ------------------------------------------------------------------ introspection

@@ -80,6 +80,9 @@ def prepare_data(config: Config, preprocessor: Preprocessor | None = None,
         raise DataError(f"only {len(train)} training customers for "
                         f"{config.model.n_clusters} segments; use more data or fewer segments "
                         "({model.n_clusters})")
+    if len(val) == 0:
+        raise DataError(f"data.val_fraction={d.val_fraction} leaves no validation customers "
+                        f"among {len(dataset)}; raise it (e.g. data.val_fraction=0.1)")
     features = dataset.features
     if preprocessor is None:
         with warnings.catch_warnings():  # every fit reports its own column warnings

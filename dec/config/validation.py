@@ -1,0 +1,91 @@
+"""The bounds every setting must keep, checked before anything is read or written.
+
+Each rule is ``(holds, message)``; the message names the setting as ``{section.key}`` text
+that users see in one line, so it says what a sensible value is.
+"""
+
+from __future__ import annotations
+
+import math
+import typing
+
+from dec.config.schema import Config, TrainerConfig
+
+#: Lightning's seed range (``seed_everything``): an unsigned 32-bit integer.
+MAX_SEED = 2**32 - 1
+#: KMeans restarts beyond this cost minutes and change nothing measurable.
+MAX_N_INIT = 1000
+ACCELERATORS = ("cpu", "gpu", "cuda", "mps", "auto")
+
+
+def _finite(x: float) -> bool:
+    return math.isfinite(x)
+
+
+def _is_date(text: str | None) -> bool:
+    import pandas as pd
+
+    if text is None:
+        return True
+    try:
+        return pd.notna(pd.Timestamp(text))
+    except (ValueError, TypeError, OverflowError):
+        return False
+
+
+def bounds(c: Config) -> list[tuple[bool, str]]:
+    d, m, p, r = c.data, c.model, c.pretrain, c.refine
+    return [
+        (m.n_clusters >= 2, "model.n_clusters must be at least 2"),
+        (0 <= c.seed <= MAX_SEED, f"seed must be between 0 and {MAX_SEED}"),
+        (d.n_samples >= 1, "data.n_samples must be positive"),
+        (d.format in ("table", "transactions"), "data.format must be 'table' or 'transactions'"),
+        (_is_date(d.as_of), f"{{data.as_of}} {d.as_of!r} is not a date; write it as YYYY-MM-DD"),
+        (d.kind in ("auto", "table", "dense"), "data.kind must be 'auto', 'table' or 'dense'"),
+        (d.scaling in ("standard", "none", "shared"),
+         "data.scaling must be 'standard', 'none' or 'shared'"),
+        (m.embedding_dim >= 1, "model.embedding_dim must be at least 1"),
+        (all(h >= 1 for h in m.hidden_dims), "model.hidden_dims must be positive"),
+        (m.alpha > 0 and _finite(m.alpha), "model.alpha must be a positive finite number"),
+        (m.kernel in ("student_t", "mahalanobis"),
+         "model.kernel must be 'student_t' or 'mahalanobis'"),
+        (0 <= d.test_fraction < 1, "data.test_fraction must be in [0, 1)"),
+        (0 < d.val_fraction < 1, "data.val_fraction must be between 0 and 1"),
+        (d.val_fraction + d.test_fraction < 1,
+         "data.val_fraction + data.test_fraction must leave some training data"),
+        (p.epochs >= 0, "pretrain.epochs must be non-negative"),
+        (r.epochs >= 0, "refine.epochs must be non-negative"),
+        (p.lr > 0 and _finite(p.lr), "pretrain.lr must be a positive finite number"),
+        (r.lr > 0 and _finite(r.lr), "refine.lr must be a positive finite number"),
+        (p.weight_decay >= 0 and _finite(p.weight_decay),
+         "pretrain.weight_decay must be a non-negative finite number"),
+        (p.input_noise >= 0 and _finite(p.input_noise),
+         "pretrain.input_noise must be a non-negative finite number"),
+        (r.gamma >= 0 and _finite(r.gamma),
+         "refine.gamma must be a non-negative finite number (0 = plain DEC)"),
+        (0 <= r.tol <= 1, "refine.tol must be a share between 0 and 1"),
+        (r.update_interval >= 1, "refine.update_interval must be at least 1"),
+        (1 <= r.n_init <= MAX_N_INIT, f"refine.n_init must be between 1 and {MAX_N_INIT}"),
+        (r.init in ("kmeans", "gmm", "umap"), "refine.init must be 'kmeans', 'gmm' or 'umap'"),
+        (p.batch_size >= 1 and r.batch_size >= 1, "batch sizes must be at least 1"),
+        *_trainer_bounds(c.trainer),
+    ]
+
+
+def _trainer_bounds(t: TrainerConfig) -> list[tuple[bool, str]]:
+    from lightning_fabric.connector import _PRECISION_INPUT_STR, _PRECISION_INPUT_STR_ALIAS
+    from pytorch_lightning.strategies import StrategyRegistry
+
+    precisions = typing.get_args(_PRECISION_INPUT_STR) + typing.get_args(
+        _PRECISION_INPUT_STR_ALIAS)
+    strategies = ("auto", *StrategyRegistry.available_strategies())
+    return [
+        (t.accelerator in ACCELERATORS,
+         f"trainer.accelerator must be one of {', '.join(ACCELERATORS)}"),
+        (t.devices >= 1, "trainer.devices must be at least 1"),
+        (t.num_nodes >= 1, "trainer.num_nodes must be at least 1"),
+        (t.precision in precisions, f"trainer.precision must be one of {', '.join(precisions)}"),
+        (t.strategy in strategies,
+         "trainer.strategy must be auto, ddp, ddp_spawn or another Lightning strategy name"),
+        (t.log_every_n_steps >= 1, "trainer.log_every_n_steps must be at least 1"),
+    ]
