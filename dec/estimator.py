@@ -60,6 +60,13 @@ class DeepEmbeddedClustering(ClusterMixin, TransformerMixin, BaseEstimator):
         mixture, or a Gaussian mixture on a UMAP of the embeddings (N2D).
     categorical_columns : tuple of str, default=()
         DataFrame columns to one-hot encode even if numeric.
+    data_kind : {"auto", "table", "dense"}, default="auto"
+        Which recipe of defaults to train with. ``"auto"`` detects wide all-numeric data
+        whose columns share one scale (pixels, say: at least 32 columns, ranges within 10x
+        of each other) as ``"dense"``, and trains it with the digits config's settings
+        (shared scaling, a 500-500-2000 encoder, the Mahalanobis kernel, UMAP-initialised
+        centres, 200 + 200 epochs) wherever a parameter is left at its default. Anything
+        else is a ``"table"`` and keeps the defaults above.
     val_fraction : float, default=0.1
         Share of rows held out to monitor training.
     accelerator : str, default="cpu"
@@ -84,7 +91,8 @@ class DeepEmbeddedClustering(ClusterMixin, TransformerMixin, BaseEstimator):
                  pretrain_epochs: int = 40, refine_epochs: int = 30, batch_size: int = 256,
                  lr: float = 1e-3, input_noise: float = 1.5, update_interval: int = 100,
                  tol: float = 1e-3, n_init: int = 20, init: str = "kmeans",
-                 categorical_columns=(), val_fraction: float = 0.1, accelerator: str = "cpu",
+                 categorical_columns=(), data_kind: str = "auto", val_fraction: float = 0.1,
+                 accelerator: str = "cpu",
                  devices: int = 1, random_state=None, verbose: bool = False):
         self.n_clusters = n_clusters
         self.hidden_dims = hidden_dims
@@ -102,6 +110,7 @@ class DeepEmbeddedClustering(ClusterMixin, TransformerMixin, BaseEstimator):
         self.n_init = n_init
         self.init = init
         self.categorical_columns = categorical_columns
+        self.data_kind = data_kind
         self.val_fraction = val_fraction
         self.accelerator = accelerator
         self.devices = devices

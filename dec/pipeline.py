@@ -18,9 +18,11 @@ import torch
 
 from dec import distributed
 from dec.config import Config
+from dec.config.recipes import apply_recipe
 from dec.data import Dataset
 from dec.data.datamodule import CustomerDataModule
-from dec.data.prepare import PreparedData, prepare_data
+from dec.data.kind import data_kind
+from dec.data.prepare import PreparedData, load_dataset_from_config, prepare_data
 from dec.models.autoencoder_module import AutoencoderModule
 from dec.models.dec_model import apply_in_batches
 from dec.models.dec_model import architecture as model_architecture
@@ -59,6 +61,9 @@ def fit(config: Config, run_dir: str | Path | RunDir | None = None, *, resume: b
     check_accelerator(config)
     run = RunDir(run_dir).writable() if run_dir is not None else None
     pl.seed_everything(config.seed, workers=True, verbose=False)
+    if dataset is None:
+        dataset = load_dataset_from_config(config)
+    config = _with_recipe(config, dataset)
     data = prepare_data(config, dataset=dataset)
     log.info("data: %s, %d train / %d val / %d test customers, %d input features",
              data.dataset.name, len(data.X_train), len(data.X_val), len(data.X_test),
@@ -82,6 +87,17 @@ def fit(config: Config, run_dir: str | Path | RunDir | None = None, *, resume: b
             run.save_model(module.model, metrics)
             log_run_summary(trainer, module, config, data, metrics)
     return FitResult(module.model.eval(), state, data.preprocessor, config, metrics, run)
+
+
+def _with_recipe(config: Config, dataset: Dataset) -> Config:
+    """The config with the recipe for its kind of data (detected when ``data.kind=auto``)."""
+    kind = config.data.kind
+    if kind == "auto":
+        kind = data_kind(dataset.features)
+        if kind != "table":
+            log.info("data: %d numeric columns on one scale: the %s recipe's settings replace "
+                     "the defaults (data.kind=table keeps them)", dataset.features.shape[1], kind)
+    return apply_recipe(config, kind)
 
 
 def _pretrained_state(config, run, datamodule, architecture, resume, pretrained):

@@ -124,3 +124,28 @@ def test_numbers_stored_as_text_are_numeric_and_stray_text_is_an_error():
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         assert Preprocessor(categorical_columns=["age"]).fit(typo).columns_[0].categories
+
+
+def test_scaling_shared_divides_every_numeric_column_by_the_largest_value(tmp_path):
+    pixels = pd.DataFrame({"a": [0.0, 8.0, 16.0, 4.0], "b": [2.0, 0.0, 1.0, 12.0],
+                           "c": [None, 0.0, 4.0, 8.0]})
+    pre = Preprocessor(scaling="shared").fit(pixels)
+    out = pre.transform(pixels)
+    # 16 is the largest grey level: each column is divided by it, the relative scale kept.
+    np.testing.assert_allclose(out[:, 0], [0.0, 0.5, 1.0, 0.25])
+    np.testing.assert_allclose(out[:, 1], [0.125, 0.0, 0.0625, 0.75])
+    np.testing.assert_allclose(out[:, 2], [0.25, 0.0, 0.25, 0.5])  # missing: median 4
+    pre.save(tmp_path / "p.json")
+    np.testing.assert_array_equal(Preprocessor.load(tmp_path / "p.json").transform(pixels), out)
+
+
+def test_huge_finite_values_are_scaled_not_mistaken_for_a_constant_column():
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame({"income": np.r_[rng.normal(5e4, 1e4, 300), [1e300] * 6],
+                          "age": rng.normal(40, 10, 306)})
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no overflow warning, no false "constant" warning
+        pre = Preprocessor().fit(frame)
+    assert [c.name for c in pre.columns_] == ["income", "age"]
+    assert pre.columns_[0].log1p  # the skew is measured, not lost to an overflow
+    assert np.isfinite(pre.transform(frame)).all()

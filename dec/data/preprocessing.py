@@ -31,6 +31,15 @@ from dec.errors import DataError, SchemaError
 
 __all__ = ["Preprocessor", "MISSING", "is_numeric"]
 
+def _magnitude(values: pd.Series) -> float:
+    largest = float(np.abs(values).max()) if len(values) else 0.0
+    return largest if largest > 0 else 1.0
+
+
+def _scaled(values: pd.Series) -> pd.Series:
+    return values / _magnitude(values)
+
+
 class Preprocessor:
     """Fit-on-train preprocessing for customer tables.
 
@@ -42,10 +51,12 @@ class Preprocessor:
         A non-negative column whose sample skewness exceeds this is ``log1p``-transformed.
     max_categories : int, default=50
         Only the most frequent categories get a column; rarer ones encode as all zeros.
-    scaling : {"standard", "none"}, default="standard"
+    scaling : {"standard", "none", "shared"}, default="standard"
         ``"standard"``: ``log1p`` for skewed non-negative columns, then z-scores. ``"none"``:
         numeric values as given (missing cells still get the median), for features that
-        already share one scale, such as pixel intensities in [0, 1].
+        already share one scale, such as pixel intensities in [0, 1]. ``"shared"``: every
+        numeric column divided by one number, the largest absolute value in the training
+        data, so grey levels 0..255 or 0..16 become [0, 1] and keep their relative scale.
 
     Attributes
     ----------
@@ -88,6 +99,8 @@ class Preprocessor:
                     self.columns_.append(column)
         if not self.columns_:
             raise DataError("no usable feature columns: every column is constant or missing")
+        if self.scaling == "shared":
+            self._share_scale(frame)
         self.feature_names_in_ = [str(c) for c in frame.columns]
         # Remembered so that predict/export find the same id column in a new table.
         self.index_name_ = None if frame.index.name is None else str(frame.index.name)
@@ -101,17 +114,32 @@ class Preprocessor:
         observed = values.dropna()
         fill = float(observed.median())
         standard = self.scaling == "standard"
-        log1p = bool(standard and observed.min() >= 0 and observed.skew() > self.skew_threshold)
+        # Moments of values divided by their largest magnitude, scaled back: the squares of
+        # huge finite values (1e300) would overflow to inf and make a column look constant.
+        log1p = bool(standard and observed.min() >= 0
+                     and _scaled(observed).skew() > self.skew_threshold)
         filled = values.fillna(fill)
         transformed = np.log1p(filled) if log1p else filled
-        std = float(transformed.std(ddof=0))
-        if not np.isfinite(std) or std < 1e-12:
+        scale = _magnitude(transformed)
+        std = float(_scaled(transformed).std(ddof=0)) * scale
+        mean = float(_scaled(transformed).mean()) * scale
+        if not np.isfinite(std) or std < 1e-12 * max(scale, 1.0):
             warnings.warn(f"column '{name}' is constant in the training data and is ignored",
                           stacklevel=3)
             return None
         if not standard:  # values already on one shared scale (e.g. pixels in [0, 1])
             return NumericColumn(name, fill, False, 0.0, 1.0)
-        return NumericColumn(name, fill, log1p, float(transformed.mean()), std)
+        return NumericColumn(name, fill, log1p, mean, std)
+
+    def _share_scale(self, frame: pd.DataFrame) -> None:
+        """One divisor for every numeric column: the largest absolute training value."""
+        numeric = [c for c in self.columns_ if isinstance(c, NumericColumn)]
+        if not numeric:
+            return
+        values = frame[[c.name for c in numeric]].astype(float).to_numpy()
+        scale = float(np.nanmax(np.abs(values)))
+        for column in numeric:
+            column.std = scale
 
     def _fit_categorical(self, name: str, series: pd.Series) -> CategoricalColumn:
         counts = as_text(series).value_counts()
