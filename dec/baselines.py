@@ -12,11 +12,11 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import torch
-from sklearn.metrics import adjusted_rand_score, silhouette_score
+from sklearn.metrics import silhouette_score
 from sklearn.mixture import GaussianMixture
 
 from dec.data.prepare import PreparedData
-from dec.metrics import eta_squared
+from dec.metrics import eta_squared, label_metrics
 from dec.models.init import make_kmeans
 from dec.rundir import FitResult
 
@@ -53,7 +53,7 @@ def validation_score(data: PreparedData, labels: np.ndarray,
     """
     truth = data.labels(part)
     if truth is not None:
-        return "ari", float(adjusted_rand_score(truth, labels))
+        return "ari", label_metrics(truth, labels)["ari"]
     outcomes = data.dataset.outcomes
     if outcomes is not None:
         column = outcomes.columns[0]

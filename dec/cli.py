@@ -13,6 +13,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from dec.config import Config, deep_update, fields_with, load_config, nested
+from dec.distributed import is_rank_zero
 from dec.errors import ConfigError, DecError
 
 
@@ -31,15 +32,13 @@ def run_cli(main: Callable[[], int | None]) -> int:
         print(f"error: {err}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
-        print("interrupted; resume a training run with --resume", file=sys.stderr)
+        print("error: interrupted; a training run continues with --resume", file=sys.stderr)
         return 130
-
-
-def is_rank_zero() -> bool:
-    """True except in the extra processes of a distributed (DDP) run."""
-    from pytorch_lightning.utilities import rank_zero_only
-
-    return getattr(rank_zero_only, "rank", 0) == 0
+    except OSError as err:  # a full disk, a file size limit, a folder gone mid-run
+        where = f" {err.filename}" if err.filename else ""
+        print(f"error: could not write or read{where}: {err.strerror or err}; free space or "
+              "fix permissions, then run again (training: with --resume)", file=sys.stderr)
+        return 2
 
 
 def _one_line_warning(message, category, filename, lineno, file=None, line=None):
@@ -90,6 +89,9 @@ def train_parser() -> argparse.ArgumentParser:
     p.add_argument("--resume", nargs="?", const="", metavar="DIR",
                    help="continue a run from its last checkpoint (default: --output-dir or "
                         "the newest run)")
+    p.add_argument("--overwrite", action="store_true",
+                   help="replace the run already in --output-dir (without it, or --resume, "
+                        "an existing run is never trained into)")
     return p
 
 
@@ -118,6 +120,9 @@ def _flag_values(args: argparse.Namespace) -> dict:
 def config_from_args(args: argparse.Namespace) -> tuple[Config, Path | None, bool]:
     """Resolve the config, the run directory and whether to resume, from parsed flags."""
     values = _flag_values(args)
+    if args.resume is not None and args.overwrite:
+        raise ConfigError("give --resume (continue the run) or --overwrite (replace it), "
+                          "not both")
     if args.resume is not None:
         from dec.rundir import RunDir
 

@@ -16,7 +16,7 @@ def train() -> int:
     from dec.rundir import RunDir
 
     run = RunDir(run_dir) if run_dir is not None else RunDir.new(config)
-    fit(config, run, resume=resume)
+    fit(config, run, resume=resume, overwrite=args.overwrite)
     if not is_rank_zero():
         return 0
     print(f"run written to {run}")
@@ -80,7 +80,7 @@ def predict() -> int:
     from dec import DeepEmbeddedClustering
     from dec.export import check_output_path, customer_batches, score_batches, write_batches
 
-    check_output_path(args.output)
+    check_output_path(args.output, inputs=(args.data,))
     model = DeepEmbeddedClustering.load(args.run)
     batches = customer_batches(model, args.data, id_column=args.id_column)
     rows = write_batches(score_batches(model, batches, embeddings=False), args.output)
@@ -103,7 +103,8 @@ def export() -> int:
 
     for path, formats in ((args.output, None), (args.onnx, (".onnx",))):
         if path:
-            check_output_path(path, **({"formats": formats} if formats else {}))
+            check_output_path(path, **({"formats": formats} if formats else {}),
+                              inputs=(args.data,))
     model = DeepEmbeddedClustering.load(args.run)
     if args.output and args.data is None and model.config_.data.source == "in-memory":
         from dec.errors import DataError

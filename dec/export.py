@@ -15,7 +15,7 @@ import pandas as pd
 import torch
 
 from dec import files
-from dec.data.readers import iter_frames, set_id_column
+from dec.data.readers import ROW_INDEX, iter_frames, set_id_column
 from dec.errors import DataError
 
 FORMATS = (".parquet", ".csv", ".npz")
@@ -54,11 +54,13 @@ def customer_batches(model, path: str | Path | None = None, *, id_column: str | 
     for frame in iter_frames(path, what="data file", batch_rows=batch_rows):
         if rows == 0 and id_column is None:
             id_column = d.id_column
-            if id_column is None and model.preprocessor_.index_name_ in frame.columns:
-                id_column = model.preprocessor_.index_name_
+            index_name = model.preprocessor_.index_name_
+            # Row numbers (ROW_INDEX) were never a column: a feature called "row" is no id.
+            if id_column is None and index_name != ROW_INDEX and index_name in frame.columns:
+                id_column = index_name
         frame = set_id_column(frame, id_column, path)
         if id_column is None:
-            frame.index = pd.RangeIndex(rows, rows + len(frame), name="row")
+            frame.index = pd.RangeIndex(rows, rows + len(frame), name=ROW_INDEX)
         else:
             id_hashes.append(pd.util.hash_array(frame.index.astype(str).to_numpy()))
         rows += len(frame)
@@ -89,9 +91,10 @@ def score_batches(model, batches: Iterable[pd.DataFrame], *,
         yield pd.DataFrame(columns)
 
 
-def check_output_path(path: str | Path, formats=FORMATS) -> Path:
-    """Fail before any work if ``path`` has an unknown format or cannot be written."""
-    return files.check_output_file(path, tuple(formats))
+def check_output_path(path: str | Path, formats=FORMATS, inputs: tuple = ()) -> Path:
+    """Fail before any work if ``path`` has an unknown format, cannot be written, or is
+    one of the ``inputs``."""
+    return files.check_output_file(path, tuple(formats), inputs=inputs)
 
 
 def write_batches(batches: Iterator[pd.DataFrame], path: str | Path) -> int:

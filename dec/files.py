@@ -45,10 +45,19 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
     os.close(fd)
     try:
         yield Path(tmp)
+        # mkstemp makes the file private (0600); give it the mode a plain open() would, or
+        # the mode of the file it replaces.
+        os.chmod(tmp, path.stat().st_mode & 0o7777 if path.exists() else 0o666 & ~_umask())
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
 
 
 def write_json(path: str | Path, payload: Any) -> None:
@@ -94,6 +103,49 @@ def load_weights(path: str | Path) -> dict[str, torch.Tensor]:
                                f"({reason[:120]}); only load model files you trust") from None
 
 
+def sha256(path: str | Path) -> str:
+    """Hex SHA-256 of a file's bytes."""
+    import hashlib
+
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+@contextmanager
+def exclusive_lock(path: str | Path, *, what: str) -> Iterator[None]:
+    """Hold an exclusive advisory lock on ``path`` (created, holding our pid) for the block.
+
+    The operating system releases the lock when the process dies, so a killed run never
+    leaves a stale lock behind. Raises RunDirError naming the holder's pid if another
+    process holds it.
+    """
+    import fcntl
+
+    from dec.errors import RunDirError
+
+    path = Path(path)
+    handle = open(path, "a+")
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        handle.seek(0)
+        holder = handle.read().strip() or "unknown"
+        handle.close()
+        raise RunDirError(f"{what} is being written by another process (pid {holder}); "
+                          "wait for it to finish or choose another {output_dir}") from None
+    try:
+        handle.seek(0)
+        handle.truncate()
+        handle.write(str(os.getpid()))
+        handle.flush()
+        yield
+    finally:
+        handle.close()
+
+
 # ------------------------------------------------------------------ output paths
 def check_writable_dir(path: str | Path, *, what: str = "run directory") -> Path:
     """Raise OutputPathError unless ``path`` is, or can be created as, a writable folder.
@@ -116,11 +168,18 @@ def check_writable_dir(path: str | Path, *, what: str = "run directory") -> Path
     return path
 
 
-def check_output_file(path: str | Path, formats: tuple[str, ...]) -> Path:
-    """Fail before any work if ``path`` has an unknown format or cannot be written."""
+def check_output_file(path: str | Path, formats: tuple[str, ...], *,
+                      inputs: tuple = ()) -> Path:
+    """Fail before any work if ``path`` has an unknown format, cannot be written, or is one
+    of the ``inputs`` (writing the predictions over the customer table they came from)."""
     from dec.errors import OutputPathError
 
     path = Path(path)
+    for source in inputs:
+        if source is not None and Path(source).exists() and path.exists() \
+                and path.resolve() == Path(source).resolve():
+            raise OutputPathError(f"output {path} is the input file {source}; write to "
+                                  "another file so the input is kept")
     if path.suffix.lower() not in formats:
         raise OutputPathError(f"output {path} must end in {', '.join(formats)}")
     if path.is_dir():

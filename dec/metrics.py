@@ -23,8 +23,17 @@ def cluster_accuracy(labels_true: np.ndarray, labels_pred: np.ndarray) -> float:
     return float(counts[rows, cols].sum() / len(labels_true))
 
 
+#: Label code of a customer whose true segment is unknown (``pandas.factorize`` of NaN).
+UNKNOWN_LABEL = -1
+
+
 def label_metrics(labels_true: np.ndarray, labels_pred: np.ndarray) -> dict[str, float]:
-    """ACC, NMI and ARI against ground truth."""
+    """ACC, NMI and ARI against ground truth, over the customers whose label is known
+    (an unknown label, :data:`UNKNOWN_LABEL`, is not a class of its own)."""
+    known = np.asarray(labels_true) != UNKNOWN_LABEL
+    labels_true, labels_pred = np.asarray(labels_true)[known], np.asarray(labels_pred)[known]
+    if len(labels_true) == 0:
+        return {"acc": float("nan"), "nmi": float("nan"), "ari": float("nan")}
     return {
         "acc": cluster_accuracy(labels_true, labels_pred),
         "nmi": float(skm.normalized_mutual_info_score(labels_true, labels_pred)),

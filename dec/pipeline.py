@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import time
 import warnings
+from contextlib import nullcontext
 from pathlib import Path
 
 import pytorch_lightning as pl
@@ -22,7 +23,9 @@ from dec.config.recipes import apply_recipe
 from dec.data import Dataset
 from dec.data.datamodule import CustomerDataModule
 from dec.data.kind import data_kind
-from dec.data.prepare import PreparedData, load_dataset_from_config, prepare_data
+from dec.data.prepare import (PreparedData, check_same_data, load_dataset_from_config,
+                              prepare_data)
+from dec.errors import ConfigError
 from dec.models.autoencoder_module import AutoencoderModule
 from dec.models.dec_model import apply_in_batches
 from dec.models.dec_model import architecture as model_architecture
@@ -30,13 +33,14 @@ from dec.models.dec_module import DECModule, refresh_interval
 from dec.models.init import init_state
 from dec.rundir import FitResult, RunDir
 from dec.run_summary import log_run_summary, summarise
-from dec.trainer import check_accelerator, make_trainer, quiet_lightning
+from dec.trainer import check_accelerator, fit_stage, make_trainer, quiet_lightning
 
 log = logging.getLogger("dec")
 
 
 def fit(config: Config, run_dir: str | Path | RunDir | None = None, *, resume: bool = False,
-        dataset: Dataset | None = None, pretrained: FitResult | None = None) -> FitResult:
+        overwrite: bool = False, dataset: Dataset | None = None,
+        pretrained: FitResult | None = None) -> FitResult:
     """Train a DEC/IDEC model.
 
     Parameters
@@ -47,7 +51,10 @@ def fit(config: Config, run_dir: str | Path | RunDir | None = None, *, resume: b
         Where to write the run folder. Without one nothing is written and the result stays
         in memory (the estimator's path).
     resume : bool, default=False
-        Continue from the stage checkpoints already in ``run_dir``.
+        Continue from the stage checkpoints already in ``run_dir``, with the same data
+        and the same data and model settings (checked).
+    overwrite : bool, default=False
+        Replace a run already in ``run_dir``; without it (or ``resume``) that is refused.
     dataset : Dataset, optional
         In-memory data to use instead of ``config.data.source``.
     pretrained : FitResult, optional
@@ -60,10 +67,16 @@ def fit(config: Config, run_dir: str | Path | RunDir | None = None, *, resume: b
     """
     check_accelerator(config)
     run = RunDir(run_dir).writable() if run_dir is not None else None
+    # Only the first process writes the folder; DDP's other processes start after it has.
+    writer = run is not None and distributed.is_rank_zero()
+    if writer:
+        run.check_fresh(resume=resume, overwrite=overwrite)
     pl.seed_everything(config.seed, workers=True, verbose=False)
     if dataset is None:
         dataset = load_dataset_from_config(config)
     config = _with_recipe(config, dataset)
+    if resume and run is not None:
+        _check_resume(run, config, dataset)
     data = prepare_data(config, dataset=dataset)
     log.info("data: %s, %d train / %d val / %d test customers, %d input features",
              data.dataset.name, len(data.X_train), len(data.X_val), len(data.X_test),
@@ -72,8 +85,14 @@ def fit(config: Config, run_dir: str | Path | RunDir | None = None, *, resume: b
     # Only the integers: building a network here would draw from the seeded generator.
     architecture = model_architecture(data.preprocessor.n_features_out, m.hidden_dims,
                                       m.embedding_dim, m.n_clusters, m.alpha, m.kernel)
-    if run is not None:
-        run.start(config, data.preprocessor, architecture)
+    with run.claim(resume=resume, overwrite=overwrite) if writer else nullcontext():
+        if writer:
+            run.start(config, data.preprocessor, architecture, dataset.fingerprint())
+        return _train(config, run, data, architecture, resume, pretrained)
+
+
+def _train(config, run, data, architecture, resume, pretrained) -> FitResult:
+    """Pretrain (or take the given pretrained state), refine, and save a complete run."""
     datamodule = CustomerDataModule(data.X_train, data.X_val, config.pretrain.batch_size,
                                     val_labels=data.labels("val"), seed=config.seed)
     with quiet_lightning():
@@ -86,7 +105,34 @@ def fit(config: Config, run_dir: str | Path | RunDir | None = None, *, resume: b
         if run is not None:
             run.save_model(module.model, metrics)
             log_run_summary(trainer, module, config, data, metrics)
-    return FitResult(module.model.eval(), state, data.preprocessor, config, metrics, run)
+    return FitResult(module.model.eval(), state, data.preprocessor, config, metrics, run,
+                     data.dataset.fingerprint())
+
+
+#: What a resumed run must share with the run it continues: its data and its model.
+RESUME_FIXED = ("seed", "data.", "model.")
+
+
+def _check_resume(run: RunDir, config: Config, dataset: Dataset) -> None:
+    """Resume continues a run, never changes it: same data (by content), same settings."""
+    check_same_data(run.fingerprint(), dataset, f"run {run} was trained on")
+    before, now = _flat(run.config().to_dict()), _flat(config.to_dict())
+    changed = [f"{key} {before[key]!r} -> {now[key]!r}" for key in before
+               if key.startswith(RESUME_FIXED) and key not in ("data.source", "data.kind")
+               and before[key] != now.get(key)]
+    if changed:
+        raise ConfigError(f"cannot resume {run} with settings it did not start with "
+                          f"({'; '.join(changed)}); resume without them or start a new run")
+
+
+def _flat(values: dict, prefix: str = "") -> dict:
+    flat = {}
+    for key, value in values.items():
+        if isinstance(value, dict):
+            flat.update(_flat(value, f"{prefix}{key}."))
+        else:
+            flat[f"{prefix}{key}"] = value
+    return flat
 
 
 def _with_recipe(config: Config, dataset: Dataset) -> Config:
@@ -126,9 +172,8 @@ def _pretrain_and_init(config, run, datamodule, architecture, timings, resume):
                                weight_decay=p.weight_decay, input_noise=p.input_noise,
                                seed=config.seed)
     trainer = make_trainer(config, run, "pretrain", p.epochs)
-    trainer.fit(module, datamodule=datamodule,
-                ckpt_path=run.last_checkpoint("pretrain") if resume and run else None,
-                weights_only=True)
+    fit_stage(trainer, module, datamodule,
+              run.last_checkpoint("pretrain") if resume and run else None)
     timings["pretrain_seconds"] = time.perf_counter() - start
 
     start = time.perf_counter()
@@ -185,9 +230,8 @@ def _refine(config, run, datamodule, architecture, state, timings, resume):
     torch.manual_seed(config.seed + 1)
     datamodule.reseed(config.seed + 1)
     trainer = make_trainer(config, run, "refine", r.epochs)
-    trainer.fit(module, datamodule=datamodule,
-                ckpt_path=run.last_checkpoint("refine") if resume and run else None,
-                weights_only=True)
+    fit_stage(trainer, module, datamodule,
+              run.last_checkpoint("refine") if resume and run else None)
     timings["refine_seconds"] = timings.get("refine_seconds", 0.0) + time.perf_counter() - start
     return module, trainer
 

@@ -9,6 +9,10 @@ Only this module knows the file names and formats of a run folder (``checkpoints
 ``pretrained.pt``    autoencoder and initial centres before refinement (tensors only)
 ``model.pt``         the refined :class:`~dec.models.dec_model.DECModel` (tensors only)
 ``metrics.json``     timings and the training summary
+``data.json``        fingerprint of the data it was trained on: rows, columns, sha256
+``manifest.json``    written last: the sha256 of every file above; a run without it is
+                     unfinished, and one whose files differ from it is refused
+``.lock``            held by the one process writing the run (it holds that pid)
 ``checkpoints/``     Lightning's ``last.ckpt`` of each stage, read by ``--resume``
 ``tensorboard/``     event files, one folder per stage and ``evaluation``
 ==================  ==========================================================
@@ -19,45 +23,31 @@ plus what ``test.py`` and ``profiles.py`` add: ``test_report.{json,md}``,
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
-from typing import Any
 
 import torch
 
 from dec import files
 from dec.config import Config, config_yaml, load_config
 from dec.data.preprocessing import Preprocessor
-from dec.errors import ConfigError, RunDirError
+from dec.errors import ConfigError, DecError, RunDirError
 from dec.models.dec_model import DECModel
+from dec.result import FitResult, build_model
 
 CONFIG, PREPROCESSOR, ARCHITECTURE = "config.yaml", "preprocessor.json", "model.json"
 PRETRAINED, MODEL, METRICS = "pretrained.pt", "model.pt", "metrics.json"
+FINGERPRINT, MANIFEST, LOCK = "data.json", "manifest.json", ".lock"
 #: Without these a folder is not a run that can be scored.
 REQUIRED = (CONFIG, PREPROCESSOR, ARCHITECTURE, MODEL)
-
-
-@dataclass
-class FitResult:
-    """What :func:`dec.pipeline.fit` returns: everything a trained run holds, in memory."""
-
-    model: DECModel
-    pretrained: dict[str, torch.Tensor]
-    preprocessor: Preprocessor
-    config: Config
-    metrics: dict[str, Any] = field(default_factory=dict)
-    run_dir: "RunDir | None" = None
-
-    def pretrained_model(self) -> DECModel:
-        """The model before refinement: pretrained encoder and initial centres (AE+KMeans)."""
-        return _build(self.model.architecture, self.pretrained)
-
-
-def _build(architecture: dict, state: dict[str, torch.Tensor]) -> DECModel:
-    model = DECModel(**architecture)
-    model.load_state_dict(state)
-    return model.eval()
+#: Written beside the run files by Lightning, test.py and profiles.py.
+OUTPUTS = ("checkpoints", "tensorboard", "test_report.json", "test_report.md", "profiles.csv",
+           "profiles.md")
+#: What the manifest vouches for, when present.
+RUN_FILES = (CONFIG, PREPROCESSOR, ARCHITECTURE, FINGERPRINT, PRETRAINED, MODEL, METRICS)
 
 
 class RunDir:
@@ -122,7 +112,28 @@ class RunDir:
             raise RunDirError(f"run directory {self.path} is incomplete (missing "
                               f"{', '.join(missing)}); finish it with scripts/train.py "
                               "--resume or train again")
+        self._check_manifest()
         return self
+
+    def _check_manifest(self) -> None:
+        if not (self.path / MANIFEST).exists():
+            raise RunDirError(f"run directory {self.path} is unfinished (no {MANIFEST}: "
+                              "training stopped before it wrote every file); finish it with "
+                              "scripts/train.py --resume or train again")
+        try:
+            listed = files.read_json(self.path / MANIFEST)["files"]
+            assert isinstance(listed, dict)
+        except (ValueError, KeyError, TypeError, AssertionError):
+            raise RunDirError(f"{self.path / MANIFEST} is corrupt; train the run again") from None
+        for name, digest in listed.items():
+            path = self.path / name
+            if name not in RUN_FILES or path.is_symlink() or not path.is_file():
+                raise RunDirError(f"run directory {self.path}: {name} is missing or not a "
+                                  "plain file; train the run again")
+            if files.sha256(path) != digest:
+                raise RunDirError(f"run directory {self.path} is inconsistent: {name} changed "
+                                  f"after training finished (its sha256 differs from "
+                                  f"{MANIFEST}); restore it or train the run again")
 
     # ----------------------------------------------------------------- reading
     def config(self, overrides: list[str] | None = None, values: dict | None = None) -> Config:
@@ -132,15 +143,32 @@ class RunDir:
     def has_config(self) -> bool:
         return (self.path / CONFIG).exists()
 
+    def _read(self, path: Path, loader):
+        """``loader(path)``, with any failure turned into one line naming the file."""
+        try:
+            return loader(path)
+        except DecError:
+            raise
+        except FileNotFoundError:
+            raise RunDirError(f"{path} is missing; train the run again") from None
+        except Exception as err:  # corrupt JSON, wrong keys or types, truncated tensors
+            detail = (str(err).strip().splitlines() or [type(err).__name__])[0][:160]
+            raise RunDirError(f"{path} is corrupt or not this run's ({detail}); train the "
+                              "run again") from None
+
     def preprocessor(self) -> Preprocessor:
-        return Preprocessor.load(self.path / PREPROCESSOR)
+        return self._read(self.path / PREPROCESSOR, Preprocessor.load)
 
     def architecture(self) -> dict:
-        return files.read_json(self.path / ARCHITECTURE)
+        return self._read(self.path / ARCHITECTURE, lambda p: dict(files.read_json(p)))
+
+    def fingerprint(self) -> dict | None:
+        path = self.path / FINGERPRINT
+        return self._read(path, lambda p: dict(files.read_json(p))) if path.exists() else None
 
     def metrics(self) -> dict:
         path = self.path / METRICS
-        return files.read_json(path) if path.exists() else {}
+        return self._read(path, lambda p: dict(files.read_json(p))) if path.exists() else {}
 
     @property
     def pretrained_path(self) -> Path:
@@ -150,18 +178,28 @@ class RunDir:
         return (self.path / PRETRAINED).exists()
 
     def pretrained_state(self) -> dict[str, torch.Tensor]:
-        return files.load_weights(self.path / PRETRAINED)
+        return self._weights(self.path / PRETRAINED)
+
+    def _weights(self, path: Path) -> dict[str, torch.Tensor]:
+        """Tensors only, all finite, checked to build the architecture in ``model.json``."""
+        state = self._read(path, files.load_weights)
+        if not isinstance(state, dict) or not all(torch.is_tensor(v) for v in state.values()):
+            raise RunDirError(f"{path} is not a state dict of tensors; train the run again")
+        if not all(torch.isfinite(v).all() for v in state.values() if v.is_floating_point()):
+            raise RunDirError(f"{path} holds NaN or infinite weights; train the run again")
+        self._read(path, lambda _: build_model(self.architecture(), state))
+        return state
 
     def load_model(self) -> DECModel:
         """The refined model, in eval mode."""
         self.check()
-        return _build(self.architecture(), files.load_weights(self.path / MODEL))
+        return build_model(self.architecture(), self._weights(self.path / MODEL))
 
     def load(self) -> FitResult:
         """The whole run as a :class:`FitResult`."""
         self.check()
         return FitResult(self.load_model(), self.pretrained_state(), self.preprocessor(),
-                         self.config(), self.metrics(), self)
+                         self.config(), self.metrics(), self, self.fingerprint())
 
     # ----------------------------------------------------------------- writing
     def writable(self) -> "RunDir":
@@ -169,29 +207,72 @@ class RunDir:
         files.check_writable_dir(self.path)
         return self
 
-    def start(self, config: Config, preprocessor: Preprocessor, architecture: dict) -> None:
-        """What a run knows before training: its config, preprocessing and architecture."""
+    def holds_a_run(self) -> bool:
+        return any((self.path / name).exists() for name in (CONFIG, MODEL, "checkpoints"))
+
+    def check_fresh(self, *, resume: bool, overwrite: bool) -> "RunDir":
+        """Refuse to start a new run over an existing one unless asked to replace it."""
+        if not resume and not overwrite and self.holds_a_run():
+            raise RunDirError(f"run directory {self.path} already holds a run; replace it with "
+                              "--overwrite, continue it with --resume, or choose another "
+                              "{output_dir}")
+        return self
+
+    @contextmanager
+    def claim(self, *, resume: bool = False, overwrite: bool = False) -> Iterator["RunDir"]:
+        """Hold the run folder's lock for the block: one writer at a time. A new run over an
+        existing one clears it first when ``overwrite``, and is refused otherwise."""
         self.path.mkdir(parents=True, exist_ok=True)
+        with files.exclusive_lock(self.path / LOCK, what=f"run directory {self.path}"):
+            self.check_fresh(resume=resume, overwrite=overwrite)
+            if overwrite and not resume:
+                self._clear()
+            yield self
+
+    def _clear(self) -> None:
+        """Remove what a run writes, and nothing else a user may keep in the folder."""
+        for child in self.path.iterdir():
+            ours = child.name in (*RUN_FILES, MANIFEST, *OUTPUTS) or child.suffix == ".png"
+            if ours and child.is_dir() and not child.is_symlink():
+                shutil.rmtree(child)
+            elif ours:
+                child.unlink()
+
+    def start(self, config: Config, preprocessor: Preprocessor, architecture: dict,
+              fingerprint: dict | None = None) -> None:
+        """What a run knows before training: its config, preprocessing, architecture and
+        data fingerprint. The manifest goes first: from here until the model is saved the
+        folder is unfinished."""
+        self.path.mkdir(parents=True, exist_ok=True)
+        (self.path / MANIFEST).unlink(missing_ok=True)
         files.atomic_write_text(self.path / CONFIG, config_yaml(config))
         preprocessor.save(self.path / PREPROCESSOR)
         files.write_json(self.path / ARCHITECTURE, architecture)
+        if fingerprint is not None:
+            files.write_json(self.path / FINGERPRINT, fingerprint)
 
     def save_pretrained(self, state: dict[str, torch.Tensor], metrics: dict) -> None:
         files.save_weights(self.path / PRETRAINED, state)
         self.write_metrics(metrics)
 
     def save_model(self, model: DECModel, metrics: dict) -> None:
+        """The refined model and final metrics, then the manifest: the run is complete."""
         files.save_weights(self.path / MODEL, model.state_dict())
         self.write_metrics(metrics)
+        present = [name for name in RUN_FILES if (self.path / name).is_file()]
+        files.write_json(self.path / MANIFEST,
+                         {"files": {name: files.sha256(self.path / name) for name in present}})
 
     def write_metrics(self, metrics: dict) -> None:
         files.write_json(self.path / METRICS, metrics)
 
     def save(self, result: FitResult) -> "RunDir":
         """Write a complete run from memory (the estimator's ``save``)."""
-        self.start(result.config, result.preprocessor, result.model.architecture)
-        self.save_pretrained(result.pretrained, result.metrics)
-        self.save_model(result.model, result.metrics)
+        with self.claim(overwrite=True):
+            self.start(result.config, result.preprocessor, result.model.architecture,
+                       result.fingerprint)
+            self.save_pretrained(result.pretrained, result.metrics)
+            self.save_model(result.model, result.metrics)
         return self
 
     # ------------------------------------------------------- Lightning's files
@@ -208,7 +289,7 @@ class RunDir:
         path = self.checkpoint_dir(stage) / "last.ckpt"
         if not path.exists():
             return None
-        files.load_weights(path)
+        self._read(path, files.load_weights)  # crafted or truncated: one line, no traceback
         return str(path)
 
     @property

@@ -92,3 +92,19 @@ def make_trainer(config: Config, run_dir, stage: str, max_epochs: int) -> pl.Tra
         # CustomerDataModule splits every global batch across processes itself.
         use_distributed_sampler=False,
     )
+
+
+def fit_stage(trainer: pl.Trainer, module: pl.LightningModule, datamodule,
+              ckpt_path: str | None) -> None:
+    """``trainer.fit``, except that Ctrl-C stays a KeyboardInterrupt.
+
+    Lightning answers Ctrl-C with a graceful shutdown and ``sys.exit(1)``, which would end
+    the command with no message; raising KeyboardInterrupt lets the command line say that
+    the run was interrupted and can be resumed (the last checkpoint is kept).
+    """
+    try:
+        trainer.fit(module, datamodule=datamodule, ckpt_path=ckpt_path, weights_only=True)
+    except SystemExit:
+        if trainer.interrupted:
+            raise KeyboardInterrupt from None
+        raise

@@ -64,6 +64,8 @@ TRAIN_CASES = [
     Case("binary junk as csv", lambda p: _text(p, bytes(range(256)) * 20), [],
          "check that it is a complete CSV file"),
     Case("empty file", lambda p: _text(p, b""), [], "is empty; it needs a header row"),
+    Case("semicolon-separated csv", lambda p: customers().to_csv(p, index=False, sep=";"),
+         [], "its columns are separated by semicolons, not commas"),
     Case("header only", lambda p: customers().head(0).to_csv(p, index=False), [],
          "has a header but no customer rows"),
     Case("missing id column", lambda p: customers().to_csv(p, index=False),

@@ -90,3 +90,16 @@ def test_outcome_columns_of_a_table(tmp_path):
     assert ds.outcomes["churned"].tolist() == [0.0, 1.0, 0.0, 0.0]
     with pytest.raises(DataError, match="outcome column\\(s\\) \\['nope'\\] not in"):
         load_dataset(str(path), id_column="id", outcome_columns=["nope"])
+
+
+def test_missing_labels_are_counted_and_kept_out_of_the_classes(tmp_path):
+    import warnings
+
+    path = tmp_path / "t.csv"
+    pd.DataFrame({"x": range(6), "segment": ["a", "b", None, "a", None, "b"]}).to_csv(
+        path, index=False)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        ds = load_dataset(str(path), label_column="segment")
+    assert list(ds.labels) == [0, 1, -1, 0, -1, 1]
+    assert any("missing for 2 customer(s)" in str(w.message) for w in caught)

@@ -55,3 +55,11 @@ def test_prediction_strength_by_hand():
     assert prediction_strength(own, own) == 1.0
     # singleton clusters have no pairs and do not count
     assert prediction_strength([0, 0, 1], [5, 5, 3]) == 1.0
+
+
+def test_unknown_labels_are_left_out_not_a_class_of_their_own():
+    from dec.metrics import UNKNOWN_LABEL, label_metrics
+
+    truth = np.array([0, 0, 1, 1, UNKNOWN_LABEL, UNKNOWN_LABEL])
+    predicted = np.array([1, 1, 0, 0, 0, 1])
+    assert label_metrics(truth, predicted) == {"acc": 1.0, "nmi": 1.0, "ari": 1.0}

@@ -45,6 +45,9 @@ def test_outcomes_after_as_of(log):
 def test_bad_dates_and_amounts_are_named():
     with pytest.raises(DataError, match="cannot read date 'yesterday'"):
         clean_transactions(pd.DataFrame({"id": [1], "date": ["yesterday"], "amount": [1.0]}))
+    with pytest.raises(DataError, match="1 transaction.s. are dated in the future, e.g. '2999"):
+        clean_transactions(pd.DataFrame({"id": [1, 2], "date": ["2024-01-01", "2999-01-01"],
+                                         "amount": [1.0, 2.0]}))
     with pytest.raises(DataError, match="amount value 'ten'"):
         clean_transactions(pd.DataFrame({"id": [1], "date": ["2024-01-01"], "amount": ["ten"]}))
     with pytest.raises(DataError, match="choose a later --as-of"):

@@ -38,6 +38,17 @@ class Dataset:
     def __len__(self) -> int:
         return len(self.features)
 
+    def fingerprint(self) -> dict:
+        """Rows, columns and a sha256 of the features (ids and values, in order): a run
+        records it, so that resuming or evaluating on other data is caught."""
+        import hashlib
+
+        hashed = pd.util.hash_pandas_object(self.features, index=True).to_numpy()
+        digest = hashlib.sha256(hashed.tobytes())
+        digest.update("\0".join(map(str, self.features.columns)).encode())
+        return {"rows": int(len(self.features)), "columns": int(self.features.shape[1]),
+                "sha256": digest.hexdigest()}
+
 
 def load_dataset(source: str = "synthetic", *, n_samples: int = 20000, random_state: int = 0,
                  id_column: str | None = None, label_column: str | None = None,

@@ -6,6 +6,8 @@ read whole or in batches (bounded memory).
 
 from __future__ import annotations
 
+import warnings
+
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -51,6 +53,19 @@ def iter_frames(path: Path, *, what: str, batch_rows: int) -> Iterator[pd.DataFr
                         yield chunk
 
 
+def check_delimiter(frame: pd.DataFrame, path: Path) -> None:
+    """A CSV read as one column whose header holds ``;``, tab or ``|`` was written with
+    another delimiter: training on it would cluster one text column."""
+    if frame.shape[1] != 1:
+        return
+    header = str(frame.columns[0])
+    for name, sep in (("semicolons", ";"), ("tabs", "\t"), ("bars", "|")):
+        if sep in header:
+            raise DataError(f"{path} reads as one column '{header[:60]}': its columns are "
+                            f"separated by {name}, not commas; save it as a comma-separated "
+                            "CSV or Parquet")
+
+
 def _table_kind(path: Path, what: str, not_found_hint: str, csv_only_by_suffix: bool) -> str:
     if not path.exists():
         raise DataError(f"{what} {path} not found; check the path{not_found_hint}")
@@ -86,13 +101,21 @@ def read_table(path: str | Path, *, id_column: str | None = None,
     frame = read_frame(path, what="data file", not_found_hint=hint, csv_only_by_suffix=True)
     if len(frame) == 0:
         raise DataError(f"{path} has a header but no customer rows")
+    check_delimiter(frame, path)
     frame = set_id_column(frame, id_column, path)
     labels = None
     if label_column is not None:
         if label_column not in frame.columns:
             raise DataError(f"label column '{label_column}' not in {path}; columns are: "
                             f"{list(frame.columns)}")
-        labels = pd.factorize(frame.pop(label_column))[0]
+        labels = pd.factorize(frame.pop(label_column))[0]  # missing -> UNKNOWN_LABEL (-1)
+        unknown = int((labels < 0).sum())
+        if unknown == len(labels):
+            raise DataError(f"label column '{label_column}' in {path} is entirely missing; "
+                            "leave out {data.label_column}")
+        if unknown:
+            warnings.warn(f"label column '{label_column}' is missing for {unknown} customer(s); "
+                          "they are left out of ACC, NMI and ARI", stacklevel=2)
     return frame, labels
 
 
@@ -131,10 +154,14 @@ def _as_outcome(column: str, values: pd.Series, path) -> pd.Series:
     return (values.astype(str) == positive).astype(float).where(values.notna())
 
 
+#: The index of a table read without an id column: its row numbers, not one of its columns.
+ROW_INDEX = "row"
+
+
 def set_id_column(frame: pd.DataFrame, id_column: str | None, path: Path) -> pd.DataFrame:
     """Index ``frame`` by its unique ``id_column``, or by row number when there is none."""
     if id_column is None:
-        frame.index = pd.RangeIndex(len(frame), name="row")
+        frame.index = pd.RangeIndex(len(frame), name=ROW_INDEX)
         return frame
     if id_column not in frame.columns:
         raise DataError(f"id column '{id_column}' not in {path}; columns are: "

@@ -35,6 +35,11 @@ def clean_transactions(frame: pd.DataFrame, source: str = "transactions") -> pd.
     if dates.isna().any():
         bad = out.loc[dates.isna(), "date"].iloc[0]
         raise DataError(f"{source}: cannot read date {bad!r}; use YYYY-MM-DD or YYYYMMDD")
+    future = dates > pd.Timestamp.now().normalize() + pd.Timedelta(days=1)
+    if future.any():
+        raise DataError(f"{source}: {int(future.sum())} transaction(s) are dated in the future, "
+                        f"e.g. {out.loc[future, 'date'].iloc[0]!r}; fix or drop them (they "
+                        "would move the default as-of date)")
     out["date"] = dates
     for column in [c for c in ("amount", "quantity") if c in out]:
         values = pd.to_numeric(out[column], errors="coerce")
