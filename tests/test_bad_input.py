@@ -66,6 +66,8 @@ TRAIN_CASES = [
     Case("empty file", lambda p: _text(p, b""), [], "is empty; it needs a header row"),
     Case("semicolon-separated csv", lambda p: customers().to_csv(p, index=False, sep=";"),
          [], "its columns are separated by semicolons, not commas"),
+    Case("no usable feature", lambda p: customers()[["customer_id"]].assign(
+        a=1, b="x").to_csv(p, index=False), [], "no usable feature columns"),
     Case("header only", lambda p: customers().head(0).to_csv(p, index=False), [],
          "has a header but no customer rows"),
     Case("missing id column", lambda p: customers().to_csv(p, index=False),

@@ -43,6 +43,8 @@ def test_yaml_file_then_overrides(tmp_path):
     ("refine.gamma=inf", "refine.gamma must be a non-negative finite number"),
     ("refine.tol=2", "refine.tol must be a share between 0 and 1"),
     ("data.as_of=yesterday", "'yesterday' is not a date; write it as YYYY-MM-DD"),
+    ("model.hidden_dims=[100000000]", "model.hidden_dims must be between 1 and 65536 each"),
+    ("pretrain.batch_size=0", "batch sizes must be between 1 and 1048576"),
     ("data.kind=pictures", "data.kind must be 'auto', 'table' or 'dense'"),
     ("data.scaling=minmax", "data.scaling must be 'standard', 'none' or 'shared'"),
 ])

@@ -163,3 +163,56 @@ def test_ctrl_c_says_interrupted_and_keeps_the_run_resumable(tmp_path):
     assert not (run / "manifest.json").exists()  # unfinished, and says so when scored
     with pytest.raises(RunDirError, match="finish it with scripts/train.py --resume"):
         RunDir(run).load()
+
+
+def _nan_weights(path):
+    import torch
+
+    state = files.load_weights(path)
+    state = {k: torch.full_like(v, float("nan")) if v.is_floating_point() else v
+             for k, v in state.items()}
+    files.save_weights(path, state)
+
+
+@pytest.mark.parametrize("damage, message", [
+    (lambda run: (run / "preprocessor.json").write_text("[1, 2]"),
+     "preprocessor.json is corrupt or not this run's"),
+    (lambda run: (run / "model.json").write_text("{not json"), "model.json is corrupt"),
+    (lambda run: (run / "model.pt").write_bytes((run / "model.pt").read_bytes()[:100]),
+     "model.pt is corrupt or not this run's"),
+    (lambda run: files.save_weights(run / "model.pt", {"x": __import__("torch").ones(2)}),
+     "model.pt is corrupt or not this run's"),
+    (lambda run: _nan_weights(run / "model.pt"), "model.pt holds NaN or infinite weights"),
+])
+def test_crafted_run_files_with_a_matching_manifest_are_still_refused(trained, tmp_path,
+                                                                      damage, message):
+    run = _copy(trained, tmp_path)
+    damage(run)
+    listed = files.read_json(run / "manifest.json")["files"]
+    files.write_json(run / "manifest.json",
+                     {"files": {name: files.sha256(run / name) for name in listed}})
+    with pytest.raises(RunDirError, match=message):
+        RunDir(run).load()
+
+
+def test_a_write_failure_is_one_line_and_leaves_no_half_file(tmp_path):
+    import resource
+    import subprocess
+    import sys
+
+    from conftest import ROOT
+
+    def small_files():  # every file this process writes may hold at most 4 KB
+        resource.setrlimit(resource.RLIMIT_FSIZE, (4096, 4096))
+
+    run = tmp_path / "run"
+    result = subprocess.run([sys.executable, str(ROOT / "scripts" / "train.py"), "--config",
+                             str(SMOKE), "--output-dir", str(run), *FAST],
+                            capture_output=True, text=True, preexec_fn=small_files, timeout=300)
+    assert result.returncode == 2, result.stderr[-2000:]
+    errors = [line for line in result.stderr.splitlines() if line.startswith("error:")]
+    assert len(errors) == 1 and "File too large" in errors[0], result.stderr[-2000:]
+    assert "Traceback" not in result.stderr
+    assert not list(run.rglob("*.tmp"))  # no temporary file left behind
+    with pytest.raises(RunDirError):
+        RunDir(run).check()

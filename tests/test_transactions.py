@@ -89,3 +89,11 @@ def test_transactions_need_their_columns(tmp_path):
                         str(ROOT / "data" / "cdnow" / "CDNOW_master.txt.gz"),
                         "--output-dir", str(tmp_path / "run"))
     assert result.returncode == 2 and "--id-column, --date-column and --amount-column" in result.stderr
+
+
+def test_customers_first_seen_after_as_of_are_counted_in_a_warning():
+    log = clean_transactions(pd.DataFrame({"id": [1, 1, 2, 3], "date": [
+        "2024-01-01", "2024-03-01", "2024-02-01", "2024-05-01"], "amount": [1.0, 2.0, 3.0, 4.0]}))
+    with pytest.warns(UserWarning, match="1 customer.s. first bought after as_of=2024-04-01"):
+        features = customer_features(log, "2024-04-01")
+    assert sorted(features.index) == ["1", "2"]

@@ -15,6 +15,10 @@ from dec.config.schema import Config, TrainerConfig
 MAX_SEED = 2**32 - 1
 #: KMeans restarts beyond this cost minutes and change nothing measurable.
 MAX_N_INIT = 1000
+#: Layer widths beyond this make weight matrices of gigabytes before the first step.
+MAX_WIDTH = 65_536
+#: Larger batches than this do not fit an accelerator's memory with any useful width.
+MAX_BATCH = 1 << 20
 ACCELERATORS = ("cpu", "gpu", "cuda", "mps", "auto")
 
 
@@ -44,8 +48,10 @@ def bounds(c: Config) -> list[tuple[bool, str]]:
         (d.kind in ("auto", "table", "dense"), "data.kind must be 'auto', 'table' or 'dense'"),
         (d.scaling in ("standard", "none", "shared"),
          "data.scaling must be 'standard', 'none' or 'shared'"),
-        (m.embedding_dim >= 1, "model.embedding_dim must be at least 1"),
-        (all(h >= 1 for h in m.hidden_dims), "model.hidden_dims must be positive"),
+        (1 <= m.embedding_dim <= MAX_WIDTH,
+         f"model.embedding_dim must be between 1 and {MAX_WIDTH}"),
+        (all(1 <= h <= MAX_WIDTH for h in m.hidden_dims),
+         f"model.hidden_dims must be between 1 and {MAX_WIDTH} each"),
         (m.alpha > 0 and _finite(m.alpha), "model.alpha must be a positive finite number"),
         (m.kernel in ("student_t", "mahalanobis"),
          "model.kernel must be 'student_t' or 'mahalanobis'"),
@@ -67,7 +73,8 @@ def bounds(c: Config) -> list[tuple[bool, str]]:
         (r.update_interval >= 1, "refine.update_interval must be at least 1"),
         (1 <= r.n_init <= MAX_N_INIT, f"refine.n_init must be between 1 and {MAX_N_INIT}"),
         (r.init in ("kmeans", "gmm", "umap"), "refine.init must be 'kmeans', 'gmm' or 'umap'"),
-        (p.batch_size >= 1 and r.batch_size >= 1, "batch sizes must be at least 1"),
+        (1 <= p.batch_size <= MAX_BATCH and 1 <= r.batch_size <= MAX_BATCH,
+         f"batch sizes must be between 1 and {MAX_BATCH}"),
         *_trainer_bounds(c.trainer),
     ]
 

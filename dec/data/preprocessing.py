@@ -92,7 +92,9 @@ class Preprocessor:
             if name not in self.categorical_columns and not is_numeric(series):
                 series = numbers_from_text(name, series)
             if name in self.categorical_columns or not is_numeric(series):
-                self.columns_.append(self._fit_categorical(name, series))
+                categorical = self._fit_categorical(name, series)
+                if categorical is not None:
+                    self.columns_.append(categorical)
             else:
                 column = self._fit_numeric(name, series.astype(float))
                 if column is not None:
@@ -141,12 +143,13 @@ class Preprocessor:
         for column in numeric:
             column.std = scale
 
-    def _fit_categorical(self, name: str, series: pd.Series) -> CategoricalColumn:
+    def _fit_categorical(self, name: str, series: pd.Series) -> CategoricalColumn | None:
         counts = as_text(series).value_counts()
         kept = sorted(counts.index[: self.max_categories].tolist())
-        if len(kept) < 2:
+        if len(kept) < 2:  # one value everywhere: a constant, like a constant number
             warnings.warn(f"column '{name}' has a single category in the training data "
-                          "and carries no information", stacklevel=3)
+                          "and is ignored", stacklevel=3)
+            return None
         return CategoricalColumn(name, kept)
 
     # -------------------------------------------------------------- transforming

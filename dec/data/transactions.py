@@ -77,6 +77,11 @@ def customer_features(transactions: pd.DataFrame, as_of: str | pd.Timestamp) -> 
     if calibration.empty:
         raise DataError(f"no transactions on or before as_of={as_of.date()}; "
                         "choose a later {data.as_of} date")
+    later = transactions["id"].nunique() - calibration["id"].nunique()
+    if later:
+        warnings.warn(f"{later} customer(s) first bought after as_of={as_of.date()} and are "
+                      "left out (they have no history yet); choose a later {data.as_of} date "
+                      "to include them", stacklevel=2)
     aggregations = {"amount": "sum"}
     if "quantity" in calibration:
         aggregations["quantity"] = "sum"
