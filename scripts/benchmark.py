@@ -28,7 +28,12 @@ def main() -> int:
                              "choice) and the test split, e.g. t:model.kernel=student_t "
                              "m:model.kernel=mahalanobis; writes --out/<--name>.{md,json}")
     parser.add_argument("--name", default="variants", help="file name for --variants")
+    parser.add_argument("--data-kind", action="store_true",
+                        help="instead: the estimator's defaults on digits as a raw array "
+                             "(data_kind auto vs table vs KMeans); writes --out/data_kind.md")
     args = parser.parse_args()
+    if args.data_kind:
+        return data_kind(args)
     if args.speed:
         return speed(args)
     if args.scale:
@@ -47,6 +52,21 @@ def main() -> int:
 
     run_benchmark(datasets, seeds, args.out, args.work_dir)
     print((__import__("pathlib").Path(args.out) / "results.md").read_text())
+    return 0
+
+
+def data_kind(args) -> int:
+    from pathlib import Path
+
+    from dec import files
+    from dec.experiments.data_kind import compare_kinds, kinds_markdown
+
+    seeds = [int(s) for s in args.seeds.split(",") if s]
+    runs = compare_kinds(seeds)
+    text = kinds_markdown(runs)
+    files.write_json(Path(args.out) / "data_kind.json", {"seeds": seeds, "runs": runs})
+    files.atomic_write_text(Path(args.out) / "data_kind.md", text)
+    print(text)
     return 0
 
 

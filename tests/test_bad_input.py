@@ -271,6 +271,15 @@ def test_planted_malicious_model_is_refused_without_running(smoke_run, tmp_path,
     shutil.copytree(smoke_run, run_dir)
     marker = tmp_path / "pwned"
     torch.save({"centers": _Exploit(marker)}, run_dir / "model.pt")
+    result = run_script("predict.py", "--run", str(run_dir), "--data", "unused.csv",
+                        "--output", str(tmp_path / "out.csv"))
+    assert_one_line_error(result, "model.pt changed after training finished")
+    # Whoever can plant a file can rewrite the manifest too: the file is still never run.
+    from dec import files
+
+    listed = files.read_json(run_dir / "manifest.json")["files"]
+    files.write_json(run_dir / "manifest.json",
+                     {"files": {name: files.sha256(run_dir / name) for name in listed}})
     path = tmp_path / "new.csv"
     new_table.reset_index().to_csv(path, index=False)
     result = run_script("predict.py", "--run", str(run_dir), "--data", str(path),
