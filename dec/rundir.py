@@ -23,7 +23,6 @@ plus what ``test.py`` and ``profiles.py`` add: ``test_report.{json,md}``,
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
@@ -31,10 +30,10 @@ from pathlib import Path
 
 import torch
 
-from dec import files
+from dec import files, run_guard
 from dec.config import Config, config_yaml, load_config
 from dec.data.preprocessing import Preprocessor
-from dec.errors import ConfigError, DecError, RunDirError
+from dec.errors import ConfigError, RunDirError
 from dec.models.dec_model import DECModel
 from dec.result import FitResult, build_model
 
@@ -112,28 +111,8 @@ class RunDir:
             raise RunDirError(f"run directory {self.path} is incomplete (missing "
                               f"{', '.join(missing)}); finish it with scripts/train.py "
                               "--resume or train again")
-        self._check_manifest()
+        run_guard.check_manifest(self.path, MANIFEST, RUN_FILES)
         return self
-
-    def _check_manifest(self) -> None:
-        if not (self.path / MANIFEST).exists():
-            raise RunDirError(f"run directory {self.path} is unfinished (no {MANIFEST}: "
-                              "training stopped before it wrote every file); finish it with "
-                              "scripts/train.py --resume or train again")
-        try:
-            listed = files.read_json(self.path / MANIFEST)["files"]
-            assert isinstance(listed, dict)
-        except (ValueError, KeyError, TypeError, AssertionError):
-            raise RunDirError(f"{self.path / MANIFEST} is corrupt; train the run again") from None
-        for name, digest in listed.items():
-            path = self.path / name
-            if name not in RUN_FILES or path.is_symlink() or not path.is_file():
-                raise RunDirError(f"run directory {self.path}: {name} is missing or not a "
-                                  "plain file; train the run again")
-            if files.sha256(path) != digest:
-                raise RunDirError(f"run directory {self.path} is inconsistent: {name} changed "
-                                  f"after training finished (its sha256 differs from "
-                                  f"{MANIFEST}); restore it or train the run again")
 
     # ----------------------------------------------------------------- reading
     def config(self, overrides: list[str] | None = None, values: dict | None = None) -> Config:
@@ -143,32 +122,19 @@ class RunDir:
     def has_config(self) -> bool:
         return (self.path / CONFIG).exists()
 
-    def _read(self, path: Path, loader):
-        """``loader(path)``, with any failure turned into one line naming the file."""
-        try:
-            return loader(path)
-        except DecError:
-            raise
-        except FileNotFoundError:
-            raise RunDirError(f"{path} is missing; train the run again") from None
-        except Exception as err:  # corrupt JSON, wrong keys or types, truncated tensors
-            detail = (str(err).strip().splitlines() or [type(err).__name__])[0][:160]
-            raise RunDirError(f"{path} is corrupt or not this run's ({detail}); train the "
-                              "run again") from None
-
     def preprocessor(self) -> Preprocessor:
-        return self._read(self.path / PREPROCESSOR, Preprocessor.load)
+        return run_guard.read_checked(self.path / PREPROCESSOR, Preprocessor.load)
 
     def architecture(self) -> dict:
-        return self._read(self.path / ARCHITECTURE, lambda p: dict(files.read_json(p)))
+        return run_guard.read_checked(self.path / ARCHITECTURE, lambda p: dict(files.read_json(p)))
 
     def fingerprint(self) -> dict | None:
         path = self.path / FINGERPRINT
-        return self._read(path, lambda p: dict(files.read_json(p))) if path.exists() else None
+        return run_guard.read_checked(path, lambda p: dict(files.read_json(p))) if path.exists() else None
 
     def metrics(self) -> dict:
         path = self.path / METRICS
-        return self._read(path, lambda p: dict(files.read_json(p))) if path.exists() else {}
+        return run_guard.read_checked(path, lambda p: dict(files.read_json(p))) if path.exists() else {}
 
     @property
     def pretrained_path(self) -> Path:
@@ -181,14 +147,7 @@ class RunDir:
         return self._weights(self.path / PRETRAINED)
 
     def _weights(self, path: Path) -> dict[str, torch.Tensor]:
-        """Tensors only, all finite, checked to build the architecture in ``model.json``."""
-        state = self._read(path, files.load_weights)
-        if not isinstance(state, dict) or not all(torch.is_tensor(v) for v in state.values()):
-            raise RunDirError(f"{path} is not a state dict of tensors; train the run again")
-        if not all(torch.isfinite(v).all() for v in state.values() if v.is_floating_point()):
-            raise RunDirError(f"{path} holds NaN or infinite weights; train the run again")
-        self._read(path, lambda _: build_model(self.architecture(), state))
-        return state
+        return run_guard.checked_weights(path, self.architecture())
 
     def load_model(self) -> DECModel:
         """The refined model, in eval mode."""
@@ -222,21 +181,11 @@ class RunDir:
     def claim(self, *, resume: bool = False, overwrite: bool = False) -> Iterator["RunDir"]:
         """Hold the run folder's lock for the block: one writer at a time. A new run over an
         existing one clears it first when ``overwrite``, and is refused otherwise."""
-        self.path.mkdir(parents=True, exist_ok=True)
-        with files.exclusive_lock(self.path / LOCK, what=f"run directory {self.path}"):
+        with run_guard.locked(self.path, LOCK):
             self.check_fresh(resume=resume, overwrite=overwrite)
             if overwrite and not resume:
-                self._clear()
+                run_guard.clear(self.path, (*RUN_FILES, MANIFEST, *OUTPUTS), suffixes=(".png",))
             yield self
-
-    def _clear(self) -> None:
-        """Remove what a run writes, and nothing else a user may keep in the folder."""
-        for child in self.path.iterdir():
-            ours = child.name in (*RUN_FILES, MANIFEST, *OUTPUTS) or child.suffix == ".png"
-            if ours and child.is_dir() and not child.is_symlink():
-                shutil.rmtree(child)
-            elif ours:
-                child.unlink()
 
     def start(self, config: Config, preprocessor: Preprocessor, architecture: dict,
               fingerprint: dict | None = None) -> None:
@@ -259,9 +208,7 @@ class RunDir:
         """The refined model and final metrics, then the manifest: the run is complete."""
         files.save_weights(self.path / MODEL, model.state_dict())
         self.write_metrics(metrics)
-        present = [name for name in RUN_FILES if (self.path / name).is_file()]
-        files.write_json(self.path / MANIFEST,
-                         {"files": {name: files.sha256(self.path / name) for name in present}})
+        run_guard.write_manifest(self.path, MANIFEST, RUN_FILES)
 
     def write_metrics(self, metrics: dict) -> None:
         files.write_json(self.path / METRICS, metrics)
@@ -289,7 +236,7 @@ class RunDir:
         path = self.checkpoint_dir(stage) / "last.ckpt"
         if not path.exists():
             return None
-        self._read(path, files.load_weights)  # crafted or truncated: one line, no traceback
+        run_guard.read_checked(path, files.load_weights)  # crafted or truncated: one line, no traceback
         return str(path)
 
     @property
