@@ -64,8 +64,6 @@ TRAIN_CASES = [
     Case("binary junk as csv", lambda p: _text(p, bytes(range(256)) * 20), [],
          "check that it is a complete CSV file"),
     Case("empty file", lambda p: _text(p, b""), [], "is empty; it needs a header row"),
-    Case("semicolon-separated csv", lambda p: customers().to_csv(p, index=False, sep=";"),
-         [], "its columns are separated by semicolons, not commas"),
     Case("no usable feature", lambda p: customers()[["customer_id"]].assign(
         a=1, b="x").to_csv(p, index=False), [], "no usable feature columns"),
     Case("header only", lambda p: customers().head(0).to_csv(p, index=False), [],

@@ -103,3 +103,16 @@ def test_missing_labels_are_counted_and_kept_out_of_the_classes(tmp_path):
         ds = load_dataset(str(path), label_column="segment")
     assert list(ds.labels) == [0, 1, -1, 0, -1, 1]
     assert any("missing for 2 customer(s)" in str(w.message) for w in caught)
+
+
+@pytest.mark.parametrize("sep", [";", "\t", "|"])
+def test_other_separators_are_read_with_a_warning(tmp_path, sep):
+    from dec.data.synthetic import make_customers
+
+    table, _ = make_customers(50, random_state=0)
+    path = tmp_path / "t.csv"
+    table.reset_index().to_csv(path, index=False, sep=sep)
+    with pytest.warns(UserWarning, match="columns are separated by"):
+        ds = load_dataset(str(path), id_column="customer_id")
+    assert list(ds.features.columns) == list(table.columns)
+    assert len(ds) == 50

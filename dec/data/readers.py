@@ -7,7 +7,6 @@ read whole or in batches (bounded memory).
 from __future__ import annotations
 
 import warnings
-
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -30,7 +29,9 @@ def read_frame(path: Path, *, what: str, not_found_hint: str = "",
     """
     kind = _table_kind(path, what, not_found_hint, csv_only_by_suffix)
     with _read_errors_as_data_error(path, kind):
-        return pd.read_parquet(path) if kind == "Parquet" else pd.read_csv(path)
+        if kind == "Parquet":
+            return pd.read_parquet(path)
+        return pd.read_csv(path, sep=csv_separator(path))
 
 
 def iter_frames(path: Path, *, what: str, batch_rows: int) -> Iterator[pd.DataFrame]:
@@ -47,23 +48,43 @@ def iter_frames(path: Path, *, what: str, batch_rows: int) -> Iterator[pd.DataFr
             for batch in pq.ParquetFile(path).iter_batches(batch_size=batch_rows):
                 yield batch.to_pandas()
         else:
-            with pd.read_csv(path, chunksize=batch_rows) as reader:
+            with pd.read_csv(path, chunksize=batch_rows, sep=csv_separator(path)) as reader:
                 for chunk in reader:
                     if len(chunk):
                         yield chunk
 
 
+#: Separators a CSV's header line is checked for when it holds no comma.
+OTHER_SEPARATORS = {";": "semicolons", "\t": "tabs", "|": "bars"}
+
+
+def csv_separator(path: Path) -> str:
+    """``","``, or the separator of a header line with no comma but ``;``, tab or ``|``
+    (European spreadsheets write ``;``): read as commas it would be one text column."""
+    import gzip
+
+    opener = gzip.open if path.suffix.lower() == ".gz" else open
+    try:
+        with opener(path, "rt", encoding="utf-8", errors="replace") as handle:
+            header = handle.readline()
+    except OSError:
+        return ","  # unreadable: pandas reports it in one line
+    if "," in header:
+        return ","
+    for separator, name in OTHER_SEPARATORS.items():
+        if separator in header:
+            warnings.warn(f"{path.name}: columns are separated by {name}; reading it so",
+                          stacklevel=3)
+            return separator
+    return ","
+
+
 def check_delimiter(frame: pd.DataFrame, path: Path) -> None:
-    """A CSV read as one column whose header holds ``;``, tab or ``|`` was written with
-    another delimiter: training on it would cluster one text column."""
-    if frame.shape[1] != 1:
-        return
-    header = str(frame.columns[0])
-    for name, sep in (("semicolons", ";"), ("tabs", "\t"), ("bars", "|")):
-        if sep in header:
-            raise DataError(f"{path} reads as one column '{header[:60]}': its columns are "
-                            f"separated by {name}, not commas; save it as a comma-separated "
-                            "CSV or Parquet")
+    """A table read as one column whose name still holds a separator could not be split:
+    training on it would cluster one text column."""
+    if frame.shape[1] == 1 and any(sep in str(frame.columns[0]) for sep in ",;\t|"):
+        raise DataError(f"{path} reads as one column '{str(frame.columns[0])[:60]}'; save it "
+                        "as a comma-separated CSV or Parquet with one column per field")
 
 
 def _table_kind(path: Path, what: str, not_found_hint: str, csv_only_by_suffix: bool) -> str:
