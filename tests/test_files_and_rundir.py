@@ -46,3 +46,22 @@ def test_run_dir_checks(tmp_path):
         RunDir(tmp_path / "run").check()
     with pytest.raises(RunDirError, match="no finished run"):
         RunDir.newest(tmp_path)
+
+
+def test_written_files_get_the_usual_mode_not_a_private_one(tmp_path):
+    import os
+    import stat
+
+    from dec import files
+
+    mask = os.umask(0o022)
+    try:
+        files.atomic_write_text(tmp_path / "new.csv", "a\n")
+        assert stat.S_IMODE((tmp_path / "new.csv").stat().st_mode) == 0o644
+        existing = tmp_path / "shared.csv"
+        existing.write_text("old\n")
+        existing.chmod(0o664)
+        files.atomic_write_text(existing, "new\n")  # a rewrite keeps the file's own mode
+        assert stat.S_IMODE(existing.stat().st_mode) == 0o664
+    finally:
+        os.umask(mask)

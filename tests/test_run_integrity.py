@@ -216,3 +216,12 @@ def test_a_write_failure_is_one_line_and_leaves_no_half_file(tmp_path):
     assert not list(run.rglob("*.tmp"))  # no temporary file left behind
     with pytest.raises(RunDirError):
         RunDir(run).check()
+
+
+def test_a_truncated_checkpoint_is_one_line_on_resume(trained, tmp_path):
+    run = _copy(trained, tmp_path)
+    checkpoint = run / "checkpoints" / "refine" / "last.ckpt"
+    checkpoint.write_bytes(checkpoint.read_bytes()[:200])
+    result = run_script("train.py", "--resume", str(run))
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert "last.ckpt is corrupt or not this run's" in result.stderr
