@@ -18,6 +18,14 @@ _SETTING = re.compile(r"\{([a-z_]+(?:\.[a-z_]+)*)\}")
 SETTING_FLAGS: dict[str, str] = {}
 
 
+def render_settings(text: str, name: Callable[[str], str] | None = None) -> str:
+    """``text`` with each ``{section.key}`` replaced by ``name(key)``: by default the flag
+    declared for the key in :mod:`dec.config`, else the key (for warnings as for errors)."""
+    if name is None:
+        name = lambda key: SETTING_FLAGS.get(key, key)  # noqa: E731
+    return _SETTING.sub(lambda m: name(m.group(1)), text)
+
+
 class DecError(Exception):
     """Base class: a problem with the user's input, config or environment."""
 
@@ -26,9 +34,7 @@ class DecError(Exception):
 
         By default the flag declared for the key in :mod:`dec.config`, else the key.
         """
-        if name is None:
-            name = lambda key: SETTING_FLAGS.get(key, key)  # noqa: E731
-        return _SETTING.sub(lambda m: name(m.group(1)), str(self.args[0]) if self.args else "")
+        return render_settings(str(self.args[0]) if self.args else "", name)
 
     def __str__(self) -> str:
         return self.render()

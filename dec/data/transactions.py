@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from dec.errors import DataError
+from dec.errors import DataError, render_settings
 
 #: End of the calibration period used for CDNOW (Fader & Hardie use 39 weeks; we use the
 #: end of Q3 1997); the hold-out period runs to the end of the log, 1998-06-30.
@@ -79,9 +79,10 @@ def customer_features(transactions: pd.DataFrame, as_of: str | pd.Timestamp) -> 
                         "choose a later {data.as_of} date")
     later = transactions["id"].nunique() - calibration["id"].nunique()
     if later:
-        warnings.warn(f"{later} customer(s) first bought after as_of={as_of.date()} and are "
-                      "left out (they have no history yet); choose a later {data.as_of} date "
-                      "to include them", stacklevel=2)
+        warnings.warn(render_settings(
+            f"{later} customer(s) first bought after as_of={as_of.date()} and are left out "
+            "(they have no history yet); choose a later {data.as_of} date to include them"),
+            stacklevel=2)
     aggregations = {"amount": "sum"}
     if "quantity" in calibration:
         aggregations["quantity"] = "sum"
