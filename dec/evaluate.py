@@ -44,8 +44,8 @@ def evaluate(run_dir: str | Path, baselines=("kmeans", "gmm", "ae_kmeans"), *,
     dict
         The ``test_report.json`` payload (schema in DESIGN.md).
     """
-    run = RunDir(run_dir).check()
-    result = run.load()
+    run = RunDir(run_dir)
+    result = run.load()  # checks the folder
     config = result.config
     if config.data.test_fraction == 0:
         raise RunDirError(f"run {run} was trained without a test split "

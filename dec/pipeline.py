@@ -18,7 +18,7 @@ import pytorch_lightning as pl
 import torch
 
 from dec import distributed
-from dec.config import Config
+from dec.config import Config, flat_values
 from dec.config.recipes import apply_recipe
 from dec.data import Dataset
 from dec.data.datamodule import CustomerDataModule
@@ -75,8 +75,9 @@ def fit(config: Config, run_dir: str | Path | RunDir | None = None, *, resume: b
     if dataset is None:
         dataset = load_dataset_from_config(config)
     config = _with_recipe(config, dataset)
+    fingerprint = dataset.fingerprint()
     if resume and run is not None:
-        _check_resume(run, config, dataset)
+        _check_resume(run, config, dataset.name, fingerprint)
     data = prepare_data(config, dataset=dataset)
     log.info("data: %s, %d train / %d val / %d test customers, %d input features",
              data.dataset.name, len(data.X_train), len(data.X_val), len(data.X_test),
@@ -87,11 +88,11 @@ def fit(config: Config, run_dir: str | Path | RunDir | None = None, *, resume: b
                                       m.embedding_dim, m.n_clusters, m.alpha, m.kernel)
     with run.claim(resume=resume, overwrite=overwrite) if writer else nullcontext():
         if writer:
-            run.start(config, data.preprocessor, architecture, dataset.fingerprint())
-        return _train(config, run, data, architecture, resume, pretrained)
+            run.start(config, data.preprocessor, architecture, fingerprint)
+        return _train(config, run, data, architecture, resume, pretrained, fingerprint)
 
 
-def _train(config, run, data, architecture, resume, pretrained) -> FitResult:
+def _train(config, run, data, architecture, resume, pretrained, fingerprint) -> FitResult:
     """Pretrain (or take the given pretrained state), refine, and save a complete run."""
     datamodule = CustomerDataModule(data.X_train, data.X_val, config.pretrain.batch_size,
                                     val_labels=data.labels("val"), seed=config.seed)
@@ -106,33 +107,23 @@ def _train(config, run, data, architecture, resume, pretrained) -> FitResult:
             run.save_model(module.model, metrics)
             log_run_summary(trainer, module, config, data, metrics)
     return FitResult(module.model.eval(), state, data.preprocessor, config, metrics, run,
-                     data.dataset.fingerprint())
+                     fingerprint)
 
 
 #: What a resumed run must share with the run it continues: its data and its model.
 RESUME_FIXED = ("seed", "data.", "model.")
 
 
-def _check_resume(run: RunDir, config: Config, dataset: Dataset) -> None:
+def _check_resume(run: RunDir, config: Config, data_name: str, fingerprint: dict) -> None:
     """Resume continues a run, never changes it: same data (by content), same settings."""
-    check_same_data(run.fingerprint(), dataset, f"run {run} was trained on")
-    before, now = _flat(run.config().to_dict()), _flat(config.to_dict())
+    check_same_data(run.fingerprint(), fingerprint, data_name, f"run {run} was trained on")
+    before, now = flat_values(run.config()), flat_values(config)
     changed = [f"{key} {before[key]!r} -> {now[key]!r}" for key in before
                if key.startswith(RESUME_FIXED) and key not in ("data.source", "data.kind")
                and before[key] != now.get(key)]
     if changed:
         raise ConfigError(f"cannot resume {run} with settings it did not start with "
                           f"({'; '.join(changed)}); resume without them or start a new run")
-
-
-def _flat(values: dict, prefix: str = "") -> dict:
-    flat = {}
-    for key, value in values.items():
-        if isinstance(value, dict):
-            flat.update(_flat(value, f"{prefix}{key}."))
-        else:
-            flat[f"{prefix}{key}"] = value
-    return flat
 
 
 def _with_recipe(config: Config, dataset: Dataset) -> Config:

@@ -7,7 +7,7 @@ import numpy as np
 import pytorch_lightning as pl
 import torch
 
-from dec.config import Config
+from dec.config import Config, flat_values
 from dec.data.prepare import PreparedData
 from dec.metrics import label_metrics
 from dec.models.dec_module import DECModule
@@ -42,14 +42,8 @@ def summarise(module: DECModule, trainer: pl.Trainer, data: PreparedData,
 
 
 def _flat_hparams(config: Config) -> dict:
-    flat = {}
-    for section, values in config.to_dict().items():
-        if isinstance(values, dict):
-            flat.update({f"{section}.{k}": str(v) if isinstance(v, list) else v
-                         for k, v in values.items()})
-        else:
-            flat[section] = values
-    return flat
+    return {key: str(value) if isinstance(value, list) else value
+            for key, value in flat_values(config).items()}
 
 
 def log_run_summary(trainer: pl.Trainer, module: DECModule, config: Config,

@@ -151,13 +151,15 @@ class RunDir:
 
     def load_model(self) -> DECModel:
         """The refined model, in eval mode."""
-        self.check()
+        return self.check()._model()
+
+    def _model(self) -> DECModel:
         return build_model(self.architecture(), self._weights(self.path / MODEL))
 
     def load(self) -> FitResult:
         """The whole run as a :class:`FitResult`."""
-        self.check()
-        return FitResult(self.load_model(), self.pretrained_state(), self.preprocessor(),
+        self.check()  # once: it hashes every file against the manifest
+        return FitResult(self._model(), self.pretrained_state(), self.preprocessor(),
                          self.config(), self.metrics(), self, self.fingerprint())
 
     # ----------------------------------------------------------------- writing

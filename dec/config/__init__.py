@@ -11,10 +11,11 @@ from dec.config.schema import (
     TrainerConfig,
     deep_update,
     fields_with,
+    flat_values,
     get_value,
     nested,
 )
 
 __all__ = ["Config", "DataConfig", "ModelConfig", "PretrainConfig", "RefineConfig",
            "TrainerConfig", "load_config", "replace", "config_from_dict", "config_yaml",
-           "fields_with", "get_value", "nested", "deep_update"]
+           "fields_with", "flat_values", "get_value", "nested", "deep_update"]

@@ -165,6 +165,17 @@ SETTING_FLAGS.update({key: flag for flag, entries in fields_with("flag").items()
                       for key, _, _ in entries})
 
 
+def flat_values(config: Config) -> dict[str, Any]:
+    """``{dotted key: value}`` of every setting (``"seed"``, ``"model.n_clusters"``, ...)."""
+    flat: dict[str, Any] = {}
+    for section, values in config.to_dict().items():
+        if isinstance(values, dict):
+            flat.update({f"{section}.{key}": value for key, value in values.items()})
+        else:
+            flat[section] = values
+    return flat
+
+
 def get_value(config: Config, key: str) -> Any:
     """The value at a dotted ``key``."""
     node: Any = config
