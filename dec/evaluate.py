@@ -90,8 +90,31 @@ def _report(data, config, predictions: dict, fit_seconds: dict) -> dict:
 
 
 def write_report(run_dir: str | Path, report: dict) -> tuple[Path, Path]:
-    """Write ``test_report.json`` and ``test_report.md`` atomically; return their paths."""
-    return RunDir(run_dir).write_report(report, report_markdown(report))
+    """Write ``test_report.json`` and ``test_report.md`` atomically, and the comparison
+    to TensorBoard (:func:`log_report`); return the paths of the two files."""
+    run = RunDir(run_dir)
+    markdown = report_markdown(report)
+    paths = run.write_report(report, markdown)
+    log_report(run, report, markdown)
+    return paths
+
+
+def log_report(run: RunDir, report: dict, markdown: str) -> None:
+    """The test-split comparison in TensorBoard, under ``evaluation``: the report as text,
+    and every method's metrics as scalars ``evaluation/<metric>/<method>``."""
+    writer = run.evaluation_writer("report")
+    try:
+        writer.add_text("evaluation/comparison", markdown)
+        values = {(metric, method): v for method, scores in report["methods"].items()
+                  for metric, v in scores.items()}
+        values.update({(metric, method): v
+                       for method, scores in report.get("outcomes", {}).items()
+                       for metric, v in scores.items()})
+        for (metric, method), value in values.items():
+            if value is not None and math.isfinite(value):
+                writer.add_scalar(f"evaluation/{metric}/{method}", value, 0)
+    finally:
+        writer.close()
 
 
 def _fmt(value: float) -> str:

@@ -153,11 +153,7 @@ def write_plots(run_dir, figures: dict, tensorboard: bool = True) -> list[Path]:
 
     run = RunDir(run_dir)
     paths = []
-    writer = None
-    if tensorboard:
-        from torch.utils.tensorboard import SummaryWriter
-
-        writer = SummaryWriter(str(run.tensorboard_dir / "evaluation"))
+    writer = run.evaluation_writer("figures") if tensorboard else None
     for name, fig in figures.items():
         if writer is not None:
             writer.add_figure(f"segments/{name}", fig, close=False)

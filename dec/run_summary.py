@@ -60,12 +60,13 @@ def log_run_summary(trainer: pl.Trainer, module: DECModule, config: Config,
                         replace=False)
     x = data.X_train[sample]
     z, segments = module.model.embed(x), module.model.assign(x).tolist()
+    ids = data.dataset.features.index[data.train_index[sample]].astype(str)
+    columns = {"customer_id": ids, "segment": segments}
     truth = data.labels("train")
     if truth is not None:
-        metadata = [[str(s), str(t)] for s, t in zip(segments, truth[sample])]
-        header = ["segment", "planted_label"]
-    else:
-        metadata, header = [str(s) for s in segments], None
+        columns["known_label"] = truth[sample]
+    header = list(columns)
+    metadata = [[str(v) for v in row] for row in zip(*columns.values())]
     logger.experiment.add_embedding(z, metadata=metadata, metadata_header=header,
                                     tag="customers", global_step=trainer.global_step)
     logger.experiment.flush()

@@ -245,6 +245,17 @@ class RunDir:
     def tensorboard_dir(self) -> Path:
         return self.path / "tensorboard"
 
+    def evaluation_writer(self, part: str):
+        """A TensorBoard writer for ``tensorboard/evaluation``; the events ``part``
+        (``"report"``, ``"figures"``) wrote last time are removed first, so TensorBoard
+        shows each result once however often ``test.py`` runs."""
+        from torch.utils.tensorboard import SummaryWriter
+
+        folder = self.tensorboard_dir / "evaluation"
+        for old in folder.glob(f"events.out.tfevents.*.{part}"):
+            old.unlink()
+        return SummaryWriter(str(folder), filename_suffix=f".{part}")
+
     # ------------------------------------------------------ evaluation outputs
     def write_report(self, report: dict, markdown: str) -> tuple[Path, Path]:
         json_path, md_path = self.path / "test_report.json", self.path / "test_report.md"

@@ -9,7 +9,7 @@ from contextlib import contextmanager
 
 import pytorch_lightning as pl
 import torch
-from pytorch_lightning.callbacks import ModelCheckpoint, TQDMProgressBar
+from pytorch_lightning.callbacks import LearningRateMonitor, ModelCheckpoint, TQDMProgressBar
 from pytorch_lightning.loggers import TensorBoardLogger
 
 from dec.config import Config
@@ -81,6 +81,7 @@ def make_trainer(config: Config, run_dir, stage: str, max_epochs: int) -> pl.Tra
                                          enable_version_counter=False))
         logger = TensorBoardLogger(str(run_dir.path), name=run_dir.tensorboard_dir.name,
                                    version=stage, default_hp_metric=False)
+        callbacks.append(LearningRateMonitor(logging_interval="epoch"))  # the lr-Adam curve
     return pl.Trainer(
         max_epochs=max_epochs, accelerator=t.accelerator, devices=t.devices,
         num_nodes=t.num_nodes, strategy=t.strategy, precision=t.precision,

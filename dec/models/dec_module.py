@@ -95,28 +95,40 @@ class DECModule(pl.LightningModule):
         target, labels = self.compute_target()
         self.target = target.to(self.device)
         converged = False
+        sizes = torch.bincount(labels, minlength=self.hparams.n_clusters).float() / len(labels)
+        logged = {f"train/cluster_size_{j}": s for j, s in enumerate(sizes.tolist())}
+        # The first refresh has nothing to compare with: its change is not a number, and
+        # the first point of the curve is at the second refresh.
         if self.previous_labels is not None:
             change = label_change_fraction(self.previous_labels, labels)
             self.label_changes.append(change)
+            logged["train/label_change"] = change
             self.log("train/label_change", change, on_step=True, on_epoch=False, prog_bar=True,
-                     batch_size=1)
+                     logger=False, batch_size=1)
             converged = change < self.hparams.tol
         self.previous_labels = labels
         self.last_refresh_step = self.global_step
-        sizes = torch.bincount(labels, minlength=self.hparams.n_clusters).float() / len(labels)
-        self.log_dict({f"train/cluster_size_{j}": s for j, s in enumerate(sizes.tolist())},
-                      on_step=True, on_epoch=False, batch_size=1)
-        self._log_val_label_metrics()
+        logged.update(self._val_label_metrics())
+        self._log_at_step(logged)
         return converged
 
-    def _log_val_label_metrics(self) -> None:
+    def _log_at_step(self, metrics: dict[str, float]) -> None:
+        """Write a refresh's metrics to the logger once, at the refresh's own step.
+
+        ``self.log(on_step=True)`` writes only on steps that are multiples of
+        ``log_every_n_steps`` and holds the value until then, so a refresh would appear
+        late, twice, or (on small data) never.
+        """
+        if self.logger is not None and self.trainer.is_global_zero:
+            self.logger.log_metrics(metrics, step=self.global_step)
+
+    def _val_label_metrics(self) -> dict[str, float]:
         datamodule = self.trainer.datamodule
         if getattr(datamodule, "val_labels", None) is None or len(datamodule.val) == 0:
-            return
+            return {}
         predicted = self.model.assign(datamodule.val).numpy()
         scores = label_metrics(np.asarray(datamodule.val_labels), predicted)
-        self.log_dict({f"val/{k}": v for k, v in scores.items()}, on_step=True, on_epoch=False,
-                      batch_size=1)
+        return {f"val/{k}": v for k, v in scores.items()}
 
     def on_train_batch_start(self, batch, batch_idx):
         due = self.global_step % self.hparams.update_interval == 0
