@@ -74,6 +74,65 @@ def customer_batches(model, path: str | Path | None = None, *, id_column: str | 
                             "ids must be unique")
 
 
+def log_customers(model, path: str | Path | None = None, *, as_of: str | None = None,
+                  id_column: str | None = None, date_column: str | None = None,
+                  amount_column: str | None = None,
+                  quantity_column: str | None = None) -> pd.DataFrame:
+    """Customer features built from a transaction log at ``as_of``, as the run built its own.
+
+    Parameters
+    ----------
+    model : DeepEmbeddedClustering
+        A model trained on a transaction log (CDNOW or ``data.format=transactions``).
+    path : str or Path, optional
+        A CSV/Parquet log; default: the run's own log.
+    as_of : str, optional
+        Features from purchases on or before this date; default: the log's last date.
+    id_column, date_column, amount_column, quantity_column : str, optional
+        The log's columns; default: those the run was trained with.
+
+    Returns
+    -------
+    DataFrame indexed by customer id, one row per customer with a purchase by ``as_of``.
+    """
+    from dec.data.readers import read_transactions
+    from dec.data.transactions import customer_features, load_cdnow
+
+    d = model.config_.data
+    check_date(as_of)
+    if d.source != "cdnow" and d.format != "transactions":
+        raise DataError("this run was trained on a customer table, not a transaction log; "
+                        "score a table with --data")
+    if path is None:
+        path = None if d.source == "cdnow" else d.source
+    columns = {"id": id_column or d.id_column, "date": date_column or d.date_column,
+               "amount": amount_column or d.amount_column,
+               "quantity": quantity_column or d.quantity_column}
+    if "items_per_order" in model.preprocessor_.feature_names_in_ and path is not None \
+            and not columns["quantity"]:
+        raise DataError(f"the run's features include items per order; name the quantity "
+                        f"column of {path} with --quantity-column")
+    if path is None:
+        log = load_cdnow()
+    else:
+        missing = [f"--{k}-column" for k in ("id", "date", "amount") if not columns[k]]
+        if missing:
+            raise DataError(f"name the columns of the log {path}: {' and '.join(missing)} "
+                            "(the run was trained on a log with other or built-in columns)")
+        log = read_transactions(path, id_col=columns["id"], date_col=columns["date"],
+                                amount_col=columns["amount"], quantity_col=columns["quantity"])
+    return customer_features(log, check_date(as_of) or str(log["date"].max().date()))
+
+
+def check_date(as_of: str | None) -> str | None:
+    """``as_of`` if it is a date (or None); else DataError."""
+    try:
+        as_of is None or pd.Timestamp(as_of)
+    except ValueError:
+        raise DataError(f"--as-of {as_of!r} is not a date; use YYYY-MM-DD") from None
+    return as_of
+
+
 def score_batches(model, batches: Iterable[pd.DataFrame], *,
                   embeddings: bool = True) -> Iterator[pd.DataFrame]:
     """Yield an ``id, segment, [z_*], p_*`` table for each feature table in ``batches``.

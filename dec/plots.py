@@ -102,6 +102,28 @@ def plot_confusion(labels_true: np.ndarray, segments: np.ndarray,
     return fig
 
 
+def plot_transitions(counts: pd.DataFrame, shares: pd.DataFrame, names: list[str],
+                     first: str, second: str):
+    """Row shares of the transition matrix as a heatmap, each cell with its customers."""
+    def label(key: str) -> str:
+        return f"{key}: {names[int(key)]}" if key.isdigit() else key
+
+    fig, ax = plt.subplots(figsize=(0.9 * counts.shape[1] + 3.5, 0.6 * counts.shape[0] + 2))
+    image = ax.imshow(shares.to_numpy(), cmap="Blues", vmin=0, vmax=1, aspect="auto")
+    for (i, j), v in np.ndenumerate(shares.to_numpy()):
+        ax.text(j, i, f"{v:.0%}\n{counts.iat[i, j]:,}", ha="center", va="center", fontsize=7,
+                color="white" if v > 0.5 else "black")
+    ax.set_xticks(range(counts.shape[1]), [label(c) for c in counts.columns], rotation=30,
+                  ha="right", fontsize=8)
+    ax.set_yticks(range(counts.shape[0]), [label(r) for r in counts.index], fontsize=8)
+    ax.set_xlabel(f"segment at {second}")
+    ax.set_ylabel(f"segment at {first}")
+    fig.colorbar(image, ax=ax, label="share of the row's customers")
+    ax.set_title(f"Segment migration {first} → {second}")
+    fig.tight_layout()
+    return fig
+
+
 def segment_figures(features: pd.DataFrame, segments: np.ndarray, embeddings: np.ndarray,
                     names: list[str], labels: np.ndarray | None = None,
                     test_index: np.ndarray | None = None) -> dict:

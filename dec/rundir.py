@@ -269,6 +269,17 @@ class RunDir:
         files.atomic_write_text(md_path, markdown)
         return csv_path, md_path
 
+    def profile_names(self) -> list[str] | None:
+        """The segment names ``profiles.csv`` gave (written by ``test.py``), or None."""
+        path = self.path / "profiles.csv"
+        if not path.is_file():
+            return None
+        import pandas as pd
+
+        table = pd.read_csv(path, index_col="segment")
+        k = self.architecture()["n_clusters"]
+        return table["name"].reindex(range(k)).fillna("(empty)").astype(str).tolist()
+
     def write_figure(self, name: str, png: bytes) -> Path:
         path = self.path / f"{name}.png"
         files.atomic_write_bytes(path, png)

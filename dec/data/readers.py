@@ -21,17 +21,19 @@ BUILT_IN = ("synthetic", "digits", "cdnow", "mlc_churn", "attrition")
 
 
 def read_frame(path: Path, *, what: str, not_found_hint: str = "",
-               csv_only_by_suffix: bool = True) -> pd.DataFrame:
+               csv_only_by_suffix: bool = True, text_columns=()) -> pd.DataFrame:
     """Read a ``.parquet`` file, or CSV, turning every failure into one DataError line.
 
     With ``csv_only_by_suffix`` only ``.csv`` is read as CSV and other suffixes are
-    refused; without it, anything not Parquet is tried as CSV.
+    refused; without it, anything not Parquet is tried as CSV. ``text_columns`` of a CSV
+    are read as text (ids such as ``00123`` keep their zeros).
     """
     kind = _table_kind(path, what, not_found_hint, csv_only_by_suffix)
     with _read_errors_as_data_error(path, kind):
         if kind == "Parquet":
             return pd.read_parquet(path)
-        return pd.read_csv(path, sep=csv_separator(path))
+        return pd.read_csv(path, sep=csv_separator(path),
+                           dtype={c: str for c in text_columns} or None)
 
 
 def iter_frames(path: Path, *, what: str, batch_rows: int) -> Iterator[pd.DataFrame]:
@@ -198,7 +200,8 @@ def read_transactions(path: str | Path, *, id_col: str, date_col: str, amount_co
                       quantity_col: str | None = None) -> pd.DataFrame:
     """Read a CSV/Parquet transaction log into columns ``id, date, amount[, quantity]``."""
     path = Path(path)
-    frame = read_frame(path, what="transaction file", csv_only_by_suffix=False)
+    frame = read_frame(path, what="transaction file", csv_only_by_suffix=False,
+                       text_columns=(id_col,))
     wanted = {"id": id_col, "date": date_col, "amount": amount_col}
     if quantity_col:
         wanted["quantity"] = quantity_col

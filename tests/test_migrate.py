@@ -1,0 +1,134 @@
+"""Segment migration between two snapshots, and scoring a purchase log."""
+
+import pandas as pd
+import pytest
+
+from conftest import SMOKE, run_script
+from dec.migrate import GONE, NEW, biggest_move, movers, row_shares, transition_counts
+from dec.resources import cdnow_path
+
+
+@pytest.fixture
+def snapshots():
+    before = pd.Series({"a": 0, "b": 0, "c": 1, "d": 2})
+    after = pd.Series({"a": 0, "b": 1, "c": 1, "e": 2})
+    return before, after
+
+
+def test_transition_counts_by_hand(snapshots):
+    counts = transition_counts(*snapshots, n_clusters=3)
+    assert list(counts.index) == ["0", "1", "2", NEW]
+    assert list(counts.columns) == ["0", "1", "2", GONE]
+    expected = [[1, 1, 0, 0],   # a stays in 0, b moves to 1
+                [0, 1, 0, 0],   # c stays in 1
+                [0, 0, 0, 1],   # d is gone
+                [0, 0, 1, 0]]   # e is new, in 2
+    assert counts.to_numpy().tolist() == expected
+    assert counts.to_numpy().sum() == 5  # everyone seen at either snapshot, once
+    assert row_shares(counts).loc["0"].tolist() == [0.5, 0.5, 0.0, 0.0]
+    assert row_shares(counts).loc["1"].tolist() == [0.0, 1.0, 0.0, 0.0]
+
+
+def test_movers_are_the_changed_customers_including_new_and_gone(snapshots):
+    moved = movers(*snapshots).sort_values("id")
+    assert moved.to_dict("list") == {"id": ["b", "d", "e"], "from": ["0", "2", NEW],
+                                     "to": ["1", GONE, "2"]}
+
+
+def test_biggest_move_names_the_flow_and_its_share(snapshots):
+    counts = transition_counts(*snapshots, n_clusters=3)
+    sentence = biggest_move(counts, ["Loyal", "At Risk", "New"])
+    assert sentence == ("The biggest move: 1 of the 2 customers in segment 0 (Loyal) (50%) "
+                        "moved to segment 1 (At Risk). 1 customers are new and 1 are gone.")
+
+
+@pytest.fixture(scope="module")
+def log_run(tmp_path_factory):
+    """A run trained on a small purchase log (the first 3,000 rows of CDNOW, renamed)."""
+    folder = tmp_path_factory.mktemp("log_run")
+    raw = pd.read_csv(cdnow_path(), sep=r"\s+", dtype={"customer_id": str, "date": str})
+    raw.head(3000).rename(columns={"customer_id": "cust", "dollar_value": "value"}).to_csv(
+        folder / "log.csv", index=False)
+    trained = run_script("train.py", "--config", str(SMOKE), "--transactions", "log.csv",
+                         "--id-column", "cust", "--date-column", "date", "--amount-column",
+                         "value", "--quantity-column", "number_of_cds", "--as-of",
+                         "1997-09-30", "--output-dir", str(folder / "run"), cwd=folder)
+    assert trained.returncode == 0, trained.stderr
+    return folder
+
+
+def test_predict_and_export_score_a_purchase_log(log_run):
+    out = log_run / "segments.parquet"
+    result = run_script("predict.py", "--run", str(log_run / "run"), "--transactions",
+                        str(log_run / "log.csv"), "--as-of", "1997-06-30", "--output", str(out))
+    assert result.returncode == 0, result.stderr
+    scored = pd.read_parquet(out)
+    log = pd.read_csv(log_run / "log.csv", dtype={"cust": str, "date": str})
+    first_seen = log[log["date"] <= "19970630"]["cust"]
+    assert sorted(scored["id"]) == sorted(first_seen.unique())  # ids keep their zeros
+    assert scored["segment"].between(0, 4).all()
+    exported = run_script("export.py", "--run", str(log_run / "run"), "--as-of", "1997-06-30",
+                          "--output", str(log_run / "all.csv"))
+    assert exported.returncode == 0, exported.stderr
+    assert len(pd.read_csv(log_run / "all.csv")) == len(scored)  # the run's own log
+
+
+def test_migrate_between_two_dates_of_a_log(log_run):
+    out = log_run / "movers.csv"
+    result = run_script("migrate.py", "--run", str(log_run / "run"), "--transactions",
+                        str(log_run / "log.csv"), "--as-of", "1997-02-15", "--as-of",
+                        "1997-09-30", "--output", str(out))
+    assert result.returncode == 0, result.stderr
+    counts = pd.read_csv(log_run / "movers.transitions.csv", index_col="from")
+    log = pd.read_csv(log_run / "log.csv", dtype={"cust": str, "date": str})
+    customers = log[log["date"] <= "19970930"]["cust"].nunique()
+    early = log[log["date"] <= "19970215"]["cust"].nunique()
+    # Customers who first bought between the snapshots are new, never dropped.
+    assert counts.to_numpy().sum() == customers
+    assert counts.loc[NEW].sum() == customers - early > 0
+    assert counts[GONE].sum() == 0  # the features at 09-30 include everyone seen at 02-15
+    moved = pd.read_csv(out, dtype=str)
+    assert (moved["from"] != moved["to"]).all()
+    assert (moved["from"] == NEW).sum() == customers - early
+    assert (log_run / "movers.transitions.png").stat().st_size > 0
+    assert "biggest move" in (log_run / "movers.transitions.md").read_text()
+
+
+def test_migrate_between_two_tables_by_id(smoke_run, tmp_path):
+    from dec.data import load_dataset
+
+    features = load_dataset("synthetic", n_samples=600).features.reset_index()
+    first, second = features.iloc[:400].copy(), features.iloc[100:500].copy()
+    second["orders"] = second["orders"] * 3  # behaviour changed: some will move
+    first.to_csv(tmp_path / "q1.csv", index=False)
+    second.to_csv(tmp_path / "q2.csv", index=False)
+    result = run_script("migrate.py", "--run", str(smoke_run), "--data", str(tmp_path / "q1.csv"),
+                        "--data", str(tmp_path / "q2.csv"), "--id-column", "customer_id",
+                        "--output", str(tmp_path / "movers.parquet"))
+    assert result.returncode == 0, result.stderr
+    counts = pd.read_csv(tmp_path / "movers.transitions.csv", index_col="from")
+    assert counts.to_numpy().sum() == 500
+    assert counts.loc[NEW].sum() == 100 and counts[GONE].sum() == 100
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--as-of", "1997-02-15"], "give two snapshots"),
+    (["--as-of", "1997-02-15", "--data", "x.csv"], "give two snapshots"),
+    (["--as-of", "1997-02-15", "--as-of", "soon"], "'soon' is not a date"),
+])
+def test_migrate_refuses_bad_snapshots_in_one_line(log_run, args, message):
+    result = run_script("migrate.py", "--run", str(log_run / "run"), *args,
+                        "--output", str(log_run / "bad.csv"))
+    assert result.returncode == 2 and message in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert not (log_run / "bad.csv").exists()
+
+
+def test_migrating_tables_needs_ids(smoke_run, tmp_path):
+    from dec.data import load_dataset
+
+    features = load_dataset("synthetic", n_samples=600).features
+    features.to_csv(tmp_path / "t.csv", index=False)
+    result = run_script("migrate.py", "--run", str(smoke_run), "--data", str(tmp_path / "t.csv"),
+                        "--data", str(tmp_path / "t.csv"), "--output", str(tmp_path / "m.csv"))
+    assert result.returncode == 2 and "no id column" in result.stderr
