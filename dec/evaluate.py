@@ -10,7 +10,8 @@ from dec.baselines import BASELINES
 from dec.data.prepare import prepare_run_data
 from dec.errors import RunDirError
 from dec.markdown import markdown_table
-from dec.metrics import eta_squared, internal_metrics, label_metrics
+from dec.metrics import eta_squared, internal_metrics, is_binary, label_metrics, \
+    outcome_by_segment
 from dec.rundir import RunDir
 
 METHOD_TITLES = {"dec": "DEC/IDEC", "kmeans": "KMeans (inputs)",
@@ -86,6 +87,14 @@ def _report(data, config, predictions: dict, fit_seconds: dict) -> dict:
                    for col in test_outcomes.columns}
             for name, predicted in predictions.items()
         }
+        report["outcome_by_segment"] = {
+            name: {col: outcome_by_segment(test_outcomes[col].to_numpy(), predicted,
+                                           config.model.n_clusters)
+                   for col in test_outcomes.columns}
+            for name, predicted in predictions.items()
+        }
+        report["binary_outcomes"] = [c for c in test_outcomes.columns
+                                     if is_binary(test_outcomes[c])]
     return report
 
 
@@ -142,6 +151,7 @@ def report_markdown(report: dict) -> str:
         lines.append(markdown_table(
             ["method", *columns], [[METHOD_TITLES.get(name, name), *(_fmt(v[c]) for c in columns)]
                                    for name, v in report["outcomes"].items()]))
+    lines += outcome_tables(report)
     for name, choice in report.get("choices", {}).items():
         setting = ", ".join(f"{k} = {v}" for k, v in choice.items()
                             if k not in ("chosen_by", "validation"))
@@ -150,6 +160,35 @@ def report_markdown(report: dict) -> str:
                       f"{choice.get('chosen_by', 'validation')} ({tried})."]
     lines += ["", verdict(report), ""]
     return "\n".join(lines)
+
+
+def outcome_tables(report: dict) -> list[str]:
+    """Markdown lines: per outcome, each method's segments with their customers and mean
+    (for a 0/1 outcome, the rate), highest first, and the spread between the extremes."""
+    lines = []
+    binary = report.get("binary_outcomes", [])
+    for column in next(iter(report.get("outcome_by_segment", {}).values()), {}):
+        what = "rate" if column in binary else "mean"
+        lines += ["", f"{column}: {what} per test segment (customers), highest first:", ""]
+        rows = []
+        for name, by_column in report["outcome_by_segment"].items():
+            segments = sorted((s for s in by_column[column] if s["customers"]),
+                              key=lambda s: -s["mean"] if math.isfinite(s["mean"]) else 0)
+            cells = [f"{s['segment']}: {_value(s['mean'], column in binary)} "
+                     f"({s['customers']:,})" for s in segments]
+            known = [s["mean"] for s in segments if math.isfinite(s["mean"])]
+            spread = (f"{_value(max(known), column in binary)} / "
+                      f"{_value(min(known), column in binary)}") if known else "n/a"
+            rows.append([METHOD_TITLES.get(name, name), " · ".join(cells), spread])
+        lines.append(markdown_table(["method", f"{what} per segment", "highest / lowest"],
+                                    rows, align="llr"))
+    return lines
+
+
+def _value(value: float, rate: bool) -> str:
+    if not math.isfinite(value):
+        return "n/a"
+    return f"{value:.1%}" if rate else f"{value:.4g}"
 
 
 def main_metric(report: dict) -> tuple[str, dict[str, float]]:

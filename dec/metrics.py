@@ -63,8 +63,15 @@ def internal_metrics(features: np.ndarray, labels_pred: np.ndarray, *,
 
 
 def eta_squared(values: np.ndarray, labels_pred: np.ndarray) -> float:
-    """Share of the variance of ``values`` explained by the segments (between / total)."""
+    """Share of the variance of ``values`` explained by the segments (between / total).
+
+    Customers whose value is missing (NaN) are left out.
+    """
     values = np.asarray(values, dtype=float)
+    known = ~np.isnan(values)
+    values, labels_pred = values[known], np.asarray(labels_pred)[known]
+    if len(values) == 0:
+        return float("nan")
     total = ((values - values.mean()) ** 2).sum()
     if total == 0:
         return float("nan")
@@ -73,6 +80,26 @@ def eta_squared(values: np.ndarray, labels_pred: np.ndarray) -> float:
         for k in np.unique(labels_pred)
     )
     return float(between / total)
+
+
+def is_binary(values) -> bool:
+    """True when every known value is 0 or 1 (a rate: churned, bought again)."""
+    values = np.asarray(values, dtype=float)
+    return bool(np.isin(values[~np.isnan(values)], (0.0, 1.0)).all())
+
+
+def outcome_by_segment(values: np.ndarray, labels_pred: np.ndarray,
+                       n_clusters: int) -> list[dict]:
+    """Per segment ``0..n_clusters-1``: its customers and the mean of ``values`` over those
+    whose value is known (for a 0/1 outcome, the rate). An empty segment's mean is NaN."""
+    values, labels_pred = np.asarray(values, dtype=float), np.asarray(labels_pred)
+    rows = []
+    for k in range(n_clusters):
+        mine = values[labels_pred == k]
+        known = mine[~np.isnan(mine)]
+        rows.append({"segment": k, "customers": int(len(mine)),
+                     "mean": float(known.mean()) if len(known) else float("nan")})
+    return rows
 
 
 def prediction_strength(labels_own: np.ndarray, labels_predicted: np.ndarray) -> float:

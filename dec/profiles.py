@@ -68,14 +68,19 @@ def rfm_name(r: int, f: int, m: int, tenure: int | None = None) -> str:
     return "Lost" if r == 1 else "Hibernating"
 
 
-def segment_profiles(features: pd.DataFrame, segments: np.ndarray) -> pd.DataFrame:
-    """One row per segment: name, size, share, distinguishing features, mean/median/lift.
+def segment_profiles(features: pd.DataFrame, segments: np.ndarray,
+                     outcomes: pd.DataFrame | None = None) -> pd.DataFrame:
+    """One row per segment: name, size, share, distinguishing features, mean/median/lift,
+    and the mean of each outcome.
 
     Parameters
     ----------
     features : DataFrame of shape (n_customers, n_columns)
         Original (unscaled) customer features.
     segments : ndarray of shape (n_customers,)
+    outcomes : DataFrame of shape (n_customers, n_outcomes), optional
+        What judges the segments (churn, hold-out spend); never used to name them.
+        Columns ``outcome_<name>`` hold each segment's mean (for 0/1, the rate).
 
     Returns
     -------
@@ -105,6 +110,9 @@ def segment_profiles(features: pd.DataFrame, segments: np.ndarray) -> pd.DataFra
             row[f"median_{column}"] = median[column]
             base = overall_mean[column]
             row[f"lift_{column}"] = mean[column] / base if base else np.nan
+        if outcomes is not None:
+            row.update({f"outcome_{c}": outcomes[c][segments == seg].mean()
+                        for c in outcomes.columns})
         rows.append(row)
     table = pd.DataFrame(rows).set_index("segment")
     table["name"] = _distinct(table["name"].tolist(), table["distinguishing"].tolist())
@@ -167,6 +175,13 @@ def profiles_markdown(table: pd.DataFrame, max_features: int = 8) -> str:
                       [f"{seg} {row['name']}",
                        *(f"{row[f'median_{f}']:.4g} ({row[f'lift_{f}']:.2f}×)" for f in features)]
                       for seg, row in table.iterrows()], align="r" * (len(features) + 1))]
+    outcomes = [c.removeprefix("outcome_") for c in table.columns if c.startswith("outcome_")]
+    if outcomes:
+        lines += ["", "Outcomes per segment (mean; for a yes/no outcome, the rate). They judge "
+                  "the segments and were never features:", "",
+                  markdown_table(["segment", *outcomes], [
+                      [f"{seg} {row['name']}", *(f"{row[f'outcome_{o}']:.4g}" for o in outcomes)]
+                      for seg, row in table.iterrows()], align="r" * (len(outcomes) + 1))]
     return "\n".join(lines) + "\n"
 
 
@@ -196,7 +211,7 @@ def profile_run(run_dir, data=None) -> list[Path]:
     features = data.dataset.features
     x = data.X_all()
     segments, embeddings = model.assign(x).numpy(), model.embed(x).numpy()
-    table = segment_profiles(features, segments)
+    table = segment_profiles(features, segments, data.dataset.outcomes)
     paths = list(write_profiles(run, table))
     names = table["name"].reindex(range(model.architecture["n_clusters"])).fillna("(empty)")
     test = data.test_index if data.dataset.labels is not None else None

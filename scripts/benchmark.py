@@ -9,8 +9,8 @@ def main() -> int:
     from dec.experiments.benchmark import CONFIGS
 
     parser = Parser(description=__doc__)
-    parser.add_argument("--datasets", default=",".join(CONFIGS),
-                        help=f"comma-separated subset of {', '.join(CONFIGS)}")
+    parser.add_argument("--datasets", help=f"comma-separated subset of {', '.join(CONFIGS)} "
+                        "(default: all; with --downstream: synthetic, cdnow, digits)")
     parser.add_argument("--seeds", default="0,1,2", help="comma-separated seeds")
     parser.add_argument("--out", default="benchmarks", help="folder for results.json/.md")
     parser.add_argument("--work-dir", help="where the runs go (default checkpoints/benchmark)")
@@ -31,21 +31,21 @@ def main() -> int:
     parser.add_argument("--data-kind", action="store_true",
                         help="instead: the estimator's defaults on digits as a raw array "
                              "(data_kind auto vs table vs KMeans); writes --out/data_kind.md")
+    parser.add_argument("--downstream", action="store_true",
+                        help="instead: fit linear and gradient-boosting models on features, "
+                             "embeddings, both + segments, and PCA; test R²/AUC/accuracy to "
+                             "--out/downstream.{md,json}")
     args = parser.parse_args()
+    if args.downstream:
+        return downstream(args, parser)
     if args.data_kind:
-        return data_kind(args)
+        return data_kind(args, parser)
     if args.speed:
         return speed(args)
     if args.scale:
         return scale(args, parser)
-    datasets = [d for d in args.datasets.split(",") if d]
-    unknown = [d for d in datasets if d not in CONFIGS]
-    if unknown:
-        parser.error(f"unknown data set(s) {unknown}; choose from {', '.join(CONFIGS)}")
-    try:
-        seeds = [int(s) for s in args.seeds.split(",") if s]
-    except ValueError:
-        parser.error("--seeds must be comma-separated integers, e.g. 0,1,2")
+    datasets = _names(args.datasets or ",".join(CONFIGS), CONFIGS, parser)
+    seeds = _seeds(args, parser)
     if args.variants:
         return variants(args, parser, {d: CONFIGS[d] for d in datasets}, seeds)
     from dec.experiments.benchmark import run_benchmark
@@ -55,13 +55,51 @@ def main() -> int:
     return 0
 
 
-def data_kind(args) -> int:
+def _names(text: str, known, parser) -> list[str]:
+    names = [d for d in text.split(",") if d]
+    unknown = [d for d in names if d not in known]
+    if unknown:
+        parser.error(f"unknown data set(s) {unknown}; choose from {', '.join(known)}")
+    return names
+
+
+def _seeds(args, parser) -> list[int]:
+    try:
+        return [int(s) for s in args.seeds.split(",") if s]
+    except ValueError:
+        parser.error("--seeds must be comma-separated integers, e.g. 0,1,2")
+
+
+def downstream(args, parser) -> int:
+    from datetime import datetime, timezone
+    from pathlib import Path
+
+    from dec import files
+    from dec.experiments.benchmark import machine
+    from dec.experiments.downstream import (TARGETS, downstream_benchmark,
+                                            downstream_markdown, summarise)
+
+    datasets = _names(args.datasets or ",".join(TARGETS), TARGETS, parser)
+    seeds = _seeds(args, parser)
+    rows = downstream_benchmark(datasets, seeds)
+    meta = {"date": datetime.now(timezone.utc).strftime("%Y-%m-%d"), "machine": machine(),
+            "seeds": seeds}
+    summary = summarise(rows)
+    text = downstream_markdown(summary, meta)
+    files.write_json(Path(args.out) / "downstream.json",
+                     {"meta": meta, "summary": summary, "runs": rows})
+    files.atomic_write_text(Path(args.out) / "downstream.md", text)
+    print(text)
+    return 0
+
+
+def data_kind(args, parser) -> int:
     from pathlib import Path
 
     from dec import files
     from dec.experiments.data_kind import compare_kinds, kinds_markdown
 
-    seeds = [int(s) for s in args.seeds.split(",") if s]
+    seeds = _seeds(args, parser)
     runs = compare_kinds(seeds)
     text = kinds_markdown(runs)
     files.write_json(Path(args.out) / "data_kind.json", {"seeds": seeds, "runs": runs})

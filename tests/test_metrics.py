@@ -1,7 +1,8 @@
 import numpy as np
 import pytest
 
-from dec.metrics import cluster_accuracy, eta_squared, internal_metrics, label_metrics
+from dec.metrics import cluster_accuracy, eta_squared, internal_metrics, is_binary, \
+    label_metrics, outcome_by_segment
 
 
 def test_accuracy_ignores_cluster_numbering():
@@ -63,3 +64,20 @@ def test_unknown_labels_are_left_out_not_a_class_of_their_own():
     truth = np.array([0, 0, 1, 1, UNKNOWN_LABEL, UNKNOWN_LABEL])
     predicted = np.array([1, 1, 0, 0, 0, 1])
     assert label_metrics(truth, predicted) == {"acc": 1.0, "nmi": 1.0, "ari": 1.0}
+
+
+def test_eta_squared_leaves_missing_outcomes_out():
+    # Known values 1, 3 (segment 0) and 5 (segment 1): mean 3, total SS 8; between:
+    # 2 * (2 - 3)^2 + 1 * (5 - 3)^2 = 6, so eta² = 6 / 8.
+    values = np.array([1.0, 3.0, np.nan, 5.0])
+    assert eta_squared(values, np.array([0, 0, 1, 1])) == pytest.approx(0.75)
+    assert np.isnan(eta_squared(np.array([np.nan, np.nan]), np.array([0, 1])))
+
+
+def test_outcome_by_segment_by_hand():
+    churn = np.array([1.0, 0.0, 0.0, np.nan, 1.0])
+    rows = outcome_by_segment(churn, np.array([0, 0, 1, 1, 1]), n_clusters=3)
+    assert rows[0] == {"segment": 0, "customers": 2, "mean": 0.5}
+    assert rows[1] == {"segment": 1, "customers": 3, "mean": 0.5}  # the unknown one left out
+    assert rows[2]["customers"] == 0 and np.isnan(rows[2]["mean"])
+    assert is_binary(churn) and not is_binary(np.array([0.0, 2.0]))

@@ -170,6 +170,10 @@ def _as_outcome(column: str, values: pd.Series, path) -> pd.Series:
     if numbers.notna().sum() == values.notna().sum():
         return numbers.astype(float)
     levels = sorted(values.dropna().astype(str).unique())
+    if len(levels) != 2 and numbers.notna().any():
+        text = values[values.notna() & numbers.isna()]
+        raise DataError(f"outcome column '{column}' in {path} is numeric but has text in "
+                        f"{len(text)} row(s), e.g. {text.iloc[0]!r}; fix or empty those cells")
     if len(levels) != 2:
         raise DataError(f"outcome column '{column}' in {path} must be numeric or have two "
                         f"values, e.g. yes/no; it has {len(levels)} such as {levels[:3]}")

@@ -120,6 +120,12 @@ def results_markdown(summary: dict, meta: dict) -> str:
     return "\n".join(lines)
 
 
+def machine() -> str:
+    """Where a benchmark ran, in words: architecture, threads, CPU or CUDA."""
+    return (f"{platform.machine()}, {torch.get_num_threads()} threads, "
+            f"{'CUDA' if torch.cuda.is_available() else 'CPU'}")
+
+
 def run_benchmark(datasets=tuple(CONFIGS), seeds=(0, 1, 2), out_dir="benchmarks",
                   work_dir: str | Path | None = None) -> dict:
     """Run everything, write ``results.json`` and ``results.md`` into ``out_dir``."""
@@ -131,9 +137,7 @@ def run_benchmark(datasets=tuple(CONFIGS), seeds=(0, 1, 2), out_dir="benchmarks"
         for seed in seeds:
             log.info("benchmark: %s, seed %d", name, seed)
             runs.append(run_one(name, shipped_config(CONFIGS[name]), seed, work))
-    meta = {"date": datetime.now(timezone.utc).strftime("%Y-%m-%d"),
-            "machine": f"{platform.machine()}, {torch.get_num_threads()} threads, "
-                       f"{'CUDA' if torch.cuda.is_available() else 'CPU'}",
+    meta = {"date": datetime.now(timezone.utc).strftime("%Y-%m-%d"), "machine": machine(),
             "torch": torch.__version__, "seeds": list(seeds)}
     summary = summarise(runs)
     files.write_json(out_dir / "results.json", {"meta": meta, "summary": summary, "runs": runs})
