@@ -58,6 +58,10 @@ def test() -> int:
 
         written = profile_run(run, data=data)
         print(f"wrote segment profiles and plots: {', '.join(p.name for p in written)}")
+    from dec.report import write_report_html
+
+    print(f"wrote {write_report_html(run, report, with_profiles=not args.no_profiles)} "
+          "(open it in a browser; it needs no network)")
     return 0
 
 

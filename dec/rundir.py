@@ -18,7 +18,7 @@ Only this module knows the file names and formats of a run folder (``checkpoints
 ==================  ==========================================================
 
 plus what ``test.py`` and ``profiles.py`` add: ``test_report.{json,md}``,
-``profiles.{csv,md}`` and the figures as PNG.
+``profiles.{csv,md}``, the figures as PNG and ``report.html``.
 """
 
 from __future__ import annotations
@@ -44,7 +44,7 @@ FINGERPRINT, MANIFEST, LOCK = "data.json", "manifest.json", ".lock"
 REQUIRED = (CONFIG, PREPROCESSOR, ARCHITECTURE, MODEL)
 #: Written beside the run files by Lightning, test.py and profiles.py.
 OUTPUTS = ("checkpoints", "tensorboard", "test_report.json", "test_report.md", "profiles.csv",
-           "profiles.md")
+           "profiles.md", "report.html")
 #: What the manifest vouches for, when present.
 RUN_FILES = (CONFIG, PREPROCESSOR, ARCHITECTURE, FINGERPRINT, PRETRAINED, MODEL, METRICS)
 
@@ -269,16 +269,33 @@ class RunDir:
         files.atomic_write_text(md_path, markdown)
         return csv_path, md_path
 
-    def profile_names(self) -> list[str] | None:
-        """The segment names ``profiles.csv`` gave (written by ``test.py``), or None."""
+    def read_profiles(self):
+        """``profiles.csv`` (written by ``test.py``) as a DataFrame indexed by segment, or
+        None when there is none."""
         path = self.path / "profiles.csv"
         if not path.is_file():
             return None
         import pandas as pd
 
-        table = pd.read_csv(path, index_col="segment")
+        return pd.read_csv(path, index_col="segment")
+
+    def profile_names(self) -> list[str] | None:
+        """The segment names ``profiles.csv`` gave, or None."""
+        table = self.read_profiles()
+        if table is None:
+            return None
         k = self.architecture()["n_clusters"]
         return table["name"].reindex(range(k)).fillna("(empty)").astype(str).tolist()
+
+    def read_figures(self, names) -> dict[str, bytes]:
+        """PNG bytes of the figures ``<name>.png`` that exist, by name."""
+        return {name: (self.path / f"{name}.png").read_bytes() for name in names
+                if (self.path / f"{name}.png").is_file()}
+
+    def write_html(self, html: str) -> Path:
+        path = self.path / "report.html"
+        files.atomic_write_text(path, html)
+        return path
 
     def write_figure(self, name: str, png: bytes) -> Path:
         path = self.path / f"{name}.png"

@@ -1,0 +1,155 @@
+"""``report.html``: one self-contained page per run for people who would rather look.
+
+The comparison with the baselines and its verdict, the segments (names, sizes, what sets
+them apart), the outcome rates per segment, the profiles and the plots, with every image
+embedded as a data URI: the page opens from a file, offline, and can be mailed.
+"""
+
+from __future__ import annotations
+
+import base64
+import math
+from html import escape
+
+import pandas as pd
+
+from dec.evaluate import METHOD_TITLES, METRIC_ORDER, verdict
+
+#: The figures ``test.py`` draws, in the order the page shows them, with captions.
+FIGURES = {"segment_sizes": "How many customers each segment holds.",
+           "segment_heatmap": "What each segment looks like: every numeric feature's "
+                              "segment mean against the whole customer base, in std.",
+           "embedding_projection": "The customer embeddings, first two principal "
+                                   "components, coloured by segment.",
+           "confusion_matrix": "Segments against the known labels, test split."}
+
+STYLE = """
+body { font-family: system-ui, sans-serif; margin: 2em auto; max-width: 70em; color: #222; }
+table { border-collapse: collapse; margin: 0.8em 0; font-size: 0.9em; }
+th, td { border: 1px solid #ccc; padding: 0.25em 0.6em; text-align: right; }
+th:first-child, td:first-child, td.text { text-align: left; }
+th { background: #f3f3f3; }
+.verdict { font-size: 1.1em; background: #f6f8ff; border-left: 4px solid #4a6fd8;
+           padding: 0.6em 1em; }
+figure { margin: 1em 0; } img { max-width: 100%; }
+figcaption, .note { color: #555; font-size: 0.9em; }
+"""
+
+
+def report_html(report: dict, run_name: str, profiles: pd.DataFrame | None,
+                figures: dict[str, bytes]) -> str:
+    """The page as a string.
+
+    Parameters
+    ----------
+    report : dict
+        ``test_report.json``'s payload (:func:`dec.evaluate.evaluate`).
+    run_name : str
+    profiles : DataFrame or None
+        ``profiles.csv`` (:func:`dec.profiles.segment_profiles`), indexed by segment.
+    figures : dict of str to bytes
+        PNG bytes by figure name (keys of :data:`FIGURES`).
+    """
+    title = f"Segments of {report['dataset']}: run {run_name}"
+    body = [f"<h1>{escape(title)}</h1>",
+            f"<p class='note'>{report['n_samples']:,} held-out customers, k = "
+            f"{report['n_clusters']}, seed {report.get('seed', '?')}. Written by "
+            "<code>scripts/test.py</code>; every number is on the test split.</p>",
+            f"<p class='verdict'>{escape(verdict(report))}</p>",
+            "<h2>Deep model against the classical methods</h2>", _comparison(report)]
+    if profiles is not None:
+        body += ["<h2>The segments</h2>", _segments(profiles)]
+    body += _outcomes(report, profiles)
+    if profiles is not None:
+        body += ["<h2>Typical values</h2>", "<p class='note'>Median of each feature, with its "
+                 "lift (segment mean / overall mean); all customers.</p>", _medians(profiles)]
+    else:
+        body.append("<p class='note'>Profiles and plots were skipped "
+                    "(<code>--no-profiles</code>).</p>")
+    for name, caption in FIGURES.items():
+        if name in figures:
+            data = base64.b64encode(figures[name]).decode("ascii")
+            body.append(f"<figure><img alt='{escape(name)}' src='data:image/png;base64,"
+                        f"{data}'><figcaption>{escape(caption)}</figcaption></figure>")
+    return ("<!DOCTYPE html>\n<html lang='en'>\n<head>\n<meta charset='utf-8'>\n"
+            f"<title>{escape(title)}</title>\n<style>{STYLE}</style>\n</head>\n<body>\n"
+            + "\n".join(body) + "\n</body>\n</html>\n")
+
+
+def _table(header: list[str], rows: list[list], text: tuple[int, ...] = (0,)) -> str:
+    """An HTML table; the columns numbered in ``text`` are left-aligned."""
+    head = "".join(f"<th>{escape(str(h))}</th>" for h in header)
+    lines = [f"<table>\n<tr>{head}</tr>"]
+    for row in rows:
+        cells = "".join(f"<td{' class=text' if i in text else ''}>{escape(str(c))}</td>"
+                        for i, c in enumerate(row))
+        lines.append(f"<tr>{cells}</tr>")
+    return "\n".join(lines) + "\n</table>"
+
+
+def _number(value, percent: bool = False) -> str:
+    if value is None or (isinstance(value, float) and not math.isfinite(value)):
+        return "n/a"
+    if percent:
+        return f"{value:.1%}"
+    return f"{value:,.1f}" if abs(value) >= 100 else f"{value:.3f}"
+
+
+def _comparison(report: dict) -> str:
+    methods = report["methods"]
+    metrics = [m for m in METRIC_ORDER if m in next(iter(methods.values()))]
+    outcome_metrics = list(next(iter(report.get("outcomes", {}).values()), {}))
+    rows = [[METHOD_TITLES.get(name, name), *(_number(scores[m]) for m in metrics),
+             *(_number(report["outcomes"][name][m]) for m in outcome_metrics)]
+            for name, scores in methods.items()]
+    note = ("<p class='note'>Internal metrics use the preprocessed inputs for every method "
+            "(Davies-Bouldin: lower is better); <code>*_eta2</code> is the share of an "
+            "outcome's variance the segments explain.</p>")
+    return _table(["method", *metrics, *outcome_metrics], rows) + "\n" + note
+
+
+def _segments(profiles: pd.DataFrame) -> str:
+    rows = [[seg, row["name"], f"{int(row['size']):,}", _number(row["share"], percent=True),
+             row.get("distinguishing", "")] for seg, row in profiles.iterrows()]
+    # Without RFM columns, column 2 is a number; left-aligning it costs nothing.
+    header = ["segment", "name", "customers", "share", "what sets it apart"]
+    if "rfm" in profiles.columns:
+        rows = [[*r[:2], rfm, *r[2:]] for r, rfm in zip(rows, profiles["rfm"])]
+        header = [*header[:2], "RFM", *header[2:]]
+    return _table(header, rows, text=(0, 1, 2, len(header) - 1))
+
+
+def _outcomes(report: dict, profiles: pd.DataFrame | None) -> list[str]:
+    by_segment = report.get("outcome_by_segment", {}).get("dec")
+    if not by_segment:
+        return []
+    binary = set(report.get("binary_outcomes", []))
+    names = profiles["name"].to_dict() if profiles is not None else {}
+    columns = list(by_segment)
+    first = by_segment[columns[0]]
+    rows = [[s["segment"], names.get(s["segment"], ""), f"{s['customers']:,}",
+             *(_number(by_segment[c][i]["mean"], percent=c in binary) for c in columns)]
+            for i, s in enumerate(first)]
+    header = ["segment", "name", "test customers",
+              *(f"{c} ({'rate' if c in binary else 'mean'})" for c in columns)]
+    return ["<h2>Outcomes by segment</h2>",
+            "<p class='note'>The deep model's segments on the test split; the outcomes "
+            "were never features. Other methods' rates are in test_report.md.</p>",
+            _table(header, rows, text=(0, 1))]
+
+
+def _medians(profiles: pd.DataFrame, max_features: int = 12) -> str:
+    features = [c.removeprefix("median_") for c in profiles.columns
+                if c.startswith("median_")][:max_features]
+    rows = [[f"{seg} {row['name']}",
+             *(f"{row[f'median_{f}']:.4g} ({row[f'lift_{f}']:.2f}×)" for f in features)]
+            for seg, row in profiles.iterrows()]
+    return _table(["segment", *features], rows)
+
+
+def write_report_html(run, report: dict, *, with_profiles: bool = True):
+    """Write ``report.html`` into the run folder ``run`` (a :class:`~dec.rundir.RunDir`)
+    from the report and the profiles and figures already there; return its path."""
+    profiles = run.read_profiles() if with_profiles else None
+    figures = run.read_figures(FIGURES) if with_profiles else {}
+    return run.write_html(report_html(report, run.path.name, profiles, figures))
