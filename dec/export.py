@@ -102,23 +102,22 @@ def log_customers(model, path: str | Path | None = None, *, as_of: str | None = 
     check_date(as_of)
     if d.source != "cdnow" and d.format != "transactions":
         raise DataError("this run was trained on a customer table, not a transaction log; "
-                        "score a table with --data")
+                        "score a table with {data.source}")
     if path is None:
         path = None if d.source == "cdnow" else d.source
     columns = {"id": id_column or d.id_column, "date": date_column or d.date_column,
                "amount": amount_column or d.amount_column,
                "quantity": quantity_column or d.quantity_column}
-    if "items_per_order" in model.preprocessor_.feature_names_in_ and path is not None \
-            and not columns["quantity"]:
-        raise DataError(f"the run's features include items per order; name the quantity "
-                        f"column of {path} with --quantity-column")
     if path is None:
         log = load_cdnow()
     else:
-        missing = [f"--{k}-column" for k in ("id", "date", "amount") if not columns[k]]
+        missing = [f"{{data.{k}_column}}" for k in ("id", "date", "amount") if not columns[k]]
         if missing:
             raise DataError(f"name the columns of the log {path}: {' and '.join(missing)} "
                             "(the run was trained on a log with other or built-in columns)")
+        if "items_per_order" in model.preprocessor_.feature_names_in_ and not columns["quantity"]:
+            raise DataError(f"the run's features include items per order; name the quantity "
+                            f"column of {path} with {{data.quantity_column}}")
         log = read_transactions(path, id_col=columns["id"], date_col=columns["date"],
                                 amount_col=columns["amount"], quantity_col=columns["quantity"])
     return customer_features(log, check_date(as_of) or str(log["date"].max().date()))
@@ -129,7 +128,7 @@ def check_date(as_of: str | None) -> str | None:
     try:
         as_of is None or pd.Timestamp(as_of)
     except ValueError:
-        raise DataError(f"--as-of {as_of!r} is not a date; use YYYY-MM-DD") from None
+        raise DataError(f"{{data.as_of}} {as_of!r} is not a date; use YYYY-MM-DD") from None
     return as_of
 
 

@@ -132,3 +132,42 @@ def test_migrating_tables_needs_ids(smoke_run, tmp_path):
     result = run_script("migrate.py", "--run", str(smoke_run), "--data", str(tmp_path / "t.csv"),
                         "--data", str(tmp_path / "t.csv"), "--output", str(tmp_path / "m.csv"))
     assert result.returncode == 2 and "no id column" in result.stderr
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--id-column", "c"], "has no column(s) ['date', 'value', 'number_of_cds']"),
+    (["--id-column", "c", "--date-column", "d", "--amount-column", "v"],
+     "has no column(s) ['number_of_cds']"),
+])
+def test_scoring_a_log_names_the_missing_columns(log_run, tmp_path, args, message):
+    log = pd.read_csv(log_run / "log.csv", dtype=str)
+    log.set_axis(["c", "d", "n", "v"], axis=1).to_csv(tmp_path / "orders.csv", index=False)
+    result = run_script("predict.py", "--run", str(log_run / "run"), "--transactions",
+                        str(tmp_path / "orders.csv"), *args, "--output", str(tmp_path / "s.csv"))
+    assert result.returncode == 2 and message in result.stderr, result.stderr
+    assert not (tmp_path / "s.csv").exists()
+
+
+def test_a_run_trained_on_a_table_refuses_a_log(smoke_run, log_run, tmp_path):
+    result = run_script("predict.py", "--run", str(smoke_run), "--transactions",
+                        str(log_run / "log.csv"), "--output", str(tmp_path / "s.csv"))
+    assert result.returncode == 2
+    assert "trained on a customer table, not a transaction log" in result.stderr
+    assert not (tmp_path / "s.csv").exists()
+
+
+def test_a_log_for_a_cdnow_run_needs_its_column_names(log_run, tmp_path):
+    from dec import DeepEmbeddedClustering
+    from dec.errors import DataError
+    from dec.export import log_customers
+
+    model = DeepEmbeddedClustering.load(log_run / "run")
+    d = model.config_.data  # as if trained on the built-in CDNOW, whose columns are fixed
+    d.source, d.id_column, d.date_column, d.amount_column, d.quantity_column = (
+        "cdnow", None, None, None, None)
+    with pytest.raises(DataError, match="name the columns of the log .*: --date-column and "
+                                        "--amount-column"):
+        log_customers(model, log_run / "log.csv", id_column="cust")
+    with pytest.raises(DataError, match="name the quantity column of .* with --quantity-column"):
+        log_customers(model, log_run / "log.csv", id_column="cust", date_column="date",
+                      amount_column="value")

@@ -151,7 +151,10 @@ def test_ctrl_c_says_interrupted_and_keeps_the_run_resumable(tmp_path):
     process = subprocess.Popen(
         [sys.executable, str(ROOT / "scripts" / "train.py"), "--config", str(SMOKE),
          "--output-dir", str(run), "pretrain.epochs=400"],
-        stderr=subprocess.PIPE, text=True)
+        stderr=subprocess.PIPE, text=True,
+        # As from a terminal: a suite started in the background (`pytest &`) ignores
+        # SIGINT, and its children would inherit that.
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     deadline = time.time() + 300
     while not (run / "checkpoints" / "pretrain" / "last.ckpt").exists():
         assert time.time() < deadline and process.poll() is None
