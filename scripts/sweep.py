@@ -14,22 +14,28 @@ def main() -> int:
     parser.add_argument("--k", default="2-10", help="range like 2-10 or a list like 3,5,8")
     parser.add_argument("--grid", nargs="*", default=[], metavar="KEY=V1,V2",
                         help="config values to sweep too, e.g. refine.gamma=0,10")
-    parser.add_argument("--seeds", default="0,1", help="seeds per k (stability across seeds)")
+    parser.add_argument("--seeds", help="seeds per k (stability across seeds; default 0,1)")
     parser.add_argument("--bootstrap", type=int, default=2, help="bootstrap resamples per k")
     parser.add_argument("--out", default="checkpoints/sweep",
                         help="folder for sweep.csv, sweep.md and sweep.png")
     parser.add_argument("--work-dir", help="keep every run's folder here (default: runs stay "
                         "in memory)")
+    parser.add_argument("--rules", action="store_true",
+                        help="instead: per seed (--seeds, default 0,1,2), which k prediction "
+                             "strength and the embedding's silhouette pick on data with a "
+                             "planted k (synthetic: 5, digits: 10); writes --out/k_rules.md")
     parser.add_argument("overrides", nargs="*", metavar="KEY=VALUE",
                         help="fixed config overrides, e.g. pretrain.epochs=20")
     args = parser.parse_args()
+    if args.rules:
+        return rules(args, parser)
     try:
         if "-" in args.k:
             low, high = (int(v) for v in args.k.split("-"))
             ks = list(range(low, high + 1))
         else:
             ks = [int(v) for v in args.k.split(",")]
-        seeds = [int(v) for v in args.seeds.split(",")]
+        seeds = [int(v) for v in (args.seeds or "0,1").split(",")]
     except ValueError:
         parser.error("--k takes 2-10 or 3,5,8 and --seeds 0,1,2")
     if min(ks) < 2:
@@ -42,6 +48,27 @@ def main() -> int:
               Path(args.work_dir) if args.work_dir else None)
     print((Path(args.out) / "sweep.md").read_text())
     print(f"plot: {Path(args.out) / 'sweep.png'}")
+    return 0
+
+
+def rules(args, parser) -> int:
+    from datetime import datetime, timezone
+
+    from dec import files
+    from dec.experiments.benchmark import machine
+    from dec.experiments.k_rules import k_rules_markdown, measure
+
+    try:
+        seeds = [int(v) for v in (args.seeds or "0,1,2").split(",")]
+    except ValueError:
+        parser.error("--seeds takes 0,1,2")
+    rows = measure(seeds=seeds, overrides=args.overrides)
+    meta = {"date": datetime.now(timezone.utc).strftime("%Y-%m-%d"), "machine": machine()}
+    text = k_rules_markdown(rows, meta)
+    out = Path(args.out)
+    files.write_json(out / "k_rules.json", {"meta": meta, "rows": rows})
+    files.atomic_write_text(out / "k_rules.md", text)
+    print(text)
     return 0
 
 

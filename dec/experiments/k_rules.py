@@ -1,0 +1,130 @@
+"""Which rule finds the planted number of segments? Measured per seed.
+
+On data with a known k (the synthetic customers: 5 planted segments; digits: 10), one
+autoencoder is pretrained per seed with the shipped config, and for each candidate k two
+rules are scored on its **pretrained** embeddings (refinement sharpens any k into k
+clusters, so its own clusters always look predictable):
+
+- prediction strength (Tibshirani & Walther 2005) of KMeans, mean over random halvings;
+  rule: the largest k that reaches :data:`~dec.experiments.sweep.PREDICTION_STRENGTH_THRESHOLD`;
+- the silhouette of KMeans on the embeddings; rule: the best k.
+"""
+
+from __future__ import annotations
+
+import logging
+import warnings
+
+import numpy as np
+from sklearn.cluster import KMeans
+from sklearn.metrics import silhouette_score
+
+from dec.config import load_config
+from dec.data.prepare import prepare_data
+from dec.experiments.sweep import PREDICTION_STRENGTH_THRESHOLD, embedding_prediction_strength
+from dec.markdown import markdown_table
+from dec.pipeline import fit
+from dec.resources import shipped_config
+
+log = logging.getLogger("dec")
+
+#: data set -> (shipped config, planted k, candidate ks)
+PLANTED = {"synthetic": ("default", 5, list(range(2, 9))),
+           "digits": ("digits", 10, list(range(6, 15)))}
+#: Embeddings scored per seed (training + validation customers, sampled above this).
+SAMPLE = 8000
+SILHOUETTE_SAMPLE = 5000
+HALVINGS = 2
+
+
+def pretrained_embeddings(config_name: str, seed: int, overrides=()) -> np.ndarray:
+    """Embeddings of the training and validation customers (at most :data:`SAMPLE`) by the
+    autoencoder pretrained with ``seed``; the test split is not touched."""
+    config = load_config(shipped_config(config_name),
+                         [f"seed={seed}", "refine.epochs=0", "trainer.enable_progress_bar=false",
+                          *overrides])
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", ".*not refined.*")  # pretraining is all we need
+        result = fit(config)
+    data = prepare_data(config, result.preprocessor)
+    x = np.concatenate([data.X_train, data.X_val])
+    if len(x) > SAMPLE:
+        x = x[np.random.default_rng(seed).choice(len(x), SAMPLE, replace=False)]
+    return result.pretrained_model().embed(x).numpy()
+
+
+def score_k(embeddings: np.ndarray, k: int, seed: int) -> dict:
+    """Prediction strength (mean of :data:`HALVINGS` halvings) and KMeans silhouette."""
+    strength = np.mean([embedding_prediction_strength(embeddings, k, seed + h)
+                        for h in range(HALVINGS)])
+    labels = KMeans(k, n_init=5, random_state=seed).fit_predict(embeddings)
+    silhouette = silhouette_score(embeddings, labels, random_state=seed,
+                                  sample_size=min(SILHOUETTE_SAMPLE, len(embeddings)))
+    return {"k": k, "prediction_strength": float(strength), "silhouette": float(silhouette)}
+
+
+def measure(datasets=tuple(PLANTED), seeds=(0, 1, 2), overrides=()) -> list[dict]:
+    """One row per data set x seed x candidate k."""
+    rows = []
+    for name in datasets:
+        config_name, planted, ks = PLANTED[name]
+        for seed in seeds:
+            log.info("k rules: %s, seed %d", name, seed)
+            z = pretrained_embeddings(config_name, seed, overrides)
+            rows += [{"dataset": name, "planted": planted, "seed": seed, **score_k(z, k, seed)}
+                     for k in ks]
+    return rows
+
+
+def picks(rows: list[dict]) -> dict:
+    """``{(data set, seed): (prediction-strength pick or None, silhouette pick)}``."""
+    out = {}
+    for key in dict.fromkeys((r["dataset"], r["seed"]) for r in rows):
+        mine = [r for r in rows if (r["dataset"], r["seed"]) == key]
+        strong = [r["k"] for r in mine
+                  if r["prediction_strength"] >= PREDICTION_STRENGTH_THRESHOLD]
+        out[key] = (max(strong) if strong else None,
+                    max(mine, key=lambda r: r["silhouette"])["k"])
+    return out
+
+
+def k_rules_markdown(rows: list[dict], meta: dict) -> str:
+    """A table per data set (cells: prediction strength / silhouette, the picks in bold)
+    and how often each rule found the planted k (within one for digits' 10)."""
+    chosen = picks(rows)
+    lines = ["# Which rule finds the planted k? (per seed)", "",
+             f"Written by `python scripts/sweep.py --rules` on {meta['date']} "
+             f"({meta['machine']}). One autoencoder pretrained per seed with the shipped "
+             "config; scored on its **pretrained** embeddings of the training + validation "
+             f"customers (at most {SAMPLE:,}). Prediction strength: KMeans (`n_init` 5) on "
+             f"two halves, mean of {HALVINGS} halvings; rule: the largest k ≥ "
+             f"{PREDICTION_STRENGTH_THRESHOLD}. Silhouette: KMeans (`n_init` 5) on the "
+             f"embeddings ({SILHOUETTE_SAMPLE:,} sampled); rule: the best k. Cells: "
+             "prediction strength / silhouette; **bold**: each rule's pick.", ""]
+    found = {"prediction strength": [], "silhouette": []}
+    for name in dict.fromkeys(r["dataset"] for r in rows):
+        mine = [r for r in rows if r["dataset"] == name]
+        ks = list(dict.fromkeys(r["k"] for r in mine))
+        planted = mine[0]["planted"]
+        tolerance = 1 if planted >= 10 else 0
+        table = []
+        for seed in dict.fromkeys(r["seed"] for r in mine):
+            ps_pick, sil_pick = chosen[(name, seed)]
+            cells = []
+            for r in (r for r in mine if r["seed"] == seed):
+                ps = f"{r['prediction_strength']:.2f}"
+                sil = f"{r['silhouette']:.3f}"
+                cells.append(f"{'**' + ps + '**' if r['k'] == ps_pick else ps} / "
+                             f"{'**' + sil + '**' if r['k'] == sil_pick else sil}")
+            table.append([seed, *cells, ps_pick or "none", sil_pick])
+            found["prediction strength"].append(
+                ps_pick is not None and abs(ps_pick - planted) <= tolerance)
+            found["silhouette"].append(abs(sil_pick - planted) <= tolerance)
+        lines += [f"## {name} ({planted} planted), k = {ks[0]}..{ks[-1]}", "",
+                  markdown_table(["seed", *map(str, ks), "PS rule", "silhouette rule"], table),
+                  ""]
+    runs = len(found["silhouette"])
+    lines += ["## Reading", "",
+              " ".join(f"{rule.capitalize()} finds the planted k (10 ± 1 on digits) in "
+                       f"{sum(hits)} of {runs} runs." for rule, hits in found.items()), ""]
+    return "\n".join(lines)
