@@ -16,7 +16,7 @@ from sklearn.metrics import silhouette_score
 from sklearn.mixture import GaussianMixture
 
 from dec.data.prepare import PreparedData
-from dec.metrics import eta_squared, label_metrics
+from dec.metrics import eta_squared, label_metrics, main_metric
 from dec.models.init import make_kmeans
 from dec.rundir import FitResult
 
@@ -46,22 +46,24 @@ GMM_MAX_ROWS = 100_000
 
 def validation_score(data: PreparedData, labels: np.ndarray,
                      part: str = "val") -> tuple[str, float]:
-    """The rule every setting is chosen by, on the validation split (``part``): ARI where
-    labels exist, else the eta² of the first outcome (hold-out spend), else the silhouette.
+    """The score every setting is chosen by, on the validation split (``part``): the
+    :func:`~dec.metrics.main_metric` rule, ARI where labels exist, else the eta² of the
+    first outcome, else the silhouette.
 
     ``part="test"`` gives the same score on the test split, to confirm a choice.
     """
-    truth = data.labels(part)
-    if truth is not None:
-        return "ari", label_metrics(truth, labels)["ari"]
-    outcomes = data.dataset.outcomes
-    if outcomes is not None:
-        column = outcomes.columns[0]
-        values = outcomes.iloc[getattr(data, f"{part}_index")][column].to_numpy()
-        return f"{column}_eta2", eta_squared(values, labels)
+    truth, outcomes = data.labels(part), data.dataset.outcomes
+    available = (["ari"] if truth is not None else []) + \
+        ([f"{c}_eta2" for c in outcomes.columns] if outcomes is not None else [])
+    rule = main_metric(available)
+    if rule == "ari":
+        return rule, label_metrics(truth, labels)["ari"]
+    if rule.endswith("_eta2"):
+        values = outcomes.iloc[getattr(data, f"{part}_index")][rule.removesuffix("_eta2")]
+        return rule, eta_squared(values.to_numpy(), labels)
     if len(np.unique(labels)) < 2:
-        return "silhouette", float("nan")
-    return "silhouette", float(silhouette_score(getattr(data, f"X_{part}"), labels))
+        return rule, float("nan")
+    return rule, float(silhouette_score(getattr(data, f"X_{part}"), labels))
 
 
 def gmm_inputs(data: PreparedData, result: FitResult) -> Baseline:

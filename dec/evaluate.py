@@ -10,6 +10,7 @@ from dec.baselines import BASELINES
 from dec.data.prepare import prepare_run_data
 from dec.errors import RunDirError
 from dec.markdown import markdown_table
+from dec import metrics
 from dec.metrics import eta_squared, internal_metrics, is_binary, label_metrics, \
     outcome_by_segment
 from dec.rundir import RunDir
@@ -192,19 +193,12 @@ def _value(value: float, rate: bool) -> str:
 
 
 def main_metric(report: dict) -> tuple[str, dict[str, float]]:
-    """The metric a data set is judged by, and its value per method.
-
-    ARI where labels exist; else the eta² of the first outcome (hold-out spend for
-    transaction logs, churn for a churn table); else the silhouette.
-    """
-    methods = report["methods"]
-    if "ari" in methods["dec"]:
-        return "ari", {m: v["ari"] for m, v in methods.items()}
+    """The metric a data set is judged by (:func:`dec.metrics.main_metric`), and its
+    value per method."""
     outcomes = report.get("outcomes", {})
-    if outcomes.get("dec"):
-        first = next(iter(outcomes["dec"]))
-        return first, {m: v[first] for m, v in outcomes.items()}
-    return "silhouette", {m: v["silhouette"] for m, v in methods.items()}
+    scores = {m: {**v, **outcomes.get(m, {})} for m, v in report["methods"].items()}
+    metric = metrics.main_metric(scores["dec"])
+    return metric, {m: v[metric] for m, v in scores.items()}
 
 
 def verdict(report: dict) -> str:

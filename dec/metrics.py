@@ -82,6 +82,19 @@ def eta_squared(values: np.ndarray, labels_pred: np.ndarray) -> float:
     return float(between / total)
 
 
+def main_metric(available) -> str:
+    """The metric a data set is judged by, among the names ``available`` (one method's
+    scores): ARI where labels exist, else the eta² of the first outcome (hold-out spend for
+    a purchase log, churn for a churn table), else the silhouette.
+
+    The one statement of the rule: the test report's verdict, the benchmark's winner and
+    every setting chosen on a validation split use it.
+    """
+    if "ari" in available:
+        return "ari"
+    return next((name for name in available if name.endswith("_eta2")), "silhouette")
+
+
 def is_binary(values) -> bool:
     """True when every known value is 0 or 1 (a rate: churned, bought again)."""
     values = np.asarray(values, dtype=float)

@@ -81,3 +81,11 @@ def test_outcome_by_segment_by_hand():
     assert rows[1] == {"segment": 1, "customers": 3, "mean": 0.5}  # the unknown one left out
     assert rows[2]["customers"] == 0 and np.isnan(rows[2]["mean"])
     assert is_binary(churn) and not is_binary(np.array([0.0, 2.0]))
+
+
+def test_main_metric_rule():
+    from dec.metrics import main_metric
+
+    assert main_metric({"acc": 0.9, "ari": 0.8, "spend_eta2": 0.1}) == "ari"
+    assert main_metric(["silhouette", "spend_eta2", "active_eta2"]) == "spend_eta2"
+    assert main_metric(["silhouette", "davies_bouldin"]) == "silhouette"

@@ -21,6 +21,7 @@ from dec import files
 from dec.config import load_config
 from dec.evaluate import evaluate
 from dec.markdown import markdown_table
+from dec.metrics import main_metric
 from dec.pipeline import fit
 from dec.resources import shipped_config
 
@@ -60,13 +61,6 @@ def run_one(name: str, config_path: str | Path, seed: int, work: Path) -> dict:
             "n_clusters": with_baselines["n_clusters"], "methods": methods}
 
 
-def main_metric(methods: dict) -> str:
-    """ARI where labels exist, else the first outcome's eta²."""
-    if "ari" in methods["kmeans"]:
-        return "ari"
-    return next(m for m in methods["kmeans"] if m.endswith("_eta2"))
-
-
 def summarise(runs: list[dict]) -> dict:
     """Mean and std over seeds of every metric, per data set and method."""
     summary: dict = {}
@@ -78,7 +72,7 @@ def summarise(runs: list[dict]) -> dict:
             table[method] = {m: {"mean": float(np.mean([r["methods"][method][m] for r in mine])),
                                  "std": float(np.std([r["methods"][method][m] for r in mine]))}
                              for m in metrics}
-        main = main_metric(mine[0]["methods"])
+        main = main_metric(mine[0]["methods"]["kmeans"])
         best_deep = max(("dec", "idec"), key=lambda m: table[m][main]["mean"])
         winner = max(METHODS, key=lambda m: table[m][main]["mean"])
         summary[name] = {"n_test": mine[0]["n_test"], "n_clusters": mine[0]["n_clusters"],
