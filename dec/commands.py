@@ -152,7 +152,8 @@ def export() -> int:
             check_output_path(path, **({"formats": formats} if formats else {}),
                               inputs=(args.data, args.transactions))
     model = DeepEmbeddedClustering.load(args.run)
-    if args.output and args.data is None and model.config_.data.source == "in-memory":
+    if args.output and not (args.data or args.transactions) \
+            and model.config_.data.source == "in-memory":
         from dec.errors import DataError
 
         raise DataError("this model was fitted in Python on in-memory data; pass --data PATH")
@@ -209,7 +210,7 @@ def migrate() -> int:
 
     from dec import DeepEmbeddedClustering
     from dec.export import check_date, check_output_path
-    from dec.migrate import write_migration
+    from dec.migrate import check_ids, segment_names, write_migration
 
     check_output_path(args.output, formats=(".parquet", ".csv"),
                       inputs=(*args.data, args.transactions))
@@ -225,36 +226,14 @@ def migrate() -> int:
             warnings.filterwarnings("ignore", ".*first bought after as_of.*")
             frame = pd.concat(list(_batches(model, args,
                                             as_of=snapshot if args.as_of else None)))
-        _check_ids(frame, snapshot)
+        check_ids(frame, snapshot)
         features = features if features is not None else frame
         segments.append(pd.Series(model.predict(frame), index=frame.index.astype(str)))
-    names = _segment_names(model, args.run, features, segments[0].to_numpy())
+    names = segment_names(args.run, features, segments[0].to_numpy(), model.n_clusters)
     paths = write_migration(segments[0], segments[1], names, args.output, *snapshots)
     print(paths["md"].read_text())
     print(f"wrote {', '.join(str(p) for p in paths.values())}")
     return 0
-
-
-def _check_ids(frame, snapshot: str) -> None:
-    from dec.data.readers import ROW_INDEX
-    from dec.errors import DataError
-
-    if frame.index.name == ROW_INDEX:
-        raise DataError(f"{snapshot} has no id column, so its customers cannot be matched "
-                        "across snapshots; give --id-column")
-
-
-def _segment_names(model, run, features, segments) -> list[str]:
-    """The names ``test.py`` gave the run's segments, else names from the first snapshot."""
-    from dec.profiles import segment_profiles
-    from dec.rundir import RunDir
-
-    names = RunDir(run).profile_names()
-    if names is None:
-        k = model.n_clusters
-        table = segment_profiles(features, segments)
-        names = table["name"].reindex(range(k)).fillna("(empty)").tolist()
-    return names
 
 
 COMMANDS = {"train": train, "test": test, "predict": predict, "export": export,

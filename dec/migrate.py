@@ -70,6 +70,30 @@ def _aligned(before: pd.Series, after: pd.Series) -> tuple[pd.Series, pd.Series]
     return origin, destination
 
 
+def check_ids(frame: pd.DataFrame, snapshot: str) -> None:
+    """Raise DataError when the customers of ``snapshot`` are numbered by row, not by id:
+    rows cannot be matched across snapshots."""
+    from dec.data.readers import ROW_INDEX
+
+    if frame.index.name == ROW_INDEX:
+        raise DataError(f"{snapshot} has no id column, so its customers cannot be matched "
+                        "across snapshots; give {data.id_column}")
+
+
+def segment_names(run, features: pd.DataFrame, segments: np.ndarray,
+                  n_clusters: int) -> list[str]:
+    """The names ``test.py`` gave the run's segments (``profiles.csv``), else names from
+    profiling ``features`` (the first snapshot) by ``segments``."""
+    from dec.profiles import segment_profiles
+    from dec.rundir import RunDir
+
+    names = RunDir(run).profile_names()
+    if names is None:
+        table = segment_profiles(features, segments)
+        names = table["name"].reindex(range(n_clusters)).fillna("(empty)").tolist()
+    return names
+
+
 def biggest_move(counts: pd.DataFrame, names: list[str]) -> str:
     """One sentence on the largest flow between two segments (by customers), with its
     share of the segment it left, and the numbers of new and gone customers."""
