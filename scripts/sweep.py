@@ -24,6 +24,8 @@ def main() -> int:
                         help="instead: per seed (--seeds, default 0,1,2), which k prediction "
                              "strength and the embedding's silhouette pick on data with a "
                              "planted k (synthetic: 5, digits: 10); writes --out/k_rules.md")
+    parser.add_argument("--halvings", type=int, default=10,
+                        help="--rules: random halvings averaged per prediction strength")
     parser.add_argument("overrides", nargs="*", metavar="KEY=VALUE",
                         help="fixed config overrides, e.g. pretrain.epochs=20")
     args = parser.parse_args()
@@ -62,7 +64,9 @@ def rules(args, parser) -> int:
         seeds = [int(v) for v in (args.seeds or "0,1,2").split(",")]
     except ValueError:
         parser.error("--seeds takes 0,1,2")
-    rows = measure(seeds=seeds, overrides=args.overrides)
+    if args.halvings < 1:
+        parser.error("--halvings must be at least 1")
+    rows = measure(seeds=seeds, overrides=args.overrides, halvings=args.halvings)
     meta = {"date": datetime.now(timezone.utc).strftime("%Y-%m-%d"), "machine": machine()}
     text = k_rules_markdown(rows, meta)
     out = Path(args.out)

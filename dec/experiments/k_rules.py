@@ -34,7 +34,9 @@ PLANTED = {"synthetic": ("default", 5, list(range(2, 9))),
 #: Embeddings scored per seed (training + validation customers, sampled above this).
 SAMPLE = 8000
 SILHOUETTE_SAMPLE = 5000
-HALVINGS = 2
+#: Random halvings averaged per prediction strength: with 2 the rule's pick moved by one k
+#: between two draws on the same embeddings (benchmarks/choices/k_rules_h2.md).
+HALVINGS = 10
 
 
 def pretrained_embeddings(config_name: str, seed: int, overrides=()) -> np.ndarray:
@@ -53,17 +55,18 @@ def pretrained_embeddings(config_name: str, seed: int, overrides=()) -> np.ndarr
     return result.pretrained_model().embed(x).numpy()
 
 
-def score_k(embeddings: np.ndarray, k: int, seed: int) -> dict:
-    """Prediction strength (mean of :data:`HALVINGS` halvings) and KMeans silhouette."""
+def score_k(embeddings: np.ndarray, k: int, seed: int, halvings: int = HALVINGS) -> dict:
+    """Prediction strength (mean of ``halvings`` random halvings) and KMeans silhouette."""
     strength = np.mean([embedding_prediction_strength(embeddings, k, seed + h)
-                        for h in range(HALVINGS)])
+                        for h in range(halvings)])
     labels = KMeans(k, n_init=5, random_state=seed).fit_predict(embeddings)
     silhouette = silhouette_score(embeddings, labels, random_state=seed,
                                   sample_size=min(SILHOUETTE_SAMPLE, len(embeddings)))
     return {"k": k, "prediction_strength": float(strength), "silhouette": float(silhouette)}
 
 
-def measure(datasets=tuple(PLANTED), seeds=(0, 1, 2), overrides=()) -> list[dict]:
+def measure(datasets=tuple(PLANTED), seeds=(0, 1, 2), overrides=(),
+            halvings: int = HALVINGS) -> list[dict]:
     """One row per data set x seed x candidate k."""
     rows = []
     for name in datasets:
@@ -71,8 +74,8 @@ def measure(datasets=tuple(PLANTED), seeds=(0, 1, 2), overrides=()) -> list[dict
         for seed in seeds:
             log.info("k rules: %s, seed %d", name, seed)
             z = pretrained_embeddings(config_name, seed, overrides)
-            rows += [{"dataset": name, "planted": planted, "seed": seed, **score_k(z, k, seed)}
-                     for k in ks]
+            rows += [{"dataset": name, "planted": planted, "seed": seed, "halvings": halvings,
+                      **score_k(z, k, seed, halvings)} for k in ks]
     return rows
 
 
@@ -97,7 +100,8 @@ def k_rules_markdown(rows: list[dict], meta: dict) -> str:
              f"({meta['machine']}). One autoencoder pretrained per seed with the shipped "
              "config; scored on its **pretrained** embeddings of the training + validation "
              f"customers (at most {SAMPLE:,}). Prediction strength: KMeans (`n_init` 5) on "
-             f"two halves, mean of {HALVINGS} halvings; rule: the largest k ≥ "
+             f"two halves, mean of {rows[0].get('halvings', HALVINGS)} random halvings; "
+             "rule: the largest k ≥ "
              f"{PREDICTION_STRENGTH_THRESHOLD}. Silhouette: KMeans (`n_init` 5) on the "
              f"embeddings ({SILHOUETTE_SAMPLE:,} sampled); rule: the best k. Cells: "
              "prediction strength / silhouette; **bold**: each rule's pick.", ""]
