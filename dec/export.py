@@ -89,14 +89,15 @@ def log_customers(model, path: str | Path | None = None, *, as_of: str | None = 
     as_of : str, optional
         Features from purchases on or before this date; default: the log's last date.
     id_column, date_column, amount_column, quantity_column : str, optional
-        The log's columns; default: those the run was trained with.
+        The log's columns; default: those the run was trained with (for the built-in
+        CDNOW, its own names ``customer_id, date, dollar_value, number_of_cds``).
 
     Returns
     -------
     DataFrame indexed by customer id, one row per customer with a purchase by ``as_of``.
     """
     from dec.data.readers import read_transactions
-    from dec.data.transactions import customer_features, load_cdnow
+    from dec.data.transactions import CDNOW_COLUMNS, customer_features, load_cdnow
 
     d = model.config_.data
     check_date(as_of)
@@ -105,19 +106,16 @@ def log_customers(model, path: str | Path | None = None, *, as_of: str | None = 
                         "score a table with {data.source}")
     if path is None:
         path = None if d.source == "cdnow" else d.source
-    columns = {"id": id_column or d.id_column, "date": date_column or d.date_column,
-               "amount": amount_column or d.amount_column,
-               "quantity": quantity_column or d.quantity_column}
+    # A run trained on the built-in CDNOW expects CDNOW's own column names.
+    trained = CDNOW_COLUMNS if d.source == "cdnow" else {
+        "id": d.id_column, "date": d.date_column, "amount": d.amount_column,
+        "quantity": d.quantity_column}
+    given = {"id": id_column, "date": date_column, "amount": amount_column,
+             "quantity": quantity_column}
+    columns = {role: given[role] or trained[role] for role in given}
     if path is None:
         log = load_cdnow()
     else:
-        missing = [f"{{data.{k}_column}}" for k in ("id", "date", "amount") if not columns[k]]
-        if missing:
-            raise DataError(f"name the columns of the log {path}: {' and '.join(missing)} "
-                            "(the run was trained on a log with other or built-in columns)")
-        if "items_per_order" in model.preprocessor_.feature_names_in_ and not columns["quantity"]:
-            raise DataError(f"the run's features include items per order; name the quantity "
-                            f"column of {path} with {{data.quantity_column}}")
         log = read_transactions(path, id_col=columns["id"], date_col=columns["date"],
                                 amount_col=columns["amount"], quantity_col=columns["quantity"])
     return customer_features(log, check_date(as_of) or str(log["date"].max().date()))

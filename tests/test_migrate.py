@@ -156,18 +156,19 @@ def test_a_run_trained_on_a_table_refuses_a_log(smoke_run, log_run, tmp_path):
     assert not (tmp_path / "s.csv").exists()
 
 
-def test_a_log_for_a_cdnow_run_needs_its_column_names(log_run, tmp_path):
+def test_a_cdnow_run_reads_a_log_with_cdnows_column_names(log_run, tmp_path):
     from dec import DeepEmbeddedClustering
     from dec.errors import DataError
     from dec.export import log_customers
 
     model = DeepEmbeddedClustering.load(log_run / "run")
-    d = model.config_.data  # as if trained on the built-in CDNOW, whose columns are fixed
+    d = model.config_.data  # as if trained on the built-in CDNOW
     d.source, d.id_column, d.date_column, d.amount_column, d.quantity_column = (
         "cdnow", None, None, None, None)
-    with pytest.raises(DataError, match="name the columns of the log .*: --date-column and "
-                                        "--amount-column"):
-        log_customers(model, log_run / "log.csv", id_column="cust")
-    with pytest.raises(DataError, match="name the quantity column of .* with --quantity-column"):
-        log_customers(model, log_run / "log.csv", id_column="cust", date_column="date",
-                      amount_column="value")
+    log = pd.read_csv(log_run / "log.csv", dtype=str)
+    log.rename(columns={"cust": "customer_id", "value": "dollar_value"}).to_csv(
+        tmp_path / "orders.csv", index=False)
+    features = log_customers(model, tmp_path / "orders.csv", as_of="1997-06-30")
+    assert features.index[0].startswith("0") and len(features) > 0  # ids are text
+    with pytest.raises(DataError, match=r"has no column\(s\) \['customer_id', 'dollar_value'\]"):
+        log_customers(model, log_run / "log.csv")

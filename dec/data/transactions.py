@@ -50,6 +50,11 @@ def clean_transactions(frame: pd.DataFrame, source: str = "transactions") -> pd.
     return out
 
 
+#: The CDNOW log's own column names, by role: what a run trained on CDNOW expects of a new log.
+CDNOW_COLUMNS = {"id": "customer_id", "date": "date", "amount": "dollar_value",
+                 "quantity": "number_of_cds"}
+
+
 def load_cdnow(path: str | Path | None = None) -> pd.DataFrame:
     """The CDNOW log shipped in ``data/cdnow/`` as ``id, date, amount, quantity``."""
     if path is None:
@@ -57,8 +62,7 @@ def load_cdnow(path: str | Path | None = None) -> pd.DataFrame:
 
         path = cdnow_path()
     raw = pd.read_csv(path, sep=r"\s+", dtype={"customer_id": str, "date": str})
-    raw = raw.rename(columns={"customer_id": "id", "dollar_value": "amount",
-                              "number_of_cds": "quantity"})
+    raw = raw.rename(columns={v: k for k, v in CDNOW_COLUMNS.items()})
     return clean_transactions(raw[["id", "date", "amount", "quantity"]], source=str(path))
 
 
