@@ -123,10 +123,11 @@ def log_customers(model, path: str | Path | None = None, *, as_of: str | None = 
 
 def check_date(as_of: str | None) -> str | None:
     """``as_of`` if it is a date (or None); else DataError."""
-    try:
-        as_of is None or pd.Timestamp(as_of)
-    except ValueError:
-        raise DataError(f"{{data.as_of}} {as_of!r} is not a date; use YYYY-MM-DD") from None
+    if as_of is not None:
+        try:
+            pd.Timestamp(as_of)
+        except ValueError:
+            raise DataError(f"{{data.as_of}} {as_of!r} is not a date; use YYYY-MM-DD") from None
     return as_of
 
 
