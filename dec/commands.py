@@ -90,9 +90,9 @@ def _log_args(parser: Parser) -> None:
                         "(default: the run's)")
 
 
-def _batches(model, args, as_of=None):
+def _batches(model, args, *, as_of: str | None, data: str | None):
     """The customers to score: from ``--transactions`` (or, given ``as_of``, the run's own
-    log) at that date, else from the ``--data`` table (or the run's own data)."""
+    log) at that date, else from the table ``data`` (or the run's own data)."""
     from dec.export import customer_batches, log_customers
 
     if args.transactions or as_of:
@@ -100,7 +100,7 @@ def _batches(model, args, as_of=None):
                               id_column=args.id_column, date_column=args.date_column,
                               amount_column=args.amount_column,
                               quantity_column=args.quantity_column)]
-    return customer_batches(model, args.data, id_column=args.id_column)
+    return customer_batches(model, data, id_column=args.id_column)
 
 
 def _one_source(parser: Parser, args, *, required: bool) -> None:
@@ -126,7 +126,7 @@ def predict() -> int:
 
     check_output_path(args.output, inputs=(args.data, args.transactions))
     model = DeepEmbeddedClustering.load(args.run)
-    batches = _batches(model, args, as_of=args.as_of)
+    batches = _batches(model, args, as_of=args.as_of, data=args.data)
     rows = write_batches(score_batches(model, batches, embeddings=False), args.output)
     print(f"wrote segments for {rows} customers to {args.output}")
     return 0
@@ -158,7 +158,7 @@ def export() -> int:
 
         raise DataError("this model was fitted in Python on in-memory data; pass --data PATH")
     if args.output:
-        batches = _batches(model, args, as_of=args.as_of)
+        batches = _batches(model, args, as_of=args.as_of, data=args.data)
         rows = write_batches(score_batches(model, batches), args.output)
         print(f"wrote {rows} customers to {args.output}")
     if args.onnx:
@@ -218,18 +218,17 @@ def migrate() -> int:
         check_date(as_of)
     model = DeepEmbeddedClustering.load(args.run)
     snapshots = args.as_of or args.data
-    segments, features = [], None
+    frames, segments = [], []
     for snapshot in snapshots:
-        args.data = snapshot if not args.as_of else None
         with warnings.catch_warnings():
             # Customers without purchases by the first date are counted as new, not lost.
             warnings.filterwarnings("ignore", ".*first bought after as_of.*")
-            frame = pd.concat(list(_batches(model, args,
-                                            as_of=snapshot if args.as_of else None)))
+            frame = pd.concat(list(_batches(model, args, as_of=snapshot if args.as_of else None,
+                                            data=None if args.as_of else snapshot)))
         check_ids(frame, snapshot)
-        features = features if features is not None else frame
+        frames.append(frame)
         segments.append(pd.Series(model.predict(frame), index=frame.index.astype(str)))
-    names = segment_names(args.run, features, segments[0].to_numpy(), model.n_clusters)
+    names = segment_names(args.run, frames[0], segments[0].to_numpy(), model.n_clusters)
     paths = write_migration(segments[0], segments[1], names, args.output, *snapshots)
     print(paths["md"].read_text())
     print(f"wrote {', '.join(str(p) for p in paths.values())}")

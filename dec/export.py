@@ -101,24 +101,24 @@ def log_customers(model, path: str | Path | None = None, *, as_of: str | None = 
 
     d = model.config_.data
     check_date(as_of)
-    if d.source != "cdnow" and d.format != "transactions":
+    cdnow = d.source == "cdnow"
+    if not cdnow and d.format != "transactions":
         raise DataError("this run was trained on a customer table, not a transaction log; "
                         "score a table with {data.source}")
-    if path is None:
-        path = None if d.source == "cdnow" else d.source
-    # A run trained on the built-in CDNOW expects CDNOW's own column names.
-    trained = CDNOW_COLUMNS if d.source == "cdnow" else {
-        "id": d.id_column, "date": d.date_column, "amount": d.amount_column,
-        "quantity": d.quantity_column}
-    given = {"id": id_column, "date": date_column, "amount": amount_column,
-             "quantity": quantity_column}
-    columns = {role: given[role] or trained[role] for role in given}
-    if path is None:
+    if path is None and cdnow:
         log = load_cdnow()
     else:
-        log = read_transactions(path, id_col=columns["id"], date_col=columns["date"],
-                                amount_col=columns["amount"], quantity_col=columns["quantity"])
-    return customer_features(log, check_date(as_of) or str(log["date"].max().date()))
+        # A run trained on the built-in CDNOW expects CDNOW's own column names.
+        trained = CDNOW_COLUMNS if cdnow else {"id": d.id_column, "date": d.date_column,
+                                               "amount": d.amount_column,
+                                               "quantity": d.quantity_column}
+        given = {"id": id_column, "date": date_column, "amount": amount_column,
+                 "quantity": quantity_column}
+        columns = {role: given[role] or trained[role] for role in given}
+        log = read_transactions(path or d.source, id_col=columns["id"],
+                                date_col=columns["date"], amount_col=columns["amount"],
+                                quantity_col=columns["quantity"])
+    return customer_features(log, as_of or str(log["date"].max().date()))
 
 
 def check_date(as_of: str | None) -> str | None:

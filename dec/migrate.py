@@ -84,14 +84,13 @@ def segment_names(run, features: pd.DataFrame, segments: np.ndarray,
                   n_clusters: int) -> list[str]:
     """The names ``test.py`` gave the run's segments (``profiles.csv``), else names from
     profiling ``features`` (the first snapshot) by ``segments``."""
-    from dec.profiles import segment_profiles
+    from dec.profiles import names_by_segment, segment_profiles
     from dec.rundir import RunDir
 
-    names = RunDir(run).profile_names()
-    if names is None:
+    table = RunDir(run).read_profiles()
+    if table is None:
         table = segment_profiles(features, segments)
-        names = table["name"].reindex(range(n_clusters)).fillna("(empty)").tolist()
-    return names
+    return names_by_segment(table, n_clusters)
 
 
 def biggest_move(counts: pd.DataFrame, names: list[str]) -> str:

@@ -120,6 +120,12 @@ def segment_profiles(features: pd.DataFrame, segments: np.ndarray,
     return table[first + [c for c in table.columns if c not in first]]
 
 
+def names_by_segment(table: pd.DataFrame, n_clusters: int) -> list[str]:
+    """The name of each segment ``0..n_clusters-1`` in a profile table; ``(empty)`` for a
+    segment no customer fell into (it has no row)."""
+    return table["name"].reindex(range(n_clusters)).fillna("(empty)").astype(str).tolist()
+
+
 def _category_traits(part: pd.DataFrame, features: pd.DataFrame,
                      categorical: list[str]) -> list[tuple[float, str]]:
     """The most over-represented category of each categorical column, with its strength."""
@@ -213,8 +219,8 @@ def profile_run(run_dir, data=None) -> list[Path]:
     segments, embeddings = model.assign(x).numpy(), model.embed(x).numpy()
     table = segment_profiles(features, segments, data.dataset.outcomes)
     paths = list(write_profiles(run, table))
-    names = table["name"].reindex(range(model.architecture["n_clusters"])).fillna("(empty)")
+    names = names_by_segment(table, model.architecture["n_clusters"])
     test = data.test_index if data.dataset.labels is not None else None
-    figures = segment_figures(features, segments, embeddings, names.tolist(),
+    figures = segment_figures(features, segments, embeddings, names,
                               labels=data.dataset.labels, test_index=test)
     return paths + write_plots(run, figures)

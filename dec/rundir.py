@@ -279,14 +279,6 @@ class RunDir:
 
         return pd.read_csv(path, index_col="segment")
 
-    def profile_names(self) -> list[str] | None:
-        """The segment names ``profiles.csv`` gave, or None."""
-        table = self.read_profiles()
-        if table is None:
-            return None
-        k = self.architecture()["n_clusters"]
-        return table["name"].reindex(range(k)).fillna("(empty)").astype(str).tolist()
-
     def read_figures(self, names) -> dict[str, bytes]:
         """PNG bytes of the figures ``<name>.png`` that exist, by name."""
         return {name: (self.path / f"{name}.png").read_bytes() for name in names
