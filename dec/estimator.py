@@ -44,6 +44,9 @@ class DeepEmbeddedClustering(ClusterMixin, TransformerMixin, BaseEstimator):
         is shared by the clusters and learned with them.
     gamma : float, default=10.0
         Weight of the reconstruction loss during refinement; 0 is plain DEC.
+    balance : float, default=1.0
+        Exponent of the cluster frequency in DEC's target distribution (eq. 3): 1 is DEC's
+        own, which pulls the segments towards equal sizes; 0 lets them keep unequal sizes.
     pretrain_epochs, refine_epochs : int, default=40, 30
     batch_size : int, default=256
     lr : float, default=1e-3
@@ -88,9 +91,9 @@ class DeepEmbeddedClustering(ClusterMixin, TransformerMixin, BaseEstimator):
 
     def __init__(self, n_clusters: int = 5, *, hidden_dims=(256, 128), embedding_dim: int = 10,
                  alpha: float = 1.0, kernel: str = "student_t", gamma: float = 10.0,
-                 pretrain_epochs: int = 40, refine_epochs: int = 30, batch_size: int = 256,
-                 lr: float = 1e-3, input_noise: float = 1.5, update_interval: int = 100,
-                 tol: float = 1e-3, n_init: int = 20, init: str = "kmeans",
+                 balance: float = 1.0, pretrain_epochs: int = 40, refine_epochs: int = 30,
+                 batch_size: int = 256, lr: float = 1e-3, input_noise: float = 1.5,
+                 update_interval: int = 100, tol: float = 1e-3, n_init: int = 20, init: str = "kmeans",
                  categorical_columns=(), data_kind: str = "auto", val_fraction: float = 0.1,
                  accelerator: str = "cpu",
                  devices: int = 1, random_state=None, verbose: bool = False):
@@ -100,6 +103,7 @@ class DeepEmbeddedClustering(ClusterMixin, TransformerMixin, BaseEstimator):
         self.alpha = alpha
         self.kernel = kernel
         self.gamma = gamma
+        self.balance = balance
         self.pretrain_epochs = pretrain_epochs
         self.refine_epochs = refine_epochs
         self.batch_size = batch_size

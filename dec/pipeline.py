@@ -212,8 +212,8 @@ def _refine(config, run, datamodule, architecture, state, timings, resume):
              r.gamma, r.epochs)
     start = time.perf_counter()
     interval = _refresh_interval(r, len(datamodule.train))
-    module = DECModule(**architecture, gamma=r.gamma, lr=r.lr, update_interval=interval,
-                       tol=r.tol)
+    module = DECModule(**architecture, gamma=r.gamma, balance=r.balance, lr=r.lr,
+                       update_interval=interval, tol=r.tol)
     module.model.load_state_dict(state)
     datamodule.batch_size = r.batch_size
     # Refinement starts from its own seed, so that a run resumed after pretraining

@@ -46,6 +46,29 @@ def test_target_distribution_by_hand():
     assert torch.allclose(target_distribution(q), expected, atol=1e-6)
 
 
+def test_target_distribution_balance_zero_by_hand():
+    q = torch.tensor([[0.8, 0.2], [0.6, 0.4]])
+    # no frequency term: q^2 renormalised. Row 1: (0.64, 0.04) / 0.68; row 2: (0.36, 0.16) / 0.52
+    expected = torch.tensor([[0.941176, 0.058824], [0.692308, 0.307692]])
+    assert torch.allclose(target_distribution(q, balance=0.0), expected, atol=1e-6)
+
+
+def test_target_distribution_balance_half_by_hand():
+    q = torch.tensor([[0.8, 0.2], [0.6, 0.4]])
+    # sqrt(f) = (1.183216, 0.774597). Row 1: (0.64/1.183216, 0.04/0.774597) =
+    # (0.540899, 0.051640), sum 0.592539; row 2: (0.304256, 0.206559), sum 0.510815
+    expected = torch.tensor([[0.912850, 0.087150], [0.595628, 0.404372]])
+    assert torch.allclose(target_distribution(q, balance=0.5), expected, atol=1e-6)
+
+
+def test_lower_balance_gives_the_small_cluster_less():
+    torch.manual_seed(2)
+    q = torch.softmax(torch.randn(200, 3) + torch.tensor([2.0, 0.0, -1.0]), dim=1)
+    small = cluster_frequencies(q).argmin()
+    shares = [target_distribution(q, balance=b)[:, small].mean().item() for b in (1.0, 0.5, 0.0)]
+    assert shares[0] > shares[1] > shares[2]
+
+
 def test_target_distribution_with_global_frequencies_matches_whole_data():
     torch.manual_seed(1)
     q = torch.softmax(torch.randn(10, 3), dim=1)

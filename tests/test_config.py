@@ -41,6 +41,7 @@ def test_yaml_file_then_overrides(tmp_path):
     ("refine.n_init=1000000000", "refine.n_init must be between 1 and 1000"),
     ("model.alpha=inf", "model.alpha must be a positive finite number"),
     ("refine.gamma=inf", "refine.gamma must be a non-negative finite number"),
+    ("refine.balance=2", "refine.balance must be between 0 and 1"),
     ("refine.tol=2", "refine.tol must be a share between 0 and 1"),
     ("data.as_of=yesterday", "'yesterday' is not a date; write it as YYYY-MM-DD"),
     ("model.hidden_dims=[100000000]", "model.hidden_dims must be between 1 and 65536 each"),

@@ -95,6 +95,7 @@ class RefineConfig:
     batch_size: int = option(256, param="batch_size")
     lr: float = option(1e-3, param="lr")
     gamma: float = option(10.0, param="gamma")
+    balance: float = option(1.0, param="balance")  # exponent of f_j in DEC's target P (eq. 3)
     update_interval: int = option(100, param="update_interval")
     tol: float = option(0.001, param="tol")
     n_init: int = option(20, param="n_init")

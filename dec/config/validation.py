@@ -69,6 +69,7 @@ def bounds(c: Config) -> list[tuple[bool, str]]:
          "pretrain.input_noise must be a non-negative finite number"),
         (r.gamma >= 0 and _finite(r.gamma),
          "refine.gamma must be a non-negative finite number (0 = plain DEC)"),
+        (0 <= r.balance <= 1, "refine.balance must be between 0 and 1 (1 = DEC's target)"),
         (0 <= r.tol <= 1, "refine.tol must be a share between 0 and 1"),
         (r.update_interval >= 1, "refine.update_interval must be at least 1"),
         (1 <= r.n_init <= MAX_N_INIT, f"refine.n_init must be between 1 and {MAX_N_INIT}"),

@@ -111,11 +111,17 @@ def cluster_frequencies(q: torch.Tensor) -> torch.Tensor:
     return q.sum(dim=0)
 
 
-def target_distribution(q: torch.Tensor, frequencies: torch.Tensor | None = None) -> torch.Tensor:
-    """Auxiliary target distribution P (DEC eq. 3).
+def target_distribution(q: torch.Tensor, frequencies: torch.Tensor | None = None,
+                        balance: float = 1.0) -> torch.Tensor:
+    """Auxiliary target distribution P (DEC eq. 3), with the frequency term's exponent.
 
-    ``p_ij = (q_ij^2 / f_j) / sum_j' (q_ij'^2 / f_j')``: squaring sharpens confident
+    ``p_ij = (q_ij^2 / f_j^b) / sum_j' (q_ij'^2 / f_j'^b)``: squaring sharpens confident
     assignments, dividing by the frequency ``f_j`` stops large clusters from taking over.
+    ``b = 1`` is DEC's eq. 3. That division also pulls every cluster towards the same
+    size: a small cluster's targets are raised relative to a large one's, at each refresh.
+    Where the segments truly differ in size (a few big spenders among many occasional
+    buyers), ``b < 1`` weakens that pull and ``b = 0`` removes it (P is Q squared and
+    renormalised).
 
     Parameters
     ----------
@@ -124,6 +130,8 @@ def target_distribution(q: torch.Tensor, frequencies: torch.Tensor | None = None
     frequencies : Tensor of shape (k,), optional
         ``f_j`` over the whole data set; defaults to ``cluster_frequencies(q)``.
         Pass the global sum when ``q`` is only one shard of the data.
+    balance : float, default=1.0
+        The exponent ``b`` of ``f_j``.
 
     Returns
     -------
@@ -131,7 +139,7 @@ def target_distribution(q: torch.Tensor, frequencies: torch.Tensor | None = None
     """
     if frequencies is None:
         frequencies = cluster_frequencies(q)
-    weight = q.pow(2) / frequencies
+    weight = q.pow(2) / frequencies.pow(balance)
     return weight / weight.sum(dim=1, keepdim=True)
 
 

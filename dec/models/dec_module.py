@@ -50,7 +50,8 @@ class DECModule(pl.LightningModule):
 
     def __init__(self, input_dim: int, hidden_dims: Sequence[int], embedding_dim: int,
                  n_clusters: int, alpha: float = 1.0, gamma: float = 10.0, lr: float = 1e-3,
-                 update_interval: int = 100, tol: float = 0.001, kernel: str = "student_t"):
+                 update_interval: int = 100, tol: float = 0.001, kernel: str = "student_t",
+                 balance: float = 1.0):
         super().__init__()
         self.save_hyperparameters()
         self.model = DECModel(input_dim, hidden_dims, embedding_dim, n_clusters, alpha, kernel)
@@ -85,7 +86,8 @@ class DECModule(pl.LightningModule):
         rows = distributed.shard(len(train), self.trainer.global_rank, self.trainer.world_size)
         q = self.model.soft_assign(train[rows.to(train.device)])
         frequencies = distributed.sum_across(strategy, cluster_frequencies(q))
-        target = distributed.gather_shards(strategy, target_distribution(q, frequencies),
+        target = distributed.gather_shards(strategy, target_distribution(q, frequencies,
+                                                               self.hparams.balance),
                                            len(train))
         labels = distributed.gather_shards(strategy, q.argmax(dim=1), len(train))
         return target, labels
@@ -169,7 +171,7 @@ class DECModule(pl.LightningModule):
     def on_validation_epoch_start(self):
         # P for validation rows comes from the validation split itself, with the same rule.
         q = self.model.soft_assign(self.trainer.datamodule.val)
-        self._val_target = target_distribution(q).to(self.device)
+        self._val_target = target_distribution(q, balance=self.hparams.balance).to(self.device)
 
     def validation_step(self, batch, batch_idx):
         x, index, _ = batch
