@@ -35,7 +35,15 @@ def main() -> int:
                         help="instead: fit linear and gradient-boosting models on features, "
                              "embeddings, both + segments, and PCA; test R²/AUC/accuracy to "
                              "--out/downstream.{md,json}")
+    parser.add_argument("--spread", action="store_true",
+                        help="instead: prediction strength of k and the test metric of 30 "
+                             "KMeans local optima on each table's inputs, with the benchmark's "
+                             "methods placed among them; writes --out/spread.{md,json}")
+    parser.add_argument("--results", default="benchmarks/results.json",
+                        help="the benchmark results --spread places among the optima")
     args = parser.parse_args()
+    if args.spread:
+        return spread(args, parser)
     if args.downstream:
         return downstream(args, parser)
     if args.data_kind:
@@ -89,6 +97,27 @@ def downstream(args, parser) -> int:
     files.write_json(Path(args.out) / "downstream.json",
                      {"meta": meta, "summary": summary, "runs": rows})
     files.atomic_write_text(Path(args.out) / "downstream.md", text)
+    print(text)
+    return 0
+
+
+def spread(args, parser) -> int:
+    from datetime import datetime, timezone
+    from pathlib import Path
+
+    from dec import files
+    from dec.experiments.benchmark import machine
+    from dec.experiments.spread import measure, spread_markdown
+
+    tables = "synthetic,cdnow,mlc_churn,attrition"
+    datasets = _names(args.datasets or tables, tables.split(","), parser)
+    results = Path(args.results)
+    summary = files.read_json(results)["summary"] if results.exists() else {}
+    found = measure(datasets)
+    meta = {"date": datetime.now(timezone.utc).strftime("%Y-%m-%d"), "machine": machine()}
+    text = spread_markdown(found, summary, meta)
+    files.write_json(Path(args.out) / "spread.json", {"meta": meta, "spread": found})
+    files.atomic_write_text(Path(args.out) / "spread.md", text)
     print(text)
     return 0
 
