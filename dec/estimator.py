@@ -58,9 +58,11 @@ class DeepEmbeddedClustering(ClusterMixin, TransformerMixin, BaseEstimator):
         Stop when fewer than this share of labels change between refreshes.
     n_init : int, default=20
         KMeans restarts for the initial centres.
-    init : {"kmeans", "gmm", "umap"}, default="kmeans"
+    init : {"kmeans", "gmm", "gmm_tied", "umap"}, default="kmeans"
         How the initial centres are placed in the embedding space: KMeans, a Gaussian
-        mixture, or a Gaussian mixture on a UMAP of the embeddings (N2D).
+        mixture (full covariance, or one covariance shared by all components, which also
+        starts the Mahalanobis kernel's precision), or a Gaussian mixture on a UMAP of the
+        embeddings (N2D).
     categorical_columns : tuple of str, default=()
         DataFrame columns to one-hot encode even if numeric.
     data_kind : {"auto", "table", "dense"}, default="auto"

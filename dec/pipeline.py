@@ -170,6 +170,7 @@ def _pretrain_and_init(config, run, datamodule, architecture, timings, resume):
     start = time.perf_counter()
     log.info("initialising %d centres with %s (n_init=%d)", config.model.n_clusters,
              {"kmeans": "KMeans", "gmm": "a Gaussian mixture",
+              "gmm_tied": "a tied-covariance Gaussian mixture",
               "umap": "a Gaussian mixture on a UMAP"}[config.refine.init], config.refine.n_init)
     encoder = module.autoencoder.eval().encoder
     # Under DDP each process embeds its shard; KMeans sees all of them, on rank 0.

@@ -162,16 +162,33 @@ def test_pooled_precision_factor_whitens_the_tied_covariance():
 def test_every_init_places_centres_near_well_separated_clusters():
     import numpy as np
 
-    from dec.models.init import init_state
+    from dec.models.init import INITS, init_state
 
     rng = np.random.default_rng(0)
     truth = np.array([[-8.0, 0.0], [8.0, 0.0], [0.0, 8.0]])
     z = torch.as_tensor(np.vstack([rng.normal(c, 0.5, (60, 2)) for c in truth]),
                         dtype=torch.float32)
-    for method in ("kmeans", "gmm", "umap"):
+    for method in INITS:
         centers = init_state(z, 3, 2, 0, method=method)["centers"].numpy()
         nearest = np.linalg.norm(centers[:, None] - truth[None], axis=2).min(0)
         assert nearest.max() < 1.0, method  # each true centre has a centre within 1
+
+
+def test_tied_mixture_init_estimates_the_shared_covariance():
+    import numpy as np
+
+    from dec.models.init import init_state
+
+    # Two long clusters side by side: spread 3 along x, 0.5 along y, centres 8 apart in y.
+    # The shared within-cluster covariance is diag(9, 0.25); its precision diag(1/9, 4).
+    rng = np.random.default_rng(0)
+    z = torch.as_tensor(np.vstack([rng.normal([0.0, y], [3.0, 0.5], (400, 2)) for y in (0, 8)]),
+                        dtype=torch.float32)
+    state = init_state(z, 2, 3, 0, kernel="mahalanobis", method="gmm_tied")
+    factor = state["precision_factor"]
+    precision = (factor @ factor.T).numpy()
+    assert np.allclose(np.diag(precision), [1 / 9, 4.0], rtol=0.2)
+    assert sorted(state["centers"][:, 1].round().tolist()) == [0.0, 8.0]
 
 
 def test_mahalanobis_init_state_has_a_precision_factor():

@@ -99,7 +99,8 @@ class RefineConfig:
     update_interval: int = option(100, param="update_interval")
     tol: float = option(0.001, param="tol")
     n_init: int = option(20, param="n_init")
-    init: str = option("kmeans", param="init")  # centres from kmeans | gmm | umap (+ GMM)
+    # centres from kmeans | gmm | gmm_tied | umap (+ GMM)
+    init: str = option("kmeans", param="init")
 
 
 @dataclass

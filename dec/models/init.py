@@ -1,7 +1,7 @@
 """Initial cluster centres on the pretrained embeddings: KMeans (DEC §3.2), a Gaussian
-mixture, or a Gaussian mixture on a UMAP of the embeddings (N2D, McConville et al. 2020);
-for the Mahalanobis kernel also the shared precision, from the pooled within-cluster
-covariance of that first partition.
+mixture (full or tied covariance), or a Gaussian mixture on a UMAP of the embeddings (N2D,
+McConville et al. 2020); for the Mahalanobis kernel also the shared precision, from the
+pooled within-cluster covariance of that first partition.
 
 Whatever the method, it only places the centres in the embedding space: refinement and
 prediction never need UMAP or the mixture again."""
@@ -18,7 +18,7 @@ from dec.models.clustering import pooled_precision_factor
 
 #: Above this many rows, KMeans switches to MiniBatchKMeans (bounded time).
 MINIBATCH_KMEANS_THRESHOLD = 200_000
-INITS = ("kmeans", "gmm", "umap")
+INITS = ("kmeans", "gmm", "gmm_tied", "umap")
 #: UMAP and the mixtures see a random sample of at most this many training embeddings.
 SAMPLE_ROWS = 50_000
 #: N2D's settings: local neighbourhoods, points packed tightly, one dimension per cluster.
@@ -45,11 +45,8 @@ def mixture_centers(embeddings: np.ndarray, n_clusters: int, n_init: int, random
                     manifold: bool = False) -> np.ndarray:
     """Mean embedding of each component of a full-covariance Gaussian mixture, fitted on the
     embeddings or (``manifold``) on their UMAP, over a sample of at most ``SAMPLE_ROWS``."""
-    from sklearn.mixture import GaussianMixture
-
     rng = np.random.default_rng(random_state)
-    if len(embeddings) > SAMPLE_ROWS:
-        embeddings = embeddings[rng.choice(len(embeddings), SAMPLE_ROWS, replace=False)]
+    embeddings = _sample(embeddings, rng)
     space = embeddings
     if manifold:
         import umap
@@ -59,8 +56,37 @@ def mixture_centers(embeddings: np.ndarray, n_clusters: int, n_init: int, random
             space = umap.UMAP(n_neighbors=UMAP_NEIGHBOURS, min_dist=UMAP_MIN_DIST,
                               n_components=n_clusters, random_state=random_state
                               ).fit_transform(embeddings)
-    labels = GaussianMixture(n_clusters, covariance_type="full", n_init=min(n_init, 5),
-                             reg_covar=1e-4, random_state=random_state).fit_predict(space)
+    labels = _mixture_labels(space, n_clusters, "full", n_init, random_state)
+    return _mean_embeddings(embeddings, labels, n_clusters, rng)
+
+
+def tied_mixture_partition(embeddings: np.ndarray, n_clusters: int, n_init: int,
+                           random_state: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """A Gaussian mixture with one covariance shared by all components, on a sample of at
+    most ``SAMPLE_ROWS`` embeddings: the mean embedding of each component, the sample, and
+    each sampled row's component (from which the shared precision is estimated)."""
+    rng = np.random.default_rng(random_state)
+    embeddings = _sample(embeddings, rng)
+    labels = _mixture_labels(embeddings, n_clusters, "tied", n_init, random_state)
+    return _mean_embeddings(embeddings, labels, n_clusters, rng), embeddings, labels
+
+
+def _sample(embeddings: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    if len(embeddings) > SAMPLE_ROWS:
+        return embeddings[rng.choice(len(embeddings), SAMPLE_ROWS, replace=False)]
+    return embeddings
+
+
+def _mixture_labels(space: np.ndarray, n_clusters: int, covariance: str, n_init: int,
+                    random_state: int) -> np.ndarray:
+    from sklearn.mixture import GaussianMixture
+
+    return GaussianMixture(n_clusters, covariance_type=covariance, n_init=min(n_init, 5),
+                           reg_covar=1e-4, random_state=random_state).fit_predict(space)
+
+
+def _mean_embeddings(embeddings: np.ndarray, labels: np.ndarray, n_clusters: int,
+                     rng: np.random.Generator) -> np.ndarray:
     centers = np.stack([embeddings[labels == j].mean(0) if (labels == j).any()
                         else embeddings[rng.integers(len(embeddings))]
                         for j in range(n_clusters)])
@@ -71,14 +97,20 @@ def init_state(embeddings: torch.Tensor, n_clusters: int, n_init: int, random_st
                kernel: str = "student_t", method: str = "kmeans") -> dict[str, torch.Tensor]:
     """The clustering head's starting values: ``centers`` by ``method`` (one of ``INITS``),
     and for the Mahalanobis kernel ``precision_factor`` whitening the pooled within-cluster
-    covariance of the partition by nearest centre (a tied-covariance GMM's estimate)."""
+    covariance of the first partition (a tied-covariance GMM's estimate): the tied mixture's
+    own components for ``gmm_tied``, else each row's nearest centre."""
     z = embeddings.numpy()
+    partition = None  # rows and their first clusters, for the Mahalanobis precision
     if method == "kmeans":
         centers = init_centers(z, n_clusters, n_init, random_state)
+    elif method == "gmm_tied":
+        centers, rows, labels = tied_mixture_partition(z, n_clusters, n_init, random_state)
+        partition = (torch.from_numpy(rows), torch.from_numpy(labels))
     else:
         centers = mixture_centers(z, n_clusters, n_init, random_state, manifold=method == "umap")
     state = {"centers": torch.from_numpy(centers)}
     if kernel == "mahalanobis":
-        labels = torch.cdist(embeddings, state["centers"]).argmin(1)
-        state["precision_factor"] = pooled_precision_factor(embeddings, labels, n_clusters)
+        if partition is None:
+            partition = (embeddings, torch.cdist(embeddings, state["centers"]).argmin(1))
+        state["precision_factor"] = pooled_precision_factor(*partition, n_clusters)
     return state
