@@ -95,10 +95,10 @@ class DeepEmbeddedClustering(ClusterMixin, TransformerMixin, BaseEstimator):
                  alpha: float = 1.0, kernel: str = "student_t", gamma: float = 10.0,
                  balance: float = 1.0, pretrain_epochs: int = 40, refine_epochs: int = 30,
                  batch_size: int = 256, lr: float = 1e-3, input_noise: float = 1.5,
-                 update_interval: int = 100, tol: float = 1e-3, n_init: int = 20, init: str = "kmeans",
-                 categorical_columns=(), data_kind: str = "auto", val_fraction: float = 0.1,
-                 accelerator: str = "cpu",
-                 devices: int = 1, random_state=None, verbose: bool = False):
+                 update_interval: int = 100, tol: float = 1e-3, n_init: int = 20,
+                 init: str = "kmeans", categorical_columns=(), data_kind: str = "auto",
+                 val_fraction: float = 0.1, accelerator: str = "cpu", devices: int = 1,
+                 random_state=None, verbose: bool = False):
         self.n_clusters = n_clusters
         self.hidden_dims = hidden_dims
         self.embedding_dim = embedding_dim

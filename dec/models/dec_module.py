@@ -41,7 +41,8 @@ class DECModule(pl.LightningModule):
     al., 2017), whose ``L_r + gamma' L_c`` equals ours with ``gamma = 1/gamma'`` up to the
     learning rate. The target P is recomputed from the whole training split every
     ``update_interval`` optimiser steps; training stops once fewer than ``tol`` of the
-    hard labels change between two refreshes.
+    hard labels change between two refreshes. ``balance`` is the exponent of the cluster
+    frequency in P (1: DEC's eq. 3; 0: no pull towards equal cluster sizes).
 
     The training data for the refresh comes from the trainer's datamodule
     (``trainer.datamodule.train``, a tensor), validation labels, where they exist, from
@@ -86,9 +87,8 @@ class DECModule(pl.LightningModule):
         rows = distributed.shard(len(train), self.trainer.global_rank, self.trainer.world_size)
         q = self.model.soft_assign(train[rows.to(train.device)])
         frequencies = distributed.sum_across(strategy, cluster_frequencies(q))
-        target = distributed.gather_shards(strategy, target_distribution(q, frequencies,
-                                                               self.hparams.balance),
-                                           len(train))
+        target = target_distribution(q, frequencies, self.hparams.balance)
+        target = distributed.gather_shards(strategy, target, len(train))
         labels = distributed.gather_shards(strategy, q.argmax(dim=1), len(train))
         return target, labels
 
