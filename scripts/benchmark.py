@@ -82,19 +82,17 @@ def _seeds(args, parser) -> list[int]:
 
 
 def downstream(args, parser) -> int:
-    from datetime import datetime, timezone
     from pathlib import Path
 
     from dec import files
-    from dec.experiments.benchmark import machine
+    from dec.experiments.benchmark import run_meta
     from dec.experiments.downstream import (TARGETS, downstream_benchmark,
                                             downstream_markdown, summarise)
 
     datasets = _names(args.datasets or ",".join(TARGETS), TARGETS, parser)
     seeds = _seeds(args, parser)
     rows = downstream_benchmark(datasets, seeds)
-    meta = {"date": datetime.now(timezone.utc).strftime("%Y-%m-%d"), "machine": machine(),
-            "seeds": seeds}
+    meta = run_meta(seeds=seeds)
     summary = summarise(rows)
     text = downstream_markdown(summary, meta)
     files.write_json(Path(args.out) / "downstream.json",
@@ -105,11 +103,10 @@ def downstream(args, parser) -> int:
 
 
 def spread(args, parser) -> int:
-    from datetime import datetime, timezone
     from pathlib import Path
 
     from dec import files
-    from dec.experiments.benchmark import machine
+    from dec.experiments.benchmark import run_meta
     from dec.experiments.spread import measure, spread_markdown
 
     tables = "synthetic,cdnow,mlc_churn,attrition"
@@ -117,7 +114,7 @@ def spread(args, parser) -> int:
     results = Path(args.results)
     summary = files.read_json(results)["summary"] if results.exists() else {}
     found = measure(datasets)
-    meta = {"date": datetime.now(timezone.utc).strftime("%Y-%m-%d"), "machine": machine()}
+    meta = run_meta()
     text = spread_markdown(found, summary, meta)
     files.write_json(Path(args.out) / "spread.json", {"meta": meta, "spread": found})
     files.atomic_write_text(Path(args.out) / "spread.md", text)

@@ -54,10 +54,8 @@ def main() -> int:
 
 
 def rules(args, parser) -> int:
-    from datetime import datetime, timezone
-
     from dec import files
-    from dec.experiments.benchmark import machine
+    from dec.experiments.benchmark import run_meta
     from dec.experiments.k_rules import k_rules_markdown, measure
 
     try:
@@ -67,7 +65,7 @@ def rules(args, parser) -> int:
     if args.halvings < 1:
         parser.error("--halvings must be at least 1")
     rows = measure(seeds=seeds, overrides=args.overrides, halvings=args.halvings)
-    meta = {"date": datetime.now(timezone.utc).strftime("%Y-%m-%d"), "machine": machine()}
+    meta = run_meta()
     text = k_rules_markdown(rows, meta)
     out = Path(args.out)
     files.write_json(out / "k_rules.json", {"meta": meta, "rows": rows})

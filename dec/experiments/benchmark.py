@@ -120,6 +120,12 @@ def machine() -> str:
             f"{'CUDA' if torch.cuda.is_available() else 'CPU'}")
 
 
+def run_meta(**extra) -> dict:
+    """What every result file records about its run: the date (UTC) and the machine."""
+    return {"date": datetime.now(timezone.utc).strftime("%Y-%m-%d"), "machine": machine(),
+            **extra}
+
+
 def run_benchmark(datasets=tuple(CONFIGS), seeds=(0, 1, 2), out_dir="benchmarks",
                   work_dir: str | Path | None = None) -> dict:
     """Run everything, write ``results.json`` and ``results.md`` into ``out_dir``."""
@@ -131,8 +137,7 @@ def run_benchmark(datasets=tuple(CONFIGS), seeds=(0, 1, 2), out_dir="benchmarks"
         for seed in seeds:
             log.info("benchmark: %s, seed %d", name, seed)
             runs.append(run_one(name, shipped_config(CONFIGS[name]), seed, work))
-    meta = {"date": datetime.now(timezone.utc).strftime("%Y-%m-%d"), "machine": machine(),
-            "torch": torch.__version__, "seeds": list(seeds)}
+    meta = run_meta(torch=torch.__version__, seeds=list(seeds))
     summary = summarise(runs)
     files.write_json(out_dir / "results.json", {"meta": meta, "summary": summary, "runs": runs})
     files.atomic_write_text(out_dir / "results.md", results_markdown(summary, meta))

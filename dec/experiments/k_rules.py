@@ -21,7 +21,8 @@ from sklearn.metrics import silhouette_score
 
 from dec.config import load_config
 from dec.data.prepare import prepare_data
-from dec.experiments.sweep import PREDICTION_STRENGTH_THRESHOLD, embedding_prediction_strength
+from dec.experiments.sweep import (HALVINGS, PREDICTION_STRENGTH_THRESHOLD,
+                                   embedding_prediction_strength)
 from dec.markdown import markdown_table
 from dec.pipeline import fit
 from dec.resources import shipped_config
@@ -34,9 +35,6 @@ PLANTED = {"synthetic": ("default", 5, list(range(2, 9))),
 #: Embeddings scored per seed (training + validation customers, sampled above this).
 SAMPLE = 8000
 SILHOUETTE_SAMPLE = 5000
-#: Random halvings averaged per prediction strength: with 2 the rule's pick moved by one k
-#: between two draws on the same embeddings (benchmarks/choices/k_rules_h2.md).
-HALVINGS = 10
 
 
 def pretrained_embeddings(config_name: str, seed: int, overrides=()) -> np.ndarray:
@@ -57,8 +55,7 @@ def pretrained_embeddings(config_name: str, seed: int, overrides=()) -> np.ndarr
 
 def score_k(embeddings: np.ndarray, k: int, seed: int, halvings: int = HALVINGS) -> dict:
     """Prediction strength (mean of ``halvings`` random halvings) and KMeans silhouette."""
-    strength = np.mean([embedding_prediction_strength(embeddings, k, seed + h)
-                        for h in range(halvings)])
+    strength = embedding_prediction_strength(embeddings, k, seed, halvings)
     labels = KMeans(k, n_init=5, random_state=seed).fit_predict(embeddings)
     silhouette = silhouette_score(embeddings, labels, random_state=seed,
                                   sample_size=min(SILHOUETTE_SAMPLE, len(embeddings)))

@@ -26,14 +26,14 @@ from dec.baselines import validation_score
 from dec.config import load_config
 from dec.data.prepare import prepare_data
 from dec.experiments.benchmark import CONFIGS, TITLES
-from dec.experiments.sweep import PREDICTION_STRENGTH_THRESHOLD, embedding_prediction_strength
+from dec.experiments.sweep import (HALVINGS, PREDICTION_STRENGTH_THRESHOLD,
+                                   embedding_prediction_strength)
 from dec.markdown import markdown_table
 from dec.resources import shipped_config
 
 log = logging.getLogger("dec")
 
 RESTARTS = 30
-HALVINGS = 10
 
 
 def partition_spread(config_name: str, restarts: int = RESTARTS, halvings: int = HALVINGS,
@@ -42,15 +42,15 @@ def partition_spread(config_name: str, restarts: int = RESTARTS, halvings: int =
     config = load_config(shipped_config(config_name), ["seed=0", *overrides])
     data = prepare_data(config)
     k = config.model.n_clusters
-    strength = float(np.mean([embedding_prediction_strength(data.X_train, k, h)
-                              for h in range(halvings)]))
+    strength = embedding_prediction_strength(data.X_train, k, 0, halvings)
     fits = [KMeans(k, n_init=1, random_state=s).fit(data.X_train) for s in range(restarts)]
     inertias = np.array([f.inertia_ for f in fits])
     labels = [f.predict(data.X_test) for f in fits]
     best = int(inertias.argmin())
-    rule, _ = validation_score(data, labels[best], "test")
-    scores = [validation_score(data, l, "test")[1] for l in labels]
-    return {"config": config_name, "k": k, "metric": rule, "prediction_strength": strength,
+    scored = [validation_score(data, l, "test") for l in labels]
+    scores = [score for _, score in scored]
+    return {"config": config_name, "k": k, "metric": scored[0][0],
+            "prediction_strength": strength,
             "inertia_spread": float(inertias.max() / inertias.min() - 1),
             "ari_with_best": [float(adjusted_rand_score(labels[best], l)) for l in labels],
             "scores": [float(s) for s in scores], "score_at_best": float(scores[best])}

@@ -34,20 +34,29 @@ log = logging.getLogger("dec")
 STABILITY_THRESHOLD = 0.8
 #: Tibshirani & Walther's rule: the largest k whose prediction strength reaches this.
 PREDICTION_STRENGTH_THRESHOLD = 0.8
+#: Random halvings the measurement harnesses average: with 2 the rule's pick moved by one k
+#: between two draws on the same embeddings (benchmarks/choices/k_rules_h2.md).
+HALVINGS = 10
 
 
-def embedding_prediction_strength(embeddings: np.ndarray, k: int, seed: int) -> float:
+def embedding_prediction_strength(embeddings: np.ndarray, k: int, seed: int,
+                                  halvings: int = 1) -> float:
     """Prediction strength of KMeans with ``k`` clusters on the embeddings: cluster a random
-    half A and the other half B, and ask how well A's centres keep B's pairs together."""
+    half A and the other half B, and ask how well A's centres keep B's pairs together.
+    With ``halvings`` > 1, the mean over that many random halvings (seeds ``seed``,
+    ``seed + 1``, ...)."""
     from sklearn.cluster import KMeans
 
     from dec.metrics import prediction_strength
 
-    order = np.random.default_rng(seed).permutation(len(embeddings))
-    half_a, half_b = embeddings[order[::2]], embeddings[order[1::2]]
-    a = KMeans(k, n_init=5, random_state=seed).fit(half_a)
-    own = KMeans(k, n_init=5, random_state=seed).fit_predict(half_b)
-    return prediction_strength(own, a.predict(half_b))
+    strengths = []
+    for h in range(seed, seed + halvings):
+        order = np.random.default_rng(h).permutation(len(embeddings))
+        half_a, half_b = embeddings[order[::2]], embeddings[order[1::2]]
+        a = KMeans(k, n_init=5, random_state=h).fit(half_a)
+        own = KMeans(k, n_init=5, random_state=h).fit_predict(half_b)
+        strengths.append(prediction_strength(own, a.predict(half_b)))
+    return float(np.mean(strengths))
 
 
 def _run_dir(work: Path | None, name: str) -> Path | None:
