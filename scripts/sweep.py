@@ -1,6 +1,7 @@
 #!/usr/bin/env python
-"""Choose k: silhouette, Davies-Bouldin, Calinski-Harabasz and stability (seeds and
-bootstrap resamples) for each k and each combination of --grid values."""
+"""Choose k: silhouette, Davies-Bouldin, Calinski-Harabasz, stability (seeds and
+bootstrap resamples) and prediction strength for each k and each combination of --grid
+values; recommends the largest k whose prediction strength reaches 0.8."""
 
 from pathlib import Path
 

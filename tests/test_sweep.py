@@ -3,22 +3,41 @@ import pytest
 
 from conftest import SMOKE, run_script
 from dec.errors import ConfigError
-from dec.experiments.sweep import parse_grid, recommend, recommend_by_prediction_strength
+from dec.experiments.sweep import (parse_grid, recommend, recommend_by_prediction_strength,
+                                   recommend_by_stable_silhouette)
 
 
-def test_recommend_best_silhouette_among_stable_k():
+def test_best_silhouette_among_stable_k():
     table = pd.DataFrame({"k": [2, 3, 4, 5], "silhouette": [0.30, 0.25, 0.28, 0.10],
                           "stability": [0.95, 0.85, 0.60, 0.90]})
-    k, reason = recommend(table)
+    k, reason = recommend_by_stable_silhouette(table)
     assert k == 2 and "best silhouette (0.300)" in reason
-    k, _ = recommend(table.assign(silhouette=[0.1, 0.3, 0.9, 0.2]))
+    k, _ = recommend_by_stable_silhouette(table.assign(silhouette=[0.1, 0.3, 0.9, 0.2]))
     assert k == 3  # k=4 has the best silhouette but is unstable
 
 
-def test_recommend_says_when_nothing_is_stable():
+def test_stable_silhouette_says_when_nothing_is_stable():
     table = pd.DataFrame({"k": [2, 3], "silhouette": [0.3, 0.2], "stability": [0.4, 0.5]})
-    k, reason = recommend(table)
+    k, reason = recommend_by_stable_silhouette(table)
     assert k == 3 and reason.startswith("no k reached stability 0.8")
+
+
+def test_recommend_follows_prediction_strength_and_flags_unstable_segments():
+    table = pd.DataFrame({"k": [2, 3, 4, 5], "silhouette": [0.30, 0.25, 0.28, 0.10],
+                          "stability": [0.95, 0.85, 0.90, 0.90],
+                          "prediction_strength": [0.99, 0.9, 0.85, 0.5]})
+    k, reason = recommend(table)
+    assert k == 4 and "largest k" in reason and "stable" not in reason
+    k, reason = recommend(table.assign(stability=[0.95, 0.85, 0.60, 0.90]))
+    assert k == 4 and "less stable than 0.8 across seeds and resamples (0.60)" in reason
+
+
+def test_recommend_falls_back_to_silhouette_when_no_k_is_predictable():
+    table = pd.DataFrame({"k": [2, 3, 4], "silhouette": [0.1, 0.3, 0.2],
+                          "stability": [0.9, 0.9, 0.9], "prediction_strength": [0.7, 0.5, 0.4]})
+    k, reason = recommend(table)
+    assert k == 3
+    assert reason.startswith("no k reached prediction strength 0.8") and "best silhouette" in reason
 
 
 def test_prediction_strength_rule_takes_the_largest_strong_k():

@@ -21,8 +21,8 @@ from sklearn.metrics import silhouette_score
 
 from dec.config import load_config
 from dec.data.prepare import prepare_data
-from dec.experiments.sweep import (HALVINGS, PREDICTION_STRENGTH_THRESHOLD,
-                                   embedding_prediction_strength)
+from dec.experiments.sweep import (HALVINGS, PREDICTION_STRENGTH_SAMPLE,
+                                   PREDICTION_STRENGTH_THRESHOLD, embedding_prediction_strength)
 from dec.markdown import markdown_table
 from dec.pipeline import fit
 from dec.resources import shipped_config
@@ -33,7 +33,7 @@ log = logging.getLogger("dec")
 PLANTED = {"synthetic": ("default", 5, list(range(2, 9))),
            "digits": ("digits", 10, list(range(6, 15)))}
 #: Embeddings scored per seed (training + validation customers, sampled above this).
-SAMPLE = 8000
+SAMPLE = PREDICTION_STRENGTH_SAMPLE
 SILHOUETTE_SAMPLE = 5000
 
 
