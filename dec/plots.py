@@ -138,24 +138,31 @@ def segment_figures(features: pd.DataFrame, segments: np.ndarray, embeddings: np
     return figures
 
 
-def plot_sweep(table: pd.DataFrame, keys: list[str], threshold: float):
-    """Silhouette, Davies-Bouldin, Calinski-Harabasz and stability against k, one line per
-    grid point; the stability threshold dashed."""
+def plot_sweep(table: pd.DataFrame, keys: list[str], threshold: float,
+               recommended: list[int] | None = None):
+    """Every criterion against k, one line per grid point (in ``table.groupby(keys)``
+    order); the 0.8-style ``threshold`` dashed, and each grid point's ``recommended`` k a
+    dotted vertical line in its colour."""
     metrics = ["silhouette", "davies_bouldin", "calinski_harabasz", "stability",
                "prediction_strength"]
     metrics = [m for m in metrics if m in table.columns]
     fig, axes = plt.subplots(1, len(metrics), figsize=(4 * len(metrics), 3.6))
-    for values, part in (table.groupby(keys) if keys else [((), table)]):
+    groups = table.groupby(keys) if keys else [((), table)]
+    for i, (values, part) in enumerate(groups):
         label = ", ".join(f"{a}={b}" for a, b in zip(keys, np.atleast_1d(values))) or None
         for ax, metric in zip(axes, metrics):
-            ax.plot(part["k"], part[metric], marker="o", label=label)
+            line, = ax.plot(part["k"], part[metric], marker="o", label=label)
+            if recommended is not None:
+                ax.axvline(recommended[i], color=line.get_color(), ls=":", lw=1.5)
     for ax, metric in zip(axes, metrics):
         ax.set_xlabel("k")
         ax.set_title(metric + (" (lower is better)" if metric == "davies_bouldin" else ""))
     for ax, metric in zip(axes, metrics):
         if metric in ("stability", "prediction_strength"):
             ax.axhline(threshold, color="grey", ls="--", lw=1)
-    if keys:
+    if recommended is not None:
+        axes[0].plot([], [], color="grey", ls=":", label="recommended k")
+    if keys or recommended is not None:
         axes[0].legend(fontsize=8)
     fig.tight_layout()
     return fig

@@ -68,3 +68,16 @@ def test_sweep_script_writes_table_recommendation_and_plot(tmp_path):
     assert table["stability"].between(-1, 1).all()
     assert "Recommended: **k =" in (out / "sweep.md").read_text()
     assert (out / "sweep.png").read_bytes()[:4] == b"\x89PNG"
+
+
+def test_sweep_plot_marks_each_grid_points_recommended_k():
+    from dec.plots import plot_sweep
+
+    table = pd.DataFrame({"gamma": [0, 0, 10, 10], "k": [2, 3, 2, 3],
+                          "silhouette": [0.3, 0.2, 0.3, 0.1],
+                          "prediction_strength": [0.9, 0.85, 0.9, 0.5]})
+    fig = plot_sweep(table, ["gamma"], 0.8, recommended=[3, 2])
+    verticals = [tuple(line.get_xdata()) for line in fig.axes[1].lines
+                 if line.get_linestyle() == ":"]
+    assert verticals == [(3, 3), (2, 2)]
+    assert fig.axes[0].lines[0].get_color() != fig.axes[0].lines[2].get_color()

@@ -186,9 +186,10 @@ def run_sweep(config: Config, ks, grid: dict[str, list[str]], seeds, n_bootstrap
             rows.append({**dict(zip(keys, values)), **row})
     table = pd.DataFrame(rows)
     files.atomic_write_text(out_dir / "sweep.csv", table.to_csv(index=False))
-    lines = ["# Sweep", ""]
+    lines, recommended = ["# Sweep", ""], []
     for values, part in (table.groupby(keys) if keys else [((), table)]):
         k, reason = recommend(part)
+        recommended.append(k)
         k_sil, reason_sil = recommend_by_stable_silhouette(part)
         label = ", ".join(f"{a}={b}" for a, b in zip(keys, np.atleast_1d(values))) or "defaults"
         lines += [f"## {label}", "", _markdown_table(part.drop(columns=keys)), "",
@@ -198,7 +199,8 @@ def run_sweep(config: Config, ks, grid: dict[str, list[str]], seeds, n_bootstrap
     from dec.plots import figure_png, plot_sweep
 
     files.atomic_write_bytes(out_dir / "sweep.png",
-                             figure_png(plot_sweep(table, keys, STABILITY_THRESHOLD), dpi=100))
+                             figure_png(plot_sweep(table, keys, STABILITY_THRESHOLD, recommended),
+                                        dpi=100))
     return table
 
 
