@@ -38,6 +38,10 @@ def test_recommend_falls_back_to_silhouette_when_no_k_is_predictable():
     k, reason = recommend(table)
     assert k == 3
     assert reason.startswith("no k reached prediction strength 0.8") and "best silhouette" in reason
+    assert "largest k tried" not in reason
+    k, reason = recommend(table.assign(silhouette=[0.1, 0.2, 0.3]))
+    assert k == 4 and reason.endswith("it is the largest k tried: widen --k to see whether a "
+                                      "larger k does better")
 
 
 def test_prediction_strength_rule_takes_the_largest_strong_k():

@@ -123,10 +123,14 @@ def recommend(table: pd.DataFrame) -> tuple[int, str]:
         if stability < STABILITY_THRESHOLD:  # NaN (one seed, no bootstrap) says nothing
             reason += (f"; its segments are less stable than {STABILITY_THRESHOLD} across "
                        f"seeds and resamples ({stability:.2f}): check them before acting")
-        return k, reason
-    k, reason = recommend_by_stable_silhouette(table)
-    return k, (f"no k reached prediction strength {PREDICTION_STRENGTH_THRESHOLD}, so no "
-               f"segmentation is clearly reproducible; by silhouette among stable k: {reason}")
+    else:
+        k, reason = recommend_by_stable_silhouette(table)
+        reason = (f"no k reached prediction strength {PREDICTION_STRENGTH_THRESHOLD}, so no "
+                  f"segmentation is clearly reproducible; by silhouette among stable k: "
+                  f"{reason}")
+    if k == table["k"].max() and len(table) > 1:
+        reason += "; it is the largest k tried: widen --k to see whether a larger k does better"
+    return k, reason
 
 
 def recommend_by_stable_silhouette(table: pd.DataFrame,
@@ -186,6 +190,13 @@ def run_sweep(config: Config, ks, grid: dict[str, list[str]], seeds, n_bootstrap
             rows.append({**dict(zip(keys, values)), **row})
     table = pd.DataFrame(rows)
     files.atomic_write_text(out_dir / "sweep.csv", table.to_csv(index=False))
+    write_report(table, keys, out_dir)
+    return table
+
+
+def write_report(table: pd.DataFrame, keys: list[str], out_dir: Path) -> None:
+    """sweep.md (each grid point's table and recommendation) and sweep.png from the sweep's
+    table, so a kept sweep.csv can be read again by a later rule."""
     lines, recommended = ["# Sweep", ""], []
     for values, part in (table.groupby(keys) if keys else [((), table)]):
         k, reason = recommend(part)
@@ -201,7 +212,6 @@ def run_sweep(config: Config, ks, grid: dict[str, list[str]], seeds, n_bootstrap
     files.atomic_write_bytes(out_dir / "sweep.png",
                              figure_png(plot_sweep(table, keys, STABILITY_THRESHOLD, recommended),
                                         dpi=100))
-    return table
 
 
 def _markdown_table(frame: pd.DataFrame) -> str:
