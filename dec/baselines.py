@@ -17,7 +17,7 @@ from sklearn.mixture import GaussianMixture
 
 from dec.data.prepare import PreparedData
 from dec.metrics import eta_squared, label_metrics, main_metric
-from dec.models.init import make_kmeans
+from dec.models.init import make_kmeans, sample_rows
 from dec.rundir import FitResult
 
 
@@ -71,10 +71,7 @@ def gmm_inputs(data: PreparedData, result: FitResult) -> Baseline:
     validation split by :func:`validation_score`."""
     config = result.config
     start = time.perf_counter()
-    rows = data.X_train
-    if len(rows) > GMM_MAX_ROWS:
-        rng = np.random.default_rng(config.seed)
-        rows = rows[rng.choice(len(rows), GMM_MAX_ROWS, replace=False)]
+    rows = sample_rows(data.X_train, GMM_MAX_ROWS, np.random.default_rng(config.seed))
     fitted, scores = {}, {}
     for covariance in GMM_COVARIANCES:
         fitted[covariance] = GaussianMixture(

@@ -24,6 +24,7 @@ from dec.data.prepare import prepare_data
 from dec.experiments.sweep import (HALVINGS, PREDICTION_STRENGTH_SAMPLE,
                                    PREDICTION_STRENGTH_THRESHOLD, embedding_prediction_strength)
 from dec.markdown import markdown_table
+from dec.models.init import sample_rows
 from dec.pipeline import fit
 from dec.resources import shipped_config
 
@@ -32,13 +33,12 @@ log = logging.getLogger("dec")
 #: data set -> (shipped config, planted k, candidate ks)
 PLANTED = {"synthetic": ("default", 5, list(range(2, 9))),
            "digits": ("digits", 10, list(range(6, 15)))}
-#: Embeddings scored per seed (training + validation customers, sampled above this).
-SAMPLE = PREDICTION_STRENGTH_SAMPLE
 SILHOUETTE_SAMPLE = 5000
 
 
 def pretrained_embeddings(config_name: str, seed: int, overrides=()) -> np.ndarray:
-    """Embeddings of the training and validation customers (at most :data:`SAMPLE`) by the
+    """Embeddings of the training and validation customers (at most
+    :data:`~dec.experiments.sweep.PREDICTION_STRENGTH_SAMPLE`) by the
     autoencoder pretrained with ``seed``; the test split is not touched."""
     config = load_config(shipped_config(config_name),
                          [f"seed={seed}", "refine.epochs=0", "trainer.enable_progress_bar=false",
@@ -47,9 +47,8 @@ def pretrained_embeddings(config_name: str, seed: int, overrides=()) -> np.ndarr
         warnings.filterwarnings("ignore", ".*not refined.*")  # pretraining is all we need
         result = fit(config)
     data = prepare_data(config, result.preprocessor)
-    x = np.concatenate([data.X_train, data.X_val])
-    if len(x) > SAMPLE:
-        x = x[np.random.default_rng(seed).choice(len(x), SAMPLE, replace=False)]
+    x = sample_rows(np.concatenate([data.X_train, data.X_val]), PREDICTION_STRENGTH_SAMPLE,
+                    np.random.default_rng(seed))
     return result.pretrained_model().embed(x).numpy()
 
 
@@ -96,8 +95,9 @@ def k_rules_markdown(rows: list[dict], meta: dict) -> str:
              f"Written by `python scripts/sweep.py --rules` on {meta['date']} "
              f"({meta['machine']}). One autoencoder pretrained per seed with the shipped "
              "config; scored on its **pretrained** embeddings of the training + validation "
-             f"customers (at most {SAMPLE:,}). Prediction strength: KMeans (`n_init` 5) on "
-             f"two halves, mean of {rows[0].get('halvings', HALVINGS)} random halvings; "
+             f"customers (at most {PREDICTION_STRENGTH_SAMPLE:,}). Prediction strength: "
+             f"KMeans (`n_init` 5) on two halves, mean of "
+             f"{rows[0].get('halvings', HALVINGS)} random halvings; "
              "rule: the largest k ≥ "
              f"{PREDICTION_STRENGTH_THRESHOLD}. Silhouette: KMeans (`n_init` 5) on the "
              f"embeddings ({SILHOUETTE_SAMPLE:,} sampled); rule: the best k. Cells: "

@@ -33,6 +33,7 @@ from dec.data import Dataset
 from dec.errors import ConfigError
 from dec.markdown import markdown_table
 from dec.metrics import internal_metrics
+from dec.models.init import sample_rows
 from dec.pipeline import fit, prepare_data
 
 log = logging.getLogger("dec")
@@ -41,8 +42,8 @@ log = logging.getLogger("dec")
 STABILITY_THRESHOLD = 0.8
 #: Tibshirani & Walther's rule: the largest k whose prediction strength reaches this.
 PREDICTION_STRENGTH_THRESHOLD = 0.8
-#: Random halvings the measurement harnesses average: with 2 the rule's pick moved by one k
-#: between two draws on the same embeddings (benchmarks/choices/k_rules_h2.md).
+#: Random halvings the sweep and the harnesses average: with 2 the rule's pick moved by
+#: one k between two draws on the same embeddings (benchmarks/choices/k_rules_h2.md).
 HALVINGS = 10
 #: Embeddings prediction strength is measured on (a random sample above this many rows).
 PREDICTION_STRENGTH_SAMPLE = 8000
@@ -77,10 +78,8 @@ def evaluate_k(config: Config, k: int, seeds, n_bootstrap: int, work: Path | Non
     base = replace(config, [f"model.n_clusters={k}", "trainer.enable_progress_bar=false"])
     data = prepare_data(base)  # the test rows every run is scored on
     labels, scores = [], []
-    pool_x = np.concatenate([data.X_train, data.X_val])
-    if len(pool_x) > PREDICTION_STRENGTH_SAMPLE:
-        pool_x = pool_x[np.random.default_rng(seeds[0]).choice(
-            len(pool_x), PREDICTION_STRENGTH_SAMPLE, replace=False)]
+    pool_x = sample_rows(np.concatenate([data.X_train, data.X_val]),
+                         PREDICTION_STRENGTH_SAMPLE, np.random.default_rng(seeds[0]))
     for seed in seeds:
         result = fit(replace(base, [f"seed={seed}"]), _run_dir(work, f"k{k}_s{seed}"))
         labels.append(result.model.assign(data.X_test).numpy())

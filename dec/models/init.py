@@ -46,7 +46,7 @@ def mixture_centers(embeddings: np.ndarray, n_clusters: int, n_init: int, random
     """Mean embedding of each component of a full-covariance Gaussian mixture, fitted on the
     embeddings or (``manifold``) on their UMAP, over a sample of at most ``SAMPLE_ROWS``."""
     rng = np.random.default_rng(random_state)
-    embeddings = _sample(embeddings, rng)
+    embeddings = sample_rows(embeddings, SAMPLE_ROWS, rng)
     space = embeddings
     if manifold:
         import umap
@@ -66,15 +66,18 @@ def tied_mixture_partition(embeddings: np.ndarray, n_clusters: int, n_init: int,
     most ``SAMPLE_ROWS`` embeddings: the mean embedding of each component, the sample, and
     each sampled row's component (from which the shared precision is estimated)."""
     rng = np.random.default_rng(random_state)
-    embeddings = _sample(embeddings, rng)
+    embeddings = sample_rows(embeddings, SAMPLE_ROWS, rng)
     labels = _mixture_labels(embeddings, n_clusters, "tied", n_init, random_state)
     return _mean_embeddings(embeddings, labels, n_clusters, rng), embeddings, labels
 
 
-def _sample(embeddings: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    if len(embeddings) > SAMPLE_ROWS:
-        return embeddings[rng.choice(len(embeddings), SAMPLE_ROWS, replace=False)]
-    return embeddings
+def sample_rows(rows: np.ndarray, n: int, rng: np.random.Generator) -> np.ndarray:
+    """``rows`` unchanged if there are at most ``n``, else ``n`` of them drawn without
+    replacement by ``rng``: what the mixtures, the GMM baseline and prediction strength
+    are fitted on."""
+    if len(rows) > n:
+        return rows[rng.choice(len(rows), n, replace=False)]
+    return rows
 
 
 def _mixture_labels(space: np.ndarray, n_clusters: int, covariance: str, n_init: int,
