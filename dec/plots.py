@@ -144,9 +144,14 @@ def plot_sweep(table: pd.DataFrame, keys: list[str], threshold: float,
     order); the 0.8-style ``threshold`` dashed, and each grid point's ``recommended`` k a
     dotted vertical line in its colour."""
     metrics = ["silhouette", "davies_bouldin", "calinski_harabasz", "stability",
-               "prediction_strength"]
+               "prediction_strength", "embedding_silhouette"]
     metrics = [m for m in metrics if m in table.columns]
-    fig, axes = plt.subplots(1, len(metrics), figsize=(4 * len(metrics), 3.6))
+    rows = 2 if len(metrics) > 3 else 1  # six panels in one row are too narrow to read
+    cols = -(-len(metrics) // rows)
+    fig, grid = plt.subplots(rows, cols, figsize=(4 * cols, 3.6 * rows), squeeze=False)
+    for ax in grid.flat[len(metrics):]:
+        ax.set_visible(False)
+    axes = grid.flat[:len(metrics)]
     groups = table.groupby(keys) if keys else [((), table)]
     for i, (values, part) in enumerate(groups):
         label = ", ".join(f"{a}={b}" for a, b in zip(keys, np.atleast_1d(values))) or None

@@ -12,12 +12,16 @@ def _rows(strengths, silhouettes, planted=3, seed=0):
 def test_each_rule_picks_by_hand():
     rows = _rows([0.9, 0.85, 0.5], [0.10, 0.30, 0.20]) + \
         _rows([0.6, 0.7, 0.5], [0.40, 0.30, 0.20], seed=1)
-    assert picks(rows) == {("d", 0): (3, 3), ("d", 1): (None, 2)}
+    # seed 1: no k reaches prediction strength 0.8, so the sweep takes the silhouette's 2
+    assert picks(rows) == {("d", 0): (3, 3, 3), ("d", 1): (None, 2, 2)}
+    # where prediction strength has a pick, the sweep follows it, not the silhouette
+    assert picks(_rows([0.9, 0.5, 0.5], [0.1, 0.2, 0.3]))[("d", 0)] == (2, 4, 2)
     text = k_rules_markdown(rows, {"date": "d", "machine": "m"})
-    assert "| 0 | 0.90 / 0.100 | **0.85** / **0.300** | 0.50 / 0.200 | 3 | 3 |" in text
-    assert "| 1 | 0.60 / **0.400** | 0.70 / 0.300 | 0.50 / 0.200 | none | 2 |" in text
+    assert "| 0 | 0.90 / 0.100 | **0.85** / **0.300** | 0.50 / 0.200 | 3 | 3 | 3 |" in text
+    assert "| 1 | 0.60 / **0.400** | 0.70 / 0.300 | 0.50 / 0.200 | none | 2 | 2 |" in text
     assert ("Prediction strength finds the planted k (10 ± 1 on digits) in 1 of 2 runs. "
-            "Silhouette finds the planted k (10 ± 1 on digits) in 1 of 2 runs.") in text
+            "Silhouette finds the planted k (10 ± 1 on digits) in 1 of 2 runs. "
+            "The sweep's rule finds the planted k (10 ± 1 on digits) in 1 of 2 runs.") in text
 
 
 def test_measure_scores_every_candidate_k_on_pretrained_embeddings():

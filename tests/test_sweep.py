@@ -32,16 +32,20 @@ def test_recommend_follows_prediction_strength_and_flags_unstable_segments():
     assert k == 4 and "less stable than 0.8 across seeds and resamples (0.60)" in reason
 
 
-def test_recommend_falls_back_to_silhouette_when_no_k_is_predictable():
-    table = pd.DataFrame({"k": [2, 3, 4], "silhouette": [0.1, 0.3, 0.2],
+def test_recommend_falls_back_to_the_embeddings_silhouette_when_no_k_is_predictable():
+    table = pd.DataFrame({"k": [2, 3, 4], "silhouette": [0.3, 0.1, 0.1],
+                          "embedding_silhouette": [0.1, 0.3, 0.2],
                           "stability": [0.9, 0.9, 0.9], "prediction_strength": [0.7, 0.5, 0.4]})
     k, reason = recommend(table)
-    assert k == 3
-    assert reason.startswith("no k reached prediction strength 0.8") and "best silhouette" in reason
-    assert "largest k tried" not in reason
-    k, reason = recommend(table.assign(silhouette=[0.1, 0.2, 0.3]))
-    assert k == 4 and reason.endswith("it is the largest k tried: widen --k to see whether a "
-                                      "larger k does better")
+    assert k == 3  # the inputs' silhouette (k = 2) is not what the fallback reads
+    assert reason.startswith("no k reached prediction strength 0.8")
+    assert "best silhouette on the pretrained embeddings (0.300)" in reason
+    assert "largest k tried" not in reason and "stable" not in reason
+    k, reason = recommend(table.assign(embedding_silhouette=[0.1, 0.2, 0.3],
+                                       stability=[0.9, 0.9, 0.5]))
+    assert k == 4 and "less stable than 0.8 across seeds and resamples (0.50)" in reason
+    assert reason.endswith("it is the largest k tried: widen --k to see whether a "
+                           "larger k does better")
 
 
 def test_prediction_strength_rule_takes_the_largest_strong_k():
@@ -67,8 +71,10 @@ def test_sweep_script_writes_table_recommendation_and_plot(tmp_path):
     table = pd.read_csv(out / "sweep.csv")
     assert list(table["k"]) == [2, 3]
     assert {"silhouette", "davies_bouldin", "calinski_harabasz", "stability",
-            "stability_seeds", "stability_bootstrap", "prediction_strength"} <= set(table.columns)
+            "stability_seeds", "stability_bootstrap", "prediction_strength",
+            "embedding_silhouette"} <= set(table.columns)
     assert table["prediction_strength"].between(0, 1).all()
+    assert table["embedding_silhouette"].between(-1, 1).all()
     assert table["stability"].between(-1, 1).all()
     assert "Recommended: **k =" in (out / "sweep.md").read_text()
     assert (out / "sweep.png").read_bytes()[:4] == b"\x89PNG"

@@ -7,7 +7,9 @@ clusters, so its own clusters always look predictable):
 
 - prediction strength (Tibshirani & Walther 2005) of KMeans, mean over random halvings;
   rule: the largest k that reaches :data:`~dec.experiments.sweep.PREDICTION_STRENGTH_THRESHOLD`;
-- the silhouette of KMeans on the embeddings; rule: the best k.
+- the silhouette of KMeans on the embeddings; rule: the best k;
+- the sweep's rule (:func:`dec.experiments.sweep.recommend`): prediction strength's pick,
+  or the silhouette's where no k reaches the threshold.
 """
 
 from __future__ import annotations
@@ -16,13 +18,13 @@ import logging
 import warnings
 
 import numpy as np
-from sklearn.cluster import KMeans
-from sklearn.metrics import silhouette_score
-
+import pandas as pd
 from dec.config import load_config
 from dec.data.prepare import prepare_data
 from dec.experiments.sweep import (HALVINGS, PREDICTION_STRENGTH_SAMPLE,
-                                   PREDICTION_STRENGTH_THRESHOLD, embedding_prediction_strength)
+                                   PREDICTION_STRENGTH_THRESHOLD, SILHOUETTE_SAMPLE,
+                                   embedding_prediction_strength, embedding_silhouette,
+                                   recommend)
 from dec.markdown import markdown_table
 from dec.models.init import sample_rows
 from dec.pipeline import fit
@@ -33,7 +35,6 @@ log = logging.getLogger("dec")
 #: data set -> (shipped config, planted k, candidate ks)
 PLANTED = {"synthetic": ("default", 5, list(range(2, 9))),
            "digits": ("digits", 10, list(range(6, 15)))}
-SILHOUETTE_SAMPLE = 5000
 
 
 def pretrained_embeddings(config_name: str, seed: int, overrides=()) -> np.ndarray:
@@ -54,11 +55,9 @@ def pretrained_embeddings(config_name: str, seed: int, overrides=()) -> np.ndarr
 
 def score_k(embeddings: np.ndarray, k: int, seed: int, halvings: int = HALVINGS) -> dict:
     """Prediction strength (mean of ``halvings`` random halvings) and KMeans silhouette."""
-    strength = embedding_prediction_strength(embeddings, k, seed, halvings)
-    labels = KMeans(k, n_init=5, random_state=seed).fit_predict(embeddings)
-    silhouette = silhouette_score(embeddings, labels, random_state=seed,
-                                  sample_size=min(SILHOUETTE_SAMPLE, len(embeddings)))
-    return {"k": k, "prediction_strength": float(strength), "silhouette": float(silhouette)}
+    return {"k": k,
+            "prediction_strength": embedding_prediction_strength(embeddings, k, seed, halvings),
+            "silhouette": embedding_silhouette(embeddings, k, seed)}
 
 
 def measure(datasets=tuple(PLANTED), seeds=(0, 1, 2), overrides=(),
@@ -76,14 +75,17 @@ def measure(datasets=tuple(PLANTED), seeds=(0, 1, 2), overrides=(),
 
 
 def picks(rows: list[dict]) -> dict:
-    """``{(data set, seed): (prediction-strength pick or None, silhouette pick)}``."""
+    """``{(data set, seed): (prediction-strength pick or None, silhouette pick, the sweep's
+    pick)}``; the last is :func:`dec.experiments.sweep.recommend` on that seed's scores."""
     out = {}
     for key in dict.fromkeys((r["dataset"], r["seed"]) for r in rows):
         mine = [r for r in rows if (r["dataset"], r["seed"]) == key]
         strong = [r["k"] for r in mine
                   if r["prediction_strength"] >= PREDICTION_STRENGTH_THRESHOLD]
+        scores = pd.DataFrame(mine).rename(columns={"silhouette": "embedding_silhouette"})
         out[key] = (max(strong) if strong else None,
-                    max(mine, key=lambda r: r["silhouette"])["k"])
+                    max(mine, key=lambda r: r["silhouette"])["k"],
+                    recommend(scores.assign(stability=np.nan))[0])  # one seed: no stability
     return out
 
 
@@ -101,8 +103,10 @@ def k_rules_markdown(rows: list[dict], meta: dict) -> str:
              "rule: the largest k ≥ "
              f"{PREDICTION_STRENGTH_THRESHOLD}. Silhouette: KMeans (`n_init` 5) on the "
              f"embeddings ({SILHOUETTE_SAMPLE:,} sampled); rule: the best k. Cells: "
-             "prediction strength / silhouette; **bold**: each rule's pick.", ""]
-    found = {"prediction strength": [], "silhouette": []}
+             "prediction strength / silhouette; **bold**: each rule's pick. The sweep's rule "
+             "(`scripts/sweep.py`): prediction strength's pick, or the silhouette's where no "
+             "k reaches the threshold.", ""]
+    found = {"prediction strength": [], "silhouette": [], "the sweep's rule": []}
     for name in dict.fromkeys(r["dataset"] for r in rows):
         mine = [r for r in rows if r["dataset"] == name]
         ks = list(dict.fromkeys(r["k"] for r in mine))
@@ -110,22 +114,25 @@ def k_rules_markdown(rows: list[dict], meta: dict) -> str:
         tolerance = 1 if planted >= 10 else 0
         table = []
         for seed in dict.fromkeys(r["seed"] for r in mine):
-            ps_pick, sil_pick = chosen[(name, seed)]
+            ps_pick, sil_pick, sweep_pick = chosen[(name, seed)]
             cells = []
             for r in (r for r in mine if r["seed"] == seed):
                 ps = f"{r['prediction_strength']:.2f}"
                 sil = f"{r['silhouette']:.3f}"
                 cells.append(f"{'**' + ps + '**' if r['k'] == ps_pick else ps} / "
                              f"{'**' + sil + '**' if r['k'] == sil_pick else sil}")
-            table.append([seed, *cells, ps_pick or "none", sil_pick])
+            table.append([seed, *cells, ps_pick or "none", sil_pick, sweep_pick])
             found["prediction strength"].append(
                 ps_pick is not None and abs(ps_pick - planted) <= tolerance)
             found["silhouette"].append(abs(sil_pick - planted) <= tolerance)
+            found["the sweep's rule"].append(abs(sweep_pick - planted) <= tolerance)
         lines += [f"## {name} ({planted} planted), k = {ks[0]}..{ks[-1]}", "",
-                  markdown_table(["seed", *map(str, ks), "PS rule", "silhouette rule"], table),
+                  markdown_table(["seed", *map(str, ks), "PS rule", "silhouette rule",
+                                  "sweep rule"], table),
                   ""]
     runs = len(found["silhouette"])
     lines += ["## Reading", "",
-              " ".join(f"{rule.capitalize()} finds the planted k (10 ± 1 on digits) in "
-                       f"{sum(hits)} of {runs} runs." for rule, hits in found.items()), ""]
+              " ".join(f"{rule[0].upper() + rule[1:]} finds the planted k (10 ± 1 on "
+                       f"digits) in {sum(hits)} of {runs} runs." for rule, hits in found.items()),
+              ""]
     return "\n".join(lines)
