@@ -106,7 +106,8 @@ def k_rules_markdown(rows: list[dict], meta: dict) -> str:
              "prediction strength / silhouette; **bold**: each rule's pick. The sweep's rule "
              "(`scripts/sweep.py`): prediction strength's pick, or the silhouette's where no "
              "k reaches the threshold.", ""]
-    found = {"prediction strength": [], "silhouette": [], "the sweep's rule": []}
+    rules = ("prediction strength", "silhouette", "the sweep's rule")
+    found = {}  # (rule, data set) -> one bool per seed: did the rule find the planted k?
     for name in dict.fromkeys(r["dataset"] for r in rows):
         mine = [r for r in rows if r["dataset"] == name]
         ks = list(dict.fromkeys(r["k"] for r in mine))
@@ -122,17 +123,17 @@ def k_rules_markdown(rows: list[dict], meta: dict) -> str:
                 cells.append(f"{'**' + ps + '**' if r['k'] == ps_pick else ps} / "
                              f"{'**' + sil + '**' if r['k'] == sil_pick else sil}")
             table.append([seed, *cells, ps_pick or "none", sil_pick, sweep_pick])
-            found["prediction strength"].append(
-                ps_pick is not None and abs(ps_pick - planted) <= tolerance)
-            found["silhouette"].append(abs(sil_pick - planted) <= tolerance)
-            found["the sweep's rule"].append(abs(sweep_pick - planted) <= tolerance)
+            for rule, pick in zip(rules, (ps_pick, sil_pick, sweep_pick)):
+                found.setdefault((rule, name), []).append(
+                    pick is not None and abs(pick - planted) <= tolerance)
         lines += [f"## {name} ({planted} planted), k = {ks[0]}..{ks[-1]}", "",
                   markdown_table(["seed", *map(str, ks), "PS rule", "silhouette rule",
                                   "sweep rule"], table),
                   ""]
-    runs = len(found["silhouette"])
-    lines += ["## Reading", "",
-              " ".join(f"{rule[0].upper() + rule[1:]} finds the planted k (10 ± 1 on "
-                       f"digits) in {sum(hits)} of {runs} runs." for rule, hits in found.items()),
-              ""]
+    names = list(dict.fromkeys(r["dataset"] for r in rows))
+    lines += ["## Reading", "", "How many seeds each rule finds the planted k in (within one "
+              "of 10 on digits):", "",
+              markdown_table(["rule", *names],
+                             [[rule, *(f"{sum(found[rule, n])} of {len(found[rule, n])}"
+                                       for n in names)] for rule in rules]), ""]
     return "\n".join(lines)
