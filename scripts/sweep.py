@@ -1,7 +1,8 @@
 #!/usr/bin/env python
 """Choose k: silhouette, Davies-Bouldin, Calinski-Harabasz, stability (seeds and
-bootstrap resamples) and prediction strength for each k and each combination of --grid
-values; recommends the largest k whose prediction strength reaches 0.8."""
+bootstrap resamples), prediction strength and the embedding's silhouette for each k and
+each combination of --grid values; recommends the largest k whose prediction strength
+reaches 0.8, or, where none does, the best silhouette on the pretrained embeddings."""
 
 from pathlib import Path
 
