@@ -4,7 +4,7 @@ import pytest
 from conftest import SMOKE, run_script
 from dec.errors import ConfigError
 from dec.experiments.sweep import (parse_grid, recommend, recommend_by_prediction_strength,
-                                   recommend_by_stable_silhouette)
+                                   recommend_by_stable_silhouette, write_report)
 
 
 def test_best_silhouette_among_stable_k():
@@ -20,6 +20,19 @@ def test_stable_silhouette_says_when_nothing_is_stable():
     table = pd.DataFrame({"k": [2, 3], "silhouette": [0.3, 0.2], "stability": [0.4, 0.5]})
     k, reason = recommend_by_stable_silhouette(table)
     assert k == 3 and reason.startswith("no k reached stability 0.8")
+
+
+def test_one_seed_without_bootstrap_is_reported_not_a_crash(tmp_path):
+    # One seed and no bootstrap leave stability NaN for every k (this used to raise in
+    # pandas' idxmax after the whole sweep had trained).
+    table = pd.DataFrame({"k": [2, 3], "silhouette": [0.2, 0.3], "stability": [None, None],
+                          "prediction_strength": [0.9, 0.5],
+                          "embedding_silhouette": [0.3, 0.2]}, dtype=float)
+    k, reason = recommend_by_stable_silhouette(table)
+    assert k == 3 and reason.endswith("stability was not measured (give two --seeds or "
+                                      "--bootstrap 1 or more)")
+    write_report(table.assign(k=[2, 3]), [], tmp_path)
+    assert (tmp_path / "sweep.md").read_text().count("Recommended: **k = 2**") == 1
 
 
 def test_recommend_follows_prediction_strength_and_flags_unstable_segments():

@@ -161,6 +161,11 @@ def recommend_by_embedding_silhouette(table: pd.DataFrame) -> tuple[int, str]:
 def recommend_by_stable_silhouette(table: pd.DataFrame,
                                    threshold: float = STABILITY_THRESHOLD) -> tuple[int, str]:
     """The best-silhouette k among those at least ``threshold`` stable, with the reason."""
+    if table["stability"].isna().all():  # one seed and no bootstrap: nothing to compare
+        best = table.loc[table["silhouette"].idxmax()]
+        return int(best["k"]), (f"k = {int(best['k'])} has the best silhouette "
+                                f"({best['silhouette']:.3f}); stability was not measured "
+                                "(give two --seeds or --bootstrap 1 or more)")
     stable = table[table["stability"] >= threshold]
     if stable.empty:
         best = table.loc[table["stability"].idxmax()]
