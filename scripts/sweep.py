@@ -67,7 +67,7 @@ def rules(args, parser) -> int:
     if args.halvings < 1:
         parser.error("--halvings must be at least 1")
     rows = measure(seeds=seeds, overrides=args.overrides, halvings=args.halvings)
-    meta = run_meta()
+    meta = {**run_meta(), "overrides": list(args.overrides)}
     text = k_rules_markdown(rows, meta)
     out = Path(args.out)
     files.write_json(out / "k_rules.json", {"meta": meta, "rows": rows})

@@ -17,6 +17,10 @@ def test_each_rule_picks_by_hand():
     # where prediction strength has a pick, the sweep follows it, not the silhouette
     assert picks(_rows([0.9, 0.5, 0.5], [0.1, 0.2, 0.3]))[("d", 0)] == (2, 4, 2)
     text = k_rules_markdown(rows, {"date": "d", "machine": "m"})
+    assert "Written by `python scripts/sweep.py --rules` on d (m)" in text
+    assert ("`python scripts/sweep.py --rules data.random_state=1` on d (m). One autoencoder "
+            "pretrained per seed with the shipped config and these overrides;") in \
+        k_rules_markdown(rows, {"date": "d", "machine": "m", "overrides": ["data.random_state=1"]})
     assert "| 0 | 0.90 / 0.100 | **0.85** / **0.300** | 0.50 / 0.200 | 3 | 3 | 3 |" in text
     assert "| 1 | 0.60 / **0.400** | 0.70 / 0.300 | 0.50 / 0.200 | none | 2 | 2 |" in text
     assert "| prediction strength | 1 of 2 |" in text  # planted 3: seed 0 only

@@ -93,10 +93,11 @@ def k_rules_markdown(rows: list[dict], meta: dict) -> str:
     """A table per data set (cells: prediction strength / silhouette, the picks in bold)
     and how often each rule found the planted k (within one for digits' 10)."""
     chosen = picks(rows)
+    overrides = meta.get("overrides", [])
     lines = ["# Which rule finds the planted k? (per seed)", "",
-             f"Written by `python scripts/sweep.py --rules` on {meta['date']} "
-             f"({meta['machine']}). One autoencoder pretrained per seed with the shipped "
-             "config; scored on its **pretrained** embeddings of the training + validation "
+             f"Written by `{' '.join(['python scripts/sweep.py --rules', *overrides])}` on "
+             f"{meta['date']} ({meta['machine']}). One autoencoder pretrained per seed with "
+             f"the shipped config{' and these overrides' if overrides else ''}; scored on its **pretrained** embeddings of the training + validation "
              f"customers (at most {PREDICTION_STRENGTH_SAMPLE:,}). Prediction strength: "
              f"KMeans (`n_init` 5) on two halves, mean of "
              f"{rows[0].get('halvings', HALVINGS)} random halvings; "
