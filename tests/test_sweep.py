@@ -35,6 +35,25 @@ def test_one_seed_without_bootstrap_is_reported_not_a_crash(tmp_path):
     assert (tmp_path / "sweep.md").read_text().count("Recommended: **k = 2**") == 1
 
 
+def test_report_gives_each_seeds_pick_per_grid_point(tmp_path):
+    means = pd.DataFrame({"gamma": [0, 0, 10, 10], "k": [2, 3, 2, 3],
+                          "silhouette": [0.3, 0.2, 0.3, 0.2], "stability": [0.9] * 4,
+                          "prediction_strength": [0.9, 0.85, 0.9, 0.6],
+                          "embedding_silhouette": [0.2] * 4})
+    # gamma 0: both seeds reach 0.8 at k = 3; gamma 10: seed 0 at k = 3, seed 1 only at 2
+    per_seed = pd.DataFrame({"gamma": [0] * 4 + [10] * 4, "k": [2, 2, 3, 3] * 2,
+                             "seed": [0, 1] * 4,
+                             "prediction_strength": [0.9, 0.9, 0.85, 0.85,
+                                                     0.9, 0.9, 0.9, 0.3],
+                             "embedding_silhouette": [0.2] * 8})
+    write_report(means, ["gamma"], tmp_path, per_seed)
+    text = (tmp_path / "sweep.md").read_text()
+    assert "alone: k = 3 (seed 0), k = 3 (seed 1)." in text.split("## gamma=10")[0]
+    assert "alone: k = 3 (seed 0), k = 2 (seed 1)." in text.split("## gamma=10")[1]
+    write_report(means, ["gamma"], tmp_path, per_seed[per_seed["seed"] == 0])
+    assert "each seed" not in (tmp_path / "sweep.md").read_text()  # one seed: the table
+
+
 def test_recommend_follows_prediction_strength_and_flags_unstable_segments():
     table = pd.DataFrame({"k": [2, 3, 4, 5], "silhouette": [0.30, 0.25, 0.28, 0.10],
                           "stability": [0.95, 0.85, 0.90, 0.90],
@@ -90,6 +109,11 @@ def test_sweep_script_writes_table_recommendation_and_plot(tmp_path):
     assert table["embedding_silhouette"].between(-1, 1).all()
     assert table["stability"].between(-1, 1).all()
     assert "Recommended: **k =" in (out / "sweep.md").read_text()
+    seeds = pd.read_csv(out / "sweep_seeds.csv")
+    assert sorted(zip(seeds["k"], seeds["seed"])) == [(2, 0), (2, 1), (3, 0), (3, 1)]
+    assert seeds.groupby("k")["prediction_strength"].mean().tolist() == pytest.approx(
+        table["prediction_strength"].tolist())
+    assert "The same rule on each seed's scores alone: k = " in (out / "sweep.md").read_text()
     assert (out / "sweep.png").read_bytes()[:4] == b"\x89PNG"
 
 

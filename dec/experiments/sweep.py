@@ -88,8 +88,10 @@ def _run_dir(work: Path | None, name: str) -> Path | None:
     return work / name if work is not None else None  # None: the run stays in memory
 
 
-def evaluate_k(config: Config, k: int, seeds, n_bootstrap: int, work: Path | None) -> dict:
-    """Scores and stability of one k (one grid point) on the config's test split."""
+def evaluate_k(config: Config, k: int, seeds, n_bootstrap: int,
+               work: Path | None) -> tuple[dict, list[dict]]:
+    """Scores and stability of one k (one grid point) on the config's test split: the
+    means over seeds, and each seed's scores."""
     base = replace(config, [f"model.n_clusters={k}", "trainer.enable_progress_bar=false"])
     data = prepare_data(base)  # the test rows every run is scored on
     labels, scores = [], []
@@ -126,7 +128,7 @@ def evaluate_k(config: Config, k: int, seeds, n_bootstrap: int, work: Path | Non
            "stability": float(np.mean(stability)) if stability else float("nan"),
            "stability_seeds": float(np.mean(pairs)) if pairs else float("nan"),
            "stability_bootstrap": float(np.mean(boot)) if boot else float("nan")}
-    return row
+    return row, [{"k": k, "seed": seed, **s} for seed, s in zip(seeds, scores)]
 
 
 def recommend(table: pd.DataFrame) -> tuple[int, str]:
@@ -204,10 +206,11 @@ def parse_grid(items: list[str]) -> dict[str, list[str]]:
 
 def run_sweep(config: Config, ks, grid: dict[str, list[str]], seeds, n_bootstrap: int,
               out_dir: Path, work_dir: Path | None = None) -> pd.DataFrame:
-    """Every grid point x k; writes sweep.csv, sweep.md and sweep.png into ``out_dir``."""
+    """Every grid point x k; writes sweep.csv (means over seeds), sweep_seeds.csv (each
+    seed's scores), sweep.md and sweep.png into ``out_dir``."""
     out_dir.mkdir(parents=True, exist_ok=True)
     files.atomic_write_text(out_dir / "sweep_config.yaml", config_yaml(config))
-    rows = []
+    rows, seed_rows = [], []
     keys = list(grid)
     for values in itertools.product(*grid.values()) if grid else [()]:
         overrides = [f"{k}={v}" for k, v in zip(keys, values)]
@@ -215,18 +218,23 @@ def run_sweep(config: Config, ks, grid: dict[str, list[str]], seeds, n_bootstrap
         tag = "_".join(f"{k.split('.')[-1]}{v}" for k, v in zip(keys, values)) or "base"
         for k in ks:
             log.info("sweep: %s k=%d", " ".join(overrides) or "defaults", k)
-            row = evaluate_k(point, k, seeds, n_bootstrap,
-                             Path(work_dir) / tag if work_dir else None)
+            row, per_seed = evaluate_k(point, k, seeds, n_bootstrap,
+                                       Path(work_dir) / tag if work_dir else None)
             rows.append({**dict(zip(keys, values)), **row})
-    table = pd.DataFrame(rows)
+            seed_rows += [{**dict(zip(keys, values)), **r} for r in per_seed]
+    table, per_seed_table = pd.DataFrame(rows), pd.DataFrame(seed_rows)
     files.atomic_write_text(out_dir / "sweep.csv", table.to_csv(index=False))
-    write_report(table, keys, out_dir)
+    files.atomic_write_text(out_dir / "sweep_seeds.csv", per_seed_table.to_csv(index=False))
+    write_report(table, keys, out_dir, per_seed_table)
     return table
 
 
-def write_report(table: pd.DataFrame, keys: list[str], out_dir: Path) -> None:
+def write_report(table: pd.DataFrame, keys: list[str], out_dir: Path,
+                 per_seed: pd.DataFrame | None = None) -> None:
     """sweep.md (each grid point's table and recommendation) and sweep.png from the sweep's
-    table, so a kept sweep.csv can be read again by a later rule."""
+    table, so a kept sweep.csv can be read again by a later rule. With ``per_seed`` (the
+    sweep_seeds.csv table) and more than one seed, sweep.md also gives the rule's pick on
+    each seed's scores alone: whether the seeds agree on k."""
     lines, recommended = ["# Sweep", ""], []
     for values, part in (table.groupby(keys) if keys else [((), table)]):
         k, reason = recommend(part)
@@ -234,8 +242,13 @@ def write_report(table: pd.DataFrame, keys: list[str], out_dir: Path) -> None:
         k_sil, reason_sil = recommend_by_stable_silhouette(part)
         label = ", ".join(f"{a}={b}" for a, b in zip(keys, np.atleast_1d(values))) or "defaults"
         lines += [f"## {label}", "", _markdown_table(part.drop(columns=keys)), "",
-                  f"Recommended: **k = {k}**: {reason}.", "",
-                  f"By silhouette among stable k alone: k = {k_sil}: {reason_sil}.", ""]
+                  f"Recommended: **k = {k}**: {reason}.", ""]
+        if per_seed is not None and per_seed["seed"].nunique() > 1:
+            mine = per_seed.merge(part[keys].drop_duplicates()) if keys else per_seed
+            picks = [f"k = {recommend(scores.assign(stability=np.nan))[0]} (seed {seed})"
+                     for seed, scores in mine.groupby("seed")]
+            lines += [f"The same rule on each seed's scores alone: {', '.join(picks)}.", ""]
+        lines += [f"By silhouette among stable k alone: k = {k_sil}: {reason_sil}.", ""]
     files.atomic_write_text(out_dir / "sweep.md", "\n".join(lines))
     from dec.plots import figure_png, plot_sweep
 
