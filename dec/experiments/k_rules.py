@@ -19,6 +19,7 @@ import warnings
 
 import numpy as np
 import pandas as pd
+
 from dec.config import load_config
 from dec.data.prepare import prepare_data
 from dec.experiments.sweep import (HALVINGS, PREDICTION_STRENGTH_SAMPLE,
@@ -97,7 +98,8 @@ def k_rules_markdown(rows: list[dict], meta: dict) -> str:
     lines = ["# Which rule finds the planted k? (per seed)", "",
              f"Written by `{' '.join(['python scripts/sweep.py --rules', *overrides])}` on "
              f"{meta['date']} ({meta['machine']}). One autoencoder pretrained per seed with "
-             f"the shipped config{' and these overrides' if overrides else ''}; scored on its **pretrained** embeddings of the training + validation "
+             f"the shipped config{' and these overrides' if overrides else ''}; scored on its "
+             "**pretrained** embeddings of the training + validation "
              f"customers (at most {PREDICTION_STRENGTH_SAMPLE:,}). Prediction strength: "
              f"KMeans (`n_init` 5) on two halves, mean of "
              f"{rows[0].get('halvings', HALVINGS)} random halvings; "
