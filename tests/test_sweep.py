@@ -117,6 +117,17 @@ def test_sweep_script_writes_table_recommendation_and_plot(tmp_path):
     assert (out / "sweep.png").read_bytes()[:4] == b"\x89PNG"
 
 
+def test_sweep_on_bad_data_says_so_in_one_line_and_writes_nothing(tmp_path):
+    out = tmp_path / "sweep"
+    result = run_script("sweep.py", "--k", "2,3", "--out", str(out),
+                        f"data.source={tmp_path / 'missing.csv'}")
+    assert result.returncode == 2
+    last = result.stderr.strip().splitlines()[-1]  # after the progress log's "sweep: k=2"
+    assert last.startswith("error: data file") and last.endswith("missing.csv not found; "
+                                                                 "check the path")
+    assert "Traceback" not in result.stderr and not out.exists()
+
+
 def test_sweep_plot_marks_each_grid_points_recommended_k():
     from dec.plots import plot_sweep
 

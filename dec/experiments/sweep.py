@@ -208,8 +208,6 @@ def run_sweep(config: Config, ks, grid: dict[str, list[str]], seeds, n_bootstrap
               out_dir: Path, work_dir: Path | None = None) -> pd.DataFrame:
     """Every grid point x k; writes sweep.csv (means over seeds), sweep_seeds.csv (each
     seed's scores), sweep.md and sweep.png into ``out_dir``."""
-    out_dir.mkdir(parents=True, exist_ok=True)
-    files.atomic_write_text(out_dir / "sweep_config.yaml", config_yaml(config))
     rows, seed_rows = [], []
     keys = list(grid)
     for values in itertools.product(*grid.values()) if grid else [()]:
@@ -223,6 +221,10 @@ def run_sweep(config: Config, ks, grid: dict[str, list[str]], seeds, n_bootstrap
             rows.append({**dict(zip(keys, values)), **row})
             seed_rows += [{**dict(zip(keys, values)), **r} for r in per_seed]
     table, per_seed_table = pd.DataFrame(rows), pd.DataFrame(seed_rows)
+    # Nothing is written before every run has finished: a sweep stopped by bad input or
+    # Ctrl-C leaves no folder that looks like a result.
+    out_dir.mkdir(parents=True, exist_ok=True)
+    files.atomic_write_text(out_dir / "sweep_config.yaml", config_yaml(config))
     files.atomic_write_text(out_dir / "sweep.csv", table.to_csv(index=False))
     files.atomic_write_text(out_dir / "sweep_seeds.csv", per_seed_table.to_csv(index=False))
     write_report(table, keys, out_dir, per_seed_table)
