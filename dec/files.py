@@ -147,8 +147,10 @@ def exclusive_lock(path: str | Path, *, what: str) -> Iterator[None]:
 
 
 # ------------------------------------------------------------------ output paths
-def check_writable_dir(path: str | Path, *, what: str = "run directory") -> Path:
-    """Raise OutputPathError unless ``path`` is, or can be created as, a writable folder.
+def check_writable_dir(path: str | Path, *, what: str = "run directory",
+                       setting: str = "{output_dir}") -> Path:
+    """Raise OutputPathError unless ``path`` is, or can be created as, a writable folder;
+    the message asks for another ``setting`` (a ``{config.key}`` or a flag).
 
     Creates nothing, so a failure later on bad input still leaves no folder behind.
     """
@@ -161,10 +163,10 @@ def check_writable_dir(path: str | Path, *, what: str = "run directory") -> Path
     if not existing.is_dir():
         where = "it is" if existing == path else f"{existing} is"
         raise OutputPathError(f"cannot create {what} {path}: {where} a file, not a folder; "
-                              "choose another {output_dir}")
+                              f"choose another {setting}")
     if not os.access(existing, os.W_OK | os.X_OK):
         raise OutputPathError(f"cannot write {what} {path}: {existing} is not writable; "
-                              "choose another {output_dir} or fix its permissions")
+                              f"choose another {setting} or fix its permissions")
     return path
 
 

@@ -128,6 +128,14 @@ def test_sweep_on_bad_data_says_so_in_one_line_and_writes_nothing(tmp_path):
     assert "Traceback" not in result.stderr and not out.exists()
 
 
+def test_sweep_into_a_file_stops_before_training(tmp_path):
+    (tmp_path / "taken").write_text("")
+    result = run_script("sweep.py", "--k", "2", "--out", str(tmp_path / "taken"))
+    assert result.returncode == 2 and "sweep:" not in result.stderr  # no k was started
+    assert result.stderr.strip() == (f"error: cannot create sweep folder {tmp_path / 'taken'}: "
+                                     "it is a file, not a folder; choose another --out")
+
+
 def test_sweep_plot_marks_each_grid_points_recommended_k():
     from dec.plots import plot_sweep
 

@@ -208,6 +208,7 @@ def run_sweep(config: Config, ks, grid: dict[str, list[str]], seeds, n_bootstrap
               out_dir: Path, work_dir: Path | None = None) -> pd.DataFrame:
     """Every grid point x k; writes sweep.csv (means over seeds), sweep_seeds.csv (each
     seed's scores), sweep.md and sweep.png into ``out_dir``."""
+    files.check_writable_dir(out_dir, what="sweep folder", setting="--out")  # before hours of runs
     rows, seed_rows = [], []
     keys = list(grid)
     for values in itertools.product(*grid.values()) if grid else [()]:
