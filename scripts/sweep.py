@@ -19,7 +19,7 @@ def main() -> int:
     parser.add_argument("--seeds", help="seeds per k (stability across seeds; default 0,1)")
     parser.add_argument("--bootstrap", type=int, default=2, help="bootstrap resamples per k")
     parser.add_argument("--out", default="checkpoints/sweep",
-                        help="folder for sweep.csv, sweep.md and sweep.png")
+                        help="folder for sweep.csv, sweep_seeds.csv, sweep.md and sweep.png")
     parser.add_argument("--work-dir", help="keep every run's folder here (default: runs stay "
                         "in memory)")
     parser.add_argument("--rules", action="store_true",
