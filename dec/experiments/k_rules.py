@@ -25,7 +25,8 @@ from dec.data.prepare import prepare_data
 from dec.experiments.sweep import (HALVINGS, PREDICTION_STRENGTH_SAMPLE,
                                    PREDICTION_STRENGTH_THRESHOLD, SILHOUETTE_SAMPLE,
                                    embedding_prediction_strength, embedding_silhouette,
-                                   recommend)
+                                   recommend_by_embedding_silhouette,
+                                   recommend_by_prediction_strength, seed_pick)
 from dec.markdown import markdown_table
 from dec.models.init import sample_rows
 from dec.pipeline import fit
@@ -77,16 +78,14 @@ def measure(datasets=tuple(PLANTED), seeds=(0, 1, 2), overrides=(),
 
 def picks(rows: list[dict]) -> dict:
     """``{(data set, seed): (prediction-strength pick or None, silhouette pick, the sweep's
-    pick)}``; the last is :func:`dec.experiments.sweep.recommend` on that seed's scores."""
+    pick)}``, each by the sweep's own functions on that seed's scores."""
     out = {}
     for key in dict.fromkeys((r["dataset"], r["seed"]) for r in rows):
-        mine = [r for r in rows if (r["dataset"], r["seed"]) == key]
-        strong = [r["k"] for r in mine
-                  if r["prediction_strength"] >= PREDICTION_STRENGTH_THRESHOLD]
-        scores = pd.DataFrame(mine).rename(columns={"silhouette": "embedding_silhouette"})
-        out[key] = (max(strong) if strong else None,
-                    max(mine, key=lambda r: r["silhouette"])["k"],
-                    recommend(scores.assign(stability=np.nan))[0])  # one seed: no stability
+        scores = pd.DataFrame([r for r in rows if (r["dataset"], r["seed"]) == key]).rename(
+            columns={"silhouette": "embedding_silhouette"})
+        ps_pick, _ = recommend_by_prediction_strength(scores)  # 1: no k reached the threshold
+        out[key] = (ps_pick if ps_pick > 1 else None,
+                    recommend_by_embedding_silhouette(scores)[0], seed_pick(scores))
     return out
 
 

@@ -151,6 +151,11 @@ def recommend(table: pd.DataFrame) -> tuple[int, str]:
     return k, reason
 
 
+def seed_pick(scores: pd.DataFrame) -> int:
+    """The recommended k on one seed's scores, which have no stability to weigh."""
+    return recommend(scores.assign(stability=np.nan))[0]
+
+
 def recommend_by_embedding_silhouette(table: pd.DataFrame) -> tuple[int, str]:
     """The k whose KMeans clusters have the best silhouette on the pretrained embeddings,
     with the reason."""
@@ -248,7 +253,7 @@ def write_report(table: pd.DataFrame, keys: list[str], out_dir: Path,
                   f"Recommended: **k = {k}**: {reason}.", ""]
         if per_seed is not None and per_seed["seed"].nunique() > 1:
             mine = per_seed.merge(part[keys].drop_duplicates()) if keys else per_seed
-            picks = [f"k = {recommend(scores.assign(stability=np.nan))[0]} (seed {seed})"
+            picks = [f"k = {seed_pick(scores)} (seed {seed})"
                      for seed, scores in mine.groupby("seed")]
             lines += [f"The same rule on each seed's scores alone: {', '.join(picks)}.", ""]
         lines += [f"By silhouette among stable k alone: k = {k_sil}: {reason_sil}.", ""]
