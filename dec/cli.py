@@ -36,8 +36,9 @@ def run_cli(main: Callable[[], int | None]) -> int:
         return 130
     except OSError as err:  # a full disk, a file size limit, a folder gone mid-run
         where = f" {err.filename}" if err.filename else ""
+        again = "continue with --resume" if main.__name__ == "train" else "run it again"
         print(f"error: could not write or read{where}: {err.strerror or err}; free space or "
-              "fix permissions, then run again (training: with --resume)", file=sys.stderr)
+              f"fix permissions, then {again}", file=sys.stderr)
         return 2
 
 

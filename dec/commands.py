@@ -103,6 +103,19 @@ def _batches(model, args, *, as_of: str | None, data: str | None):
     return customer_batches(model, data, id_column=args.id_column)
 
 
+def _check_kept(model, run: str, outputs) -> None:
+    """Before any scoring: no output lands on the data the run was trained on or on one of
+    the run's own files, however the path is spelt."""
+    from dec import files
+    from dec.data.datasets import source_files
+    from dec.rundir import RunDir
+
+    kept = [(path, "the data the run was trained on")
+            for path in source_files(model.config_.data.source)]
+    kept += [(path, "the run's own file") for path in RunDir(run).own_files()]
+    files.check_outputs_kept(outputs, kept)
+
+
 def _one_source(parser: Parser, args, *, required: bool) -> None:
     if args.data and args.transactions:
         parser.error("give --data (a customer table) or --transactions (a purchase log), "
@@ -126,6 +139,7 @@ def predict() -> int:
 
     check_output_path(args.output, inputs=(args.data, args.transactions))
     model = DeepEmbeddedClustering.load(args.run)
+    _check_kept(model, args.run, [args.output])
     batches = _batches(model, args, as_of=args.as_of, data=args.data)
     rows = write_batches(score_batches(model, batches, embeddings=False), args.output)
     print(f"wrote segments for {rows} customers to {args.output}")
@@ -152,6 +166,7 @@ def export() -> int:
             check_output_path(path, **({"formats": formats} if formats else {}),
                               inputs=(args.data, args.transactions))
     model = DeepEmbeddedClustering.load(args.run)
+    _check_kept(model, args.run, [args.output, args.onnx])
     if args.output and not (args.data or args.transactions) \
             and model.config_.data.source == "in-memory":
         from dec.errors import DataError
@@ -209,14 +224,13 @@ def migrate() -> int:
     import pandas as pd
 
     from dec import DeepEmbeddedClustering
-    from dec.export import check_date, check_output_path
-    from dec.migrate import check_ids, segment_names, write_migration
+    from dec.migrate import (check_ids, check_migration_paths, check_overlap, check_snapshot_dates,
+                             segment_names, write_migration)
 
-    check_output_path(args.output, formats=(".parquet", ".csv"),
-                      inputs=(*args.data, args.transactions))
-    for as_of in args.as_of:
-        check_date(as_of)
+    paths = check_migration_paths(args.output, inputs=(*args.data, args.transactions))
+    check_snapshot_dates(args.as_of)
     model = DeepEmbeddedClustering.load(args.run)
+    _check_kept(model, args.run, paths.values())
     snapshots = args.as_of or args.data
     frames, segments = [], []
     for snapshot in snapshots:
@@ -228,8 +242,9 @@ def migrate() -> int:
         check_ids(frame, snapshot)
         frames.append(frame)
         segments.append(pd.Series(model.predict(frame), index=frame.index.astype(str)))
+    check_overlap(segments[0].index, segments[1].index, *snapshots)
     names = segment_names(args.run, frames[0], segments[0].to_numpy(), model.n_clusters)
-    paths = write_migration(segments[0], segments[1], names, args.output, *snapshots)
+    write_migration(segments[0], segments[1], names, paths, *snapshots)
     print(paths["md"].read_text())
     print(f"wrote {', '.join(str(p) for p in paths.values())}")
     return 0

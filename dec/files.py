@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import io
 import json
+import math
 import os
+import stat
 import tempfile
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -54,6 +56,14 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
         raise
 
 
+@contextmanager
+def atomic_paths(paths: list[Path]) -> Iterator[list[Path]]:
+    """Temporary paths for several files written as one set: all are renamed into place
+    once the block has written every one, none if it fails."""
+    with ExitStack() as stack:
+        yield [stack.enter_context(atomic_path(path)) for path in paths]
+
+
 def _umask() -> int:
     mask = os.umask(0)
     os.umask(mask)
@@ -61,7 +71,23 @@ def _umask() -> int:
 
 
 def write_json(path: str | Path, payload: Any) -> None:
-    atomic_write_text(path, json.dumps(payload, indent=2, default=_json_default) + "\n")
+    """``payload`` as JSON, atomically; NaN and infinities become ``null`` (JSON has no NaN,
+    and a bare ``NaN`` makes the file unreadable to strict parsers)."""
+    text = json.dumps(_finite_or_none(payload), indent=2, default=_json_default,
+                      allow_nan=False)
+    atomic_write_text(path, text + "\n")
+
+
+def _finite_or_none(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _finite_or_none(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_finite_or_none(v) for v in value]
+    if hasattr(value, "item") and getattr(value, "ndim", None) == 0:
+        value = value.item()  # NumPy scalars
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
 
 
 def read_json(path: str | Path) -> Any:
@@ -127,7 +153,20 @@ def exclusive_lock(path: str | Path, *, what: str) -> Iterator[None]:
     from dec.errors import RunDirError
 
     path = Path(path)
-    handle = open(path, "a+")
+    try:
+        # Never through a link: a planted symlink or hard link would have us truncate and
+        # write into the file it points at.
+        fd = os.open(path, os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0), 0o666)
+    except OSError as err:
+        if path.is_symlink():
+            raise RunDirError(f"{path} is a symbolic link; remove it and run again") from None
+        raise
+    info = os.fstat(fd)
+    if not stat.S_ISREG(info.st_mode) or info.st_nlink > 1:
+        os.close(fd)
+        raise RunDirError(f"{path} is not a plain file of its own (a hard link or a special "
+                          "file); remove it and run again")
+    handle = os.fdopen(fd, "r+")
     try:
         fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError:
@@ -170,6 +209,38 @@ def check_writable_dir(path: str | Path, *, what: str = "run directory",
     return path
 
 
+def same_file(a: str | Path, b: str | Path) -> bool:
+    """Whether ``a`` and ``b`` name one file however they are spelt: ``..``, symbolic
+    links and hard links included (the last only where both exist)."""
+    try:
+        return os.path.samefile(a, b)
+    except (OSError, ValueError):
+        return Path(a).resolve() == Path(b).resolve()
+
+
+def check_outputs_kept(outputs, kept, *,
+                       fix: str = "write to another file so it is kept") -> None:
+    """Raise OutputPathError, before any work, if an output would replace a file to keep.
+
+    Parameters
+    ----------
+    outputs : iterable of path or None
+        What the command will write.
+    kept : iterable of (path or None, str)
+        Files the command reads or a run depends on, each with what it is (``"the input
+        file"``, ``"the run's training data"``).
+    fix : str
+        What the message asks the user to do.
+    """
+    from dec.errors import OutputPathError
+
+    kept = [(Path(source), what) for source, what in kept if source is not None]
+    for output in outputs:
+        for source, what in kept if output is not None else ():
+            if same_file(output, source):
+                raise OutputPathError(f"output {output} is {what} {source}; {fix}")
+
+
 def check_output_file(path: str | Path, formats: tuple[str, ...], *,
                       inputs: tuple = ()) -> Path:
     """Fail before any work if ``path`` has an unknown format, cannot be written, or is one
@@ -177,11 +248,7 @@ def check_output_file(path: str | Path, formats: tuple[str, ...], *,
     from dec.errors import OutputPathError
 
     path = Path(path)
-    for source in inputs:
-        if source is not None and Path(source).exists() and path.exists() \
-                and path.resolve() == Path(source).resolve():
-            raise OutputPathError(f"output {path} is the input file {source}; write to "
-                                  "another file so the input is kept")
+    check_outputs_kept([path], [(source, "the input file") for source in inputs])
     if path.suffix.lower() not in formats:
         raise OutputPathError(f"output {path} must end in {', '.join(formats)}")
     if path.is_dir():

@@ -8,13 +8,14 @@ dropped silently.
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from dec import files
-from dec.errors import DataError
+from dec.errors import DataError, plain
 from dec.markdown import markdown_table
 
 NEW, GONE = "new", "gone"
@@ -63,7 +64,7 @@ def _aligned(before: pd.Series, after: pd.Series) -> tuple[pd.Series, pd.Series]
     for name, series in (("first", before), ("second", after)):
         if series.index.duplicated().any():
             raise DataError(f"the {name} snapshot has duplicate customer ids, e.g. "
-                            f"{series.index[series.index.duplicated()][0]!r}")
+                            f"{plain(series.index[series.index.duplicated()][0])!r}")
     ids = before.index.union(after.index)
     origin = before.reindex(ids).map(lambda s: NEW if pd.isna(s) else str(int(s)))
     destination = after.reindex(ids).map(lambda s: GONE if pd.isna(s) else str(int(s)))
@@ -143,20 +144,63 @@ def migration_paths(output: str | Path) -> dict[str, Path]:
             "md": Path(f"{stem}.transitions.md"), "png": Path(f"{stem}.transitions.png")}
 
 
-def write_migration(before: pd.Series, after: pd.Series, names: list[str], output,
-                    first: str, second: str) -> dict[str, Path]:
-    """Write the movers (``output``: .parquet or .csv), the transition counts, the
-    Markdown summary and the heatmap, each atomically; return their paths."""
-    from dec.export import check_output_path, write_batches
-    from dec.plots import figure_png, plot_transitions
+def check_migration_paths(output: str | Path, inputs=()) -> dict[str, Path]:
+    """:func:`migration_paths`, after checking that each can be written and none is one of
+    the ``inputs``; raises OutputPathError before any work."""
+    from dec.export import check_output_path
 
     paths = migration_paths(output)
-    check_output_path(paths["movers"], formats=(".parquet", ".csv"))
+    for key, path in paths.items():
+        check_output_path(path, formats=(".parquet", ".csv") if key == "movers"
+                          else (path.suffix,), inputs=inputs)
+    return paths
+
+
+def check_snapshot_dates(dates: list[str]) -> None:
+    """Two snapshot dates of a log, the earlier first (else ``new`` and ``gone`` swap meaning);
+    ConfigError otherwise. An empty list (table snapshots) passes."""
+    from dec.data.dates import parse_date
+    from dec.errors import ConfigError
+
+    stamps = [parse_date(date) for date in dates]
+    if len(stamps) == 2 and not stamps[0] < stamps[1]:
+        raise ConfigError(f"the first {{data.as_of}} ({dates[0]}) must be before the second "
+                          f"({dates[1]}); give the earlier snapshot first")
+
+
+#: Below this share of the smaller snapshot's customers found in the other, the two
+#: snapshots probably do not number customers alike.
+MIN_OVERLAP = 0.5
+
+
+def check_overlap(first_ids: pd.Index, second_ids: pd.Index, first: str, second: str) -> None:
+    """DataError if no customer id is in both snapshots; a warning if few are."""
+    both = len(first_ids.intersection(second_ids))
+    smaller = min(len(first_ids), len(second_ids))
+    if both == 0:
+        raise DataError(f"no customer of {first} is in {second} (ids such as "
+                        f"{first_ids[0]!r} and {second_ids[0]!r}); both snapshots must "
+                        "number customers with the same ids")
+    if both < MIN_OVERLAP * smaller:
+        warnings.warn(f"only {both:,} of the {smaller:,} customers of the smaller snapshot "
+                      f"are in both {first} and {second}; check that both use the same ids",
+                      stacklevel=2)
+
+
+def write_migration(before: pd.Series, after: pd.Series, names: list[str],
+                    paths: dict[str, Path], first: str, second: str) -> dict[str, Path]:
+    """Write the movers (.parquet or .csv), the transition counts, the Markdown summary
+    and the heatmap to ``paths`` (:func:`check_migration_paths`) as one set: all of them
+    or, if anything fails, none. Returns ``paths``."""
+    from dec.export import write_rows
+    from dec.plots import figure_png, plot_transitions
+
     counts = transition_counts(before, after, len(names))
     text = transitions_markdown(counts, names, first, second)
     figure = plot_transitions(counts, row_shares(counts), names, first, second)
-    write_batches(iter([movers(before, after)]), paths["movers"])
-    files.atomic_write_text(paths["csv"], counts.to_csv())
-    files.atomic_write_text(paths["md"], text)
-    files.atomic_write_bytes(paths["png"], figure_png(figure))
+    with files.atomic_paths(list(paths.values())) as (moved, csv, md, png):
+        write_rows(iter([movers(before, after)]), moved, paths["movers"].suffix)
+        csv.write_text(counts.to_csv())
+        md.write_text(text)
+        png.write_bytes(figure_png(figure))
     return paths

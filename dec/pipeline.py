@@ -21,6 +21,7 @@ from dec import distributed
 from dec.config import Config, flat_values
 from dec.config.recipes import apply_recipe
 from dec.data import Dataset
+from dec.data.datasets import source_files
 from dec.data.datamodule import CustomerDataModule
 from dec.data.kind import data_kind
 from dec.data.prepare import (PreparedData, check_same_data, load_dataset_from_config,
@@ -67,6 +68,8 @@ def fit(config: Config, run_dir: str | Path | RunDir | None = None, *, resume: b
     """
     check_accelerator(config)
     run = RunDir(run_dir).writable() if run_dir is not None else None
+    if run is not None:
+        run.check_keeps(source_files(config.data.source))
     # Only the first process writes the folder; DDP's other processes start after it has.
     writer = run is not None and distributed.is_rank_zero()
     if writer:
@@ -77,7 +80,7 @@ def fit(config: Config, run_dir: str | Path | RunDir | None = None, *, resume: b
     config = _with_recipe(config, dataset)
     fingerprint = dataset.fingerprint()
     if resume and run is not None:
-        _check_resume(run, config, dataset.name, fingerprint)
+        _check_resume(run, config, dataset)
     data = prepare_data(config, dataset=dataset)
     log.info("data: %s, %d train / %d val / %d test customers, %d input features",
              data.dataset.name, len(data.X_train), len(data.X_val), len(data.X_test),
@@ -114,9 +117,9 @@ def _train(config, run, data, architecture, resume, pretrained, fingerprint) -> 
 RESUME_FIXED = ("seed", "data.", "model.")
 
 
-def _check_resume(run: RunDir, config: Config, data_name: str, fingerprint: dict) -> None:
+def _check_resume(run: RunDir, config: Config, dataset: Dataset) -> None:
     """Resume continues a run, never changes it: same data (by content), same settings."""
-    check_same_data(run.fingerprint(), fingerprint, data_name, f"run {run} was trained on")
+    check_same_data(run.fingerprint(), dataset, f"run {run} was trained on")
     before, now = flat_values(run.config()), flat_values(config)
     changed = [f"{key} {before[key]!r} -> {now[key]!r}" for key in before
                if key.startswith(RESUME_FIXED) and key not in ("data.source", "data.kind")

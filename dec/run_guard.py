@@ -3,6 +3,7 @@ finished and unchanged. :mod:`dec.rundir` owns the file names and passes them in
 
 from __future__ import annotations
 
+import os
 import shutil
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -43,9 +44,11 @@ def write_manifest(folder: Path, manifest_name: str, names: Iterable[str]) -> No
                      {"files": {name: files.sha256(folder / name) for name in present}})
 
 
-def check_manifest(folder: Path, manifest_name: str, allowed: Iterable[str]) -> None:
-    """Raise RunDirError unless the manifest exists and every file it lists is a plain file
-    of ``allowed`` whose sha256 still matches."""
+def check_manifest(folder: Path, manifest_name: str, allowed: Iterable[str], *,
+                   required: Iterable[str] = ()) -> None:
+    """Raise RunDirError unless the manifest exists, lists every ``required`` file and
+    every file of ``allowed`` that the folder holds, and each file it lists is a plain
+    file (not a link) whose sha256 still matches."""
     manifest = folder / manifest_name
     if not manifest.exists():
         raise RunDirError(f"run directory {folder} is unfinished (no {manifest_name}: "
@@ -57,6 +60,11 @@ def check_manifest(folder: Path, manifest_name: str, allowed: Iterable[str]) -> 
     except (ValueError, KeyError, TypeError, AssertionError):
         raise RunDirError(f"{manifest} is corrupt; train the run again") from None
     allowed = set(allowed)
+    unlisted = [name for name in allowed | set(required)
+                if name not in listed and (name in required or os.path.lexists(folder / name))]
+    if unlisted:
+        raise RunDirError(f"run directory {folder}: {manifest_name} does not vouch for "
+                          f"{', '.join(sorted(unlisted))}; train the run again")
     for name, digest in listed.items():
         path = folder / name
         if name not in allowed or path.is_symlink() or not path.is_file():
@@ -66,6 +74,21 @@ def check_manifest(folder: Path, manifest_name: str, allowed: Iterable[str]) -> 
             raise RunDirError(f"run directory {folder} is inconsistent: {name} changed after "
                               f"training finished (its sha256 differs from {manifest_name}); "
                               "restore it or train the run again")
+
+
+def check_real_folders(folder: Path, names: Iterable[str]) -> None:
+    """Raise RunDirError if ``folder/name`` (or anything below it) is a symbolic link, or a
+    file where a folder belongs: writing there would land outside the run."""
+    for name in names:
+        top = folder / name
+        if top.is_symlink() or (top.exists() and not top.is_dir()):
+            raise RunDirError(f"{top} must be a folder inside the run, not a link or a file; "
+                              "remove it and run again")
+        for parent, dirs, _ in os.walk(top):
+            for child in dirs:
+                if os.path.islink(os.path.join(parent, child)):
+                    raise RunDirError(f"{os.path.join(parent, child)} is a link out of the "
+                                      "run folder; remove it and run again")
 
 
 def read_checked(path: Path, loader):

@@ -47,6 +47,11 @@ OUTPUTS = ("checkpoints", "tensorboard", "test_report.json", "test_report.md", "
            "profiles.md", "report.html")
 #: What the manifest vouches for, when present.
 RUN_FILES = (CONFIG, PREPROCESSOR, ARCHITECTURE, FINGERPRINT, PRETRAINED, MODEL, METRICS)
+#: Folders Lightning and TensorBoard write into: real folders inside the run, never links.
+FOLDERS = ("checkpoints", "tensorboard")
+#: Every file of its own a run folder holds: no command writes over one of them.
+OWN_FILES = (*RUN_FILES, MANIFEST, LOCK,
+             *(name for name in OUTPUTS if name not in FOLDERS))
 
 
 class RunDir:
@@ -111,8 +116,20 @@ class RunDir:
             raise RunDirError(f"run directory {self.path} is incomplete (missing "
                               f"{', '.join(missing)}); finish it with scripts/train.py "
                               "--resume or train again")
-        run_guard.check_manifest(self.path, MANIFEST, RUN_FILES)
+        run_guard.check_manifest(self.path, MANIFEST, RUN_FILES, required=REQUIRED)
+        run_guard.check_real_folders(self.path, FOLDERS)
         return self
+
+    def own_files(self) -> list[Path]:
+        """The run's own files (see :data:`OWN_FILES`), there or still to be written."""
+        return [self.path / name for name in OWN_FILES]
+
+    def check_keeps(self, sources) -> None:
+        """Raise OutputPathError if a file this run folder writes is one of ``sources``
+        (the data it is trained on, however spelt), before anything is written."""
+        files.check_outputs_kept(self.own_files(),
+                                 [(source, "the training data") for source in sources],
+                                 fix="choose another {output_dir}")
 
     # ----------------------------------------------------------------- reading
     def config(self, overrides: list[str] | None = None, values: dict | None = None) -> Config:
@@ -185,6 +202,7 @@ class RunDir:
         existing one clears it first when ``overwrite``, and is refused otherwise."""
         with run_guard.locked(self.path, LOCK):
             self.check_fresh(resume=resume, overwrite=overwrite)
+            run_guard.check_real_folders(self.path, FOLDERS)
             if overwrite and not resume:
                 run_guard.clear(self.path, (*RUN_FILES, MANIFEST, *OUTPUTS), suffixes=(".png",))
             yield self

@@ -12,8 +12,6 @@ from dec.data.readers import read_table, split_outcomes
 from dec.errors import DataError
 
 
-
-
 @dataclass
 class Dataset:
     """Customer features plus what is kept aside for judging segments.
@@ -41,13 +39,34 @@ class Dataset:
     def fingerprint(self) -> dict:
         """Rows, columns and a sha256 of the features (ids and values, in order): a run
         records it, so that resuming or evaluating on other data is caught."""
-        import hashlib
+        return _fingerprint(self.features)
 
-        hashed = pd.util.hash_pandas_object(self.features, index=True).to_numpy()
-        digest = hashlib.sha256(hashed.tobytes())
-        digest.update("\0".join(map(str, self.features.columns)).encode())
-        return {"rows": int(len(self.features)), "columns": int(self.features.shape[1]),
-                "sha256": digest.hexdigest()}
+    def matches(self, recorded: dict) -> bool:
+        """Whether ``recorded`` (a run's :meth:`fingerprint`) is of these features.
+
+        Runs from before ids were read as text recorded ids such as ``00042`` as the
+        number 42; the same file still matches them.
+        """
+        if recorded == self.fingerprint():
+            return True
+        index = self.features.index
+        if index.dtype != object and not pd.api.types.is_string_dtype(index):
+            return False
+        try:
+            numeric = pd.Index(pd.to_numeric(index), name=index.name)
+        except (ValueError, TypeError):
+            return False
+        return recorded == _fingerprint(self.features.set_axis(numeric))
+
+
+def _fingerprint(features: pd.DataFrame) -> dict:
+    import hashlib
+
+    hashed = pd.util.hash_pandas_object(features, index=True).to_numpy()
+    digest = hashlib.sha256(hashed.tobytes())
+    digest.update("\0".join(map(str, features.columns)).encode())
+    return {"rows": int(len(features)), "columns": int(features.shape[1]),
+            "sha256": digest.hexdigest()}
 
 
 def load_dataset(source: str = "synthetic", *, n_samples: int = 20000, random_state: int = 0,
@@ -105,6 +124,20 @@ def load_dataset(source: str = "synthetic", *, n_samples: int = 20000, random_st
 #: Real customer tables shipped in ``data/modeldata/`` (provenance in data/README.md):
 #: name -> (id column, outcome column). The outcome judges the segments, never a feature.
 PACKAGED_TABLES = {"mlc_churn": ("rownames", "churn"), "attrition": ("rownames", "Attrition")}
+
+
+def source_files(source: str) -> list[Path]:
+    """The files the data source ``source`` (a config's ``data.source``) is read from:
+    none for generated data."""
+    from dec.resources import cdnow_path, shipped_data
+
+    if source == "cdnow":
+        return [cdnow_path()]
+    if source in PACKAGED_TABLES:
+        return [shipped_data(f"modeldata/{source}.csv.gz")]
+    if source in ("synthetic", "digits", "in-memory"):
+        return []
+    return [Path(source)]
 
 
 def _packaged_table(name: str) -> Dataset:

@@ -107,21 +107,21 @@ def prepare_run_data(run) -> PreparedData:
         raise RunDirError(f"run {run} was fitted in Python on in-memory data, which is not "
                           "on disk; score it with DeepEmbeddedClustering.load(run).predict(X)")
     dataset = load_dataset_from_config(config)
-    check_same_data(run.fingerprint(), dataset.fingerprint(), dataset.name,
-                    f"run {run} was trained on")
+    check_same_data(run.fingerprint(), dataset, f"run {run} was trained on")
     return prepare_data(config, run.preprocessor(), dataset)
 
 
-def check_same_data(recorded: dict | None, now: dict, name: str, what: str) -> None:
-    """Raise DataError if the data ``name`` with fingerprint ``now`` (:meth:`Dataset.fingerprint`)
-    is not the data a run recorded: its splits would hold other customers. Runs from before
+def check_same_data(recorded: dict | None, dataset: Dataset, what: str) -> None:
+    """Raise DataError if ``dataset`` is not the data a run recorded (its
+    :meth:`Dataset.fingerprint`): its splits would hold other customers. Runs from before
     fingerprints pass."""
-    if recorded is None or now == recorded:
+    if recorded is None or dataset.matches(recorded):
         return
+    now = dataset.fingerprint()
     if (now["rows"], now["columns"]) != (recorded["rows"], recorded["columns"]):
         detail = (f"{now['rows']} rows x {now['columns']} columns, but {what} "
                   f"{recorded['rows']} x {recorded['columns']}")
     else:
         detail = f"same shape, but its contents or order differ from what {what}"
-    raise DataError(f"the data {name} has changed: {detail}; its splits would hold "
+    raise DataError(f"the data {dataset.name} has changed: {detail}; its splits would hold "
                     "other customers, so use the data the run was trained on")
