@@ -26,6 +26,14 @@ def render_settings(text: str, name: Callable[[str], str] | None = None) -> str:
     return _SETTING.sub(lambda m: name(m.group(1)), text)
 
 
+def plain(value):
+    """``value`` as a message shows it: a NumPy scalar as the Python value it holds, so a
+    message reads ``4`` or ``nan``, not ``np.int64(4)`` or ``np.float64(nan)``."""
+    import numpy as np
+
+    return value.item() if isinstance(value, np.generic) else value
+
+
 class DecError(Exception):
     """Base class: a problem with the user's input, config or environment."""
 

@@ -15,6 +15,7 @@ import pandas as pd
 import torch
 
 from dec import files
+from dec.data.dates import parse_date
 from dec.data.readers import ROW_INDEX, iter_frames, set_id_column
 from dec.errors import DataError
 
@@ -50,12 +51,14 @@ def customer_batches(model, path: str | Path | None = None, *, id_column: str | 
         return
     path = Path(path)
     unused = [c for c in [d.label_column, *d.drop_columns] if c]
+    index_name = model.preprocessor_.index_name_
+    # Row numbers (ROW_INDEX) were never a column: a feature called "row" is no id.
+    candidates = [c for c in (id_column, d.id_column, index_name) if c and c != ROW_INDEX]
     id_hashes, rows = [], 0
-    for frame in iter_frames(path, what="data file", batch_rows=batch_rows):
+    for frame in iter_frames(path, what="data file", batch_rows=batch_rows,
+                             text_columns=candidates):
         if rows == 0 and id_column is None:
             id_column = d.id_column
-            index_name = model.preprocessor_.index_name_
-            # Row numbers (ROW_INDEX) were never a column: a feature called "row" is no id.
             if id_column is None and index_name != ROW_INDEX and index_name in frame.columns:
                 id_column = index_name
         frame = set_id_column(frame, id_column, path)
@@ -122,12 +125,9 @@ def log_customers(model, path: str | Path | None = None, *, as_of: str | None = 
 
 
 def check_date(as_of: str | None) -> str | None:
-    """``as_of`` if it is a date (or None); else DataError."""
+    """``as_of`` if it is a date (or None); else ConfigError (empty, ``NaT``, not a date)."""
     if as_of is not None:
-        try:
-            pd.Timestamp(as_of)
-        except ValueError:
-            raise DataError(f"{{data.as_of}} {as_of!r} is not a date; use YYYY-MM-DD") from None
+        parse_date(as_of)
     return as_of
 
 
@@ -158,7 +158,12 @@ def write_batches(batches: Iterator[pd.DataFrame], path: str | Path) -> int:
     """Write the batches to ``path`` atomically; return the number of rows."""
     path = check_output_path(path)
     with files.atomic_path(path) as tmp:
-        return _WRITERS[path.suffix.lower()](batches, tmp)
+        return write_rows(batches, tmp, path.suffix)
+
+
+def write_rows(batches: Iterator[pd.DataFrame], target: Path, suffix: str) -> int:
+    """Write the batches to ``target`` (a temporary file) in the format of ``suffix``."""
+    return _WRITERS[suffix.lower()](batches, target)
 
 
 def _write_parquet(batches, tmp: Path) -> int:

@@ -26,8 +26,14 @@ from dec.data.columns import is_numeric  # noqa: E402
 PROJECTION_SAMPLE = 5000
 
 
+def _text(value) -> str:
+    """User text (column names, category values in segment names, file names) as a
+    label: ``$`` escaped, so matplotlib shows it instead of parsing it as mathtext."""
+    return str(value).replace("$", r"\$")
+
+
 def _labels(names: list[str] | None, k: int) -> list[str]:
-    return [f"{j}: {names[j]}" if names else str(j) for j in range(k)]
+    return [_text(f"{j}: {names[j]}") if names else str(j) for j in range(k)]
 
 
 def plot_segment_sizes(segments: np.ndarray, names: list[str] | None = None):
@@ -53,7 +59,8 @@ def plot_feature_heatmap(features: pd.DataFrame, segments: np.ndarray,
     fig, ax = plt.subplots(figsize=(0.45 * z.shape[1] + 3, 0.45 * z.shape[0] + 2.2))
     limit = max(1.0, float(np.abs(z.to_numpy()).max()))
     image = ax.imshow(z.to_numpy(), cmap="RdBu_r", vmin=-limit, vmax=limit, aspect="auto")
-    ax.set_xticks(range(z.shape[1]), z.columns, rotation=60, ha="right", fontsize=8)
+    ax.set_xticks(range(z.shape[1]), [_text(c) for c in z.columns], rotation=60, ha="right",
+                  fontsize=8)
     ax.set_yticks(range(z.shape[0]), _labels(names, z.shape[0]), fontsize=8)
     for (i, j), v in np.ndenumerate(z.to_numpy()):
         ax.text(j, i, f"{v:.1f}", ha="center", va="center", fontsize=6)
@@ -106,7 +113,7 @@ def plot_transitions(counts: pd.DataFrame, shares: pd.DataFrame, names: list[str
                      first: str, second: str):
     """Row shares of the transition matrix as a heatmap, each cell with its customers."""
     def label(key: str) -> str:
-        return f"{key}: {names[int(key)]}" if key.isdigit() else key
+        return _text(f"{key}: {names[int(key)]}" if key.isdigit() else key)
 
     fig, ax = plt.subplots(figsize=(0.9 * counts.shape[1] + 3.5, 0.6 * counts.shape[0] + 2))
     image = ax.imshow(shares.to_numpy(), cmap="Blues", vmin=0, vmax=1, aspect="auto")
@@ -116,6 +123,7 @@ def plot_transitions(counts: pd.DataFrame, shares: pd.DataFrame, names: list[str
     ax.set_xticks(range(counts.shape[1]), [label(c) for c in counts.columns], rotation=30,
                   ha="right", fontsize=8)
     ax.set_yticks(range(counts.shape[0]), [label(r) for r in counts.index], fontsize=8)
+    first, second = _text(first), _text(second)
     ax.set_xlabel(f"segment at {second}")
     ax.set_ylabel(f"segment at {first}")
     fig.colorbar(image, ax=ax, label="share of the row's customers")
@@ -154,7 +162,7 @@ def plot_sweep(table: pd.DataFrame, keys: list[str], threshold: float,
     axes = grid.flat[:len(metrics)]
     groups = table.groupby(keys) if keys else [((), table)]
     for i, (values, part) in enumerate(groups):
-        label = ", ".join(f"{a}={b}" for a, b in zip(keys, np.atleast_1d(values))) or None
+        label = _text(", ".join(f"{a}={b}" for a, b in zip(keys, np.atleast_1d(values)))) or None
         for ax, metric in zip(axes, metrics):
             line, = ax.plot(part["k"], part[metric], marker="o", label=label)
             if recommended is not None:

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import dataclasses
 import typing
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -97,6 +99,19 @@ def _to_config(merged: DictConfig) -> Config:
     return config.validate()
 
 
+@contextmanager
+def _resolving() -> Iterator[None]:
+    """OmegaConf resolves ``${...}`` interpolations as values are read: a missing key, a
+    loop or an unknown resolver becomes one ConfigError line."""
+    try:
+        yield
+    except oc_errors.OmegaConfBaseException as err:
+        key = getattr(err, "full_key", None) or "a config value"
+        detail = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+        raise ConfigError(f"cannot resolve {key}: {detail[:200]}; give the value itself "
+                          "instead of a ${...} interpolation") from None
+
+
 # ------------------------------------------------------------------ public API
 def load_config(path: str | Path | None = None, overrides: list[str] | None = None,
                 values: dict | None = None) -> Config:
@@ -124,27 +139,56 @@ def load_config(path: str | Path | None = None, overrides: list[str] | None = No
 
 def _build(first: dict, origin: str, overrides: list[str] | None, values: dict | None) -> Config:
     """Defaults, then ``first`` (a file's or a config's values), overrides, values."""
-    merged = _merge(_schema(), first, origin)
-    dotlist = _parse_dotlist(overrides or [])
-    _check_booleans(dotlist, "in the overrides")
-    merged = _merge(merged, dotlist, "in the overrides")
-    if values:
-        merged = _merge(merged, values, "as given")
-    return _to_config(merged)
+    with _resolving():
+        merged = _merge(_schema(), first, origin)
+        dotlist = _parse_dotlist(overrides or [])
+        _check_booleans(dotlist, "in the overrides")
+        merged = _merge(merged, dotlist, "in the overrides")
+        if values:
+            merged = _merge(merged, values, "as given")
+        return _to_config(merged)
 
 
 def _read_yaml(path: str | Path) -> dict:
     from dec.resources import config_path
 
     path = config_path(path)
+    if path.stat().st_size > MAX_CONFIG_BYTES:
+        raise ConfigError(f"config file {path} is larger than {MAX_CONFIG_BYTES // 1000} kB; "
+                          "a config holds a few dozen settings")
     try:
         loaded = yaml.safe_load(path.read_text()) or {}
     except yaml.YAMLError as err:
         raise ConfigError(f"config file {path} is not valid YAML: {str(err).splitlines()[0]}")
     if not isinstance(loaded, dict):
         raise ConfigError(f"config file {path} must hold a mapping of keys to values")
-    _check_booleans(OmegaConf.create(loaded), f"in {path}")
+    if _count_values(loaded, MAX_CONFIG_VALUES) > MAX_CONFIG_VALUES:
+        raise ConfigError(f"config file {path} expands to more than {MAX_CONFIG_VALUES:,} "
+                          "values (YAML aliases repeated inside each other?); write the "
+                          "settings out plainly")
+    with _resolving():
+        _check_booleans(OmegaConf.create(loaded), f"in {path}")
     return loaded
+
+
+#: Bounds on a config file, checked before it is expanded: YAML aliases nested in each
+#: other ("billion laughs") make a few lines into billions of values.
+MAX_CONFIG_BYTES = 1_000_000
+MAX_CONFIG_VALUES = 100_000
+
+
+def _count_values(node: Any, limit: int) -> int:
+    """Values in ``node`` with every alias expanded, counting no further than ``limit + 1``
+    (the aliases share one object, so counting stops long before memory runs out)."""
+    count, stack = 0, [node]
+    while stack and count <= limit:
+        item = stack.pop()
+        count += 1
+        if isinstance(item, dict):
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return count
 
 
 def replace(config: Config, overrides: list[str] | None = None,

@@ -19,6 +19,9 @@ MAX_N_INIT = 1000
 MAX_WIDTH = 65_536
 #: Larger batches than this do not fit an accelerator's memory with any useful width.
 MAX_BATCH = 1 << 20
+#: Deeper than this a plain autoencoder does not train; a longer list is a typo or a
+#: crafted config.
+MAX_LAYERS = 64
 ACCELERATORS = ("cpu", "gpu", "cuda", "mps", "auto")
 
 
@@ -27,14 +30,16 @@ def _finite(x: float) -> bool:
 
 
 def _is_date(text: str | None) -> bool:
-    import pandas as pd
+    from dec.data.dates import parse_date
+    from dec.errors import ConfigError
 
     if text is None:
         return True
     try:
-        return pd.notna(pd.Timestamp(text))
-    except (ValueError, TypeError, OverflowError):
+        parse_date(text)
+    except ConfigError:
         return False
+    return True
 
 
 def bounds(c: Config) -> list[tuple[bool, str]]:
@@ -50,6 +55,8 @@ def bounds(c: Config) -> list[tuple[bool, str]]:
          "data.scaling must be 'standard', 'none' or 'shared'"),
         (1 <= m.embedding_dim <= MAX_WIDTH,
          f"model.embedding_dim must be between 1 and {MAX_WIDTH}"),
+        (len(m.hidden_dims) <= MAX_LAYERS,
+         f"model.hidden_dims may list at most {MAX_LAYERS} layers"),
         (all(1 <= h <= MAX_WIDTH for h in m.hidden_dims),
          f"model.hidden_dims must be between 1 and {MAX_WIDTH} each"),
         (m.alpha > 0 and _finite(m.alpha), "model.alpha must be a positive finite number"),
@@ -78,7 +85,30 @@ def bounds(c: Config) -> list[tuple[bool, str]]:
         (1 <= p.batch_size <= MAX_BATCH and 1 <= r.batch_size <= MAX_BATCH,
          f"batch sizes must be between 1 and {MAX_BATCH}"),
         *_trainer_bounds(c.trainer),
+        *_column_roles(d),
     ]
+
+
+def _column_roles(d) -> list[tuple[bool, str]]:
+    """Each column named once, and in one role: a column cannot be both an outcome (never
+    a feature) and dropped, the id, the label or a category."""
+    roles = {"{data.id_column}": [d.id_column] if d.id_column else [],
+             "{data.label_column}": [d.label_column] if d.label_column else [],
+             "{data.drop_columns}": d.drop_columns,
+             "{data.categorical_columns}": d.categorical_columns,
+             "{data.outcome_columns}": d.outcome_columns}
+    rules = []
+    for setting, names in roles.items():
+        twice = sorted({n for n in names if names.count(n) > 1})
+        rules.append((not twice, f"{setting} names {', '.join(map(repr, twice))} twice; give "
+                                 "each column once"))
+    settings = list(roles)
+    for i, first in enumerate(settings):
+        for second in settings[i + 1:]:
+            both = sorted(set(roles[first]) & set(roles[second]))
+            rules.append((not both, f"column {', '.join(map(repr, both))} is given both as "
+                                    f"{first} and as {second}; give each column one role"))
+    return rules
 
 
 def _trainer_bounds(t: TrainerConfig) -> list[tuple[bool, str]]:

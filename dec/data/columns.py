@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from dec.errors import DataError
+from dec.errors import DataError, plain
 
 MISSING = "(missing)"
 
@@ -53,10 +53,10 @@ def numbers_from_text(name: str, series: pd.Series) -> pd.Series:
     if not text.any():
         return pd.to_numeric(series)
     if 1 - text.mean() >= NUMERIC_WITH_TEXT_SHARE:
+        example, row = plain(observed[text].iloc[0]), plain(observed[text].index[0])
         raise DataError(f"column '{name}' must be numeric but holds text such as "
-                        f"{observed[text].iloc[0]!r} (row {observed[text].index[0]!r}); fix or "
-                        f"empty those cells, or pass {{data.categorical_columns}} {name} if it is "
-                        "a category")
+                        f"{example!r} (row {row!r}); fix or empty those cells, or pass "
+                        f"{{data.categorical_columns}} {name} if it is a category")
     return series
 
 

@@ -27,7 +27,7 @@ from dec.data.columns import (
     numbers_from_text,
     output_names,
 )
-from dec.errors import DataError, SchemaError
+from dec.errors import DataError, SchemaError, plain
 
 __all__ = ["Preprocessor", "MISSING", "is_numeric"]
 
@@ -167,6 +167,10 @@ class Preprocessor:
         """
         frame = check_frame(frame)
         self.validate_schema(frame)
+        empty = [c.name for c in self.columns_ if len(frame) > 1 and frame[c.name].isna().all()]
+        if empty:
+            warnings.warn(f"column(s) {empty} are empty for all {len(frame):,} customers scored; "
+                          "they were filled in as missing values are in training", stacklevel=2)
         blocks = []
         unseen_total: dict[str, int] = {}
         for column in self.columns_:
@@ -194,9 +198,9 @@ class Preprocessor:
             converted = pd.to_numeric(series, errors="coerce")
             bad = series.notna() & converted.isna()
             if bad.any():
-                example = series[bad].iloc[0]
+                example, row = plain(series[bad].iloc[0]), plain(series[bad].index[0])
                 raise SchemaError(f"column '{column.name}' must be numeric but holds text "
-                                  f"such as {example!r} (row {series[bad].index[0]!r})")
+                                  f"such as {example!r} (row {row!r})")
             series = converted
         values = series.astype(float).to_numpy()
         if np.isinf(values).any():

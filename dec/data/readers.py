@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from dec.data.transactions import clean_transactions
-from dec.errors import DataError
+from dec.errors import DataError, plain
 
 BUILT_IN = ("synthetic", "digits", "cdnow", "mlc_churn", "attrition")
 
@@ -36,11 +36,12 @@ def read_frame(path: Path, *, what: str, not_found_hint: str = "",
                            dtype={c: str for c in text_columns} or None)
 
 
-def iter_frames(path: Path, *, what: str, batch_rows: int) -> Iterator[pd.DataFrame]:
+def iter_frames(path: Path, *, what: str, batch_rows: int,
+                text_columns=()) -> Iterator[pd.DataFrame]:
     """Read a ``.parquet`` or ``.csv`` file ``batch_rows`` rows at a time (bounded memory).
 
     Failures are DataError lines, as in :func:`read_frame`; a file without rows yields
-    nothing.
+    nothing. ``text_columns`` of a CSV are read as text.
     """
     kind = _table_kind(path, what, "", True)
     with _read_errors_as_data_error(path, kind):
@@ -50,7 +51,8 @@ def iter_frames(path: Path, *, what: str, batch_rows: int) -> Iterator[pd.DataFr
             for batch in pq.ParquetFile(path).iter_batches(batch_size=batch_rows):
                 yield batch.to_pandas()
         else:
-            with pd.read_csv(path, chunksize=batch_rows, sep=csv_separator(path)) as reader:
+            with pd.read_csv(path, chunksize=batch_rows, sep=csv_separator(path),
+                             dtype={c: str for c in text_columns} or None) as reader:
                 for chunk in reader:
                     if len(chunk):
                         yield chunk
@@ -121,7 +123,8 @@ def read_table(path: str | Path, *, id_column: str | None = None,
     ``.csv.gz`` files are read as CSV."""
     path = Path(path)
     hint = "" if path.suffix else f"; built-in data sets are {', '.join(BUILT_IN)}"
-    frame = read_frame(path, what="data file", not_found_hint=hint, csv_only_by_suffix=True)
+    frame = read_frame(path, what="data file", not_found_hint=hint, csv_only_by_suffix=True,
+                       text_columns=[id_column] if id_column else ())
     if len(frame) == 0:
         raise DataError(f"{path} has a header but no customer rows")
     check_delimiter(frame, path)
@@ -173,7 +176,8 @@ def _as_outcome(column: str, values: pd.Series, path) -> pd.Series:
     if len(levels) != 2 and numbers.notna().any():
         text = values[values.notna() & numbers.isna()]
         raise DataError(f"outcome column '{column}' in {path} is numeric but has text in "
-                        f"{len(text)} row(s), e.g. {text.iloc[0]!r}; fix or empty those cells")
+                        f"{len(text)} row(s), e.g. {plain(text.iloc[0])!r}; fix or empty those "
+                        "cells")
     if len(levels) != 2:
         raise DataError(f"outcome column '{column}' in {path} must be numeric or have two "
                         f"values, e.g. yes/no; it has {len(levels)} such as {levels[:3]}")
@@ -186,18 +190,24 @@ ROW_INDEX = "row"
 
 
 def set_id_column(frame: pd.DataFrame, id_column: str | None, path: Path) -> pd.DataFrame:
-    """Index ``frame`` by its unique ``id_column``, or by row number when there is none."""
+    """Index ``frame`` by its unique ``id_column`` as text (``00123`` stays ``00123``), or
+    by row number when there is none."""
     if id_column is None:
         frame.index = pd.RangeIndex(len(frame), name=ROW_INDEX)
         return frame
     if id_column not in frame.columns:
         raise DataError(f"id column '{id_column}' not in {path}; columns are: "
                         f"{list(frame.columns)}")
-    duplicated = frame[id_column].duplicated()
+    ids = frame[id_column]
+    if ids.isna().any():
+        raise DataError(f"id column '{id_column}' in {path} is empty in {int(ids.isna().sum())} "
+                        f"row(s), e.g. row {int(np.argmax(ids.isna().to_numpy())) + 1}; every "
+                        "customer needs an id")
+    duplicated = ids.duplicated()
     if duplicated.any():
         raise DataError(f"id column '{id_column}' in {path} has duplicate ids, e.g. "
-                        f"{frame.loc[duplicated, id_column].iloc[0]!r}; ids must be unique")
-    return frame.set_index(id_column)
+                        f"{plain(ids[duplicated].iloc[0])!r}; ids must be unique")
+    return frame.assign(**{id_column: ids.astype(str)}).set_index(id_column)
 
 
 def read_transactions(path: str | Path, *, id_col: str, date_col: str, amount_col: str,

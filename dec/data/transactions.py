@@ -13,7 +13,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from dec.errors import DataError, render_settings
+from dec.data.dates import parse_date, parse_dates
+from dec.errors import DataError, plain, render_settings
 
 #: End of the calibration period used for CDNOW (Fader & Hardie use 39 weeks; we use the
 #: end of Q3 1997); the hold-out period runs to the end of the log, 1998-06-30.
@@ -26,15 +27,7 @@ def clean_transactions(frame: pd.DataFrame, source: str = "transactions") -> pd.
     if len(out) == 0:
         raise DataError(f"{source} has no transactions")
     out["id"] = out["id"].astype(str).str.strip()
-    text = out["date"].astype(str)
-    with warnings.catch_warnings():
-        # pandas warns when it parses dates one by one; unreadable ones are reported below.
-        warnings.simplefilter("ignore", UserWarning)
-        dates = pd.to_datetime(text, errors="coerce",
-                               format="%Y%m%d" if text.str.fullmatch(r"\d{8}").all() else None)
-    if dates.isna().any():
-        bad = out.loc[dates.isna(), "date"].iloc[0]
-        raise DataError(f"{source}: cannot read date {bad!r}; use YYYY-MM-DD or YYYYMMDD")
+    dates = parse_dates(out["date"], source)
     future = dates > pd.Timestamp.now().normalize() + pd.Timedelta(days=1)
     if future.any():
         raise DataError(f"{source}: {int(future.sum())} transaction(s) are dated in the future, "
@@ -45,8 +38,13 @@ def clean_transactions(frame: pd.DataFrame, source: str = "transactions") -> pd.
         values = pd.to_numeric(out[column], errors="coerce")
         if values.isna().any() or not np.isfinite(values).all():
             bad = out.loc[values.isna() | ~np.isfinite(values.fillna(0)), column].iloc[0]
-            raise DataError(f"{source}: {column} value {bad!r} is not a finite number")
+            raise DataError(f"{source}: {column} value {plain(bad)!r} is not a finite number")
         out[column] = values.astype(float)
+    refunds = out["amount"] < 0
+    if refunds.any():
+        warnings.warn(f"{source}: {int(refunds.sum())} transaction(s) have a negative amount, "
+                      f"e.g. {out.loc[refunds, 'amount'].iloc[0]:g}; they are counted as "
+                      "refunds, which lower the customer's spend", stacklevel=3)
     return out
 
 
@@ -76,7 +74,7 @@ def customer_features(transactions: pd.DataFrame, as_of: str | pd.Timestamp) -> 
     ``orders_per_month``. A one-order customer has no gap yet: ``mean_gap_days`` is set to
     their tenure (the gap is at least that long) and ``gap_std_days`` to 0.
     """
-    as_of = pd.Timestamp(as_of)
+    as_of = parse_date(as_of)
     calibration = transactions[transactions["date"] <= as_of]
     if calibration.empty:
         raise DataError(f"no transactions on or before as_of={as_of.date()}; "
@@ -111,13 +109,17 @@ def customer_features(transactions: pd.DataFrame, as_of: str | pd.Timestamp) -> 
     features["gap_std_days"] = gaps.std(ddof=0).fillna(0.0)
     features["orders_per_month"] = frequency / np.maximum(tenure / 30.44, 1.0)
     features.index.name = "customer_id"
+    if not np.isfinite(features.to_numpy()).all():
+        raise DataError("purchase amounts are too large to add up (a customer's total spend "
+                        "is beyond the range of floating point numbers); give them in a "
+                        "larger currency unit")
     return features
 
 
 def holdout_outcomes(transactions: pd.DataFrame, as_of: str | pd.Timestamp,
                      customers: pd.Index) -> pd.DataFrame:
     """What each customer did after ``as_of``: ``holdout_spend`` and ``holdout_active`` (0/1)."""
-    after = transactions[transactions["date"] > pd.Timestamp(as_of)]
+    after = transactions[transactions["date"] > parse_date(as_of)]
     spend = after.groupby("id")["amount"].sum().reindex(customers, fill_value=0.0)
     return pd.DataFrame({"holdout_spend": spend.astype(float),
                          "holdout_active": (spend.index.isin(after["id"])).astype(float)},
