@@ -1,3 +1,4 @@
+import logging
 import os
 import subprocess
 import sys
@@ -14,6 +15,29 @@ def run_script(name: str, *args: str, cwd: Path | None = None) -> subprocess.Com
     env = {**os.environ, "PYTHONWARNINGS": "ignore::DeprecationWarning"}
     return subprocess.run([sys.executable, str(ROOT / "scripts" / name), *args],
                           capture_output=True, text=True, cwd=cwd or ROOT, env=env, timeout=900)
+
+
+def cli(command: str, *args, capsys) -> tuple[int, str]:
+    """``python -m dec COMMAND ARGS`` in this process: exit code and stderr."""
+    from dec.cli import run_cli
+    from dec.commands import COMMANDS
+
+    argv, log = sys.argv, logging.getLogger("dec")
+    handlers = list(log.handlers)
+    sys.argv = [command, *map(str, args)]
+    capsys.readouterr()
+    try:
+        code = run_cli(COMMANDS[command])
+    except SystemExit as exit_:  # argparse's usage errors
+        code = exit_.code
+    finally:
+        sys.argv, log.handlers = argv, handlers
+    return code, capsys.readouterr().err
+
+
+def one_error(err: str, text: str) -> bool:
+    errors = [line for line in err.splitlines() if line.startswith("error:")]
+    return len(errors) == 1 and text in errors[0] and "Traceback" not in err
 
 
 @pytest.fixture(scope="session")
