@@ -40,6 +40,19 @@ def one_error(err: str, text: str) -> bool:
     return len(errors) == 1 and text in errors[0] and "Traceback" not in err
 
 
+def write_small_log(folder: Path) -> Path:
+    """The first 3,000 rows of CDNOW as ``folder/log.csv``, columns renamed ``cust, date,
+    number_of_cds, value`` (ids keep their zeros)."""
+    import pandas as pd
+
+    from dec.resources import cdnow_path
+
+    raw = pd.read_csv(cdnow_path(), sep=r"\s+", dtype={"customer_id": str, "date": str})
+    raw.head(3000).rename(columns={"customer_id": "cust", "dollar_value": "value"}).to_csv(
+        folder / "log.csv", index=False)
+    return folder / "log.csv"
+
+
 @pytest.fixture(scope="session")
 def smoke_run(tmp_path_factory):
     """One shrunk training run shared by the tests that only read its outputs."""

@@ -3,9 +3,8 @@
 import pandas as pd
 import pytest
 
-from conftest import SMOKE, run_script
+from conftest import SMOKE, run_script, write_small_log
 from dec.migrate import GONE, NEW, biggest_move, movers, row_shares, transition_counts
-from dec.resources import cdnow_path
 
 
 @pytest.fixture
@@ -46,9 +45,7 @@ def test_biggest_move_names_the_flow_and_its_share(snapshots):
 def log_run(tmp_path_factory):
     """A run trained on a small purchase log (the first 3,000 rows of CDNOW, renamed)."""
     folder = tmp_path_factory.mktemp("log_run")
-    raw = pd.read_csv(cdnow_path(), sep=r"\s+", dtype={"customer_id": str, "date": str})
-    raw.head(3000).rename(columns={"customer_id": "cust", "dollar_value": "value"}).to_csv(
-        folder / "log.csv", index=False)
+    write_small_log(folder)
     trained = run_script("train.py", "--config", str(SMOKE), "--transactions", "log.csv",
                          "--id-column", "cust", "--date-column", "date", "--amount-column",
                          "value", "--quantity-column", "number_of_cds", "--as-of",

@@ -12,12 +12,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from conftest import SMOKE, cli, one_error
+from conftest import SMOKE, cli, one_error, write_small_log
 from dec import files
 from dec.config import load_config, replace
 from dec.errors import ConfigError, DataError, RunDirError
 from dec.pipeline import fit
-from dec.resources import cdnow_path
 from dec.rundir import RunDir
 
 FAST = ["pretrain.epochs=1", "refine.epochs=1"]
@@ -51,9 +50,7 @@ def table_run(tmp_path_factory):
 def log_run(tmp_path_factory):
     """A run trained on the first 3,000 rows of CDNOW, saved as ``log.csv``."""
     folder = tmp_path_factory.mktemp("log_run")
-    raw = pd.read_csv(cdnow_path(), sep=r"\s+", dtype={"customer_id": str, "date": str})
-    raw.head(3000).rename(columns={"customer_id": "cust", "dollar_value": "value"}).to_csv(
-        folder / "log.csv", index=False)
+    write_small_log(folder)
     fit(replace(load_config(SMOKE), [
         *FAST, f"data.source={folder / 'log.csv'}", "data.format=transactions",
         "data.id_column=cust", "data.date_column=date", "data.amount_column=value",
