@@ -77,15 +77,16 @@ def check_manifest(folder: Path, manifest_name: str, allowed: Iterable[str], *,
 
 
 def check_real_folders(folder: Path, names: Iterable[str]) -> None:
-    """Raise RunDirError if ``folder/name`` (or anything below it) is a symbolic link, or a
-    file where a folder belongs: writing there would land outside the run."""
+    """Raise RunDirError if ``folder/name`` or anything below it (a folder or a file such as
+    ``last.ckpt``) is a symbolic link, or ``folder/name`` is a file where a folder belongs:
+    writing there would land outside the run."""
     for name in names:
         top = folder / name
         if top.is_symlink() or (top.exists() and not top.is_dir()):
             raise RunDirError(f"{top} must be a folder inside the run, not a link or a file; "
                               "remove it and run again")
-        for parent, dirs, _ in os.walk(top):
-            for child in dirs:
+        for parent, dirs, names in os.walk(top):
+            for child in (*dirs, *names):
                 if os.path.islink(os.path.join(parent, child)):
                     raise RunDirError(f"{os.path.join(parent, child)} is a link out of the "
                                       "run folder; remove it and run again")

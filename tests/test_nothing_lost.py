@@ -258,6 +258,16 @@ def test_lightning_folders_must_be_real_folders_inside_the_run(table_run, tmp_pa
     assert list(outside.iterdir()) == []
 
 
+def test_a_checkpoint_planted_as_a_link_is_refused(table_run, tmp_path):
+    run = tmp_path / "run"
+    shutil.copytree(table_run / "run", run)
+    last = run / "checkpoints" / "refine" / "last.ckpt"
+    last.rename(tmp_path / "elsewhere.ckpt")
+    last.symlink_to(tmp_path / "elsewhere.ckpt")
+    with pytest.raises(RunDirError, match="last.ckpt is a link out of the run folder"):
+        RunDir(run).check()
+
+
 # ---------------------------------------------------------- every bad input one line
 def test_test_report_is_valid_json_and_mathtext_in_the_data_is_drawn(table_run, capsys):
     run = table_run / "run"
