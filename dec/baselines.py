@@ -89,9 +89,12 @@ def ae_kmeans(data: PreparedData, result: FitResult) -> Baseline:
     customer in the segment of the nearest centre (whatever kernel refinement uses)."""
     timings = result.metrics.get("timings", {})
     seconds = timings.get("pretrain_seconds", 0.0) + timings.get("init_seconds", 0.0)
-    model = result.pretrained_model()
-    nearest = torch.cdist(model.embed(data.X_test), model.centers.detach()).argmin(1)
-    return Baseline(nearest.numpy(), seconds)
+    return Baseline(nearest_centre(result.pretrained_model(), data.X_test), seconds)
+
+
+def nearest_centre(model, X: np.ndarray) -> np.ndarray:
+    """Each row in the segment of the centre nearest its embedding (whatever the kernel)."""
+    return torch.cdist(model.embed(X), model.centers.detach()).argmin(1).numpy()
 
 
 BASELINES = {"kmeans": kmeans_inputs, "ae_kmeans": ae_kmeans, "gmm": gmm_inputs}

@@ -30,7 +30,8 @@ def main() -> int:
                         help="instead: compare config variants on the validation split (the "
                              "choice) and the test split, e.g. t:model.kernel=student_t "
                              "m:model.kernel=mahalanobis; writes --out/<--name>.{md,json}")
-    parser.add_argument("--name", default="variants", help="file name for --variants")
+    parser.add_argument("--name", help="file name for --variants (default: variants) or "
+                        "--suite (default: suite)")
     parser.add_argument("--data-kind", action="store_true",
                         help="instead: the estimator's defaults on digits as a raw array "
                              "(data_kind auto vs table vs KMeans); writes --out/data_kind.md")
@@ -44,7 +45,14 @@ def main() -> int:
                              "methods placed among them; writes --out/spread.{md,json}")
     parser.add_argument("--results", default="benchmarks/results.json",
                         help="the benchmark results --spread places among the optima")
+    parser.add_argument("--suite", action="store_true",
+                        help="instead: the public suite of labelled tables x {KMeans, "
+                             "BIC-chosen GMM, Ward, AE+KMeans, the default model, --variants} "
+                             "x --seeds, k = the number of classes; writes --out/suite.{md,json}")
+    parser.add_argument("--tables", help="--suite: comma-separated tables (default: all)")
     args = parser.parse_args()
+    if args.suite:
+        return suite(args, parser)
     if args.spread:
         return spread(args, parser)
     if args.downstream:
@@ -137,24 +145,57 @@ def data_kind(args, parser) -> int:
     return 0
 
 
+def suite(args, parser) -> int:
+    import time
+    from pathlib import Path
+
+    from dec import files
+    from dec.data.suite import SUITE_TABLES
+    from dec.experiments.benchmark import run_meta
+    from dec.experiments.suite import run_suite, summarise, verdict
+    from dec.experiments.suite_report import suite_markdown
+
+    tables = _names(args.tables or ",".join(SUITE_TABLES), SUITE_TABLES, parser)
+    seeds = _seeds(args, parser)
+    parsed = _variants(args, parser)
+    start = time.perf_counter()
+    runs = run_suite(tables, seeds, parsed)
+    meta = run_meta(seeds=seeds, variants=parsed, minutes=(time.perf_counter() - start) / 60)
+    summary = summarise(runs)
+    text = suite_markdown(summary, meta, parsed)
+    out, name = Path(args.out), args.name or "suite"
+    files.write_json(out / f"{name}.json", {
+        "meta": meta, "tables": summary,
+        "verdict": {key: verdict(summary, key) for key in ["dec", *parsed]},
+        "runs": [{k: v for k, v in r.items() if k != "labels"} for r in runs]})
+    files.atomic_write_text(out / f"{name}.md", text)
+    print(text)
+    return 0
+
+
+def _variants(args, parser) -> dict[str, list[str]]:
+    parsed = {}
+    for item in args.variants or []:
+        label, _, overrides = item.partition(":")
+        if not label or not overrides:
+            parser.error(f"variant '{item}' must look like LABEL:KEY=VALUE[,KEY=VALUE]")
+        parsed[label] = [o for o in overrides.split(",") if o]
+    return parsed
+
+
 def variants(args, parser, datasets: dict, seeds: list[int]) -> int:
     from pathlib import Path
 
     from dec import files
     from dec.experiments.variants import compare, variants_markdown
 
-    parsed = {}
-    for item in args.variants:
-        label, _, overrides = item.partition(":")
-        if not label or not overrides:
-            parser.error(f"variant '{item}' must look like LABEL:KEY=VALUE[,KEY=VALUE]")
-        parsed[label] = [o for o in overrides.split(",") if o]
+    parsed = _variants(args, parser)
     rows = compare(datasets, parsed, seeds)
     out = Path(args.out)
     text = variants_markdown(rows, f"Variants: {', '.join(parsed)}")
-    files.write_json(out / f"{args.name}.json", {"variants": parsed, "seeds": seeds,
-                                                  "rows": rows})
-    files.atomic_write_text(out / f"{args.name}.md", text)
+    name = args.name or "variants"
+    files.write_json(out / f"{name}.json", {"variants": parsed, "seeds": seeds, "rows": rows})
+    files.atomic_write_text(out / f"{name}.md", text)
     print(text)
     return 0
 

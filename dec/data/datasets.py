@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 
 from dec.data.readers import read_table, split_outcomes
+from dec.data.suite import SUITE_TABLES, load_suite_table, suite_file
 from dec.errors import DataError
 
 
@@ -80,7 +81,8 @@ def load_dataset(source: str = "synthetic", *, n_samples: int = 20000, random_st
     Parameters
     ----------
     source : str, default="synthetic"
-        ``"synthetic"``, ``"digits"``, ``"cdnow"``, or the path of a ``.csv`` or
+        ``"synthetic"``, ``"digits"``, ``"cdnow"``, ``"mlc_churn"``, ``"attrition"``, a
+        table of the public suite (:data:`dec.data.suite.SUITE_TABLES`), or the path of a ``.csv`` or
         ``.parquet`` customer table or (with ``format="transactions"``) transaction log.
     n_samples, random_state : int, default=20000, 0
         Number of customers and seed for ``"synthetic"``.
@@ -107,6 +109,8 @@ def load_dataset(source: str = "synthetic", *, n_samples: int = 20000, random_st
         dataset = _digits()
     elif source in PACKAGED_TABLES:
         dataset = _packaged_table(source)
+    elif source in SUITE_TABLES:
+        dataset = load_suite_table(source)
     elif source == "cdnow":
         from dec.data.transactions import CDNOW_AS_OF, load_cdnow
 
@@ -135,6 +139,8 @@ def source_files(source: str) -> list[Path]:
         return [cdnow_path()]
     if source in PACKAGED_TABLES:
         return [shipped_data(f"modeldata/{source}.csv.gz")]
+    if source in SUITE_TABLES and suite_file(source) is not None:
+        return [suite_file(source)]
     if source in ("synthetic", "digits", "in-memory"):
         return []
     return [Path(source)]
