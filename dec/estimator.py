@@ -47,7 +47,10 @@ class DeepEmbeddedClustering(ClusterMixin, TransformerMixin, BaseEstimator):
     balance : float, default=1.0
         Exponent of the cluster frequency in DEC's target distribution (eq. 3): 1 is DEC's
         own, which pulls the segments towards equal sizes; 0 lets them keep unequal sizes.
-    pretrain_epochs, refine_epochs : int, default=40, 30
+    pretrain_epochs, refine_epochs : int or None, default=None
+        Epochs of pretraining and refinement. None: the budget that fits the data
+        (:mod:`dec.sizing`): 40 and 30 epochs, brought within each stage's
+        ``min_steps`` and ``max_steps`` optimiser steps (config keys).
     batch_size : int, default=256
     lr : float, default=1e-3
     input_noise : float, default=1.5
@@ -93,7 +96,8 @@ class DeepEmbeddedClustering(ClusterMixin, TransformerMixin, BaseEstimator):
 
     def __init__(self, n_clusters: int = 5, *, hidden_dims=(256, 128), embedding_dim: int = 10,
                  alpha: float = 1.0, kernel: str = "student_t", gamma: float = 10.0,
-                 balance: float = 1.0, pretrain_epochs: int = 40, refine_epochs: int = 30,
+                 balance: float = 1.0, pretrain_epochs: int | None = None,
+                 refine_epochs: int | None = None,
                  batch_size: int = 256, lr: float = 1e-3, input_noise: float = 1.5,
                  update_interval: int = 100, tol: float = 1e-3, n_init: int = 20,
                  init: str = "kmeans", categorical_columns=(), data_kind: str = "auto",

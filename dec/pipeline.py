@@ -18,14 +18,15 @@ import pytorch_lightning as pl
 import torch
 
 from dec import distributed
-from dec.config import Config, flat_values
+from dec.sizing import embedding_width, with_budget
+from dec.config import Config, flat_values, replace
 from dec.config.recipes import apply_recipe
 from dec.data import Dataset
 from dec.data.datasets import source_files
 from dec.data.datamodule import CustomerDataModule
 from dec.data.kind import data_kind
 from dec.data.prepare import (PreparedData, check_same_data, load_dataset_from_config,
-                              prepare_data)
+                              prepare_data, split_indices)
 from dec.errors import ConfigError
 from dec.models.autoencoder_module import AutoencoderModule
 from dec.models.dec_model import apply_in_batches
@@ -77,7 +78,7 @@ def fit(config: Config, run_dir: str | Path | RunDir | None = None, *, resume: b
     pl.seed_everything(config.seed, workers=True, verbose=False)
     if dataset is None:
         dataset = load_dataset_from_config(config)
-    config = _with_recipe(config, dataset)
+    config = resolve_config(config, dataset)
     fingerprint = dataset.fingerprint()
     if resume and run is not None:
         _check_resume(run, config, dataset)
@@ -129,15 +130,23 @@ def _check_resume(run: RunDir, config: Config, dataset: Dataset) -> None:
                           f"({'; '.join(changed)}); resume without them or start a new run")
 
 
-def _with_recipe(config: Config, dataset: Dataset) -> Config:
-    """The config with the recipe for its kind of data (detected when ``data.kind=auto``)."""
+def resolve_config(config: Config, dataset: Dataset) -> Config:
+    """The settings a run on ``dataset`` trains with: the recipe for its kind of data
+    (detected when ``data.kind=auto``), then the sizes that fit the table
+    (:mod:`dec.sizing`): the embedding width for its columns and each stage's epochs for
+    its number of training rows."""
     kind = config.data.kind
     if kind == "auto":
         kind = data_kind(dataset.features)
         if kind != "table":
             log.info("data: %d numeric columns on one scale: the %s recipe's settings replace "
                      "the defaults (data.kind=table keeps them)", dataset.features.shape[1], kind)
-    return apply_recipe(config, kind)
+    config = apply_recipe(config, kind)
+    d = config.data
+    train, _, _ = split_indices(len(dataset), val_fraction=d.val_fraction,
+                                test_fraction=d.test_fraction, random_state=d.random_state)
+    width = embedding_width(config.model.embedding_dim, dataset.features.shape[1])
+    return with_budget(replace(config, values={"model": {"embedding_dim": width}}), len(train))
 
 
 def _pretrained_state(config, run, datamodule, architecture, resume, pretrained):

@@ -71,7 +71,8 @@ class ModelConfig:
     n_clusters: int = option(5, flag="--n-clusters", param="n_clusters",
                              help="number of segments")
     hidden_dims: list[int] = option(lambda: [256, 128], param="hidden_dims")
-    embedding_dim: int = option(10, param="embedding_dim")
+    # null: the table's number of columns, up to 10 (dec/sizing.py)
+    embedding_dim: int | None = option(10, param="embedding_dim")
     alpha: float = option(1.0, param="alpha")
     kernel: str = option("student_t", param="kernel")  # student_t | mahalanobis (shared covariance)
 
@@ -80,7 +81,10 @@ class ModelConfig:
 class PretrainConfig:
     """Autoencoder pretraining (reconstruction loss only)."""
 
-    epochs: int = option(40, param="pretrain_epochs")
+    # None: the budget that fits the table (dec/sizing.py); a number: exactly so many epochs
+    epochs: int | None = option(None, param="pretrain_epochs")
+    min_steps: int = 0
+    max_steps: int = 1_000_000
     batch_size: int = option(256, param="batch_size")
     lr: float = option(1e-3, param="lr")
     weight_decay: float = 0.0
@@ -91,7 +95,9 @@ class PretrainConfig:
 class RefineConfig:
     """DEC/IDEC refinement of the encoder and the cluster centres."""
 
-    epochs: int = option(30, param="refine_epochs")
+    epochs: int | None = option(None, param="refine_epochs")
+    min_steps: int = 0
+    max_steps: int = 1_000_000
     batch_size: int = option(256, param="batch_size")
     lr: float = option(1e-3, param="lr")
     gamma: float = option(10.0, param="gamma")
