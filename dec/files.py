@@ -157,7 +157,7 @@ def exclusive_lock(path: str | Path, *, what: str) -> Iterator[None]:
         # Never through a link: a planted symlink or hard link would have us truncate and
         # write into the file it points at.
         fd = os.open(path, os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0), 0o666)
-    except OSError as err:
+    except OSError:
         if path.is_symlink():
             raise RunDirError(f"{path} is a symbolic link; remove it and run again") from None
         raise
