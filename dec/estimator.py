@@ -66,6 +66,10 @@ class DeepEmbeddedClustering(ClusterMixin, TransformerMixin, BaseEstimator):
         mixture (full covariance, or one covariance shared by all components, which also
         starts the Mahalanobis kernel's precision), or a Gaussian mixture on a UMAP of the
         embeddings (N2D).
+    n_runs : int, default=1
+        Models trained from different seeds; the one whose segments agree best with the
+        others' is kept (:mod:`dec.consensus`). Costs ``n_runs`` trainings; segments that
+        another set of seeds reproduces more often.
     categorical_columns : tuple of str, default=()
         DataFrame columns to one-hot encode even if numeric.
     data_kind : {"auto", "table", "dense"}, default="auto"
@@ -100,7 +104,8 @@ class DeepEmbeddedClustering(ClusterMixin, TransformerMixin, BaseEstimator):
                  refine_epochs: int | None = None,
                  batch_size: int = 256, lr: float = 1e-3, input_noise: float = 1.5,
                  update_interval: int = 100, tol: float = 1e-3, n_init: int = 20,
-                 init: str = "kmeans", categorical_columns=(), data_kind: str = "auto",
+                 init: str = "kmeans", n_runs: int = 1, categorical_columns=(),
+                 data_kind: str = "auto",
                  val_fraction: float = 0.1, accelerator: str = "cpu", devices: int = 1,
                  random_state=None, verbose: bool = False):
         self.n_clusters = n_clusters
@@ -119,6 +124,7 @@ class DeepEmbeddedClustering(ClusterMixin, TransformerMixin, BaseEstimator):
         self.tol = tol
         self.n_init = n_init
         self.init = init
+        self.n_runs = n_runs
         self.categorical_columns = categorical_columns
         self.data_kind = data_kind
         self.val_fraction = val_fraction

@@ -18,15 +18,13 @@ import pytorch_lightning as pl
 import torch
 
 from dec import distributed
-from dec.sizing import embedding_width, with_budget
 from dec.config import Config, flat_values, replace
-from dec.config.recipes import apply_recipe
+from dec.consensus import most_typical, run_seeds
 from dec.data import Dataset
 from dec.data.datasets import source_files
 from dec.data.datamodule import CustomerDataModule
-from dec.data.kind import data_kind
 from dec.data.prepare import (PreparedData, check_same_data, load_dataset_from_config,
-                              prepare_data, split_indices)
+                              prepare_data)
 from dec.errors import ConfigError
 from dec.models.autoencoder_module import AutoencoderModule
 from dec.models.dec_model import apply_in_batches
@@ -35,6 +33,7 @@ from dec.models.dec_module import DECModule, refresh_interval
 from dec.models.init import init_state
 from dec.rundir import FitResult, RunDir
 from dec.run_summary import log_run_summary, summarise
+from dec.sizing import resolve_config
 from dec.trainer import check_accelerator, fit_stage, make_trainer, quiet_lightning
 
 log = logging.getLogger("dec")
@@ -90,10 +89,45 @@ def fit(config: Config, run_dir: str | Path | RunDir | None = None, *, resume: b
     # Only the integers: building a network here would draw from the seeded generator.
     architecture = model_architecture(data.preprocessor.n_features_out, m.hidden_dims,
                                       m.embedding_dim, m.n_clusters, m.alpha, m.kernel)
+    if m.n_runs > 1 and pretrained is None:
+        return _fit_most_typical(config, run, writer, data, architecture, fingerprint,
+                                 resume=resume, overwrite=overwrite)
     with run.claim(resume=resume, overwrite=overwrite) if writer else nullcontext():
         if writer:
             run.start(config, data.preprocessor, architecture, fingerprint)
         return _train(config, run, data, architecture, resume, pretrained, fingerprint)
+
+
+def _fit_most_typical(config, run, writer, data, architecture, fingerprint, *, resume,
+                      overwrite) -> FitResult:
+    """``model.n_runs`` models from different seeds, trained in memory; the one whose
+    segments agree best with the others' is kept and written (:mod:`dec.consensus`)."""
+    if resume:
+        raise ConfigError("--resume continues one training run, and with model.n_runs > 1 "
+                          "the runs train in memory; train the run again")
+    seeds = run_seeds(config.seed, config.model.n_runs)
+    candidates = []
+    for seed in seeds:
+        log.info("run %d of %d (seed %d)", len(candidates) + 1, len(seeds), seed)
+        pl.seed_everything(seed, workers=True, verbose=False)
+        candidate = replace(config, values={"seed": seed, "model": {"n_runs": 1}})
+        candidates.append(_train(candidate, None, data, architecture, False, None,
+                                 fingerprint))
+    best, scores = most_typical([c.model.assign(data.X_train).numpy() for c in candidates])
+    chosen = candidates[best]
+    timings = {key: sum(c.metrics["timings"].get(key, 0.0) for c in candidates)
+               for key in ("pretrain_seconds", "init_seconds", "refine_seconds")}
+    metrics = {**chosen.metrics, "timings": timings,
+               "runs": {"seeds": seeds, "chosen": best, "agreement": scores.tolist()}}
+    log.info("kept run %d of %d (seed %d): mean ARI %.3f with the others' segments",
+             best + 1, len(seeds), seeds[best], scores[best])
+    if writer:
+        with run.claim(overwrite=overwrite):
+            run.start(config, data.preprocessor, architecture, fingerprint)
+            run.save_pretrained(chosen.pretrained, {"timings": timings})
+            run.save_model(chosen.model, metrics)
+    return FitResult(chosen.model, chosen.pretrained, data.preprocessor, config, metrics,
+                     run, fingerprint)
 
 
 def _train(config, run, data, architecture, resume, pretrained, fingerprint) -> FitResult:
@@ -128,25 +162,6 @@ def _check_resume(run: RunDir, config: Config, dataset: Dataset) -> None:
     if changed:
         raise ConfigError(f"cannot resume {run} with settings it did not start with "
                           f"({'; '.join(changed)}); resume without them or start a new run")
-
-
-def resolve_config(config: Config, dataset: Dataset) -> Config:
-    """The settings a run on ``dataset`` trains with: the recipe for its kind of data
-    (detected when ``data.kind=auto``), then the sizes that fit the table
-    (:mod:`dec.sizing`): the embedding width for its columns and each stage's epochs for
-    its number of training rows."""
-    kind = config.data.kind
-    if kind == "auto":
-        kind = data_kind(dataset.features)
-        if kind != "table":
-            log.info("data: %d numeric columns on one scale: the %s recipe's settings replace "
-                     "the defaults (data.kind=table keeps them)", dataset.features.shape[1], kind)
-    config = apply_recipe(config, kind)
-    d = config.data
-    train, _, _ = split_indices(len(dataset), val_fraction=d.val_fraction,
-                                test_fraction=d.test_fraction, random_state=d.random_state)
-    width = embedding_width(config.model.embedding_dim, dataset.features.shape[1])
-    return with_budget(replace(config, values={"model": {"embedding_dim": width}}), len(train))
 
 
 def _pretrained_state(config, run, datamodule, architecture, resume, pretrained):

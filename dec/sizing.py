@@ -11,7 +11,15 @@ than the table has columns only adds directions for the clusters to spread into,
 
 from __future__ import annotations
 
+import logging
 import math
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from dec.config import Config
+    from dec.data import Dataset
+
+log = logging.getLogger("dec")
 
 #: Epochs a stage starts from when none are given (the earlier fixed defaults).
 BASE_EPOCHS = {"pretrain": 40, "refine": 30}
@@ -81,3 +89,27 @@ def with_budget(config, n_train: int):
             n_train, section.batch_size, epochs=section.epochs, base_epochs=BASE_EPOCHS[stage],
             min_steps=section.min_steps, max_steps=section.max_steps)}
     return replace(config, values=values)
+
+
+def resolve_config(config: Config, dataset: Dataset) -> Config:
+    """The settings a run on ``dataset`` trains with: the recipe for its kind of data
+    (detected when ``data.kind=auto``), then the sizes that fit the table
+    (this module): the embedding width for its columns and each stage's epochs for its
+    number of training rows."""
+    from dec.config import replace
+    from dec.config.recipes import apply_recipe
+    from dec.data.kind import data_kind
+    from dec.data.prepare import split_indices
+
+    kind = config.data.kind
+    if kind == "auto":
+        kind = data_kind(dataset.features)
+        if kind != "table":
+            log.info("data: %d numeric columns on one scale: the %s recipe's settings replace "
+                     "the defaults (data.kind=table keeps them)", dataset.features.shape[1], kind)
+    config = apply_recipe(config, kind)
+    d = config.data
+    train, _, _ = split_indices(len(dataset), val_fraction=d.val_fraction,
+                                test_fraction=d.test_fraction, random_state=d.random_state)
+    width = embedding_width(config.model.embedding_dim, dataset.features.shape[1])
+    return with_budget(replace(config, values={"model": {"embedding_dim": width}}), len(train))

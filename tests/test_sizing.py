@@ -49,7 +49,7 @@ def test_embedding_width_is_the_columns_up_to_ten():
 
 def test_resolve_config_sizes_the_run_for_its_table():
     from dec.data import load_dataset
-    from dec.pipeline import resolve_config
+    from dec.sizing import resolve_config
 
     dataset = load_dataset("iris")  # 150 rows: 105 train, 1 step an epoch at batch 256
     config = resolve_config(load_config(overrides=["model.embedding_dim=null",

@@ -74,6 +74,8 @@ class ModelConfig:
     # null: the table's number of columns, up to 10 (dec/sizing.py)
     embedding_dim: int | None = option(10, param="embedding_dim")
     alpha: float = option(1.0, param="alpha")
+    # models trained from different seeds; the most typical one is kept (dec/consensus.py)
+    n_runs: int = option(1, param="n_runs")
     kernel: str = option("student_t", param="kernel")  # student_t | mahalanobis (shared covariance)
 
 

@@ -19,6 +19,8 @@ MAX_N_INIT = 1000
 MAX_WIDTH = 65_536
 #: Larger batches than this do not fit an accelerator's memory with any useful width.
 MAX_BATCH = 1 << 20
+#: Runs of one model to choose the most typical from (model.n_runs): each is a full training.
+MAX_RUNS = 50
 #: Deeper than this a plain autoencoder does not train; a longer list is a typo or a
 #: crafted config.
 MAX_LAYERS = 64
@@ -60,6 +62,9 @@ def bounds(c: Config) -> list[tuple[bool, str]]:
         (all(1 <= h <= MAX_WIDTH for h in m.hidden_dims),
          f"model.hidden_dims must be between 1 and {MAX_WIDTH} each"),
         (m.alpha > 0 and _finite(m.alpha), "model.alpha must be a positive finite number"),
+        (1 <= m.n_runs <= MAX_RUNS, f"model.n_runs must be between 1 and {MAX_RUNS}"),
+        (m.n_runs == 1 or (c.trainer.devices == 1 and c.trainer.num_nodes == 1),
+         "model.n_runs > 1 trains its runs in one process; set trainer.devices=1"),
         (m.kernel in ("student_t", "mahalanobis"),
          "model.kernel must be 'student_t' or 'mahalanobis'"),
         (0 <= d.test_fraction < 1, "data.test_fraction must be in [0, 1)"),

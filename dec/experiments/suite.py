@@ -22,7 +22,8 @@ from dec.config import load_config
 from dec.data import load_dataset
 from dec.data.prepare import prepare_data
 from dec.data.suite import SUITE_TABLES
-from dec.pipeline import fit, resolve_config
+from dec.pipeline import fit
+from dec.sizing import resolve_config
 
 log = logging.getLogger("dec")
 
