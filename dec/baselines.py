@@ -31,11 +31,21 @@ class Baseline:
 def kmeans_inputs(data: PreparedData, result: FitResult) -> Baseline:
     """KMeans on the preprocessed inputs: same k, same ``n_init`` as DEC's initialisation
     (MiniBatchKMeans on large data, as for DEC's initialisation)."""
-    config = result.config
     start = time.perf_counter()
-    model = make_kmeans(config.model.n_clusters, len(data.X_train), n_init=config.refine.n_init,
-                        random_state=config.seed).fit(data.X_train)
+    model = kmeans_model(result.config, len(data.X_train)).fit(data.X_train)
     return Baseline(model.predict(data.X_test), time.perf_counter() - start)
+
+
+def kmeans_model(config, n_rows: int, seed: int | None = None):
+    """The KMeans baseline's estimator for ``n_rows`` training rows (``seed``: the run's)."""
+    return make_kmeans(config.model.n_clusters, n_rows, n_init=config.refine.n_init,
+                       random_state=config.seed if seed is None else seed)
+
+
+def gmm_model(config, covariance: str, seed: int | None = None) -> GaussianMixture:
+    """The GMM baseline's estimator with one covariance type (``seed``: the run's)."""
+    return GaussianMixture(config.model.n_clusters, covariance_type=covariance, n_init=3,
+                           reg_covar=1e-4, random_state=config.seed if seed is None else seed)
 
 
 #: Covariance types tried; the one with the best validation score is used.
@@ -74,9 +84,7 @@ def gmm_inputs(data: PreparedData, result: FitResult) -> Baseline:
     rows = sample_rows(data.X_train, GMM_MAX_ROWS, np.random.default_rng(config.seed))
     fitted, scores = {}, {}
     for covariance in GMM_COVARIANCES:
-        fitted[covariance] = GaussianMixture(
-            config.model.n_clusters, covariance_type=covariance, n_init=3, reg_covar=1e-4,
-            random_state=config.seed).fit(rows)
+        fitted[covariance] = gmm_model(config, covariance).fit(rows)
         rule, scores[covariance] = validation_score(data, fitted[covariance].predict(data.X_val))
     best = max(scores, key=lambda c: -np.inf if np.isnan(scores[c]) else scores[c])
     choice = {"covariance_type": best, "chosen_by": f"validation {rule}",

@@ -20,11 +20,13 @@ from dec.errors import ConfigError, DecError
 def run_cli(main: Callable[[], int | None]) -> int:
     """Run ``main``; turn a :class:`DecError` into ``error: ...`` on stderr and exit code 2."""
     warnings.showwarning = _one_line_warning
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter("%(message)s"))
-    handler.addFilter(lambda record: is_rank_zero())
+    _WARNED.clear()
     package_log = logging.getLogger("dec")
-    package_log.addHandler(handler)
+    if not any(isinstance(h, _StderrHandler) for h in package_log.handlers):
+        handler = _StderrHandler()
+        handler.setFormatter(logging.Formatter("%(message)s"))
+        handler.addFilter(lambda record: is_rank_zero())
+        package_log.addHandler(handler)
     package_log.setLevel(logging.INFO)
     try:
         return main() or 0
@@ -42,8 +44,28 @@ def run_cli(main: Callable[[], int | None]) -> int:
         return 2
 
 
+class _StderrHandler(logging.StreamHandler):
+    """The package's lines on standard error, whichever stream that is at the time (a
+    caller may have swapped it since the handler was added)."""
+
+    @property
+    def stream(self):
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, value):
+        pass
+
+
+#: The warnings this command has printed: each is said once, however often it recurs.
+_WARNED: set[str] = set()
+
+
 def _one_line_warning(message, category, filename, lineno, file=None, line=None):
-    print(f"warning: {message}", file=sys.stderr)
+    text = str(message)
+    if text not in _WARNED:
+        _WARNED.add(text)
+        print(f"warning: {text}", file=sys.stderr)
 
 
 class Parser(argparse.ArgumentParser):

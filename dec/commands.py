@@ -43,13 +43,15 @@ def test() -> int:
     _run_arg(parser)
     parser.add_argument("--no-profiles", action="store_true",
                         help="skip segment profiles and plots")
+    _stability_args(parser)
     args = parser.parse_args()
     from dec.data.prepare import prepare_run_data
     from dec.evaluate import evaluate, report_markdown, write_report
 
     run = _run(args)
     data = prepare_run_data(run)  # loaded once, for the report and the profiles
-    report = evaluate(run, data=data)
+    report = evaluate(run, data=data, stability=args.stability,
+                      stability_refit=args.stability_refit)
     json_path, md_path = write_report(run, report)
     print(report_markdown(report))
     print(f"wrote {json_path} and {md_path}")
@@ -63,6 +65,32 @@ def test() -> int:
     print(f"wrote {write_report_html(run, report, with_profiles=not args.no_profiles)} "
           "(open it in a browser; it needs no network)")
     return 0
+
+
+def _stability_args(parser: Parser) -> None:
+    from dec.bootstrap import DEFAULT_RESAMPLES, REFITS
+
+    parser.add_argument("--stability", nargs="?", type=_resamples, const=DEFAULT_RESAMPLES,
+                        default=0, metavar="B",
+                        help="also measure each segment's stability: bootstrap Jaccard over "
+                        f"B resamples of the training customers (default B: "
+                        f"{DEFAULT_RESAMPLES}; each is one refit per method)")
+    parser.add_argument("--stability-refit", choices=REFITS, default="refine",
+                        help="what a refit of the deep model is: 'refine' keeps the "
+                        "pretrained autoencoder (default), 'full' trains it again")
+
+
+def _resamples(text: str) -> int:
+    import argparse
+
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if not 1 <= value <= 1000:
+        raise argparse.ArgumentTypeError(f"expected a number of resamples from 1 to 1000, "
+                                         f"got {text!r}")
+    return value
 
 
 def _scoring_parser(description: str, data_required: bool) -> Parser:

@@ -14,6 +14,7 @@ from dec import metrics
 from dec.metrics import eta_squared, internal_metrics, is_binary, label_metrics, \
     outcome_by_segment
 from dec.rundir import RunDir
+from dec.stability import stability_markdown
 
 METHOD_TITLES = {"dec": "DEC/IDEC", "kmeans": "KMeans (inputs)",
                  "ae_kmeans": "AE + KMeans (embeddings)", "gmm": "GMM (inputs)"}
@@ -24,7 +25,7 @@ HIGHER_IS_BETTER = {"acc": True, "nmi": True, "ari": True, "silhouette": True,
 
 
 def evaluate(run_dir: str | Path, baselines=("kmeans", "gmm", "ae_kmeans"), *,
-             data=None) -> dict:
+             data=None, stability: int = 0, stability_refit: str = "refine") -> dict:
     """Compare the run's DEC model with the baselines on the held-out test split.
 
     KMeans is fitted on the preprocessed training inputs (same ``k``, same ``n_init``);
@@ -40,6 +41,10 @@ def evaluate(run_dir: str | Path, baselines=("kmeans", "gmm", "ae_kmeans"), *,
         Names from :data:`dec.baselines.BASELINES`.
     data : PreparedData, optional
         The run's data from :func:`dec.pipeline.prepare_run_data`, if already loaded.
+    stability : int, default=0
+        Bootstrap resamples for per-segment stability (:mod:`dec.bootstrap`); 0 skips it.
+    stability_refit : {"refine", "full"}, default="refine"
+        What a refit of the deep model is.
 
     Returns
     -------
@@ -67,6 +72,13 @@ def evaluate(run_dir: str | Path, baselines=("kmeans", "gmm", "ae_kmeans"), *,
     report = _report(data, config, predictions, fit_seconds)
     if choices:
         report["choices"] = choices
+    if stability:
+        from dec.bootstrap import segment_stability
+
+        covariance = choices.get("gmm", {}).get("covariance_type", "full")
+        report["stability"] = segment_stability(result, data, n_resamples=stability,
+                                                refit=stability_refit,
+                                                gmm_covariance=covariance)
     return report
 
 
@@ -159,6 +171,8 @@ def report_markdown(report: dict) -> str:
         tried = ", ".join(f"{k} {_fmt(v)}" for k, v in choice.get("validation", {}).items())
         lines += ["", f"{METHOD_TITLES.get(name, name)}: {setting}, chosen by "
                       f"{choice.get('chosen_by', 'validation')} ({tried})."]
+    if "stability" in report:
+        lines += stability_markdown(report["stability"], METHOD_TITLES)
     lines += ["", verdict(report), ""]
     return "\n".join(lines)
 

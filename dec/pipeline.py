@@ -2,20 +2,17 @@
 
 ``fit(config)`` is the single place the stages are chained; ``scripts/train.py``, the
 estimator and the experiment harnesses all call it. Each stage lives in its own module:
-:mod:`dec.data.prepare`, :mod:`dec.models.autoencoder_module`, :mod:`dec.models.init`,
-:mod:`dec.models.dec_module`, :mod:`dec.rundir`; :mod:`dec.trainer` builds the Trainers.
+:mod:`dec.data.prepare`, :mod:`dec.stages` (pretrain and initialise, refine),
+:mod:`dec.rundir`; :mod:`dec.trainer` builds the Trainers.
 """
 
 from __future__ import annotations
 
 import logging
-import time
-import warnings
 from contextlib import nullcontext
 from pathlib import Path
 
 import pytorch_lightning as pl
-import torch
 
 from dec import distributed
 from dec.config import Config, flat_values, replace
@@ -26,15 +23,12 @@ from dec.data.datamodule import CustomerDataModule
 from dec.data.prepare import (PreparedData, check_same_data, load_dataset_from_config,
                               prepare_data)
 from dec.errors import ConfigError
-from dec.models.autoencoder_module import AutoencoderModule
-from dec.models.dec_model import apply_in_batches
 from dec.models.dec_model import architecture as model_architecture
-from dec.models.dec_module import DECModule, refresh_interval
-from dec.models.init import init_state
 from dec.rundir import FitResult, RunDir
 from dec.run_summary import log_run_summary, summarise
 from dec.sizing import resolve_config
-from dec.trainer import check_accelerator, fit_stage, make_trainer, quiet_lightning
+from dec.stages import pretrain_and_init, refine
+from dec.trainer import check_accelerator, quiet_lightning
 
 log = logging.getLogger("dec")
 
@@ -137,7 +131,7 @@ def _train(config, run, data, architecture, resume, pretrained, fingerprint) -> 
     with quiet_lightning():
         state, timings = _pretrained_state(config, run, datamodule, architecture, resume,
                                            pretrained)
-        module, trainer = _refine(config, run, datamodule, architecture, state, timings, resume)
+        module, trainer = refine(config, run, datamodule, architecture, state, timings, resume)
     metrics: dict = {"timings": timings}
     if trainer.is_global_zero:
         metrics = summarise(module, trainer, data, timings)
@@ -175,84 +169,10 @@ def _pretrained_state(config, run, datamodule, architecture, resume, pretrained)
         return run.pretrained_state(), run.metrics().get("timings", {})
     else:
         timings = {}
-        state = _pretrain_and_init(config, run, datamodule, architecture, timings, resume)
+        state = pretrain_and_init(config, run, datamodule, architecture, timings, resume)
     if run is not None:
         run.save_pretrained(state, {"timings": timings})
     return state, timings
-
-
-def _pretrain_and_init(config, run, datamodule, architecture, timings, resume):
-    start = time.perf_counter()
-    p = config.pretrain
-    log.info("pretraining the autoencoder (%d epochs)", p.epochs)
-    module = AutoencoderModule(architecture["input_dim"], architecture["hidden_dims"],
-                               architecture["embedding_dim"], lr=p.lr,
-                               weight_decay=p.weight_decay, input_noise=p.input_noise,
-                               seed=config.seed)
-    trainer = make_trainer(config, run, "pretrain", p.epochs)
-    fit_stage(trainer, module, datamodule,
-              run.last_checkpoint("pretrain") if resume and run else None)
-    timings["pretrain_seconds"] = time.perf_counter() - start
-
-    start = time.perf_counter()
-    log.info("initialising %d centres with %s (n_init=%d)", config.model.n_clusters,
-             {"kmeans": "KMeans", "gmm": "a Gaussian mixture",
-              "gmm_tied": "a tied-covariance Gaussian mixture",
-              "umap": "a Gaussian mixture on a UMAP"}[config.refine.init], config.refine.n_init)
-    encoder = module.autoencoder.eval().encoder
-    # Under DDP each process embeds its shard; KMeans sees all of them, on rank 0.
-    train, strategy = datamodule.train, trainer.strategy
-    rows = distributed.shard(len(train), trainer.global_rank, trainer.world_size)
-    embeddings = distributed.gather_shards(
-        strategy, apply_in_batches(encoder, train[rows.to(train.device)], device=module.device),
-        len(train))
-    k, d = config.model.n_clusters, architecture["embedding_dim"]
-    state = {"centers": torch.zeros(k, d)}
-    if architecture["kernel"] == "mahalanobis":
-        state["precision_factor"] = torch.eye(d)
-    if trainer.is_global_zero:
-        state.update(init_state(embeddings, k, config.refine.n_init, config.seed,
-                                architecture["kernel"], config.refine.init))
-    state = {name: distributed.broadcast(strategy, value) for name, value in state.items()}
-    timings["init_seconds"] = time.perf_counter() - start
-    return {**{f"autoencoder.{k}": v for k, v in module.autoencoder.state_dict().items()},
-            **state}
-
-
-def _refresh_interval(r, n_train: int) -> int:
-    """refine.update_interval, shortened (with a warning) where the run is too short for
-    a few refreshes of the target; a warning too where it cannot refine at all."""
-    total_steps = -(-n_train // r.batch_size) * r.epochs
-    interval = refresh_interval(r.update_interval, total_steps)
-    if total_steps < 2:
-        warnings.warn(f"refinement has {total_steps} optimiser step(s) (refine.epochs = "
-                      f"{r.epochs}): the segments are the KMeans initialisation, not refined")
-    elif interval < r.update_interval:
-        warnings.warn(f"refine.update_interval = {r.update_interval} is more than the "
-                      f"{total_steps} refinement steps allow; the target distribution is "
-                      f"refreshed every {interval} steps instead")
-    return interval
-
-
-def _refine(config, run, datamodule, architecture, state, timings, resume):
-    r = config.refine
-    log.info("refining with %s (gamma=%g, up to %d epochs)", "IDEC" if r.gamma > 0 else "DEC",
-             r.gamma, r.epochs)
-    start = time.perf_counter()
-    interval = _refresh_interval(r, len(datamodule.train))
-    module = DECModule(**architecture, gamma=r.gamma, balance=r.balance, lr=r.lr,
-                       update_interval=interval, tol=r.tol)
-    module.model.load_state_dict(state)
-    datamodule.batch_size = r.batch_size
-    # Refinement starts from its own seed, so that a run resumed after pretraining
-    # shuffles exactly as an uninterrupted one.
-    torch.manual_seed(config.seed + 1)
-    datamodule.reseed(config.seed + 1)
-    trainer = make_trainer(config, run, "refine", r.epochs)
-    fit_stage(trainer, module, datamodule,
-              run.last_checkpoint("refine") if resume and run else None)
-    timings["refine_seconds"] = timings.get("refine_seconds", 0.0) + time.perf_counter() - start
-    return module, trainer
 
 
 __all__ = ["fit", "prepare_data", "PreparedData", "FitResult"]

@@ -15,22 +15,42 @@ import pandas as pd
 from dec.data.columns import MISSING, is_numeric
 from dec.markdown import markdown_table
 
-#: Column-name patterns that identify recency, frequency and monetary value.
+#: Column-name patterns that identify recency (days since the last order), frequency
+#: (orders) and monetary value (total spend); docs/profiles.md lists them for users.
 RFM_PATTERNS = {
-    "recency": r"recency",
-    "frequency": r"^(orders|n_orders|frequency|num_orders|order_count|purchases)$",
-    "monetary": r"(total_spend|monetary|total_value|revenue|spend_total)",
+    "recency": r"(recency|days_since_last|since_last_(order|purchase|visit)|"
+               r"last_(order|purchase)_days|days_inactive)",
+    "frequency": r"^(frequency|(n|num|total|count)_?(orders|purchases|transactions)|"
+                 r"(orders|purchases|transactions)(_count)?|(order|purchase)_count)$",
+    "monetary": r"(total_spend|monetary|total_value|revenue|spend_total|total_amount|"
+                r"total_sales|lifetime_value|^spend$|^sales$)",
 }
+RFM_ROLES = tuple(RFM_PATTERNS)
 #: Optional: how long someone has been a customer, to tell "New" from "Potential Loyalists".
 TENURE_PATTERN = r"(tenure|days_since_first|customer_age_days)"
 TOP_FEATURES = 3
 
 
-def find_rfm_columns(columns) -> dict[str, str] | None:
-    """The recency, frequency and monetary columns, or None unless all three are present."""
+def find_rfm_columns(columns, given: dict[str, str | None] | None = None
+                     ) -> dict[str, str] | None:
+    """The recency, frequency and monetary columns, or None unless all three are found.
+
+    Parameters
+    ----------
+    columns : sequence of str
+        The numeric feature columns.
+    given : dict, optional
+        Columns the user named per role (``data.recency_column`` ...); a role left out or
+        None is found by :data:`RFM_PATTERNS` among the columns not named for another role.
+    """
+    given = {role: name for role, name in (given or {}).items() if name}
     found = {}
     for role, pattern in RFM_PATTERNS.items():
-        matches = [c for c in columns if re.search(pattern, str(c), re.IGNORECASE)]
+        if role in given:
+            found[role] = given[role]
+            continue
+        matches = [c for c in columns if re.search(pattern, str(c), re.IGNORECASE)
+                   and c not in given.values()]
         if not matches:
             return None
         found[role] = matches[0]
@@ -69,7 +89,8 @@ def rfm_name(r: int, f: int, m: int, tenure: int | None = None) -> str:
 
 
 def segment_profiles(features: pd.DataFrame, segments: np.ndarray,
-                     outcomes: pd.DataFrame | None = None) -> pd.DataFrame:
+                     outcomes: pd.DataFrame | None = None,
+                     rfm_columns: dict[str, str | None] | None = None) -> pd.DataFrame:
     """One row per segment: name, size, share, distinguishing features, mean/median/lift,
     and the mean of each outcome.
 
@@ -81,6 +102,9 @@ def segment_profiles(features: pd.DataFrame, segments: np.ndarray,
     outcomes : DataFrame of shape (n_customers, n_outcomes), optional
         What judges the segments (churn, hold-out spend); never used to name them.
         Columns ``outcome_<name>`` hold each segment's mean (for 0/1, the rate).
+    rfm_columns : dict, optional
+        ``{"recency": ..., "frequency": ..., "monetary": ...}`` named by the user; roles
+        not given are found by name (:func:`find_rfm_columns`).
 
     Returns
     -------
@@ -91,7 +115,7 @@ def segment_profiles(features: pd.DataFrame, segments: np.ndarray,
     categorical = [c for c in features.columns if c not in numeric]
     overall_mean = features[numeric].mean()
     overall_std = features[numeric].std(ddof=0).replace(0, np.nan)
-    rfm = find_rfm_columns(numeric)
+    rfm = find_rfm_columns(numeric, rfm_columns)
     rows = []
     for seg in np.unique(segments):
         part = features[segments == seg]
@@ -217,7 +241,10 @@ def profile_run(run_dir, data=None) -> list[Path]:
     features = data.dataset.features
     x = data.X_all()
     segments, embeddings = model.assign(x).numpy(), model.embed(x).numpy()
-    table = segment_profiles(features, segments, data.dataset.outcomes)
+    d = run.config().data
+    table = segment_profiles(features, segments, data.dataset.outcomes, rfm_columns={
+        "recency": d.recency_column, "frequency": d.frequency_column,
+        "monetary": d.monetary_column})
     paths = list(write_profiles(run, table))
     names = names_by_segment(table, model.architecture["n_clusters"])
     test = data.test_index if data.dataset.labels is not None else None

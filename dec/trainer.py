@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import sys
 import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -25,6 +26,9 @@ _QUIET_LOGGERS = ("pytorch_lightning.utilities.rank_zero", "lightning_fabric.uti
                   "pytorch_lightning.accelerators.cuda")
 
 
+log = logging.getLogger("dec")
+
+
 class ProgressBar(TQDMProgressBar):
     """Lightning's bar without ``v_num``, which shows the stage name cut to 4 letters."""
 
@@ -32,6 +36,47 @@ class ProgressBar(TQDMProgressBar):
         metrics = super().get_metrics(trainer, pl_module)
         metrics.pop("v_num", None)
         return metrics
+
+
+#: Epoch lines per stage, about: a 200-epoch stage reports every 10th epoch.
+EPOCH_LINES = 20
+
+
+class EpochLines(pl.Callback):
+    """One line of losses every few epochs, where a progress bar would not be read: its
+    redraws fill a log file or a CI log with hundreds of kilobytes around a few lines."""
+
+    def __init__(self, stage: str, max_epochs: int):
+        self.stage = stage
+        self.every = max(1, -(-max_epochs // EPOCH_LINES))
+        self.pending: int | None = None
+
+    def on_train_epoch_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
+        # The module logs its epoch losses after the callbacks run: say them once it has.
+        epoch = trainer.current_epoch + 1
+        last = epoch >= trainer.max_epochs or trainer.should_stop
+        if trainer.is_global_zero and (epoch % self.every == 0 or epoch == 1 or last):
+            self.pending = epoch
+
+    def on_train_epoch_start(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
+        self._say(trainer)
+
+    def on_train_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
+        self._say(trainer)
+
+    def _say(self, trainer: pl.Trainer) -> None:
+        if self.pending is None:
+            return
+        losses = ", ".join(f"{key} {float(value):.4g}"
+                           for key, value in sorted(trainer.callback_metrics.items())
+                           if key.startswith(("train/", "val/")))
+        log.info("%s epoch %d/%d: %s", self.stage, self.pending, trainer.max_epochs, losses)
+        self.pending = None
+
+
+def on_terminal() -> bool:
+    """Whether a progress bar will be seen: standard error is a terminal or a notebook."""
+    return sys.stderr.isatty() or "ipykernel" in sys.modules
 
 
 @contextmanager
@@ -72,7 +117,9 @@ def make_trainer(config: Config, run_dir, stage: str, max_epochs: int) -> pl.Tra
     """A Trainer for one stage. With a run folder it keeps the stage's ``last.ckpt`` (what
     ``--resume`` reads) and TensorBoard logs; without one (the estimator) it writes nothing."""
     t = config.trainer
-    callbacks: list = [ProgressBar()] if t.enable_progress_bar else []
+    bar = t.enable_progress_bar and on_terminal()
+    callbacks: list = [ProgressBar()] if bar else \
+        [EpochLines(stage, max_epochs)] if t.enable_progress_bar else []
     logger: TensorBoardLogger | bool = False
     if run_dir is not None:
         # One file, overwritten every epoch: what --resume reads, and nothing else.
@@ -85,7 +132,7 @@ def make_trainer(config: Config, run_dir, stage: str, max_epochs: int) -> pl.Tra
     return pl.Trainer(
         max_epochs=max_epochs, accelerator=t.accelerator, devices=t.devices,
         num_nodes=t.num_nodes, strategy=t.strategy, precision=t.precision,
-        deterministic=t.deterministic, enable_progress_bar=t.enable_progress_bar,
+        deterministic=t.deterministic, enable_progress_bar=bar,
         log_every_n_steps=t.log_every_n_steps, enable_model_summary=False,
         logger=logger, enable_checkpointing=run_dir is not None,
         default_root_dir=str(run_dir.path) if run_dir is not None else None,

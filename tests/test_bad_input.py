@@ -211,7 +211,7 @@ def test_predict_extra_columns_and_unseen_categories_warn(smoke_run, tmp_path, n
     assert "warning: ignoring column(s) the model was not trained with: ['coupon_code']" \
         in result.stderr
     assert "warning: categories not seen in training were encoded as all zeros " \
-           "(channel: 3)" in result.stderr
+           "(channel: 'kiosk' (3 customers))" in result.stderr
     # The training index name (customer_id) is found in the new table and used as the id.
     assert pd.read_csv(tmp_path / "out.csv")["id"].tolist() == new_table.index.tolist()
 

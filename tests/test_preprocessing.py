@@ -70,7 +70,7 @@ def test_extra_column_warns_and_is_ignored(table):
 def test_unseen_category_is_zero_and_counted(table):
     pre = Preprocessor().fit(table)
     new = table.assign(channel=["phone"] * len(table))
-    with pytest.warns(UserWarning, match="channel: 8"):
+    with pytest.warns(UserWarning, match=r"channel: 'phone' \(8 customers\)"):
         out = pre.transform(new)
     assert (out[:, 2:] == 0).all()
 
@@ -149,3 +149,11 @@ def test_huge_finite_values_are_scaled_not_mistaken_for_a_constant_column():
     assert [c.name for c in pre.columns_] == ["income", "age"]
     assert pre.columns_[0].log1p  # the skew is measured, not lost to an overflow
     assert np.isfinite(pre.transform(frame)).all()
+
+
+def test_unseen_categories_are_named_most_frequent_first():
+    from dec.data.preprocessing import _unseen_detail
+
+    values = pd.Series(["DE", "FR", "DE", "IT", "ES", "DE", "FR"])
+    assert _unseen_detail(values) == "'DE', 'FR', 'ES' and 1 more (7 customers)"
+    assert _unseen_detail(pd.Series(["x"])) == "'x' (1 customer)"

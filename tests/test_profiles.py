@@ -86,3 +86,59 @@ def test_profiles_script(smoke_run):
     result = run_script("profiles.py", "--run", str(smoke_run))
     assert result.returncode == 0, result.stderr
     assert "# Segment profiles" in result.stdout
+
+
+@pytest.mark.parametrize("columns, expected", [
+    (["orders", "total_spend", "days_since_last_order"],
+     ("days_since_last_order", "orders", "total_spend")),
+    (["n_purchases", "revenue", "recency"], ("recency", "n_purchases", "revenue")),
+    (["num_transactions", "total_amount", "days_since_last_purchase", "days_since_first"],
+     ("days_since_last_purchase", "num_transactions", "total_amount")),
+    (["order_count", "lifetime_value", "last_order_days"],
+     ("last_order_days", "order_count", "lifetime_value")),
+])
+def test_usual_rfm_spellings_are_found(columns, expected):
+    found = find_rfm_columns(columns)
+    assert (found["recency"], found["frequency"], found["monetary"]) == expected
+
+
+def test_rfm_columns_named_by_the_user_win_and_are_not_reused():
+    columns = ["visits", "basket", "idle", "orders", "total_spend", "recency"]
+    given = {"recency": "idle", "frequency": "visits", "monetary": "basket"}
+    assert find_rfm_columns(columns, given) == given
+    # One role given, the others found by name among the rest.
+    assert find_rfm_columns(["a", "orders", "total_spend"], {"recency": "a"}) == \
+        {"recency": "a", "frequency": "orders", "monetary": "total_spend"}
+    assert find_rfm_columns(["a", "b", "c"], {"recency": "a"}) is None
+
+
+def test_rfm_flags_name_profiles_and_bad_names_are_one_line(tmp_path, capsys):
+    """--recency-column and siblings give RFM names to a table whose names say nothing; a
+    missing or non-numeric column is refused in one line before training."""
+    import pandas as pd
+
+    from dec.data.synthetic import make_customers
+    from tests.conftest import cli, one_error
+
+    frame = make_customers(400, random_state=0)[0].rename(columns={
+        "recency_days": "idle", "orders": "visits", "total_spend": "basket"})
+    frame["joined"] = "2020-01-01"
+    path = tmp_path / "shop.csv"
+    frame.to_csv(path, index_label="customer_id")
+    common = ["--data", str(path), "--id-column", "customer_id", "--config", "configs/smoke.yaml"]
+    code, err = cli("train", *common, "--output-dir", str(tmp_path / "bad"),
+                    "--recency-column", "idel", capsys=capsys)
+    assert code == 2 and one_error(err, "--recency-column 'idel' is not a feature column")
+    code, err = cli("train", *common, "--output-dir", str(tmp_path / "bad"),
+                    "--recency-column", "joined", capsys=capsys)
+    assert code == 2 and one_error(err, "--recency-column 'joined' holds text or dates")
+    assert not (tmp_path / "bad" / "model.pt").exists()
+    run = tmp_path / "run"
+    code, err = cli("train", *common, "--output-dir", str(run), "--recency-column", "idle",
+                    "--frequency-column", "visits", "--monetary-column", "basket",
+                    "--drop-columns", "joined", capsys=capsys)
+    assert code == 0, err
+    code, err = cli("profiles", "--run", str(run), capsys=capsys)
+    assert code == 0, err
+    table = pd.read_csv(run / "profiles.csv")
+    assert table["rfm"].str.match(r"R\d F\d M\d").all()

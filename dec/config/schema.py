@@ -57,6 +57,13 @@ class DataConfig:
     outcome_columns: list[str] = option(list, flag="--outcome-columns",
                                         help="comma-separated columns that judge the "
                                              "segments and are never features")
+    # profiles only (names like "Champions"): found by name unless given (docs/profiles.md)
+    recency_column: str | None = option(None, flag="--recency-column",
+                                        help="profiles: days since the last order")
+    frequency_column: str | None = option(None, flag="--frequency-column",
+                                          help="profiles: number of orders")
+    monetary_column: str | None = option(None, flag="--monetary-column",
+                                         help="profiles: total spend")
     # numeric columns: "standard" (log1p if skewed, z-score) | "none" (as given) | "shared"
     # (all divided by the largest absolute value: one scale, as for pixels)
     scaling: str = "standard"

@@ -105,12 +105,20 @@ def _column_roles(d) -> list[tuple[bool, str]]:
              "{data.drop_columns}": d.drop_columns,
              "{data.categorical_columns}": d.categorical_columns,
              "{data.outcome_columns}": d.outcome_columns}
-    rules = []
+    rfm = [n for n in (d.recency_column, d.frequency_column, d.monetary_column) if n]
+    rules = [(len(set(rfm)) == len(rfm), "the recency, frequency and monetary columns must "
+                                         "be three different columns")]
     for setting, names in roles.items():
         twice = sorted({n for n in names if names.count(n) > 1})
         rules.append((not twice, f"{setting} names {', '.join(map(repr, twice))} twice; give "
                                  "each column once"))
     settings = list(roles)
+    not_features = sorted(set(rfm) & {n for setting in ("{data.id_column}", "{data.label_column}",
+                                   "{data.drop_columns}", "{data.outcome_columns}")
+                                   for n in roles[setting]})
+    rules.append((not not_features, f"column {', '.join(map(repr, not_features))} is named as "
+                                    "recency, frequency or monetary value but is not a feature "
+                                    "(id, label, dropped or outcome); name a feature column"))
     for i, first in enumerate(settings):
         for second in settings[i + 1:]:
             both = sorted(set(roles[first]) & set(roles[second]))

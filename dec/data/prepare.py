@@ -84,6 +84,7 @@ def prepare_data(config: Config, preprocessor: Preprocessor | None = None,
         raise DataError(f"data.val_fraction={d.val_fraction} leaves no validation customers "
                         f"among {len(dataset)}; raise it (e.g. data.val_fraction=0.1)")
     features = dataset.features
+    check_rfm_columns(d, features, dataset.name)
     if preprocessor is None:
         with warnings.catch_warnings():  # every fit reports its own column warnings
             warnings.simplefilter("always")
@@ -97,6 +98,29 @@ def prepare_data(config: Config, preprocessor: Preprocessor | None = None,
 
     return PreparedData(dataset, preprocessor, train, val, test,
                         transform(train), transform(val), transform(test))
+
+
+#: What each RFM setting must hold, for its error message.
+RFM_MEANING = {"recency": "the days since the last order", "frequency": "the number of orders",
+               "monetary": "the total spend"}
+
+
+def check_rfm_columns(d, features, name: str) -> None:
+    """The columns named by ``--recency-column`` and its two siblings are numeric features
+    (profiles score them; a date is not a recency)."""
+    from dec.data.columns import is_numeric
+
+    for role, meaning in RFM_MEANING.items():
+        column = getattr(d, f"{role}_column")
+        if column is None:
+            continue
+        if column not in features.columns:
+            raise DataError(f"--{role}-column {column!r} is not a feature column of {name}; "
+                            f"name one of {', '.join(map(repr, features.columns[:10]))}"
+                            f"{', ...' if len(features.columns) > 10 else ''}")
+        if not is_numeric(features[column]):
+            raise DataError(f"--{role}-column {column!r} holds text or dates; it must be "
+                            f"{meaning}, as a number")
 
 
 def prepare_run_data(run) -> PreparedData:

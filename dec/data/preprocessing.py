@@ -172,7 +172,7 @@ class Preprocessor:
             warnings.warn(f"column(s) {empty} are empty for all {len(frame):,} customers scored; "
                           "they were filled in as missing values are in training", stacklevel=2)
         blocks = []
-        unseen_total: dict[str, int] = {}
+        unseen_total: dict[str, str] = {}
         for column in self.columns_:
             series = frame[column.name]
             if isinstance(column, NumericColumn):
@@ -180,12 +180,12 @@ class Preprocessor:
             else:
                 text = as_text(series)
                 onehot = (text.to_numpy()[:, None] == np.asarray(column.categories)[None, :])
-                unseen = int((~onehot.any(axis=1)).sum())
-                if unseen:
-                    unseen_total[column.name] = unseen
+                unseen = ~onehot.any(axis=1)
+                if unseen.any():
+                    unseen_total[column.name] = _unseen_detail(text[unseen])
                 blocks.append(onehot.astype(np.float32))
         if unseen_total:
-            detail = ", ".join(f"{k}: {v}" for k, v in unseen_total.items())
+            detail = "; ".join(f"{k}: {v}" for k, v in unseen_total.items())
             warnings.warn(f"categories not seen in training were encoded as all zeros ({detail})",
                           stacklevel=2)
         return np.hstack(blocks).astype(np.float32)
@@ -272,3 +272,16 @@ class Preprocessor:
     @property
     def n_features_out(self) -> int:
         return len(self.feature_names_out_)
+
+
+#: Unseen category values a warning names before it says "and N more".
+UNSEEN_SHOWN = 3
+
+
+def _unseen_detail(values: pd.Series) -> str:
+    """``'DE', 'FR' (5 customers)``: the most frequent unseen values first, a few only."""
+    counts = values.value_counts().sort_index().sort_values(ascending=False, kind="stable")
+    shown = ", ".join(repr(v) for v in counts.index[:UNSEEN_SHOWN])
+    more = f" and {len(counts) - UNSEEN_SHOWN} more" if len(counts) > UNSEEN_SHOWN else ""
+    customers = int(counts.sum())
+    return f"{shown}{more} ({customers:,} customer{'s' if customers != 1 else ''})"

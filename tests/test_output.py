@@ -1,0 +1,55 @@
+"""What the commands print where nobody watches a terminal: lines, not progress-bar redraws."""
+
+import warnings
+
+from tests.conftest import cli
+
+
+def test_training_into_a_file_prints_epoch_lines_not_a_bar(tmp_path, capsys):
+    code, err = cli("train", "--config", "configs/smoke.yaml", "--output-dir",
+                    str(tmp_path / "run"), "trainer.enable_progress_bar=true",
+                    "pretrain.epochs=3", capsys=capsys)
+    assert code == 0, err
+    assert "\r" not in err and "it/s" not in err
+    lines = [line for line in err.splitlines() if " epoch " in line]
+    assert lines[0].startswith("pretrain epoch 1/3: ") and "train/recon_loss" in lines[0]
+    assert any(line.startswith("pretrain epoch 3/3: ") for line in lines)
+    assert any(line.startswith("refine epoch 2/2: ") and "val/" in line for line in lines)
+
+
+def test_epoch_lines_are_about_twenty_per_stage():
+    from dec.trainer import EpochLines
+
+    assert EpochLines("pretrain", 200).every == 10
+    assert EpochLines("pretrain", 40).every == 2
+    assert EpochLines("refine", 3).every == 1
+
+
+def test_a_warning_is_said_once_per_command(capsys):
+    from dec.cli import run_cli
+
+    def noisy():
+        for _ in range(3):
+            warnings.warn("the same thing")
+        warnings.warn("another thing")
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("always")
+        assert run_cli(noisy) == 0
+        assert run_cli(noisy) == 0
+    err = capsys.readouterr().err
+    assert err.count("warning: the same thing") == 2  # once per command, two commands
+    assert err.count("warning: another thing") == 2
+
+
+def test_log_lines_are_not_repeated_by_handlers_piling_up(capsys):
+    import logging
+
+    from dec.cli import run_cli
+
+    def speak():
+        logging.getLogger("dec").info("hello once")
+
+    for _ in range(3):
+        run_cli(speak)
+    assert capsys.readouterr().err.count("hello once") == 3
