@@ -98,17 +98,7 @@ def train_parser() -> argparse.ArgumentParser:
     not config values (``--config``, ``--transactions``, ``--gpus``, ``--resume``)."""
     p = Parser(description="Train a DEC/IDEC customer segmentation model. "
                 "With no arguments: the built-in synthetic customers, configs/default.yaml.")
-    p.add_argument("overrides", nargs="*", metavar="KEY=VALUE",
-                   help="dotted config overrides, e.g. refine.gamma=0 pretrain.epochs=10")
-    p.add_argument("--config", help="YAML config, or a shipped one by name (default, cdnow, "
-                   "digits, large, smoke); default: the built-in defaults (configs/default.yaml)")
-    for flag, [(key, field, annotation)] in fields_with("flag").items():
-        p.add_argument(flag, dest=_dest(flag), type=_flag_type(annotation),
-                       help=f"{field.metadata['help']} ({key})")
-    p.add_argument("--transactions", metavar="PATH",
-                   help="a transaction log (.csv/.parquet) instead of a customer table "
-                        "(with --id-column, --date-column, --amount-column)")
-    p.add_argument("--gpus", type=int, help="0 = CPU, N = N GPUs")
+    config_args(p)
     p.add_argument("--resume", nargs="?", const="", metavar="DIR",
                    help="continue a run from its last checkpoint (default: --output-dir or "
                         "the newest run)")
@@ -118,10 +108,34 @@ def train_parser() -> argparse.ArgumentParser:
     return p
 
 
+def config_args(p: argparse.ArgumentParser, skip: tuple[str, ...] = ()) -> None:
+    """The flags every training command shares (``train``, ``sweep``): dotted overrides,
+    ``--config``, one flag per config field that declares one (but ``skip``),
+    ``--transactions`` and ``--gpus``; :func:`config_values` reads them back."""
+    p.add_argument("overrides", nargs="*", metavar="KEY=VALUE",
+                   help="dotted config overrides, e.g. refine.gamma=0 pretrain.epochs=10")
+    p.add_argument("--config", help="YAML config, or a shipped one by name (default, cdnow, "
+                   "digits, large, smoke); default: the built-in defaults (configs/default.yaml)")
+    for flag, [(key, field, annotation)] in fields_with("flag").items():
+        if flag in skip:
+            continue
+        p.add_argument(flag, dest=_dest(flag), type=_flag_type(annotation),
+                       help=f"{field.metadata['help']} ({key})")
+    p.add_argument("--transactions", metavar="PATH",
+                   help="a transaction log (.csv/.parquet) instead of a customer table "
+                        "(with --id-column, --date-column, --amount-column)")
+    p.add_argument("--gpus", type=int, help="0 = CPU, N = N GPUs")
+
+
+def config_values(args: argparse.Namespace) -> Config:
+    """The config :func:`config_args`'s flags describe (no run folder, no resume)."""
+    return load_config(args.config, args.overrides, _flag_values(args))
+
+
 def _flag_values(args: argparse.Namespace) -> dict:
     values: dict = {}
     for flag, [(key, _, _)] in fields_with("flag").items():
-        value = getattr(args, _dest(flag))
+        value = getattr(args, _dest(flag), None)
         if value is not None:
             deep_update(values, nested(key, value))
     if args.transactions is not None:

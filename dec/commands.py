@@ -278,5 +278,12 @@ def migrate() -> int:
     return 0
 
 
+def sweep() -> int:
+    """Choose k (:mod:`dec.sweep_command`)."""
+    from dec.sweep_command import sweep as run_sweep
+
+    return run_sweep()
+
+
 COMMANDS = {"train": train, "test": test, "predict": predict, "export": export,
-            "profiles": profiles, "migrate": migrate}
+            "profiles": profiles, "migrate": migrate, "sweep": sweep}

@@ -61,6 +61,8 @@ def customer_batches(model, path: str | Path | None = None, *, id_column: str | 
             id_column = d.id_column
             if id_column is None and index_name != ROW_INDEX and index_name in frame.columns:
                 id_column = index_name
+        if rows == 0 and d.format == "transactions":
+            _check_not_a_log_run(model, frame, path)
         frame = set_id_column(frame, id_column, path)
         if id_column is None:
             frame.index = pd.RangeIndex(rows, rows + len(frame), name=ROW_INDEX)
@@ -74,7 +76,23 @@ def customer_batches(model, path: str | Path | None = None, *, id_column: str | 
         hashes = np.concatenate(id_hashes)
         if len(np.unique(hashes)) < len(hashes):
             raise DataError(f"id column '{id_column}' in {path} has duplicate ids; "
-                            "ids must be unique")
+                            f"ids must be unique{LOG_HINT}")
+
+
+#: Said where repeated ids suggest a purchase log was given as a customer table.
+LOG_HINT = ("; if this is a purchase log (many rows per customer), give it as --transactions "
+            "with --date-column and --amount-column")
+
+
+def _check_not_a_log_run(model, frame: pd.DataFrame, path: Path) -> None:
+    """A run trained on a purchase log scores logs: a table without its features is most
+    likely the log's customers without the log, so say how to score the log."""
+    missing = [c for c in model.preprocessor_.feature_names_in_ if c not in frame.columns]
+    if missing:
+        raise DataError(f"{path} lacks the features {missing[:4]}"
+                        f"{' ...' if len(missing) > 4 else ''} the run computed from its "
+                        "purchase log; score a log with --transactions LOG (add --as-of D "
+                        "for another date), or give a table with those columns")
 
 
 def log_customers(model, path: str | Path | None = None, *, as_of: str | None = None,

@@ -1,80 +1,8 @@
 #!/usr/bin/env python
-"""Choose k: silhouette, Davies-Bouldin, Calinski-Harabasz, stability (seeds and
-bootstrap resamples), prediction strength and the embedding's silhouette for each k and
-each combination of --grid values; recommends the largest k whose prediction strength
-reaches 0.8, or, where none does, the best silhouette on the pretrained embeddings."""
+"""Choose k: the metrics of every k (and --grid value), and a recommended k."""
 
-from pathlib import Path
-
-from dec.cli import Parser, run_cli
-
-
-def main() -> int:
-    parser = Parser(description=__doc__)
-    parser.add_argument("--config", help="base config, a path or a shipped name "
-                        "(default: the built-in defaults, configs/default.yaml)")
-    parser.add_argument("--k", default="2-10", help="range like 2-10 or a list like 3,5,8")
-    parser.add_argument("--grid", nargs="*", default=[], metavar="KEY=V1,V2",
-                        help="config values to sweep too, e.g. refine.gamma=0,10")
-    parser.add_argument("--seeds", help="seeds per k (stability across seeds; default 0,1)")
-    parser.add_argument("--bootstrap", type=int, default=2, help="bootstrap resamples per k")
-    parser.add_argument("--out", default="checkpoints/sweep",
-                        help="folder for sweep.csv, sweep_seeds.csv, sweep.md and sweep.png")
-    parser.add_argument("--work-dir", help="keep every run's folder here (default: runs stay "
-                        "in memory)")
-    parser.add_argument("--rules", action="store_true",
-                        help="instead: per seed (--seeds, default 0,1,2), which k prediction "
-                             "strength and the embedding's silhouette pick on data with a "
-                             "planted k (synthetic: 5, digits: 10); writes --out/k_rules.md")
-    parser.add_argument("--halvings", type=int, default=10,
-                        help="--rules: random halvings averaged per prediction strength")
-    parser.add_argument("overrides", nargs="*", metavar="KEY=VALUE",
-                        help="fixed config overrides, e.g. pretrain.epochs=20")
-    args = parser.parse_args()
-    if args.rules:
-        return rules(args, parser)
-    try:
-        if "-" in args.k:
-            low, high = (int(v) for v in args.k.split("-"))
-            ks = list(range(low, high + 1))
-        else:
-            ks = [int(v) for v in args.k.split(",")]
-        seeds = [int(v) for v in (args.seeds or "0,1").split(",")]
-    except ValueError:
-        parser.error("--k takes 2-10 or 3,5,8 and --seeds 0,1,2")
-    if min(ks) < 2:
-        parser.error("k must be at least 2")
-    from dec.config import load_config
-    from dec.experiments.sweep import parse_grid, run_sweep
-
-    config = load_config(args.config, args.overrides)
-    run_sweep(config, ks, parse_grid(args.grid), seeds, args.bootstrap, Path(args.out),
-              Path(args.work_dir) if args.work_dir else None)
-    print((Path(args.out) / "sweep.md").read_text())
-    print(f"plot: {Path(args.out) / 'sweep.png'}")
-    return 0
-
-
-def rules(args, parser) -> int:
-    from dec import files
-    from dec.experiments.benchmark import run_meta
-    from dec.experiments.k_rules import k_rules_markdown, measure
-
-    try:
-        seeds = [int(v) for v in (args.seeds or "0,1,2").split(",")]
-    except ValueError:
-        parser.error("--seeds takes 0,1,2")
-    if args.halvings < 1:
-        parser.error("--halvings must be at least 1")
-    rows = measure(seeds=seeds, overrides=args.overrides, halvings=args.halvings)
-    meta = {**run_meta(), "overrides": list(args.overrides)}
-    text = k_rules_markdown(rows, meta)
-    out = Path(args.out)
-    files.write_json(out / "k_rules.json", {"meta": meta, "rows": rows})
-    files.atomic_write_text(out / "k_rules.md", text)
-    print(text)
-    return 0
-
+from dec.cli import run_cli
+from dec.sweep_command import sweep
 
 if __name__ == "__main__":
-    raise SystemExit(run_cli(main))
+    raise SystemExit(run_cli(sweep))

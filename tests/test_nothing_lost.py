@@ -426,3 +426,21 @@ def test_json_never_holds_nan(tmp_path):
                                            "n": np.int64(3)})
     assert json.loads((tmp_path / "r.json").read_text()) == {"eta2": None, "x": [1.0, None],
                                                               "n": 3}
+
+
+def test_a_log_where_a_table_belongs_names_transactions(log_run, tmp_path, capsys):
+    """Scoring the log's customer table with a log-trained run, or training on a log given
+    as --data: the one-line error says to use --transactions."""
+    import pandas as pd
+
+    table = tmp_path / "customers.csv"
+    pd.DataFrame({"cust": ["00001", "00002"], "age": [30, 40]}).to_csv(table, index=False)
+    code, err = cli("predict", "--run", str(log_run / "run"), "--data", str(table),
+                    "--output", str(tmp_path / "out.csv"), capsys=capsys)
+    assert code == 2 and one_error(err, "the run computed from its purchase log; score a log "
+                                        "with --transactions LOG")
+    code, err = cli("train", "--config", str(SMOKE), "--data", str(log_run / "log.csv"),
+                    "--id-column", "cust", "--output-dir", str(tmp_path / "run"),
+                    capsys=capsys)
+    assert code == 2 and one_error(err, "give it as --transactions with --date-column")
+    assert not (tmp_path / "out.csv").exists() and not (tmp_path / "run" / "model.pt").exists()

@@ -2,7 +2,7 @@
 
 import warnings
 
-from tests.conftest import cli
+from conftest import cli
 
 
 def test_training_into_a_file_prints_epoch_lines_not_a_bar(tmp_path, capsys):

@@ -118,7 +118,7 @@ def test_rfm_flags_name_profiles_and_bad_names_are_one_line(tmp_path, capsys):
     import pandas as pd
 
     from dec.data.synthetic import make_customers
-    from tests.conftest import cli, one_error
+    from conftest import cli, one_error
 
     frame = make_customers(400, random_state=0)[0].rename(columns={
         "recency_days": "idle", "orders": "visits", "total_spend": "basket"})

@@ -92,7 +92,7 @@ def test_test_py_stability_writes_every_method_and_segment(smoke_run, tmp_path, 
     in test_report.json and test_report.md."""
     import shutil
 
-    from tests.conftest import cli
+    from conftest import cli
 
     run = tmp_path / "run"
     shutil.copytree(smoke_run, run)

@@ -147,3 +147,22 @@ def test_sweep_plot_marks_each_grid_points_recommended_k():
                  if line.get_linestyle() == ":"]
     assert verticals == [(3, 3), (2, 2)]
     assert fig.axes[0].lines[0].get_color() != fig.axes[0].lines[2].get_color()
+
+
+def test_python_m_dec_sweep_takes_trains_data_flags(tmp_path, capsys):
+    """``python -m dec sweep --data T --id-column C --k 2-3``: the same flags as train."""
+    from dec.data.synthetic import make_customers
+    from conftest import cli
+
+    path = tmp_path / "customers.csv"
+    make_customers(300, random_state=1)[0].to_csv(path, index_label="customer_id")
+    out = tmp_path / "sweep"
+    code, err = cli("sweep", "--config", str(SMOKE), "--data", str(path), "--id-column",
+                    "customer_id", "--k", "2-3", "--seeds", "0", "--bootstrap", "1",
+                    "--out", str(out), capsys=capsys)
+    assert code == 0, err
+    assert list(pd.read_csv(out / "sweep.csv")["k"]) == [2, 3]
+    code, err = cli("sweep", "--data", str(path), "--id-column", "nope", "--k", "2",
+                    "--out", str(tmp_path / "bad"), capsys=capsys)
+    assert code == 2 and "nope" in err.strip().splitlines()[-1]
+    assert not (tmp_path / "bad").exists()
