@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -11,6 +13,8 @@ import pandas as pd
 from dec.data.readers import read_table, split_outcomes
 from dec.data.suite import SUITE_TABLES, load_suite_table, suite_file
 from dec.errors import DataError
+
+notices = logging.getLogger("dec")
 
 
 @dataclass
@@ -190,9 +194,19 @@ def transactions_dataset(name: str, log: pd.DataFrame, as_of: str | None) -> Dat
     """Customer features up to ``as_of`` with hold-out outcomes after it."""
     from dec.data.transactions import customer_features, holdout_outcomes
 
+    first, last = log["date"].min(), log["date"].max()
+    chosen = as_of is not None
     if as_of is None:
-        as_of = str((log["date"].min() + (log["date"].max() - log["date"].min()) / 2).date())
+        as_of = str((first + (last - first) / 2).date())
     features = customer_features(log, as_of)
+    customers = log["id"].nunique()
+    notices.info(
+        "%s: %s purchases of %s customers from %s to %s; features from the purchases up to "
+        "%s (%s), for the %s customers who had bought by then; holdout_spend and "
+        "holdout_active (what they did after it) judge the segments and are never features",
+        name, f"{len(log):,}", f"{customers:,}", first.date(), last.date(), as_of,
+        "the as-of date" if chosen else "the log's midpoint; choose another with --as-of",
+        f"{len(features):,}")
     return Dataset(name, features, None, holdout_outcomes(log, as_of, features.index))
 
 
