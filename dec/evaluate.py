@@ -10,18 +10,14 @@ from dec.baselines import BASELINES
 from dec.data.prepare import prepare_run_data
 from dec.errors import RunDirError
 from dec.markdown import markdown_table
-from dec import metrics
 from dec.metrics import eta_squared, internal_metrics, is_binary, label_metrics, \
     outcome_by_segment
 from dec.rundir import RunDir
 from dec.stability import stability_markdown
+from dec.verdict import METHOD_TITLES, verdict
 
-METHOD_TITLES = {"dec": "DEC/IDEC", "kmeans": "KMeans (inputs)",
-                 "ae_kmeans": "AE + KMeans (embeddings)", "gmm": "GMM (inputs)"}
 METRIC_ORDER = ("acc", "nmi", "ari", "silhouette", "davies_bouldin", "calinski_harabasz",
                 "fit_seconds")
-HIGHER_IS_BETTER = {"acc": True, "nmi": True, "ari": True, "silhouette": True,
-                    "davies_bouldin": False, "calinski_harabasz": True}
 
 
 def evaluate(run_dir: str | Path, baselines=("kmeans", "gmm", "ae_kmeans"), *,
@@ -204,56 +200,3 @@ def _value(value: float, rate: bool) -> str:
     if not math.isfinite(value):
         return "n/a"
     return f"{value:.1%}" if rate else f"{value:.4g}"
-
-
-def main_metric(report: dict) -> tuple[str, dict[str, float]]:
-    """The metric a data set is judged by (:func:`dec.metrics.main_metric`), and its
-    value per method."""
-    outcomes = report.get("outcomes", {})
-    scores = {m: {**v, **outcomes.get(m, {})} for m, v in report["methods"].items()}
-    metric = metrics.main_metric(scores["dec"])
-    return metric, {m: v[metric] for m, v in scores.items()}
-
-
-def verdict(report: dict) -> str:
-    """Say plainly who wins the main metric, and where KMeans wins the others."""
-    metric, values = main_metric(report)
-    dec, km = values["dec"], values["kmeans"]
-    if any(isinstance(v, float) and math.isnan(v) for v in (dec, km)):
-        return f"No verdict: {metric} is undefined for one of the methods."
-    if dec > km:
-        line = f"DEC beats KMeans on {metric}: {dec:.3f} vs {km:.3f} (+{dec - km:.3f})."
-    elif dec < km:
-        line = f"KMeans beats DEC on {metric}: {km:.3f} vs {dec:.3f} ({dec - km:+.3f})."
-    else:
-        line = f"DEC and KMeans tie on {metric}: {dec:.3f}."
-    dec_all = {**report["methods"]["dec"], **report.get("outcomes", {}).get("dec", {})}
-    km_all = {**report["methods"]["kmeans"], **report.get("outcomes", {}).get("kmeans", {})}
-    dec_wins, km_wins = metric_winners(dec_all, km_all)
-    if dec_wins:
-        line += f" DEC is better on {', '.join(dec_wins)}."
-    if km_wins:
-        line += f" KMeans is better on {', '.join(km_wins)}."
-    return line + best_overall(metric, values)
-
-
-def best_overall(metric: str, values: dict[str, float]) -> str:
-    """`` Best of all methods on <metric>: <method> (<value>).``, naming a tie too."""
-    finite = {m: v for m, v in values.items() if not (isinstance(v, float) and math.isnan(v))}
-    if len(finite) < 3:  # DEC and KMeans only: the sentence before says it all
-        return ""
-    top = max(finite.values())
-    winners = [METHOD_TITLES.get(m, m) for m, v in finite.items() if v == top]
-    return f" Best of all methods on {metric}: {' and '.join(winners)} ({top:.3f})."
-
-
-def metric_winners(dec: dict, kmeans: dict) -> tuple[list[str], list[str]]:
-    """Metrics on which DEC, and on which KMeans, is strictly better."""
-    dec_wins, km_wins = [], []
-    outcome_metrics = {m: True for m in dec if m.endswith("_eta2")}
-    for metric, higher in {**HIGHER_IS_BETTER, **outcome_metrics}.items():
-        a, b = dec.get(metric), kmeans.get(metric)
-        if a is None or b is None or math.isnan(a) or math.isnan(b) or a == b:
-            continue
-        (dec_wins if (a > b) == higher else km_wins).append(metric)
-    return dec_wins, km_wins

@@ -13,7 +13,8 @@ from html import escape
 
 import pandas as pd
 
-from dec.evaluate import METHOD_TITLES, METRIC_ORDER, verdict
+from dec.evaluate import METRIC_ORDER
+from dec.verdict import METHOD_TITLES, METRIC_NAMES, metric_name, verdict
 
 #: The figures ``test.py`` draws, in the order the page shows them, with captions.
 FIGURES = {"segment_sizes": "How many customers each segment holds.",
@@ -23,15 +24,31 @@ FIGURES = {"segment_sizes": "How many customers each segment holds.",
                                    "components, coloured by segment.",
            "confusion_matrix": "Segments against the known labels, test split."}
 
+#: What each metric says, one sentence each, under the comparison.
+METRIC_MEANINGS = {
+    "acc": "share of customers in the segment matching their known label (best matching)",
+    "nmi": "how much knowing the segment tells about the known label, 0 to 1",
+    "ari": "agreement of the segments with the known labels, 0 = chance, 1 = identical",
+    "silhouette": "how much closer customers are to their own segment than to the next, "
+                  "-1 to 1",
+    "davies_bouldin": "how much segments overlap relative to their size; lower is better",
+    "calinski_harabasz": "spread between segments against spread within them; higher is "
+                         "better",
+    "fit_seconds": "time to fit on the training split",
+}
+
 STYLE = """
-body { font-family: system-ui, sans-serif; margin: 2em auto; max-width: 70em; color: #222; }
+body { font-family: system-ui, sans-serif; margin: 1em auto; padding: 0 1em;
+       max-width: 70em; color: #222; line-height: 1.4; }
+.scroll { overflow-x: auto; max-width: 100%; }
 table { border-collapse: collapse; margin: 0.8em 0; font-size: 0.9em; }
 th, td { border: 1px solid #ccc; padding: 0.25em 0.6em; text-align: right; }
 th:first-child, td:first-child, td.text { text-align: left; }
 th { background: #f3f3f3; }
 .verdict { font-size: 1.1em; background: #f6f8ff; border-left: 4px solid #4a6fd8;
            padding: 0.6em 1em; }
-figure { margin: 1em 0; } img { max-width: 100%; }
+figure { margin: 1em 0; } img { max-width: 100%; height: auto; }
+code { overflow-wrap: anywhere; }
 figcaption, .note { color: #555; font-size: 0.9em; }
 """
 
@@ -50,15 +67,20 @@ def report_html(report: dict, run_name: str, profiles: pd.DataFrame | None,
     figures : dict of str to bytes
         PNG bytes by figure name (keys of :data:`FIGURES`).
     """
-    title = f"Segments of {report['dataset']}: run {run_name}"
+    title = f"Segments of {report['dataset']}"
     body = [f"<h1>{escape(title)}</h1>",
-            f"<p class='note'>{report['n_samples']:,} held-out customers, k = "
-            f"{report['n_clusters']}, seed {report.get('seed', '?')}. Written by "
-            "<code>scripts/test.py</code>; every number is on the test split.</p>",
-            f"<p class='verdict'>{escape(verdict(report))}</p>",
+            f"<p class='note'>Run <code>{escape(run_name)}</code>, k = {report['n_clusters']}, "
+            f"seed {report.get('seed', '?')}. The comparison and the outcomes are measured on "
+            f"the {report['n_samples']:,} held-out test customers, never seen in training; "
+            "the segments and typical values describe all customers. Written by "
+            "<code>scripts/test.py</code>.</p>",
+            f"<p class='verdict'>{escape(verdict(report, METRIC_NAMES))}</p>",
             "<h2>Deep model against the classical methods</h2>", _comparison(report)]
     if profiles is not None:
-        body += ["<h2>The segments</h2>", _segments(profiles)]
+        total = int(profiles["size"].sum())
+        body += ["<h2>The segments</h2>", f"<p class='note'>All {total:,} customers.</p>",
+                 _segments(profiles)]
+    body += _stability(report)
     body += _outcomes(report, profiles)
     if profiles is not None:
         body += ["<h2>Typical values</h2>", "<p class='note'>Median of each feature, with its "
@@ -72,6 +94,7 @@ def report_html(report: dict, run_name: str, profiles: pd.DataFrame | None,
             body.append(f"<figure><img alt='{escape(name)}' src='data:image/png;base64,"
                         f"{data}'><figcaption>{escape(caption)}</figcaption></figure>")
     return ("<!DOCTYPE html>\n<html lang='en'>\n<head>\n<meta charset='utf-8'>\n"
+            "<meta name='viewport' content='width=device-width, initial-scale=1'>\n"
             f"<title>{escape(title)}</title>\n<style>{STYLE}</style>\n</head>\n<body>\n"
             + "\n".join(body) + "\n</body>\n</html>\n")
 
@@ -84,7 +107,8 @@ def _table(header: list[str], rows: list[list], text: tuple[int, ...] = (0,)) ->
         cells = "".join(f"<td{' class=text' if i in text else ''}>{escape(str(c))}</td>"
                         for i, c in enumerate(row))
         lines.append(f"<tr>{cells}</tr>")
-    return "\n".join(lines) + "\n</table>"
+    # Wide tables scroll inside their box rather than widening the page (phones).
+    return "<div class='scroll'>" + "\n".join(lines) + "\n</table></div>"
 
 
 def _number(value, percent: bool = False) -> str:
@@ -95,6 +119,18 @@ def _number(value, percent: bool = False) -> str:
     return f"{value:,.1f}" if abs(value) >= 100 else f"{value:.3f}"
 
 
+def human(value) -> str:
+    """A feature value as people write it: ``32,600``, ``412``, ``12.5``, ``0.318``."""
+    if value is None or (isinstance(value, float) and not math.isfinite(value)):
+        return "n/a"
+    size = abs(value)
+    if size >= 1000:
+        return f"{value:,.0f}"
+    if size >= 100:
+        return f"{value:.0f}"
+    return f"{value:.1f}" if size >= 10 else f"{value:.3g}"
+
+
 def _comparison(report: dict) -> str:
     methods = report["methods"]
     metrics = [m for m in METRIC_ORDER if m in next(iter(methods.values()))]
@@ -102,9 +138,12 @@ def _comparison(report: dict) -> str:
     rows = [[METHOD_TITLES.get(name, name), *(_number(scores[m]) for m in metrics),
              *(_number(report["outcomes"][name][m]) for m in outcome_metrics)]
             for name, scores in methods.items()]
-    note = ("<p class='note'>Internal metrics use the preprocessed inputs for every method "
-            "(Davies-Bouldin: lower is better); <code>*_eta2</code> is the share of an "
-            "outcome's variance the segments explain.</p>")
+    meanings = [f"<li><b>{escape(m)}</b>: {escape(METRIC_MEANINGS[m])}</li>"
+                for m in metrics if m in METRIC_MEANINGS]
+    meanings += [f"<li><b>{escape(m)}</b>: {escape(metric_name(m))}, the share of its "
+                 "variance the segments account for, 0 to 1</li>" for m in outcome_metrics]
+    note = ("<p class='note'>Internal metrics use the preprocessed inputs for every method. "
+            "What each column says:</p><ul class='note'>" + "".join(meanings) + "</ul>")
     return _table(["method", *metrics, *outcome_metrics], rows) + "\n" + note
 
 
@@ -142,9 +181,27 @@ def _medians(profiles: pd.DataFrame, max_features: int = 12) -> str:
     features = [c.removeprefix("median_") for c in profiles.columns
                 if c.startswith("median_")][:max_features]
     rows = [[f"{seg} {row['name']}",
-             *(f"{row[f'median_{f}']:.4g} ({row[f'lift_{f}']:.2f}×)" for f in features)]
+             *(f"{human(row[f'median_{f}'])} ({row[f'lift_{f}']:.2f}×)" for f in features)]
             for seg, row in profiles.iterrows()]
     return _table(["segment", *features], rows)
+
+
+def _stability(report: dict) -> list[str]:
+    """Each segment's bootstrap Jaccard and reading, where test.py measured it."""
+    stability = report.get("stability")
+    if not stability:
+        return []
+    first = next(iter(stability.values()))
+    rows = [[METHOD_TITLES.get(name, name), _number(entry["jaccard_mean"]),
+             " · ".join(f"{s['segment']}: {_number(s['jaccard_mean'])} {s['reading']}"
+                        for s in entry["segments"])]
+            for name, entry in stability.items()]
+    return ["<h2>Would the segments come back?</h2>",
+            f"<p class='note'>Each method refitted on {first['resamples']} bootstrap "
+            f"resamples of {first['rows']:,} training customers; a segment's score is its "
+            "mean Jaccard overlap with the best-matching segment of the refit (Hennig 2007: "
+            "0.5 or less dissolved, 0.75 or more valid, 0.85 or more highly stable).</p>",
+            _table(["method", "mean", "segment: Jaccard, reading"], rows, text=(0, 2))]
 
 
 def write_report_html(run, report: dict, *, with_profiles: bool = True):

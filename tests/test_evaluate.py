@@ -1,6 +1,7 @@
 import math
 
-from dec.evaluate import metric_winners, report_markdown, verdict
+from dec.evaluate import report_markdown
+from dec.verdict import metric_winners, verdict
 
 
 def _report(dec, km):

@@ -1,9 +1,10 @@
 """report.html: valid, self-contained, and it names every segment.
 
-No headless browser can be installed here (Playwright installs from the package registry,
-but its browsers download from a CDN this machine cannot reach), so the page is checked
-with the standard library's HTML parser: every element closed in order, nothing loaded
-from the network, every image a PNG embedded in the page.
+The page is checked with the standard library's HTML parser (every element closed in
+order, nothing loaded from the network, every image a PNG embedded in the page), and, where
+the machine has Chromium from its system packages, in that browser at phone width. Where
+it has none (Playwright's browsers download from a CDN these machines cannot reach) that
+test skips.
 """
 
 import base64
@@ -88,9 +89,61 @@ def test_report_names_every_segment_and_the_verdict(tested_run):
     text = unescape(" ".join(check_page(tested_run / "report.html").text))
     names = pd.read_csv(tested_run / "profiles.csv", index_col="segment")["name"]
     assert len(names) >= 2 and all(name in text for name in names)
-    report = (tested_run / "test_report.md").read_text()
-    verdict = report.strip().splitlines()[-1]
-    assert verdict in text and "KMeans (inputs)" in text and "GMM (inputs)" in text
+    import json
+
+    from dec.verdict import METRIC_NAMES, verdict
+
+    report = json.loads((tested_run / "test_report.json").read_text())
+    plain = verdict(report, METRIC_NAMES)
+    assert plain in text and "KMeans (inputs)" in text and "GMM (inputs)" in text
+    assert "(ARI)" in plain or "(silhouette)" in plain  # metrics in words, not keys
+
+
+def test_report_fits_a_phone_and_says_what_it_counts(tested_run):
+    html = (tested_run / "report.html").read_text()
+    assert "<meta name='viewport' content='width=device-width, initial-scale=1'>" in html
+    # Every table scrolls inside its own box instead of widening the page.
+    assert html.count("<table>") == html.count("<div class='scroll'><table>") > 0
+    assert ": run run" not in html and "<h1>Segments of synthetic</h1>" in html
+    assert "held-out test customers" in html and "All 600 customers." in html
+    assert "_eta2" not in html  # the smoke run has no outcomes: no note about them
+
+
+def test_feature_values_are_written_for_people():
+    from dec.report import human
+
+    assert [human(v) for v in (32612.4, 412.3, 12.46, 0.31849, -1500.0, float("nan"))] == \
+        ["32,612", "412", "12.5", "0.318", "-1,500", "n/a"]
+
+
+def _chromium():
+    for name in ("chromium", "chromium-browser", "google-chrome", "chrome", "headless_shell"):
+        path = shutil.which(name)
+        if path:
+            return path
+    return None
+
+
+@pytest.mark.skipif(_chromium() is None, reason="no Chromium on this machine")
+def test_report_in_a_real_browser_at_phone_width(tested_run, tmp_path):
+    """Headless Chromium at 390 px: no console error, nothing wider than the screen. A
+    copy of the page measures itself and writes the result into its title."""
+    import subprocess
+
+    probe = ("<script>addEventListener('load', () => { document.title = 'overflow=' + "
+             "(document.documentElement.scrollWidth > window.innerWidth); });</script>")
+    page = tmp_path / "probe.html"
+    page.write_text((tested_run / "report.html").read_text().replace("</body>",
+                                                                     probe + "</body>"))
+    done = subprocess.run([_chromium(), "--headless", "--no-sandbox", "--disable-gpu",
+                           "--window-size=390,844", "--enable-logging=stderr", "--v=0",
+                           "--virtual-time-budget=3000", "--dump-dom", page.as_uri()],
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "<title>overflow=false</title>" in done.stdout
+    console = [line for line in done.stderr.splitlines() if "CONSOLE" in line and
+               "ERROR" in line.upper()]
+    assert not console, console
 
 
 def test_report_without_profiles_still_has_the_comparison(smoke_run, tmp_path):
