@@ -81,7 +81,7 @@ def customer_batches(model, path: str | Path | None = None, *, id_column: str | 
 
 #: Said where repeated ids suggest a purchase log was given as a customer table.
 LOG_HINT = ("; if this is a purchase log (many rows per customer), give it as --transactions "
-            "with --date-column and --amount-column")
+            "with {data.date_column} and {data.amount_column}")
 
 
 def _check_not_a_log_run(model, frame: pd.DataFrame, path: Path) -> None:
@@ -91,7 +91,7 @@ def _check_not_a_log_run(model, frame: pd.DataFrame, path: Path) -> None:
     if missing:
         raise DataError(f"{path} lacks the features {missing[:4]}"
                         f"{' ...' if len(missing) > 4 else ''} the run computed from its "
-                        "purchase log; score a log with --transactions LOG (add --as-of D "
+                        "purchase log; score a log with --transactions LOG (add {data.as_of} D "
                         "for another date), or give a table with those columns")
 
 

@@ -53,7 +53,8 @@ def test_dense_recipe_is_the_digits_config_and_fills_only_defaults():
 
 
 def test_unknown_kind_is_refused():
+    from dec.config.validation import validate
     from dec.errors import ConfigError
 
     with pytest.raises(ConfigError, match="data.kind must be"):
-        replace(Config(), ["data.kind=images"]).validate()
+        validate(replace(Config(), ["data.kind=images"]))

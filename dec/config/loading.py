@@ -20,6 +20,7 @@ from omegaconf import DictConfig, OmegaConf
 from omegaconf import errors as oc_errors
 
 from dec.config.schema import Config
+from dec.config.validation import validate
 from dec.errors import ConfigError
 
 
@@ -96,7 +97,7 @@ def _parse_dotlist(overrides: list[str]) -> DictConfig:
 
 def _to_config(merged: DictConfig) -> Config:
     config = OmegaConf.to_object(merged)
-    return config.validate()
+    return validate(config)
 
 
 @contextmanager

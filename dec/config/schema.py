@@ -13,7 +13,7 @@ import typing
 from dataclasses import dataclass, field
 from typing import Any
 
-from dec.errors import SETTING_FLAGS, ConfigError
+from dec.errors import SETTING_FLAGS
 
 
 def option(default: Any = None, *, flag: str | None = None, param: str | None = None,
@@ -149,15 +149,6 @@ class Config:
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
-
-    def validate(self) -> "Config":
-        """Check values that are well typed but impossible; return self."""
-        from dec.config.validation import bounds
-
-        for ok, message in bounds(self):
-            if not ok:
-                raise ConfigError(message)
-        return self
 
 
 # ------------------------------------------------------------------ introspection

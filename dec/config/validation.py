@@ -27,6 +27,22 @@ MAX_LAYERS = 64
 ACCELERATORS = ("cpu", "gpu", "cuda", "mps", "auto")
 
 
+def validate(config: Config) -> Config:
+    """Check values that are well typed but impossible (:func:`bounds`); return ``config``.
+
+    Raises
+    ------
+    ConfigError
+        With the first broken rule's message.
+    """
+    from dec.errors import ConfigError
+
+    for ok, message in bounds(config):
+        if not ok:
+            raise ConfigError(message)
+    return config
+
+
 def _finite(x: float) -> bool:
     return math.isfinite(x)
 

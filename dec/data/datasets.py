@@ -12,7 +12,7 @@ import pandas as pd
 
 from dec.data.readers import read_table, split_outcomes
 from dec.data.suite import SUITE_TABLES, load_suite_table, suite_file
-from dec.errors import DataError
+from dec.errors import DataError, render_settings
 
 notices = logging.getLogger("dec")
 
@@ -205,7 +205,8 @@ def transactions_dataset(name: str, log: pd.DataFrame, as_of: str | None) -> Dat
         "%s (%s), for the %s customers who had bought by then; holdout_spend and "
         "holdout_active (what they did after it) judge the segments and are never features",
         name, f"{len(log):,}", f"{customers:,}", first.date(), last.date(), as_of,
-        "the as-of date" if chosen else "the log's midpoint; choose another with --as-of",
+        "the as-of date" if chosen else render_settings(
+            "the log's midpoint; choose another with {data.as_of}"),
         f"{len(features):,}")
     return Dataset(name, features, None, holdout_outcomes(log, as_of, features.index))
 

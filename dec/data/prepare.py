@@ -106,7 +106,7 @@ RFM_MEANING = {"recency": "the days since the last order", "frequency": "the num
 
 
 def check_rfm_columns(d, features, name: str) -> None:
-    """The columns named by ``--recency-column`` and its two siblings are numeric features
+    """The columns named as recency, frequency and monetary value are numeric features
     (profiles score them; a date is not a recency)."""
     from dec.data.columns import is_numeric
 
@@ -115,11 +115,11 @@ def check_rfm_columns(d, features, name: str) -> None:
         if column is None:
             continue
         if column not in features.columns:
-            raise DataError(f"--{role}-column {column!r} is not a feature column of {name}; "
-                            f"name one of {', '.join(map(repr, features.columns[:10]))}"
+            raise DataError(f"{{data.{role}_column}} {column!r} is not a feature column of "
+                            f"{name}; name one of {', '.join(map(repr, features.columns[:10]))}"
                             f"{', ...' if len(features.columns) > 10 else ''}")
         if not is_numeric(features[column]):
-            raise DataError(f"--{role}-column {column!r} holds text or dates; it must be "
+            raise DataError(f"{{data.{role}_column}} {column!r} holds text or dates; it must be "
                             f"{meaning}, as a number")
 
 

@@ -208,7 +208,7 @@ def set_id_column(frame: pd.DataFrame, id_column: str | None, path: Path) -> pd.
         raise DataError(f"id column '{id_column}' in {path} has duplicate ids, e.g. "
                         f"{plain(ids[duplicated].iloc[0])!r}; ids must be unique; if this is a "
                         "purchase log (many rows per customer), give it as --transactions "
-                        "with --date-column and --amount-column")
+                        "with {data.date_column} and {data.amount_column}")
     return frame.assign(**{id_column: ids.astype(str)}).set_index(id_column)
 
 
