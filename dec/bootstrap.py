@@ -99,27 +99,34 @@ def refit_dec(result: FitResult, X: np.ndarray, X_val: np.ndarray, seed: int,
     return module.model.eval().assign(X).numpy()
 
 
-def _methods(result: FitResult, data: PreparedData, refit: str, covariance: str) -> dict:
-    """Per method: (what a refit is, segments of the training rows, refit function)."""
+def _methods(result: FitResult, data: PreparedData, refit: str, covariance: str,
+             names) -> dict:
+    """Per method in ``names``: (what a refit is, segments of the training rows, refit
+    function)."""
     config, X = result.config, data.X_train
-    kmeans = kmeans_model(config, len(X)).fit(X)
-    gmm = gmm_model(config, covariance).fit(X)
-    return {
-        "dec": ("pretrained autoencoder kept, centres and refinement redone on the resample"
-                if refit == "refine" else "pretraining, centres and refinement redone on "
-                "the resample", result.model.assign(X).numpy(),
-                lambda rows, seed: refit_dec(result, X[rows], data.X_val, seed, refit)),
-        "kmeans": (f"KMeans (n_init {config.refine.n_init}) on the resample", kmeans.labels_,
-                   lambda rows, seed: kmeans_model(config, len(rows), seed).fit_predict(X[rows])),
-        "gmm": (f"GMM ({covariance} covariance) on the resample", gmm.predict(X),
-                lambda rows, seed: gmm_model(config, covariance, seed).fit(X[rows]).predict(
-                    X[rows])),
-    }
+    methods = {}
+    if "dec" in names:
+        methods["dec"] = (
+            "pretrained autoencoder kept, centres and refinement redone on the resample"
+            if refit == "refine" else "pretraining, centres and refinement redone on the "
+            "resample", result.model.assign(X).numpy(),
+            lambda rows, seed: refit_dec(result, X[rows], data.X_val, seed, refit))
+    if "kmeans" in names:
+        methods["kmeans"] = (
+            f"KMeans (n_init {config.refine.n_init}) on the resample",
+            kmeans_model(config, len(X)).fit(X).labels_,
+            lambda rows, seed: kmeans_model(config, len(rows), seed).fit_predict(X[rows]))
+    if "gmm" in names:
+        methods["gmm"] = (
+            f"GMM ({covariance} covariance) on the resample",
+            gmm_model(config, covariance).fit(X).predict(X),
+            lambda rows, seed: gmm_model(config, covariance, seed).fit(X[rows]).predict(X[rows]))
+    return methods
 
 
 def segment_stability(result: FitResult, data: PreparedData, *,
                       n_resamples: int = DEFAULT_RESAMPLES, refit: str = "refine",
-                      gmm_covariance: str = "full") -> dict:
+                      gmm_covariance: str = "full", methods=("dec", "kmeans", "gmm")) -> dict:
     """Bootstrap Jaccard of every segment of the deep model, KMeans and GMM.
 
     Parameters
@@ -133,6 +140,7 @@ def segment_stability(result: FitResult, data: PreparedData, *,
         What a refit of the deep model is (module docstring).
     gmm_covariance : str, default="full"
         The GMM baseline's covariance type (the one it chose on the validation split).
+    methods : sequence of str, default=("dec", "kmeans", "gmm")
 
     Returns
     -------
@@ -149,8 +157,8 @@ def segment_stability(result: FitResult, data: PreparedData, *,
     draws = resamples(len(data.X_train), n_resamples, config.seed)
     seeds = np.random.default_rng(config.seed + 1).integers(0, 2**31 - 1, n_resamples)
     report = {}
-    for name, (what, reference, refit_labels) in _methods(result, data, refit,
-                                                           gmm_covariance).items():
+    for name, (what, reference, refit_labels) in _methods(result, data, refit, gmm_covariance,
+                                                           methods).items():
         start = time.perf_counter()
         jaccards = []
         for b, (rows, seed) in enumerate(zip(draws, seeds)):
@@ -163,6 +171,6 @@ def segment_stability(result: FitResult, data: PreparedData, *,
                         "jaccard_mean": float(np.mean(means)) if means else float("nan"),
                         "segments": segments}
     runs = result.metrics.get("runs")
-    if runs and len(runs.get("agreement", [])) > 1:
+    if "dec" in report and runs and len(runs.get("agreement", [])) > 1:
         report["dec"]["seed_agreement"] = float(np.mean(runs["agreement"]))
     return report

@@ -180,3 +180,17 @@ def _resume_dir(args) -> Path:
     if args.output_dir:
         return Path(args.output_dir)
     return RunDir.newest_started().path
+
+
+def run_arg(parser: Parser, required: bool = False) -> None:
+    """``--run DIR``, the run a command reads."""
+    parser.add_argument("--run", required=required,
+                        help="run directory" + ("" if required else
+                                                " (default: the newest under checkpoints/)"))
+
+
+def selected_run(args):
+    """The run ``--run`` names (checked), else the newest finished one under checkpoints/."""
+    from dec.rundir import RunDir
+
+    return RunDir(args.run).check() if args.run else RunDir.newest()

@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 import torch
 
-from dec import files
+from dec import files, paths
 from dec.data.dates import parse_date
 from dec.data.readers import ROW_INDEX, iter_frames, set_id_column
 from dec.errors import DataError
@@ -169,7 +169,7 @@ def score_batches(model, batches: Iterable[pd.DataFrame], *,
 def check_output_path(path: str | Path, formats=FORMATS, inputs: tuple = ()) -> Path:
     """Fail before any work if ``path`` has an unknown format, cannot be written, or is
     one of the ``inputs``."""
-    return files.check_output_file(path, tuple(formats), inputs=inputs)
+    return paths.check_output_file(path, tuple(formats), inputs=inputs)
 
 
 def write_batches(batches: Iterator[pd.DataFrame], path: str | Path) -> int:

@@ -18,7 +18,8 @@ Only this module knows the file names and formats of a run folder (``checkpoints
 ==================  ==========================================================
 
 plus what ``test.py`` and ``profiles.py`` add: ``test_report.{json,md}``,
-``profiles.{csv,md}``, the figures as PNG and ``report.html``.
+``profiles.{csv,md}``, the figures as PNG and ``report.html``
+(:mod:`dec.run_outputs`, which :class:`RunDir` inherits).
 """
 
 from __future__ import annotations
@@ -30,12 +31,13 @@ from pathlib import Path
 
 import torch
 
-from dec import files, run_guard
+from dec import files, paths, run_guard
 from dec.config import Config, config_yaml, load_config
 from dec.data.preprocessing import Preprocessor
 from dec.errors import ConfigError, RunDirError
 from dec.models.dec_model import DECModel
 from dec.result import FitResult, build_model
+from dec.run_outputs import RunOutputs
 
 CONFIG, PREPROCESSOR, ARCHITECTURE = "config.yaml", "preprocessor.json", "model.json"
 PRETRAINED, MODEL, METRICS = "pretrained.pt", "model.pt", "metrics.json"
@@ -54,8 +56,8 @@ OWN_FILES = (*RUN_FILES, MANIFEST, LOCK,
              *(name for name in OUTPUTS if name not in FOLDERS))
 
 
-class RunDir:
-    """A run folder and its files.
+class RunDir(RunOutputs):
+    """A run folder and its files (the evaluation outputs: :class:`~dec.run_outputs.RunOutputs`).
 
     Parameters
     ----------
@@ -127,7 +129,7 @@ class RunDir:
     def check_keeps(self, sources) -> None:
         """Raise OutputPathError if a file this run folder writes is one of ``sources``
         (the data it is trained on, however spelt), before anything is written."""
-        files.check_outputs_kept(self.own_files(),
+        paths.check_outputs_kept(self.own_files(),
                                  [(source, "the training data") for source in sources],
                                  fix="choose another {output_dir}")
 
@@ -182,7 +184,7 @@ class RunDir:
     # ----------------------------------------------------------------- writing
     def writable(self) -> "RunDir":
         """Return self if the folder can be created and written; creates nothing."""
-        files.check_writable_dir(self.path)
+        paths.check_writable_dir(self.path)
         return self
 
     def holds_a_run(self) -> bool:
@@ -241,73 +243,3 @@ class RunDir:
             self.save_pretrained(result.pretrained, result.metrics)
             self.save_model(result.model, result.metrics)
         return self
-
-    # ------------------------------------------------------- Lightning's files
-    def checkpoint_dir(self, stage: str) -> Path:
-        return self.path / "checkpoints" / stage
-
-    def last_checkpoint(self, stage: str) -> str | None:
-        """The stage's last Lightning checkpoint, after checking that it is plain data.
-
-        Lightning then loads it with ``weights_only=True`` too; checking here first turns a
-        crafted file into one clear UnsafeModelError instead of a traceback from inside
-        the Trainer.
-        """
-        path = self.checkpoint_dir(stage) / "last.ckpt"
-        if not path.exists():
-            return None
-        run_guard.read_checked(path, files.load_weights)  # crafted or truncated: one line, no traceback
-        return str(path)
-
-    @property
-    def tensorboard_dir(self) -> Path:
-        return self.path / "tensorboard"
-
-    def evaluation_writer(self, part: str):
-        """A TensorBoard writer for ``tensorboard/evaluation``; the events ``part``
-        (``"report"``, ``"figures"``) wrote last time are removed first, so TensorBoard
-        shows each result once however often ``test.py`` runs."""
-        from torch.utils.tensorboard import SummaryWriter
-
-        folder = self.tensorboard_dir / "evaluation"
-        for old in folder.glob(f"events.out.tfevents.*.{part}"):
-            old.unlink()
-        return SummaryWriter(str(folder), filename_suffix=f".{part}")
-
-    # ------------------------------------------------------ evaluation outputs
-    def write_report(self, report: dict, markdown: str) -> tuple[Path, Path]:
-        json_path, md_path = self.path / "test_report.json", self.path / "test_report.md"
-        files.write_json(json_path, report)
-        files.atomic_write_text(md_path, markdown)
-        return json_path, md_path
-
-    def write_profiles(self, csv_text: str, markdown: str) -> tuple[Path, Path]:
-        csv_path, md_path = self.path / "profiles.csv", self.path / "profiles.md"
-        files.atomic_write_text(csv_path, csv_text)
-        files.atomic_write_text(md_path, markdown)
-        return csv_path, md_path
-
-    def read_profiles(self):
-        """``profiles.csv`` (written by ``test.py``) as a DataFrame indexed by segment, or
-        None when there is none."""
-        path = self.path / "profiles.csv"
-        if not path.is_file():
-            return None
-        import pandas as pd
-
-        return pd.read_csv(path, index_col="segment")
-
-    def read_figures(self, names) -> dict[str, bytes]:
-        """PNG bytes of the figures ``<name>.png`` that exist, by name."""
-        return {name: (self.path / f"{name}.png").read_bytes() for name in names
-                if (self.path / f"{name}.png").is_file()}
-
-    def write_html(self, html: str) -> Path:
-        path = self.path / "report.html"
-        files.atomic_write_text(path, html)
-        return path
-
-    def write_figure(self, name: str, png: bytes) -> Path:
-        path = self.path / f"{name}.png"
-        files.atomic_write_bytes(path, png)
-        return path

@@ -50,7 +50,15 @@ def main() -> int:
                              "BIC-chosen GMM, Ward, AE+KMeans, the default model, --variants} "
                              "x --seeds, k = the number of classes; writes --out/suite.{md,json}")
     parser.add_argument("--tables", help="--suite: comma-separated tables (default: all)")
+    parser.add_argument("--stability", action="store_true",
+                        help="instead: per-segment bootstrap Jaccard of one default run with "
+                             "refits from the pretrained autoencoder and full refits, beside "
+                             "KMeans and GMM; writes --out/stability.{md,json}")
+    parser.add_argument("--resamples", type=int, default=10,
+                        help="--stability: bootstrap resamples per method")
     args = parser.parse_args()
+    if args.stability:
+        return stability(args, parser)
     if args.suite:
         return suite(args, parser)
     if args.spread:
@@ -87,6 +95,25 @@ def _seeds(args, parser) -> list[int]:
         return [int(s) for s in args.seeds.split(",") if s]
     except ValueError:
         parser.error("--seeds must be comma-separated integers, e.g. 0,1,2")
+
+
+def stability(args, parser) -> int:
+    from pathlib import Path
+
+    from dec import files
+    from dec.experiments.benchmark import run_meta
+    from dec.experiments.stability_check import measure, stability_check_markdown
+
+    if args.resamples < 1:
+        parser.error("--resamples must be at least 1")
+    seed = _seeds(args, parser)[0]
+    found = measure(seed=seed, resamples=args.resamples)
+    meta = run_meta()
+    text = stability_check_markdown(found, meta)
+    files.write_json(Path(args.out) / "stability.json", {"meta": meta, **found})
+    files.atomic_write_text(Path(args.out) / "stability.md", text)
+    print(text)
+    return 0
 
 
 def downstream(args, parser) -> int:

@@ -86,7 +86,7 @@ def test_predict_unseen_category_is_counted_in_a_warning(smoke_run, tmp_path, ne
     result = run_script("predict.py", "--run", str(smoke_run), "--data", str(changed),
                         "--output", str(tmp_path / "out.parquet"))
     assert result.returncode == 0, result.stderr
-    assert "channel: 250" in result.stderr
+    assert "channel: 'kiosk' (250 customers)" in result.stderr
 
 
 def test_bad_output_format_is_refused_before_work(smoke_run, tmp_path):

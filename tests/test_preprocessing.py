@@ -152,7 +152,7 @@ def test_huge_finite_values_are_scaled_not_mistaken_for_a_constant_column():
 
 
 def test_unseen_categories_are_named_most_frequent_first():
-    from dec.data.preprocessing import _unseen_detail
+    from dec.data.columns import unseen_detail as _unseen_detail
 
     values = pd.Series(["DE", "FR", "DE", "IT", "ES", "DE", "FR"])
     assert _unseen_detail(values) == "'DE', 'FR', 'ES' and 1 more (7 customers)"

@@ -3,8 +3,8 @@ import pandas as pd
 import pytest
 
 from conftest import run_script
-from dec.profiles import find_rfm_columns, profiles_markdown, rfm_name, rfm_score, \
-    segment_profiles
+from dec.profiles import profiles_markdown, segment_profiles
+from dec.rfm import find_rfm_columns, rfm_name, rfm_score
 
 
 @pytest.mark.parametrize("r, f, m, tenure, name", [

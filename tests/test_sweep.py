@@ -3,8 +3,9 @@ import pytest
 
 from conftest import SMOKE, run_script
 from dec.errors import ConfigError
-from dec.experiments.sweep import (parse_grid, recommend, recommend_by_prediction_strength,
-                                   recommend_by_stable_silhouette, write_report)
+from dec.experiments.recommend_k import (recommend, recommend_by_prediction_strength,
+                                         recommend_by_stable_silhouette)
+from dec.experiments.sweep import parse_grid, write_report
 
 
 def test_best_silhouette_among_stable_k():

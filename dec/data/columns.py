@@ -1,14 +1,16 @@
-"""Column-level pieces of preprocessing: how a column is typed, and the fitted state of one
-numeric or categorical column (plain dataclasses, saved as JSON)."""
+"""Column-level pieces of preprocessing: how a column is typed, the fitted state of one
+numeric or categorical column (plain dataclasses, saved as JSON), and how one column's
+values become the network's inputs."""
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 
-from dec.errors import DataError, plain
+from dec.errors import DataError, SchemaError, plain
 
 MISSING = "(missing)"
 
@@ -87,3 +89,56 @@ def check_frame(frame) -> pd.DataFrame:
     frame = frame.copy()
     frame.columns = [str(c) for c in frame.columns]
     return frame
+
+
+def magnitude(values: pd.Series) -> float:
+    """The largest absolute value, or 1 where all are zero: one scale for ``shared``."""
+    largest = float(np.abs(values).max()) if len(values) else 0.0
+    return largest if largest > 0 else 1.0
+
+
+def scaled(values: pd.Series) -> pd.Series:
+    """``values`` divided by their :func:`magnitude`."""
+    return values / magnitude(values)
+
+
+def transform_numeric(column: NumericColumn, series: pd.Series) -> np.ndarray:
+    """A numeric column as the network sees it: text refused, missing cells filled, log1p
+    where fitted, standardised and clipped to ``MAX_STANDARD_SCORE`` (with a warning)."""
+    if not is_numeric(series):
+        converted = pd.to_numeric(series, errors="coerce")
+        bad = series.notna() & converted.isna()
+        if bad.any():
+            example, row = plain(series[bad].iloc[0]), plain(series[bad].index[0])
+            raise SchemaError(f"column '{column.name}' must be numeric but holds text "
+                              f"such as {example!r} (row {row!r})")
+        series = converted
+    values = series.astype(float).to_numpy()
+    if np.isinf(values).any():
+        raise DataError(f"column '{column.name}' holds infinite values; replace them "
+                        "with a finite number or leave the cells empty")
+    values = np.where(np.isnan(values), column.fill, values)
+    if column.log1p:
+        # Values below zero cannot occur in training; clip so log1p stays finite.
+        values = np.log1p(np.maximum(values, 0.0))
+    standardised = (values - column.mean) / column.std
+    extreme = np.abs(standardised) > MAX_STANDARD_SCORE
+    if extreme.any():
+        warnings.warn(f"column '{column.name}': {int(extreme.sum())} value(s) more than "
+                      f"{MAX_STANDARD_SCORE:g} standard deviations from the training mean "
+                      "were clipped", stacklevel=3)
+        standardised = np.clip(standardised, -MAX_STANDARD_SCORE, MAX_STANDARD_SCORE)
+    return standardised.astype(np.float32)
+
+
+#: Unseen category values a warning names before it says "and N more".
+UNSEEN_SHOWN = 3
+
+
+def unseen_detail(values: pd.Series) -> str:
+    """``'DE', 'FR' (5 customers)``: the most frequent unseen values first, a few only."""
+    counts = values.value_counts().sort_index().sort_values(ascending=False, kind="stable")
+    shown = ", ".join(repr(v) for v in counts.index[:UNSEEN_SHOWN])
+    more = f" and {len(counts) - UNSEEN_SHOWN} more" if len(counts) > UNSEEN_SHOWN else ""
+    customers = int(counts.sum())
+    return f"{shown}{more} ({customers:,} customer{'s' if customers != 1 else ''})"

@@ -17,7 +17,6 @@ import numpy as np
 import pandas as pd
 
 from dec.data.columns import (
-    MAX_STANDARD_SCORE,
     MISSING,
     CategoricalColumn,
     NumericColumn,
@@ -26,19 +25,14 @@ from dec.data.columns import (
     is_numeric,
     numbers_from_text,
     output_names,
+    magnitude,
+    scaled,
+    transform_numeric,
+    unseen_detail,
 )
-from dec.errors import DataError, SchemaError, plain
+from dec.errors import DataError, SchemaError
 
 __all__ = ["Preprocessor", "MISSING", "is_numeric"]
-
-def _magnitude(values: pd.Series) -> float:
-    largest = float(np.abs(values).max()) if len(values) else 0.0
-    return largest if largest > 0 else 1.0
-
-
-def _scaled(values: pd.Series) -> pd.Series:
-    return values / _magnitude(values)
-
 
 class Preprocessor:
     """Fit-on-train preprocessing for customer tables.
@@ -119,12 +113,12 @@ class Preprocessor:
         # Moments of values divided by their largest magnitude, scaled back: the squares of
         # huge finite values (1e300) would overflow to inf and make a column look constant.
         log1p = bool(standard and observed.min() >= 0
-                     and _scaled(observed).skew() > self.skew_threshold)
+                     and scaled(observed).skew() > self.skew_threshold)
         filled = values.fillna(fill)
         transformed = np.log1p(filled) if log1p else filled
-        scale = _magnitude(transformed)
-        std = float(_scaled(transformed).std(ddof=0)) * scale
-        mean = float(_scaled(transformed).mean()) * scale
+        scale = magnitude(transformed)
+        std = float(scaled(transformed).std(ddof=0)) * scale
+        mean = float(scaled(transformed).mean()) * scale
         if not np.isfinite(std) or std < 1e-12 * max(scale, 1.0):
             warnings.warn(f"column '{name}' is constant in the training data and is ignored",
                           stacklevel=3)
@@ -176,13 +170,13 @@ class Preprocessor:
         for column in self.columns_:
             series = frame[column.name]
             if isinstance(column, NumericColumn):
-                blocks.append(self._transform_numeric(column, series)[:, None])
+                blocks.append(transform_numeric(column, series)[:, None])
             else:
                 text = as_text(series)
                 onehot = (text.to_numpy()[:, None] == np.asarray(column.categories)[None, :])
                 unseen = ~onehot.any(axis=1)
                 if unseen.any():
-                    unseen_total[column.name] = _unseen_detail(text[unseen])
+                    unseen_total[column.name] = unseen_detail(text[unseen])
                 blocks.append(onehot.astype(np.float32))
         if unseen_total:
             detail = "; ".join(f"{k}: {v}" for k, v in unseen_total.items())
@@ -192,32 +186,6 @@ class Preprocessor:
 
     def fit_transform(self, frame: pd.DataFrame) -> np.ndarray:
         return self.fit(frame).transform(frame)
-
-    def _transform_numeric(self, column: NumericColumn, series: pd.Series) -> np.ndarray:
-        if not is_numeric(series):
-            converted = pd.to_numeric(series, errors="coerce")
-            bad = series.notna() & converted.isna()
-            if bad.any():
-                example, row = plain(series[bad].iloc[0]), plain(series[bad].index[0])
-                raise SchemaError(f"column '{column.name}' must be numeric but holds text "
-                                  f"such as {example!r} (row {row!r})")
-            series = converted
-        values = series.astype(float).to_numpy()
-        if np.isinf(values).any():
-            raise DataError(f"column '{column.name}' holds infinite values; replace them "
-                            "with a finite number or leave the cells empty")
-        values = np.where(np.isnan(values), column.fill, values)
-        if column.log1p:
-            # Values below zero cannot occur in training; clip so log1p stays finite.
-            values = np.log1p(np.maximum(values, 0.0))
-        standardised = (values - column.mean) / column.std
-        extreme = np.abs(standardised) > MAX_STANDARD_SCORE
-        if extreme.any():
-            warnings.warn(f"column '{column.name}': {int(extreme.sum())} value(s) more than "
-                          f"{MAX_STANDARD_SCORE:g} standard deviations from the training mean "
-                          "were clipped", stacklevel=3)
-            standardised = np.clip(standardised, -MAX_STANDARD_SCORE, MAX_STANDARD_SCORE)
-        return standardised.astype(np.float32)
 
     def validate_schema(self, frame: pd.DataFrame) -> None:
         """Raise SchemaError naming missing columns; warn about extra ones."""
@@ -272,16 +240,3 @@ class Preprocessor:
     @property
     def n_features_out(self) -> int:
         return len(self.feature_names_out_)
-
-
-#: Unseen category values a warning names before it says "and N more".
-UNSEEN_SHOWN = 3
-
-
-def _unseen_detail(values: pd.Series) -> str:
-    """``'DE', 'FR' (5 customers)``: the most frequent unseen values first, a few only."""
-    counts = values.value_counts().sort_index().sort_values(ascending=False, kind="stable")
-    shown = ", ".join(repr(v) for v in counts.index[:UNSEEN_SHOWN])
-    more = f" and {len(counts) - UNSEEN_SHOWN} more" if len(counts) > UNSEEN_SHOWN else ""
-    customers = int(counts.sum())
-    return f"{shown}{more} ({customers:,} customer{'s' if customers != 1 else ''})"

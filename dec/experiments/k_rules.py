@@ -6,9 +6,9 @@ rules are scored on its **pretrained** embeddings (refinement sharpens any k int
 clusters, so its own clusters always look predictable):
 
 - prediction strength (Tibshirani & Walther 2005) of KMeans, mean over random halvings;
-  rule: the largest k that reaches :data:`~dec.experiments.sweep.PREDICTION_STRENGTH_THRESHOLD`;
+  rule: the largest k that reaches :data:`~dec.experiments.recommend_k.PREDICTION_STRENGTH_THRESHOLD`;
 - the silhouette of KMeans on the embeddings; rule: the best k;
-- the sweep's rule (:func:`dec.experiments.sweep.recommend`): prediction strength's pick,
+- the sweep's rule (:func:`dec.experiments.recommend_k.recommend`): prediction strength's pick,
   or the silhouette's where no k reaches the threshold.
 """
 
@@ -22,11 +22,11 @@ import pandas as pd
 
 from dec.config import load_config
 from dec.data.prepare import prepare_data
-from dec.experiments.sweep import (HALVINGS, PREDICTION_STRENGTH_SAMPLE,
-                                   PREDICTION_STRENGTH_THRESHOLD, SILHOUETTE_SAMPLE,
-                                   embedding_prediction_strength, embedding_silhouette,
-                                   recommend_by_embedding_silhouette,
-                                   recommend_by_prediction_strength, seed_pick)
+from dec.experiments.recommend_k import (PREDICTION_STRENGTH_THRESHOLD,
+                                         recommend_by_embedding_silhouette,
+                                         recommend_by_prediction_strength, seed_pick)
+from dec.experiments.sweep import (HALVINGS, PREDICTION_STRENGTH_SAMPLE, SILHOUETTE_SAMPLE,
+                                   embedding_prediction_strength, embedding_silhouette)
 from dec.markdown import markdown_table
 from dec.models.init import sample_rows
 from dec.pipeline import fit

@@ -26,8 +26,8 @@ from dec.baselines import validation_score
 from dec.config import load_config
 from dec.data.prepare import prepare_data
 from dec.experiments.benchmark import CONFIGS, TITLES
-from dec.experiments.sweep import (HALVINGS, PREDICTION_STRENGTH_THRESHOLD,
-                                   embedding_prediction_strength)
+from dec.experiments.recommend_k import PREDICTION_STRENGTH_THRESHOLD
+from dec.experiments.sweep import HALVINGS, embedding_prediction_strength
 from dec.markdown import markdown_table
 from dec.resources import shipped_config
 

@@ -29,21 +29,19 @@ import numpy as np
 import pandas as pd
 from sklearn.metrics import adjusted_rand_score
 
-from dec import files
+from dec import files, paths
 from dec.config import Config, config_yaml, replace
 from dec.data import Dataset
 from dec.errors import ConfigError
 from dec.markdown import markdown_table
 from dec.metrics import internal_metrics
 from dec.models.init import sample_rows
+from dec.experiments.recommend_k import (STABILITY_THRESHOLD, recommend,
+                                         recommend_by_stable_silhouette, seed_pick)
 from dec.pipeline import fit, prepare_data
 
 log = logging.getLogger("dec")
 
-#: A k qualifies for recommendation only if its segments are this stable (mean ARI).
-STABILITY_THRESHOLD = 0.8
-#: Tibshirani & Walther's rule: the largest k whose prediction strength reaches this.
-PREDICTION_STRENGTH_THRESHOLD = 0.8
 #: Random halvings the sweep and the harnesses average: with 2 the rule's pick moved by
 #: one k between two draws on the same embeddings (benchmarks/choices/k_rules_h2.md).
 HALVINGS = 10
@@ -131,73 +129,6 @@ def evaluate_k(config: Config, k: int, seeds, n_bootstrap: int,
     return row, [{"k": k, "seed": seed, **s} for seed, s in zip(seeds, scores)]
 
 
-def recommend(table: pd.DataFrame) -> tuple[int, str]:
-    """The sweep's recommendation, with the reason: the prediction-strength rule
-    (:func:`recommend_by_prediction_strength`); where no k reaches its threshold, the
-    best silhouette on the pretrained embeddings (:func:`recommend_by_embedding_silhouette`).
-    """
-    if (table["prediction_strength"] >= PREDICTION_STRENGTH_THRESHOLD).any():
-        k, reason = recommend_by_prediction_strength(table)
-    else:
-        k, reason = recommend_by_embedding_silhouette(table)
-        reason = (f"no k reached prediction strength {PREDICTION_STRENGTH_THRESHOLD}, so no "
-                  f"segmentation is clearly reproducible; {reason}")
-    stability = float(table.loc[table["k"] == k, "stability"].iloc[0])
-    if stability < STABILITY_THRESHOLD:  # NaN (one seed, no bootstrap) says nothing
-        reason += (f"; its segments are less stable than {STABILITY_THRESHOLD} across "
-                   f"seeds and resamples ({stability:.2f}): check them before acting")
-    if k == table["k"].max() and len(table) > 1:
-        reason += "; it is the largest k tried: widen --k to see whether a larger k does better"
-    return k, reason
-
-
-def seed_pick(scores: pd.DataFrame) -> int:
-    """The recommended k on one seed's scores, which have no stability to weigh."""
-    return recommend(scores.assign(stability=np.nan))[0]
-
-
-def recommend_by_embedding_silhouette(table: pd.DataFrame) -> tuple[int, str]:
-    """The k whose KMeans clusters have the best silhouette on the pretrained embeddings,
-    with the reason."""
-    best = table.loc[table["embedding_silhouette"].idxmax()]
-    return int(best["k"]), (f"k = {int(best['k'])} has the best silhouette on the pretrained "
-                            f"embeddings ({best['embedding_silhouette']:.3f}), the space "
-                            "prediction strength is measured in")
-
-
-def recommend_by_stable_silhouette(table: pd.DataFrame,
-                                   threshold: float = STABILITY_THRESHOLD) -> tuple[int, str]:
-    """The best-silhouette k among those at least ``threshold`` stable, with the reason."""
-    if table["stability"].isna().all():  # one seed and no bootstrap: nothing to compare
-        best = table.loc[table["silhouette"].idxmax()]
-        return int(best["k"]), (f"k = {int(best['k'])} has the best silhouette "
-                                f"({best['silhouette']:.3f}); stability was not measured "
-                                "(give two --seeds or --bootstrap 1 or more)")
-    stable = table[table["stability"] >= threshold]
-    if stable.empty:
-        best = table.loc[table["stability"].idxmax()]
-        return int(best["k"]), (f"no k reached stability {threshold}; k = {int(best['k'])} "
-                                f"is the most stable ({best['stability']:.2f})")
-    best = stable.loc[stable["silhouette"].idxmax()]
-    return int(best["k"]), (f"k = {int(best['k'])} has the best silhouette "
-                            f"({best['silhouette']:.3f}) among the k whose segments are stable "
-                            f"(mean ARI ≥ {threshold} across seeds and bootstrap resamples; "
-                            f"its stability is {best['stability']:.2f})")
-
-
-def recommend_by_prediction_strength(table: pd.DataFrame,
-                                     threshold: float = PREDICTION_STRENGTH_THRESHOLD
-                                     ) -> tuple[int, str]:
-    """The largest k whose prediction strength reaches ``threshold`` (Tibshirani &
-    Walther 2005), with the reason."""
-    strong = table[table["prediction_strength"] >= threshold]
-    if strong.empty:
-        return 1, f"no k reached prediction strength {threshold}: no clear clusters"
-    best = strong.loc[strong["k"].idxmax()]
-    return int(best["k"]), (f"k = {int(best['k'])} is the largest k whose prediction "
-                            f"strength reaches {threshold} ({best['prediction_strength']:.2f})")
-
-
 def parse_grid(items: list[str]) -> dict[str, list[str]]:
     """``["refine.gamma=0,10"]`` -> ``{"refine.gamma": ["0", "10"]}``."""
     grid = {}
@@ -213,7 +144,7 @@ def run_sweep(config: Config, ks, grid: dict[str, list[str]], seeds, n_bootstrap
               out_dir: Path, work_dir: Path | None = None) -> pd.DataFrame:
     """Every grid point x k; writes sweep.csv (means over seeds), sweep_seeds.csv (each
     seed's scores), sweep.md and sweep.png into ``out_dir``."""
-    files.check_writable_dir(out_dir, what="sweep folder", setting="--out")  # before hours of runs
+    paths.check_writable_dir(out_dir, what="sweep folder", setting="--out")  # before hours of runs
     rows, seed_rows = [], []
     keys = list(grid)
     for values in itertools.product(*grid.values()) if grid else [()]:

@@ -1,0 +1,177 @@
+"""The commands that score customers with a trained run: predict, export and migrate
+(tables or purchase logs). ``scripts/<name>.py`` and ``python -m dec <name>`` run them."""
+
+from __future__ import annotations
+
+from dec.cli import Parser, run_arg
+
+
+def _scoring_parser(description: str, data_required: bool) -> Parser:
+    parser = Parser(description=description)
+    run_arg(parser, required=True)
+    parser.add_argument("--data", required=data_required,
+                        help="customer table (.csv or .parquet)"
+                        + ("" if data_required else "; default: the run's own data"))
+    parser.add_argument("--id-column", help="id column of the --data table or "
+                        "--transactions log (default: the one the model was trained with)")
+    _log_args(parser)
+    return parser
+
+
+def _log_args(parser: Parser) -> None:
+    """The options that score a purchase log instead of a customer table."""
+    parser.add_argument("--transactions", metavar="LOG", help="score a purchase log (.csv or "
+                        ".parquet, many rows per customer) instead of a customer table; the "
+                        "run must have been trained on a log")
+    parser.add_argument("--date-column", help="--transactions: purchase date column "
+                        "(default: the run's)")
+    parser.add_argument("--amount-column", help="--transactions: purchase value column "
+                        "(default: the run's)")
+    parser.add_argument("--quantity-column", help="--transactions: items per purchase "
+                        "(default: the run's)")
+
+
+def _batches(model, args, *, as_of: str | None, data: str | None):
+    """The customers to score: from ``--transactions`` (or, given ``as_of``, the run's own
+    log) at that date, else from the table ``data`` (or the run's own data)."""
+    from dec.export import customer_batches, log_customers
+
+    if args.transactions or as_of:
+        return [log_customers(model, args.transactions, as_of=as_of,
+                              id_column=args.id_column, date_column=args.date_column,
+                              amount_column=args.amount_column,
+                              quantity_column=args.quantity_column)]
+    return customer_batches(model, data, id_column=args.id_column)
+
+
+def _check_kept(model, run: str, outputs) -> None:
+    """Before any scoring: no output lands on the data the run was trained on or on one of
+    the run's own files, however the path is spelt."""
+    from dec import paths
+    from dec.data.datasets import source_files
+    from dec.rundir import RunDir
+
+    kept = [(path, "the data the run was trained on")
+            for path in source_files(model.config_.data.source)]
+    kept += [(path, "the run's own file") for path in RunDir(run).own_files()]
+    paths.check_outputs_kept(outputs, kept)
+
+
+def _one_source(parser: Parser, args, *, required: bool) -> None:
+    if args.data and args.transactions:
+        parser.error("give --data (a customer table) or --transactions (a purchase log), "
+                     "not both")
+    if required and not (args.data or args.transactions):
+        parser.error("give the customers to score: --data TABLE or --transactions LOG")
+    if args.data and getattr(args, "as_of", None):
+        parser.error("--as-of applies to purchase logs; with a --data table leave it out")
+
+
+def predict() -> int:
+    """Segments and segment probabilities for new customers, from a trained run."""
+    parser = _scoring_parser(predict.__doc__, data_required=False)
+    parser.add_argument("--as-of", help="--transactions: features from purchases up to this "
+                        "date (default: the log's last date)")
+    parser.add_argument("--output", required=True, help="FILE.csv, FILE.parquet or FILE.npz")
+    args = parser.parse_args()
+    _one_source(parser, args, required=True)
+    from dec import DeepEmbeddedClustering
+    from dec.export import check_output_path, score_batches, write_batches
+
+    check_output_path(args.output, inputs=(args.data, args.transactions))
+    model = DeepEmbeddedClustering.load(args.run)
+    _check_kept(model, args.run, [args.output])
+    batches = _batches(model, args, as_of=args.as_of, data=args.data)
+    rows = write_batches(score_batches(model, batches, embeddings=False), args.output)
+    print(f"wrote segments for {rows} customers to {args.output}")
+    return 0
+
+
+def export() -> int:
+    """Export id, segment, embeddings z_* and probabilities p_* for every customer;
+    optionally the encoder as ONNX."""
+    parser = _scoring_parser(export.__doc__, data_required=False)
+    parser.add_argument("--as-of", help="score a purchase log (--transactions, or the run's "
+                        "own) with features up to this date (default: the log's last date)")
+    parser.add_argument("--output", help="FILE.parquet, FILE.csv or FILE.npz")
+    parser.add_argument("--onnx", help="also write the encoder to FILE.onnx")
+    args = parser.parse_args()
+    if not args.output and not args.onnx:
+        parser.error("give --output FILE and/or --onnx FILE.onnx")
+    _one_source(parser, args, required=False)
+    from dec import DeepEmbeddedClustering
+    from dec.export import check_output_path, export_onnx, score_batches, write_batches
+
+    for path, formats in ((args.output, None), (args.onnx, (".onnx",))):
+        if path:
+            check_output_path(path, **({"formats": formats} if formats else {}),
+                              inputs=(args.data, args.transactions))
+    model = DeepEmbeddedClustering.load(args.run)
+    _check_kept(model, args.run, [args.output, args.onnx])
+    if args.output and not (args.data or args.transactions) \
+            and model.config_.data.source == "in-memory":
+        from dec.errors import DataError
+
+        raise DataError("this model was fitted in Python on in-memory data; pass --data PATH")
+    if args.output:
+        batches = _batches(model, args, as_of=args.as_of, data=args.data)
+        rows = write_batches(score_batches(model, batches), args.output)
+        print(f"wrote {rows} customers to {args.output}")
+    if args.onnx:
+        export_onnx(model, args.onnx)
+        print(f"wrote the encoder to {args.onnx} (input: preprocessed features, "
+              f"{model.preprocessor_.n_features_out} columns)")
+    return 0
+
+
+def migrate() -> int:
+    """Who moved between segments: score the same customers at two snapshots (two --as-of
+    dates of a purchase log, or two --data tables) and write the transition matrix, the
+    movers and a heatmap."""
+    parser = Parser(description=migrate.__doc__)
+    run_arg(parser, required=True)
+    parser.add_argument("--as-of", action="append", default=[], metavar="DATE",
+                        help="twice: the two snapshot dates of the purchase log "
+                             "(--transactions, or the run's own)")
+    parser.add_argument("--data", action="append", default=[], metavar="TABLE",
+                        help="twice: the customer tables of the two snapshots (same id column)")
+    parser.add_argument("--id-column", help="id column of the tables or log (default: the "
+                        "run's)")
+    _log_args(parser)
+    parser.add_argument("--output", required=True, help="movers FILE.parquet or FILE.csv; "
+                        "FILE.transitions.{csv,md,png} are written beside it")
+    args = parser.parse_args()
+    if (len(args.as_of), len(args.data)) not in ((2, 0), (0, 2)):
+        parser.error("give two snapshots: --as-of D1 --as-of D2 (a purchase log) or "
+                     "--data T1 --data T2 (customer tables)")
+    if args.data and args.transactions:
+        parser.error("--transactions goes with --as-of; tables are given with --data")
+    import warnings
+
+    import pandas as pd
+
+    from dec import DeepEmbeddedClustering
+    from dec.migrate import (check_ids, check_migration_paths, check_overlap, check_snapshot_dates,
+                             segment_names, write_migration)
+
+    paths = check_migration_paths(args.output, inputs=(*args.data, args.transactions))
+    check_snapshot_dates(args.as_of)
+    model = DeepEmbeddedClustering.load(args.run)
+    _check_kept(model, args.run, paths.values())
+    snapshots = args.as_of or args.data
+    frames, segments = [], []
+    for snapshot in snapshots:
+        with warnings.catch_warnings():
+            # Customers without purchases by the first date are counted as new, not lost.
+            warnings.filterwarnings("ignore", ".*first bought after as_of.*")
+            frame = pd.concat(list(_batches(model, args, as_of=snapshot if args.as_of else None,
+                                            data=None if args.as_of else snapshot)))
+        check_ids(frame, snapshot)
+        frames.append(frame)
+        segments.append(pd.Series(model.predict(frame), index=frame.index.astype(str)))
+    check_overlap(segments[0].index, segments[1].index, *snapshots)
+    names = segment_names(args.run, frames[0], segments[0].to_numpy(), model.n_clusters)
+    write_migration(segments[0], segments[1], names, paths, *snapshots)
+    print(paths["md"].read_text())
+    print(f"wrote {', '.join(str(p) for p in paths.values())}")
+    return 0
