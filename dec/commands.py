@@ -59,16 +59,17 @@ def test() -> int:
 
 
 def _stability_args(parser: Parser) -> None:
-    from dec.bootstrap import DEFAULT_RESAMPLES, REFITS
+    from dec.bootstrap import DEFAULT_REFIT, DEFAULT_RESAMPLES, REFITS
 
     parser.add_argument("--stability", nargs="?", type=_resamples, const=DEFAULT_RESAMPLES,
                         default=0, metavar="B",
                         help="also measure each segment's stability: bootstrap Jaccard over "
                         f"B resamples of the training customers (default B: "
                         f"{DEFAULT_RESAMPLES}; each is one refit per method)")
-    parser.add_argument("--stability-refit", choices=REFITS, default="refine",
-                        help="what a refit of the deep model is: 'refine' keeps the "
-                        "pretrained autoencoder (default), 'full' trains it again")
+    parser.add_argument("--stability-refit", choices=REFITS, default=DEFAULT_REFIT,
+                        help="what a refit of the deep model is: 'full' trains it again as "
+                        "a new run would (default), 'refine' keeps the pretrained "
+                        "autoencoder (cheaper, reads higher)")
 
 
 def _resamples(text: str) -> int:

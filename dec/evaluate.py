@@ -21,7 +21,7 @@ METRIC_ORDER = ("acc", "nmi", "ari", "silhouette", "davies_bouldin", "calinski_h
 
 
 def evaluate(run_dir: str | Path, baselines=("kmeans", "gmm", "ae_kmeans"), *,
-             data=None, stability: int = 0, stability_refit: str = "refine") -> dict:
+             data=None, stability: int = 0, stability_refit: str = "full") -> dict:
     """Compare the run's DEC model with the baselines on the held-out test split.
 
     KMeans is fitted on the preprocessed training inputs (same ``k``, same ``n_init``);
@@ -39,7 +39,7 @@ def evaluate(run_dir: str | Path, baselines=("kmeans", "gmm", "ae_kmeans"), *,
         The run's data from :func:`dec.pipeline.prepare_run_data`, if already loaded.
     stability : int, default=0
         Bootstrap resamples for per-segment stability (:mod:`dec.bootstrap`); 0 skips it.
-    stability_refit : {"refine", "full"}, default="refine"
+    stability_refit : {"full", "refine"}, default="full"
         What a refit of the deep model is.
 
     Returns

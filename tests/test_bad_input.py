@@ -127,20 +127,44 @@ def assert_one_line_error(result, message: str):
     assert all(line.startswith(("error: ", "warning: ")) for line in lines), result.stderr
 
 
-@pytest.mark.parametrize("case", TRAIN_CASES, ids=lambda c: c.name)
-def test_train_script_refuses_bad_input_in_one_line(case, tmp_path):
+def _train_args(case, tmp_path) -> list[str]:
     data = tmp_path / f"data{case.suffix}"
     if case.write is not None:
         case.write(data)
-    before = _files(tmp_path)
     args = [a.replace("{tmp}", str(tmp_path)) for a in case.args]
     if "--output-dir" not in args:
         args += ["--output-dir", str(tmp_path / "run")]
     if "--id-column" not in args:
         args += ["--id-column", "customer_id"]
-    result = run_script("train.py", "--config", str(SMOKE), "--data", str(data), *args)
-    assert_one_line_error(result, case.message)
+    return ["--config", str(SMOKE), "--data", str(data), *args]
+
+
+@pytest.mark.parametrize("case", TRAIN_CASES, ids=lambda c: c.name)
+def test_train_refuses_bad_input_in_one_line(case, tmp_path, capsys):
+    """The train command, run in this process (the command line's code path without a new
+    interpreter per case): exit code 2, one line, nothing written."""
+    from conftest import cli
+
+    args = _train_args(case, tmp_path)
+    before = _files(tmp_path)
+    code, err = cli("train", *args, capsys=capsys)
+    lines = [line for line in err.splitlines() if line.strip()]
+    errors = [line for line in lines if line.startswith("error: ")]
+    assert code == 2, err
+    assert len(errors) == 1 and case.message in errors[0], err
+    assert all(line.startswith(("error: ", "warning: ")) for line in lines), err
     assert _files(tmp_path) == before  # no run dir, no temporary file
+
+
+@pytest.mark.parametrize("name", ["missing file", "binary junk as csv"])
+def test_train_script_refuses_bad_input_in_one_line(name, tmp_path):
+    """Two of the cases through ``scripts/train.py`` in a fresh interpreter, as a user runs it."""
+    case = next(c for c in TRAIN_CASES if c.name == name)
+    args = _train_args(case, tmp_path)
+    before = _files(tmp_path)
+    result = run_script("train.py", *args)
+    assert_one_line_error(result, case.message)
+    assert _files(tmp_path) == before
 
 
 @pytest.mark.parametrize("case", [c for c in TRAIN_CASES if c.python], ids=lambda c: c.name)
@@ -170,6 +194,7 @@ def test_python_api_config_errors():
         DeepEmbeddedClustering(3, pretrain_epochs="abc").fit(customers())
 
 
+@pytest.mark.slow
 def test_constant_column_warns_and_training_goes_on(tmp_path):
     data = tmp_path / "data.csv"
     customers().assign(store="web", const=7).to_csv(data, index=False)
@@ -270,6 +295,7 @@ class _Exploit:
         return (os.system, (f"touch {self.marker}",))
 
 
+@pytest.mark.slow
 def test_planted_malicious_model_is_refused_without_running(smoke_run, tmp_path, new_table):
     import shutil
 

@@ -159,6 +159,7 @@ def test_pooled_precision_factor_whitens_the_tied_covariance():
     assert torch.allclose(precision, torch.linalg.inv(covariance), atol=1e-5)
 
 
+@pytest.mark.slow
 def test_every_init_places_centres_near_well_separated_clusters():
     import numpy as np
 

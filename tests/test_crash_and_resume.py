@@ -59,6 +59,7 @@ def uninterrupted(tmp_path_factory):
     ("pretraining", "checkpoints/pretrain/last.ckpt", "pretrained.pt"),
     ("refinement", "checkpoints/refine/last.ckpt", "model.pt"),
 ])
+@pytest.mark.slow
 def test_killed_run_resumes_and_matches_uninterrupted(tmp_path, uninterrupted, stage, marker,
                                                      unfinished):
     run_dir = tmp_path / "run"
@@ -76,6 +77,7 @@ def test_killed_run_resumes_and_matches_uninterrupted(tmp_path, uninterrupted, s
     np.testing.assert_array_equal(uninterrupted, resumed)
 
 
+@pytest.mark.slow
 def test_resume_refuses_a_checkpoint_that_would_run_code(tmp_path):
     run_dir = tmp_path / "run"
     result = run_script("train.py", "--config", str(SMOKE), "--output-dir", str(run_dir))

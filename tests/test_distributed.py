@@ -22,6 +22,7 @@ def test_shards_cover_every_row_once():
     assert sorted(rows.tolist()) == list(range(11))
 
 
+@pytest.mark.slow
 def test_target_under_ddp_equals_single_process(tmp_path):
     env = {**os.environ, "PYTHONWARNINGS": "ignore"}
     result = subprocess.run([sys.executable, str(ROOT / "tests" / "helpers" / "ddp_target.py"),

@@ -92,6 +92,7 @@ def test_script_run_loads_in_python(tmp_path, customers):
     assert labels.shape == (len(customers),)
 
 
+@pytest.mark.slow
 def test_python_model_works_with_the_scripts(fitted, customers, tmp_path):
     import pandas as pd
 

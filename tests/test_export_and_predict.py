@@ -21,7 +21,8 @@ def _columns(d, k):
     return ["id", "segment", *[f"z_{j}" for j in range(d)], *[f"p_{j}" for j in range(k)]]
 
 
-@pytest.mark.parametrize("suffix", [".parquet", ".csv", ".npz"])
+@pytest.mark.parametrize("suffix", [".parquet", pytest.param(".csv", marks=pytest.mark.slow),
+                                    pytest.param(".npz", marks=pytest.mark.slow)])
 def test_export_has_documented_columns_for_every_row(smoke_run, tmp_path, suffix):
     out = tmp_path / f"export{suffix}"
     result = run_script("export.py", "--run", str(smoke_run), "--output", str(out))
@@ -55,6 +56,7 @@ def test_export_matches_estimator_and_onnx_matches_torch(smoke_run, tmp_path, ne
     assert np.abs(onnx_z - torch_z).max() < 1e-4
 
 
+@pytest.mark.slow
 def test_predict_new_customers_is_stable(smoke_run, tmp_path, new_customers):
     outputs = []
     for name in ("a.csv", "b.csv"):
@@ -68,6 +70,7 @@ def test_predict_new_customers_is_stable(smoke_run, tmp_path, new_customers):
     pd.testing.assert_frame_equal(a, b)
 
 
+@pytest.mark.slow
 def test_predict_missing_column_is_one_line_and_writes_nothing(smoke_run, tmp_path,
                                                                new_customers):
     broken = tmp_path / "broken.csv"
@@ -80,6 +83,7 @@ def test_predict_missing_column_is_one_line_and_writes_nothing(smoke_run, tmp_pa
     assert list(tmp_path.iterdir()) == [broken]  # no temporary file either
 
 
+@pytest.mark.slow
 def test_predict_unseen_category_is_counted_in_a_warning(smoke_run, tmp_path, new_customers):
     changed = tmp_path / "changed.csv"
     pd.read_csv(new_customers).assign(channel="kiosk").to_csv(changed, index=False)

@@ -91,6 +91,7 @@ def test_migrate_between_two_dates_of_a_log(log_run):
     assert "biggest move" in (log_run / "movers.transitions.md").read_text()
 
 
+@pytest.mark.slow
 def test_migrate_between_two_tables_by_id(smoke_run, tmp_path):
     from dec.data import load_dataset
 
@@ -108,6 +109,7 @@ def test_migrate_between_two_tables_by_id(smoke_run, tmp_path):
     assert counts.loc[NEW].sum() == 100 and counts[GONE].sum() == 100
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("args, message", [
     (["--as-of", "1997-02-15"], "give two snapshots"),
     (["--as-of", "1997-02-15", "--data", "x.csv"], "give two snapshots"),
@@ -131,6 +133,7 @@ def test_migrating_tables_needs_ids(smoke_run, tmp_path):
     assert result.returncode == 2 and "no id column" in result.stderr
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("args, message", [
     (["--id-column", "c"], "has no column(s) ['date', 'value', 'number_of_cds']"),
     (["--id-column", "c", "--date-column", "d", "--amount-column", "v"],
@@ -145,6 +148,7 @@ def test_scoring_a_log_names_the_missing_columns(log_run, tmp_path, args, messag
     assert not (tmp_path / "s.csv").exists()
 
 
+@pytest.mark.slow
 def test_a_run_trained_on_a_table_refuses_a_log(smoke_run, log_run, tmp_path):
     result = run_script("predict.py", "--run", str(smoke_run), "--transactions",
                         str(log_run / "log.csv"), "--output", str(tmp_path / "s.csv"))

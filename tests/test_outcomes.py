@@ -10,6 +10,7 @@ from conftest import SMOKE, run_script
 from dec.data.prepare import split_indices
 
 
+@pytest.mark.slow
 def test_outcome_columns_end_to_end(tmp_path):
     rng = np.random.default_rng(0)
     n = 400

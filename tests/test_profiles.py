@@ -82,6 +82,7 @@ def test_test_script_writes_profiles_plots_and_tensorboard_figures(smoke_run):
     assert "segments/segment_heatmap" in acc.Tags()["images"]
 
 
+@pytest.mark.slow
 def test_profiles_script(smoke_run):
     result = run_script("profiles.py", "--run", str(smoke_run))
     assert result.returncode == 0, result.stderr

@@ -57,6 +57,7 @@ def test_overwrite_clears_the_old_run_but_not_the_users_files(trained, tmp_path)
     RunDir(run).check()
 
 
+@pytest.mark.slow
 def test_a_second_writer_is_refused_naming_the_holder(trained, tmp_path):
     run = _copy(trained, tmp_path)
     with files.exclusive_lock(run / ".lock", what=f"run directory {run}"):
@@ -94,6 +95,7 @@ def test_resume_refuses_other_settings_and_other_data(trained, tmp_path):
         fit(replace(config, ["data.n_samples=700"]), run, resume=True)
 
 
+@pytest.mark.slow
 def test_evaluating_on_changed_data_is_refused(tmp_path):
     from dec.data.synthetic import make_customers
 
@@ -139,6 +141,7 @@ def test_a_feature_called_row_is_not_taken_for_the_id(tmp_path):
     assert len(scored) == 60 and list(scored.index) == list(range(60))
 
 
+@pytest.mark.slow
 def test_ctrl_c_says_interrupted_and_keeps_the_run_resumable(tmp_path):
     import signal
     import subprocess
@@ -198,6 +201,7 @@ def test_crafted_run_files_with_a_matching_manifest_are_still_refused(trained, t
         RunDir(run).load()
 
 
+@pytest.mark.slow
 def test_a_write_failure_is_one_line_and_leaves_no_half_file(tmp_path):
     import resource
     import subprocess
@@ -221,6 +225,7 @@ def test_a_write_failure_is_one_line_and_leaves_no_half_file(tmp_path):
         RunDir(run).check()
 
 
+@pytest.mark.slow
 def test_a_truncated_checkpoint_is_one_line_on_resume(trained, tmp_path):
     run = _copy(trained, tmp_path)
     checkpoint = run / "checkpoints" / "refine" / "last.ckpt"

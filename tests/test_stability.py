@@ -108,7 +108,7 @@ def test_test_py_stability_writes_every_method_and_segment(smoke_run, tmp_path, 
             assert 0.0 <= segment["jaccard_mean"] <= 1.0 or math.isnan(segment["jaccard_mean"])
             assert segment["reading"] in ("dissolved", "uncertain", "valid", "highly stable",
                                           "n/a")
-    assert "pretrained autoencoder kept" in stability["dec"]["refit"]
+    assert "pretraining, centres and refinement redone" in stability["dec"]["refit"]
     assert "Segment stability: bootstrap Jaccard over 2 resamples" in \
         (run / "test_report.md").read_text()
 

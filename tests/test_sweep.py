@@ -96,6 +96,7 @@ def test_parse_grid():
         parse_grid(["refine.gamma"])
 
 
+@pytest.mark.slow
 def test_sweep_script_writes_table_recommendation_and_plot(tmp_path):
     out = tmp_path / "sweep"
     result = run_script("sweep.py", "--config", str(SMOKE), "--k", "2,3", "--seeds", "0,1",
@@ -118,6 +119,7 @@ def test_sweep_script_writes_table_recommendation_and_plot(tmp_path):
     assert (out / "sweep.png").read_bytes()[:4] == b"\x89PNG"
 
 
+@pytest.mark.slow
 def test_sweep_on_bad_data_says_so_in_one_line_and_writes_nothing(tmp_path):
     out = tmp_path / "sweep"
     result = run_script("sweep.py", "--k", "2,3", "--out", str(out),
@@ -129,6 +131,7 @@ def test_sweep_on_bad_data_says_so_in_one_line_and_writes_nothing(tmp_path):
     assert "Traceback" not in result.stderr and not out.exists()
 
 
+@pytest.mark.slow
 def test_sweep_into_a_file_stops_before_training(tmp_path):
     (tmp_path / "taken").write_text("")
     result = run_script("sweep.py", "--k", "2", "--out", str(tmp_path / "taken"))

@@ -64,6 +64,7 @@ def test_tensorboard_holds_the_scalars(smoke_run):
     assert {"hp/val_ari", "hp/label_change"} <= set(acc.Tags()["scalars"])
 
 
+@pytest.mark.slow
 def test_resume_continues_from_last_checkpoint(tmp_path):
     run_dir = tmp_path / "run"
     first = run_script("train.py", "--config", str(SMOKE), "--output-dir", str(run_dir))
@@ -76,6 +77,7 @@ def test_resume_continues_from_last_checkpoint(tmp_path):
     assert (run_dir / "pretrained.pt").stat().st_mtime_ns == pretrained  # not pretrained again
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(torch.cuda.is_available(), reason="checks the no-CUDA message")
 def test_gpus_without_cuda_is_one_line_error(tmp_path):
     result = run_script("train.py", "--config", str(SMOKE), "--gpus", "1",
@@ -91,6 +93,7 @@ def test_gpus_without_cuda_is_one_line_error(tmp_path):
     (["model.n_clusterz=3"], "unknown config key 'model.n_clusterz'"),
     (["--n-clusters", "1"], "n_clusters must be at least 2"),
 ])
+@pytest.mark.slow
 def test_bad_input_is_one_line_without_output(tmp_path, args, message):
     result = run_script("train.py", "--config", str(SMOKE), "--output-dir",
                         str(tmp_path / "run"), *args)
@@ -114,6 +117,7 @@ def test_smoke_run_on_gpu(tmp_path):
     assert (tmp_path / "run" / "model.pt").exists()
 
 
+@pytest.mark.slow
 def test_own_csv_table_with_label_column(tmp_path):
     from dec.data.synthetic import make_customers
 
@@ -134,6 +138,7 @@ def test_own_csv_table_with_label_column(tmp_path):
     assert "segment" not in names and "email" not in names and "customer_id" not in names
 
 
+@pytest.mark.slow
 def test_mixed_precision_path_runs_on_cpu(tmp_path):
     result = run_script("train.py", "--config", str(SMOKE), "--precision", "bf16-mixed",
                         "--output-dir", str(tmp_path / "run"))

@@ -64,6 +64,7 @@ def test_shipped_cdnow_is_the_documented_file():
     assert ds.outcomes["holdout_active"].mean() == pytest.approx(0.30, abs=0.01)
 
 
+@pytest.mark.slow
 def test_transactions_flag_end_to_end(tmp_path):
     raw = pd.read_csv(cdnow_path(), sep=r"\s+", dtype={"customer_id": str, "date": str}).head(3000)
     raw.rename(columns={"customer_id": "cust", "dollar_value": "value"}).to_csv(
@@ -84,6 +85,7 @@ def test_transactions_flag_end_to_end(tmp_path):
     assert "holdout_spend_eta2" in tested.stdout
 
 
+@pytest.mark.slow
 def test_transactions_need_their_columns(tmp_path):
     result = run_script("train.py", "--config", str(SMOKE), "--transactions",
                         str(ROOT / "data" / "cdnow" / "CDNOW_master.txt.gz"),
