@@ -2,6 +2,8 @@
 
 import warnings
 
+import pytest
+
 from conftest import cli
 
 
@@ -53,3 +55,14 @@ def test_log_lines_are_not_repeated_by_handlers_piling_up(capsys):
     for _ in range(3):
         run_cli(speak)
     assert capsys.readouterr().err.count("hello once") == 3
+
+
+@pytest.mark.slow
+def test_the_default_run_into_a_file_is_a_few_kilobytes(tmp_path):
+    """Issue 23: ``train.py > log.txt 2>&1`` once wrote 870 KB of progress-bar redraws."""
+    from conftest import run_script
+
+    result = run_script("train.py", "--output-dir", str(tmp_path / "run"))
+    assert result.returncode == 0, result.stderr
+    assert len((result.stdout + result.stderr).encode()) < 20_000
+    assert "pretrain epoch 40/40: " in result.stderr and "\r" not in result.stderr
