@@ -49,7 +49,8 @@ def test() -> int:
     if not args.no_profiles:
         from dec.profiles import profile_run
 
-        written = profile_run(run, data=data)
+        written = profile_run(run, data=data, stability=report.get("stability", {}).get(
+            "dec", {}).get("segments"))
         print(f"wrote segment profiles and plots: {', '.join(p.name for p in written)}")
     from dec.report import write_report_html
 

@@ -113,10 +113,14 @@ def profiles_markdown(table: pd.DataFrame, max_features: int = 8) -> str:
     """Readable summary: who each segment is, then typical values of key features."""
     names = [row["name"] + (f" ({row['rfm']})" if "rfm" in table.columns else "")
              for _, row in table.iterrows()]
+    stable = "stability" in table.columns
     lines = ["# Segment profiles", "", markdown_table(
-        ["segment", "name", "customers", "share", "what sets it apart"],
-        [[seg, name, f"{row['size']:,}", f"{row['share']:.1%}", row["distinguishing"]]
-         for (seg, row), name in zip(table.iterrows(), names)], align="rlrrl")]
+        ["segment", "name", "customers", "share", "what sets it apart",
+         *(["stability (bootstrap Jaccard)"] if stable else [])],
+        [[seg, name, f"{row['size']:,}", f"{row['share']:.1%}", row["distinguishing"],
+          *([row["stability"]] if stable else [])]
+         for (seg, row), name in zip(table.iterrows(), names)],
+        align="rlrrl" + ("l" if stable else ""))]
     features = [c.removeprefix("median_") for c in table.columns if c.startswith("median_")]
     features = features[:max_features]
     if features:
@@ -142,13 +146,30 @@ def write_profiles(run_dir, table: pd.DataFrame) -> tuple[Path, Path]:
     return RunDir(run_dir).write_profiles(table.to_csv(), profiles_markdown(table))
 
 
-def profile_run(run_dir, data=None) -> list[Path]:
+def add_stability(table: pd.DataFrame, segments: list[dict] | None) -> pd.DataFrame:
+    """A ``stability`` column (``"0.93 highly stable"``) from the deep model's entries of
+    a test report's ``stability`` (:func:`dec.bootstrap.segment_stability`); unchanged
+    without them."""
+    if not segments:
+        return table
+    by_segment = {s["segment"]: s for s in segments}
+    cells = []
+    for seg in table.index:
+        entry = by_segment.get(seg)
+        cells.append(f"{entry['jaccard_mean']:.2f} {entry['reading']}"
+                     if entry and np.isfinite(entry["jaccard_mean"]) else "n/a")
+    return table.assign(stability=cells)
+
+
+def profile_run(run_dir, data=None, stability: list[dict] | None = None) -> list[Path]:
     """Profile every customer of a run's data set and draw the plots.
 
     Writes ``profiles.csv``, ``profiles.md`` and ``segment_sizes.png``,
     ``segment_heatmap.png``, ``embedding_projection.png`` (+ ``confusion_matrix.png`` on
     labelled data, test split only) into ``run_dir``; returns their paths. ``data`` is
-    the run's :class:`~dec.data.prepare.PreparedData` if the caller already loaded it.
+    the run's :class:`~dec.data.prepare.PreparedData` if the caller already loaded it;
+    ``stability`` the deep model's per-segment stability (else the run's test report's,
+    where it has one).
     """
     from dec.data.prepare import prepare_run_data
     from dec.plots import segment_figures, write_plots
@@ -165,6 +186,10 @@ def profile_run(run_dir, data=None) -> list[Path]:
     table = segment_profiles(features, segments, data.dataset.outcomes, rfm_columns={
         "recency": d.recency_column, "frequency": d.frequency_column,
         "monetary": d.monetary_column})
+    if stability is None:
+        stability = ((run.read_report() or {}).get("stability") or {}).get("dec", {}).get(
+            "segments")
+    table = add_stability(table, stability)
     paths = list(write_profiles(run, table))
     names = names_by_segment(table, model.architecture["n_clusters"])
     test = data.test_index if data.dataset.labels is not None else None

@@ -155,7 +155,11 @@ def _segments(profiles: pd.DataFrame) -> str:
     if "rfm" in profiles.columns:
         rows = [[*r[:2], rfm, *r[2:]] for r, rfm in zip(rows, profiles["rfm"])]
         header = [*header[:2], "RFM", *header[2:]]
-    return _table(header, rows, text=(0, 1, 2, len(header) - 1))
+    if "stability" in profiles.columns:
+        rows = [[*r, cell] for r, cell in zip(rows, profiles["stability"])]
+        header = [*header, "stability"]
+    words = ("name", "RFM", "what sets it apart", "stability")
+    return _table(header, rows, text=tuple(i for i, h in enumerate(header) if h in words))
 
 
 def _outcomes(report: dict, profiles: pd.DataFrame | None) -> list[str]:

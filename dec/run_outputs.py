@@ -54,6 +54,11 @@ class RunOutputs:
         files.atomic_write_text(md_path, markdown)
         return json_path, md_path
 
+    def read_report(self) -> dict | None:
+        """``test_report.json``, or None when test.py has not written one."""
+        path = self.path / "test_report.json"
+        return files.read_json(path) if path.is_file() else None
+
     def write_profiles(self, csv_text: str, markdown: str) -> tuple[Path, Path]:
         csv_path, md_path = self.path / "profiles.csv", self.path / "profiles.md"
         files.atomic_write_text(csv_path, csv_text)

@@ -96,8 +96,7 @@ def test_test_py_stability_writes_every_method_and_segment(smoke_run, tmp_path, 
 
     run = tmp_path / "run"
     shutil.copytree(smoke_run, run)
-    code, err = cli("test", "--run", str(run), "--stability", "2", "--no-profiles",
-                    capsys=capsys)
+    code, err = cli("test", "--run", str(run), "--stability", "2", capsys=capsys)
     assert code == 0, err
     report = json.loads((run / "test_report.json").read_text())
     stability = report["stability"]
@@ -111,6 +110,14 @@ def test_test_py_stability_writes_every_method_and_segment(smoke_run, tmp_path, 
     assert "pretraining, centres and refinement redone" in stability["dec"]["refit"]
     assert "Segment stability: bootstrap Jaccard over 2 resamples" in \
         (run / "test_report.md").read_text()
+    # ... and beside each segment in the profiles and on the page.
+    import pandas as pd
+
+    profiles = pd.read_csv(run / "profiles.csv", index_col="segment")
+    readings = {s["segment"]: s["reading"] for s in stability["dec"]["segments"]}
+    assert all(cell.endswith(readings[seg]) for seg, cell in profiles["stability"].items())
+    assert "stability (bootstrap Jaccard)" in (run / "profiles.md").read_text()
+    assert "Would the segments come back?" in (run / "report.html").read_text()
 
 
 def test_full_refit_trains_the_autoencoder_again(smoke_run):
