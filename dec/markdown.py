@@ -1,7 +1,9 @@
-"""The one Markdown table writer, for reports, profiles, benchmarks and the sweep."""
+"""The one Markdown table writer, for reports, profiles, benchmarks and the sweep, and
+numbers written for people."""
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Sequence
 
 
@@ -23,3 +25,15 @@ def markdown_table(header: Sequence[str], rows: Iterable[Sequence], *,
     lines = ["| " + " | ".join(str(h) for h in header) + " |", rule]
     lines += ["| " + " | ".join(str(c) for c in row) + " |" for row in rows]
     return "\n".join(lines)
+
+
+def human(value) -> str:
+    """A feature value as people write it: ``32,600``, ``412``, ``50``, ``12.5``, ``0.318``."""
+    if value is None or (isinstance(value, float) and not math.isfinite(value)):
+        return "n/a"
+    size = abs(value)
+    if size >= 1000 or float(value).is_integer():
+        return f"{value:,.0f}"
+    if size >= 100:
+        return f"{value:.0f}"
+    return f"{value:.1f}" if size >= 10 else f"{value:.3g}"

@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from dec.data.columns import MISSING, is_numeric
-from dec.markdown import markdown_table
+from dec.markdown import human, markdown_table
 from dec.rfm import find_rfm_columns, rfm_naming
 
 #: Traits named per segment in "what sets it apart".
@@ -22,8 +22,9 @@ TOP_FEATURES = 3
 def segment_profiles(features: pd.DataFrame, segments: np.ndarray,
                      outcomes: pd.DataFrame | None = None,
                      rfm_columns: dict[str, str | None] | None = None) -> pd.DataFrame:
-    """One row per segment: name, size, share, distinguishing features, mean/median/lift,
-    and the mean of each outcome.
+    """One row per segment: name, size, share, distinguishing features, mean/median/lift
+    (segment mean / overall mean), ratio (segment median / overall median), and the mean
+    of each outcome.
 
     Parameters
     ----------
@@ -44,7 +45,7 @@ def segment_profiles(features: pd.DataFrame, segments: np.ndarray,
     segments = np.asarray(segments)
     numeric = [c for c in features.columns if is_numeric(features[c])]
     categorical = [c for c in features.columns if c not in numeric]
-    overall_mean = features[numeric].mean()
+    overall_mean, overall_median = features[numeric].mean(), features[numeric].median()
     overall_std = features[numeric].std(ddof=0).replace(0, np.nan)
     rfm = find_rfm_columns(numeric, rfm_columns)
     rows = []
@@ -65,6 +66,8 @@ def segment_profiles(features: pd.DataFrame, segments: np.ndarray,
             row[f"median_{column}"] = median[column]
             base = overall_mean[column]
             row[f"lift_{column}"] = mean[column] / base if base else np.nan
+            typical = overall_median[column]
+            row[f"ratio_{column}"] = median[column] / typical if typical else np.nan
         if outcomes is not None:
             row.update({f"outcome_{c}": outcomes[c][segments == seg].mean()
                         for c in outcomes.columns})
@@ -109,6 +112,20 @@ def _distinct(names: list[str], traits: list[str]) -> list[str]:
     return out
 
 
+#: How the typical-values tables read: medians, against the median customer, the same
+#: statistic the RFM scores rank, so a name and its numbers agree.
+MEDIANS_NOTE = ("Median of each feature, and in brackets its ratio to the median "
+                "customer's")
+
+
+def median_cell(row: pd.Series, feature: str) -> str:
+    """``"219 (1.46×)"``: a segment's median of ``feature`` and its ratio to all
+    customers' median (``n/a`` where that median is 0)."""
+    ratio = row.get(f"ratio_{feature}", np.nan)
+    ratio_text = f"{ratio:.2f}×" if np.isfinite(ratio) else "n/a"
+    return f"{human(row[f'median_{feature}'])} ({ratio_text})"
+
+
 def profiles_markdown(table: pd.DataFrame, max_features: int = 8) -> str:
     """Readable summary: who each segment is, then typical values of key features."""
     names = [row["name"] + (f" ({row['rfm']})" if "rfm" in table.columns else "")
@@ -124,10 +141,9 @@ def profiles_markdown(table: pd.DataFrame, max_features: int = 8) -> str:
     features = [c.removeprefix("median_") for c in table.columns if c.startswith("median_")]
     features = features[:max_features]
     if features:
-        lines += ["", "Median of each feature, with lift (segment mean / overall mean):", "",
+        lines += ["", f"{MEDIANS_NOTE}:", "",
                   markdown_table(["segment", *features], [
-                      [f"{seg} {row['name']}",
-                       *(f"{row[f'median_{f}']:.4g} ({row[f'lift_{f}']:.2f}×)" for f in features)]
+                      [f"{seg} {row['name']}", *(median_cell(row, f) for f in features)]
                       for seg, row in table.iterrows()], align="r" * (len(features) + 1))]
     outcomes = [c.removeprefix("outcome_") for c in table.columns if c.startswith("outcome_")]
     if outcomes:

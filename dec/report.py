@@ -14,6 +14,7 @@ from html import escape
 import pandas as pd
 
 from dec.evaluate import METRIC_ORDER
+from dec.profiles import MEDIANS_NOTE, median_cell
 from dec.verdict import METHOD_TITLES, METRIC_NAMES, metric_name, verdict
 
 #: The figures ``test.py`` draws, in the order the page shows them, with captions.
@@ -83,8 +84,8 @@ def report_html(report: dict, run_name: str, profiles: pd.DataFrame | None,
     body += _stability(report)
     body += _outcomes(report, profiles)
     if profiles is not None:
-        body += ["<h2>Typical values</h2>", "<p class='note'>Median of each feature, with its "
-                 "lift (segment mean / overall mean); all customers.</p>", _medians(profiles)]
+        body += ["<h2>Typical values</h2>", f"<p class='note'>{escape(MEDIANS_NOTE)}; all "
+                 "customers.</p>", _medians(profiles)]
     else:
         body.append("<p class='note'>Profiles and plots were skipped "
                     "(<code>--no-profiles</code>).</p>")
@@ -117,18 +118,6 @@ def _number(value, percent: bool = False) -> str:
     if percent:
         return f"{value:.1%}"
     return f"{value:,.1f}" if abs(value) >= 100 else f"{value:.3f}"
-
-
-def human(value) -> str:
-    """A feature value as people write it: ``32,600``, ``412``, ``12.5``, ``0.318``."""
-    if value is None or (isinstance(value, float) and not math.isfinite(value)):
-        return "n/a"
-    size = abs(value)
-    if size >= 1000:
-        return f"{value:,.0f}"
-    if size >= 100:
-        return f"{value:.0f}"
-    return f"{value:.1f}" if size >= 10 else f"{value:.3g}"
 
 
 def _comparison(report: dict) -> str:
@@ -185,7 +174,7 @@ def _medians(profiles: pd.DataFrame, max_features: int = 12) -> str:
     features = [c.removeprefix("median_") for c in profiles.columns
                 if c.startswith("median_")][:max_features]
     rows = [[f"{seg} {row['name']}",
-             *(f"{human(row[f'median_{f}'])} ({row[f'lift_{f}']:.2f}×)" for f in features)]
+             *(median_cell(row, f) for f in features)]
             for seg, row in profiles.iterrows()]
     return _table(["segment", *features], rows)
 

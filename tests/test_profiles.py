@@ -143,3 +143,15 @@ def test_rfm_flags_name_profiles_and_bad_names_are_one_line(tmp_path, capsys):
     assert code == 0, err
     table = pd.read_csv(run / "profiles.csv")
     assert table["rfm"].str.match(r"R\d F\d M\d").all()
+
+
+def test_typical_values_are_medians_against_the_median_customer():
+    """The RFM scores rank medians, so the typical-values table shows each segment's
+    median against all customers' median: a Champions segment reads above 1× on spend."""
+    features = pd.DataFrame({"total_spend": [10.0, 20, 30, 40, 1000, 2000]})
+    table = segment_profiles(features, np.array([0, 0, 0, 1, 1, 1]))
+    assert table.loc[1, "ratio_total_spend"] == pytest.approx(1000 / 35)
+    assert table.loc[0, "ratio_total_spend"] == pytest.approx(20 / 35)
+    text = profiles_markdown(table)
+    assert "Median of each feature, and in brackets its ratio to the median customer's" in text
+    assert "1,000 (28.57×)" in text and "| 20 (0.57×)" in text

@@ -110,10 +110,11 @@ def test_report_fits_a_phone_and_says_what_it_counts(tested_run):
 
 
 def test_feature_values_are_written_for_people():
-    from dec.report import human
+    from dec.markdown import human
 
-    assert [human(v) for v in (32612.4, 412.3, 12.46, 0.31849, -1500.0, float("nan"))] == \
-        ["32,612", "412", "12.5", "0.318", "-1,500", "n/a"]
+    assert [human(v) for v in (32612.4, 412.3, 50.0, 12.46, 0.31849, -1500.0,
+                               float("nan"))] == \
+        ["32,612", "412", "50", "12.5", "0.318", "-1,500", "n/a"]
 
 
 def _chromium():
