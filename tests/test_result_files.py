@@ -1,0 +1,62 @@
+"""Every committed result page says what its JSON measured: each harness's Markdown,
+rendered again from the JSON beside it, is the page in git, byte for byte. A page edited
+by hand, or a renderer changed without rerunning, fails here."""
+
+import json
+from pathlib import Path
+
+import pytest
+
+BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
+SUITES = ["suite", "choices/suite_runs", "choices/suite_levers", "choices/suite_budget"]
+VARIANTS = ["digits_variants", "categorical_variants", "embedding_dim", "tied_init",
+            "tables_init", "kernel_tables", "balance_tables"]
+
+
+def _load(name: str) -> dict:
+    return json.loads((BENCHMARKS / f"{name}.json").read_text())
+
+
+def _page(name: str) -> str:
+    return (BENCHMARKS / f"{name}.md").read_text()
+
+
+@pytest.mark.parametrize("name", SUITES)
+def test_suite_pages(name):
+    from dec.experiments.suite_report import suite_markdown
+
+    found = _load(name)
+    assert suite_markdown(found["tables"], found["meta"], found["meta"].get("variants")) == \
+        _page(name)
+
+
+@pytest.mark.parametrize("name", VARIANTS)
+def test_variant_pages(name):
+    from dec.experiments.variants import variants_markdown
+
+    found = _load(f"choices/{name}")
+    title = f"Variants: {', '.join(found['variants'])}"
+    assert variants_markdown(found["rows"], title) == _page(f"choices/{name}")
+
+
+def test_data_kind_scale_and_stability_pages():
+    from dec.experiments.data_kind import kinds_markdown
+    from dec.experiments.scale import scale_markdown
+    from dec.experiments.stability_check import stability_check_markdown
+
+    assert kinds_markdown(_load("choices/data_kind")["runs"]) == _page("choices/data_kind")
+    assert scale_markdown(_load("scale")) == _page("scale")
+    stability = _load("stability")
+    meta = stability.pop("meta")
+    assert stability_check_markdown(stability, meta) == _page("stability")
+
+
+def test_python_m_dec_without_a_command_says_how(monkeypatch, capsys):
+    import sys
+
+    from dec.__main__ import main
+
+    monkeypatch.setattr(sys, "argv", ["dec"])
+    assert main() == 2
+    assert "usage: python -m dec {train,test,predict,export,profiles,migrate,sweep}" in \
+        capsys.readouterr().err
