@@ -107,5 +107,12 @@ def sweep() -> int:
     return run_sweep()
 
 
+def features() -> int:
+    """A purchase log's per-customer features, by DuckDB (:mod:`dec.features_command`)."""
+    from dec.features_command import features as log_features
+
+    return log_features()
+
+
 COMMANDS = {"train": train, "test": test, "predict": predict, "export": export,
-            "profiles": profiles, "migrate": migrate, "sweep": sweep}
+            "profiles": profiles, "migrate": migrate, "sweep": sweep, "features": features}

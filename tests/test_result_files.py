@@ -58,5 +58,5 @@ def test_python_m_dec_without_a_command_says_how(monkeypatch, capsys):
 
     monkeypatch.setattr(sys, "argv", ["dec"])
     assert main() == 2
-    assert "usage: python -m dec {train,test,predict,export,profiles,migrate,sweep}" in \
+    assert "usage: python -m dec {train,test,predict,export,profiles,migrate,sweep,features}" in \
         capsys.readouterr().err

@@ -1,0 +1,54 @@
+"""``python -m dec features``: a purchase log's per-customer features (and, where the log
+runs past the as-of date, its hold-out outcomes) written to Parquet or CSV for use
+elsewhere, computed by DuckDB straight from the files (:mod:`dec.data.log_sql`)."""
+
+from __future__ import annotations
+
+import importlib.util
+
+from dec.cli import Parser
+
+FORMATS = (".parquet", ".csv")
+
+
+def features() -> int:
+    """Per-customer features of a purchase log, computed by DuckDB from the files."""
+    parser = Parser(description=features.__doc__)
+    parser.add_argument("--transactions", required=True, metavar="LOG",
+                        help="a purchase log: a .csv or .parquet file, a folder of them, or "
+                             "a quoted glob such as 'logs/*.parquet'")
+    parser.add_argument("--id-column", required=True, help="customer id column")
+    parser.add_argument("--date-column", required=True, help="purchase date column "
+                        "(dates, timestamps, YYYY-MM-DD or YYYYMMDD)")
+    parser.add_argument("--amount-column", required=True, help="purchase value column")
+    parser.add_argument("--quantity-column", help="items per purchase (optional)")
+    parser.add_argument("--as-of", help="features from purchases up to this date (default: "
+                        "the log's midpoint); what follows becomes holdout_spend/_active")
+    parser.add_argument("--memory-limit", help="DuckDB's memory limit, e.g. 4GB (beyond it, "
+                        "it spills to --temp-directory)")
+    parser.add_argument("--temp-directory", help="where DuckDB spills (default: its own)")
+    parser.add_argument("--output", required=True, help="FILE.parquet or FILE.csv")
+    args = parser.parse_args()
+    from dec import files, paths
+    from dec.errors import ConfigError
+
+    output = paths.check_output_file(args.output, FORMATS, inputs=(args.transactions,))
+    if importlib.util.find_spec("duckdb") is None:  # in one line, before any work
+        raise ConfigError("the features command needs DuckDB: pip install 'dec[logs]'")
+    from dec.data.log_sql import log_features
+
+    table, outcomes, as_of = log_features(
+        args.transactions, id_column=args.id_column, date_column=args.date_column,
+        amount_column=args.amount_column, quantity_column=args.quantity_column,
+        as_of=args.as_of, memory_limit=args.memory_limit, temp_directory=args.temp_directory)
+    if outcomes["holdout_active"].any():
+        table = table.join(outcomes)
+    with files.atomic_path(output) as tmp:
+        if output.suffix.lower() == ".parquet":
+            table.to_parquet(tmp)
+        else:
+            table.to_csv(tmp)
+    extra = " and hold-out outcomes" if "holdout_spend" in table else ""
+    print(f"wrote {len(table):,} customers x {len(table.columns)} columns (features as of "
+          f"{as_of.date()}{extra}) to {output}")
+    return 0

@@ -1,0 +1,129 @@
+"""Purchase-log features in SQL (DuckDB) equal the pandas ones, from files, folders and
+globs; bad logs are one line. Skipped where DuckDB is not installed."""
+
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+
+pytest.importorskip("duckdb")
+
+from conftest import cli, one_error  # noqa: E402
+from dec.data.log_sql import log_features  # noqa: E402
+from dec.data.transactions import (clean_transactions, customer_features,  # noqa: E402
+                                   holdout_outcomes, load_cdnow)
+
+COLUMNS = dict(id_column="cust", date_column="day", amount_column="usd")
+
+
+def _pandas(log: pd.DataFrame, as_of: str):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        features = customer_features(log, as_of)
+    return features, holdout_outcomes(log, as_of, features.index)
+
+
+def _assert_same(sql, pandas):
+    (f, o), (f_pd, o_pd) = sql, pandas
+    assert list(f.columns) == list(f_pd.columns)
+    assert f.index.tolist() == f_pd.index.astype(str).tolist()
+    np.testing.assert_allclose(f.to_numpy(), f_pd.to_numpy(), rtol=1e-9, atol=1e-9)
+    np.testing.assert_allclose(o.to_numpy(), o_pd.to_numpy(), rtol=1e-9, atol=1e-9)
+
+
+@pytest.fixture(scope="module")
+def cdnow():
+    return load_cdnow()
+
+
+@pytest.mark.parametrize("kind", ["parquet", "csv"])
+def test_cdnow_features_equal_the_pandas_ones(cdnow, kind, tmp_path):
+    raw = cdnow.rename(columns={"id": "cust", "date": "day", "amount": "usd", "quantity": "n"})
+    path = tmp_path / f"log.{kind}"
+    if kind == "parquet":
+        raw.to_parquet(path)
+    else:  # dates as CDNOW writes them, YYYYMMDD
+        raw.assign(day=raw["day"].dt.strftime("%Y%m%d")).to_csv(path, index=False)
+    features, outcomes, as_of = log_features(path, **COLUMNS, quantity_column="n",
+                                             as_of="1997-09-30")
+    assert len(features) == 23_570 and as_of == pd.Timestamp("1997-09-30")
+    _assert_same((features, outcomes), _pandas(cdnow, "1997-09-30"))
+
+
+def _edge_log() -> pd.DataFrame:
+    """Same-day orders, one-order customers, a refund, ids with leading zeros, times of day,
+    a customer who first buys after the as-of date."""
+    rows = [("00042", "2024-01-01T09:00:00", 10.0), ("00042", "2024-01-01T09:00:00", 5.0),
+            ("00042", "2024-01-11T18:30:00", 20.0), ("00042", "2024-02-20T00:00:00", -4.0),
+            ("7", "2024-01-05T00:00:00", 3.5), ("00007", "2024-01-06T12:00:00", 8.0),
+            ("00007", "2024-01-09T00:00:00", 1.0), ("00007", "2024-01-30T23:59:59", 2.0),
+            ("late", "2024-03-01T00:00:00", 9.0)]
+    return pd.DataFrame(rows, columns=["cust", "day", "usd"])
+
+
+def test_edge_cases_equal_the_pandas_ones(tmp_path):
+    raw = _edge_log()
+    raw.to_csv(tmp_path / "edge.csv", index=False)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        clean = clean_transactions(raw.rename(columns={"cust": "id", "day": "date",
+                                                       "usd": "amount"}))
+    sql = log_features(tmp_path / "edge.csv", **COLUMNS, as_of="2024-01-31")
+    _assert_same(sql[:2], _pandas(clean, "2024-01-31"))
+    features = sql[0]
+    assert {"00042", "00007", "7"} == set(features.index)  # zeros kept; "late" left out
+    assert features.loc["00042", "frequency"] == 2  # the two 09:00 purchases are one order
+    assert sql[1].loc["00042", "holdout_spend"] == -4.0  # a refund after the as-of date
+
+
+def test_a_folder_and_a_glob_read_every_file(tmp_path, cdnow):
+    raw = cdnow.rename(columns={"id": "cust", "date": "day", "amount": "usd"})
+    folder = tmp_path / "logs"
+    folder.mkdir()
+    half = len(raw) // 2
+    raw.iloc[:half].to_parquet(folder / "a.parquet")
+    raw.iloc[half:].to_parquet(folder / "b.parquet")
+    whole = log_features(folder, **COLUMNS, as_of="1997-09-30")
+    globbed = log_features(folder / "*.parquet", **COLUMNS, as_of="1997-09-30")
+    pd.testing.assert_frame_equal(whole[0], globbed[0])
+    assert len(whole[0]) == 23_570
+
+
+def test_the_default_as_of_is_the_logs_midpoint(tmp_path):
+    _edge_log().to_csv(tmp_path / "edge.csv", index=False)
+    _, _, as_of = log_features(tmp_path / "edge.csv", **COLUMNS)
+    assert as_of == pd.Timestamp("2024-01-31")  # halfway from 01-01 09:00 to 03-01
+
+
+@pytest.mark.parametrize("edit, message", [
+    (lambda f: f.assign(day=f["day"].astype(object).where(f.index != 3, "soon")),
+     "cannot read date 'soon'"),
+    (lambda f: f.assign(usd=f["usd"].astype(object).where(f.index != 2, "ten")),
+     "amount value 'ten' is not a finite number"),
+    (lambda f: f.drop(columns=["usd"]), "has no column(s) ['usd']"),
+])
+def test_bad_logs_are_one_line_and_write_nothing(edit, message, tmp_path, capsys):
+    edit(_edge_log()).to_csv(tmp_path / "bad.csv", index=False)
+    code, err = cli("features", "--transactions", str(tmp_path / "bad.csv"), "--id-column",
+                    "cust", "--date-column", "day", "--amount-column", "usd", "--output",
+                    str(tmp_path / "f.parquet"), capsys=capsys)
+    assert code == 2 and one_error(err, message), err
+    assert not (tmp_path / "f.parquet").exists()
+
+
+def test_features_command_writes_features_and_outcomes(tmp_path, capsys):
+    _edge_log().to_csv(tmp_path / "edge.csv", index=False)
+    out = tmp_path / "features.parquet"
+    code, err = cli("features", "--transactions", str(tmp_path / "edge.csv"), "--id-column",
+                    "cust", "--date-column", "day", "--amount-column", "usd", "--as-of",
+                    "2024-01-31", "--output", str(out), capsys=capsys)
+    assert code == 0, err
+    table = pd.read_parquet(out)
+    assert table.index.name == "customer_id" and "00042" in table.index
+    assert {"frequency", "recency_days", "holdout_spend", "holdout_active"} <= set(table.columns)
+    # Written over its own log: refused before any work.
+    code, err = cli("features", "--transactions", str(out), "--id-column", "cust",
+                    "--date-column", "day", "--amount-column", "usd", "--output", str(out),
+                    capsys=capsys)
+    assert code == 2 and "is the input file" in err
