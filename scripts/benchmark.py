@@ -56,9 +56,15 @@ def main() -> int:
                              "KMeans and GMM; writes --out/stability.{md,json}")
     parser.add_argument("--resamples", type=int, default=10,
                         help="--stability: bootstrap resamples per method")
+    parser.add_argument("--stability-choice", action="store_true",
+                        help="instead: on the suite's tables (--tables), choose among the "
+                             "default model, KMeans and the BIC-GMM by bootstrap stability, "
+                             "without labels; writes --out/suite_stability_choice.{md,json}")
     args = parser.parse_args()
     if args.stability:
         return stability(args, parser)
+    if args.stability_choice:
+        return stability_choice(args, parser)
     if args.suite:
         return suite(args, parser)
     if args.spread:
@@ -112,6 +118,28 @@ def stability(args, parser) -> int:
     text = stability_check_markdown(found, meta)
     files.write_json(Path(args.out) / "stability.json", {"meta": meta, **found})
     files.atomic_write_text(Path(args.out) / "stability.md", text)
+    print(text)
+    return 0
+
+
+def stability_choice(args, parser) -> int:
+    from pathlib import Path
+
+    from dec import files
+    from dec.data.suite import SUITE_TABLES
+    from dec.experiments.benchmark import run_meta
+    from dec.experiments.stability_choice import (measure, stability_choice_markdown,
+                                                  summarise)
+
+    tables = _names(args.tables or ",".join(SUITE_TABLES), SUITE_TABLES, parser)
+    seeds = _seeds(args, parser)
+    rows = measure(tables, seeds, args.resamples)
+    meta = run_meta(seeds=seeds, resamples=args.resamples)
+    summary = summarise(rows)
+    text = stability_choice_markdown(summary, meta)
+    files.write_json(Path(args.out) / "suite_stability_choice.json",
+                     {"meta": meta, "tables": summary, "rows": rows})
+    files.atomic_write_text(Path(args.out) / "suite_stability_choice.md", text)
     print(text)
     return 0
 

@@ -51,6 +51,14 @@ def test_data_kind_scale_and_stability_pages():
     assert stability_check_markdown(stability, meta) == _page("stability")
 
 
+def test_stability_choice_page():
+    from dec.experiments.stability_choice import stability_choice_markdown
+
+    found = _load("choices/suite_stability_choice")
+    assert stability_choice_markdown(found["tables"], found["meta"]) == \
+        _page("choices/suite_stability_choice")
+
+
 def test_python_m_dec_without_a_command_says_how(monkeypatch, capsys):
     import sys
 
