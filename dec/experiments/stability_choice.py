@@ -15,10 +15,8 @@ import numpy as np
 from sklearn.mixture import GaussianMixture
 
 from dec.bootstrap import segment_stability
-from dec.data import load_dataset
-from dec.data.suite import SUITE_TABLES
 from dec.experiments.suite import (GMM_COVARIANCES, _deep, gmm_bic_labels, kmeans_labels,
-                                   n_classes, scores)
+                                   scores, table_setup)
 from dec.markdown import markdown_table
 
 log = logging.getLogger("dec")
@@ -34,12 +32,7 @@ def _bic_covariance(X, k: int, seed: int) -> str:
 
 def run_table(name: str, seed: int, resamples: int) -> dict:
     """Each method's ARI on all rows and mean bootstrap Jaccard on the training rows."""
-    dataset = load_dataset(name)
-    k = n_classes(dataset.labels)
-    base = [f"data.source={name}", f"model.n_clusters={k}", f"seed={seed}",
-            "trainer.enable_progress_bar=false"]
-    if SUITE_TABLES[name].categorical:
-        base.append(f"data.categorical_columns=[{','.join(SUITE_TABLES[name].categorical)}]")
+    dataset, k, base = table_setup(name, seed)
     labels, seconds = {}, {}
     result, data = _deep(dataset, base, labels, seconds, "dec")
     X_all, X_train = data.X_all(), data.X_train

@@ -77,15 +77,22 @@ def scores(truth: np.ndarray, labels: np.ndarray, test_index: np.ndarray) -> dic
             "ari_choice": float(adjusted_rand_score(truth[seen], labels[seen]))}
 
 
-def run_table(name: str, seed: int, variants: dict[str, list[str]] | None = None) -> dict:
-    """Every method on table ``name`` with ``seed``: scores, fit seconds and each method's
-    labels on all rows (for seed-to-seed agreement)."""
+def table_setup(name: str, seed: int):
+    """A suite table, its number of classes k, and the overrides the default model is
+    trained with on it (k, the seed, its categorical columns)."""
     dataset = load_dataset(name)
     k = n_classes(dataset.labels)
     base = [f"data.source={name}", f"model.n_clusters={k}", f"seed={seed}",
             "trainer.enable_progress_bar=false"]
     if SUITE_TABLES[name].categorical:
         base.append(f"data.categorical_columns=[{','.join(SUITE_TABLES[name].categorical)}]")
+    return dataset, k, base
+
+
+def run_table(name: str, seed: int, variants: dict[str, list[str]] | None = None) -> dict:
+    """Every method on table ``name`` with ``seed``: scores, fit seconds and each method's
+    labels on all rows (for seed-to-seed agreement)."""
+    dataset, k, base = table_setup(name, seed)
     labels, seconds = {}, {}
     result, data = _deep(dataset, base, labels, seconds, DEFAULT)
     # The other methods see what the default model saw: its preprocessing, its split.
