@@ -170,3 +170,17 @@ def test_python_m_dec_sweep_takes_trains_data_flags(tmp_path, capsys):
                     "--out", str(tmp_path / "bad"), capsys=capsys)
     assert code == 2 and "nope" in err.strip().splitlines()[-1]
     assert not (tmp_path / "bad").exists()
+
+
+def test_sweep_never_writes_over_the_table_it_reads(tmp_path, capsys):
+    """A customer table named sweep.csv in the --out folder: refused before any training."""
+    from dec.data.synthetic import make_customers
+    from conftest import cli
+
+    table = tmp_path / "sweep.csv"
+    make_customers(300, random_state=1)[0].to_csv(table, index_label="customer_id")
+    before = table.read_bytes()
+    code, err = cli("sweep", "--config", str(SMOKE), "--data", str(table), "--id-column",
+                    "customer_id", "--k", "2", "--out", str(tmp_path), capsys=capsys)
+    assert code == 2 and "the data the sweep reads" in err and "sweep:" not in err
+    assert table.read_bytes() == before

@@ -140,11 +140,21 @@ def parse_grid(items: list[str]) -> dict[str, list[str]]:
     return grid
 
 
+#: What a sweep writes into its --out folder.
+OUTPUT_FILES = ("sweep.csv", "sweep_seeds.csv", "sweep.md", "sweep.png", "sweep_config.yaml")
+
+
 def run_sweep(config: Config, ks, grid: dict[str, list[str]], seeds, n_bootstrap: int,
               out_dir: Path, work_dir: Path | None = None) -> pd.DataFrame:
     """Every grid point x k; writes sweep.csv (means over seeds), sweep_seeds.csv (each
     seed's scores), sweep.md and sweep.png into ``out_dir``."""
     paths.check_writable_dir(out_dir, what="sweep folder", setting="--out")  # before hours of runs
+    from dec.data.datasets import source_files
+
+    paths.check_outputs_kept([Path(out_dir) / name for name in OUTPUT_FILES],
+                             [(source, "the data the sweep reads")
+                              for source in source_files(config.data.source)],
+                             fix="choose another --out")
     rows, seed_rows = [], []
     keys = list(grid)
     for values in itertools.product(*grid.values()) if grid else [()]:
