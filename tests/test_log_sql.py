@@ -69,7 +69,12 @@ def test_edge_cases_equal_the_pandas_ones(tmp_path):
         warnings.simplefilter("ignore")
         clean = clean_transactions(raw.rename(columns={"cust": "id", "day": "date",
                                                        "usd": "amount"}))
-    sql = log_features(tmp_path / "edge.csv", **COLUMNS, as_of="2024-01-31")
+    with pytest.warns(UserWarning) as said:
+        sql = log_features(tmp_path / "edge.csv", **COLUMNS, as_of="2024-01-31")
+    messages = [str(w.message) for w in said]
+    assert any("1 transaction(s) have a negative amount, e.g. -4" in m for m in messages)
+    assert any("1 customer(s) first bought after as_of=2024-01-31 and are left out" in m
+               for m in messages)
     _assert_same(sql[:2], _pandas(clean, "2024-01-31"))
     features = sql[0]
     assert {"00042", "00007", "7"} == set(features.index)  # zeros kept; "late" left out
@@ -90,6 +95,7 @@ def test_a_folder_and_a_glob_read_every_file(tmp_path, cdnow):
     assert len(whole[0]) == 23_570
 
 
+@pytest.mark.filterwarnings("ignore::UserWarning")
 def test_the_default_as_of_is_the_logs_midpoint(tmp_path):
     _edge_log().to_csv(tmp_path / "edge.csv", index=False)
     _, _, as_of = log_features(tmp_path / "edge.csv", **COLUMNS)
@@ -102,6 +108,8 @@ def test_the_default_as_of_is_the_logs_midpoint(tmp_path):
     (lambda f: f.assign(usd=f["usd"].astype(object).where(f.index != 2, "ten")),
      "amount value 'ten' is not a finite number"),
     (lambda f: f.drop(columns=["usd"]), "has no column(s) ['usd']"),
+    (lambda f: f.assign(day=f["day"].where(f.index != 1, "2999-01-01")),
+     "1 transaction(s) are dated in the future, e.g. '2999-01-01'"),
 ])
 def test_bad_logs_are_one_line_and_write_nothing(edit, message, tmp_path, capsys):
     edit(_edge_log()).to_csv(tmp_path / "bad.csv", index=False)

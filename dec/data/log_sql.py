@@ -13,12 +13,13 @@ time) or ``YYYYMMDD``; other spellings (``07/08/2020``) still go through the pan
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 
 import pandas as pd
 
 from dec.data.dates import parse_date
-from dec.errors import DataError
+from dec.errors import DataError, render_settings
 
 #: The log as ``id, date, amount[, quantity]``: ids as text (``00042`` stays), dates parsed
 #: from dates, timestamps, ISO text or YYYYMMDD; ``{source}`` is a DuckDB table function.
@@ -129,6 +130,19 @@ def _check_values(connection, path) -> None:
         raise DataError(f"{path}: amount value {bad[0]!r} is not a finite number")
     if connection.execute("SELECT count(*) FROM log").fetchone()[0] == 0:
         raise DataError(f"purchase log {path} has no transactions")
+    tomorrow = (pd.Timestamp.now().normalize() + pd.Timedelta(days=1)).to_pydatetime()
+    future, example = connection.execute(
+        "SELECT count(*), any_value(date_text) FROM log WHERE date > ?", [tomorrow]).fetchone()
+    if future:
+        raise DataError(f"{path}: {future} transaction(s) are dated in the future, e.g. "
+                        f"{example!r}; fix or drop them (they would move the default as-of "
+                        "date)")
+    refunds, lowest = connection.execute(
+        "SELECT count(*), min(amount) FROM log WHERE amount < 0").fetchone()
+    if refunds:
+        warnings.warn(f"{path}: {refunds} transaction(s) have a negative amount, e.g. "
+                      f"{lowest:g}; they are counted as refunds, which lower the customer's "
+                      "spend", stacklevel=3)
 
 
 def log_features(path, *, id_column: str, date_column: str, amount_column: str,
@@ -181,6 +195,13 @@ def log_features(path, *, id_column: str, date_column: str, amount_column: str,
             raise DataError(f"no transactions on or before as_of={stamp.date()}; choose a "
                             "later {data.as_of} date")
         spend = connection.execute(OUTCOMES_SQL, params).df().set_index("customer_id")
+        later = connection.execute("SELECT count(DISTINCT id) FROM log").fetchone()[0] - \
+            len(features)
+        if later:
+            warnings.warn(render_settings(
+                f"{later} customer(s) first bought after as_of={stamp.date()} and are left "
+                "out (they have no history yet); choose a later {data.as_of} date to include "
+                "them"), stacklevel=2)
     finally:
         connection.close()
     features = features.astype(float)
