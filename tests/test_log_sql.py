@@ -82,6 +82,19 @@ def test_edge_cases_equal_the_pandas_ones(tmp_path):
     assert sql[1].loc["00042", "holdout_spend"] == -4.0  # a refund after the as-of date
 
 
+def test_dates_with_time_zones_are_read_as_utc(tmp_path):
+    raw = pd.DataFrame({"cust": ["a", "a", "b", "b"],
+                        "day": ["2024-01-01T10:00:00Z", "2024-01-03T01:00:00+05:00",
+                                "2024-01-02", "2024-02-02T00:00:00-03:00"],
+                        "usd": [1.0, 2.0, 3.0, 4.0]})
+    raw.to_csv(tmp_path / "zones.csv", index=False)
+    clean = clean_transactions(raw.rename(columns={"cust": "id", "day": "date",
+                                                   "usd": "amount"}))
+    sql = log_features(tmp_path / "zones.csv", **COLUMNS, as_of="2024-01-31")
+    _assert_same(sql[:2], _pandas(clean, "2024-01-31"))
+    assert sql[0].loc["a", "mean_gap_days"] == 1  # 01-01 10:00 to 01-02 20:00 UTC
+
+
 def test_a_folder_and_a_glob_read_every_file(tmp_path, cdnow):
     raw = cdnow.rename(columns={"id": "cust", "date": "day", "amount": "usd"})
     folder = tmp_path / "logs"

@@ -22,11 +22,14 @@ from dec.data.dates import parse_date
 from dec.errors import DataError, render_settings
 
 #: The log as ``id, date, amount[, quantity]``: ids as text (``00042`` stays), dates parsed
-#: from dates, timestamps, ISO text or YYYYMMDD; ``{source}`` is a DuckDB table function.
+#: from dates, timestamps, ISO text or YYYYMMDD, those with a zone (``...Z``, ``+05:00``)
+#: as UTC without it, as :mod:`dec.data.dates` reads them (the session runs in UTC);
+#: ``{source}`` is a DuckDB table function.
 LOG_SQL = """
 SELECT CAST({id} AS VARCHAR) AS id,
        coalesce(try_strptime(trim(CAST({date} AS VARCHAR)), '%Y%m%d'),
-                TRY_CAST(trim(CAST({date} AS VARCHAR)) AS TIMESTAMP)) AS date,
+                CAST(TRY_CAST(trim(CAST({date} AS VARCHAR)) AS TIMESTAMPTZ) AS TIMESTAMP))
+           AS date,
        TRY_CAST({amount} AS DOUBLE) AS amount{quantity},
        CAST({date} AS VARCHAR) AS date_text, CAST({amount} AS VARCHAR) AS amount_text
 FROM {source}
@@ -112,6 +115,7 @@ def read_log(connection, path, *, id_column: str, date_column: str, amount_colum
                         f"{columns}")
     quantity = (f", TRY_CAST({_quoted(quantity_column)} AS DOUBLE) AS quantity"
                 if quantity_column else "")
+    connection.execute("SET TimeZone = 'UTC'")
     connection.execute("CREATE OR REPLACE TEMP VIEW log AS " + LOG_SQL.format(
         id=_quoted(id_column), date=_quoted(date_column), amount=_quoted(amount_column),
         quantity=quantity, source=source))
