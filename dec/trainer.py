@@ -70,7 +70,11 @@ class EpochLines(pl.Callback):
         losses = ", ".join(f"{key} {float(value):.4g}"
                            for key, value in sorted(trainer.callback_metrics.items())
                            if key.startswith(("train/", "val/")))
-        log.info("%s epoch %d/%d: %s", self.stage, self.pending, trainer.max_epochs, losses)
+        line = f"{self.stage} epoch {self.pending}/{trainer.max_epochs}: {losses}"
+        if log.isEnabledFor(logging.INFO) and log.hasHandlers():
+            log.info(line)
+        else:  # the Python API with verbose=True and no logging set up: still say it
+            print(line, file=sys.stderr)
         self.pending = None
 
 

@@ -66,3 +66,24 @@ def test_the_default_run_into_a_file_is_a_few_kilobytes(tmp_path):
     assert result.returncode == 0, result.stderr
     assert len((result.stdout + result.stderr).encode()) < 20_000
     assert "pretrain epoch 40/40: " in result.stderr and "\r" not in result.stderr
+
+
+def test_verbose_estimator_without_logging_still_prints_epoch_lines(capsys):
+    import logging
+
+    from dec import DeepEmbeddedClustering
+    from dec.data.synthetic import make_customers
+
+    package_log = logging.getLogger("dec")
+    handlers, level = package_log.handlers, package_log.level
+    package_log.handlers = []
+    package_log.setLevel(logging.NOTSET)  # as in a fresh Python session: WARNING from root
+    try:
+        DeepEmbeddedClustering(3, pretrain_epochs=2, refine_epochs=1, hidden_dims=(8,),
+                               embedding_dim=2, verbose=True).fit(
+            make_customers(200, random_state=0)[0])
+    finally:
+        package_log.handlers = handlers
+        package_log.setLevel(level)
+    err = capsys.readouterr().err
+    assert "pretrain epoch 2/2: " in err and "\r" not in err
