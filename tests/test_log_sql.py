@@ -148,3 +148,28 @@ def test_features_command_writes_features_and_outcomes(tmp_path, capsys):
                     "--date-column", "day", "--amount-column", "usd", "--output", str(out),
                     capsys=capsys)
     assert code == 2 and "is the input file" in err
+
+
+def test_training_reads_a_log_with_duckdb_and_test_py_evaluates_it(tmp_path, capsys):
+    """``--log-engine duckdb``: train on a folder of Parquet files, evaluate with test.py
+    (the run's fingerprint is of the DuckDB features, read the same way again)."""
+    from conftest import SMOKE, write_small_log
+
+    log = pd.read_csv(write_small_log(tmp_path), dtype={"cust": str})
+    folder = tmp_path / "logs"
+    folder.mkdir()
+    log.iloc[:1500].to_parquet(folder / "part1.parquet")
+    log.iloc[1500:].to_parquet(folder / "part2.parquet")
+    run = tmp_path / "run"
+    code, err = cli("train", "--config", str(SMOKE), "--transactions", str(folder),
+                    "--id-column", "cust", "--date-column", "date", "--amount-column", "value",
+                    "--as-of", "1997-09-30", "--log-engine", "duckdb", "--output-dir",
+                    str(run), capsys=capsys)
+    assert code == 0, err
+    assert "read by DuckDB" in err
+    code, err = cli("test", "--run", str(run), "--no-profiles", capsys=capsys)
+    assert code == 0, err
+    import json
+
+    report = json.loads((run / "test_report.json").read_text())
+    assert "holdout_spend_eta2" in report["outcomes"]["dec"]

@@ -49,6 +49,10 @@ class DataConfig:
                                          help="transactions: items per purchase (optional)")
     as_of: str | None = option(None, flag="--as-of",
                                help="transactions: features up to this date, outcomes after")
+    # purchase logs read by "pandas" (any date spelling) or "duckdb" (straight from files,
+    # folders or globs, memory bounded by customers; dec[logs]); dec/data/log_sql.py
+    log_engine: str = option("pandas", flag="--log-engine",
+                             help="transactions: pandas or duckdb (large logs)")
     drop_columns: list[str] = option(list, flag="--drop-columns",
                                      help="comma-separated columns to leave out")
     categorical_columns: list[str] = option(list, flag="--categorical-columns",

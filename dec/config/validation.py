@@ -67,6 +67,7 @@ def bounds(c: Config) -> list[tuple[bool, str]]:
         (0 <= c.seed <= MAX_SEED, f"seed must be between 0 and {MAX_SEED}"),
         (d.n_samples >= 1, "data.n_samples must be positive"),
         (d.format in ("table", "transactions"), "data.format must be 'table' or 'transactions'"),
+        (d.log_engine in ("pandas", "duckdb"), "{data.log_engine} must be pandas or duckdb"),
         (_is_date(d.as_of), f"{{data.as_of}} {d.as_of!r} is not a date; write it as YYYY-MM-DD"),
         (d.kind in ("auto", "table", "dense"), "data.kind must be 'auto', 'table' or 'dense'"),
         (d.scaling in ("standard", "none", "shared"),

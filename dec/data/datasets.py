@@ -79,7 +79,7 @@ def load_dataset(source: str = "synthetic", *, n_samples: int = 20000, random_st
                  drop_columns=(), categorical_columns=(), format: str = "table",
                  date_column: str | None = None, amount_column: str | None = None,
                  quantity_column: str | None = None, as_of: str | None = None,
-                 outcome_columns=()) -> Dataset:
+                 outcome_columns=(), log_engine: str = "pandas") -> Dataset:
     """Load a built-in data set or a customer table.
 
     Parameters
@@ -102,6 +102,10 @@ def load_dataset(source: str = "synthetic", *, n_samples: int = 20000, random_st
         1997-09-30 for CDNOW, else the log's midpoint).
     outcome_columns : sequence of str
         Table columns that judge the segments, never features (yes/no becomes 1/0).
+    log_engine : {"pandas", "duckdb"}, default="pandas"
+        Who reads a transaction log file: pandas (any date spelling) or DuckDB straight
+        from the files, a folder or a glob (:mod:`dec.data.log_sql`; memory bounded by
+        customers, not purchases).
 
     Returns
     -------
@@ -121,7 +125,7 @@ def load_dataset(source: str = "synthetic", *, n_samples: int = 20000, random_st
         dataset = transactions_dataset("cdnow", load_cdnow(), as_of or CDNOW_AS_OF)
     elif format == "transactions":
         dataset = _log_file(source, id_column, date_column, amount_column, quantity_column,
-                            as_of)
+                            as_of, log_engine)
     else:
         frame, labels = read_table(source, id_column=id_column, label_column=label_column)
         frame, outcomes = split_outcomes(frame, list(outcome_columns), source)
@@ -179,12 +183,18 @@ def _digits() -> Dataset:
 
 
 def _log_file(source, id_column, date_column, amount_column, quantity_column,
-              as_of) -> Dataset:
+              as_of, log_engine: str = "pandas") -> Dataset:
     from dec.data.readers import read_transactions
 
     if not (id_column and date_column and amount_column):
         raise DataError("a transaction log needs {data.id_column}, {data.date_column} and "
                         "{data.amount_column}")
+    if log_engine == "duckdb":
+        from dec.data.log_sql import log_dataset
+
+        return log_dataset(source, id_column=id_column, date_column=date_column,
+                           amount_column=amount_column, quantity_column=quantity_column,
+                           as_of=as_of)
     log = read_transactions(source, id_col=id_column, date_col=date_column,
                             amount_col=amount_column, quantity_col=quantity_column)
     return transactions_dataset(Path(source).name, log, as_of)

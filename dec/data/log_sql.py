@@ -214,3 +214,28 @@ def log_features(path, *, id_column: str, date_column: str, amount_column: str,
                              "holdout_active": holdout.notna().astype(float)},
                             index=features.index)
     return features, outcomes, stamp
+
+
+def log_dataset(path, *, id_column: str, date_column: str, amount_column: str,
+                quantity_column: str | None = None, as_of: str | None = None):
+    """The :class:`~dec.data.datasets.Dataset` of a purchase log read by DuckDB: the
+    features of :func:`log_features`, its hold-out outcomes as outcomes."""
+    import importlib.util
+    import logging
+
+    from dec.data.datasets import Dataset
+    from dec.errors import ConfigError
+
+    if importlib.util.find_spec("duckdb") is None:
+        raise ConfigError("{data.log_engine} duckdb needs DuckDB: pip install 'dec[logs]', "
+                          "or read the log with pandas")
+    features, outcomes, stamp = log_features(
+        path, id_column=id_column, date_column=date_column, amount_column=amount_column,
+        quantity_column=quantity_column, as_of=as_of)
+    logging.getLogger("dec").info(
+        "%s: features from the purchases up to %s (%s) for %s customers, read by DuckDB; "
+        "holdout_spend and holdout_active (what they did after it) judge the segments and "
+        "are never features", Path(str(path)).name, stamp.date(),
+        "the as-of date" if as_of is not None else "the log's midpoint",
+        f"{len(features):,}")
+    return Dataset(Path(str(path)).name, features, None, outcomes)

@@ -62,7 +62,8 @@ def load_dataset_from_config(config: Config) -> Dataset:
                         drop_columns=d.drop_columns, categorical_columns=d.categorical_columns,
                         format=d.format, date_column=d.date_column,
                         amount_column=d.amount_column, quantity_column=d.quantity_column,
-                        as_of=d.as_of, outcome_columns=d.outcome_columns)
+                        as_of=d.as_of, outcome_columns=d.outcome_columns,
+                        log_engine=d.log_engine)
 
 
 def prepare_data(config: Config, preprocessor: Preprocessor | None = None,
