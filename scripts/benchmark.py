@@ -60,7 +60,15 @@ def main() -> int:
                         help="instead: on the suite's tables (--tables), choose among the "
                              "default model, KMeans and the BIC-GMM by bootstrap stability, "
                              "without labels; writes --out/suite_stability_choice.{md,json}")
+    parser.add_argument("--log-scale", action="store_true",
+                        help="instead: generated purchase logs (--log-sizes rows): features "
+                             "with DuckDB and training with each log engine, time and peak "
+                             "memory; writes --out/log_scale.{md,json}")
+    parser.add_argument("--log-sizes", default="2000000,20000000",
+                        help="comma-separated numbers of purchases for --log-scale")
     args = parser.parse_args()
+    if args.log_scale:
+        return log_scale(args, parser)
     if args.stability:
         return stability(args, parser)
     if args.stability_choice:
@@ -118,6 +126,26 @@ def stability(args, parser) -> int:
     text = stability_check_markdown(found, meta)
     files.write_json(Path(args.out) / "stability.json", {"meta": meta, **found})
     files.atomic_write_text(Path(args.out) / "stability.md", text)
+    print(text)
+    return 0
+
+
+def log_scale(args, parser) -> int:
+    from pathlib import Path
+
+    from dec import files
+    from dec.experiments.benchmark import run_meta
+    from dec.experiments.log_scale import log_scale_benchmark, log_scale_markdown
+
+    try:
+        sizes = [int(v) for v in args.log_sizes.split(",")]
+    except ValueError:
+        parser.error("--log-sizes takes numbers such as 2000000,20000000")
+    summary = log_scale_benchmark(sizes)
+    meta = run_meta()
+    text = log_scale_markdown(summary, meta)
+    files.write_json(Path(args.out) / "log_scale.json", {"meta": meta, **summary})
+    files.atomic_write_text(Path(args.out) / "log_scale.md", text)
     print(text)
     return 0
 

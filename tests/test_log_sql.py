@@ -173,3 +173,14 @@ def test_training_reads_a_log_with_duckdb_and_test_py_evaluates_it(tmp_path, cap
 
     report = json.loads((run / "test_report.json").read_text())
     assert "holdout_spend_eta2" in report["outcomes"]["dec"]
+
+
+def test_generated_logs_for_the_scale_benchmark(tmp_path):
+    from dec.experiments.log_scale import write_log
+
+    customers = write_log(1_000, tmp_path / "log.parquet", chunk=300)
+    log = pd.read_parquet(tmp_path / "log.parquet")
+    assert len(log) == 1_000 and customers == 1_000 // 38
+    assert log["cust"].str.len().eq(8).all() and log["usd"].gt(0).all()
+    features, _, _ = log_features(tmp_path / "log.parquet", **COLUMNS, as_of="2023-06-30")
+    assert 0 < len(features) <= customers

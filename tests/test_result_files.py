@@ -51,6 +51,14 @@ def test_data_kind_scale_and_stability_pages():
     assert stability_check_markdown(stability, meta) == _page("stability")
 
 
+def test_log_scale_page():
+    from dec.experiments.log_scale import log_scale_markdown
+
+    found = _load("log_scale")
+    meta = found.pop("meta")
+    assert log_scale_markdown(found, meta) == _page("log_scale")
+
+
 def test_stability_choice_page():
     from dec.experiments.stability_choice import stability_choice_markdown
 
