@@ -156,7 +156,8 @@ def test_train_refuses_bad_input_in_one_line(case, tmp_path, capsys):
     assert _files(tmp_path) == before  # no run dir, no temporary file
 
 
-@pytest.mark.parametrize("name", ["missing file", "binary junk as csv"])
+@pytest.mark.parametrize("name", ["missing file",
+                                  pytest.param("binary junk as csv", marks=pytest.mark.slow)])
 def test_train_script_refuses_bad_input_in_one_line(name, tmp_path):
     """Two of the cases through ``scripts/train.py`` in a fresh interpreter, as a user runs it."""
     case = next(c for c in TRAIN_CASES if c.name == name)
@@ -228,6 +229,7 @@ def test_predict_missing_columns_is_one_line(smoke_run, tmp_path, new_table):
     assert _files(tmp_path) == before
 
 
+@pytest.mark.slow
 def test_predict_extra_columns_and_unseen_categories_warn(smoke_run, tmp_path, new_table):
     frame = new_table.assign(coupon_code="X1")
     frame.loc[frame.index[:3], "channel"] = "kiosk"

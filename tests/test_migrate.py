@@ -54,6 +54,7 @@ def log_run(tmp_path_factory):
     return folder
 
 
+@pytest.mark.slow
 def test_predict_and_export_score_a_purchase_log(log_run):
     out = log_run / "segments.parquet"
     result = run_script("predict.py", "--run", str(log_run / "run"), "--transactions",
@@ -70,6 +71,7 @@ def test_predict_and_export_score_a_purchase_log(log_run):
     assert len(pd.read_csv(log_run / "all.csv")) == len(scored)  # the run's own log
 
 
+@pytest.mark.slow
 def test_migrate_between_two_dates_of_a_log(log_run):
     out = log_run / "movers.csv"
     result = run_script("migrate.py", "--run", str(log_run / "run"), "--transactions",
@@ -123,6 +125,7 @@ def test_migrate_refuses_bad_snapshots_in_one_line(log_run, args, message):
     assert not (log_run / "bad.csv").exists()
 
 
+@pytest.mark.slow
 def test_migrating_tables_needs_ids(smoke_run, tmp_path):
     from dec.data import load_dataset
 
