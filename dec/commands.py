@@ -8,7 +8,9 @@ in :mod:`dec.sweep_command`.
 from __future__ import annotations
 
 from dec.cli import Parser, config_from_args, is_rank_zero, run_arg, selected_run, train_parser
+from dec.features_command import features
 from dec.scoring_commands import export, migrate, predict
+from dec.sweep_command import sweep
 
 
 def train() -> int:
@@ -49,8 +51,7 @@ def test() -> int:
     if not args.no_profiles:
         from dec.profiles import profile_run
 
-        written = profile_run(run, data=data, stability=report.get("stability", {}).get(
-            "dec", {}).get("segments"))
+        written = profile_run(run, data=data, report=report)
         print(f"wrote segment profiles and plots: {', '.join(p.name for p in written)}")
     from dec.report import write_report_html
 
@@ -98,20 +99,6 @@ def profiles() -> int:
     print(next(p for p in written if p.suffix == ".md").read_text())
     print(f"wrote {', '.join(str(p) for p in written)}")
     return 0
-
-
-def sweep() -> int:
-    """Choose k (:mod:`dec.sweep_command`)."""
-    from dec.sweep_command import sweep as run_sweep
-
-    return run_sweep()
-
-
-def features() -> int:
-    """A purchase log's per-customer features, by DuckDB (:mod:`dec.features_command`)."""
-    from dec.features_command import features as log_features
-
-    return log_features()
 
 
 COMMANDS = {"train": train, "test": test, "predict": predict, "export": export,

@@ -162,10 +162,11 @@ def write_profiles(run_dir, table: pd.DataFrame) -> tuple[Path, Path]:
     return RunDir(run_dir).write_profiles(table.to_csv(), profiles_markdown(table))
 
 
-def add_stability(table: pd.DataFrame, segments: list[dict] | None) -> pd.DataFrame:
+def add_stability(table: pd.DataFrame, report: dict | None) -> pd.DataFrame:
     """A ``stability`` column (``"0.93 highly stable"``) from the deep model's entries of
     a test report's ``stability`` (:func:`dec.bootstrap.segment_stability`); unchanged
-    without them."""
+    where the report has none."""
+    segments = ((report or {}).get("stability") or {}).get("dec", {}).get("segments")
     if not segments:
         return table
     by_segment = {s["segment"]: s for s in segments}
@@ -177,15 +178,15 @@ def add_stability(table: pd.DataFrame, segments: list[dict] | None) -> pd.DataFr
     return table.assign(stability=cells)
 
 
-def profile_run(run_dir, data=None, stability: list[dict] | None = None) -> list[Path]:
+def profile_run(run_dir, data=None, report: dict | None = None) -> list[Path]:
     """Profile every customer of a run's data set and draw the plots.
 
     Writes ``profiles.csv``, ``profiles.md`` and ``segment_sizes.png``,
     ``segment_heatmap.png``, ``embedding_projection.png`` (+ ``confusion_matrix.png`` on
     labelled data, test split only) into ``run_dir``; returns their paths. ``data`` is
     the run's :class:`~dec.data.prepare.PreparedData` if the caller already loaded it;
-    ``stability`` the deep model's per-segment stability (else the run's test report's,
-    where it has one).
+    ``report`` its test report, for the segments' stability (else the one in the run
+    folder, where there is one).
     """
     from dec.data.prepare import prepare_run_data
     from dec.plots import segment_figures, write_plots
@@ -202,10 +203,7 @@ def profile_run(run_dir, data=None, stability: list[dict] | None = None) -> list
     table = segment_profiles(features, segments, data.dataset.outcomes, rfm_columns={
         "recency": d.recency_column, "frequency": d.frequency_column,
         "monetary": d.monetary_column})
-    if stability is None:
-        stability = ((run.read_report() or {}).get("stability") or {}).get("dec", {}).get(
-            "segments")
-    table = add_stability(table, stability)
+    table = add_stability(table, report if report is not None else run.read_report())
     paths = list(write_profiles(run, table))
     names = names_by_segment(table, model.architecture["n_clusters"])
     test = data.test_index if data.dataset.labels is not None else None

@@ -12,11 +12,9 @@ from __future__ import annotations
 import logging
 
 import numpy as np
-from sklearn.mixture import GaussianMixture
 
 from dec.bootstrap import segment_stability
-from dec.experiments.suite import (GMM_COVARIANCES, _deep, gmm_bic_labels, kmeans_labels,
-                                   scores, table_setup)
+from dec.experiments.suite import fit_deep, gmm_bic, kmeans_labels, scores, table_setup
 from dec.markdown import markdown_table
 
 log = logging.getLogger("dec")
@@ -24,21 +22,15 @@ log = logging.getLogger("dec")
 METHODS = ("dec", "kmeans", "gmm_bic")
 
 
-def _bic_covariance(X, k: int, seed: int) -> str:
-    fitted = {c: GaussianMixture(k, covariance_type=c, n_init=3, reg_covar=1e-4,
-                                 random_state=seed).fit(X) for c in GMM_COVARIANCES}
-    return min(fitted, key=lambda c: fitted[c].bic(X))
-
-
 def run_table(name: str, seed: int, resamples: int) -> dict:
     """Each method's ARI on all rows and mean bootstrap Jaccard on the training rows."""
     dataset, k, base = table_setup(name, seed)
     labels, seconds = {}, {}
-    result, data = _deep(dataset, base, labels, seconds, "dec")
+    result, data = fit_deep(dataset, base, labels, seconds, "dec")
     X_all, X_train = data.X_all(), data.X_train
     labels["kmeans"] = kmeans_labels(X_train, X_all, k, seed)
-    labels["gmm_bic"] = gmm_bic_labels(X_train, X_all, k, seed)
-    covariance = _bic_covariance(X_train, k, seed)
+    gmm = gmm_bic(X_train, k, seed)
+    labels["gmm_bic"], covariance = gmm.predict(X_all), gmm.covariance_type
     stability = segment_stability(result, data, n_resamples=resamples, refit="full",
                                   gmm_covariance=covariance)
     jaccard = {"dec": stability["dec"]["jaccard_mean"],

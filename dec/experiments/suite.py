@@ -38,13 +38,17 @@ def kmeans_labels(X_train, X_all, k: int, seed: int) -> np.ndarray:
     return KMeans(k, n_init=20, random_state=seed).fit(X_train).predict(X_all)
 
 
-def gmm_bic_labels(X_train, X_all, k: int, seed: int) -> np.ndarray:
-    """A Gaussian mixture whose covariance type has the lowest BIC on the training rows:
+def gmm_bic(X_train, k: int, seed: int) -> GaussianMixture:
+    """The Gaussian mixture whose covariance type has the lowest BIC on the training rows:
     chosen without labels."""
     fitted = [GaussianMixture(k, covariance_type=c, n_init=3, reg_covar=1e-4,
                               random_state=seed).fit(X_train) for c in GMM_COVARIANCES]
-    best = min(fitted, key=lambda g: g.bic(X_train))
-    return best.predict(X_all)
+    return min(fitted, key=lambda g: g.bic(X_train))
+
+
+def gmm_bic_labels(X_train, X_all, k: int, seed: int) -> np.ndarray:
+    """Segments of ``X_all`` from :func:`gmm_bic` fitted on the training rows."""
+    return gmm_bic(X_train, k, seed).predict(X_all)
 
 
 def ward_labels(X_train, X_all, k: int, seed: int, train_index=None) -> np.ndarray:
@@ -94,7 +98,7 @@ def run_table(name: str, seed: int, variants: dict[str, list[str]] | None = None
     labels on all rows (for seed-to-seed agreement)."""
     dataset, k, base = table_setup(name, seed)
     labels, seconds = {}, {}
-    result, data = _deep(dataset, base, labels, seconds, DEFAULT)
+    result, data = fit_deep(dataset, base, labels, seconds, DEFAULT)
     # The other methods see what the default model saw: its preprocessing, its split.
     X_all, X_train = data.X_all(), data.X_train
     labels["ae_kmeans"] = nearest_centre(result.pretrained_model(), X_all)
@@ -112,7 +116,7 @@ def run_table(name: str, seed: int, variants: dict[str, list[str]] | None = None
             # The same settings on this table (the budget or a recipe decides alike).
             labels[key], seconds[key] = labels[DEFAULT], seconds[DEFAULT]
         else:
-            _deep(dataset, [*base, *overrides], labels, seconds, key)
+            fit_deep(dataset, [*base, *overrides], labels, seconds, key)
     methods = {m: {**scores(dataset.labels, labels[m], data.test_index),
                    "fit_seconds": seconds[m]} for m in labels}
     log.info("suite: %s seed %d: %s", name, seed, ", ".join(
@@ -121,7 +125,7 @@ def run_table(name: str, seed: int, variants: dict[str, list[str]] | None = None
             "k": k, "methods": methods, "labels": {m: v.tolist() for m, v in labels.items()}}
 
 
-def _deep(dataset, overrides: list[str], labels: dict, seconds: dict, key: str):
+def fit_deep(dataset, overrides: list[str], labels: dict, seconds: dict, key: str):
     """Fit the package's model with ``overrides`` and record its labels on all rows."""
     start = time.perf_counter()
     result = fit(load_config(None, overrides), dataset=dataset)
