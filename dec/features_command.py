@@ -32,7 +32,12 @@ def features() -> int:
     from dec import files, paths
     from dec.errors import ConfigError
 
-    output = paths.check_output_file(args.output, FORMATS, inputs=(args.transactions,))
+    from dec.data.datasets import source_files
+
+    # A folder or glob is all of its files: none of them may be the output.
+    output = paths.check_output_file(args.output, FORMATS,
+                                     inputs=(args.transactions,
+                                             *source_files(args.transactions)))
     if importlib.util.find_spec("duckdb") is None:  # in one line, before any work
         raise ConfigError("the features command needs DuckDB: pip install 'dec[logs]'")
     from dec.data.log_sql import log_features

@@ -148,6 +148,15 @@ def test_features_command_writes_features_and_outcomes(tmp_path, capsys):
                     "--date-column", "day", "--amount-column", "usd", "--output", str(out),
                     capsys=capsys)
     assert code == 2 and "is the input file" in err
+    # ... nor over one of the files a glob or a folder reads.
+    _edge_log().to_parquet(tmp_path / "b.parquet")
+    before = (tmp_path / "b.parquet").read_bytes()
+    for source in (str(tmp_path / "*.parquet"), str(tmp_path)):
+        code, err = cli("features", "--transactions", source, "--id-column", "cust",
+                        "--date-column", "day", "--amount-column", "usd", "--output",
+                        str(tmp_path / "b.parquet"), capsys=capsys)
+        assert code == 2 and "is the input file" in err, err
+    assert (tmp_path / "b.parquet").read_bytes() == before
 
 
 def test_training_reads_a_log_with_duckdb_and_test_py_evaluates_it(tmp_path, capsys):

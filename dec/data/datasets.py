@@ -139,7 +139,7 @@ PACKAGED_TABLES = {"mlc_churn": ("rownames", "churn"), "attrition": ("rownames",
 
 def source_files(source: str) -> list[Path]:
     """The files the data source ``source`` (a config's ``data.source``) is read from:
-    none for generated data."""
+    none for generated data; every log file for a folder or a glob."""
     from dec.resources import cdnow_path, shipped_data
 
     if source == "cdnow":
@@ -150,7 +150,19 @@ def source_files(source: str) -> list[Path]:
         return [suite_file(source)]
     if source in ("synthetic", "digits", "in-memory"):
         return []
-    return [Path(source)]
+    path = Path(source)
+    if path.is_dir():  # a folder of log files (the DuckDB reader's kind of source)
+        return sorted(p for p in path.iterdir()
+                      if p.is_file() and p.suffix.lower() in LOG_SUFFIXES)
+    if not path.exists() and any(c in source for c in "*?["):  # a glob of log files
+        import glob
+
+        return sorted(Path(p) for p in glob.glob(source))
+    return [path]
+
+
+#: The files a folder of purchase logs is read from.
+LOG_SUFFIXES = (".csv", ".parquet")
 
 
 def _packaged_table(name: str) -> Dataset:
