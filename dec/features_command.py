@@ -4,8 +4,6 @@ elsewhere, computed by DuckDB straight from the files (:mod:`dec.data.log_sql`).
 
 from __future__ import annotations
 
-import importlib.util
-
 from dec.cli import Parser
 
 FORMATS = (".parquet", ".csv")
@@ -30,16 +28,12 @@ def features() -> int:
     parser.add_argument("--output", required=True, help="FILE.parquet or FILE.csv")
     args = parser.parse_args()
     from dec import files, paths
-    from dec.errors import ConfigError
-
     from dec.data.datasets import source_files
 
     # A folder or glob is all of its files: none of them may be the output.
     output = paths.check_output_file(args.output, FORMATS,
                                      inputs=(args.transactions,
                                              *source_files(args.transactions)))
-    if importlib.util.find_spec("duckdb") is None:  # in one line, before any work
-        raise ConfigError("the features command needs DuckDB: pip install 'dec[logs]'")
     from dec.data.log_sql import log_features
 
     table, outcomes, as_of = log_features(

@@ -1,4 +1,4 @@
-"""Purchase-log features in SQL, run by DuckDB straight from the files (issue 24, first part).
+"""Purchase-log features in SQL, run by DuckDB straight from the files.
 
 The same per-customer features as :func:`dec.data.transactions.customer_features` and the
 same hold-out outcomes as :func:`~dec.data.transactions.holdout_outcomes`, computed by one
@@ -6,9 +6,8 @@ query over a CSV or Parquet file, a folder or a glob of them: DuckDB streams the
 spills to disk, so memory follows the customers, not the purchases, and only one row per
 customer comes back to Python. ``tests/test_log_sql.py`` checks the two paths agree to 1e-9.
 
-Dates must be dates or timestamps in the file, ISO text (``YYYY-MM-DD``, with or without a
-time) or ``YYYYMMDD``; other spellings (``07/08/2020``) still go through the pandas reader
-(:func:`dec.data.dates.parse_dates`), which can tell day-first from month-first.
+Dates must be dates, timestamps, ISO text or ``YYYYMMDD``; other spellings (``07/08/2020``)
+need the pandas reader (:func:`dec.data.dates.parse_dates`), which tells day-first apart.
 """
 
 from __future__ import annotations
@@ -19,7 +18,7 @@ from pathlib import Path
 import pandas as pd
 
 from dec.data.dates import parse_date
-from dec.errors import DataError, render_settings
+from dec.errors import ConfigError, DataError, render_settings
 
 #: The log as ``id, date, amount[, quantity]``: ids as text (``00042`` stays), dates parsed
 #: from dates, timestamps, ISO text or YYYYMMDD, those with a zone (``...Z``, ``+05:00``)
@@ -73,14 +72,23 @@ FROM log WHERE date > $as_of GROUP BY id
 """
 
 
+def _duckdb():
+    """DuckDB, or a one-line error saying how to install it."""
+    try:
+        import duckdb
+    except ImportError:
+        raise ConfigError("reading purchase logs with DuckDB needs it installed: pip install "
+                          "'dec[logs]'") from None
+    return duckdb
+
+
 def _source(path: str | Path) -> str:
     """The DuckDB table function reading ``path``: a file, a folder of files or a glob."""
     text = str(path)
     folder = Path(text)
     if folder.is_dir():
-        files = sorted(p.suffix.lower() for p in folder.iterdir() if p.is_file())
-        kind = ".parquet" if ".parquet" in files else ".csv"
-        text = str(folder / f"*{kind}")
+        parquet = any(p.suffix.lower() == ".parquet" for p in folder.iterdir())
+        text = str(folder / ("*.parquet" if parquet else "*.csv"))
     elif not any(c in text for c in "*?[") and not folder.is_file():
         raise DataError(f"purchase log {text} not found; check the path")
     quoted = "'" + text.replace("'", "''") + "'"
@@ -94,11 +102,11 @@ def _quoted(name: str) -> str:
 
 
 def read_log(connection, path, *, id_column: str, date_column: str, amount_column: str,
-             quantity_column: str | None = None) -> None:
+             quantity_column: str | None = None) -> dict:
     """Create the view ``log`` (``id, date, amount[, quantity]``) over the files at
-    ``path``; raise DataError, in one line, for a missing column, an unreadable date or a
-    non-numeric amount (checked in SQL: no rows come to Python)."""
-    import duckdb
+    ``path`` and check it (:func:`_summary`: checked in SQL, no rows come to Python);
+    return its summary. DataError, in one line, for a missing column or a bad value."""
+    duckdb = _duckdb()
 
     source = _source(path)
     try:
@@ -119,34 +127,47 @@ def read_log(connection, path, *, id_column: str, date_column: str, amount_colum
     connection.execute("CREATE OR REPLACE TEMP VIEW log AS " + LOG_SQL.format(
         id=_quoted(id_column), date=_quoted(date_column), amount=_quoted(amount_column),
         quantity=quantity, source=source))
-    _check_values(connection, path)
+    return _summary(connection, path)
 
 
-def _check_values(connection, path) -> None:
-    bad = connection.execute(
-        "SELECT date_text FROM log WHERE date IS NULL LIMIT 1").fetchone()
-    if bad is not None:
-        raise DataError(f"{path}: cannot read date {bad[0]!r} here; write dates as "
-                        "YYYY-MM-DD or YYYYMMDD")
-    bad = connection.execute("SELECT amount_text FROM log WHERE amount IS NULL OR NOT "
-                             "isfinite(amount) LIMIT 1").fetchone()
-    if bad is not None:
-        raise DataError(f"{path}: amount value {bad[0]!r} is not a finite number")
-    if connection.execute("SELECT count(*) FROM log").fetchone()[0] == 0:
-        raise DataError(f"purchase log {path} has no transactions")
+#: Every check and count in one pass over the log: each pass reads all the files again.
+SUMMARY_SQL = """
+SELECT count(*) AS rows,
+       count(*) FILTER (date IS NULL) AS bad_dates,
+       any_value(date_text) FILTER (date IS NULL) AS bad_date,
+       count(*) FILTER (amount IS NULL OR NOT isfinite(amount)) AS bad_amounts,
+       any_value(amount_text) FILTER (amount IS NULL OR NOT isfinite(amount)) AS bad_amount,
+       count(*) FILTER (date > $tomorrow) AS future,
+       any_value(date_text) FILTER (date > $tomorrow) AS future_date,
+       count(*) FILTER (amount < 0) AS refunds,
+       min(amount) FILTER (amount < 0) AS lowest,
+       min(date) AS first, max(date) AS last, count(DISTINCT id) AS customers
+FROM log
+"""
+
+
+def _summary(connection, path) -> dict:
+    """Check the log (bad dates or amounts, no rows, future dates: one-line errors; refunds:
+    a warning); return its first and last dates and number of customers, among others."""
     tomorrow = (pd.Timestamp.now().normalize() + pd.Timedelta(days=1)).to_pydatetime()
-    future, example = connection.execute(
-        "SELECT count(*), any_value(date_text) FROM log WHERE date > ?", [tomorrow]).fetchone()
-    if future:
-        raise DataError(f"{path}: {future} transaction(s) are dated in the future, e.g. "
-                        f"{example!r}; fix or drop them (they would move the default as-of "
-                        "date)")
-    refunds, lowest = connection.execute(
-        "SELECT count(*), min(amount) FROM log WHERE amount < 0").fetchone()
-    if refunds:
-        warnings.warn(f"{path}: {refunds} transaction(s) have a negative amount, e.g. "
-                      f"{lowest:g}; they are counted as refunds, which lower the customer's "
-                      "spend", stacklevel=3)
+    cursor = connection.execute(SUMMARY_SQL, {"tomorrow": tomorrow})
+    found = dict(zip([c[0] for c in cursor.description], cursor.fetchone()))
+    if found["bad_dates"]:
+        raise DataError(f"{path}: cannot read date {found['bad_date']!r} here; write dates as "
+                        "YYYY-MM-DD or YYYYMMDD")
+    if found["bad_amounts"]:
+        raise DataError(f"{path}: amount value {found['bad_amount']!r} is not a finite number")
+    if found["rows"] == 0:
+        raise DataError(f"purchase log {path} has no transactions")
+    if found["future"]:
+        raise DataError(f"{path}: {found['future']} transaction(s) are dated in the future, "
+                        f"e.g. {found['future_date']!r}; fix or drop them (they would move "
+                        "the default as-of date)")
+    if found["refunds"]:
+        warnings.warn(f"{path}: {found['refunds']} transaction(s) have a negative amount, "
+                      f"e.g. {found['lowest']:g}; they are counted as refunds, which lower the "
+                      "customer's spend", stacklevel=3)
+    return found
 
 
 def log_features(path, *, id_column: str, date_column: str, amount_column: str,
@@ -174,17 +195,15 @@ def log_features(path, *, id_column: str, date_column: str, amount_column: str,
         ``holdout_spend`` and ``holdout_active`` for the same customers.
     as_of : Timestamp
     """
-    import duckdb
-
-    connection = duckdb.connect()
+    connection = _duckdb().connect()
     try:
         if memory_limit:
             connection.execute(f"SET memory_limit = '{memory_limit}'")
         if temp_directory:
             connection.execute("SET temp_directory = ?", [str(temp_directory)])
-        read_log(connection, path, id_column=id_column, date_column=date_column,
-                 amount_column=amount_column, quantity_column=quantity_column)
-        first, last = connection.execute("SELECT min(date), max(date) FROM log").fetchone()
+        summary = read_log(connection, path, id_column=id_column, date_column=date_column,
+                           amount_column=amount_column, quantity_column=quantity_column)
+        first, last = summary["first"], summary["last"]
         stamp = parse_date(as_of) if as_of is not None else \
             pd.Timestamp((pd.Timestamp(first) + (pd.Timestamp(last) - pd.Timestamp(first)) / 2)
                          .date())
@@ -199,8 +218,7 @@ def log_features(path, *, id_column: str, date_column: str, amount_column: str,
             raise DataError(f"no transactions on or before as_of={stamp.date()}; choose a "
                             "later {data.as_of} date")
         spend = connection.execute(OUTCOMES_SQL, params).df().set_index("customer_id")
-        later = connection.execute("SELECT count(DISTINCT id) FROM log").fetchone()[0] - \
-            len(features)
+        later = summary["customers"] - len(features)
         if later:
             warnings.warn(render_settings(
                 f"{later} customer(s) first bought after as_of={stamp.date()} and are left "
@@ -216,26 +234,17 @@ def log_features(path, *, id_column: str, date_column: str, amount_column: str,
     return features, outcomes, stamp
 
 
-def log_dataset(path, *, id_column: str, date_column: str, amount_column: str,
-                quantity_column: str | None = None, as_of: str | None = None):
-    """The :class:`~dec.data.datasets.Dataset` of a purchase log read by DuckDB: the
-    features of :func:`log_features`, its hold-out outcomes as outcomes."""
-    import importlib.util
+def log_dataset(path, *, as_of: str | None = None, **columns):
+    """The :class:`~dec.data.datasets.Dataset` of a purchase log read by DuckDB
+    (:func:`log_features`; ``columns``: its column arguments), outcomes included."""
     import logging
 
     from dec.data.datasets import Dataset
-    from dec.errors import ConfigError
 
-    if importlib.util.find_spec("duckdb") is None:
-        raise ConfigError("{data.log_engine} duckdb needs DuckDB: pip install 'dec[logs]', "
-                          "or read the log with pandas")
-    features, outcomes, stamp = log_features(
-        path, id_column=id_column, date_column=date_column, amount_column=amount_column,
-        quantity_column=quantity_column, as_of=as_of)
+    features, outcomes, stamp = log_features(path, as_of=as_of, **columns)
     logging.getLogger("dec").info(
         "%s: features from the purchases up to %s (%s) for %s customers, read by DuckDB; "
         "holdout_spend and holdout_active (what they did after it) judge the segments and "
         "are never features", Path(str(path)).name, stamp.date(),
-        "the as-of date" if as_of is not None else "the log's midpoint",
-        f"{len(features):,}")
+        "the as-of date" if as_of is not None else "the log's midpoint", f"{len(features):,}")
     return Dataset(Path(str(path)).name, features, None, outcomes)
