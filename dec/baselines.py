@@ -17,7 +17,7 @@ from sklearn.mixture import GaussianMixture
 
 from dec.data.prepare import PreparedData
 from dec.metrics import eta_squared, label_metrics, main_metric
-from dec.models.init import make_kmeans, sample_rows
+from dec.models.init import MIXTURE_COVARIANCES, make_kmeans, sample_rows
 from dec.rundir import FitResult
 
 
@@ -49,7 +49,7 @@ def gmm_model(config, covariance: str, seed: int | None = None) -> GaussianMixtu
 
 
 #: Covariance types tried; the one with the best validation score is used.
-GMM_COVARIANCES = ("full", "tied", "diag", "spherical")
+GMM_COVARIANCES = MIXTURE_COVARIANCES
 #: GMM is fitted on at most this many training rows (a sample above it): bounded time.
 GMM_MAX_ROWS = 100_000
 

@@ -39,9 +39,11 @@ class DeepEmbeddedClustering(ClusterMixin, TransformerMixin, BaseEstimator):
         Size of the embedding returned by :meth:`transform`.
     alpha : float, default=1.0
         Degrees of freedom of the Student-t kernel (DEC eq. 1).
-    kernel : {"student_t", "mahalanobis"}, default="student_t"
+    kernel : {"student_t", "mahalanobis", "gaussian"}, default="student_t"
         DEC's kernel on Euclidean distances, or on a Mahalanobis distance whose covariance
-        is shared by the clusters and learned with them.
+        is shared by the clusters and learned with them, or a Gaussian mixture head (each
+        segment its own covariance and weight, started from the BIC-chosen mixture on the
+        pretrained embeddings and refined by its likelihood; see docs/suite.md).
     gamma : float, default=10.0
         Weight of the reconstruction loss during refinement; 0 is plain DEC.
     balance : float, default=1.0

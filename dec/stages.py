@@ -38,10 +38,12 @@ def pretrain_and_init(config, run, datamodule, architecture, timings, resume):
     timings["pretrain_seconds"] = time.perf_counter() - start
 
     start = time.perf_counter()
-    log.info("initialising %d centres with %s (n_init=%d)", config.model.n_clusters,
-             {"kmeans": "KMeans", "gmm": "a Gaussian mixture",
-              "gmm_tied": "a tied-covariance Gaussian mixture",
-              "umap": "a Gaussian mixture on a UMAP"}[config.refine.init], config.refine.n_init)
+    method = ("the Gaussian mixture with the lowest BIC" if architecture["kernel"] == "gaussian"
+              else {"kmeans": "KMeans", "gmm": "a Gaussian mixture",
+                    "gmm_tied": "a tied-covariance Gaussian mixture",
+                    "umap": "a Gaussian mixture on a UMAP"}[config.refine.init])
+    log.info("initialising %d centres with %s (n_init=%d)", config.model.n_clusters, method,
+             config.refine.n_init)
     encoder = module.autoencoder.eval().encoder
     # Under DDP each process embeds its shard; KMeans sees all of them, on rank 0.
     train, strategy = datamodule.train, trainer.strategy
@@ -53,6 +55,9 @@ def pretrain_and_init(config, run, datamodule, architecture, timings, resume):
     state = {"centers": torch.zeros(k, d)}
     if architecture["kernel"] == "mahalanobis":
         state["precision_factor"] = torch.eye(d)
+    if architecture["kernel"] == "gaussian":
+        state.update(precision_factors=torch.eye(d).repeat(k, 1, 1), log_weights=torch.zeros(k),
+                     scale_ceiling=torch.tensor(float("inf")))
     if trainer.is_global_zero:
         state.update(init_state(embeddings, k, config.refine.n_init, config.seed,
                                 architecture["kernel"], config.refine.init))
@@ -79,8 +84,9 @@ def refresh_interval_for(r, n_train: int) -> int:
 
 def refine(config, run, datamodule, architecture, state, timings, resume):
     r = config.refine
-    log.info("refining with %s (gamma=%g, up to %d epochs)", "IDEC" if r.gamma > 0 else "DEC",
-             r.gamma, r.epochs)
+    method = ("the Gaussian mixture head's likelihood" if config.model.kernel == "gaussian"
+              else "IDEC" if r.gamma > 0 else "DEC")
+    log.info("refining with %s (gamma=%g, up to %d epochs)", method, r.gamma, r.epochs)
     start = time.perf_counter()
     interval = refresh_interval_for(r, len(datamodule.train))
     module = DECModule(**architecture, gamma=r.gamma, balance=r.balance, lr=r.lr,

@@ -2,6 +2,8 @@
 
 import math
 
+import numpy as np
+
 import pytest
 import torch
 
@@ -198,3 +200,61 @@ def test_mahalanobis_init_state_has_a_precision_factor():
     torch.manual_seed(0)
     state = init_state(torch.randn(100, 3), 2, 1, 0, kernel="mahalanobis")
     assert state["precision_factor"].shape == (3, 3)
+
+
+# ------------------------------------------------------------ Gaussian mixture head
+def test_gaussian_log_density_by_hand():
+    from dec.models.clustering import gaussian_log_density
+
+    # 1-D: precision factor 2 (variance 1/4), z - mu = 1 -> -1/2 * 4 + log 2 - log(2 pi)/2
+    density = gaussian_log_density(torch.tensor([[1.0]]), torch.tensor([[0.0]]),
+                                   torch.tensor([[[2.0]]]))
+    assert density.item() == pytest.approx(-2.0 + math.log(2.0) - 0.5 * math.log(2 * math.pi))
+    # 2-D, L = [[1, 0], [1, 1]]: L^T (1, 1) = (2, 1) -> -5/2; log|det L| = 0; only the lower
+    # triangle counts, so an upper entry changes nothing.
+    factor = torch.tensor([[[1.0, 7.0], [1.0, 1.0]]])
+    density = gaussian_log_density(torch.tensor([[1.0, 1.0]]), torch.zeros(1, 2), factor)
+    assert density.item() == pytest.approx(-2.5 - math.log(2 * math.pi))
+
+
+def test_gaussian_log_density_ceiling_bounds_the_precision():
+    from dec.models.clustering import gaussian_log_density
+
+    # |L| = 10 is cut to 2: the density is that of a variance 1/4, not 1/100.
+    capped = gaussian_log_density(torch.tensor([[0.0]]), torch.tensor([[0.0]]),
+                                  torch.tensor([[[10.0]]]), max_scale=2.0)
+    assert capped.item() == pytest.approx(math.log(2.0) - 0.5 * math.log(2 * math.pi))
+
+
+def test_mixture_responsibilities_by_hand():
+    from dec.models.clustering import mixture_negative_log_likelihood, mixture_responsibilities
+
+    # Two unit Gaussians at 0 and 2, weights 3:1 (log weights need not be normalised);
+    # z = 1 is as far from both, so the posterior is the weights: (0.75, 0.25).
+    centers, factors = torch.tensor([[0.0], [2.0]]), torch.ones(2, 1, 1)
+    log_weights = torch.log(torch.tensor([3.0, 1.0])) + 5.0
+    q = mixture_responsibilities(torch.tensor([[1.0]]), centers, factors, log_weights)
+    assert torch.allclose(q, torch.tensor([[0.75, 0.25]]))
+    # The likelihood there: N(1 | 0, 1) = N(1 | 2, 1), so p(z) = N(1 | 0, 1).
+    nll = mixture_negative_log_likelihood(torch.tensor([[1.0]]), centers, factors, log_weights)
+    assert nll.item() == pytest.approx(0.5 + 0.5 * np.log(2 * np.pi), rel=1e-6)
+
+
+def test_mixture_head_starts_as_the_bic_mixture():
+    from dec.models.dec_model import DECModel
+    from dec.models.init import bic_mixture, init_state
+
+    # Two clusters with different shapes: the head's posterior equals the mixture's.
+    rng = np.random.default_rng(0)
+    z = np.vstack([rng.normal([0.0, 0.0], [3.0, 0.3], (300, 2)),
+                   rng.normal([0.0, 4.0], [0.3, 1.0], (100, 2))]).astype(np.float32)
+    state = init_state(torch.from_numpy(z), 2, 3, 0, kernel="gaussian")
+    model = DECModel(2, [4], 2, 2, kernel="gaussian")
+    model.centers.data = state.pop("centers")
+    model.load_state_dict({**model.state_dict(), **state})
+    q = model.assign_embedding(torch.from_numpy(z)).detach().numpy()
+    expected = bic_mixture(z.astype(np.float64), 2, 0).predict_proba(z)
+    if np.abs(q - expected).max() > 0.5:  # the same components, numbered the other way
+        expected = expected[:, ::-1]
+    assert np.abs(q - expected).max() < 1e-3
+    assert np.isclose(np.exp(state["log_weights"].numpy()).sum(), 1.0, atol=1e-5)

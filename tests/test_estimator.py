@@ -111,3 +111,17 @@ def test_python_model_works_with_the_scripts(fitted, customers, tmp_path):
     assert refused.returncode == 2 and "pass --data PATH" in refused.stderr
     tested = run_script("test.py", "--run", str(run_dir))
     assert tested.returncode == 2 and "fitted in Python on in-memory data" in tested.stderr
+
+
+def test_gaussian_mixture_head_fits_saves_and_loads(customers, tmp_path):
+    model = DeepEmbeddedClustering(3, kernel="gaussian", random_state=0, **FAST)
+    model.fit(customers.features)
+    proba = model.predict_proba(customers.features)
+    assert np.allclose(proba.sum(1), 1, atol=1e-5)
+    np.testing.assert_array_equal(proba.argmax(1), model.labels_)
+    head = model.model_
+    weights = head.log_weights.detach().softmax(0).numpy()
+    assert weights.shape == (3,) and np.isfinite(head.scale_ceiling.item())
+    loaded = DeepEmbeddedClustering.load(model.save(tmp_path / "model"))
+    np.testing.assert_array_equal(loaded.predict(customers.features), model.labels_)
+    np.testing.assert_allclose(loaded.predict_proba(customers.features), proba, atol=1e-6)

@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
-SUITES = ["suite", "choices/suite_runs", "choices/suite_levers", "choices/suite_budget"]
+SUITES = ["suite", "choices/suite_runs", "choices/suite_levers", "choices/suite_budget",
+          "choices/suite_mixture_head"]
 VARIANTS = ["digits_variants", "categorical_variants", "embedding_dim", "tied_init",
             "tables_init", "kernel_tables", "balance_tables"]
 

@@ -22,6 +22,7 @@ from dec.config import load_config
 from dec.data import load_dataset
 from dec.data.prepare import prepare_data
 from dec.data.suite import SUITE_TABLES
+from dec.models.init import bic_mixture
 from dec.pipeline import fit
 from dec.sizing import resolve_config
 
@@ -30,7 +31,6 @@ log = logging.getLogger("dec")
 CLASSICAL = ("kmeans", "gmm_bic", "ward")
 #: The package's default model, scored against the classical methods.
 DEFAULT = "dec"
-GMM_COVARIANCES = ("full", "tied", "diag", "spherical")
 
 
 # ------------------------------------------------------------------ classical methods
@@ -41,9 +41,7 @@ def kmeans_labels(X_train, X_all, k: int, seed: int) -> np.ndarray:
 def gmm_bic(X_train, k: int, seed: int) -> GaussianMixture:
     """The Gaussian mixture whose covariance type has the lowest BIC on the training rows:
     chosen without labels."""
-    fitted = [GaussianMixture(k, covariance_type=c, n_init=3, reg_covar=1e-4,
-                              random_state=seed).fit(X_train) for c in GMM_COVARIANCES]
-    return min(fitted, key=lambda g: g.bic(X_train))
+    return bic_mixture(X_train, k, seed)
 
 
 def gmm_bic_labels(X_train, X_all, k: int, seed: int) -> np.ndarray:

@@ -4,10 +4,14 @@ Equation numbers refer to Xie, Girshick & Farhadi, "Unsupervised Deep Embedding 
 Clustering Analysis", ICML 2016, and Guo, Gao, Liu & Yin, "Improved Deep Embedded
 Clustering with Local Structure Preservation", IJCAI 2017. The Mahalanobis kernel follows
 TableDC (Rauf et al., SIGMOD 2025): DEC's Student-t kernel on a Mahalanobis distance with
-a covariance shared by all clusters and learned with them.
+a covariance shared by all clusters and learned with them. The Gaussian mixture head
+follows G-CEALS (Rabbani, Medri & Samad, Neurocomputing 2025): each cluster a Gaussian in the
+embedding with its own covariance and weight, here trained by the mixture's likelihood.
 """
 
 from __future__ import annotations
+
+import math
 
 import torch
 
@@ -100,6 +104,69 @@ def pooled_precision_factor(z: torch.Tensor, labels: torch.Tensor, n_clusters: i
     covariance = centred.T @ centred / max(len(centred) - n_clusters, 1)
     covariance = covariance + ridge * covariance.diagonal().mean() * torch.eye(z.shape[1])
     return torch.linalg.cholesky(torch.linalg.inv(covariance))
+
+
+def gaussian_log_density(z: torch.Tensor, centers: torch.Tensor,
+                         precision_factors: torch.Tensor,
+                         max_scale: float | None = None) -> torch.Tensor:
+    """``log N(z_i | mu_j, Sigma_j)`` for every row and cluster, with ``Sigma_j^-1 = L_j L_j^T``.
+
+    ``log N = -|L_j^T (z_i - mu_j)|^2 / 2 + sum_d log|L_j,dd| - (d/2) log(2 pi)``: only the
+    lower triangle of each ``L_j`` is used, so ``log|det L_j|`` is the sum of its diagonal's
+    logs, and any lower-triangular ``L_j`` with a non-zero diagonal is a valid precision.
+
+    Parameters
+    ----------
+    z : Tensor of shape (n, d)
+    centers : Tensor of shape (k, d)
+    precision_factors : Tensor of shape (k, d, d)
+    max_scale : float, optional
+        Ceiling on each ``|L_j,dd|``: a floor of ``1 / max_scale^2`` on the variances along
+        the factor's axes, so that the likelihood stays bounded when a cluster collapses.
+
+    Returns
+    -------
+    Tensor of shape (n, k)
+    """
+    factors = torch.tril(precision_factors)
+    diagonal = torch.diagonal(factors, dim1=-2, dim2=-1).abs()
+    if max_scale is not None:
+        # Keep the diagonal inside the ceiling, off-diagonals shrunk with it.
+        shrink = (max_scale / diagonal.clamp_min(1e-12)).clamp(max=1.0)
+        factors, diagonal = factors * shrink.unsqueeze(-1), diagonal * shrink
+    whitened = torch.einsum("nkd,kde->nke", z.unsqueeze(1) - centers.unsqueeze(0), factors)
+    log_det = torch.log(diagonal.clamp_min(1e-30)).sum(-1)
+    return -0.5 * whitened.pow(2).sum(-1) + log_det - 0.5 * z.shape[1] * math.log(2 * math.pi)
+
+
+def mixture_log_joint(z: torch.Tensor, centers: torch.Tensor, precision_factors: torch.Tensor,
+                      log_weights: torch.Tensor, max_scale: float | None = None) -> torch.Tensor:
+    """``log pi_j + log N(z_i | mu_j, Sigma_j)``, shape (n, k); ``pi = softmax(log_weights)``,
+    so the weights need no constraint when learned."""
+    return torch.log_softmax(log_weights, dim=0) + gaussian_log_density(
+        z, centers, precision_factors, max_scale)
+
+
+def mixture_responsibilities(z: torch.Tensor, centers: torch.Tensor,
+                             precision_factors: torch.Tensor, log_weights: torch.Tensor,
+                             max_scale: float | None = None) -> torch.Tensor:
+    """The mixture's posterior ``P(cluster j | z_i)`` (the E-step): the Gaussian head's Q.
+
+    Returns
+    -------
+    Tensor of shape (n, k)
+        Rows sum to one.
+    """
+    return torch.softmax(mixture_log_joint(z, centers, precision_factors, log_weights,
+                                           max_scale), dim=1)
+
+
+def mixture_negative_log_likelihood(z: torch.Tensor, centers: torch.Tensor,
+                                    precision_factors: torch.Tensor, log_weights: torch.Tensor,
+                                    max_scale: float | None = None) -> torch.Tensor:
+    """``-(1/n) sum_i log sum_j pi_j N(z_i | mu_j, Sigma_j)``: the Gaussian head's loss."""
+    return -torch.logsumexp(mixture_log_joint(z, centers, precision_factors, log_weights,
+                                              max_scale), dim=1).mean()
 
 
 def cluster_frequencies(q: torch.Tensor) -> torch.Tensor:

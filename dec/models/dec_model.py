@@ -15,9 +15,13 @@ import torch
 from torch import nn
 
 from dec.models.autoencoder import Autoencoder
-from dec.models.clustering import mahalanobis_soft_assignment, soft_assignment
+from dec.models.clustering import (
+    mahalanobis_soft_assignment,
+    mixture_responsibilities,
+    soft_assignment,
+)
 
-KERNELS = ("student_t", "mahalanobis")
+KERNELS = ("student_t", "mahalanobis", "gaussian")
 
 #: Rows per forward pass at inference: bounded memory however many customers there are.
 INFERENCE_BATCH = 8192
@@ -67,9 +71,12 @@ class DECModel(nn.Module):
     n_clusters : int
     alpha : float, default=1.0
         Degrees of freedom of the Student-t kernel (DEC eq. 1).
-    kernel : {"student_t", "mahalanobis"}, default="student_t"
+    kernel : {"student_t", "mahalanobis", "gaussian"}, default="student_t"
         DEC's kernel on the Euclidean distance, or on a Mahalanobis distance with a
-        covariance shared by all clusters and learned with them (``precision_factor``).
+        covariance shared by all clusters and learned with them (``precision_factor``),
+        or a Gaussian mixture head: each cluster its own covariance (``precision_factors``)
+        and weight (``log_weights``), Q its posterior, with a ceiling on the precision
+        (``scale_ceiling``, set from the embedding's spread when the head is started).
     """
 
     def __init__(self, input_dim: int, hidden_dims: Sequence[int], embedding_dim: int,
@@ -84,6 +91,11 @@ class DECModel(nn.Module):
         self.centers = nn.Parameter(torch.zeros(n_clusters, embedding_dim))
         if kernel == "mahalanobis":
             self.precision_factor = nn.Parameter(torch.eye(embedding_dim))
+        if kernel == "gaussian":
+            self.precision_factors = nn.Parameter(
+                torch.eye(embedding_dim).repeat(n_clusters, 1, 1))
+            self.log_weights = nn.Parameter(torch.zeros(n_clusters))
+            self.register_buffer("scale_ceiling", torch.tensor(float("inf")))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """Soft assignments Q (DEC eq. 1) of a batch, shape (n, n_clusters)."""
@@ -94,6 +106,9 @@ class DECModel(nn.Module):
         if self.kernel == "mahalanobis":
             return mahalanobis_soft_assignment(z, self.centers, self.precision_factor,
                                                self.alpha)
+        if self.kernel == "gaussian":
+            return mixture_responsibilities(z, self.centers, self.precision_factors,
+                                            self.log_weights, self.scale_ceiling)
         return soft_assignment(z, self.centers, self.alpha)
 
     @property

@@ -16,6 +16,7 @@ from dec.models.clustering import (
     cluster_frequencies,
     kl_divergence,
     label_change_fraction,
+    mixture_negative_log_likelihood,
     target_distribution,
 )
 from dec.models.dec_model import DECModel
@@ -36,7 +37,9 @@ def refresh_interval(update_interval: int, total_steps: int,
 class DECModule(pl.LightningModule):
     """Deep Embedded Clustering with optional reconstruction term (IDEC).
 
-    Loss per batch: ``KL(P || Q) + gamma * MSE(x, decoder(encoder(x)))``. With
+    Loss per batch: ``KL(P || Q) + gamma * MSE(x, decoder(encoder(x)))``; with the
+    Gaussian mixture head, the mixture's negative log-likelihood of the batch's embeddings
+    takes the place of ``KL(P || Q)`` (P still drives the stopping rule). With
     ``gamma = 0`` this is DEC (Xie et al., 2016); with ``gamma > 0`` it is IDEC (Guo et
     al., 2017), whose ``L_r + gamma' L_c`` equals ours with ``gamma = 1/gamma'`` up to the
     learning rate. The target P is recomputed from the whole training split every
@@ -64,7 +67,12 @@ class DECModule(pl.LightningModule):
         # Manual optimisation and epoch-level loss logs, as in AutoencoderModule.
         self.automatic_optimization = False
         self.train_losses = torch.nn.ModuleDict(
-            {k: epoch_mean() for k in ("kl_loss", "recon_loss", "loss")})
+            {k: epoch_mean() for k in (self.cluster_loss, "recon_loss", "loss")})
+
+    @property
+    def cluster_loss(self) -> str:
+        """Log key of the clustering term: ``kl_loss``, or ``nll_loss`` for the mixture head."""
+        return "nll_loss" if self.hparams.kernel == "gaussian" else "kl_loss"
 
     @property
     def centers(self) -> torch.nn.Parameter:
@@ -143,10 +151,17 @@ class DECModule(pl.LightningModule):
     # ---------------------------------------------------------------- training
     def _losses(self, x: torch.Tensor, p: torch.Tensor) -> dict[str, torch.Tensor]:
         z, reconstruction = self.model.autoencoder(x)
-        q = self.model.assign_embedding(z)
-        kl = kl_divergence(p, q)
         recon = F.mse_loss(reconstruction, x)
-        return {"kl_loss": kl, "recon_loss": recon, "loss": kl + self.hparams.gamma * recon}
+        if self.model.kernel == "gaussian":
+            # The mixture head is fitted by its likelihood, not by DEC's self-training
+            # target: sharpening Q towards P shrinks the covariances instead of moving rows.
+            m = self.model
+            cluster = mixture_negative_log_likelihood(z, m.centers, m.precision_factors,
+                                                      m.log_weights, m.scale_ceiling)
+        else:
+            cluster = kl_divergence(p, self.model.assign_embedding(z))
+        return {self.cluster_loss: cluster, "recon_loss": recon,
+                "loss": cluster + self.hparams.gamma * recon}
 
     def training_step(self, batch, batch_idx):
         x, index, _ = batch

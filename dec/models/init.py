@@ -1,7 +1,9 @@
 """Initial cluster centres on the pretrained embeddings: KMeans (DEC §3.2), a Gaussian
 mixture (full or tied covariance), or a Gaussian mixture on a UMAP of the embeddings (N2D,
 McConville et al. 2020); for the Mahalanobis kernel also the shared precision, from the
-pooled within-cluster covariance of that first partition.
+pooled within-cluster covariance of that first partition. The Gaussian mixture head starts
+from the mixture whose covariance type has the lowest BIC on the embeddings: all of it
+(means, covariances, weights), so that before refinement it is that mixture.
 
 Whatever the method, it only places the centres in the embedding space: refinement and
 prediction never need UMAP or the mixture again."""
@@ -21,6 +23,10 @@ MINIBATCH_KMEANS_THRESHOLD = 200_000
 INITS = ("kmeans", "gmm", "gmm_tied", "umap")
 #: UMAP and the mixtures see a random sample of at most this many training embeddings.
 SAMPLE_ROWS = 50_000
+#: Covariance types the BIC chooses among (no labels involved).
+MIXTURE_COVARIANCES = ("full", "tied", "diag", "spherical")
+#: The Gaussian head's variances stay above this share of the embedding's mean variance.
+VARIANCE_FLOOR = 1e-2
 #: N2D's settings: local neighbourhoods, points packed tightly, one dimension per cluster.
 UMAP_NEIGHBOURS, UMAP_MIN_DIST = 20, 0.0
 
@@ -71,6 +77,47 @@ def tied_mixture_partition(embeddings: np.ndarray, n_clusters: int, n_init: int,
     return _mean_embeddings(embeddings, labels, n_clusters, rng), embeddings, labels
 
 
+def bic_mixture(X: np.ndarray, n_clusters: int, random_state: int, n_init: int = 3):
+    """The Gaussian mixture whose covariance type (``MIXTURE_COVARIANCES``) has the lowest
+    BIC on ``X``: a classical model chosen without labels."""
+    from sklearn.mixture import GaussianMixture
+
+    fitted = [GaussianMixture(n_clusters, covariance_type=c, n_init=n_init, reg_covar=1e-4,
+                              random_state=random_state).fit(X) for c in MIXTURE_COVARIANCES]
+    return min(fitted, key=lambda g: g.bic(X))
+
+
+def full_precisions(mixture) -> np.ndarray:
+    """A fitted ``GaussianMixture``'s precision matrices as (k, d, d), whatever its type."""
+    k, d = mixture.means_.shape
+    precisions = np.asarray(mixture.precisions_, dtype=np.float64)
+    if mixture.covariance_type == "tied":
+        return np.repeat(precisions[None], k, axis=0)
+    if mixture.covariance_type == "diag":
+        return np.stack([np.diag(p) for p in precisions])
+    if mixture.covariance_type == "spherical":
+        return precisions[:, None, None] * np.eye(d)
+    return precisions
+
+
+def mixture_head_state(embeddings: np.ndarray, n_clusters: int, n_init: int,
+                       random_state: int) -> dict[str, torch.Tensor]:
+    """The Gaussian head's starting values, from :func:`bic_mixture` on a sample of at most
+    ``SAMPLE_ROWS`` embeddings: means, lower Cholesky factors of the precisions, log weights,
+    and the ceiling on those factors' diagonals that keeps every variance above
+    ``VARIANCE_FLOOR`` times the embedding's mean variance."""
+    sample = sample_rows(embeddings, SAMPLE_ROWS, np.random.default_rng(random_state))
+    mixture = bic_mixture(sample.astype(np.float64), n_clusters, random_state,
+                          n_init=min(n_init, 3))
+    floor = VARIANCE_FLOOR * float(sample.var(axis=0).mean())
+    factors = np.linalg.cholesky(full_precisions(mixture))
+    return {"centers": torch.tensor(mixture.means_, dtype=torch.float32),
+            "precision_factors": torch.tensor(factors, dtype=torch.float32),
+            "log_weights": torch.tensor(np.log(mixture.weights_), dtype=torch.float32),
+            "scale_ceiling": torch.tensor(1.0 / np.sqrt(max(floor, 1e-12)),
+                                          dtype=torch.float32)}
+
+
 def sample_rows(rows: np.ndarray, n: int, rng: np.random.Generator) -> np.ndarray:
     """``rows`` unchanged if there are at most ``n``, else ``n`` of them drawn without
     replacement by ``rng``: what the mixtures, the GMM baseline and prediction strength
@@ -101,8 +148,11 @@ def init_state(embeddings: torch.Tensor, n_clusters: int, n_init: int, random_st
     """The clustering head's starting values: ``centers`` by ``method`` (one of ``INITS``),
     and for the Mahalanobis kernel ``precision_factor`` whitening the pooled within-cluster
     covariance of the first partition (a tied-covariance GMM's estimate): the tied mixture's
-    own components for ``gmm_tied``, else each row's nearest centre."""
+    own components for ``gmm_tied``, else each row's nearest centre. The Gaussian head
+    always starts from :func:`mixture_head_state`, whatever ``method``."""
     z = embeddings.numpy()
+    if kernel == "gaussian":
+        return mixture_head_state(z, n_clusters, n_init, random_state)
     partition = None  # rows and their first clusters, for the Mahalanobis precision
     if method == "kmeans":
         centers = init_centers(z, n_clusters, n_init, random_state)
