@@ -97,8 +97,8 @@ def _check_not_a_log_run(model, frame: pd.DataFrame, path: Path) -> None:
 
 def log_customers(model, path: str | Path | None = None, *, as_of: str | None = None,
                   id_column: str | None = None, date_column: str | None = None,
-                  amount_column: str | None = None,
-                  quantity_column: str | None = None) -> pd.DataFrame:
+                  amount_column: str | None = None, quantity_column: str | None = None
+                  ) -> pd.DataFrame:
     """Customer features built from a transaction log at ``as_of``, as the run built its own.
 
     Parameters
@@ -106,7 +106,7 @@ def log_customers(model, path: str | Path | None = None, *, as_of: str | None = 
     model : DeepEmbeddedClustering
         A model trained on a transaction log (CDNOW or ``data.format=transactions``).
     path : str or Path, optional
-        A CSV/Parquet log; default: the run's own log.
+        A CSV/Parquet log (or folder or glob: DuckDB runs); default: the run's own log.
     as_of : str, optional
         Features from purchases on or before this date; default: the log's last date.
     id_column, date_column, amount_column, quantity_column : str, optional
@@ -128,17 +128,24 @@ def log_customers(model, path: str | Path | None = None, *, as_of: str | None = 
                         "score a table with {data.source}")
     if path is None and cdnow:
         log = load_cdnow()
-    else:
-        # A run trained on the built-in CDNOW expects CDNOW's own column names.
-        trained = CDNOW_COLUMNS if cdnow else {"id": d.id_column, "date": d.date_column,
-                                               "amount": d.amount_column,
-                                               "quantity": d.quantity_column}
-        given = {"id": id_column, "date": date_column, "amount": amount_column,
-                 "quantity": quantity_column}
-        columns = {role: given[role] or trained[role] for role in given}
-        log = read_transactions(path or d.source, id_col=columns["id"],
-                                date_col=columns["date"], amount_col=columns["amount"],
-                                quantity_col=columns["quantity"])
+        return customer_features(log, as_of or str(log["date"].max().date()))
+    # A run trained on the built-in CDNOW expects CDNOW's own column names.
+    trained = CDNOW_COLUMNS if cdnow else {"id": d.id_column, "date": d.date_column,
+                                           "amount": d.amount_column, "quantity": d.quantity_column}
+    given = {"id": id_column, "date": date_column, "amount": amount_column,
+             "quantity": quantity_column}
+    columns = {role: given[role] or trained[role] for role in given}
+    if d.log_engine == "duckdb" and not cdnow:  # the run's own engine: the same numbers
+        from dec.data.log_sql import log_features
+
+        return log_features(path or d.source, id_column=columns["id"],
+                            date_column=columns["date"], amount_column=columns["amount"],
+                            quantity_column=columns["quantity"], as_of=as_of, at_end=True,
+                            memory_limit=d.log_memory_limit, temp_directory=d.log_temp_directory
+                            )[0]
+    log = read_transactions(path or d.source, id_col=columns["id"],
+                            date_col=columns["date"], amount_col=columns["amount"],
+                            quantity_col=columns["quantity"])
     return customer_features(log, as_of or str(log["date"].max().date()))
 
 

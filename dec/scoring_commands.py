@@ -44,15 +44,18 @@ def _batches(model, args, *, as_of: str | None, data: str | None):
     return customer_batches(model, data, id_column=args.id_column)
 
 
-def _check_kept(model, run: str, outputs) -> None:
-    """Before any scoring: no output lands on the data the run was trained on or on one of
-    the run's own files, however the path is spelt."""
+def _check_kept(model, run: str, outputs, transactions: str | None = None) -> None:
+    """Before any scoring: no output lands on the data the run was trained on, on one of
+    the run's own files, or on a file of the ``transactions`` folder or glob being scored,
+    however the path is spelt."""
     from dec import paths
     from dec.data.datasets import source_files
     from dec.rundir import RunDir
 
     kept = [(path, "the data the run was trained on")
             for path in source_files(model.config_.data.source)]
+    kept += [(path, "the purchase log being scored")
+             for path in (source_files(transactions) if transactions else [])]
     kept += [(path, "the run's own file") for path in RunDir(run).own_files()]
     paths.check_outputs_kept(outputs, kept)
 
@@ -80,7 +83,7 @@ def predict() -> int:
 
     check_output_path(args.output, inputs=(args.data, args.transactions))
     model = DeepEmbeddedClustering.load(args.run)
-    _check_kept(model, args.run, [args.output])
+    _check_kept(model, args.run, [args.output], args.transactions)
     batches = _batches(model, args, as_of=args.as_of, data=args.data)
     rows = write_batches(score_batches(model, batches, embeddings=False), args.output)
     print(f"wrote segments for {rows} customers to {args.output}")
@@ -107,7 +110,7 @@ def export() -> int:
             check_output_path(path, **({"formats": formats} if formats else {}),
                               inputs=(args.data, args.transactions))
     model = DeepEmbeddedClustering.load(args.run)
-    _check_kept(model, args.run, [args.output, args.onnx])
+    _check_kept(model, args.run, [args.output, args.onnx], args.transactions)
     if args.output and not (args.data or args.transactions) \
             and model.config_.data.source == "in-memory":
         from dec.errors import DataError
@@ -157,7 +160,7 @@ def migrate() -> int:
     paths = check_migration_paths(args.output, inputs=(*args.data, args.transactions))
     check_snapshot_dates(args.as_of)
     model = DeepEmbeddedClustering.load(args.run)
-    _check_kept(model, args.run, paths.values())
+    _check_kept(model, args.run, paths.values(), args.transactions)
     snapshots = args.as_of or args.data
     frames, segments = [], []
     for snapshot in snapshots:

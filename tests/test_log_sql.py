@@ -133,6 +133,15 @@ def test_bad_logs_are_one_line_and_write_nothing(edit, message, tmp_path, capsys
     assert not (tmp_path / "f.parquet").exists()
 
 
+def test_a_memory_limit_that_is_not_a_size_is_one_line(tmp_path, capsys):
+    _edge_log().to_csv(tmp_path / "edge.csv", index=False)
+    code, err = cli("features", "--transactions", str(tmp_path / "edge.csv"), "--id-column",
+                    "cust", "--date-column", "day", "--amount-column", "usd", "--memory-limit",
+                    "lots", "--output", str(tmp_path / "f.parquet"), capsys=capsys)
+    assert code == 2 and one_error(err, "memory limit 'lots' is not a size"), err
+    assert not (tmp_path / "f.parquet").exists()
+
+
 def test_features_command_writes_features_and_outcomes(tmp_path, capsys):
     _edge_log().to_csv(tmp_path / "edge.csv", index=False)
     out = tmp_path / "features.parquet"
@@ -182,6 +191,28 @@ def test_training_reads_a_log_with_duckdb_and_test_py_evaluates_it(tmp_path, cap
 
     report = json.loads((run / "test_report.json").read_text())
     assert "holdout_spend_eta2" in report["outcomes"]["dec"]
+    # predict --transactions reads a log with the run's engine: a glob of the same files at
+    # the same date gives exactly the segments export gives the run's own customers.
+    code, err = cli("export", "--run", str(run), "--output", str(tmp_path / "own.csv"),
+                    capsys=capsys)
+    assert code == 0, err
+    code, err = cli("predict", "--run", str(run), "--transactions", str(folder / "*.parquet"),
+                    "--as-of", "1997-09-30", "--output", str(tmp_path / "scored.csv"),
+                    capsys=capsys)
+    assert code == 0, err
+    own = pd.read_csv(tmp_path / "own.csv", dtype={"id": str}).set_index("id")
+    scored = pd.read_csv(tmp_path / "scored.csv", dtype={"id": str}).set_index("id")
+    assert scored.index.tolist() == own.index.tolist()
+    assert (scored["segment"] == own["segment"]).all()
+    # ... and never writes over one of the files a glob reads.
+    import shutil
+
+    new = shutil.copytree(folder, tmp_path / "new")
+    before = (new / "part2.parquet").read_bytes()
+    code, err = cli("predict", "--run", str(run), "--transactions", str(new / "*.parquet"),
+                    "--output", str(new / "part2.parquet"), capsys=capsys)
+    assert code != 0 and "the purchase log being scored" in err
+    assert (new / "part2.parquet").read_bytes() == before
 
 
 def test_generated_logs_for_the_scale_benchmark(tmp_path):

@@ -53,6 +53,10 @@ class DataConfig:
     # folders or globs, memory bounded by customers; dec[logs]); dec/data/log_sql.py
     log_engine: str = option("pandas", flag="--log-engine",
                              help="transactions: pandas or duckdb (large logs)")
+    # duckdb: its memory limit ("4GB"; null: 80 % of the machine's) and where it spills
+    # beyond it (null: a temporary folder, removed afterwards)
+    log_memory_limit: str | None = None
+    log_temp_directory: str | None = None
     drop_columns: list[str] = option(list, flag="--drop-columns",
                                      help="comma-separated columns to leave out")
     categorical_columns: list[str] = option(list, flag="--categorical-columns",
@@ -87,7 +91,8 @@ class ModelConfig:
     alpha: float = option(1.0, param="alpha")
     # models trained from different seeds; the most typical one is kept (dec/consensus.py)
     n_runs: int = option(1, param="n_runs")
-    kernel: str = option("student_t", param="kernel")  # student_t | mahalanobis (shared covariance)
+    # student_t | mahalanobis (shared covariance) | gaussian (mixture head, own covariances)
+    kernel: str = option("student_t", param="kernel")
 
 
 @dataclass

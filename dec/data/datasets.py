@@ -78,7 +78,9 @@ def load_dataset(source: str = "synthetic", *, n_samples: int = 20000, random_st
                  drop_columns=(), categorical_columns=(), format: str = "table",
                  date_column: str | None = None, amount_column: str | None = None,
                  quantity_column: str | None = None, as_of: str | None = None,
-                 outcome_columns=(), log_engine: str = "pandas") -> Dataset:
+                 outcome_columns=(), log_engine: str = "pandas",
+                 log_memory_limit: str | None = None, log_temp_directory: str | None = None
+                 ) -> Dataset:
     """Load a built-in data set or a customer table.
 
     Parameters
@@ -104,7 +106,7 @@ def load_dataset(source: str = "synthetic", *, n_samples: int = 20000, random_st
     log_engine : {"pandas", "duckdb"}, default="pandas"
         Who reads a transaction log file: pandas (any date spelling) or DuckDB straight
         from the files, a folder or a glob (:mod:`dec.data.log_sql`; memory bounded by
-        customers, not purchases).
+        customers), with its memory limit (``"4GB"``) and spill folder ``log_*``.
 
     Returns
     -------
@@ -124,7 +126,8 @@ def load_dataset(source: str = "synthetic", *, n_samples: int = 20000, random_st
         dataset = transactions_dataset("cdnow", load_cdnow(), as_of or CDNOW_AS_OF)
     elif format == "transactions":
         dataset = _log_file(source, id_column, date_column, amount_column, quantity_column,
-                            as_of, log_engine)
+                            as_of, log_engine, memory_limit=log_memory_limit,
+                            temp_directory=log_temp_directory)
     else:
         frame, labels = read_table(source, id_column=id_column, label_column=label_column)
         frame, outcomes = split_outcomes(frame, list(outcome_columns), source)
@@ -194,7 +197,7 @@ def _digits() -> Dataset:
 
 
 def _log_file(source, id_column, date_column, amount_column, quantity_column,
-              as_of, log_engine: str = "pandas") -> Dataset:
+              as_of, log_engine: str = "pandas", **duckdb_settings) -> Dataset:
     from dec.data.readers import read_transactions
 
     if not (id_column and date_column and amount_column):
@@ -205,7 +208,7 @@ def _log_file(source, id_column, date_column, amount_column, quantity_column,
 
         return log_dataset(source, id_column=id_column, date_column=date_column,
                            amount_column=amount_column, quantity_column=quantity_column,
-                           as_of=as_of)
+                           as_of=as_of, **duckdb_settings)
     log = read_transactions(source, id_col=id_column, date_col=date_column,
                             amount_col=amount_column, quantity_col=quantity_column)
     return transactions_dataset(Path(source).name, log, as_of)

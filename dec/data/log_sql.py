@@ -12,65 +12,15 @@ need the pandas reader (:func:`dec.data.dates.parse_dates`), which tells day-fir
 
 from __future__ import annotations
 
+import tempfile
 import warnings
 from pathlib import Path
 
 import pandas as pd
 
 from dec.data.dates import parse_date
+from dec.data.log_queries import FEATURES_SQL, LOG_SQL, OUTCOMES_SQL, SUMMARY_SQL
 from dec.errors import ConfigError, DataError, render_settings
-
-#: The log as ``id, date, amount[, quantity]``: ids as text (``00042`` stays), dates parsed
-#: from dates, timestamps, ISO text or YYYYMMDD, those with a zone (``...Z``, ``+05:00``)
-#: as UTC without it, as :mod:`dec.data.dates` reads them (the session runs in UTC);
-#: ``{source}`` is a DuckDB table function.
-LOG_SQL = """
-SELECT CAST({id} AS VARCHAR) AS id,
-       coalesce(try_strptime(trim(CAST({date} AS VARCHAR)), '%Y%m%d'),
-                CAST(TRY_CAST(trim(CAST({date} AS VARCHAR)) AS TIMESTAMPTZ) AS TIMESTAMP))
-           AS date,
-       TRY_CAST({amount} AS DOUBLE) AS amount{quantity},
-       CAST({date} AS VARCHAR) AS date_text, CAST({amount} AS VARCHAR) AS amount_text
-FROM {source}
-"""
-
-#: Per customer at ``$as_of``: purchases on the same timestamp are one order; days are
-#: whole days elapsed (floor), as pandas' ``Timedelta.days``.
-FEATURES_SQL = """
-WITH orders AS (
-    SELECT id, date, sum(amount) AS amount{order_quantity}
-    FROM log WHERE date <= $as_of GROUP BY id, date
-), gaps AS (
-    SELECT *, floor(epoch(date - lag(date) OVER (PARTITION BY id ORDER BY date)) / 86400)
-              AS gap,
-           row_number() OVER (PARTITION BY id ORDER BY date) AS n
-    FROM orders
-), per_customer AS (
-    SELECT id,
-           count(*)::DOUBLE AS frequency,
-           floor(epoch($as_of - max(date)) / 86400) AS recency_days,
-           floor(epoch($as_of - min(date)) / 86400) AS tenure_days,
-           sum(amount) AS total_spend,
-           avg(amount) AS avg_order_value,
-           max(amount) AS max_order_value,
-           max(CASE WHEN n = 1 THEN amount END) AS first_order_value{items}
-           avg(gap) AS mean_gap,
-           stddev_pop(gap) AS gap_std
-    FROM gaps GROUP BY id
-)
-SELECT id AS customer_id, frequency, recency_days, tenure_days, total_spend,
-       avg_order_value, max_order_value, first_order_value{items_out}
-       coalesce(mean_gap, tenure_days) AS mean_gap_days,
-       coalesce(gap_std, 0.0) AS gap_std_days,
-       frequency / greatest(tenure_days / 30.44, 1.0) AS orders_per_month
-FROM per_customer ORDER BY id
-"""
-
-OUTCOMES_SQL = """
-SELECT id AS customer_id, sum(amount) AS holdout_spend
-FROM log WHERE date > $as_of GROUP BY id
-"""
-
 
 def _duckdb():
     """DuckDB, or a one-line error saying how to install it."""
@@ -95,6 +45,11 @@ def _source(path: str | Path) -> str:
     if text.lower().endswith(".parquet"):
         return f"read_parquet({quoted}, union_by_name = true)"
     return f"read_csv({quoted}, union_by_name = true, all_varchar = true)"
+
+
+def _setting(value) -> str:
+    """A setting's value inside single quotes (SET takes no parameters)."""
+    return str(value).replace("'", "''")
 
 
 def _quoted(name: str) -> str:
@@ -130,22 +85,6 @@ def read_log(connection, path, *, id_column: str, date_column: str, amount_colum
     return _summary(connection, path)
 
 
-#: Every check and count in one pass over the log: each pass reads all the files again.
-SUMMARY_SQL = """
-SELECT count(*) AS rows,
-       count(*) FILTER (date IS NULL) AS bad_dates,
-       any_value(date_text) FILTER (date IS NULL) AS bad_date,
-       count(*) FILTER (amount IS NULL OR NOT isfinite(amount)) AS bad_amounts,
-       any_value(amount_text) FILTER (amount IS NULL OR NOT isfinite(amount)) AS bad_amount,
-       count(*) FILTER (date > $tomorrow) AS future,
-       any_value(date_text) FILTER (date > $tomorrow) AS future_date,
-       count(*) FILTER (amount < 0) AS refunds,
-       min(amount) FILTER (amount < 0) AS lowest,
-       min(date) AS first, max(date) AS last, count(DISTINCT id) AS customers
-FROM log
-"""
-
-
 def _summary(connection, path) -> dict:
     """Check the log (bad dates or amounts, no rows, future dates: one-line errors; refunds:
     a warning); return its first and last dates and number of customers, among others."""
@@ -172,8 +111,8 @@ def _summary(connection, path) -> dict:
 
 def log_features(path, *, id_column: str, date_column: str, amount_column: str,
                  quantity_column: str | None = None, as_of: str | None = None,
-                 memory_limit: str | None = None, temp_directory: str | None = None
-                 ) -> tuple[pd.DataFrame, pd.DataFrame, pd.Timestamp]:
+                 memory_limit: str | None = None, temp_directory: str | None = None,
+                 at_end: bool = False) -> tuple[pd.DataFrame, pd.DataFrame, pd.Timestamp]:
     """Per-customer features and hold-out outcomes of the purchase log at ``path``.
 
     Parameters
@@ -183,9 +122,12 @@ def log_features(path, *, id_column: str, date_column: str, amount_column: str,
     id_column, date_column, amount_column : str
     quantity_column : str, optional
     as_of : str, optional
-        Features from purchases up to this date; default the log's midpoint.
+        Features from purchases up to this date; default the log's midpoint, or with
+        ``at_end`` its last date (scoring a log: every purchase counts).
     memory_limit, temp_directory : str, optional
         DuckDB's settings (e.g. ``"4GB"``): beyond the limit it spills to the folder.
+        Default: DuckDB's own limit (80 % of the machine's memory) and a temporary folder
+        removed afterwards; DuckDB uses every core.
 
     Returns
     -------
@@ -195,18 +137,23 @@ def log_features(path, *, id_column: str, date_column: str, amount_column: str,
         ``holdout_spend`` and ``holdout_active`` for the same customers.
     as_of : Timestamp
     """
+    # DuckDB would spill into ./.tmp of wherever the command runs: a temporary folder instead.
+    spill = None if temp_directory else tempfile.TemporaryDirectory(prefix="dec-duckdb-")
     connection = _duckdb().connect()
     try:
         if memory_limit:
-            connection.execute(f"SET memory_limit = '{memory_limit}'")
-        if temp_directory:
-            connection.execute("SET temp_directory = ?", [str(temp_directory)])
+            try:
+                connection.execute(f"SET memory_limit = '{_setting(memory_limit)}'")
+            except _duckdb().Error:
+                raise ConfigError(f"memory limit {memory_limit!r} is not a size; write it "
+                                  "as e.g. 4GB or 500MB") from None
+        connection.execute(f"SET temp_directory = '{_setting(temp_directory or spill.name)}'")
         summary = read_log(connection, path, id_column=id_column, date_column=date_column,
                            amount_column=amount_column, quantity_column=quantity_column)
         first, last = summary["first"], summary["last"]
+        first, last = pd.Timestamp(first), pd.Timestamp(last)
         stamp = parse_date(as_of) if as_of is not None else \
-            pd.Timestamp((pd.Timestamp(first) + (pd.Timestamp(last) - pd.Timestamp(first)) / 2)
-                         .date())
+            pd.Timestamp((last if at_end else first + (last - first) / 2).date())
         with_quantity = quantity_column is not None
         query = FEATURES_SQL.format(
             order_quantity=", sum(quantity) AS quantity" if with_quantity else "",
@@ -226,6 +173,8 @@ def log_features(path, *, id_column: str, date_column: str, amount_column: str,
                 "them"), stacklevel=2)
     finally:
         connection.close()
+        if spill is not None:
+            spill.cleanup()
     features = features.astype(float)
     holdout = spend["holdout_spend"].reindex(features.index)
     outcomes = pd.DataFrame({"holdout_spend": holdout.fillna(0.0).astype(float),

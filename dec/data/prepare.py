@@ -63,7 +63,8 @@ def load_dataset_from_config(config: Config) -> Dataset:
                         format=d.format, date_column=d.date_column,
                         amount_column=d.amount_column, quantity_column=d.quantity_column,
                         as_of=d.as_of, outcome_columns=d.outcome_columns,
-                        log_engine=d.log_engine)
+                        log_engine=d.log_engine, log_memory_limit=d.log_memory_limit,
+                        log_temp_directory=d.log_temp_directory)
 
 
 def prepare_data(config: Config, preprocessor: Preprocessor | None = None,
