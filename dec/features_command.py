@@ -22,9 +22,10 @@ def features() -> int:
     parser.add_argument("--quantity-column", help="items per purchase (optional)")
     parser.add_argument("--as-of", help="features from purchases up to this date (default: "
                         "the log's midpoint); what follows becomes holdout_spend/_active")
-    parser.add_argument("--memory-limit", help="DuckDB's memory limit, e.g. 4GB (beyond it, "
-                        "it spills to --temp-directory)")
-    parser.add_argument("--temp-directory", help="where DuckDB spills (default: its own)")
+    parser.add_argument("--memory-limit", help="DuckDB's memory limit (default 1GB; more is "
+                        "faster); beyond it, it spills to --temp-directory")
+    parser.add_argument("--temp-directory", help="where DuckDB spills (default: a temporary "
+                        "folder, removed afterwards)")
     parser.add_argument("--output", required=True, help="FILE.parquet or FILE.csv")
     args = parser.parse_args()
     from dec import files, paths
@@ -34,20 +35,15 @@ def features() -> int:
     output = paths.check_output_file(args.output, FORMATS,
                                      inputs=(args.transactions,
                                              *source_files(args.transactions)))
-    from dec.data.log_sql import log_features
+    from dec.data.log_sql import write_features
 
-    table, outcomes, as_of = log_features(
-        args.transactions, id_column=args.id_column, date_column=args.date_column,
-        amount_column=args.amount_column, quantity_column=args.quantity_column,
-        as_of=args.as_of, memory_limit=args.memory_limit, temp_directory=args.temp_directory)
-    if outcomes["holdout_active"].any():
-        table = table.join(outcomes)
     with files.atomic_path(output) as tmp:
-        if output.suffix.lower() == ".parquet":
-            table.to_parquet(tmp)
-        else:
-            table.to_csv(tmp)
-    extra = " and hold-out outcomes" if "holdout_spend" in table else ""
-    print(f"wrote {len(table):,} customers x {len(table.columns)} columns (features as of "
+        customers, columns, as_of, outcomes = write_features(
+            args.transactions, tmp, output.suffix.lower().lstrip("."), id_column=args.id_column, date_column=args.date_column,
+            amount_column=args.amount_column, quantity_column=args.quantity_column,
+            as_of=args.as_of, memory_limit=args.memory_limit,
+            temp_directory=args.temp_directory)
+    extra = " and hold-out outcomes" if outcomes else ""
+    print(f"wrote {customers:,} customers x {columns} columns (features as of "
           f"{as_of.date()}{extra}) to {output}")
     return 0

@@ -3,36 +3,36 @@ features at ``$as_of``, the hold-out outcomes after it and the checks of a log, 
 :mod:`dec.data.log_sql`. The same definitions as :mod:`dec.data.transactions` (pandas),
 checked against it to 1e-9 by ``tests/test_log_sql.py``."""
 
-#: The log as ``id, date, amount[, quantity]``: ids as text (``00042`` stays), dates parsed
-#: from dates, timestamps, ISO text or YYYYMMDD, those with a zone (``...Z``, ``+05:00``)
+import pandas as pd
+
+#: The log as ``id, date, amount[, quantity]``: ids as text (``00042`` stays); the date and
+#: amount expressions (:func:`dec.data.log_read.read_log`) cast typed columns and parse text
+#: ones: dates, timestamps, ISO text or YYYYMMDD, those with a zone (``...Z``, ``+05:00``)
 #: as UTC without it, as :mod:`dec.data.dates` reads them (the session runs in UTC);
 #: ``{source}`` is a DuckDB table function.
 LOG_SQL = """
-SELECT CAST({id} AS VARCHAR) AS id,
-       coalesce(try_strptime(trim(CAST({date} AS VARCHAR)), '%Y%m%d'),
-                CAST(TRY_CAST(trim(CAST({date} AS VARCHAR)) AS TIMESTAMPTZ) AS TIMESTAMP))
-           AS date,
-       TRY_CAST({amount} AS DOUBLE) AS amount{quantity},
+SELECT CAST({id} AS VARCHAR) AS id, {date_value} AS date, {amount_value} AS amount{quantity},
        CAST({date} AS VARCHAR) AS date_text, CAST({amount} AS VARCHAR) AS amount_text
 FROM {source}
 """
 
-#: Per customer at ``$as_of``: purchases on the same timestamp are one order; days are
-#: whole days elapsed (floor), as pandas' ``Timedelta.days``.
+#: Per customer at ``{as_of}``: purchases on the same timestamp are one order; days are
+#: whole days elapsed (floor), as pandas' ``Timedelta.days``. Written in the SQL DuckDB and
+#: Spark share; what differs is filled in by :func:`features_sql` from ``DIALECTS``.
 FEATURES_SQL = """
 WITH orders AS (
     SELECT id, date, sum(amount) AS amount{order_quantity}
-    FROM log WHERE date <= $as_of GROUP BY id, date
+    FROM {log} WHERE date <= {as_of} GROUP BY id, date
 ), gaps AS (
-    SELECT *, floor(epoch(date - lag(date) OVER (PARTITION BY id ORDER BY date)) / 86400)
-              AS gap,
+    SELECT *, floor(({seconds}(date) - lag({seconds}(date)) OVER (PARTITION BY id ORDER BY date))
+                    / 86400) AS gap,
            row_number() OVER (PARTITION BY id ORDER BY date) AS n
     FROM orders
 ), per_customer AS (
     SELECT id,
-           count(*)::DOUBLE AS frequency,
-           floor(epoch($as_of - max(date)) / 86400) AS recency_days,
-           floor(epoch($as_of - min(date)) / 86400) AS tenure_days,
+           CAST(count(*) AS DOUBLE) AS frequency,
+           floor(({seconds}({as_of}) - {seconds}(max(date))) / 86400) AS recency_days,
+           floor(({seconds}({as_of}) - {seconds}(min(date))) / 86400) AS tenure_days,
            sum(amount) AS total_spend,
            avg(amount) AS avg_order_value,
            max(amount) AS max_order_value,
@@ -44,15 +44,41 @@ WITH orders AS (
 SELECT id AS customer_id, frequency, recency_days, tenure_days, total_spend,
        avg_order_value, max_order_value, first_order_value{items_out}
        coalesce(mean_gap, tenure_days) AS mean_gap_days,
-       coalesce(gap_std, 0.0) AS gap_std_days,
-       frequency / greatest(tenure_days / 30.44, 1.0) AS orders_per_month
+       coalesce(gap_std, CAST(0 AS DOUBLE)) AS gap_std_days,
+       frequency / greatest(tenure_days / CAST(30.44 AS DOUBLE), CAST(1 AS DOUBLE))
+           AS orders_per_month
 FROM per_customer ORDER BY id
 """
 
 OUTCOMES_SQL = """
 SELECT id AS customer_id, sum(amount) AS holdout_spend
-FROM log WHERE date > $as_of GROUP BY id
+FROM {log} WHERE date > {as_of} GROUP BY id
 """
+
+#: What the engines spell differently: seconds since 1970 of a timestamp.
+DIALECTS = {"duckdb": {"seconds": "epoch"}, "spark": {"seconds": "unix_timestamp"}}
+
+
+def _timestamp(as_of) -> str:
+    """A timestamp literal both engines read (``as_of`` is already a parsed date)."""
+    return f"TIMESTAMP '{pd.Timestamp(as_of):%Y-%m-%d %H:%M:%S}'"
+
+
+def features_sql(as_of, *, quantity: bool, dialect: str = "duckdb", log: str = "log") -> str:
+    """The per-customer features of the view ``log`` (``id, date, amount[, quantity]``) at
+    ``as_of``, in ``dialect`` (``"duckdb"`` or ``"spark"``); ``quantity`` adds the items."""
+    return FEATURES_SQL.format(
+        as_of=_timestamp(as_of), log=log, **DIALECTS[dialect],
+        order_quantity=", sum(quantity) AS quantity" if quantity else "",
+        items=",\n           avg(quantity) AS items_per_order," if quantity else ",",
+        items_out=", items_per_order," if quantity else ",")
+
+
+def outcomes_sql(as_of, log: str = "log") -> str:
+    """Each customer's spend after ``as_of`` in the view ``log`` (customers without any
+    are absent)."""
+    return OUTCOMES_SQL.format(as_of=_timestamp(as_of), log=log)
+
 
 #: Every check and count in one pass over the log: each pass reads all the files again.
 SUMMARY_SQL = """
@@ -65,6 +91,6 @@ SELECT count(*) AS rows,
        any_value(date_text) FILTER (date > $tomorrow) AS future_date,
        count(*) FILTER (amount < 0) AS refunds,
        min(amount) FILTER (amount < 0) AS lowest,
-       min(date) AS first, max(date) AS last, count(DISTINCT id) AS customers
+       min(date) AS first, max(date) AS last
 FROM log
 """

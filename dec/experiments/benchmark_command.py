@@ -7,8 +7,8 @@ from __future__ import annotations
 
 from dec.cli import Parser
 from dec.experiments.benchmark_modes import (data_kind, downstream, log_scale, parse_names,
-                                             parse_seeds, scale, speed, spread, stability,
-                                             stability_choice, suite, variants)
+                                             parse_seeds, scale, spark, speed, spread,
+                                             stability, stability_choice, suite, variants)
 
 DESCRIPTION = """{synthetic, CDNOW, digits} x {KMeans, GMM, AE+KMeans, DEC, IDEC} x seeds, on
 the test splits; writes benchmarks/results.json and benchmarks/results.md."""
@@ -39,8 +39,8 @@ def main() -> int:
                         help="instead: compare config variants on the validation split (the "
                              "choice) and the test split, e.g. t:model.kernel=student_t "
                              "m:model.kernel=mahalanobis; writes --out/<--name>.{md,json}")
-    parser.add_argument("--name", help="file name for --variants (default: variants) or "
-                        "--suite (default: suite)")
+    parser.add_argument("--name", help="file name for --variants (default: variants), "
+                        "--suite (default: suite) or --log-scale (default: log_scale)")
     parser.add_argument("--data-kind", action="store_true",
                         help="instead: the estimator's defaults on digits as a raw array "
                              "(data_kind auto vs table vs KMeans); writes --out/data_kind.md")
@@ -73,9 +73,16 @@ def main() -> int:
                         help="instead: generated purchase logs (--log-sizes rows): features "
                              "with DuckDB and training with each log engine, time and peak "
                              "memory; writes --out/log_scale.{md,json}")
-    parser.add_argument("--log-sizes", default="2000000,20000000",
+    parser.add_argument("--log-sizes", default="2000000,20000000,200000000",
                         help="comma-separated numbers of purchases for --log-scale")
+    parser.add_argument("--spark", action="store_true",
+                        help="instead: dec.spark in local[2] mode on a generated log of "
+                             "--spark-rows purchases (features, scoring); writes "
+                             "--out/spark.{md,json}")
+    parser.add_argument("--spark-rows", type=int, default=2_000_000)
     args = parser.parse_args()
+    if args.spark:
+        return spark(args, parser)
     if args.log_scale:
         return log_scale(args, parser)
     if args.stability:

@@ -55,7 +55,7 @@ def log_scale(args, parser) -> int:
     summary = log_scale_benchmark(sizes)
     meta = run_meta()
     text = log_scale_markdown(summary, meta)
-    return _publish(args, "log_scale", {"meta": meta, **summary}, text)
+    return _publish(args, args.name or "log_scale", {"meta": meta, **summary}, text)
 
 
 def stability_choice(args, parser) -> int:
@@ -190,3 +190,12 @@ def speed(args) -> int:
     files.atomic_write_text(out / "speed.md", text)
     print(text)
     return 0
+
+
+def spark(args, parser) -> int:
+    from dec.experiments.benchmark import run_meta
+    from dec.experiments.spark_check import spark_benchmark, spark_markdown
+
+    found = spark_benchmark(args.spark_rows)
+    meta = run_meta()
+    return _publish(args, "spark", {"meta": meta, **found}, spark_markdown(found, meta))

@@ -18,12 +18,12 @@ from dec.markdown import markdown_table
 SIZES = (10_000, 100_000, 1_000_000)
 
 
-def run_measured(args: list[str], log_path: Path) -> dict:
-    """Run ``python -m dec <args>`` as a user runs a script; return wall seconds, peak RSS
-    (MB) and the exit code."""
+def run_measured(args: list[str], log_path: Path, module: str = "dec") -> dict:
+    """Run ``python -m <module> <args>`` (by default the package's commands, as a user runs
+    a script); return wall seconds, peak RSS (MB) and the exit code."""
     start = time.perf_counter()
     with open(log_path, "w") as log:
-        process = subprocess.Popen([sys.executable, "-m", "dec", *args], stdout=log,
+        process = subprocess.Popen([sys.executable, "-m", module, *args], stdout=log,
                                    stderr=subprocess.STDOUT)
         _, status, usage = os.wait4(process.pid, 0)
     seconds = time.perf_counter() - start

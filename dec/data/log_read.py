@@ -1,0 +1,164 @@
+"""Reading a purchase log with DuckDB: a CSV or Parquet file, a folder or a glob of them
+as the view ``log`` (``id, date, amount[, quantity]``), checked in one pass over the files
+(bad dates or amounts, no rows, future dates: one-line errors), and the connection that
+does it, with its memory limit and spill folder. :mod:`dec.data.log_sql` computes the
+features from that view.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import re
+import tempfile
+import warnings
+from pathlib import Path
+
+import pandas as pd
+
+from dec.data.log_queries import LOG_SQL, SUMMARY_SQL
+from dec.errors import ConfigError, DataError
+
+#: DuckDB's memory limit unless one is given: the features of a 200-million-row log stay
+#: under 2 GB of resident memory in all (benchmarks/log_scale.md); more is faster.
+DEFAULT_MEMORY_LIMIT = "1GB"
+#: Column types read as they are; any other is text to parse (or numbers for amounts).
+TEMPORAL = ("DATE", "TIMESTAMP", "TIMESTAMP_S", "TIMESTAMP_MS", "TIMESTAMP_NS",
+            "TIMESTAMP WITH TIME ZONE")
+NUMERIC = ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT", "USMALLINT",
+           "UINTEGER", "UBIGINT", "FLOAT", "DOUBLE")
+
+
+def duckdb_module():
+    """DuckDB, or a one-line error saying how to install it."""
+    try:
+        import duckdb
+    except ImportError:
+        raise ConfigError("reading purchase logs with DuckDB needs it installed: pip install "
+                          "'dec[logs]'") from None
+    return duckdb
+
+
+def _source(path: str | Path) -> str:
+    """The DuckDB table function reading ``path``: a file, a folder of files or a glob."""
+    text = str(path)
+    folder = Path(text)
+    if folder.is_dir():
+        parquet = any(p.suffix.lower() == ".parquet" for p in folder.iterdir())
+        text = str(folder / ("*.parquet" if parquet else "*.csv"))
+    elif not any(c in text for c in "*?[") and not folder.is_file():
+        raise DataError(f"purchase log {text} not found; check the path")
+    quoted = "'" + text.replace("'", "''") + "'"
+    if text.lower().endswith(".parquet"):
+        return f"read_parquet({quoted}, union_by_name = true)"
+    return f"read_csv({quoted}, union_by_name = true, all_varchar = true)"
+
+
+def _setting(value) -> str:
+    """A setting's value inside single quotes (SET takes no parameters)."""
+    return str(value).replace("'", "''")
+
+
+def _quoted(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def read_log(connection, path, *, id_column: str, date_column: str, amount_column: str,
+             quantity_column: str | None = None) -> dict:
+    """Create the view ``log`` (``id, date, amount[, quantity]``) over the files at
+    ``path`` and check it (:func:`_summary`: checked in SQL, no rows come to Python);
+    return its summary. DataError, in one line, for a missing column or a bad value."""
+    duckdb = duckdb_module()
+
+    source = _source(path)
+    try:
+        described = connection.execute(f"DESCRIBE SELECT * FROM {source}").fetchall()
+        columns = [row[0] for row in described]
+    except duckdb.Error as error:
+        raise DataError(f"cannot read purchase log {path}: {str(error).splitlines()[0]}") \
+            from None
+    wanted = [id_column, date_column, amount_column, *([quantity_column] if quantity_column
+                                                        else [])]
+    missing = [c for c in wanted if c not in columns]
+    if missing:
+        raise DataError(f"purchase log {path} has no column(s) {missing}; columns are: "
+                        f"{columns}")
+    quantity = (f", TRY_CAST({_quoted(quantity_column)} AS DOUBLE) AS quantity"
+                if quantity_column else "")
+    date, amount = _quoted(date_column), _quoted(amount_column)
+    # Typed columns (Parquet's dates and numbers) are cast, not parsed: parsing 200 million
+    # timestamps as text took twenty times as long as the whole check.
+    kind = {row[0]: row[1] for row in described}
+    if kind[date_column].upper() in TEMPORAL:
+        date = f"CAST({date} AS TIMESTAMP)"  # a zone becomes UTC: the session runs in UTC
+    else:
+        date = (f"coalesce(try_strptime(trim(CAST({date} AS VARCHAR)), '%Y%m%d'), CAST("
+                f"TRY_CAST(trim(CAST({date} AS VARCHAR)) AS TIMESTAMPTZ) AS TIMESTAMP))")
+    amount = (f"CAST({amount} AS DOUBLE)" if kind[amount_column].upper() in NUMERIC
+              else f"TRY_CAST({amount} AS DOUBLE)")
+    connection.execute("SET TimeZone = 'UTC'")
+    connection.execute("CREATE OR REPLACE TEMP VIEW log AS " + LOG_SQL.format(
+        id=_quoted(id_column), date=_quoted(date_column), amount=_quoted(amount_column),
+        date_value=date, amount_value=amount, quantity=quantity, source=source))
+    return _summary(connection, path)
+
+
+def _summary(connection, path) -> dict:
+    """Check the log (bad dates or amounts, no rows, future dates: one-line errors; refunds:
+    a warning); return its number of rows and its first and last dates, among others."""
+    tomorrow = (pd.Timestamp.now().normalize() + pd.Timedelta(days=1)).to_pydatetime()
+    cursor = connection.execute(SUMMARY_SQL, {"tomorrow": tomorrow})
+    found = dict(zip([c[0] for c in cursor.description], cursor.fetchone()))
+    if found["bad_dates"]:
+        raise DataError(f"{path}: cannot read date {found['bad_date']!r} here; write dates as "
+                        "YYYY-MM-DD or YYYYMMDD")
+    if found["bad_amounts"]:
+        raise DataError(f"{path}: amount value {found['bad_amount']!r} is not a finite number")
+    if found["rows"] == 0:
+        raise DataError(f"purchase log {path} has no transactions")
+    if found["future"]:
+        raise DataError(f"{path}: {found['future']} transaction(s) are dated in the future, "
+                        f"e.g. {found['future_date']!r}; fix or drop them (they would move "
+                        "the default as-of date)")
+    if found["refunds"]:
+        warnings.warn(f"{path}: {found['refunds']} transaction(s) have a negative amount, "
+                      f"e.g. {found['lowest']:g}; they are counted as refunds, which lower the "
+                      "customer's spend", stacklevel=3)
+    return found
+
+
+@contextlib.contextmanager
+def connection(memory_limit: str | None = None, temp_directory: str | None = None):
+    """A DuckDB connection with a memory limit (default ``DEFAULT_MEMORY_LIMIT``) and a
+    folder to spill into beyond it (default: a temporary one, removed afterwards; DuckDB's
+    own default, ``./.tmp``, would write where the command runs); every core. Running out
+    of memory is a one-line error saying which setting to raise."""
+    duckdb = duckdb_module()
+    spill = None if temp_directory else tempfile.TemporaryDirectory(prefix="dec-duckdb-")
+    connection = duckdb.connect()
+    limit = memory_limit or DEFAULT_MEMORY_LIMIT
+    try:
+        try:
+            connection.execute(f"SET memory_limit = '{_setting(limit)}'")
+        except duckdb.Error:
+            raise ConfigError(f"memory limit {limit!r} is not a size; write it as e.g. 4GB "
+                              "or 500MB") from None
+        connection.execute(f"SET temp_directory = '{_setting(temp_directory or spill.name)}'")
+        connection.execute("SET preserve_insertion_order = false")
+        try:
+            yield connection
+        except duckdb.OutOfMemoryException:
+            raise ConfigError(
+                f"DuckDB ran out of memory within its limit of {limit}; raise it with "
+                "{data.log_memory_limit} (python -m dec features: --memory-limit)") from None
+    finally:
+        connection.close()
+        if spill is not None:
+            spill.cleanup()
+
+
+def memory_bytes(connection) -> int:
+    """The connection's memory limit in bytes (DuckDB says it as ``953.6 MiB``)."""
+    text = connection.execute("SELECT current_setting('memory_limit')").fetchone()[0]
+    number, unit = re.fullmatch(r"\s*([\d.]+)\s*([KMGTP]?i?B)\s*", text).groups()
+    power = "BKMGTP".index(unit[0])
+    return int(float(number) * (1024 if "i" in unit else 1000) ** power)
