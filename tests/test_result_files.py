@@ -77,3 +77,11 @@ def test_python_m_dec_without_a_command_says_how(monkeypatch, capsys):
     assert main() == 2
     assert "usage: python -m dec {train,test,predict,export,profiles,migrate,sweep,features}" in \
         capsys.readouterr().err
+
+
+def test_spark_page():
+    from dec.experiments.spark_check import spark_markdown
+
+    found = _load("spark")
+    meta = found.pop("meta")
+    assert spark_markdown(found, meta) == _page("spark")

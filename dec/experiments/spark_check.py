@@ -24,6 +24,7 @@ COLUMNS = dict(id_column="cust", date_column="day", amount_column="usd")
 
 def spark_benchmark(n_rows: int = 2_000_000, master: str = "local[2]",
                     work_dir: str | Path = "checkpoints/spark") -> dict:
+    import pyspark
     from pyspark.sql import SparkSession
 
     from dec.data.log_sql import log_features
@@ -70,20 +71,19 @@ def spark_benchmark(n_rows: int = 2_000_000, master: str = "local[2]",
         scored = spark.read.parquet(str(work / "segments_spark")).count()
     finally:
         spark.stop()
-    return {"master": master, "cpu_count": os.cpu_count(), "purchases": n_rows,
+    return {"master": master, "pyspark": pyspark.__version__, "cpu_count": os.cpu_count(),
+            "purchases": n_rows,
             "customers": customers, "customers_with_features": len(sql),
             "customers_scored": scored, "max_abs_difference": difference,
             "seconds": {k: round(v, 1) for k, v in steps.items()}}
 
 
 def spark_markdown(found: dict, meta: dict) -> str:
-    import pyspark
-
     rows = [[step, f"{seconds} s"] for step, seconds in found["seconds"].items()]
     return "\n".join([
         "# Spark helpers in local mode",
         "",
-        f"{meta['date']}, {meta['machine']}; pyspark {pyspark.__version__}, "
+        f"{meta['date']}, {meta['machine']}; pyspark {found['pyspark']}, "
         f"`{found['master']}`; a generated Parquet log of {found['purchases']:,} purchases "
         f"({found['customers_with_features']:,} customers with purchases by {AS_OF}). "
         "Written by `python scripts/benchmark.py --spark`.",
