@@ -39,7 +39,8 @@ def features() -> int:
 
     with files.atomic_path(output) as tmp:
         customers, columns, as_of, outcomes = write_features(
-            args.transactions, tmp, output.suffix.lower().lstrip("."), id_column=args.id_column, date_column=args.date_column,
+            args.transactions, tmp, output.suffix.lower().lstrip("."),
+            id_column=args.id_column, date_column=args.date_column,
             amount_column=args.amount_column, quantity_column=args.quantity_column,
             as_of=args.as_of, memory_limit=args.memory_limit,
             temp_directory=args.temp_directory)

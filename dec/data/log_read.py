@@ -47,15 +47,15 @@ def _source(path: str | Path) -> str:
         text = str(folder / ("*.parquet" if parquet else "*.csv"))
     elif not any(c in text for c in "*?[") and not folder.is_file():
         raise DataError(f"purchase log {text} not found; check the path")
-    quoted = "'" + text.replace("'", "''") + "'"
     if text.lower().endswith(".parquet"):
-        return f"read_parquet({quoted}, union_by_name = true)"
-    return f"read_csv({quoted}, union_by_name = true, all_varchar = true)"
+        return f"read_parquet({literal(text)}, union_by_name = true)"
+    return f"read_csv({literal(text)}, union_by_name = true, all_varchar = true)"
 
 
-def _setting(value) -> str:
-    """A setting's value inside single quotes (SET takes no parameters)."""
-    return str(value).replace("'", "''")
+def literal(value) -> str:
+    """``value`` as an SQL string literal, for the statements that take no parameters
+    (SET, COPY ... TO, table functions)."""
+    return "'" + str(value).replace("'", "''") + "'"
 
 
 def _quoted(name: str) -> str:
@@ -138,11 +138,11 @@ def connection(memory_limit: str | None = None, temp_directory: str | None = Non
     limit = memory_limit or DEFAULT_MEMORY_LIMIT
     try:
         try:
-            connection.execute(f"SET memory_limit = '{_setting(limit)}'")
+            connection.execute(f"SET memory_limit = {literal(limit)}")
         except duckdb.Error:
             raise ConfigError(f"memory limit {limit!r} is not a size; write it as e.g. 4GB "
                               "or 500MB") from None
-        connection.execute(f"SET temp_directory = '{_setting(temp_directory or spill.name)}'")
+        connection.execute(f"SET temp_directory = {literal(temp_directory or spill.name)}")
         connection.execute("SET preserve_insertion_order = false")
         try:
             yield connection

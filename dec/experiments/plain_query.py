@@ -12,15 +12,17 @@ import duckdb
 import pandas as pd
 
 from dec.data.log_queries import features_sql
+from dec.data.log_read import literal
 
 
 def plain_query(log: str, as_of: str, output: str) -> int:
     connection = duckdb.connect()
     connection.execute("SET TimeZone = 'UTC'")
     connection.execute(f"CREATE VIEW log AS SELECT cust AS id, CAST(day AS TIMESTAMP) AS date, "
-                       f"usd AS amount FROM read_parquet('{log}')")
+                       f"usd AS amount FROM read_parquet({literal(log)})")
     query = features_sql(pd.Timestamp(as_of), quantity=False)
-    return connection.execute(f"COPY ({query}) TO '{output}' (FORMAT parquet)").fetchone()[0]
+    return connection.execute(f"COPY ({query}) TO {literal(output)} (FORMAT parquet)"
+                              ).fetchone()[0]
 
 
 if __name__ == "__main__":
