@@ -59,9 +59,12 @@ def test_a_log_split_into_parts_gives_the_same_features(cdnow, tmp_path, monkeyp
     monkeypatch.setattr(log_sql, "ROWS_PER_GB", 10_000)  # CDNOW's 69,659 rows: 7 parts
     raw = cdnow.rename(columns={"id": "cust", "date": "day", "amount": "usd", "quantity": "n"})
     raw.to_parquet(tmp_path / "log.parquet")
+    spill = tmp_path / "spill"
+    spill.mkdir()
     found = log_features(tmp_path / "log.parquet", **COLUMNS, quantity_column="n",
-                         as_of="1997-09-30", memory_limit="1GB")
+                         as_of="1997-09-30", memory_limit="1GB", temp_directory=spill)
     _assert_same(found[:2], _pandas(cdnow, "1997-09-30"))
+    assert not (spill / "dec_parts").exists()  # the parts are gone from a chosen folder
 
 
 def _edge_log() -> pd.DataFrame:

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import contextlib
 import math
+import shutil
 import warnings
 from pathlib import Path
 
@@ -50,30 +51,40 @@ def feature_tables(path, *, id_column: str, date_column: str, amount_column: str
         parts = max(1, math.ceil(summary["rows"] / (ROWS_PER_GB * memory_bytes(db) / 2**30)))
         quantity = quantity_column is not None
         source = _split(db, parts, quantity) if parts > 1 else None
-        done = 0
-        for part in range(parts):
-            if source and not (source / f"part={part}").exists():
-                continue  # no customer's id hashed to this part
-            # Every customer's purchases fall in one part: the features are the same.
-            db.execute("CREATE OR REPLACE TEMP VIEW log_part AS SELECT * FROM " + (
-                f"read_parquet({literal(source / f'part={part}' / '*.parquet')})" if source
-                else "log"))
-            verb = "CREATE TEMP TABLE {} AS " if done == 0 else "INSERT INTO {} "
-            done += 1
-            db.execute(verb.format("features") + features_sql(stamp, quantity=quantity,
-                                                              log="log_part"))
-            db.execute(verb.format("spend") + outcomes_sql(stamp, log="log_part"))
-        if db.execute("SELECT count(*) FROM features").fetchone()[0] == 0:
-            raise DataError(f"no transactions on or before as_of={stamp.date()}; choose a "
-                            "later {data.as_of} date")
-        later = db.execute("SELECT count(*) FROM spend ANTI JOIN features USING (customer_id)"
-                           ).fetchone()[0]
-        if later:
-            warnings.warn(render_settings(
-                f"{later} customer(s) first bought after as_of={stamp.date()} and are left "
-                "out (they have no history yet); choose a later {data.as_of} date to include "
-                "them"), stacklevel=3)
-        yield db, stamp
+        try:
+            yield _computed(db, stamp, parts, source, quantity), stamp
+        finally:
+            if source is not None:  # a spill folder the user chose keeps nothing of ours
+                shutil.rmtree(source, ignore_errors=True)
+
+
+def _computed(db, stamp, parts: int, source: Path | None, quantity: bool):
+    """Fill the tables ``features`` and ``spend`` part by part (from ``source``'s parts,
+    else from the whole log); warn about customers who first bought after ``stamp``."""
+    done = 0
+    for part in range(parts):
+        if source and not (source / f"part={part}").exists():
+            continue  # no customer's id hashed to this part
+        # Every customer's purchases fall in one part: the features are the same.
+        db.execute("CREATE OR REPLACE TEMP VIEW log_part AS SELECT * FROM " + (
+            f"read_parquet({literal(source / f'part={part}' / '*.parquet')})" if source
+            else "log"))
+        verb = "CREATE TEMP TABLE {} AS " if done == 0 else "INSERT INTO {} "
+        done += 1
+        db.execute(verb.format("features") + features_sql(stamp, quantity=quantity,
+                                                          log="log_part"))
+        db.execute(verb.format("spend") + outcomes_sql(stamp, log="log_part"))
+    if db.execute("SELECT count(*) FROM features").fetchone()[0] == 0:
+        raise DataError(f"no transactions on or before as_of={stamp.date()}; choose a "
+                        "later {data.as_of} date")
+    later = db.execute("SELECT count(*) FROM spend ANTI JOIN features USING (customer_id)"
+                       ).fetchone()[0]
+    if later:
+        warnings.warn(render_settings(
+            f"{later} customer(s) first bought after as_of={stamp.date()} and are left "
+            "out (they have no history yet); choose a later {data.as_of} date to include "
+            "them"), stacklevel=4)
+    return db
 
 
 def _split(db, parts: int, quantity: bool) -> Path:
