@@ -11,67 +11,8 @@ from __future__ import annotations
 import numpy as np
 import pytorch_lightning as pl
 import torch
-from torch.utils.data import DataLoader, Dataset, Sampler
 
-
-class IndexedTensorDataset(Dataset):
-    """Rows of a tensor with their row numbers, one whole batch per indexing operation.
-
-    ``__getitems__`` returns ``(rows, row_numbers, global_batch_size)`` for this process's
-    slice of the batch. The row numbers let DEC look up each row's target distribution; the
-    global batch size lets the autoencoder draw the noise for the whole batch and keep its
-    slice, so that noise, too, is the same on any number of processes.
-    """
-
-    def __init__(self, features: torch.Tensor, rank: int = 0, world_size: int = 1):
-        self.features = features
-        self.rank, self.world_size = rank, world_size
-
-    def __len__(self) -> int:
-        return len(self.features)
-
-    def __getitem__(self, index):
-        return self.__getitems__([index])
-
-    def __getitems__(self, indices):
-        index = torch.as_tensor(indices, dtype=torch.long)
-        mine = index[self.rank::self.world_size]
-        return self.features[mine.to(self.features.device)], mine, len(index)
-
-
-class GlobalBatchSampler(Sampler):
-    """Shuffled batches of row numbers, identical on every process.
-
-    Batches shorter than the number of processes are dropped, so that no process ever gets
-    an empty slice (at most ``world_size - 1`` rows an epoch).
-    """
-
-    def __init__(self, n_rows: int, batch_size: int, generator: torch.Generator,
-                 world_size: int = 1):
-        self.n_rows, self.batch_size = n_rows, batch_size
-        self.generator, self.world_size = generator, world_size
-
-    def __iter__(self):
-        order = torch.randperm(self.n_rows, generator=self.generator)
-        for start in range(0, self.n_rows, self.batch_size):
-            batch = order[start:start + self.batch_size]
-            if len(batch) >= self.world_size:
-                yield batch
-
-    def __len__(self) -> int:
-        full, tail = divmod(self.n_rows, self.batch_size)
-        return full + int(tail >= self.world_size and tail > 0)
-
-
-def _keep_batch(batch):
-    """The batch is already stacked by ``__getitems__``; nothing to collate."""
-    return batch
-
-
-def make_loader(features: torch.Tensor, batch_size: int) -> DataLoader:
-    """Batches in row order (validation, inference)."""
-    return DataLoader(IndexedTensorDataset(features), batch_size=batch_size, shuffle=False,
-                      collate_fn=_keep_batch)
+from dec.data.batches import OrderedBatches, ShuffledChunks
 
 
 class CustomerDataModule(pl.LightningDataModule):
@@ -121,11 +62,9 @@ class CustomerDataModule(pl.LightningDataModule):
         if "shuffle_generator" in state_dict:
             self.shuffle_generator.set_state(state_dict["shuffle_generator"])
 
-    def train_dataloader(self) -> DataLoader:
-        sampler = GlobalBatchSampler(len(self.train), self.batch_size, self.shuffle_generator,
-                                     self.world_size)
-        return DataLoader(IndexedTensorDataset(self.train, self.rank, self.world_size),
-                          batch_sampler=sampler, collate_fn=_keep_batch)
+    def train_dataloader(self) -> ShuffledChunks:
+        return ShuffledChunks(self.train, self.batch_size, self.shuffle_generator, self.rank,
+                              self.world_size)
 
-    def val_dataloader(self) -> DataLoader:
-        return make_loader(self.val, self.batch_size * 4)
+    def val_dataloader(self) -> OrderedBatches:
+        return OrderedBatches(self.val, self.batch_size * 4)

@@ -43,9 +43,9 @@ class AutoencoderModule(pl.LightningModule):
         super().__init__()
         self.save_hyperparameters()
         self.autoencoder = Autoencoder(input_dim, list(hidden_dims), embedding_dim)
-        # Manual optimisation and one loss log per epoch: Lightning's automatic-optimisation
-        # closure and per-step logging cost more than the step itself on small tabular
-        # batches (benchmarks/speed.md).
+        # Manual optimisation, several steps per Lightning batch and one loss log per
+        # epoch: Lightning's closure, per-batch hooks and per-step logging cost more than
+        # the step itself on small tabular batches (benchmarks/speed.md).
         self.automatic_optimization = False
         self.train_loss = epoch_mean()
         self._noise_generator: torch.Generator | None = None
@@ -62,9 +62,10 @@ class AutoencoderModule(pl.LightningModule):
             self._noise_generator = generator
         noise = torch.randn((global_batch_size, x.shape[1]), generator=generator,
                             device=x.device, dtype=x.dtype)
+        if global_batch_size == len(x):  # one process
+            return noise
         trainer = self._trainer
-        rank, world = (trainer.global_rank, trainer.world_size) if trainer else (0, 1)
-        return noise[rank::world]
+        return noise[trainer.global_rank::trainer.world_size]
 
     def _reconstruction_loss(self, x: torch.Tensor,
                              global_batch_size: int | None = None) -> torch.Tensor:
@@ -75,15 +76,17 @@ class AutoencoderModule(pl.LightningModule):
         _, reconstruction = self.autoencoder(noisy)
         return F.mse_loss(reconstruction, x)
 
-    def training_step(self, batch, batch_idx):
-        x, _, global_batch_size = batch
-        loss = self._reconstruction_loss(x, global_batch_size)
-        optimizer = self.optimizers()
-        optimizer.zero_grad(set_to_none=True)
-        self.manual_backward(loss)
-        optimizer.step()
-        self.train_loss.update(loss.detach(), len(x))
-        return loss
+    def training_step(self, chunk, chunk_idx):
+        # A chunk is several optimiser steps (dec/data/batches.py); the epoch's loss sum
+        # stays on the device, so no step waits for the accelerator.
+        optimizer, total, rows = self.optimizers(), 0.0, 0
+        for x, _, global_batch_size in chunk:
+            loss = self._reconstruction_loss(x, global_batch_size)
+            optimizer.zero_grad(set_to_none=True)
+            self.manual_backward(loss)
+            optimizer.step()
+            total, rows = total + loss.detach() * len(x), rows + len(x)
+        self.train_loss.update(total / rows, rows)
 
     def on_train_epoch_end(self):
         # One log per epoch: Lightning's per-step log costs more than the step itself on

@@ -30,8 +30,10 @@ INFERENCE_BATCH = 8192
 @torch.no_grad()
 def apply_in_batches(fn: Callable[[torch.Tensor], torch.Tensor], features,
                      batch_size: int = INFERENCE_BATCH,
-                     device: torch.device | str | None = None) -> torch.Tensor:
-    """Apply ``fn`` to ``features`` a batch at a time and concatenate on the CPU."""
+                     device: torch.device | str | None = None,
+                     keep_on_device: bool = False) -> torch.Tensor:
+    """Apply ``fn`` to ``features`` a batch at a time and concatenate on the CPU, or on
+    ``device`` with ``keep_on_device`` (training's refreshes: no copy back, no wait)."""
     features = torch.as_tensor(np.asarray(features, dtype=np.float32)
                                if not isinstance(features, torch.Tensor) else features)
     outputs = []
@@ -39,7 +41,8 @@ def apply_in_batches(fn: Callable[[torch.Tensor], torch.Tensor], features,
         batch = features[start:start + batch_size]
         if device is not None:
             batch = batch.to(device, non_blocking=True)
-        outputs.append(fn(batch).float().cpu())
+        output = fn(batch).float()
+        outputs.append(output if keep_on_device else output.cpu())
     return torch.cat(outputs) if outputs else torch.empty(0)
 
 
@@ -115,11 +118,11 @@ class DECModel(nn.Module):
     def device(self) -> torch.device:
         return self.centers.device
 
-    def _inference(self, fn, x) -> torch.Tensor:
+    def _inference(self, fn, x, keep_on_device: bool = False) -> torch.Tensor:
         was_training = self.training
         self.eval()
         try:
-            return apply_in_batches(fn, x, device=self.device)
+            return apply_in_batches(fn, x, device=self.device, keep_on_device=keep_on_device)
         finally:
             self.train(was_training)
 
@@ -127,9 +130,10 @@ class DECModel(nn.Module):
         """Embeddings of preprocessed rows ``x`` (array or tensor), shape (n, embedding_dim)."""
         return self._inference(self.autoencoder.encoder, x)
 
-    def soft_assign(self, x) -> torch.Tensor:
-        """Soft assignments Q of preprocessed rows ``x``, shape (n, n_clusters)."""
-        return self._inference(self, x)
+    def soft_assign(self, x, keep_on_device: bool = False) -> torch.Tensor:
+        """Soft assignments Q of preprocessed rows ``x``, shape (n, n_clusters); on the
+        CPU, or on the model's device with ``keep_on_device``."""
+        return self._inference(self, x, keep_on_device)
 
     def assign(self, x) -> torch.Tensor:
         """Segment of each preprocessed row: the most probable cluster, shape (n,)."""

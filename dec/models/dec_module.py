@@ -93,7 +93,7 @@ class DECModule(pl.LightningModule):
         train = self.trainer.datamodule.train
         strategy = self.trainer.strategy
         rows = distributed.shard(len(train), self.trainer.global_rank, self.trainer.world_size)
-        q = self.model.soft_assign(train[rows.to(train.device)])
+        q = self.model.soft_assign(train[rows.to(train.device)], keep_on_device=True)
         frequencies = distributed.sum_across(strategy, cluster_frequencies(q))
         target = target_distribution(q, frequencies, self.hparams.balance)
         target = distributed.gather_shards(strategy, target, len(train))
@@ -103,7 +103,7 @@ class DECModule(pl.LightningModule):
     def refresh_target(self) -> bool:
         """Recompute P over the whole training split; return True when converged."""
         target, labels = self.compute_target()
-        self.target = target.to(self.device)
+        self.target = target.to(self.device)  # a no-op but where restored from a checkpoint
         converged = False
         sizes = torch.bincount(labels, minlength=self.hparams.n_clusters).float() / len(labels)
         logged = {f"train/cluster_size_{j}": s for j, s in enumerate(sizes.tolist())}
@@ -140,13 +140,17 @@ class DECModule(pl.LightningModule):
         scores = label_metrics(np.asarray(datamodule.val_labels), predicted)
         return {f"val/{k}": v for k, v in scores.items()}
 
-    def on_train_batch_start(self, batch, batch_idx):
+    def _refresh_if_due(self) -> bool:
+        """Refresh P every ``update_interval`` optimiser steps; True once converged."""
         due = self.global_step % self.hparams.update_interval == 0
         if self.target is None or (due and self.last_refresh_step != self.global_step):
             if self.refresh_target():
                 self.trainer.should_stop = True
-                return -1  # Lightning: skip the rest of this epoch
-        return None
+                return True
+        return False
+
+    def on_train_batch_start(self, batch, batch_idx):
+        return -1 if self.trainer.should_stop else None  # Lightning: skip the rest of the epoch
 
     # ---------------------------------------------------------------- training
     def _losses(self, x: torch.Tensor, p: torch.Tensor) -> dict[str, torch.Tensor]:
@@ -163,18 +167,24 @@ class DECModule(pl.LightningModule):
         return {self.cluster_loss: cluster, "recon_loss": recon,
                 "loss": cluster + self.hparams.gamma * recon}
 
-    def training_step(self, batch, batch_idx):
-        x, index, _ = batch
-        if self.target.device != x.device:  # restored from a checkpoint on the CPU
-            self.target = self.target.to(x.device)
-        losses = self._losses(x, self.target[index])
-        optimizer = self.optimizers()
-        optimizer.zero_grad(set_to_none=True)
-        self.manual_backward(losses["loss"])
-        optimizer.step()
-        for name, value in losses.items():
-            self.train_losses[name].update(value.detach(), len(x))
-        return losses["loss"]
+    def training_step(self, chunk, chunk_idx):
+        # A chunk is several optimiser steps (dec/data/batches.py); P is refreshed between
+        # them when due, and the loss sums stay on the device until the chunk ends.
+        optimizer, totals, rows = self.optimizers(), {}, 0
+        for x, index, _ in chunk:
+            if self._refresh_if_due():
+                break
+            if self.target.device != x.device:  # restored from a checkpoint on the CPU
+                self.target = self.target.to(x.device)
+            losses = self._losses(x, self.target[index])
+            optimizer.zero_grad(set_to_none=True)
+            self.manual_backward(losses["loss"])
+            optimizer.step()
+            for name, value in losses.items():
+                totals[name] = totals.get(name, 0.0) + value.detach() * len(x)
+            rows += len(x)
+        for name, total in totals.items():
+            self.train_losses[name].update(total / rows, rows)
 
     def on_train_epoch_end(self):
         if self.train_losses["loss"].update_count:  # an epoch cut short may be empty
@@ -185,8 +195,8 @@ class DECModule(pl.LightningModule):
 
     def on_validation_epoch_start(self):
         # P for validation rows comes from the validation split itself, with the same rule.
-        q = self.model.soft_assign(self.trainer.datamodule.val)
-        self._val_target = target_distribution(q, balance=self.hparams.balance).to(self.device)
+        q = self.model.soft_assign(self.trainer.datamodule.val, keep_on_device=True)
+        self._val_target = target_distribution(q, balance=self.hparams.balance)
 
     def validation_step(self, batch, batch_idx):
         x, index, _ = batch
