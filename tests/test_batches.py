@@ -34,7 +34,7 @@ def test_processes_share_the_global_batch_and_short_tails_are_dropped():
         assert chunks.n_batches() == 2  # the tail of 3 rows is kept; a tail of 1 would not be
         seen.append(_epoch(chunks))
     assert ShuffledChunks(features[:5], 4, torch.Generator(), 0, 2).n_batches() == 1
-    (x0, i0, n0), (x1, i1, n1) = seen[0][0], seen[1][0]
+    (_, i0, n0), (_, i1, n1) = seen[0][0], seen[1][0]
     assert n0 == n1 == 4 and len(i0) == len(i1) == 2 and not set(i0.tolist()) & set(i1.tolist())
 
 
