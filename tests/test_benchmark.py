@@ -48,12 +48,18 @@ def test_dec_and_idec_share_one_pretraining(tmp_path):
 
 
 def test_speed_benchmark_times_both_loops_on_the_same_work():
+    from dec.experiments.benchmark_modes import speed_page
     from dec.experiments.speed import speed_benchmark
 
     result = speed_benchmark(n_samples=3000, epochs=1, repeats=1)
     assert result["n_train"] == 2940 and result["steps"] == 12  # ceil(2940 / 256)
-    assert result["plain_median"] > 0 and result["lightning_median"] > 0
+    assert min(result["plain_median"], result["lightning_median"],
+               result["run_trainer_median"]) > 0
     assert result["ratio"] == pytest.approx(result["lightning_median"] / result["plain_median"])
+    assert result["run_trainer_paired_ratio"] == pytest.approx(
+        result["run_trainer_seconds"][0] / result["plain_seconds"][0])
+    page = speed_page(result)
+    assert "the Trainer a run builds" in page and f"**{result['ratio']:.2f}**" in page
 
 
 def test_rerun_starts_afresh_and_dec_inherits_only_pretraining_time(tmp_path):

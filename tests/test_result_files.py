@@ -85,3 +85,9 @@ def test_spark_page():
     found = _load("spark")
     meta = found.pop("meta")
     assert spark_markdown(found, meta) == _page("spark")
+
+
+def test_speed_page():
+    from dec.experiments.benchmark_modes import speed_page
+
+    assert speed_page(_load("speed")) == _page("speed")

@@ -11,7 +11,7 @@ from torch.nn import functional as F
 
 from dec import distributed
 from dec.metrics import label_metrics
-from dec.models.autoencoder_module import epoch_mean
+from dec.models.autoencoder_module import chunk_mean, epoch_mean
 from dec.models.clustering import (
     cluster_frequencies,
     kl_divergence,
@@ -170,21 +170,22 @@ class DECModule(pl.LightningModule):
     def training_step(self, chunk, chunk_idx):
         # A chunk is several optimiser steps (dec/data/batches.py); P is refreshed between
         # them when due, and the loss sums stay on the device until the chunk ends.
-        optimizer, totals, rows = self.optimizers(), {}, 0
+        optimizer, losses, sizes = self.optimizers(), {k: [] for k in self.train_losses}, []
         for x, index, _ in chunk:
             if self._refresh_if_due():
                 break
             if self.target.device != x.device:  # restored from a checkpoint on the CPU
                 self.target = self.target.to(x.device)
-            losses = self._losses(x, self.target[index])
+            step_losses = self._losses(x, self.target[index])
             optimizer.zero_grad(set_to_none=True)
-            self.manual_backward(losses["loss"])
+            self.manual_backward(step_losses["loss"])
             optimizer.step()
-            for name, value in losses.items():
-                totals[name] = totals.get(name, 0.0) + value.detach() * len(x)
-            rows += len(x)
-        for name, total in totals.items():
-            self.train_losses[name].update(total / rows, rows)
+            for name, value in step_losses.items():
+                losses[name].append(value.detach())
+            sizes.append(len(x))
+        if sizes:  # empty when the chunk opened with convergence
+            for name, values in losses.items():
+                self.train_losses[name].update(*chunk_mean(values, sizes))
 
     def on_train_epoch_end(self):
         if self.train_losses["loss"].update_count:  # an epoch cut short may be empty
