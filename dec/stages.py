@@ -32,6 +32,8 @@ def pretrain_and_init(config, run, datamodule, architecture, timings, resume):
                                architecture["embedding_dim"], lr=p.lr,
                                weight_decay=p.weight_decay, input_noise=p.input_noise,
                                seed=config.seed)
+    if config.trainer.compile:
+        module.autoencoder.compile()  # in place: the state dict's keys stay the same
     trainer = make_trainer(config, run, "pretrain", p.epochs)
     fit_stage(trainer, module, datamodule,
               run.last_checkpoint("pretrain") if resume and run else None)
@@ -92,6 +94,8 @@ def refine(config, run, datamodule, architecture, state, timings, resume):
     module = DECModule(**architecture, gamma=r.gamma, balance=r.balance, lr=r.lr,
                        update_interval=interval, tol=r.tol)
     module.model.load_state_dict(state)
+    if config.trainer.compile:
+        module.model.autoencoder.compile()
     datamodule.batch_size = r.batch_size
     # Refinement starts from its own seed, so that a run resumed after pretraining
     # shuffles exactly as an uninterrupted one.

@@ -133,6 +133,8 @@ def make_trainer(config: Config, run_dir, stage: str, max_epochs: int) -> pl.Tra
         logger = TensorBoardLogger(str(run_dir.path), name=run_dir.tensorboard_dir.name,
                                    version=stage, default_hp_metric=False)
         callbacks.append(LearningRateMonitor(logging_interval="epoch"))  # the lr-Adam curve
+    # Process-wide, like Lightning's own `deterministic`; "highest" is torch's default.
+    torch.set_float32_matmul_precision(t.matmul_precision)
     return pl.Trainer(
         max_epochs=max_epochs, accelerator=t.accelerator, devices=t.devices,
         num_nodes=t.num_nodes, strategy=t.strategy, precision=t.precision,

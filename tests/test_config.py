@@ -36,6 +36,8 @@ def test_yaml_file_then_overrides(tmp_path):
     ("trainer.precision=banana", "trainer.precision must be one of"),
     ("trainer.strategy=banana", "trainer.strategy must be auto, ddp"),
     ("trainer.accelerator=abacus", "trainer.accelerator must be one of"),
+    ("trainer.matmul_precision=fast", "trainer.matmul_precision must be one of highest"),
+    ("trainer.compile=sometimes", "must be true or false"),
     ("seed=-1", "seed must be between 0 and 4294967295"),
     ("seed=1099511627776", "seed must be between 0 and 4294967295"),
     ("refine.n_init=1000000000", "refine.n_init must be between 1 and 1000"),

@@ -48,3 +48,24 @@ def test_default_config_dec_beats_kmeans_on_test_ari(tmp_path):
     dec, kmeans = report["methods"]["dec"], report["methods"]["kmeans"]
     assert 0.4 <= kmeans["ari"] <= 0.8  # the data's stated difficulty
     assert dec["ari"] > kmeans["ari"]
+
+
+def test_matmul_precision_is_set_for_training(tmp_path):
+    from dec.trainer import make_trainer
+
+    before = torch.get_float32_matmul_precision()
+    try:
+        make_trainer(load_config(SMOKE, ["trainer.matmul_precision=high"]), None, "pretrain", 1)
+        assert torch.get_float32_matmul_precision() == "high"
+    finally:
+        torch.set_float32_matmul_precision(before)
+
+
+@pytest.mark.slow
+def test_compiled_training_saves_the_plain_models_keys(tmp_path):
+    """torch.compile in place (about 20 s to compile on CPU): model.pt loads as ever."""
+    plain = files.load_weights(fit(load_config(SMOKE), tmp_path / "a").run_dir / "model.pt")
+    run = fit(load_config(SMOKE, ["trainer.compile=true"]), tmp_path / "b").run_dir
+    compiled = files.load_weights(run / "model.pt")
+    assert list(compiled) == list(plain)
+    assert evaluate(run)["methods"]["dec"]["ari"] > 0.2

@@ -141,6 +141,11 @@ class TrainerConfig:
     deterministic: bool = True
     enable_progress_bar: bool = True
     log_every_n_steps: int = 20
+    # Not Trainer arguments: how the arithmetic runs. "high" lets float32 matrix products
+    # use TF32 on CUDA (torch.set_float32_matmul_precision); compile runs the autoencoder
+    # through torch.compile (slower on CPU: benchmarks/gpu.md).
+    matmul_precision: str = "highest"
+    compile: bool = False
 
 
 @dataclass

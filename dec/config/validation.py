@@ -144,6 +144,10 @@ def _column_roles(d) -> list[tuple[bool, str]]:
     return rules
 
 
+#: torch.set_float32_matmul_precision's levels: float32 throughout, TF32, bfloat16.
+MATMUL_PRECISIONS = ("highest", "high", "medium")
+
+
 def _trainer_bounds(t: TrainerConfig) -> list[tuple[bool, str]]:
     from lightning_fabric.connector import _PRECISION_INPUT_STR, _PRECISION_INPUT_STR_ALIAS
     from pytorch_lightning.strategies import StrategyRegistry
@@ -160,4 +164,6 @@ def _trainer_bounds(t: TrainerConfig) -> list[tuple[bool, str]]:
         (t.strategy in strategies,
          "trainer.strategy must be auto, ddp, ddp_spawn or another Lightning strategy name"),
         (t.log_every_n_steps >= 1, "trainer.log_every_n_steps must be at least 1"),
+        (t.matmul_precision in MATMUL_PRECISIONS,
+         f"trainer.matmul_precision must be one of {', '.join(MATMUL_PRECISIONS)}"),
     ]
