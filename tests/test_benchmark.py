@@ -86,3 +86,20 @@ def test_a_measured_step_reports_its_own_peak_memory_not_its_parents(tmp_path):
     step = run_measured([str(tmp_path / "a.json")], tmp_path / "step.log", module="json.tool")
     assert step["returncode"] == 0, (tmp_path / "step.log").read_text()
     assert 0 < step["peak_rss_mb"] < 150 and held.sum() == 40_000_000
+
+
+def test_gpu_figures_count_the_networks_arithmetic_and_the_devices_share(tmp_path):
+    from dec.config import load_config
+    from dec.experiments.gpu_figures import arithmetic, figures_line, training_flops_per_sample
+    from dec.pipeline import fit
+
+    # 33 -> 256 -> 128 -> 10 and back: 6 FLOPs per weight, by hand
+    weights = 33 * 256 + 256 * 128 + 128 * 10
+    assert training_flops_per_sample(
+        {"input_dim": 33, "hidden_dims": [256, 128], "embedding_dim": 10}) == 12 * weights
+    assert arithmetic(load_config(overrides=["trainer.precision=bf16-mixed"])) == "bfloat16"
+    assert arithmetic(load_config(overrides=["trainer.matmul_precision=high"])) == "tf32"
+    run = fit(load_config(SMOKE), tmp_path / "run").run_dir
+    line = figures_line(run, 12.0, "smoke", "NVIDIA H200")
+    assert line.startswith("smoke: 420 training customers") and "% of the float32 peak" in line
+    assert "peak" not in figures_line(run, 12.0, "smoke", "a CPU").split(";")[2]
