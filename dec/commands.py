@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dec.cli import Parser, config_from_args, is_rank_zero, run_arg, selected_run, train_parser
 from dec.features_command import features
-from dec.scoring_commands import export, migrate, predict
+from dec.scoring_commands import export, migrate, predict, value_args
 from dec.sweep_command import sweep
 
 
@@ -37,6 +37,7 @@ def test() -> int:
     parser.add_argument("--no-profiles", action="store_true",
                         help="skip segment profiles and plots")
     _stability_args(parser)
+    value_args(parser, fit=True)
     args = parser.parse_args()
     from dec.data.prepare import prepare_run_data
     from dec.evaluate import evaluate, report_markdown, write_report
@@ -44,7 +45,13 @@ def test() -> int:
     run = selected_run(args)
     data = prepare_run_data(run)  # loaded once, for the report and the profiles
     report = evaluate(run, data=data, stability=args.stability,
-                      stability_refit=args.stability_refit)
+                      stability_refit=args.stability_refit,
+                      value=(args.clv_horizon, args.discount_rate) if args.clv else None)
+    if "value" in report:
+        from dec.rundir import RunDir
+        from dec.value_report import settings_of
+
+        print(f"wrote {RunDir(run).write_value_model(settings_of(report['value']))}")
     json_path, md_path = write_report(run, report)
     print(report_markdown(report))
     print(f"wrote {json_path} and {md_path}")

@@ -21,7 +21,8 @@ METRIC_ORDER = ("acc", "nmi", "ari", "silhouette", "davies_bouldin", "calinski_h
 
 
 def evaluate(run_dir: str | Path, baselines=("kmeans", "gmm", "ae_kmeans"), *,
-             data=None, stability: int = 0, stability_refit: str = "full") -> dict:
+             data=None, stability: int = 0, stability_refit: str = "full",
+             value: tuple[str, float] | None = None) -> dict:
     """Compare the run's DEC model with the baselines on the held-out test split.
 
     KMeans is fitted on the preprocessed training inputs (same ``k``, same ``n_init``);
@@ -41,6 +42,9 @@ def evaluate(run_dir: str | Path, baselines=("kmeans", "gmm", "ae_kmeans"), *,
         Bootstrap resamples for per-segment stability (:mod:`dec.bootstrap`); 0 skips it.
     stability_refit : {"full", "refine"}, default="full"
         What a refit of the deep model is.
+    value : (horizon, annual discount rate), optional
+        Also fit the customer-value models (``dec[clv]``) on the training customers and
+        add each deep-model segment's value (:mod:`dec.value_report`); purchase logs only.
 
     Returns
     -------
@@ -50,6 +54,10 @@ def evaluate(run_dir: str | Path, baselines=("kmeans", "gmm", "ae_kmeans"), *,
     run = RunDir(run_dir)
     result = run.load()  # checks the folder
     config = result.config
+    if value is not None:
+        from dec.value import parse_horizon
+
+        parse_horizon(value[0])  # a bad horizon: one line before any work
     if config.data.test_fraction == 0:
         raise RunDirError(f"run {run} was trained without a test split "
                           "(data.test_fraction=0); nothing held out to evaluate on")
@@ -68,6 +76,10 @@ def evaluate(run_dir: str | Path, baselines=("kmeans", "gmm", "ae_kmeans"), *,
     report = _report(data, config, predictions, fit_seconds)
     if choices:
         report["choices"] = choices
+    if value is not None:
+        from dec.value_report import fit_value
+
+        report["value"] = fit_value(data, predictions["dec"], *value)
     if stability:
         from dec.bootstrap import segment_stability
 
@@ -167,6 +179,10 @@ def report_markdown(report: dict) -> str:
         tried = ", ".join(f"{k} {_fmt(v)}" for k, v in choice.get("validation", {}).items())
         lines += ["", f"{METHOD_TITLES.get(name, name)}: {setting}, chosen by "
                       f"{choice.get('chosen_by', 'validation')} ({tried})."]
+    if "value" in report:
+        from dec.value_report import value_markdown
+
+        lines += value_markdown(report["value"])
     if "stability" in report:
         lines += stability_markdown(report["stability"], METHOD_TITLES)
     lines += ["", verdict(report), ""]

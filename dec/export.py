@@ -156,9 +156,11 @@ def check_date(as_of: str | None) -> str | None:
     return as_of
 
 
-def score_batches(model, batches: Iterable[pd.DataFrame], *,
-                  embeddings: bool = True) -> Iterator[pd.DataFrame]:
-    """Yield an ``id, segment, [z_*], p_*`` table for each feature table in ``batches``.
+def score_batches(model, batches: Iterable[pd.DataFrame], *, embeddings: bool = True,
+                  value: dict | None = None) -> Iterator[pd.DataFrame]:
+    """Yield an ``id, segment, [z_*], p_*`` table for each feature table in ``batches``,
+    with ``value`` (``value_model.json``'s settings) also the four customer-value columns
+    (:data:`dec.value.VALUE_COLUMNS`).
 
     Unseen categories are warned about once per batch, with counts per column.
     """
@@ -170,6 +172,11 @@ def score_batches(model, batches: Iterable[pd.DataFrame], *,
             z = model.model_.embed(x).numpy()
             columns.update({f"z_{j}": z[:, j] for j in range(z.shape[1])})
         columns.update({f"p_{j}": q[:, j] for j in range(q.shape[1])})
+        if value is not None:
+            from dec.value import customer_value
+
+            worth = customer_value(chunk, value, value["months"], value["discount_rate"])
+            columns.update({name: worth[name].to_numpy() for name in worth.columns})
         yield pd.DataFrame(columns)
 
 

@@ -138,6 +138,11 @@ def profiles_markdown(table: pd.DataFrame, max_features: int = 8) -> str:
           *([row["stability"]] if stable else [])]
          for (seg, row), name in zip(table.iterrows(), names)],
         align="rlrrl" + ("l" if stable else ""))]
+    if "clv_share" in table.columns:
+        seg = table["clv_share"].idxmax()
+        lines += ["", f"Most valuable segment: {seg} {table.loc[seg, 'name']}, "
+                  f"{table.loc[seg, 'clv_share']:.0%} of the test customers' predicted value "
+                  f"(mean CLV {table.loc[seg, 'clv_mean']:,.2f}; test_report.md)."]
     features = [c.removeprefix("median_") for c in table.columns if c.startswith("median_")]
     features = features[:max_features]
     if features:
@@ -178,6 +183,18 @@ def add_stability(table: pd.DataFrame, report: dict | None) -> pd.DataFrame:
     return table.assign(stability=cells)
 
 
+def add_value(table: pd.DataFrame, report: dict | None) -> pd.DataFrame:
+    """``clv_mean`` and ``clv_share`` of each segment's test customers from a test report's
+    ``value`` block (:mod:`dec.value_report`); unchanged where the report has none."""
+    segments = ((report or {}).get("value") or {}).get("segments")
+    if not segments:
+        return table
+    by_segment = {s["segment"]: s for s in segments}
+    return table.assign(**{column: [by_segment.get(seg, {}).get(column, np.nan)
+                                    for seg in table.index]
+                           for column in ("clv_mean", "clv_share")})
+
+
 def profile_run(run_dir, data=None, report: dict | None = None) -> list[Path]:
     """Profile every customer of a run's data set and draw the plots.
 
@@ -203,7 +220,8 @@ def profile_run(run_dir, data=None, report: dict | None = None) -> list[Path]:
     table = segment_profiles(features, segments, data.dataset.outcomes, rfm_columns={
         "recency": d.recency_column, "frequency": d.frequency_column,
         "monetary": d.monetary_column})
-    table = add_stability(table, report if report is not None else run.read_report())
+    report = report if report is not None else run.read_report()
+    table = add_value(add_stability(table, report), report)
     paths = list(write_profiles(run, table))
     names = names_by_segment(table, model.architecture["n_clusters"])
     test = data.test_index if data.dataset.labels is not None else None

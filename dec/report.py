@@ -82,6 +82,7 @@ def report_html(report: dict, run_name: str, profiles: pd.DataFrame | None,
         body += ["<h2>The segments</h2>", f"<p class='note'>All {total:,} customers.</p>",
                  _segments(profiles)]
     body += _stability(report)
+    body += _value(report, profiles)
     body += _outcomes(report, profiles)
     if profiles is not None:
         body += ["<h2>Typical values</h2>", f"<p class='note'>{escape(MEDIANS_NOTE)}; all "
@@ -195,6 +196,26 @@ def _stability(report: dict) -> list[str]:
             "mean Jaccard overlap with the best-matching segment of the refit (Hennig 2007: "
             "0.5 or less dissolved, 0.75 or more valid, 0.85 or more highly stable).</p>",
             _table(["method", "mean", "segment: Jaccard, reading"], rows, text=(0, 2))]
+
+
+def _value(report: dict, profiles: pd.DataFrame | None) -> list[str]:
+    """Each segment's predicted value, where test.py --clv fitted the value models."""
+    block = report.get("value")
+    if not block:
+        return []
+    from dec.value_report import value_sentences, value_table
+
+    names = _names(profiles)
+    first, *rest = value_sentences(block, names)
+    header, rows = value_table(block, names)
+    return ["<h2>What each segment is worth</h2>", f"<p class='note'>{escape(first)}</p>",
+            _table(header, rows), *(f"<p>{escape(line)}</p>" for line in rest)]
+
+
+def _names(profiles: pd.DataFrame | None) -> dict[int, str]:
+    if profiles is None or "name" not in profiles:
+        return {}
+    return {int(segment): f"{segment} {name}" for segment, name in profiles["name"].items()}
 
 
 def write_report_html(run, report: dict, *, with_profiles: bool = True):

@@ -1,7 +1,7 @@
 """What others write into a run folder: Lightning's stage checkpoints
 (``checkpoints/<stage>/last.ckpt``), TensorBoard's events, and what ``test.py`` and
 ``profiles.py`` add (``test_report.{json,md}``, ``profiles.{csv,md}``, the figures as PNG,
-``report.html``). :class:`~dec.rundir.RunDir` inherits these, so the run folder keeps one
+``report.html``, ``value_model.json``). :class:`~dec.rundir.RunDir` inherits these, so the run folder keeps one
 owner; the run's own files (config, weights, manifest) stay in :mod:`dec.rundir`.
 """
 
@@ -57,6 +57,16 @@ class RunOutputs:
     def read_report(self) -> dict | None:
         """``test_report.json``, or None when test.py has not written one."""
         path = self.path / "test_report.json"
+        return files.read_json(path) if path.is_file() else None
+
+    def write_value_model(self, settings: dict) -> Path:
+        """``value_model.json``: the customer-value models ``test.py --clv`` fitted."""
+        path = self.path / "value_model.json"
+        files.write_json(path, settings)
+        return path
+
+    def read_value_model(self) -> dict | None:
+        path = self.path / "value_model.json"
         return files.read_json(path) if path.is_file() else None
 
     def write_profiles(self, csv_text: str, markdown: str) -> tuple[Path, Path]:

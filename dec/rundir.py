@@ -46,7 +46,7 @@ FINGERPRINT, MANIFEST, LOCK = "data.json", "manifest.json", ".lock"
 REQUIRED = (CONFIG, PREPROCESSOR, ARCHITECTURE, MODEL)
 #: Written beside the run files by Lightning, test.py and profiles.py.
 OUTPUTS = ("checkpoints", "tensorboard", "test_report.json", "test_report.md", "profiles.csv",
-           "profiles.md", "report.html")
+           "profiles.md", "report.html", "value_model.json")
 #: What the manifest vouches for, when present.
 RUN_FILES = (CONFIG, PREPROCESSOR, ARCHITECTURE, FINGERPRINT, PRETRAINED, MODEL, METRICS)
 #: Folders Lightning and TensorBoard write into: real folders inside the run, never links.

@@ -31,6 +31,48 @@ def _log_args(parser: Parser) -> None:
                         "(default: the run's)")
 
 
+def value_args(parser: Parser, fit: bool) -> None:
+    """--clv and its horizon and discount rate (test.py fits; the scoring commands reuse)."""
+    from dec.value_report import DEFAULT_DISCOUNT_RATE, DEFAULT_HORIZON
+
+    parser.add_argument("--clv", action="store_true", help=(
+        "also fit customer-value models (BG/NBD and Gamma-Gamma, needs dec[clv]) on the "
+        "training customers and report each segment's value; purchase logs only"
+        if fit else "add expected_purchases, p_alive, expected_spend and clv per customer "
+        "(the value models test.py --clv fitted); purchase logs only"))
+    parser.add_argument("--clv-horizon", default=None if not fit else DEFAULT_HORIZON,
+                        metavar="12M", help="how far ahead value counts: months (12M) or years "
+                        f"(1Y); default {DEFAULT_HORIZON}" + ("" if fit else ", or test.py's"))
+    parser.add_argument("--discount-rate", type=float, default=None if not fit else
+                        DEFAULT_DISCOUNT_RATE, metavar="RATE",
+                        help=f"yearly discount rate of future spend (default "
+                        f"{DEFAULT_DISCOUNT_RATE:g}" + (")" if fit else ", or test.py's)"))
+
+
+def _value_settings(model, run: str, args) -> dict | None:
+    """With --clv: the run's value_model.json with the horizon and rate given; else None.
+    Checked before any scoring, so a run without one fails in one line."""
+    if not args.clv:
+        return None
+    from dec.errors import DataError
+    from dec.rundir import RunDir
+    from dec.value import parse_horizon
+
+    d = model.config_.data
+    if d.source != "cdnow" and d.format != "transactions":
+        raise DataError("--clv needs a run trained on a purchase log; this one was trained "
+                        "on a customer table")
+    settings = RunDir(run).read_value_model()
+    if settings is None:
+        raise DataError(f"run {run} has no customer-value model yet; fit one with: "
+                        f"python scripts/test.py --run {run} --clv")
+    if args.clv_horizon is not None:
+        settings.update(horizon=args.clv_horizon, months=parse_horizon(args.clv_horizon))
+    if args.discount_rate is not None:
+        settings["discount_rate"] = args.discount_rate
+    return settings
+
+
 def _batches(model, args, *, as_of: str | None, data: str | None):
     """The customers to score: from ``--transactions`` (or, given ``as_of``, the run's own
     log) at that date, else from the table ``data`` (or the run's own data)."""
@@ -76,6 +118,7 @@ def predict() -> int:
     parser.add_argument("--as-of", help="--transactions: features from purchases up to this "
                         "date (default: the log's last date)")
     parser.add_argument("--output", required=True, help="FILE.csv, FILE.parquet or FILE.npz")
+    value_args(parser, fit=False)
     args = parser.parse_args()
     _one_source(parser, args, required=True)
     from dec import DeepEmbeddedClustering
@@ -84,8 +127,10 @@ def predict() -> int:
     check_output_path(args.output, inputs=(args.data, args.transactions))
     model = DeepEmbeddedClustering.load(args.run)
     _check_kept(model, args.run, [args.output], args.transactions)
+    value = _value_settings(model, args.run, args)
     batches = _batches(model, args, as_of=args.as_of, data=args.data)
-    rows = write_batches(score_batches(model, batches, embeddings=False), args.output)
+    rows = write_batches(score_batches(model, batches, embeddings=False, value=value),
+                         args.output)
     print(f"wrote segments for {rows} customers to {args.output}")
     return 0
 
@@ -98,6 +143,7 @@ def export() -> int:
                         "own) with features up to this date (default: the log's last date)")
     parser.add_argument("--output", help="FILE.parquet, FILE.csv or FILE.npz")
     parser.add_argument("--onnx", help="also write the encoder to FILE.onnx")
+    value_args(parser, fit=False)
     args = parser.parse_args()
     if not args.output and not args.onnx:
         parser.error("give --output FILE and/or --onnx FILE.onnx")
@@ -116,9 +162,10 @@ def export() -> int:
         from dec.errors import DataError
 
         raise DataError("this model was fitted in Python on in-memory data; pass --data PATH")
+    value = _value_settings(model, args.run, args)
     if args.output:
         batches = _batches(model, args, as_of=args.as_of, data=args.data)
-        rows = write_batches(score_batches(model, batches), args.output)
+        rows = write_batches(score_batches(model, batches, value=value), args.output)
         print(f"wrote {rows} customers to {args.output}")
     if args.onnx:
         export_onnx(model, args.onnx)

@@ -30,12 +30,16 @@ class Dataset:
         Ground truth where it exists, for evaluation only.
     outcomes : DataFrame or None
         Facts about the period after the features, for evaluation only.
+    holdout_weeks : float or None
+        For a purchase log, the weeks from ``as_of`` to the log's last date: the period
+        the outcomes cover.
     """
 
     name: str
     features: pd.DataFrame
     labels: np.ndarray | None = None
     outcomes: pd.DataFrame | None = None
+    holdout_weeks: float | None = None
 
     def __len__(self) -> int:
         return len(self.features)
@@ -216,6 +220,7 @@ def _log_file(source, id_column, date_column, amount_column, quantity_column,
 
 def transactions_dataset(name: str, log: pd.DataFrame, as_of: str | None) -> Dataset:
     """Customer features up to ``as_of`` with hold-out outcomes after it."""
+    from dec.data.dates import parse_date
     from dec.data.transactions import customer_features, holdout_outcomes
 
     first, last = log["date"].min(), log["date"].max()
@@ -232,7 +237,8 @@ def transactions_dataset(name: str, log: pd.DataFrame, as_of: str | None) -> Dat
         "the as-of date" if chosen else render_settings(
             "the log's midpoint; choose another with {data.as_of}"),
         f"{len(features):,}")
-    return Dataset(name, features, None, holdout_outcomes(log, as_of, features.index))
+    return Dataset(name, features, None, holdout_outcomes(log, as_of, features.index),
+                   holdout_weeks=(last - parse_date(as_of)).days / 7)
 
 
 def _drop_and_check(dataset: Dataset, drop_columns, categorical_columns) -> Dataset:

@@ -1,0 +1,166 @@
+"""Each segment's worth: the ``value`` block of ``test_report.json``, its Markdown, and the
+settings ``value_model.json`` keeps (the fitted models, the horizon, the discount rate).
+
+The models are fitted on the training customers' purchases up to ``as_of`` and the table
+is of the test customers' segments, as every other result in the report. Where the log
+goes on after ``as_of``, the hold-out period checks the models against what happened: each
+segment's predicted spend over the hold-out weeks (purchases times spend per purchase, not
+discounted) beside its observed spend.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+from scipy.stats import spearmanr
+
+from dec import value
+from dec.markdown import markdown_table
+
+#: Defaults of --clv-horizon and --discount-rate (a year ahead, 10 % a year).
+DEFAULT_HORIZON, DEFAULT_DISCOUNT_RATE = "12M", 0.10
+
+
+def value_settings(model: dict, horizon: str, discount_rate: float) -> dict:
+    """``value_model.json``: the fitted models with the horizon and rate they score with."""
+    return {**model, "horizon": horizon, "months": value.parse_horizon(horizon),
+            "discount_rate": float(discount_rate)}
+
+
+def segment_value(features: pd.DataFrame, segments: np.ndarray, settings: dict,
+                  observed_spend: np.ndarray | None = None,
+                  holdout_weeks: float | None = None) -> dict:
+    """The ``value`` block for customers' log ``features`` and their ``segments``.
+
+    Parameters
+    ----------
+    features : DataFrame
+        Log features (:data:`dec.value.RFM_FEATURES`) of the customers, e.g. the test split.
+    segments : ndarray of int
+    settings : dict
+        ``value_model.json``'s content (:func:`value_settings`).
+    observed_spend : ndarray, optional
+        What each customer spent after ``as_of`` (``holdout_spend``).
+    holdout_weeks : float, optional
+        Length of that period, for the predicted hold-out spend.
+    """
+    values = value.customer_value(features, settings, settings["months"],
+                                  settings["discount_rate"])
+    table = values.assign(segment=np.asarray(segments))
+    if observed_spend is not None and holdout_weeks:
+        rfm = value.rfm(features)
+        purchases = value.expected_purchases(holdout_weeks, rfm["x"], rfm["t_x"], rfm["T"],
+                                             **_purchase_params(settings))
+        table["predicted_holdout_spend"] = purchases * values["expected_spend"].to_numpy()
+        table["observed_holdout_spend"] = np.asarray(observed_spend, float)
+    total = float(table["clv"].sum())
+    rows = []
+    for segment, part in table.groupby("segment", sort=True):
+        row = {"segment": int(segment), "customers": int(len(part)),
+               "clv_mean": float(part["clv"].mean()), "clv_total": float(part["clv"].sum()),
+               "clv_share": float(part["clv"].sum() / total) if total > 0 else math.nan,
+               "p_alive_mean": float(part["p_alive"].mean()),
+               "expected_purchases_mean": float(part["expected_purchases"].mean())}
+        for column in ("predicted_holdout_spend", "observed_holdout_spend"):
+            if column in part:
+                row[column] = float(part[column].sum())
+        rows.append(row)
+    block = {"horizon": settings["horizon"], "months": settings["months"],
+             "discount_rate": settings["discount_rate"], "models": _models(settings),
+             "customers": int(len(table)), "clv_total": total, "segments": rows}
+    if "observed_holdout_spend" in table:
+        block["holdout_weeks"] = float(holdout_weeks)
+        block["rank_correlation"] = float(spearmanr(table["clv"],
+                                                    table["observed_holdout_spend"])[0])
+    return block
+
+
+def _purchase_params(settings: dict) -> dict:
+    return {k: settings["purchases"][k] for k in ("r", "alpha", "a", "b")}
+
+
+def _models(settings: dict) -> dict:
+    return {part: dict(settings[part]) for part in ("purchases", "spend")} | {
+        k: settings[k] for k in ("method", "fitted_with", "customers", "repeat_customers",
+                                 "time_unit", "fit_seconds") if k in settings}
+
+
+def settings_of(block: dict) -> dict:
+    """``value_model.json`` from a report's ``value`` block: the models and how they score."""
+    return {**block["models"], **{k: block[k] for k in ("horizon", "months", "discount_rate")}}
+
+
+def fit_value(data, segments: np.ndarray, horizon: str, discount_rate: float) -> dict:
+    """Fit the value models on the training customers of a run's ``data``
+    (:class:`~dec.data.prepare.PreparedData`) and return the ``value`` block of its test
+    customers, whose deep-model ``segments`` are given."""
+    from dec.value_fit import fit_value_model
+
+    features, outcomes = data.dataset.features, data.dataset.outcomes
+    value.rfm(features)  # a table without a purchase log: one line before any fitting
+    settings = value_settings(fit_value_model(features.iloc[data.train_index]), horizon,
+                              discount_rate)
+    observed = None
+    if outcomes is not None and "holdout_spend" in outcomes:
+        observed = outcomes["holdout_spend"].iloc[data.test_index].to_numpy()
+    return segment_value(features.iloc[data.test_index], segments, settings, observed,
+                         getattr(data.dataset, "holdout_weeks", None))
+
+
+def most_valuable(block: dict) -> dict:
+    """The segment with the largest total value."""
+    return max(block["segments"], key=lambda row: row["clv_total"])
+
+
+def value_table(block: dict, names: dict[int, str] | None = None
+                ) -> tuple[list[str], list[list[str]]]:
+    """Header and rows of the per-segment value table, most valuable first: the table a
+    marketer takes to a meeting (test_report.md and report.html)."""
+    names = names or {}
+    rows = sorted(block["segments"], key=lambda row: -row["clv_total"])
+    holdout = "observed_holdout_spend" in rows[0]
+    header = ["segment", "customers", "mean CLV", "total CLV", "share of value",
+              "P(alive)", "purchases ahead"]
+    if holdout:
+        header += ["predicted hold-out spend", "observed hold-out spend", "predicted / observed"]
+    table = []
+    for row in rows:
+        cells = [names.get(row["segment"], str(row["segment"])), f"{row['customers']:,}",
+                 f"{row['clv_mean']:,.2f}", f"{row['clv_total']:,.0f}",
+                 f"{100 * row['clv_share']:.1f} %", f"{row['p_alive_mean']:.2f}",
+                 f"{row['expected_purchases_mean']:.2f}"]
+        if holdout:
+            observed = row["observed_holdout_spend"]
+            cells += [f"{row['predicted_holdout_spend']:,.0f}", f"{observed:,.0f}",
+                      f"{row['predicted_holdout_spend'] / observed:.2f}" if observed else "n/a"]
+        table.append(cells)
+    return header, table
+
+
+def value_sentences(block: dict, names: dict[int, str] | None = None) -> list[str]:
+    """What the table says: the models, the most valuable segment, the hold-out check."""
+    names = names or {}
+    top, models = most_valuable(block), block["models"]
+    share_customers = top["customers"] / max(block["customers"], 1)
+    lines = [f"Customer value over the next {block['horizon']}: "
+             f"{models['purchases']['model']} purchases × {models['spend']['model']} spend, "
+             f"{models.get('method', 'map')} fit on the training customers' purchases up to "
+             f"as_of, discounted at {100 * block['discount_rate']:g} % a year; the test "
+             "customers by deep-model segment.",
+             f"Most valuable segment: {names.get(top['segment'], top['segment'])}, "
+             f"{100 * top['clv_share']:.0f} % of the predicted value from "
+             f"{100 * share_customers:.0f} % of the customers."]
+    if "rank_correlation" in block:
+        lines.append(f"Rank correlation of each customer's CLV with their hold-out spend "
+                     f"({block['holdout_weeks']:.0f} weeks after as_of): "
+                     f"{block['rank_correlation']:.2f}.")
+    return lines
+
+
+def value_markdown(block: dict, names: dict[int, str] | None = None) -> list[str]:
+    """Markdown lines: the per-segment value table and what it says."""
+    sentences = value_sentences(block, names)
+    return ["", sentences[0], "", markdown_table(*value_table(block, names)), "",
+            *sentences[1:]]
