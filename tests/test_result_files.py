@@ -91,3 +91,9 @@ def test_speed_page():
     from dec.experiments.benchmark_modes import speed_page
 
     assert speed_page(_load("speed")) == _page("speed")
+
+
+def test_clv_page():
+    from dec.experiments.clv_check import clv_markdown
+
+    assert clv_markdown(_load("clv")) == _page("clv")

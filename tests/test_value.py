@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from conftest import SMOKE, cli, one_error
+from conftest import cli, one_error
 from dec import value
 from dec.errors import DataError
 

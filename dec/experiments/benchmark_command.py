@@ -6,7 +6,7 @@ test splits (benchmarks/results.{json,md}); each other mode is a flag, run by
 from __future__ import annotations
 
 from dec.cli import Parser
-from dec.experiments.benchmark_modes import (data_kind, downstream, log_scale, parse_names,
+from dec.experiments.benchmark_modes import (clv, data_kind, downstream, log_scale, parse_names,
                                              parse_seeds, scale, spark, speed, spread,
                                              stability, stability_choice, suite, variants)
 
@@ -80,9 +80,14 @@ def main() -> int:
                              "--spark-rows purchases (features, scoring); writes "
                              "--out/spark.{md,json}")
     parser.add_argument("--spark-rows", type=int, default=2_000_000)
+    parser.add_argument("--clv", action="store_true",
+                        help="instead: customer value on CDNOW against the hold-out period, "
+                             "beside the published fits; writes --out/clv.{md,json}")
     args = parser.parse_args()
     if args.spark:
         return spark(args, parser)
+    if args.clv:
+        return clv(args)
     if args.log_scale:
         return log_scale(args, parser)
     if args.stability:

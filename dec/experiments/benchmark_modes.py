@@ -212,3 +212,11 @@ def spark(args, parser) -> int:
     found = spark_benchmark(args.spark_rows)
     meta = run_meta()
     return _publish(args, "spark", {"meta": meta, **found}, spark_markdown(found, meta))
+
+
+def clv(args) -> int:
+    from dec.experiments.benchmark import run_meta
+    from dec.experiments.clv_check import clv_check, clv_markdown
+
+    found = clv_check(args.work_dir or "checkpoints/clv")
+    return _publish(args, "clv", {"meta": run_meta(), **found}, clv_markdown(found))
