@@ -45,6 +45,40 @@ def transition_counts(before: pd.Series, after: pd.Series, n_clusters: int) -> p
     return counts.astype(int)
 
 
+def transition_value(before: pd.Series, after: pd.Series, worth: pd.Series,
+                     n_clusters: int) -> pd.DataFrame:
+    """Like :func:`transition_counts`, but each cell sums the customers' ``worth`` (their
+    CLV at the second snapshot, by id): the value that moved between segments. Customers
+    gone by the second snapshot have no value there and count 0."""
+    origin, destination = _aligned(before, after)
+    values = worth.reindex(origin.index).fillna(0.0)
+    rows, columns = [*map(str, range(n_clusters)), NEW], [*map(str, range(n_clusters)), GONE]
+    table = values.groupby([origin, destination]).sum().unstack(fill_value=0.0)
+    table = table.reindex(index=rows, columns=columns, fill_value=0.0)
+    table.index.name, table.columns.name = "from", "to"
+    return table.astype(float)
+
+
+def value_moved(value: pd.DataFrame, names: list[str]) -> list[str]:
+    """Markdown lines: the value table and the largest flow of value between segments."""
+    k = len(names)
+    between = value.iloc[:k, :k].to_numpy().copy()
+    np.fill_diagonal(between, 0)
+    total = value.to_numpy().sum()
+    header = ["from ↓ · to →", *value.columns, "total"]
+    rows = [[r, *(f"{v:,.0f}" for v in value.loc[r]), f"{value.loc[r].sum():,.0f}"]
+            for r in value.index]
+    lines = ["## Predicted value by move (each customer's CLV at the second snapshot)", "",
+             markdown_table(header, rows), ""]
+    if between.max() > 0:
+        i, j = np.unravel_index(between.argmax(), between.shape)
+        lines += [f"The most value moved from segment {i} ({names[i]}) to segment {j} "
+                  f"({names[j]}): {between[i, j]:,.0f}, {between[i, j] / total:.1%} of all "
+                  f"customers' predicted value. Customers who changed segment hold "
+                  f"{between.sum() / total:.1%} of it.", ""]
+    return lines
+
+
 def row_shares(counts: pd.DataFrame) -> pd.DataFrame:
     """Each row of ``counts`` divided by its total: where the customers of a segment went
     (an empty row stays 0)."""
@@ -188,18 +222,25 @@ def check_overlap(first_ids: pd.Index, second_ids: pd.Index, first: str, second:
 
 
 def write_migration(before: pd.Series, after: pd.Series, names: list[str],
-                    paths: dict[str, Path], first: str, second: str) -> dict[str, Path]:
+                    paths: dict[str, Path], first: str, second: str,
+                    worth: pd.Series | None = None) -> dict[str, Path]:
     """Write the movers (.parquet or .csv), the transition counts, the Markdown summary
     and the heatmap to ``paths`` (:func:`check_migration_paths`) as one set: all of them
-    or, if anything fails, none. Returns ``paths``."""
+    or, if anything fails, none. With ``worth`` (CLV by id at the second snapshot), the
+    movers carry a ``clv`` column and the summary the value that moved. Returns ``paths``."""
     from dec.export import write_rows
     from dec.plots import figure_png, plot_transitions
 
     counts = transition_counts(before, after, len(names))
     text = transitions_markdown(counts, names, first, second)
+    moved_rows = movers(before, after)
+    if worth is not None:
+        text += "\n" + "\n".join(value_moved(transition_value(before, after, worth, len(names)),
+                                       names))
+        moved_rows["clv"] = worth.reindex(moved_rows["id"]).fillna(0.0).to_numpy()
     figure = plot_transitions(counts, row_shares(counts), names, first, second)
     with files.atomic_paths(list(paths.values())) as (moved, csv, md, png):
-        write_rows(iter([movers(before, after)]), moved, paths["movers"].suffix)
+        write_rows(iter([moved_rows]), moved, paths["movers"].suffix)
         csv.write_text(counts.to_csv())
         md.write_text(text)
         png.write_bytes(figure_png(figure))

@@ -190,6 +190,7 @@ def migrate() -> int:
     _log_args(parser)
     parser.add_argument("--output", required=True, help="movers FILE.parquet or FILE.csv; "
                         "FILE.transitions.{csv,md,png} are written beside it")
+    value_args(parser, fit=False)
     args = parser.parse_args()
     if (len(args.as_of), len(args.data)) not in ((2, 0), (0, 2)):
         parser.error("give two snapshots: --as-of D1 --as-of D2 (a purchase log) or "
@@ -208,6 +209,7 @@ def migrate() -> int:
     check_snapshot_dates(args.as_of)
     model = DeepEmbeddedClustering.load(args.run)
     _check_kept(model, args.run, paths.values(), args.transactions)
+    value = _value_settings(model, args.run, args)
     snapshots = args.as_of or args.data
     frames, segments = [], []
     for snapshot in snapshots:
@@ -221,7 +223,13 @@ def migrate() -> int:
         segments.append(pd.Series(model.predict(frame), index=frame.index.astype(str)))
     check_overlap(segments[0].index, segments[1].index, *snapshots)
     names = segment_names(args.run, frames[0], segments[0].to_numpy(), model.n_clusters)
-    write_migration(segments[0], segments[1], names, paths, *snapshots)
+    worth = None
+    if value is not None:
+        from dec.value import customer_value
+
+        worth = customer_value(frames[1], value, value["months"], value["discount_rate"])["clv"]
+        worth.index = worth.index.astype(str)
+    write_migration(segments[0], segments[1], names, paths, *snapshots, worth=worth)
     print(paths["md"].read_text())
     print(f"wrote {', '.join(str(p) for p in paths.values())}")
     return 0

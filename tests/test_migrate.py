@@ -176,3 +176,17 @@ def test_a_cdnow_run_reads_a_log_with_cdnows_column_names(log_run, tmp_path):
     assert features.index[0].startswith("0") and len(features) > 0  # ids are text
     with pytest.raises(DataError, match=r"has no column\(s\) \['customer_id', 'dollar_value'\]"):
         log_customers(model, log_run / "log.csv")
+
+
+def test_value_moved_sums_each_movers_clv_by_cell():
+    from dec.migrate import transition_value, value_moved
+
+    before = pd.Series([0, 0, 1], index=["a", "b", "c"])
+    after = pd.Series([0, 1, 1, 0], index=["a", "b", "c", "d"])
+    worth = pd.Series([1.0, 2.0, 4.0, 8.0], index=["a", "b", "c", "d"])
+    table = transition_value(before, after, worth, 2)
+    assert table.loc["0", "0"] == 1.0 and table.loc["0", "1"] == 2.0
+    assert table.loc["1", "1"] == 4.0 and table.loc["new", "0"] == 8.0
+    assert table.to_numpy().sum() == 15.0
+    text = "\n".join(value_moved(table, ["low", "high"]))
+    assert "from segment 0 (low) to segment 1 (high): 2, 13.3%" in text

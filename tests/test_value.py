@@ -145,6 +145,11 @@ def test_test_py_clv_reports_each_segments_value_and_export_adds_the_columns(
                   "--clv-horizon", "2Y", capsys=capsys)
     longer = pd.read_csv(tmp_path / "b.csv", dtype={"id": str})
     assert code == 0 and (longer["clv"] >= exported["clv"]).all()
+    code, _ = cli("migrate", "--run", cdnow_run.path, "--as-of", "1997-06-30", "--as-of",
+                  "1997-09-30", "--output", tmp_path / "moved.csv", "--clv", capsys=capsys)
+    assert code == 0 and "clv" in pd.read_csv(tmp_path / "moved.csv").columns
+    assert "The most value moved from segment" in (
+        tmp_path / "moved.transitions.md").read_text()
 
 
 def test_clv_on_a_table_run_is_one_line(smoke_run, tmp_path, capsys):
