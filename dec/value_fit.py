@@ -58,17 +58,16 @@ def fit_value_model(features: pd.DataFrame) -> dict:
     """
     clv = _clv_module()
     data = rfm(features)
-    start = time.perf_counter()
-    ids = np.arange(len(data))
-    purchases = _map(clv.BetaGeoModel(), pd.DataFrame({
-        "customer_id": ids, "frequency": data["x"].to_numpy(),
-        "recency": data["t_x"].to_numpy(), "T": data["T"].to_numpy()}))
     # Gamma-Gamma needs a positive mean value of repeat purchases (FHL 2005b).
     spenders = data[(data["x"] > 0) & (data["m_x"] > 0)]
     if len(spenders) < MIN_REPEAT_CUSTOMERS:
         raise DataError(f"only {len(spenders)} customers bought more than once before as_of; "
                         f"the spend model needs at least {MIN_REPEAT_CUSTOMERS}: choose a later "
                         "{data.as_of} or a longer log")
+    start = time.perf_counter()
+    purchases = _map(clv.BetaGeoModel(), pd.DataFrame({
+        "customer_id": np.arange(len(data)), "frequency": data["x"].to_numpy(),
+        "recency": data["t_x"].to_numpy(), "T": data["T"].to_numpy()}))
     spend = _map(clv.GammaGammaModel(), pd.DataFrame({
         "customer_id": np.arange(len(spenders)), "frequency": spenders["x"].to_numpy(),
         "monetary_value": spenders["m_x"].to_numpy()}))

@@ -158,3 +158,25 @@ def test_clv_on_a_table_run_is_one_line(smoke_run, tmp_path, capsys):
     assert code != 0 and one_error(err, "--clv needs a run trained on a purchase log")
     code, err = cli("test", "--run", smoke_run, "--clv", "--no-profiles", capsys=capsys)
     assert code != 0 and one_error(err, "customer value needs a purchase log")
+
+
+def test_without_pymc_marketing_the_fit_says_how_to_install_it(monkeypatch):
+    import sys
+
+    from dec.errors import ConfigError
+    from dec.value_fit import _clv_module
+
+    monkeypatch.setitem(sys.modules, "pymc_marketing", None)  # import fails as if absent
+    with pytest.raises(ConfigError, match=r"pip install 'dec\[clv\]'"):
+        _clv_module()
+
+
+def test_too_few_repeat_buyers_is_one_data_error():
+    pytest.importorskip("pymc_marketing")
+    from dec.value_fit import fit_value_model
+
+    features = pd.DataFrame({"frequency": [1.0] * 30 + [2.0] * 5, "recency_days": 10.0,
+                             "tenure_days": 100.0, "total_spend": 50.0,
+                             "first_order_value": 20.0})
+    with pytest.raises(DataError, match="only 5 customers bought more than once"):
+        fit_value_model(features)
