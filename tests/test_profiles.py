@@ -155,3 +155,19 @@ def test_typical_values_are_medians_against_the_median_customer():
     text = profiles_markdown(table)
     assert "Median of each feature, and in brackets its ratio to the median customer's" in text
     assert "1,000 (28.57×)" in text and "| 20 (0.57×)" in text
+
+
+def test_profiles_name_the_most_valuable_segment_from_the_reports_value():
+    from dec.profiles import add_value
+
+    features = pd.DataFrame({"spend": [1.0, 2.0, 30.0, 40.0]})
+    table = segment_profiles(features, np.array([0, 0, 1, 1]))
+    assert add_value(table, {}) is table  # no --clv: nothing added
+    report = {"value": {"segments": [
+        {"segment": 0, "clv_mean": 5.0, "clv_share": 0.2},
+        {"segment": 1, "clv_mean": 40.0, "clv_share": 0.8}]}}
+    valued = add_value(table, report)
+    assert valued["clv_share"].tolist() == [0.2, 0.8]
+    name = valued.loc[1, "name"]
+    assert f"Most valuable segment: 1 {name}, 80% of the test customers' predicted value " \
+        "(mean CLV 40.00" in profiles_markdown(valued)
