@@ -1,8 +1,6 @@
-"""Segments, probabilities and embeddings for every customer, written in batches.
-
-Output files are written under a temporary name and renamed into place, so a crash never
-leaves half a file; Parquet and CSV are streamed batch by batch, so memory stays bounded.
-"""
+"""Segments, probabilities and embeddings for every customer, written in batches: under a
+temporary name renamed into place (a crash never leaves half a file), Parquet and CSV
+streamed batch by batch (memory stays bounded)."""
 
 from __future__ import annotations
 
@@ -18,6 +16,7 @@ from dec import files, paths
 from dec.data.dates import parse_date
 from dec.data.readers import ROW_INDEX, iter_frames, set_id_column
 from dec.errors import DataError
+from dec.value import value_arrays
 
 FORMATS = (".parquet", ".csv", ".npz")
 BATCH_ROWS = 100_000
@@ -110,8 +109,7 @@ def log_customers(model, path: str | Path | None = None, *, as_of: str | None = 
     as_of : str, optional
         Features from purchases on or before this date; default: the log's last date.
     id_column, date_column, amount_column, quantity_column : str, optional
-        The log's columns; default: those the run was trained with (for the built-in
-        CDNOW, its own names ``customer_id, date, dollar_value, number_of_cds``).
+        The log's columns; default: the run's (built-in CDNOW: its own names).
 
     Returns
     -------
@@ -158,12 +156,9 @@ def check_date(as_of: str | None) -> str | None:
 
 def score_batches(model, batches: Iterable[pd.DataFrame], *, embeddings: bool = True,
                   value: dict | None = None) -> Iterator[pd.DataFrame]:
-    """Yield an ``id, segment, [z_*], p_*`` table for each feature table in ``batches``,
-    with ``value`` (``value_model.json``'s settings) also the four customer-value columns
-    (:data:`dec.value.VALUE_COLUMNS`).
-
-    Unseen categories are warned about once per batch, with counts per column.
-    """
+    """Yield an ``id, segment, [z_*], p_*`` table for each feature table in ``batches``, and
+    with ``value`` (``value_model.json``) :data:`dec.value.VALUE_COLUMNS`. Unseen categories
+    are warned about once per batch, with counts per column."""
     for chunk in batches:
         x = model.preprocess(chunk)
         q = model.model_.soft_assign(x).numpy()
@@ -173,10 +168,7 @@ def score_batches(model, batches: Iterable[pd.DataFrame], *, embeddings: bool = 
             columns.update({f"z_{j}": z[:, j] for j in range(z.shape[1])})
         columns.update({f"p_{j}": q[:, j] for j in range(q.shape[1])})
         if value is not None:
-            from dec.value import customer_value
-
-            worth = customer_value(chunk, value, value["months"], value["discount_rate"])
-            columns.update({name: worth[name].to_numpy() for name in worth.columns})
+            columns.update(value_arrays(chunk, value))
         yield pd.DataFrame(columns)
 
 

@@ -225,10 +225,9 @@ def migrate() -> int:
     names = segment_names(args.run, frames[0], segments[0].to_numpy(), model.n_clusters)
     worth = None
     if value is not None:
-        from dec.value import customer_value
+        from dec.value import value_arrays
 
-        worth = customer_value(frames[1], value, value["months"], value["discount_rate"])["clv"]
-        worth.index = worth.index.astype(str)
+        worth = pd.Series(value_arrays(frames[1], value)["clv"], index=frames[1].index.astype(str))
     write_migration(segments[0], segments[1], names, paths, *snapshots, worth=worth)
     print(paths["md"].read_text())
     print(f"wrote {', '.join(str(p) for p in paths.values())}")

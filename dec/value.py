@@ -123,6 +123,13 @@ def customer_value(features: pd.DataFrame, model: dict, months: int,
     }, index=features.index)
 
 
+def value_arrays(features: pd.DataFrame, settings: dict) -> dict[str, np.ndarray]:
+    """The four value columns under ``value_model.json``'s ``settings`` (its horizon and
+    rate), as arrays in the order of ``features``: what export, predict and migrate add."""
+    worth = customer_value(features, settings, settings["months"], settings["discount_rate"])
+    return {name: worth[name].to_numpy() for name in VALUE_COLUMNS}
+
+
 def parse_horizon(text: str) -> int:
     """Months in a horizon written ``12M`` or ``1Y`` (``--clv-horizon``)."""
     text = str(text).strip().upper()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -11,9 +10,7 @@ import pandas as pd
 
 from dec.data.readers import read_table, split_outcomes
 from dec.data.suite import SUITE_TABLES, load_suite_table, suite_file
-from dec.errors import DataError, render_settings
-
-notices = logging.getLogger("dec")
+from dec.errors import DataError
 
 
 @dataclass
@@ -125,7 +122,7 @@ def load_dataset(source: str = "synthetic", *, n_samples: int = 20000, random_st
     elif source in SUITE_TABLES:
         dataset = load_suite_table(source)
     elif source == "cdnow":
-        from dec.data.transactions import CDNOW_AS_OF, load_cdnow
+        from dec.data.transactions import CDNOW_AS_OF, load_cdnow, transactions_dataset
 
         dataset = transactions_dataset("cdnow", load_cdnow(), as_of or CDNOW_AS_OF)
     elif format == "transactions":
@@ -203,6 +200,7 @@ def _digits() -> Dataset:
 def _log_file(source, id_column, date_column, amount_column, quantity_column,
               as_of, log_engine: str = "pandas", **duckdb_settings) -> Dataset:
     from dec.data.readers import read_transactions
+    from dec.data.transactions import transactions_dataset
 
     if not (id_column and date_column and amount_column):
         raise DataError("a transaction log needs {data.id_column}, {data.date_column} and "
@@ -216,29 +214,6 @@ def _log_file(source, id_column, date_column, amount_column, quantity_column,
     log = read_transactions(source, id_col=id_column, date_col=date_column,
                             amount_col=amount_column, quantity_col=quantity_column)
     return transactions_dataset(Path(source).name, log, as_of)
-
-
-def transactions_dataset(name: str, log: pd.DataFrame, as_of: str | None) -> Dataset:
-    """Customer features up to ``as_of`` with hold-out outcomes after it."""
-    from dec.data.dates import parse_date
-    from dec.data.transactions import customer_features, holdout_outcomes
-
-    first, last = log["date"].min(), log["date"].max()
-    chosen = as_of is not None
-    if as_of is None:
-        as_of = str((first + (last - first) / 2).date())
-    features = customer_features(log, as_of)
-    customers = log["id"].nunique()
-    notices.info(
-        "%s: %s purchases of %s customers from %s to %s; features from the purchases up to "
-        "%s (%s), for the %s customers who had bought by then; holdout_spend and "
-        "holdout_active (what they did after it) judge the segments and are never features",
-        name, f"{len(log):,}", f"{customers:,}", first.date(), last.date(), as_of,
-        "the as-of date" if chosen else render_settings(
-            "the log's midpoint; choose another with {data.as_of}"),
-        f"{len(features):,}")
-    return Dataset(name, features, None, holdout_outcomes(log, as_of, features.index),
-                   holdout_weeks=(last - parse_date(as_of)).days / 7)
 
 
 def _drop_and_check(dataset: Dataset, drop_columns, categorical_columns) -> Dataset:

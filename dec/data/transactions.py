@@ -7,6 +7,7 @@ the segments say something about the future.
 
 from __future__ import annotations
 
+import logging
 import warnings
 from pathlib import Path
 
@@ -124,3 +125,26 @@ def holdout_outcomes(transactions: pd.DataFrame, as_of: str | pd.Timestamp,
     return pd.DataFrame({"holdout_spend": spend.astype(float),
                          "holdout_active": (spend.index.isin(after["id"])).astype(float)},
                         index=customers)
+
+
+def transactions_dataset(name: str, log: pd.DataFrame, as_of: str | None):
+    """The :class:`~dec.data.datasets.Dataset` of a log: customer features up to ``as_of``
+    (default: the log's midpoint) with hold-out outcomes after it."""
+    from dec.data.datasets import Dataset
+
+    first, last = log["date"].min(), log["date"].max()
+    chosen = as_of is not None
+    if as_of is None:
+        as_of = str((first + (last - first) / 2).date())
+    features = customer_features(log, as_of)
+    customers = log["id"].nunique()
+    logging.getLogger("dec").info(
+        "%s: %s purchases of %s customers from %s to %s; features from the purchases up to "
+        "%s (%s), for the %s customers who had bought by then; holdout_spend and "
+        "holdout_active (what they did after it) judge the segments and are never features",
+        name, f"{len(log):,}", f"{customers:,}", first.date(), last.date(), as_of,
+        "the as-of date" if chosen else render_settings(
+            "the log's midpoint; choose another with {data.as_of}"),
+        f"{len(features):,}")
+    return Dataset(name, features, None, holdout_outcomes(log, as_of, features.index),
+                   holdout_weeks=(last - parse_date(as_of)).days / 7)
