@@ -68,11 +68,15 @@ def expected_purchases(t: float, x, t_x, T, r: float, alpha: float, a: float,
     """Expected purchases in the next ``t`` weeks given ``(x, t_x, T)``: FHL (2005a) eq. (10).
 
     ``(a + b + x - 1) / (a - 1) * [1 - ((alpha + T) / (alpha + T + t)) ** (r + x)
-    * 2F1(r + x, b + x; a + b + x - 1; t / (alpha + T + t))] / (1 + dropout odds)``.
+    * 2F1(r + x, b + x; a + b + x - 1; z)] / (1 + dropout odds)``, ``z = t / (alpha + T + t)``.
+    The bracket is computed after Euler's transformation, ``2F1(p, q; c; z) = (1 - z) **
+    (c - p - q) 2F1(c - p, c - q; c; z)``, as ``1 - (1 - z) ** (a - 1) * 2F1(a + b - 1 - r,
+    a - 1; a + b + x - 1; z)``: for a heavy buyer the original power underflows while the
+    series overflows (Fader & Hardie's "#NUM!" problem); this form has neither.
     """
     x, T = np.asarray(x, float), np.asarray(T, float)
-    ratio = (alpha + T) / (alpha + T + t)
-    bracket = 1.0 - ratio ** (r + x) * hyp2f1(r + x, b + x, a + b + x - 1, t / (alpha + T + t))
+    z = t / (alpha + T + t)
+    bracket = 1.0 - (1.0 - z) ** (a - 1) * hyp2f1(a + b - 1 - r, a - 1, a + b + x - 1, z)
     return (a + b + x - 1) / (a - 1) * bracket * p_alive(x, t_x, T, r, alpha, a, b)
 
 

@@ -72,8 +72,8 @@ def segment_value(features: pd.DataFrame, segments: np.ndarray, settings: dict,
              "customers": int(len(table)), "clv_total": total, "segments": rows}
     if "observed_holdout_spend" in table:
         block["holdout_weeks"] = float(holdout_weeks)
-        block["rank_correlation"] = float(spearmanr(table["clv"],
-                                                    table["observed_holdout_spend"])[0])
+        rho = float(spearmanr(table["clv"], table["observed_holdout_spend"])[0])
+        block["rank_correlation"] = rho if math.isfinite(rho) else None  # nobody bought
     return block
 
 
@@ -152,7 +152,7 @@ def value_sentences(block: dict, names: dict[int, str] | None = None) -> list[st
              f"Most valuable segment: {names.get(top['segment'], top['segment'])}, "
              f"{100 * top['clv_share']:.0f} % of the predicted value from "
              f"{100 * share_customers:.0f} % of the customers."]
-    if "rank_correlation" in block:
+    if block.get("rank_correlation") is not None:
         lines.append(f"Rank correlation of each customer's CLV with their hold-out spend "
                      f"({block['holdout_weeks']:.0f} weeks after as_of): "
                      f"{block['rank_correlation']:.2f}.")

@@ -180,3 +180,17 @@ def test_too_few_repeat_buyers_is_one_data_error():
                              "first_order_value": 20.0})
     with pytest.raises(DataError, match="only 5 customers bought more than once"):
         fit_value_model(features)
+
+
+def test_a_heavy_buyer_gets_a_number_not_nan():
+    """Fader & Hardie's "#NUM!" problem: the plain form of eq. (10) gives NaN at x = 2,000."""
+    params = dict(r=0.25, alpha=4.8, a=0.71, b=2.1)
+    heavy = value.expected_purchases(52.0, [2000.0, 500.0], [78.0, 78.0], [78.0, 78.0], **params)
+    assert np.isfinite(heavy).all() and heavy[0] > heavy[1] > 200
+    x, t_x, T, t = 5.0, 10.0, 78.0, 52.0
+    z = t / (params["alpha"] + T + t)
+    plain = (params["a"] + params["b"] + x - 1) / (params["a"] - 1) * (
+        1 - (1 - z) ** (params["r"] + x) * _hyp2f1_series(
+            params["r"] + x, params["b"] + x, params["a"] + params["b"] + x - 1, z)
+    ) * value.p_alive(x, t_x, T, **params)
+    assert value.expected_purchases(t, x, t_x, T, **params) == pytest.approx(plain, rel=1e-10)
