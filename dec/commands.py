@@ -42,11 +42,13 @@ def test() -> int:
     from dec.data.prepare import prepare_run_data
     from dec.evaluate import evaluate, report_markdown, write_report
 
+    args.clv = args.clv or args.clv_posterior
     run = selected_run(args)
     data = prepare_run_data(run)  # loaded once, for the report and the profiles
     report = evaluate(run, data=data, stability=args.stability,
                       stability_refit=args.stability_refit,
-                      value=(args.clv_horizon, args.discount_rate) if args.clv else None)
+                      value=(args.clv_horizon, args.discount_rate,
+                             "mcmc" if args.clv_posterior else "map") if args.clv else None)
     if "value" in report:
         from dec.rundir import RunDir
         from dec.value_report import settings_of

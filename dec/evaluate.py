@@ -22,7 +22,7 @@ METRIC_ORDER = ("acc", "nmi", "ari", "silhouette", "davies_bouldin", "calinski_h
 
 def evaluate(run_dir: str | Path, baselines=("kmeans", "gmm", "ae_kmeans"), *,
              data=None, stability: int = 0, stability_refit: str = "full",
-             value: tuple[str, float] | None = None) -> dict:
+             value: tuple[str, float, str] | None = None) -> dict:
     """Compare the run's DEC model with the baselines on the held-out test split.
 
     KMeans is fitted on the preprocessed training inputs (same ``k``, same ``n_init``);
@@ -42,7 +42,7 @@ def evaluate(run_dir: str | Path, baselines=("kmeans", "gmm", "ae_kmeans"), *,
         Bootstrap resamples for per-segment stability (:mod:`dec.bootstrap`); 0 skips it.
     stability_refit : {"full", "refine"}, default="full"
         What a refit of the deep model is.
-    value : (horizon, annual discount rate), optional
+    value : (horizon, annual discount rate, "map" or "mcmc"), optional
         Also fit the customer-value models (``dec[clv]``) on the training customers and
         add each deep-model segment's value (:mod:`dec.value_report`); purchase logs only.
 

@@ -47,6 +47,10 @@ def value_args(parser: Parser, fit: bool) -> None:
                         DEFAULT_DISCOUNT_RATE, metavar="RATE",
                         help=f"yearly discount rate of future spend (default "
                         f"{DEFAULT_DISCOUNT_RATE:g}" + (")" if fit else ", or test.py's)"))
+    if fit:
+        parser.add_argument("--clv-posterior", action="store_true",
+                            help="with --clv: sample the models' full posterior (NUTS, about "
+                            "20 s more) and give each segment's value a 90 %% interval")
 
 
 def _value_settings(model, run: str, args) -> dict | None:

@@ -67,6 +67,9 @@ def segment_value(features: pd.DataFrame, segments: np.ndarray, settings: dict,
             if column in part:
                 row[column] = float(part[column].sum())
         rows.append(row)
+    if "draws" in settings:
+        _add_intervals(rows, features, np.asarray(segments), settings, holdout_weeks
+                       if "observed_holdout_spend" in table else None)
     block = {"horizon": settings["horizon"], "months": settings["months"],
              "discount_rate": settings["discount_rate"], "models": _models(settings),
              "customers": int(len(table)), "clv_total": total, "segments": rows}
@@ -75,6 +78,33 @@ def segment_value(features: pd.DataFrame, segments: np.ndarray, settings: dict,
         rho = float(spearmanr(table["clv"], table["observed_holdout_spend"])[0])
         block["rank_correlation"] = rho if math.isfinite(rho) else None  # nobody bought
     return block
+
+
+def _add_intervals(rows: list[dict], features: pd.DataFrame, segments: np.ndarray,
+                   settings: dict, holdout_weeks: float | None) -> None:
+    """Each segment's 90 % interval of total CLV (and predicted hold-out spend) over the
+    posterior draws: the value recomputed under every kept draw of the parameters."""
+    draws, rfm = settings["draws"], value.rfm(features)
+    count = len(draws["purchases"]["r"])
+    totals = {key: np.empty((count, len(rows))) for key in ("clv_total", "holdout")}
+    for i in range(count):
+        drawn = {part: {k: v[i] for k, v in draws[part].items()} for part in draws}
+        worth = value.customer_value(features, drawn, settings["months"],
+                                     settings["discount_rate"])
+        spend = worth["expected_spend"].to_numpy()
+        if holdout_weeks:
+            ahead = value.expected_purchases(holdout_weeks, rfm["x"], rfm["t_x"], rfm["T"],
+                                             **_purchase_params(drawn))
+        for j, row in enumerate(rows):
+            mine = segments == row["segment"]
+            totals["clv_total"][i, j] = worth["clv"].to_numpy()[mine].sum()
+            if holdout_weeks:
+                totals["holdout"][i, j] = (ahead[mine] * spend[mine]).sum()
+    for j, row in enumerate(rows):
+        row["clv_total_interval"] = np.percentile(totals["clv_total"][:, j], [5, 95]).tolist()
+        if holdout_weeks:
+            row["predicted_holdout_spend_interval"] = np.percentile(
+                totals["holdout"][:, j], [5, 95]).tolist()
 
 
 def _purchase_params(settings: dict) -> dict:
@@ -87,21 +117,26 @@ def _models(settings: dict) -> dict:
                                  "time_unit", "fit_seconds") if k in settings}
 
 
+_METHODS = {"map": "MAP", "mcmc": "full-posterior (NUTS; intervals over its draws, the table "
+                            "at its means)"}
+
+
 def settings_of(block: dict) -> dict:
     """``value_model.json`` from a report's ``value`` block: the models and how they score."""
     return {**block["models"], **{k: block[k] for k in ("horizon", "months", "discount_rate")}}
 
 
-def fit_value(data, segments: np.ndarray, horizon: str, discount_rate: float) -> dict:
-    """Fit the value models on the training customers of a run's ``data``
-    (:class:`~dec.data.prepare.PreparedData`) and return the ``value`` block of its test
-    customers, whose deep-model ``segments`` are given."""
+def fit_value(data, segments: np.ndarray, horizon: str, discount_rate: float,
+              method: str = "map") -> dict:
+    """Fit the value models (``method``: ``"map"`` or ``"mcmc"``) on the training customers
+    of a run's ``data`` (:class:`~dec.data.prepare.PreparedData`) and return the ``value``
+    block of its test customers, whose deep-model ``segments`` are given."""
     from dec.value_fit import fit_value_model
 
     features, outcomes = data.dataset.features, data.dataset.outcomes
     value.rfm(features)  # a table without a purchase log: one line before any fitting
-    settings = value_settings(fit_value_model(features.iloc[data.train_index]), horizon,
-                              discount_rate)
+    settings = value_settings(fit_value_model(features.iloc[data.train_index], method),
+                              horizon, discount_rate)
     observed = None
     if outcomes is not None and "holdout_spend" in outcomes:
         observed = outcomes["holdout_spend"].iloc[data.test_index].to_numpy()
@@ -121,14 +156,18 @@ def value_table(block: dict, names: dict[int, str] | None = None
     names = names or {}
     rows = sorted(block["segments"], key=lambda row: -row["clv_total"])
     holdout = "observed_holdout_spend" in rows[0]
-    header = ["segment", "customers", "mean CLV", "total CLV", "share of value",
-              "P(alive)", "purchases ahead"]
+    intervals = "clv_total_interval" in rows[0]
+    header = ["segment", "customers", "mean CLV", "total CLV",
+              *(["90 % interval"] if intervals else []), "share of value", "P(alive)",
+              "purchases ahead"]
     if holdout:
         header += ["predicted hold-out spend", "observed hold-out spend", "predicted / observed"]
     table = []
     for row in rows:
         cells = [names.get(row["segment"], str(row["segment"])), f"{row['customers']:,}",
                  f"{row['clv_mean']:,.2f}", f"{row['clv_total']:,.0f}",
+                 *([f"{row['clv_total_interval'][0]:,.0f} – {row['clv_total_interval'][1]:,.0f}"]
+                   if intervals else []),
                  f"{100 * row['clv_share']:.1f} %", f"{row['p_alive_mean']:.2f}",
                  f"{row['expected_purchases_mean']:.2f}"]
         if holdout:
@@ -146,7 +185,8 @@ def value_sentences(block: dict, names: dict[int, str] | None = None) -> list[st
     share_customers = top["customers"] / max(block["customers"], 1)
     lines = [f"Customer value over the next {block['horizon']}: "
              f"{models['purchases']['model']} purchases × {models['spend']['model']} spend, "
-             f"{models.get('method', 'map')} fit on the training customers' purchases up to "
+             f"{_METHODS.get(models.get('method', 'map'), 'map')} fit on the training "
+             "customers' purchases up to "
              f"as_of, discounted at {100 * block['discount_rate']:g} % a year; the test "
              "customers by deep-model segment.",
              f"Most valuable segment: {names.get(top['segment'], top['segment'])}, "

@@ -194,3 +194,21 @@ def test_a_heavy_buyer_gets_a_number_not_nan():
             params["r"] + x, params["b"] + x, params["a"] + params["b"] + x - 1, z)
     ) * value.p_alive(x, t_x, T, **params)
     assert value.expected_purchases(t, x, t_x, T, **params) == pytest.approx(plain, rel=1e-10)
+
+
+@pytest.mark.slow
+def test_the_full_posterior_gives_each_segment_an_interval(cdnow_run, capsys):
+    pytest.importorskip("pymc_marketing")
+    code, _ = cli("test", "--run", cdnow_run.path, "--clv-posterior", "--no-profiles",
+                  capsys=capsys)
+    assert code == 0
+    block = cdnow_run.read_report()["value"]
+    assert block["models"]["method"] == "mcmc"
+    for row in block["segments"]:
+        low, high = row["clv_total_interval"]
+        assert 0 < low < high
+        spend_low, spend_high = row["predicted_holdout_spend_interval"]
+        assert spend_low < spend_high
+    settings = cdnow_run.read_value_model()
+    assert settings["method"] == "mcmc" and "draws" not in settings  # scoring uses the means
+    assert "90 % interval" in (cdnow_run.path / "test_report.md").read_text()
