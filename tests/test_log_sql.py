@@ -45,7 +45,7 @@ def test_cdnow_features_equal_the_pandas_ones(cdnow, kind, tmp_path):
         raw.to_parquet(path)
     else:  # dates as CDNOW writes them, YYYYMMDD
         raw.assign(day=raw["day"].dt.strftime("%Y%m%d")).to_csv(path, index=False)
-    features, outcomes, as_of = log_features(path, **COLUMNS, quantity_column="n",
+    features, outcomes, as_of, _ = log_features(path, **COLUMNS, quantity_column="n",
                                              as_of="1997-09-30")
     assert len(features) == 23_570 and as_of == pd.Timestamp("1997-09-30")
     _assert_same((features, outcomes), _pandas(cdnow, "1997-09-30"))
@@ -127,7 +127,7 @@ def test_a_folder_and_a_glob_read_every_file(tmp_path, cdnow):
 @pytest.mark.filterwarnings("ignore::UserWarning")
 def test_the_default_as_of_is_the_logs_midpoint(tmp_path):
     _edge_log().to_csv(tmp_path / "edge.csv", index=False)
-    _, _, as_of = log_features(tmp_path / "edge.csv", **COLUMNS)
+    _, _, as_of, _ = log_features(tmp_path / "edge.csv", **COLUMNS)
     assert as_of == pd.Timestamp("2024-01-31")  # halfway from 01-01 09:00 to 03-01
 
 
@@ -247,5 +247,14 @@ def test_generated_logs_for_the_scale_benchmark(tmp_path):
     log = pd.read_parquet(tmp_path / "log.parquet")
     assert len(log) == 1_000 and customers == 1_000 // 38
     assert log["cust"].str.len().eq(8).all() and log["usd"].gt(0).all()
-    features, _, _ = log_features(tmp_path / "log.parquet", **COLUMNS, as_of="2023-06-30")
+    features, _, _, _ = log_features(tmp_path / "log.parquet", **COLUMNS, as_of="2023-06-30")
     assert 0 < len(features) <= customers
+
+
+def test_a_duckdb_dataset_knows_how_long_its_hold_out_is(tmp_path, cdnow):
+    from dec.data.log_sql import log_dataset
+
+    raw = cdnow.rename(columns={"id": "cust", "date": "day", "amount": "usd"})
+    raw.to_parquet(tmp_path / "log.parquet")
+    dataset = log_dataset(tmp_path / "log.parquet", as_of="1997-09-30", **COLUMNS)
+    assert dataset.holdout_weeks == pytest.approx(39.0)  # to 1998-06-30, as pandas says

@@ -40,8 +40,9 @@ def feature_tables(path, *, id_column: str, date_column: str, amount_column: str
                    memory_limit: str | None = None, temp_directory: str | None = None,
                    at_end: bool = False):
     """A connection holding the tables ``features`` (one row per customer with a purchase
-    by ``as_of``) and ``spend`` (each customer's spend after it), and the as-of date.
-    Arguments as :func:`log_features`; warns about customers who first bought later."""
+    by ``as_of``) and ``spend`` (each customer's spend after it), the as-of date and the
+    log's last date. Arguments as :func:`log_features`; warns about customers who first
+    bought later."""
     with connection(memory_limit, temp_directory) as db:
         summary = read_log(db, path, id_column=id_column, date_column=date_column,
                            amount_column=amount_column, quantity_column=quantity_column)
@@ -52,7 +53,7 @@ def feature_tables(path, *, id_column: str, date_column: str, amount_column: str
         quantity = quantity_column is not None
         source = _split(db, parts, quantity) if parts > 1 else None
         try:
-            yield _computed(db, stamp, parts, source, quantity), stamp
+            yield _computed(db, stamp, parts, source, quantity), stamp, last
         finally:
             if source is not None:  # a spill folder the user chose keeps nothing of ours
                 shutil.rmtree(source, ignore_errors=True)
@@ -104,7 +105,8 @@ def _split(db, parts: int, quantity: bool) -> Path:
 def log_features(path, *, id_column: str, date_column: str, amount_column: str,
                  quantity_column: str | None = None, as_of: str | None = None,
                  memory_limit: str | None = None, temp_directory: str | None = None,
-                 at_end: bool = False) -> tuple[pd.DataFrame, pd.DataFrame, pd.Timestamp]:
+                 at_end: bool = False
+                 ) -> tuple[pd.DataFrame, pd.DataFrame, pd.Timestamp, pd.Timestamp]:
     """Per-customer features and hold-out outcomes of the purchase log at ``path``.
 
     Parameters
@@ -126,12 +128,13 @@ def log_features(path, *, id_column: str, date_column: str, amount_column: str,
         The columns of :func:`dec.data.transactions.customer_features`, float64.
     outcomes : DataFrame
         ``holdout_spend`` and ``holdout_active`` for the same customers.
-    as_of : Timestamp
+    as_of, last : Timestamp
+        The as-of date and the log's last date: the outcomes cover the time between.
     """
     with feature_tables(path, id_column=id_column, date_column=date_column,
                         amount_column=amount_column, quantity_column=quantity_column,
                         as_of=as_of, memory_limit=memory_limit,
-                        temp_directory=temp_directory, at_end=at_end) as (db, stamp):
+                        temp_directory=temp_directory, at_end=at_end) as (db, stamp, last):
         features = db.execute("SELECT * FROM features ORDER BY customer_id").df()
         spend = db.execute("SELECT * FROM spend").df()
     features = features.set_index("customer_id").astype(float)
@@ -139,7 +142,7 @@ def log_features(path, *, id_column: str, date_column: str, amount_column: str,
     outcomes = pd.DataFrame({"holdout_spend": holdout.fillna(0.0).astype(float),
                              "holdout_active": holdout.notna().astype(float)},
                             index=features.index)
-    return features, outcomes, stamp
+    return features, outcomes, stamp, last
 
 
 def write_features(path, output: str | Path, file_format: str | None = None,
@@ -153,7 +156,7 @@ def write_features(path, output: str | Path, file_format: str | None = None,
     Returns the numbers of customers and columns, the as-of date and whether outcomes were
     written.
     """
-    with feature_tables(path, **options) as (db, stamp):
+    with feature_tables(path, **options) as (db, stamp, _):
         outcomes = db.execute("SELECT count(*) FROM spend SEMI JOIN features "
                               "USING (customer_id)").fetchone()[0] > 0
         extra = (", coalesce(spend.holdout_spend, 0.0) AS holdout_spend, CAST("
@@ -176,10 +179,11 @@ def log_dataset(path, *, as_of: str | None = None, **columns):
 
     from dec.data.datasets import Dataset
 
-    features, outcomes, stamp = log_features(path, as_of=as_of, **columns)
+    features, outcomes, stamp, last = log_features(path, as_of=as_of, **columns)
     logging.getLogger("dec").info(
         "%s: features from the purchases up to %s (%s) for %s customers, read by DuckDB; "
         "holdout_spend and holdout_active (what they did after it) judge the segments and "
         "are never features", Path(str(path)).name, stamp.date(),
         "the as-of date" if as_of is not None else "the log's midpoint", f"{len(features):,}")
-    return Dataset(Path(str(path)).name, features, None, outcomes)
+    return Dataset(Path(str(path)).name, features, None, outcomes,
+                   holdout_weeks=(last - stamp).days / 7)

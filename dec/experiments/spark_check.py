@@ -50,7 +50,7 @@ def spark_benchmark(n_rows: int = 2_000_000, master: str = "local[2]",
         steps["features (read log, write Parquet)"] = time.perf_counter() - start
 
         start = time.perf_counter()
-        sql, _, _ = log_features(log, as_of=AS_OF, **COLUMNS)
+        sql, _, _, _ = log_features(log, as_of=AS_OF, **COLUMNS)
         steps["features with DuckDB, for comparison"] = time.perf_counter() - start
         found = pd.read_parquet(work / "features_spark").set_index("customer_id").loc[sql.index]
         difference = float(np.abs(found[sql.columns].to_numpy() - sql.to_numpy()).max())
