@@ -18,6 +18,7 @@ import pandas as pd
 from dec.data.dates import parse_date
 from dec.data.log_queries import features_sql, outcomes_sql
 from dec.errors import DataError
+from dec.value import VALUE_COLUMNS
 
 #: Text dates as the other engines read them: ``YYYYMMDD``, else ISO dates and timestamps
 #: (a zone, ``...Z`` or ``+05:00``, becomes UTC); unreadable text becomes NULL and is named.
@@ -140,7 +141,8 @@ def _model(run_dir: str):
     return _MODELS[run_dir]
 
 
-def score(spark_df, run_dir, *, id_column: str | None = None, embeddings: bool = True):
+def score(spark_df, run_dir, *, id_column: str | None = None, embeddings: bool = True,
+          value: bool = False):
     """Segments, probabilities ``p_*`` and (``embeddings``) embeddings ``z_*`` of every
     customer in a Spark DataFrame, by a trained run.
 
@@ -154,11 +156,15 @@ def score(spark_df, run_dir, *, id_column: str | None = None, embeddings: bool =
     id_column : str, optional
         Default: ``customer_id`` where there is one, else the run's id column.
     embeddings : bool, default=True
+    value : bool, default=False
+        Also each customer's value (:data:`dec.value.VALUE_COLUMNS`) by the models
+        ``test.py --clv`` fitted, as ``export.py --clv`` adds it.
 
     Returns
     -------
     pyspark.sql.DataFrame
-        ``id, segment, [z_0 ...], p_0 ...``, as ``export.py`` writes them.
+        ``id, segment, [z_0 ...], p_0 ..., [expected_purchases ... clv]``, as ``export.py``
+        writes them.
     """
     from dec import DeepEmbeddedClustering
     from dec.export import score_batches
@@ -173,9 +179,10 @@ def score(spark_df, run_dir, *, id_column: str | None = None, embeddings: bool =
     missing = [c for c in model.preprocessor_.feature_names_in_ if c not in spark_df.columns]
     if missing:
         raise DataError(f"the customers lack the run's feature column(s) {missing[:4]}")
+    settings = _value_settings(run) if value else None
     width = model.model_.architecture["embedding_dim"]
     names = ["id", "segment", *([f"z_{j}" for j in range(width)] if embeddings else []),
-             *[f"p_{j}" for j in range(model.n_clusters)]]
+             *[f"p_{j}" for j in range(model.n_clusters)], *(VALUE_COLUMNS if value else [])]
     schema = ", ".join(f"{n} {'string' if n == 'id' else 'int' if n == 'segment' else 'double'}"
                        for n in names)
 
@@ -183,8 +190,19 @@ def score(spark_df, run_dir, *, id_column: str | None = None, embeddings: bool =
         fitted = _model(run)
         for frame in batches:
             frame = frame.set_index(frame[id_column].astype(str)).drop(columns=[id_column])
-            for scored in score_batches(fitted, [frame], embeddings=embeddings):
+            for scored in score_batches(fitted, [frame], embeddings=embeddings,
+                                        value=settings):
                 yield scored.astype({n: "int32" if n == "segment" else "float64"
                                      for n in names if n != "id"})
 
     return spark_df.mapInPandas(apply, schema)
+
+
+def _value_settings(run: str) -> dict:
+    from dec.rundir import RunDir
+
+    settings = RunDir(run).read_value_model()
+    if settings is None:
+        raise DataError(f"run {run} has no customer-value model yet; fit one with: "
+                        f"python scripts/test.py --run {run} --clv")
+    return settings

@@ -16,6 +16,7 @@ from conftest import SMOKE, cli, write_small_log  # noqa: E402
 from dec.data.transactions import (clean_transactions, customer_features,  # noqa: E402
                                    holdout_outcomes, load_cdnow)
 from dec.errors import DataError  # noqa: E402
+from dec.rundir import RunDir  # noqa: E402
 
 pytestmark = [pytest.mark.slow,
               pytest.mark.filterwarnings("ignore:The copy keyword is deprecated"),
@@ -132,6 +133,22 @@ def test_score_gives_the_segments_the_run_gives(spark, tmp_path, capsys):
     assert list(scored.columns) == list(own.columns)
     assert (scored["segment"] == own["segment"]).all()
     np.testing.assert_allclose(scored.to_numpy(), own.to_numpy(), atol=1e-5)
+
+    # Customer value: the same four columns export.py --clv adds, from the same models.
+    with pytest.raises(DataError, match="has no customer-value model yet"):
+        score(features, run, value=True)
+    RunDir(run).write_value_model({
+        "purchases": {"model": "bg_nbd", "r": 0.25, "alpha": 4.8, "a": 0.71, "b": 2.1},
+        "spend": {"model": "gamma_gamma", "p": 6.3, "q": 3.6, "v": 15.0},
+        "horizon": "12M", "months": 12, "discount_rate": 0.1})
+    code, err = cli("export", "--run", str(run), "--as-of", "1997-09-30", "--output",
+                    str(tmp_path / "valued.csv"), "--clv", capsys=capsys)
+    assert code == 0, err
+    valued = pd.read_csv(tmp_path / "valued.csv", dtype={"id": str}).set_index("id")
+    worth = score(features, run, embeddings=False, value=True).toPandas().set_index("id")
+    columns = ["expected_purchases", "p_alive", "expected_spend", "clv"]
+    np.testing.assert_allclose(worth.loc[valued.index, columns].to_numpy(),
+                               valued[columns].to_numpy(), rtol=1e-9)
 
 
 def test_score_refuses_customers_without_the_runs_features(spark, tmp_path):
