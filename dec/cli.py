@@ -13,7 +13,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from dec.config import Config, deep_update, fields_with, load_config, nested
-from dec.distributed import is_rank_zero
+from dec.rank import is_rank_zero
 from dec.errors import ConfigError, DecError
 
 

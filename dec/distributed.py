@@ -12,14 +12,6 @@ from __future__ import annotations
 import torch
 
 
-def is_rank_zero() -> bool:
-    """True except in the extra processes of a distributed (DDP) run: Lightning sets the
-    rank from the launcher's environment before any Trainer exists."""
-    from pytorch_lightning.utilities import rank_zero_only
-
-    return getattr(rank_zero_only, "rank", 0) == 0
-
-
 def shard(n_rows: int, rank: int, world_size: int) -> torch.Tensor:
     """Row numbers of this process's shard: ``rank, rank + world_size, ...``."""
     return torch.arange(rank, n_rows, world_size)

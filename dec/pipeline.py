@@ -14,7 +14,6 @@ from pathlib import Path
 
 import pytorch_lightning as pl
 
-from dec import distributed
 from dec.config import Config, flat_values, replace
 from dec.consensus import most_typical, run_seeds
 from dec.data import Dataset
@@ -23,6 +22,7 @@ from dec.data.datamodule import CustomerDataModule
 from dec.data.prepare import (PreparedData, check_same_data, load_dataset_from_config,
                               prepare_data)
 from dec.errors import ConfigError
+from dec.rank import is_rank_zero
 from dec.models.dec_model import architecture as model_architecture
 from dec.rundir import FitResult, RunDir
 from dec.run_summary import log_run_summary, summarise
@@ -65,7 +65,7 @@ def fit(config: Config, run_dir: str | Path | RunDir | None = None, *, resume: b
     if run is not None:
         run.check_keeps(source_files(config.data.source))
     # Only the first process writes the folder; DDP's other processes start after it has.
-    writer = run is not None and distributed.is_rank_zero()
+    writer = run is not None and is_rank_zero()
     if writer:
         run.check_fresh(resume=resume, overwrite=overwrite)
     pl.seed_everything(config.seed, workers=True, verbose=False)

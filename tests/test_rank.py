@@ -1,0 +1,37 @@
+import sys
+
+import pytest
+
+from dec.rank import is_rank_zero
+
+
+@pytest.mark.parametrize("environment, zero", [
+    ({}, True), ({"RANK": "0"}, True), ({"RANK": "1"}, False), ({"LOCAL_RANK": "2"}, False),
+    ({"RANK": "0", "LOCAL_RANK": "1"}, True),  # the first variable set wins, as in Lightning
+    ({"SLURM_PROCID": "3"}, False), ({"RANK": "x"}, True)])
+def test_before_lightning_the_rank_comes_from_the_launchers_environment(
+        monkeypatch, environment, zero):
+    from dec.rank import RANK_VARIABLES
+
+    monkeypatch.delitem(sys.modules, "pytorch_lightning", raising=False)
+    for name in RANK_VARIABLES:
+        monkeypatch.delenv(name, raising=False)
+    for name, value in environment.items():
+        monkeypatch.setenv(name, value)
+    assert is_rank_zero() is zero
+
+
+def test_with_lightning_loaded_its_rank_decides(monkeypatch):
+    from pytorch_lightning.utilities import rank_zero_only
+
+    monkeypatch.setenv("RANK", "0")
+    monkeypatch.setattr(rank_zero_only, "rank", 1, raising=False)
+    assert is_rank_zero() is False
+
+
+def test_the_features_command_does_not_load_torch():
+    import subprocess
+
+    code = ("import sys, dec.commands; "
+            "sys.exit('torch' in sys.modules or 'pytorch_lightning' in sys.modules)")
+    assert subprocess.run([sys.executable, "-c", code]).returncode == 0
