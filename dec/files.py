@@ -16,9 +16,10 @@ import tempfile
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import torch
+if TYPE_CHECKING:
+    import torch
 
 
 def atomic_write_bytes(path: str | Path, data: bytes) -> None:
@@ -104,6 +105,8 @@ def _json_default(value):
 
 def save_weights(path: str | Path, state: dict[str, torch.Tensor]) -> None:
     """Save a flat dict of tensors (a state dict), atomically."""
+    import torch  # here, not above: writing JSON or a lock must not load torch
+
     buffer = io.BytesIO()
     torch.save({k: v.detach().cpu() for k, v in state.items()}, buffer)
     atomic_write_bytes(path, buffer.getvalue())
@@ -118,6 +121,8 @@ def load_weights(path: str | Path) -> dict[str, torch.Tensor]:
         If the file holds anything but tensors (e.g. a crafted pickle that would run code).
     """
     import pickle
+
+    import torch
 
     from dec.errors import UnsafeModelError
 
