@@ -27,6 +27,14 @@ RFM_FEATURES = ("frequency", "recency_days", "tenure_days", "total_spend", "firs
 WEEKS_PER_MONTH = 4.345
 #: The columns :func:`customer_value` adds, in order.
 VALUE_COLUMNS = ("expected_purchases", "p_alive", "expected_spend", "clv")
+#: Each model's parameters, by its part of ``value_model.json``.
+PARAMETERS = {"purchases": ("r", "alpha", "a", "b"), "spend": ("p", "q", "v")}
+
+
+def parameters(model: dict, part: str) -> dict[str, float]:
+    """The ``part`` (``"purchases"`` or ``"spend"``) of a fitted ``model`` as keyword
+    arguments of :func:`expected_purchases` / :func:`p_alive` or :func:`expected_spend`."""
+    return {name: model[part][name] for name in PARAMETERS[part]}
 
 
 def rfm(features: pd.DataFrame) -> pd.DataFrame:
@@ -113,9 +121,8 @@ def customer_value(features: pd.DataFrame, model: dict, months: int,
     (``value_model.json``): purchases in the next ``months``, P(alive), expected spend per
     purchase and CLV, indexed like ``features``."""
     data = rfm(features)
-    purchases = {k: model["purchases"][k] for k in ("r", "alpha", "a", "b")}
-    spend_params = {k: model["spend"][k] for k in ("p", "q", "v")}
-    spend = expected_spend(data["x"], data["m_x"], **spend_params)
+    purchases = parameters(model, "purchases")
+    spend = expected_spend(data["x"], data["m_x"], **parameters(model, "spend"))
     horizon = months * WEEKS_PER_MONTH
     return pd.DataFrame({
         "expected_purchases": expected_purchases(horizon, data["x"], data["t_x"], data["T"],

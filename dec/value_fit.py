@@ -14,9 +14,7 @@ import numpy as np
 import pandas as pd
 
 from dec.errors import ConfigError, DataError
-from dec.value import rfm
-
-log = logging.getLogger("dec")
+from dec.value import PARAMETERS, rfm
 
 #: Below this many customers with a repeat purchase the spend model has nothing to learn from.
 MIN_REPEAT_CUSTOMERS = 20
@@ -98,14 +96,13 @@ def fit_value_model(features: pd.DataFrame, method: str = "map", seed: int = 0) 
         "monetary_value": spenders["m_x"].to_numpy()}), method, seed)
     import pymc_marketing
 
-    names = {"purchases": ("r", "alpha", "a", "b"), "spend": ("p", "q", "v")}
     fitted = {}
     if purchase_draws is not None:
-        fitted["draws"] = {"purchases": {k: purchase_draws[k] for k in names["purchases"]},
-                           "spend": {k: spend_draws[k] for k in names["spend"]}}
+        fitted["draws"] = {"purchases": {k: purchase_draws[k] for k in PARAMETERS["purchases"]},
+                           "spend": {k: spend_draws[k] for k in PARAMETERS["spend"]}}
     return {
-        "purchases": {"model": "bg_nbd", **{k: purchases[k] for k in names["purchases"]}},
-        "spend": {"model": "gamma_gamma", **{k: spend[k] for k in names["spend"]}},
+        "purchases": {"model": "bg_nbd", **{k: purchases[k] for k in PARAMETERS["purchases"]}},
+        "spend": {"model": "gamma_gamma", **{k: spend[k] for k in PARAMETERS["spend"]}},
         **fitted, "time_unit": "week", "method": method, "customers": int(len(data)),
         "repeat_customers": int(len(spenders)),
         "fitted_with": f"pymc-marketing {pymc_marketing.__version__}",

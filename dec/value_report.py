@@ -52,7 +52,7 @@ def segment_value(features: pd.DataFrame, segments: np.ndarray, settings: dict,
     if observed_spend is not None and holdout_weeks:
         rfm = value.rfm(features)
         purchases = value.expected_purchases(holdout_weeks, rfm["x"], rfm["t_x"], rfm["T"],
-                                             **_purchase_params(settings))
+                                             **value.parameters(settings, "purchases"))
         table["predicted_holdout_spend"] = purchases * values["expected_spend"].to_numpy()
         table["observed_holdout_spend"] = np.asarray(observed_spend, float)
     total = float(table["clv"].sum())
@@ -94,7 +94,7 @@ def _add_intervals(rows: list[dict], features: pd.DataFrame, segments: np.ndarra
         spend = worth["expected_spend"].to_numpy()
         if holdout_weeks:
             ahead = value.expected_purchases(holdout_weeks, rfm["x"], rfm["t_x"], rfm["T"],
-                                             **_purchase_params(drawn))
+                                             **value.parameters(drawn, "purchases"))
         for j, row in enumerate(rows):
             mine = segments == row["segment"]
             totals["clv_total"][i, j] = worth["clv"].to_numpy()[mine].sum()
@@ -105,10 +105,6 @@ def _add_intervals(rows: list[dict], features: pd.DataFrame, segments: np.ndarra
         if holdout_weeks:
             row["predicted_holdout_spend_interval"] = np.percentile(
                 totals["holdout"][:, j], [5, 95]).tolist()
-
-
-def _purchase_params(settings: dict) -> dict:
-    return {k: settings["purchases"][k] for k in ("r", "alpha", "a", "b")}
 
 
 def _models(settings: dict) -> dict:

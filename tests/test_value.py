@@ -94,12 +94,12 @@ def test_closed_forms_equal_pymc_marketings_predictions():
                          rfm["t_x"], "T": rfm["T"], "monetary_value": rfm["m_x"].fillna(0)})
     bg = clv.BetaGeoModel()
     bg.fit(data[["customer_id", "frequency", "recency", "T"]], method="map", progressbar=False)
-    params = {k: fitted["purchases"][k] for k in ("r", "alpha", "a", "b")}
+    params = value.parameters(fitted, "purchases")
     ours = value.expected_purchases(10.0, rfm["x"], rfm["t_x"], rfm["T"], **params)
     assert np.allclose(ours, bg.expected_purchases(future_t=10.0).values.ravel(), rtol=1e-6)
     assert np.allclose(value.p_alive(rfm["x"], rfm["t_x"], rfm["T"], **params),
                        bg.expected_probability_alive().values.ravel(), rtol=1e-6)
-    spend = value.expected_spend(rfm["x"], rfm["m_x"], **{k: fitted["spend"][k] for k in "pqv"})
+    spend = value.expected_spend(rfm["x"], rfm["m_x"], **value.parameters(fitted, "spend"))
     theirs = clv.customer_lifetime_value(bg, data.assign(future_spend=spend), future_t=12,
                                          discount_rate=value.monthly_rate(0.1), time_unit="W")
     ours = value.discounted_value(12, 0.1, rfm["x"], rfm["t_x"], rfm["T"], spend, params)

@@ -56,9 +56,9 @@ def literature_view(features: pd.DataFrame, observed: pd.DataFrame) -> dict:
 
     fitted = fit_value_model(features)
     rfm = value.rfm(features)
-    params = {k: fitted["purchases"][k] for k in ("r", "alpha", "a", "b")}
-    bg = value.expected_purchases(HOLDOUT_WEEKS, rfm["x"], rfm["t_x"], rfm["T"], **params)
-    spend = value.expected_spend(rfm["x"], rfm["m_x"], **{k: fitted["spend"][k] for k in "pqv"})
+    bg = value.expected_purchases(HOLDOUT_WEEKS, rfm["x"], rfm["t_x"], rfm["T"],
+                                  **value.parameters(fitted, "purchases"))
+    spend = value.expected_spend(rfm["x"], rfm["m_x"], **value.parameters(fitted, "spend"))
     start = time.perf_counter()
     pareto = _pareto_nbd(rfm)
     pareto_seconds = time.perf_counter() - start
@@ -85,8 +85,8 @@ def segment_view(run, data, observed: pd.DataFrame) -> dict:
     block = fit_value(data, segments, DEFAULT_HORIZON, DEFAULT_DISCOUNT_RATE)
     test = data.dataset.features.iloc[data.test_index]
     rfm = value.rfm(test)
-    params = {k: block["models"]["purchases"][k] for k in ("r", "alpha", "a", "b")}
-    purchases = value.expected_purchases(HOLDOUT_WEEKS, rfm["x"], rfm["t_x"], rfm["T"], **params)
+    purchases = value.expected_purchases(HOLDOUT_WEEKS, rfm["x"], rfm["t_x"], rfm["T"],
+                                         **value.parameters(block["models"], "purchases"))
     seen = observed.loc[test.index, "purchases"].to_numpy()
     for row in block["segments"]:
         mine = segments == row["segment"]
@@ -138,8 +138,10 @@ def clv_markdown(result: dict) -> str:
              "Gamma-Gamma fitted by MAP with pymc-marketing (`dec/value_fit.py`).", "",
              "## The models beside the published fits", "",
              markdown_table(["", *names], [
-                 [f"here: all {lit['customers']:,} customers", *(f"{fitted[k]:.3f}" for k in names)],
-                 ["published: the 2,357-customer sample", *(f"{published[k]:.3f}" for k in names)]]),
+                 [f"here: all {lit['customers']:,} customers",
+                  *(f"{fitted[k]:.3f}" for k in names)],
+                 ["published: the 2,357-customer sample",
+                  *(f"{published[k]:.3f}" for k in names)]]),
              "", "Published: Fader, Hardie & Lee (2005a) for BG/NBD (r, alpha, a, b), Fader & "
              "Hardie (2013) for Gamma-Gamma (p, q, v = their gamma).", "",
              "Hold-out totals, all customers:", "",
