@@ -121,7 +121,7 @@ def log_customers(model, path: str | Path | None = None, *, as_of: str | None = 
     d = model.config_.data
     check_date(as_of)
     cdnow = d.source == "cdnow"
-    if not cdnow and d.format != "transactions":
+    if not d.is_log:
         raise DataError("this run was trained on a customer table, not a transaction log; "
                         "score a table with {data.source}")
     if path is None and cdnow:

@@ -59,17 +59,13 @@ def _value_settings(model, run: str, args) -> dict | None:
     if not args.clv:
         return None
     from dec.errors import DataError
-    from dec.rundir import RunDir
     from dec.value import parse_horizon
+    from dec.value_report import saved_settings
 
-    d = model.config_.data
-    if d.source != "cdnow" and d.format != "transactions":
+    if not model.config_.data.is_log:
         raise DataError("--clv needs a run trained on a purchase log; this one was trained "
                         "on a customer table")
-    settings = RunDir(run).read_value_model()
-    if settings is None:
-        raise DataError(f"run {run} has no customer-value model yet; fit one with: "
-                        f"python scripts/test.py --run {run} --clv")
+    settings = saved_settings(run)
     if args.clv_horizon is not None:
         settings.update(horizon=args.clv_horizon, months=parse_horizon(args.clv_horizon))
     if args.discount_rate is not None:

@@ -168,6 +168,7 @@ def score(spark_df, run_dir, *, id_column: str | None = None, embeddings: bool =
     """
     from dec import DeepEmbeddedClustering
     from dec.export import score_batches
+    from dec.value_report import saved_settings
 
     run = str(Path(run_dir).resolve())
     model = DeepEmbeddedClustering.load(run)  # here first: a bad run fails before any job
@@ -179,7 +180,7 @@ def score(spark_df, run_dir, *, id_column: str | None = None, embeddings: bool =
     missing = [c for c in model.preprocessor_.feature_names_in_ if c not in spark_df.columns]
     if missing:
         raise DataError(f"the customers lack the run's feature column(s) {missing[:4]}")
-    settings = _value_settings(run) if value else None
+    settings = saved_settings(run) if value else None
     width = model.model_.architecture["embedding_dim"]
     names = ["id", "segment", *([f"z_{j}" for j in range(width)] if embeddings else []),
              *[f"p_{j}" for j in range(model.n_clusters)], *(VALUE_COLUMNS if value else [])]
@@ -196,13 +197,3 @@ def score(spark_df, run_dir, *, id_column: str | None = None, embeddings: bool =
                                      for n in names if n != "id"})
 
     return spark_df.mapInPandas(apply, schema)
-
-
-def _value_settings(run: str) -> dict:
-    from dec.rundir import RunDir
-
-    settings = RunDir(run).read_value_model()
-    if settings is None:
-        raise DataError(f"run {run} has no customer-value model yet; fit one with: "
-                        f"python scripts/test.py --run {run} --clv")
-    return settings

@@ -29,6 +29,19 @@ def value_settings(model: dict, horizon: str, discount_rate: float) -> dict:
             "discount_rate": float(discount_rate)}
 
 
+def saved_settings(run_dir) -> dict:
+    """A run's ``value_model.json``; one line saying how to fit it where ``test.py --clv``
+    has not (the scoring commands and :func:`dec.spark.score` read it)."""
+    from dec.errors import DataError
+    from dec.rundir import RunDir
+
+    settings = RunDir(run_dir).read_value_model()
+    if settings is None:
+        raise DataError(f"run {run_dir} has no customer-value model yet; fit one with: "
+                        f"python scripts/test.py --run {run_dir} --clv")
+    return settings
+
+
 def segment_value(features: pd.DataFrame, segments: np.ndarray, settings: dict,
                   observed_spend: np.ndarray | None = None,
                   holdout_weeks: float | None = None) -> dict:

@@ -78,6 +78,12 @@ class DataConfig:
     val_fraction: float = option(0.1, param="val_fraction")
     test_fraction: float = 0.2
 
+    @property
+    def is_log(self) -> bool:
+        """Whether the customers come from a purchase log (the built-in CDNOW, or a file
+        read with ``format: transactions``): what scoring a log and customer value need."""
+        return self.source == "cdnow" or self.format == "transactions"
+
 
 @dataclass
 class ModelConfig:
