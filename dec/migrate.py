@@ -38,11 +38,7 @@ def transition_counts(before: pd.Series, after: pd.Series, n_clusters: int) -> p
         snapshot; the ``new``/``gone`` corner is always 0.
     """
     origin, destination = _aligned(before, after)
-    rows, columns = [*map(str, range(n_clusters)), NEW], [*map(str, range(n_clusters)), GONE]
-    counts = pd.crosstab(origin, destination).reindex(index=rows, columns=columns,
-                                                     fill_value=0)
-    counts.index.name, counts.columns.name = "from", "to"
-    return counts.astype(int)
+    return _by_move(pd.crosstab(origin, destination), n_clusters, 0).astype(int)
 
 
 def transition_value(before: pd.Series, after: pd.Series, worth: pd.Series,
@@ -52,11 +48,16 @@ def transition_value(before: pd.Series, after: pd.Series, worth: pd.Series,
     gone by the second snapshot have no value there and count 0."""
     origin, destination = _aligned(before, after)
     values = worth.reindex(origin.index).fillna(0.0)
+    return _by_move(values.groupby([origin, destination]).sum().unstack(fill_value=0.0),
+                    n_clusters, 0.0).astype(float)
+
+
+def _by_move(table: pd.DataFrame, n_clusters: int, empty) -> pd.DataFrame:
+    """``table`` (from × to) on every segment plus ``new`` rows and ``gone`` columns."""
     rows, columns = [*map(str, range(n_clusters)), NEW], [*map(str, range(n_clusters)), GONE]
-    table = values.groupby([origin, destination]).sum().unstack(fill_value=0.0)
-    table = table.reindex(index=rows, columns=columns, fill_value=0.0)
+    table = table.reindex(index=rows, columns=columns, fill_value=empty)
     table.index.name, table.columns.name = "from", "to"
-    return table.astype(float)
+    return table
 
 
 def value_moved(value: pd.DataFrame, names: list[str]) -> list[str]:

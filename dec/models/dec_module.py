@@ -102,8 +102,7 @@ class DECModule(pl.LightningModule):
 
     def refresh_target(self) -> bool:
         """Recompute P over the whole training split; return True when converged."""
-        target, labels = self.compute_target()
-        self.target = target.to(self.device)  # a no-op but where restored from a checkpoint
+        self.target, labels = self.compute_target()  # on the model's device
         converged = False
         sizes = torch.bincount(labels, minlength=self.hparams.n_clusters).float() / len(labels)
         logged = {f"train/cluster_size_{j}": s for j, s in enumerate(sizes.tolist())}
