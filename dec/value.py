@@ -88,6 +88,16 @@ def expected_purchases(t: float, x, t_x, T, r: float, alpha: float, a: float,
     return (a + b + x - 1) / (a - 1) * bracket * p_alive(x, t_x, T, r, alpha, a, b)
 
 
+def purchases_since_first(t, r: float, alpha: float, a: float, b: float) -> np.ndarray:
+    """Expected repeat purchases in the first ``t`` weeks after a customer's first purchase,
+    knowing nothing else: FHL (2005a) eq. (9), ``(a + b - 1) / (a - 1) * [1 - (alpha /
+    (alpha + t)) ** r * 2F1(r, b; a + b - 1; t / (alpha + t))]``. Summed over a cohort it
+    tracks the cohort's purchases week by week (FHL 2005a, fig. 2)."""
+    t = np.asarray(t, float)
+    return (a + b - 1) / (a - 1) * (1.0 - (alpha / (alpha + t)) ** r
+                                    * hyp2f1(r, b, a + b - 1, t / (alpha + t)))
+
+
 def expected_spend(x, m_x, p: float, q: float, v: float) -> np.ndarray:
     """Expected spend per purchase given ``x`` repeat purchases of mean value ``m_x``:
     Gamma-Gamma, FHL (2005b) eq. (5), ``(p (v + x m_x)) / (p x + q - 1)``; the population

@@ -94,6 +94,6 @@ def test_speed_page():
 
 
 def test_clv_page():
-    from dec.experiments.clv_check import clv_markdown
+    from dec.experiments.clv_page import clv_markdown
 
     assert clv_markdown(_load("clv")) == _page("clv")

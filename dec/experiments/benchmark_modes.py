@@ -216,7 +216,8 @@ def spark(args, parser) -> int:
 
 def clv(args) -> int:
     from dec.experiments.benchmark import run_meta
-    from dec.experiments.clv_check import clv_check, clv_markdown
+    from dec.experiments.clv_check import clv_check
+    from dec.experiments.clv_page import clv_markdown
 
     found = clv_check(args.work_dir or "checkpoints/clv")
     return _publish(args, "clv", {"meta": run_meta(), **found}, clv_markdown(found))
