@@ -27,6 +27,8 @@ from dec import value
 #: a first purchase like a repeat one (p0 = p, c = 1).
 _START = {"p": 6.25, "q": 3.74, "v": 15.44, "p0": 6.25, "c": 1.0}
 SPEND_PARAMETERS = tuple(_START)
+#: Weeks in a block of the tracking tables.
+BLOCK_WEEKS = 4
 
 
 def first_purchase_loglik(x, m_x, z0, p: float, q: float, v: float, p0: float,
@@ -140,7 +142,7 @@ def segment_ratios(predicted: dict, observed: np.ndarray, segments: np.ndarray) 
 
 
 def cohort_tracking(log: pd.DataFrame, purchases: dict, as_of: str, end: str,
-                    block_weeks: int = 4) -> list[dict]:
+                    block_weeks: int = BLOCK_WEEKS) -> list[dict]:
     """The cohort's repeat purchases (distinct purchase days after each customer's first) in
     blocks of ``block_weeks``, from the log's first day to ``as_of`` (the calibration
     period) and from there to ``end`` (the hold-out), beside the BG/NBD's expectation

@@ -23,8 +23,8 @@ import numpy as np
 import pandas as pd
 
 from dec import value
-from dec.experiments.clv_alternatives import (_pareto_nbd, cohort_tracking, predicted_spend,
-                                              segment_ratios)
+from dec.experiments.clv_alternatives import (BLOCK_WEEKS, _pareto_nbd, cohort_tracking,
+                                              predicted_spend, segment_ratios)
 
 AS_OF, END, HOLDOUT_WEEKS = "1997-09-30", "1998-06-30", 39.0
 #: The backtest's cut: the calibration log's last third (13 of its 39 weeks) held back.
@@ -68,11 +68,12 @@ def literature_view(log: pd.DataFrame, features: pd.DataFrame, observed: pd.Data
                       "bg_nbd_gamma_gamma": float((bg * spend).sum())},
             "by_repeat_purchases": by_x,
             "tracking": cohort_tracking(log, value.parameters(fitted, "purchases"), AS_OF,
-                                        END)}
+                                        END, BLOCK_WEEKS)}
 
 
-def segment_view(run, data, observed: pd.DataFrame) -> dict:
-    """What test.py --clv reports, with purchases beside spend, per deep-model segment."""
+def segment_view(run, data, log: pd.DataFrame, observed: pd.DataFrame) -> dict:
+    """What test.py --clv reports, with purchases beside spend, per deep-model segment, and
+    each segment's hold-out purchases block by block beside its expected (eq. 10)."""
     from dec.value_report import DEFAULT_DISCOUNT_RATE, DEFAULT_HORIZON, fit_value
 
     segments = run.load_model().assign(data.X_test).numpy()
@@ -86,7 +87,28 @@ def segment_view(run, data, observed: pd.DataFrame) -> dict:
         mine = segments == row["segment"]
         row["predicted_holdout_purchases"] = float(purchases[mine].sum())
         row["observed_holdout_purchases"] = float(seen[mine].sum())
+    _blocks_by_segment(block, log, test, segments)
     return block
+
+
+def _blocks_by_segment(block: dict, log: pd.DataFrame, test: pd.DataFrame,
+                       segments: np.ndarray) -> None:
+    """Each segment row gains ``holdout_blocks``: its purchases in the hold-out's blocks of
+    :data:`BLOCK_WEEKS` (as in the cohort's tracking) beside their conditional expectation."""
+    rfm, purchases = value.rfm(test), value.parameters(block["models"], "purchases")
+    edges = [*range(0, int(HOLDOUT_WEEKS), BLOCK_WEEKS), HOLDOUT_WEEKS]
+    by = [value.expected_purchases(w, rfm["x"], rfm["t_x"], rfm["T"], **purchases)
+          if w else np.zeros(len(rfm)) for w in edges]
+    days = log[(log["date"] > pd.Timestamp(AS_OF)) & log["id"].isin(test.index)]
+    days = days[["id", "date"]].drop_duplicates()
+    week = (((days["date"] - pd.Timestamp(AS_OF)).dt.days - 1) / 7).to_numpy()
+    theirs = days["id"].map(pd.Series(segments, index=test.index)).to_numpy()
+    for row in block["segments"]:
+        mine, bought = segments == row["segment"], theirs == row["segment"]
+        row["holdout_blocks"] = [
+            {"observed": int((bought & (week >= low) & (week < high)).sum()),
+             "expected": float(by[i + 1][mine].sum() - by[i][mine].sum())}
+            for i, (low, high) in enumerate(zip(edges[:-1], edges[1:]))]
 
 
 def alternatives_view(run, data, log: pd.DataFrame) -> dict:
@@ -146,6 +168,6 @@ def clv_check(work_dir: str | Path) -> dict:
               Path(work_dir) / "cdnow_s0", overwrite=True).run_dir
     data = prepare_run_data(run)
     return {"literature": literature_view(log, features, observed),
-            "segments": segment_view(run, data, observed),
+            "segments": segment_view(run, data, log, observed),
             "alternatives": alternatives_view(run, data, log),
             "test_py_seconds": test_py_seconds(run.path), "published": PUBLISHED}

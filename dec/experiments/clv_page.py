@@ -60,7 +60,8 @@ def clv_markdown(result: dict) -> str:
                              for s in sorted(block["segments"], key=lambda s: -s["clv_total"])]),
              "", f"Rank correlation of each test customer's 12-month CLV with their hold-out "
              f"spend: {block['rank_correlation']:.2f}.", "", _within(block), "",
-             *_tracking(lit["tracking"]), *_alternatives(result["alternatives"], block),
+             *_tracking(lit["tracking"]), *_segment_blocks(block, lit["tracking"]),
+             *_alternatives(result["alternatives"], block),
              f"`test.py --no-profiles` on the run: {seconds['without']:.1f} s; with `--clv` "
              f"{seconds['with_clv_cold']:.1f} s with pytensor's compile cache empty, "
              f"{seconds['with_clv_warm']:.1f} s warm (2 cores).", ""]
@@ -114,6 +115,18 @@ def _tracking(rows: list[dict]) -> list[str]:
             f"Calibration blocks: observed / expected from {min(calibration):.2f} to "
             f"{max(calibration):.2f}. Hold-out blocks more than 20 % above the model: "
             f"{', '.join(above) or 'none'}.", ""]
+
+
+def _segment_blocks(block: dict, tracking: list[dict]) -> list[str]:
+    """Each segment's hold-out blocks: observed / expected (conditional on its calibration)."""
+    starts = [r["start"] for r in tracking if r["period"] == "hold-out"]
+    rows = sorted(block["segments"], key=lambda s: -s["clv_total"])
+    return ["Test customers by segment (most valuable first), the same hold-out blocks: "
+            "observed / expected purchases, the expectation conditional on each customer's "
+            "calibration purchases (FHL 2005a eq. 10):", "",
+            markdown_table(["segment", *starts],
+                           [[s["segment"], *(_ratio(b["observed"], b["expected"])
+                                             for b in s["holdout_blocks"])] for s in rows]), ""]
 
 
 def _alternatives(found: dict, block: dict) -> list[str]:
