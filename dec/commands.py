@@ -42,13 +42,14 @@ def test() -> int:
     from dec.data.prepare import prepare_run_data
     from dec.evaluate import evaluate, report_markdown, write_report
 
-    args.clv = args.clv or args.clv_posterior
+    args.clv = args.clv or args.clv_posterior or args.clv_model is not None
     run = selected_run(args)
     data = prepare_run_data(run)  # loaded once, for the report and the profiles
     report = evaluate(run, data=data, stability=args.stability,
                       stability_refit=args.stability_refit,
                       value=(args.clv_horizon, args.discount_rate,
-                             "mcmc" if args.clv_posterior else "map") if args.clv else None)
+                             "mcmc" if args.clv_posterior else "map",
+                             args.clv_model or "auto") if args.clv else None)
     if "value" in report:
         from dec.rundir import RunDir
         from dec.value_report import settings_of

@@ -22,7 +22,7 @@ METRIC_ORDER = ("acc", "nmi", "ari", "silhouette", "davies_bouldin", "calinski_h
 
 def evaluate(run_dir: str | Path, baselines=("kmeans", "gmm", "ae_kmeans"), *,
              data=None, stability: int = 0, stability_refit: str = "full",
-             value: tuple[str, float, str] | None = None) -> dict:
+             value: tuple | None = None) -> dict:
     """Compare the run's DEC model with the baselines on the held-out test split.
 
     KMeans is fitted on the preprocessed training inputs (same ``k``, same ``n_init``);
@@ -42,9 +42,11 @@ def evaluate(run_dir: str | Path, baselines=("kmeans", "gmm", "ae_kmeans"), *,
         Bootstrap resamples for per-segment stability (:mod:`dec.bootstrap`); 0 skips it.
     stability_refit : {"full", "refine"}, default="full"
         What a refit of the deep model is.
-    value : (horizon, annual discount rate, "map" or "mcmc"), optional
+    value : (horizon, annual discount rate, "map" or "mcmc"[, purchase model]), optional
         Also fit the customer-value models (``dec[clv]``) on the training customers and
         add each deep-model segment's value (:mod:`dec.value_report`); purchase logs only.
+        The purchase model is ``"auto"`` (chosen on the log's hold-back, the default),
+        ``"bg_nbd"`` or ``"pareto_nbd"``.
 
     Returns
     -------
@@ -79,7 +81,7 @@ def evaluate(run_dir: str | Path, baselines=("kmeans", "gmm", "ae_kmeans"), *,
     if value is not None:
         from dec.value_report import fit_value
 
-        report["value"] = fit_value(data, predictions["dec"], *value)
+        report["value"] = fit_value(data, predictions["dec"], *value, config=config)
     if stability:
         from dec.bootstrap import segment_stability
 

@@ -36,8 +36,9 @@ def value_args(parser: Parser, fit: bool) -> None:
     from dec.value_report import DEFAULT_DISCOUNT_RATE, DEFAULT_HORIZON
 
     parser.add_argument("--clv", action="store_true", help=(
-        "also fit customer-value models (BG/NBD and Gamma-Gamma, needs dec[clv]) on the "
-        "training customers and report each segment's value; purchase logs only"
+        "also fit customer-value models (BG/NBD or Pareto/NBD, and Gamma-Gamma; needs "
+        "dec[clv]) on the training customers and report each segment's value; purchase "
+        "logs only"
         if fit else "add expected_purchases, p_alive, expected_spend and clv per customer "
         "(the value models test.py --clv fitted); purchase logs only"))
     parser.add_argument("--clv-horizon", default=None if not fit else DEFAULT_HORIZON,
@@ -51,6 +52,10 @@ def value_args(parser: Parser, fit: bool) -> None:
         parser.add_argument("--clv-posterior", action="store_true",
                             help="with --clv: sample the models' full posterior (NUTS, about "
                             "20 s more) and give each segment's value a 90 %% interval")
+        parser.add_argument("--clv-model", choices=("auto", "bg_nbd", "pareto_nbd"),
+                            default=None, help="with --clv: the purchase model; auto (the "
+                            "default) chooses the one that best predicted the last third of "
+                            "the log before as_of")
 
 
 def _value_settings(model, run: str, args) -> dict | None:

@@ -1,11 +1,13 @@
 """What each customer is worth: future purchases, P(alive), spend per purchase and CLV.
 
 Purchases follow the BG/NBD model (Fader, Hardie & Lee 2005, "Counting your customers the
-easy way", Marketing Science 24(2)), spend per purchase the Gamma-Gamma model (Fader,
-Hardie & Lee 2005, "RFM and CLV", JMR 42(4); Colombo & Jiang 1999). Both are fitted by
-pymc-marketing (``dec[clv]``, :mod:`dec.value_fit`); the fitted parameters are seven numbers
-(``value_model.json`` in the run folder) and everything below is their closed form, so
-scoring needs neither pymc nor the purchase log beyond the features the run already makes.
+easy way", Marketing Science 24(2)) or the Pareto/NBD (Schmittlein, Morrison & Colombo 1987;
+in the form of Fader & Hardie 2005, "A note on deriving the Pareto/NBD model and related
+expressions"), spend per purchase the Gamma-Gamma model (Fader, Hardie & Lee 2005, "RFM and
+CLV", JMR 42(4); Colombo & Jiang 1999). They are fitted by pymc-marketing (``dec[clv]``,
+:mod:`dec.value_fit`); the fitted parameters are seven numbers (``value_model.json`` in the
+run folder) and everything below is their closed form, so scoring needs neither pymc nor
+the purchase log beyond the features the run already makes.
 
 Time is in weeks, as in the papers. From the package's log features: repeat purchases
 ``x = frequency - 1``, ``t_x = (tenure_days - recency_days) / 7`` (first to last purchase),
@@ -27,14 +29,22 @@ RFM_FEATURES = ("frequency", "recency_days", "tenure_days", "total_spend", "firs
 WEEKS_PER_MONTH = 4.345
 #: The columns :func:`customer_value` adds, in order.
 VALUE_COLUMNS = ("expected_purchases", "p_alive", "expected_spend", "clv")
-#: Each model's parameters, by its part of ``value_model.json``.
-PARAMETERS = {"purchases": ("r", "alpha", "a", "b"), "spend": ("p", "q", "v")}
+#: Each model's parameters, by its name in ``value_model.json``.
+MODEL_PARAMETERS = {"bg_nbd": ("r", "alpha", "a", "b"), "pareto_nbd": ("r", "alpha", "s", "beta"),
+                    "gamma_gamma": ("p", "q", "v")}
+#: The model of each part of ``value_model.json`` where it names none.
+DEFAULT_MODELS = {"purchases": "bg_nbd", "spend": "gamma_gamma"}
 
 
 def parameters(model: dict, part: str) -> dict[str, float]:
     """The ``part`` (``"purchases"`` or ``"spend"``) of a fitted ``model`` as keyword
-    arguments of :func:`expected_purchases` / :func:`p_alive` or :func:`expected_spend`."""
-    return {name: model[part][name] for name in PARAMETERS[part]}
+    arguments of its closed forms (e.g. :func:`expected_purchases`, :func:`expected_spend`)."""
+    return {name: model[part][name] for name in MODEL_PARAMETERS[model_of(model[part], part)]}
+
+
+def model_of(fitted: dict, part: str = "purchases") -> str:
+    """The model a part of ``value_model.json`` was fitted with (``"bg_nbd"``, ...)."""
+    return fitted.get("model", DEFAULT_MODELS[part])
 
 
 def rfm(features: pd.DataFrame) -> pd.DataFrame:
@@ -88,6 +98,53 @@ def expected_purchases(t: float, x, t_x, T, r: float, alpha: float, a: float,
     return (a + b + x - 1) / (a - 1) * bracket * p_alive(x, t_x, T, r, alpha, a, b)
 
 
+def pareto_dropout_odds(x, t_x, T, r: float, alpha: float, s: float,
+                        beta: float) -> np.ndarray:
+    """The odds that a Pareto/NBD customer has already left: ``(alpha + T) ** (r + x) (beta +
+    T) ** s * s / (r + s + x) * A0`` (Fader & Hardie's note, the likelihood's second term over
+    its first), where ``s / (r + s + x) A0 = s * integral from t_x to T of (alpha + tau) **
+    -(r + x) (beta + tau) ** -(s + 1)``.
+
+    A0's two 2F1 terms (the note's cases ``alpha >= beta`` and ``alpha < beta``) are taken
+    through Euler's transformation, ``2F1(rho, b; rho + 1; z) = (1 - z) ** (1 - b) 2F1(1,
+    rho + 1 - b; rho + 1; z)``, and combined in logs, so a heavy buyer neither overflows nor
+    loses the difference of the two terms.
+    """
+    x, t_x, T = (np.asarray(v, float) for v in (x, t_x, T))
+    rho = r + s + x
+    big, small, b2 = (alpha, beta, s + 1.0) if alpha >= beta else (beta, alpha, r + x)
+
+    def log_term(y):  # log of 2F1(rho, b2; rho + 1; z) / (big + y) ** rho
+        z = (big - small) / (big + y)
+        return ((1.0 - b2) * (np.log(small + y) - np.log(big + y))
+                + np.log(hyp2f1(1.0, rho + 1.0 - b2, rho + 1.0, z)) - rho * np.log(big + y))
+
+    level = (r + x) * np.log(alpha + T) + s * np.log(beta + T)
+    upper, lower = level + log_term(t_x), level + log_term(T)
+    with np.errstate(over="ignore"):
+        return s / rho * np.exp(upper) * -np.expm1(lower - upper)
+
+
+def pareto_p_alive(x, t_x, T, r: float, alpha: float, s: float, beta: float) -> np.ndarray:
+    """P(alive | x, t_x, T) under the Pareto/NBD: ``1 / (1 + dropout odds)``
+    (:func:`pareto_dropout_odds`); below 1 even without a repeat purchase, since a Pareto/NBD
+    customer may leave at any time."""
+    return 1.0 / (1.0 + pareto_dropout_odds(x, t_x, T, r, alpha, s, beta))
+
+
+def pareto_expected_purchases(t: float, x, t_x, T, r: float, alpha: float, s: float,
+                              beta: float) -> np.ndarray:
+    """Expected purchases in the next ``t`` weeks under the Pareto/NBD: ``P(alive) (r + x)
+    (beta + T) / ((alpha + T) (s - 1)) [1 - ((beta + T) / (beta + T + t)) ** (s - 1)]``
+    (Fader & Hardie's note), the bracket over ``s - 1`` taken as ``-expm1(-(s - 1) log1p(t /
+    (beta + T))) / (s - 1)``, whose limit at ``s = 1`` is ``log1p(t / (beta + T))``."""
+    x, T = np.asarray(x, float), np.asarray(T, float)
+    u = np.log1p(t / (beta + T))
+    ahead = u if abs(s - 1.0) < 1e-9 else -np.expm1(-(s - 1.0) * u) / (s - 1.0)
+    return (pareto_p_alive(x, t_x, T, r, alpha, s, beta) * (r + x) * (beta + T) / (alpha + T)
+            * ahead)
+
+
 def purchases_since_first(t, r: float, alpha: float, a: float, b: float) -> np.ndarray:
     """Expected repeat purchases in the first ``t`` weeks after a customer's first purchase,
     knowing nothing else: FHL (2005a) eq. (9), ``(a + b - 1) / (a - 1) * [1 - (alpha /
@@ -107,6 +164,25 @@ def expected_spend(x, m_x, p: float, q: float, v: float) -> np.ndarray:
     return p * (v + np.where(x > 0, x, 0.0) * m_x) / (p * np.where(x > 0, x, 0.0) + q - 1)
 
 
+#: Each purchase model's closed forms: purchases ahead and P(alive).
+_PURCHASE_FORMS = {"bg_nbd": (expected_purchases, p_alive),
+                   "pareto_nbd": (pareto_expected_purchases, pareto_p_alive)}
+
+
+def purchases_ahead(t: float, x, t_x, T, purchases: dict) -> np.ndarray:
+    """Expected purchases in the next ``t`` weeks under the fitted ``purchases`` part of
+    ``value_model.json`` (its ``model`` and parameters; BG/NBD where it names no model)."""
+    kind = model_of(purchases)
+    return _PURCHASE_FORMS[kind][0](t, x, t_x, T, **{k: purchases[k]
+                                                     for k in MODEL_PARAMETERS[kind]})
+
+
+def alive(x, t_x, T, purchases: dict) -> np.ndarray:
+    """P(alive) under the fitted ``purchases`` part of ``value_model.json``."""
+    kind = model_of(purchases)
+    return _PURCHASE_FORMS[kind][1](x, t_x, T, **{k: purchases[k] for k in MODEL_PARAMETERS[kind]})
+
+
 def monthly_rate(annual_rate: float) -> float:
     """The monthly discount rate equivalent to ``annual_rate``: ``(1 + d) ** (1 / 12) - 1``."""
     return (1.0 + annual_rate) ** (1.0 / 12.0) - 1.0
@@ -114,12 +190,12 @@ def monthly_rate(annual_rate: float) -> float:
 
 def discounted_value(months: int, annual_rate: float, x, t_x, T, spend,
                      purchases: dict) -> np.ndarray:
-    """CLV over ``months``: each month's expected purchases times the expected spend,
-    discounted by ``(1 + monthly rate) ** month`` (pymc-marketing's customer_lifetime_value,
-    with the rate given per year)."""
+    """CLV over ``months``: each month's expected purchases (under the fitted ``purchases``,
+    :func:`purchases_ahead`) times the expected spend, discounted by ``(1 + monthly rate) **
+    month`` (pymc-marketing's customer_lifetime_value, with the rate given per year)."""
     rate, total, before = monthly_rate(annual_rate), 0.0, 0.0
     for month in range(1, months + 1):
-        cumulative = expected_purchases(month * WEEKS_PER_MONTH, x, t_x, T, **purchases)
+        cumulative = purchases_ahead(month * WEEKS_PER_MONTH, x, t_x, T, purchases)
         total = total + (cumulative - before) * spend / (1.0 + rate) ** month
         before = cumulative
     return np.asarray(total, float)
@@ -131,13 +207,13 @@ def customer_value(features: pd.DataFrame, model: dict, months: int,
     (``value_model.json``): purchases in the next ``months``, P(alive), expected spend per
     purchase and CLV, indexed like ``features``."""
     data = rfm(features)
-    purchases = parameters(model, "purchases")
+    purchases = model["purchases"]
     spend = expected_spend(data["x"], data["m_x"], **parameters(model, "spend"))
     horizon = months * WEEKS_PER_MONTH
     return pd.DataFrame({
-        "expected_purchases": expected_purchases(horizon, data["x"], data["t_x"], data["T"],
-                                                 **purchases),
-        "p_alive": p_alive(data["x"], data["t_x"], data["T"], **purchases),
+        "expected_purchases": purchases_ahead(horizon, data["x"], data["t_x"], data["T"],
+                                              purchases),
+        "p_alive": alive(data["x"], data["t_x"], data["T"], purchases),
         "expected_spend": spend,
         "clv": discounted_value(months, annual_rate, data["x"], data["t_x"], data["T"], spend,
                                 purchases),

@@ -1,6 +1,7 @@
 """Fitting the customer-value models with pymc-marketing (the ``dec[clv]`` extra): BG/NBD
-for purchases, Gamma-Gamma for spend per purchase, both by MAP on the customers' features
-up to ``as_of``. The result is ``value_model.json``'s content; :mod:`dec.value` scores with it.
+or Pareto/NBD for purchases, Gamma-Gamma for spend per purchase, by MAP (or NUTS) on the
+customers' features up to ``as_of``; and choosing the purchase model on the log's own
+hold-back. The result is ``value_model.json``'s content; :mod:`dec.value` scores with it.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from dec.errors import ConfigError, DataError
-from dec.value import PARAMETERS, rfm
+from dec.value import MODEL_PARAMETERS, purchases_ahead, rfm
 
 #: Below this many customers with a repeat purchase the spend model has nothing to learn from.
 MIN_REPEAT_CUSTOMERS = 20
@@ -59,8 +60,13 @@ def _fit(model, data: pd.DataFrame, method: str, seed: int) -> tuple[dict, dict 
     return point, draws
 
 
-def fit_value_model(features: pd.DataFrame, method: str = "map", seed: int = 0) -> dict:
-    """Fits of BG/NBD and Gamma-Gamma on customers' log features up to ``as_of``.
+#: The purchase models, by their names in ``value_model.json`` and ``--clv-model``.
+PURCHASE_MODELS = {"bg_nbd": "BetaGeoModel", "pareto_nbd": "ParetoNBDModel"}
+
+
+def fit_value_model(features: pd.DataFrame, method: str = "map", seed: int = 0,
+                    purchase_model: str = "bg_nbd") -> dict:
+    """Fits of a purchase model and Gamma-Gamma on customers' log features up to ``as_of``.
 
     Parameters
     ----------
@@ -71,6 +77,8 @@ def fit_value_model(features: pd.DataFrame, method: str = "map", seed: int = 0) 
         about 20 s on CDNOW): its means score, its draws give each segment an interval.
     seed : int, default=0
         The sampler's seed.
+    purchase_model : {"bg_nbd", "pareto_nbd"}, default="bg_nbd"
+        BG/NBD or Pareto/NBD (:func:`choose_purchase_model` chooses on a hold-back).
 
     Returns
     -------
@@ -88,23 +96,98 @@ def fit_value_model(features: pd.DataFrame, method: str = "map", seed: int = 0) 
                         f"the spend model needs at least {MIN_REPEAT_CUSTOMERS}: choose a later "
                         "{data.as_of} or a longer log")
     start = time.perf_counter()
-    purchases, purchase_draws = _fit(clv.BetaGeoModel(), pd.DataFrame({
-        "customer_id": np.arange(len(data)), "frequency": data["x"].to_numpy(),
-        "recency": data["t_x"].to_numpy(), "T": data["T"].to_numpy()}), method, seed)
+    purchases, purchase_draws = _fit(getattr(clv, PURCHASE_MODELS[purchase_model])(),
+                                     _purchase_frame(data), method, seed)
     spend, spend_draws = _fit(clv.GammaGammaModel(), pd.DataFrame({
         "customer_id": np.arange(len(spenders)), "frequency": spenders["x"].to_numpy(),
         "monetary_value": spenders["m_x"].to_numpy()}), method, seed)
     import pymc_marketing
 
+    names = {"purchases": MODEL_PARAMETERS[purchase_model],
+             "spend": MODEL_PARAMETERS["gamma_gamma"]}
     fitted = {}
     if purchase_draws is not None:
-        fitted["draws"] = {"purchases": {k: purchase_draws[k] for k in PARAMETERS["purchases"]},
-                           "spend": {k: spend_draws[k] for k in PARAMETERS["spend"]}}
+        fitted["draws"] = {"purchases": {k: purchase_draws[k] for k in names["purchases"]},
+                           "spend": {k: spend_draws[k] for k in names["spend"]}}
     return {
-        "purchases": {"model": "bg_nbd", **{k: purchases[k] for k in PARAMETERS["purchases"]}},
-        "spend": {"model": "gamma_gamma", **{k: spend[k] for k in PARAMETERS["spend"]}},
+        "purchases": {"model": purchase_model, **{k: purchases[k] for k in names["purchases"]}},
+        "spend": {"model": "gamma_gamma", **{k: spend[k] for k in names["spend"]}},
         **fitted, "time_unit": "week", "method": method, "customers": int(len(data)),
         "repeat_customers": int(len(spenders)),
         "fitted_with": f"pymc-marketing {pymc_marketing.__version__}",
         "fit_seconds": time.perf_counter() - start,
     }
+
+
+def _purchase_frame(data: pd.DataFrame) -> pd.DataFrame:
+    return pd.DataFrame({"customer_id": np.arange(len(data)), "frequency": data["x"].to_numpy(),
+                         "recency": data["t_x"].to_numpy(), "T": data["T"].to_numpy()})
+
+
+def choose_purchase_model(earlier: pd.DataFrame, later: pd.DataFrame, weeks: float) -> dict:
+    """The purchase model that best predicted the log's own hold-back.
+
+    Each of :data:`PURCHASE_MODELS` is fitted (MAP) on ``earlier``, the customers' features
+    at the start of the hold-back, and predicts their purchases in its ``weeks``; what they
+    bought is their orders in ``later`` (the same customers at ``as_of``) less those in
+    ``earlier``. The model with the smaller mean squared error per customer is chosen: the
+    conditional mean each model predicts is what minimises it.
+
+    Returns
+    -------
+    dict
+        ``{"model", "held_back_weeks", "customers", "observed", "predicted": {model: total},
+        "mse": {model: mean squared error}}``.
+    """
+    clv = _clv_module()
+    data = rfm(earlier)
+    bought = (later.loc[earlier.index, "frequency"] - earlier["frequency"]).to_numpy(float)
+    predicted, mse = {}, {}
+    for name, model_class in PURCHASE_MODELS.items():
+        model, _ = _fit(getattr(clv, model_class)(), _purchase_frame(data), "map", 0)
+        ahead = purchases_ahead(weeks, data["x"], data["t_x"], data["T"], {"model": name, **model})
+        predicted[name] = float(ahead.sum())
+        mse[name] = float(np.mean((ahead - bought) ** 2))
+    return {"model": min(mse, key=mse.get), "held_back_weeks": float(weeks),
+            "customers": int(len(data)), "observed": float(bought.sum()),
+            "predicted": predicted, "mse": mse}
+
+
+#: The hold-back is the last third of the calibration log (its oldest customer's tenure).
+HELD_BACK_SHARE = 1 / 3
+
+
+def held_back(config, dataset, customers: pd.Index) -> tuple[pd.DataFrame, pd.DataFrame, float]:
+    """The ``customers``' features at the start of the hold-back and at ``as_of``, and its
+    weeks: the last :data:`HELD_BACK_SHARE` of the log up to ``as_of`` (whole weeks), read
+    again by the run's own loader (pandas or DuckDB) at the earlier date. Customers who
+    first bought during the hold-back are not in it."""
+    from dec.config.loading import replace
+    from dec.data.dates import parse_date
+    from dec.data.prepare import load_dataset_from_config
+
+    later = dataset.features.loc[customers]
+    weeks = max(1, round(later["tenure_days"].max() * HELD_BACK_SHARE / 7))
+    start = parse_date(dataset.as_of) - pd.Timedelta(weeks=weeks)
+    log = logging.getLogger("dec")
+    level = log.level
+    log.setLevel(logging.WARNING)  # the loader's line about the data set was said already
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # "customers who first bought later are left out"
+            earlier = load_dataset_from_config(replace(config, values={"data": {
+                "as_of": str(start.date())}})).features
+    finally:
+        log.setLevel(level)
+    return earlier.loc[earlier.index.intersection(customers)], later, float(weeks)
+
+
+def choose_on_hold_back(config, dataset, customers: pd.Index) -> dict:
+    """:func:`choose_purchase_model` on the ``customers``' hold-back (:func:`held_back`);
+    BG/NBD, with the reason, where there is none to learn from."""
+    earlier, later, weeks = held_back(config, dataset, customers)
+    repeaters = int((rfm(earlier)["x"] > 0).sum())
+    if repeaters < MIN_REPEAT_CUSTOMERS:
+        return {"model": "bg_nbd", "held_back_weeks": weeks, "customers": int(len(earlier)),
+                "skipped": f"only {repeaters} customers had bought twice before the hold-back"}
+    return choose_purchase_model(earlier, later, weeks)

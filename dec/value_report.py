@@ -64,8 +64,8 @@ def segment_value(features: pd.DataFrame, segments: np.ndarray, settings: dict,
     table = values.assign(segment=np.asarray(segments))
     if observed_spend is not None and holdout_weeks:
         rfm = value.rfm(features)
-        purchases = value.expected_purchases(holdout_weeks, rfm["x"], rfm["t_x"], rfm["T"],
-                                             **value.parameters(settings, "purchases"))
+        purchases = value.purchases_ahead(holdout_weeks, rfm["x"], rfm["t_x"], rfm["T"],
+                                          settings["purchases"])
         table["predicted_holdout_spend"] = purchases * values["expected_spend"].to_numpy()
         table["observed_holdout_spend"] = np.asarray(observed_spend, float)
     total = float(table["clv"].sum())
@@ -101,13 +101,14 @@ def _add_intervals(rows: list[dict], features: pd.DataFrame, segments: np.ndarra
     count = len(draws["purchases"]["r"])
     totals = {key: np.empty((count, len(rows))) for key in ("clv_total", "holdout")}
     for i in range(count):
-        drawn = {part: {k: v[i] for k, v in draws[part].items()} for part in draws}
+        drawn = {part: {"model": value.model_of(settings[part], part),
+                        **{k: v[i] for k, v in draws[part].items()}} for part in draws}
         worth = value.customer_value(features, drawn, settings["months"],
                                      settings["discount_rate"])
         spend = worth["expected_spend"].to_numpy()
         if holdout_weeks:
-            ahead = value.expected_purchases(holdout_weeks, rfm["x"], rfm["t_x"], rfm["T"],
-                                             **value.parameters(drawn, "purchases"))
+            ahead = value.purchases_ahead(holdout_weeks, rfm["x"], rfm["t_x"], rfm["T"],
+                                          drawn["purchases"])
         for j, row in enumerate(rows):
             mine = segments == row["segment"]
             totals["clv_total"][i, j] = worth["clv"].to_numpy()[mine].sum()
@@ -123,9 +124,11 @@ def _add_intervals(rows: list[dict], features: pd.DataFrame, segments: np.ndarra
 def _models(settings: dict) -> dict:
     return {part: dict(settings[part]) for part in ("purchases", "spend")} | {
         k: settings[k] for k in ("method", "fitted_with", "customers", "repeat_customers",
-                                 "time_unit", "fit_seconds") if k in settings}
+                                 "time_unit", "fit_seconds", "choice") if k in settings}
 
 
+#: How the report names the models.
+MODEL_NAMES = {"bg_nbd": "BG/NBD", "pareto_nbd": "Pareto/NBD", "gamma_gamma": "Gamma-Gamma"}
 _METHODS = {"map": "MAP", "mcmc": "full-posterior (NUTS; intervals over its draws, the table "
                             "at its means)"}
 
@@ -136,16 +139,25 @@ def settings_of(block: dict) -> dict:
 
 
 def fit_value(data, segments: np.ndarray, horizon: str, discount_rate: float,
-              method: str = "map") -> dict:
+              method: str = "map", purchase_model: str = "auto", config=None) -> dict:
     """Fit the value models (``method``: ``"map"`` or ``"mcmc"``) on the training customers
     of a run's ``data`` (:class:`~dec.data.prepare.PreparedData`) and return the ``value``
-    block of its test customers, whose deep-model ``segments`` are given."""
-    from dec.value_fit import fit_value_model
+    block of its test customers, whose deep-model ``segments`` are given.
+    ``purchase_model="auto"`` chooses BG/NBD or Pareto/NBD on the log's own hold-back,
+    reread with the run's ``config`` (:func:`dec.value_fit.choose_on_hold_back`)."""
+    from dec.value_fit import choose_on_hold_back, fit_value_model
 
     features, outcomes = data.dataset.features, data.dataset.outcomes
     value.rfm(features)  # a table without a purchase log: one line before any fitting
-    settings = value_settings(fit_value_model(features.iloc[data.train_index], method),
-                              horizon, discount_rate)
+    train = features.iloc[data.train_index]
+    choice = None
+    if purchase_model == "auto":
+        choice = choose_on_hold_back(config, data.dataset, train.index)
+        purchase_model = choice["model"]
+    fitted = fit_value_model(train, method, purchase_model=purchase_model)
+    if choice is not None:
+        fitted["choice"] = choice
+    settings = value_settings(fitted, horizon, discount_rate)
     observed = None
     if outcomes is not None and "holdout_spend" in outcomes:
         observed = outcomes["holdout_spend"].iloc[data.test_index].to_numpy()
@@ -193,7 +205,7 @@ def value_sentences(block: dict, names: dict[int, str] | None = None) -> list[st
     top, models = most_valuable(block), block["models"]
     share_customers = top["customers"] / max(block["customers"], 1)
     lines = [f"Customer value over the next {block['horizon']}: "
-             f"{models['purchases']['model']} purchases × {models['spend']['model']} spend, "
+             f"{_name(models['purchases'])} purchases × {_name(models['spend'])} spend, "
              f"{_METHODS.get(models.get('method', 'map'), 'map')} fit on the training "
              "customers' purchases up to "
              f"as_of, discounted at {100 * block['discount_rate']:g} % a year; the test "
@@ -201,11 +213,29 @@ def value_sentences(block: dict, names: dict[int, str] | None = None) -> list[st
              f"Most valuable segment: {names.get(top['segment'], top['segment'])}, "
              f"{100 * top['clv_share']:.0f} % of the predicted value from "
              f"{100 * share_customers:.0f} % of the customers."]
+    if "choice" in models:
+        lines.append(_choice_sentence(models["choice"]))
     if block.get("rank_correlation") is not None:
         lines.append(f"Rank correlation of each customer's CLV with their hold-out spend "
                      f"({block['holdout_weeks']:.0f} weeks after as_of): "
                      f"{block['rank_correlation']:.2f}.")
     return lines
+
+
+def _name(fitted: dict) -> str:
+    return MODEL_NAMES.get(fitted["model"], fitted["model"])
+
+
+def _choice_sentence(choice: dict) -> str:
+    """How the purchase model was chosen on the hold-back."""
+    weeks = f"the training customers' last {choice['held_back_weeks']:.0f} weeks before as_of"
+    if "skipped" in choice:
+        return f"Purchase model BG/NBD, not chosen on {weeks}: {choice['skipped']}."
+    scores = ", ".join(f"{MODEL_NAMES[m]} {choice['mse'][m]:.3f} ({choice['predicted'][m]:,.0f})"
+                       for m in choice["mse"])
+    return (f"Purchase model {MODEL_NAMES[choice['model']]}: it best predicted {weeks} "
+            f"({choice['observed']:,.0f} purchases by {choice['customers']:,} customers; mean "
+            f"squared error per customer and predicted purchases: {scores}).")
 
 
 def value_markdown(block: dict, names: dict[int, str] | None = None) -> list[str]:

@@ -1,6 +1,7 @@
 """Purchase-log features in SQL (DuckDB) equal the pandas ones, from files, folders and
 globs; bad logs are one line. Skipped where DuckDB is not installed."""
 
+import importlib.util
 import warnings
 
 import numpy as np
@@ -216,6 +217,12 @@ def test_training_reads_a_log_with_duckdb_and_test_py_evaluates_it(tmp_path, cap
 
     report = json.loads((run / "test_report.json").read_text())
     assert "holdout_spend_eta2" in report["outcomes"]["dec"]
+    if importlib.util.find_spec("pymc_marketing"):  # the value models' hold-back reread by DuckDB
+        code, err = cli("test", "--run", str(run), "--no-profiles", "--clv", capsys=capsys)
+        assert code == 0, err
+        choice = json.loads((run / "value_model.json").read_text())["choice"]
+        assert choice["held_back_weeks"] == 13 and choice["model"] in ("bg_nbd", "pareto_nbd")
+        assert choice["observed"] > 0
     # predict --transactions reads a log with the run's engine: a glob of the same files at
     # the same date gives exactly the segments export gives the run's own customers.
     code, err = cli("export", "--run", str(run), "--output", str(tmp_path / "own.csv"),
@@ -258,3 +265,4 @@ def test_a_duckdb_dataset_knows_how_long_its_hold_out_is(tmp_path, cdnow):
     raw.to_parquet(tmp_path / "log.parquet")
     dataset = log_dataset(tmp_path / "log.parquet", as_of="1997-09-30", **COLUMNS)
     assert dataset.holdout_weeks == pytest.approx(39.0)  # to 1998-06-30, as pandas says
+    assert dataset.as_of == "1997-09-30"

@@ -136,6 +136,12 @@ def test_test_py_clv_reports_each_segments_value_and_export_adds_the_columns(
     assert "What each segment is worth" in (cdnow_run.path / "report.html").read_text()
     settings = cdnow_run.read_value_model()
     assert settings["purchases"]["model"] == "bg_nbd" and settings["months"] == 12
+    choice = settings["choice"]  # chosen on the training customers' last 13 weeks
+    assert choice["model"] == min(choice["mse"], key=choice["mse"].get)
+    assert choice["held_back_weeks"] == 13 and 0 < choice["customers"] <= block["models"][
+        "customers"]
+    assert "it best predicted the training customers' last 13 weeks" in (
+        cdnow_run.path / "test_report.md").read_text()
     code, _ = cli("export", "--run", cdnow_run.path, "--output", tmp_path / "a.csv", "--clv",
                   capsys=capsys)
     exported = pd.read_csv(tmp_path / "a.csv", dtype={"id": str})
@@ -150,6 +156,16 @@ def test_test_py_clv_reports_each_segments_value_and_export_adds_the_columns(
     assert code == 0 and "clv" in pd.read_csv(tmp_path / "moved.csv").columns
     assert "The most value moved from segment" in (
         tmp_path / "moved.transitions.md").read_text()
+    code, _ = cli("test", "--run", cdnow_run.path, "--clv-model", "pareto_nbd", "--no-profiles",
+                  capsys=capsys)
+    settings = cdnow_run.read_value_model()
+    assert code == 0 and settings["purchases"]["model"] == "pareto_nbd" and "choice" not in settings
+    code, _ = cli("export", "--run", cdnow_run.path, "--output", tmp_path / "c.csv", "--clv",
+                  capsys=capsys)
+    pareto = pd.read_csv(tmp_path / "c.csv", dtype={"id": str})
+    assert code == 0 and np.isfinite(pareto[list(value.VALUE_COLUMNS)].to_numpy()).all()
+    # BG/NBD lets a customer leave only after a repeat purchase; the Pareto/NBD at any time
+    assert (pareto["p_alive"] == 1).sum() < (exported["p_alive"] == 1).sum() / 10
 
 
 def test_clv_on_a_table_run_is_one_line(smoke_run, tmp_path, capsys):

@@ -30,6 +30,8 @@ class Dataset:
     holdout_weeks : float or None
         For a purchase log, the weeks from ``as_of`` to the log's last date: the period
         the outcomes cover.
+    as_of : str or None
+        For a purchase log, the date its features were made at (``YYYY-MM-DD``).
     """
 
     name: str
@@ -37,6 +39,7 @@ class Dataset:
     labels: np.ndarray | None = None
     outcomes: pd.DataFrame | None = None
     holdout_weeks: float | None = None
+    as_of: str | None = None
 
     def __len__(self) -> int:
         return len(self.features)

@@ -186,4 +186,4 @@ def log_dataset(path, *, as_of: str | None = None, **columns):
         "are never features", Path(str(path)).name, stamp.date(),
         "the as-of date" if as_of is not None else "the log's midpoint", f"{len(features):,}")
     return Dataset(Path(str(path)).name, features, None, outcomes,
-                   holdout_weeks=(last - stamp).days / 7)
+                   holdout_weeks=(last - stamp).days / 7, as_of=str(stamp.date()))

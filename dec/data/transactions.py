@@ -147,4 +147,5 @@ def transactions_dataset(name: str, log: pd.DataFrame, as_of: str | None):
             "the log's midpoint; choose another with {data.as_of}"),
         f"{len(features):,}")
     return Dataset(name, features, None, holdout_outcomes(log, as_of, features.index),
-                   holdout_weeks=(last - parse_date(as_of)).days / 7)
+                   holdout_weeks=(last - parse_date(as_of)).days / 7,
+                   as_of=str(parse_date(as_of).date()))

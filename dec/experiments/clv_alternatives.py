@@ -127,6 +127,19 @@ def predicted_spend(fit_features: pd.DataFrame, fit_segments: np.ndarray,
             "per_segment": per_segment, "first_purchase": purchases * first}
 
 
+def purchase_errors(fit_features: pd.DataFrame, features: pd.DataFrame, weeks: float,
+                    observed: np.ndarray) -> dict:
+    """Mean squared error per customer of each purchase model's predicted purchases in the
+    next ``weeks`` (fitted on ``fit_features``): the hold-back choice's score, on other data."""
+    from dec.value_fit import PURCHASE_MODELS, fit_value_model
+
+    rfm = value.rfm(features)
+    return {name: float(np.mean((value.purchases_ahead(
+        weeks, rfm["x"], rfm["t_x"], rfm["T"],
+        fit_value_model(fit_features, purchase_model=name)["purchases"]) - observed) ** 2))
+        for name in PURCHASE_MODELS}
+
+
 def segment_ratios(predicted: dict, observed: np.ndarray, segments: np.ndarray) -> dict:
     """Per alternative: predicted / observed spend of each segment (keyed by its number as
     text, as in JSON), and the customers' rank correlation of predicted with observed spend."""

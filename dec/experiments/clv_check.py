@@ -24,7 +24,8 @@ import pandas as pd
 
 from dec import value
 from dec.experiments.clv_alternatives import (BLOCK_WEEKS, _pareto_nbd, cohort_tracking,
-                                              predicted_spend, segment_ratios)
+                                              predicted_spend, purchase_errors,
+                                              segment_ratios)
 
 AS_OF, END, HOLDOUT_WEEKS = "1997-09-30", "1998-06-30", 39.0
 #: The backtest's cut: the calibration log's last third (13 of its 39 weeks) held back.
@@ -77,7 +78,8 @@ def segment_view(run, data, log: pd.DataFrame, observed: pd.DataFrame) -> dict:
     from dec.value_report import DEFAULT_DISCOUNT_RATE, DEFAULT_HORIZON, fit_value
 
     segments = run.load_model().assign(data.X_test).numpy()
-    block = fit_value(data, segments, DEFAULT_HORIZON, DEFAULT_DISCOUNT_RATE)
+    block = fit_value(data, segments, DEFAULT_HORIZON, DEFAULT_DISCOUNT_RATE,
+                      config=run.config())
     test = data.dataset.features.iloc[data.test_index]
     rfm = value.rfm(test)
     purchases = value.expected_purchases(HOLDOUT_WEEKS, rfm["x"], rfm["t_x"], rfm["T"],
@@ -134,7 +136,10 @@ def alternatives_view(run, data, log: pd.DataFrame) -> dict:
     backtest = segment_ratios(predicted_spend(earlier, then, earlier, then, weeks),
                               _holdout(log, earlier.index, HOLD_BACK_FROM, AS_OF)["spend"]
                               .to_numpy(), then)
+    errors = purchase_errors(train, test, HOLDOUT_WEEKS,
+                             _holdout(log, test.index)["purchases"].to_numpy())
     return {"holdout": holdout, "backtest": backtest, "backtest_weeks": weeks,
+            "holdout_purchase_mse": errors,
             "backtest_customers": int(len(earlier))}
 
 

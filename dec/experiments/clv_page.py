@@ -60,6 +60,8 @@ def clv_markdown(result: dict) -> str:
                              for s in sorted(block["segments"], key=lambda s: -s["clv_total"])]),
              "", f"Rank correlation of each test customer's 12-month CLV with their hold-out "
              f"spend: {block['rank_correlation']:.2f}.", "", _within(block), "",
+             _choice(block["models"]["choice"], result["alternatives"]["holdout_purchase_mse"]),
+             "",
              *_tracking(lit["tracking"]), *_segment_blocks(block, lit["tracking"]),
              *_alternatives(result["alternatives"], block),
              f"`test.py --no-profiles` on the run: {seconds['without']:.1f} s; with `--clv` "
@@ -89,6 +91,17 @@ def _within(block: dict) -> str:
                 "within 20 % of their observed hold-out spend.")
     return (f"**Not within 20 %:** of the segments holding {100 * covered:.0f} % of the value "
             f"({names}), {', '.join(str(r['segment']) for r in off)} miss(es) by more.")
+
+
+def _choice(choice: dict, holdout: dict) -> str:
+    """The purchase model chosen on the hold-back, and the same score on the hold-out."""
+    names = {"bg_nbd": "BG/NBD", "pareto_nbd": "Pareto/NBD"}
+    scores = [" against ".join(f"{names[m]} {mse[m]:.3f}" for m in names)
+              for mse in (choice["mse"], holdout)]
+    return (f"Purchase model chosen on the training customers' last "
+            f"{choice['held_back_weeks']:.0f} weeks before {AS_OF}: {names[choice['model']]} "
+            f"(mean squared error per customer, {scores[0]}). The same score on the test "
+            f"customers' hold-out: {scores[1]}.")
 
 
 def _tracking(rows: list[dict]) -> list[str]:
