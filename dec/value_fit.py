@@ -137,20 +137,29 @@ def choose_purchase_model(earlier: pd.DataFrame, later: pd.DataFrame, weeks: flo
     -------
     dict
         ``{"model", "held_back_weeks", "customers", "observed", "predicted": {model: total},
-        "mse": {model: mean squared error}}``.
+        "mse": {model: mean squared error}}``, and ``failed`` (model: why) for a model whose
+        fit failed or predicted no finite number; BG/NBD if both did.
     """
     clv = _clv_module()
     data = rfm(earlier)
     bought = (later.loc[earlier.index, "frequency"] - earlier["frequency"]).to_numpy(float)
-    predicted, mse = {}, {}
+    predicted, mse, failed = {}, {}, {}
     for name, model_class in PURCHASE_MODELS.items():
-        model, _ = _fit(getattr(clv, model_class)(), _purchase_frame(data), "map", 0)
+        try:
+            model, _ = _fit(getattr(clv, model_class)(), _purchase_frame(data), "map", 0)
+        except Exception as error:  # an optimiser that fails on this log leaves the other
+            failed[name] = f"{type(error).__name__}: {error}"
+            continue
         ahead = purchases_ahead(weeks, data["x"], data["t_x"], data["T"], {"model": name, **model})
-        predicted[name] = float(ahead.sum())
-        mse[name] = float(np.mean((ahead - bought) ** 2))
-    return {"model": min(mse, key=mse.get), "held_back_weeks": float(weeks),
-            "customers": int(len(data)), "observed": float(bought.sum()),
-            "predicted": predicted, "mse": mse}
+        if np.isfinite(ahead).all():
+            predicted[name] = float(ahead.sum())
+            mse[name] = float(np.mean((ahead - bought) ** 2))
+        else:
+            failed[name] = "its predictions are not finite"
+    chosen = min(mse, key=mse.get) if mse else "bg_nbd"
+    return {"model": chosen, "held_back_weeks": float(weeks), "customers": int(len(data)),
+            "observed": float(bought.sum()), "predicted": predicted, "mse": mse,
+            **({"failed": failed} if failed else {})}
 
 
 #: The hold-back is the last third of the calibration log (its oldest customer's tenure).
@@ -185,6 +194,8 @@ def held_back(config, dataset, customers: pd.Index) -> tuple[pd.DataFrame, pd.Da
 def choose_on_hold_back(config, dataset, customers: pd.Index) -> dict:
     """:func:`choose_purchase_model` on the ``customers``' hold-back (:func:`held_back`);
     BG/NBD, with the reason, where there is none to learn from."""
+    if config is None or getattr(dataset, "as_of", None) is None:
+        return {"model": "bg_nbd", "skipped": "there is no purchase log to read again"}
     earlier, later, weeks = held_back(config, dataset, customers)
     repeaters = int((rfm(earlier)["x"] > 0).sum())
     if repeaters < MIN_REPEAT_CUSTOMERS:

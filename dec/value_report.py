@@ -228,14 +228,18 @@ def _name(fitted: dict) -> str:
 
 def _choice_sentence(choice: dict) -> str:
     """How the purchase model was chosen on the hold-back."""
+    if "skipped" in choice or not choice["mse"]:
+        why = choice.get("skipped") or "; ".join(f"{MODEL_NAMES[m]}: {w}"
+                                                 for m, w in choice["failed"].items())
+        return f"Purchase model BG/NBD, not chosen on a hold-back: {why}."
     weeks = f"the training customers' last {choice['held_back_weeks']:.0f} weeks before as_of"
-    if "skipped" in choice:
-        return f"Purchase model BG/NBD, not chosen on {weeks}: {choice['skipped']}."
     scores = ", ".join(f"{MODEL_NAMES[m]} {choice['mse'][m]:.3f} ({choice['predicted'][m]:,.0f})"
                        for m in choice["mse"])
+    failed = "".join(f" {MODEL_NAMES[m]} failed: {why}."
+                     for m, why in choice.get("failed", {}).items())
     return (f"Purchase model {MODEL_NAMES[choice['model']]}: it best predicted {weeks} "
             f"({choice['observed']:,.0f} purchases by {choice['customers']:,} customers; mean "
-            f"squared error per customer and predicted purchases: {scores}).")
+            f"squared error per customer and predicted purchases: {scores}).{failed}")
 
 
 def value_markdown(block: dict, names: dict[int, str] | None = None) -> list[str]:

@@ -112,3 +112,35 @@ def test_the_hold_back_chooses_the_process_that_made_the_log(kind):
     assert choice["model"] == kind, choice["mse"]
     assert choice["observed"] == (later["frequency"] - earlier["frequency"]).sum()
     assert set(choice["predicted"]) == {"bg_nbd", "pareto_nbd"}
+
+
+def test_a_model_that_fails_on_the_hold_back_leaves_the_other(monkeypatch):
+    from dec import value_fit
+    from dec.value_report import _choice_sentence
+
+    def fit(model, data, method, seed):
+        if model == "ParetoNBDModel":
+            raise FloatingPointError("the optimiser diverged")
+        return dict(r=0.25, alpha=4.8, a=0.71, b=2.1), None
+
+    monkeypatch.setattr(value_fit, "_clv_module", lambda: type(
+        "clv", (), {name: staticmethod(lambda n=name: n)
+                    for name in value_fit.PURCHASE_MODELS.values()}))
+    monkeypatch.setattr(value_fit, "_fit", fit)
+    earlier, later = _features(50, seed=1), _features(50, seed=1)
+    later["frequency"] += 1  # one purchase each in the hold-back
+    choice = value_fit.choose_purchase_model(earlier, later, 13.0)
+    assert choice["model"] == "bg_nbd" and set(choice["mse"]) == {"bg_nbd"}
+    assert choice["observed"] == 50
+    assert choice["failed"] == {"pareto_nbd": "FloatingPointError: the optimiser diverged"}
+    assert "Pareto/NBD failed: FloatingPointError" in _choice_sentence(choice)
+
+
+def test_without_a_log_to_read_again_there_is_no_choice():
+    from dec.data.datasets import Dataset
+    from dec.value_fit import choose_on_hold_back
+    from dec.value_report import _choice_sentence
+
+    choice = choose_on_hold_back(None, Dataset("table", _features(10)), pd.RangeIndex(10))
+    assert choice["model"] == "bg_nbd" and "skipped" in choice
+    assert _choice_sentence(choice).startswith("Purchase model BG/NBD, not chosen")
