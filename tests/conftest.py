@@ -40,6 +40,23 @@ def one_error(err: str, text: str) -> bool:
     return len(errors) == 1 and text in errors[0] and "Traceback" not in err
 
 
+def log_features(n: int = 400, seed: int = 0):
+    """Random customers' log features (the columns :mod:`dec.value` reads), for the value
+    models: 1 to 7 orders, tenure 60 to 270 days."""
+    import numpy as np
+    import pandas as pd
+
+    rng = np.random.default_rng(seed)
+    frequency = rng.integers(1, 8, n).astype(float)
+    tenure = rng.uniform(60, 270, n)
+    features = pd.DataFrame({
+        "frequency": frequency, "tenure_days": tenure,
+        "recency_days": np.where(frequency > 1, rng.uniform(0, 1, n) * tenure, tenure),
+        "first_order_value": rng.gamma(4, 10, n)})
+    features["total_spend"] = features["first_order_value"] + rng.gamma(4, 10, n) * (frequency - 1)
+    return features
+
+
 def write_small_log(folder: Path) -> Path:
     """The first 3,000 rows of CDNOW as ``folder/log.csv``, columns renamed ``cust, date,
     number_of_cds, value`` (ids keep their zeros)."""

@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from conftest import cli, one_error
+from conftest import cli, log_features, one_error
 from dec import value
 from dec.errors import DataError
 
@@ -79,15 +79,8 @@ def test_closed_forms_equal_pymc_marketings_predictions():
     clv = pytest.importorskip("pymc_marketing.clv")
     from dec.value_fit import fit_value_model
 
-    rng = np.random.default_rng(0)
-    n = 400
-    frequency = rng.integers(1, 8, n).astype(float)
-    tenure = rng.uniform(60, 270, n)
-    features = pd.DataFrame({
-        "frequency": frequency, "tenure_days": tenure,
-        "recency_days": np.where(frequency > 1, rng.uniform(0, 1, n) * tenure, tenure),
-        "first_order_value": rng.gamma(4, 10, n)})
-    features["total_spend"] = features["first_order_value"] + rng.gamma(4, 10, n) * (frequency - 1)
+    features = log_features()
+    n = len(features)
     fitted = fit_value_model(features)
     rfm = value.rfm(features)
     data = pd.DataFrame({"customer_id": np.arange(n), "frequency": rfm["x"], "recency":

@@ -6,6 +6,7 @@ import pandas as pd
 import pytest
 from scipy.integrate import quad
 
+from conftest import log_features
 from dec import value
 
 PARETO = dict(r=1.0, alpha=1.0, s=2.0, beta=1.0)
@@ -40,23 +41,11 @@ def test_dropout_odds_equal_the_likelihoods_integral(alpha, beta, x, t_x, T):
     assert odds == pytest.approx(s * integral, rel=1e-8)
 
 
-def _features(n: int = 400, seed: int = 0) -> pd.DataFrame:
-    rng = np.random.default_rng(seed)
-    frequency = rng.integers(1, 8, n).astype(float)
-    tenure = rng.uniform(60, 270, n)
-    features = pd.DataFrame({
-        "frequency": frequency, "tenure_days": tenure,
-        "recency_days": np.where(frequency > 1, rng.uniform(0, 1, n) * tenure, tenure),
-        "first_order_value": rng.gamma(4, 10, n)})
-    features["total_spend"] = features["first_order_value"] + rng.gamma(4, 10, n) * (frequency - 1)
-    return features
-
-
 def test_pareto_closed_forms_equal_pymc_marketings_predictions():
     clv = pytest.importorskip("pymc_marketing.clv")
     from dec.value_fit import fit_value_model
 
-    features = _features()
+    features = log_features()
     fitted = fit_value_model(features, purchase_model="pareto_nbd")
     assert fitted["purchases"]["model"] == "pareto_nbd"
     rfm = value.rfm(features)
@@ -127,7 +116,7 @@ def test_a_model_that_fails_on_the_hold_back_leaves_the_other(monkeypatch):
         "clv", (), {name: staticmethod(lambda n=name: n)
                     for name in value_fit.PURCHASE_MODELS.values()}))
     monkeypatch.setattr(value_fit, "_fit", fit)
-    earlier, later = _features(50, seed=1), _features(50, seed=1)
+    earlier, later = log_features(50, seed=1), log_features(50, seed=1)
     later["frequency"] += 1  # one purchase each in the hold-back
     choice = value_fit.choose_purchase_model(earlier, later, 13.0)
     assert choice["model"] == "bg_nbd" and set(choice["mse"]) == {"bg_nbd"}
@@ -141,6 +130,6 @@ def test_without_a_log_to_read_again_there_is_no_choice():
     from dec.value_fit import choose_on_hold_back
     from dec.value_report import _choice_sentence
 
-    choice = choose_on_hold_back(None, Dataset("table", _features(10)), pd.RangeIndex(10))
+    choice = choose_on_hold_back(None, Dataset("table", log_features(10)), pd.RangeIndex(10))
     assert choice["model"] == "bg_nbd" and "skipped" in choice
     assert _choice_sentence(choice).startswith("Purchase model BG/NBD, not chosen")
