@@ -169,18 +169,22 @@ _PURCHASE_FORMS = {"bg_nbd": (expected_purchases, p_alive),
                    "pareto_nbd": (pareto_expected_purchases, pareto_p_alive)}
 
 
+def _forms(purchases: dict) -> tuple[tuple, dict]:
+    kind = model_of(purchases)
+    return _PURCHASE_FORMS[kind], {k: purchases[k] for k in MODEL_PARAMETERS[kind]}
+
+
 def purchases_ahead(t: float, x, t_x, T, purchases: dict) -> np.ndarray:
     """Expected purchases in the next ``t`` weeks under the fitted ``purchases`` part of
     ``value_model.json`` (its ``model`` and parameters; BG/NBD where it names no model)."""
-    kind = model_of(purchases)
-    return _PURCHASE_FORMS[kind][0](t, x, t_x, T, **{k: purchases[k]
-                                                     for k in MODEL_PARAMETERS[kind]})
+    (ahead, _), params = _forms(purchases)
+    return ahead(t, x, t_x, T, **params)
 
 
 def alive(x, t_x, T, purchases: dict) -> np.ndarray:
     """P(alive) under the fitted ``purchases`` part of ``value_model.json``."""
-    kind = model_of(purchases)
-    return _PURCHASE_FORMS[kind][1](x, t_x, T, **{k: purchases[k] for k in MODEL_PARAMETERS[kind]})
+    (_, still), params = _forms(purchases)
+    return still(x, t_x, T, **params)
 
 
 def monthly_rate(annual_rate: float) -> float:
