@@ -58,18 +58,14 @@ def value_args(parser: Parser, fit: bool) -> None:
                             "the log before as_of")
 
 
-def _value_settings(model, run: str, args) -> dict | None:
+def _value_settings(run: str, args) -> dict | None:
     """With --clv: the run's value_model.json with the horizon and rate given; else None.
     Checked before any scoring, so a run without one fails in one line."""
     if not args.clv:
         return None
-    from dec.errors import DataError
     from dec.value import parse_horizon
     from dec.value_report import saved_settings
 
-    if not model.config_.data.is_log:
-        raise DataError("--clv needs a run trained on a purchase log; this one was trained "
-                        "on a customer table")
     settings = saved_settings(run)
     if args.clv_horizon is not None:
         settings.update(horizon=args.clv_horizon, months=parse_horizon(args.clv_horizon))
@@ -132,7 +128,7 @@ def predict() -> int:
     check_output_path(args.output, inputs=(args.data, args.transactions))
     model = DeepEmbeddedClustering.load(args.run)
     _check_kept(model, args.run, [args.output], args.transactions)
-    value = _value_settings(model, args.run, args)
+    value = _value_settings(args.run, args)
     batches = _batches(model, args, as_of=args.as_of, data=args.data)
     rows = write_batches(score_batches(model, batches, embeddings=False, value=value),
                          args.output)
@@ -167,7 +163,7 @@ def export() -> int:
         from dec.errors import DataError
 
         raise DataError("this model was fitted in Python on in-memory data; pass --data PATH")
-    value = _value_settings(model, args.run, args)
+    value = _value_settings(args.run, args)
     if args.output:
         batches = _batches(model, args, as_of=args.as_of, data=args.data)
         rows = write_batches(score_batches(model, batches, value=value), args.output)
@@ -214,7 +210,7 @@ def migrate() -> int:
     check_snapshot_dates(args.as_of)
     model = DeepEmbeddedClustering.load(args.run)
     _check_kept(model, args.run, paths.values(), args.transactions)
-    value = _value_settings(model, args.run, args)
+    value = _value_settings(args.run, args)
     snapshots = args.as_of or args.data
     frames, segments = [], []
     for snapshot in snapshots:

@@ -30,12 +30,16 @@ def value_settings(model: dict, horizon: str, discount_rate: float) -> dict:
 
 
 def saved_settings(run_dir) -> dict:
-    """A run's ``value_model.json``; one line saying how to fit it where ``test.py --clv``
-    has not (the scoring commands and :func:`dec.spark.score` read it)."""
+    """A run's ``value_model.json`` (the scoring commands' and :func:`dec.spark.score`'s);
+    one line for a run trained on a table, or before ``test.py --clv`` fitted it."""
     from dec.errors import DataError
     from dec.rundir import RunDir
 
-    settings = RunDir(run_dir).read_value_model()
+    run = RunDir(run_dir)
+    if not run.config().data.is_log:
+        raise DataError("--clv needs a run trained on a purchase log; this one was trained "
+                        "on a customer table")
+    settings = run.read_value_model()
     if settings is None:
         raise DataError(f"run {run_dir} has no customer-value model yet; fit one with: "
                         f"python scripts/test.py --run {run_dir} --clv")
@@ -205,7 +209,8 @@ def value_sentences(block: dict, names: dict[int, str] | None = None) -> list[st
     top, models = most_valuable(block), block["models"]
     share_customers = top["customers"] / max(block["customers"], 1)
     lines = [f"Customer value over the next {block['horizon']}: "
-             f"{_name(models['purchases'])} purchases × {_name(models['spend'])} spend, "
+             f"{MODEL_NAMES[models['purchases']['model']]} purchases × "
+             f"{MODEL_NAMES[models['spend']['model']]} spend, "
              f"{_METHODS.get(models.get('method', 'map'), 'map')} fit on the training "
              "customers' purchases up to "
              f"as_of, discounted at {100 * block['discount_rate']:g} % a year; the test "
@@ -220,10 +225,6 @@ def value_sentences(block: dict, names: dict[int, str] | None = None) -> list[st
                      f"({block['holdout_weeks']:.0f} weeks after as_of): "
                      f"{block['rank_correlation']:.2f}.")
     return lines
-
-
-def _name(fitted: dict) -> str:
-    return MODEL_NAMES.get(fitted["model"], fitted["model"])
 
 
 def _choice_sentence(choice: dict) -> str:

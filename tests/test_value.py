@@ -167,6 +167,10 @@ def test_clv_on_a_table_run_is_one_line(smoke_run, tmp_path, capsys):
     assert code != 0 and one_error(err, "--clv needs a run trained on a purchase log")
     code, err = cli("test", "--run", smoke_run, "--clv", "--no-profiles", capsys=capsys)
     assert code != 0 and one_error(err, "customer value needs a purchase log")
+    from dec.value_report import saved_settings  # dec.spark.score(value=True) reads it too
+
+    with pytest.raises(DataError, match="--clv needs a run trained on a purchase log"):
+        saved_settings(smoke_run)
 
 
 def test_without_pymc_marketing_the_fit_says_how_to_install_it(monkeypatch):
