@@ -146,6 +146,6 @@ def transactions_dataset(name: str, log: pd.DataFrame, as_of: str | None):
         "the as-of date" if chosen else render_settings(
             "the log's midpoint; choose another with {data.as_of}"),
         f"{len(features):,}")
+    stamp = parse_date(as_of)
     return Dataset(name, features, None, holdout_outcomes(log, as_of, features.index),
-                   holdout_weeks=(last - parse_date(as_of)).days / 7,
-                   as_of=str(parse_date(as_of).date()))
+                   holdout_weeks=(last - stamp).days / 7, as_of=str(stamp.date()))
