@@ -33,6 +33,7 @@ def _log_args(parser: Parser) -> None:
 
 def value_args(parser: Parser, fit: bool) -> None:
     """--clv and its horizon and discount rate (test.py fits; the scoring commands reuse)."""
+    from dec.value_fit import PURCHASE_MODELS
     from dec.value_report import DEFAULT_DISCOUNT_RATE, DEFAULT_HORIZON
 
     parser.add_argument("--clv", action="store_true", help=(
@@ -52,7 +53,7 @@ def value_args(parser: Parser, fit: bool) -> None:
         parser.add_argument("--clv-posterior", action="store_true",
                             help="with --clv: sample the models' full posterior (NUTS, about "
                             "20 s more) and give each segment's value a 90 %% interval")
-        parser.add_argument("--clv-model", choices=("auto", "bg_nbd", "pareto_nbd"),
+        parser.add_argument("--clv-model", choices=("auto", *PURCHASE_MODELS),
                             default=None, help="with --clv: the purchase model; auto (the "
                             "default) chooses the one that best predicted the last third of "
                             "the log before as_of")

@@ -96,8 +96,7 @@ def fit_value_model(features: pd.DataFrame, method: str = "map", seed: int = 0,
                         f"the spend model needs at least {MIN_REPEAT_CUSTOMERS}: choose a later "
                         "{data.as_of} or a longer log")
     start = time.perf_counter()
-    purchases, purchase_draws = _fit(getattr(clv, PURCHASE_MODELS[purchase_model])(),
-                                     _purchase_frame(data), method, seed)
+    purchases, purchase_draws = fit_purchase_model(data, purchase_model, method, seed)
     spend, spend_draws = _fit(clv.GammaGammaModel(), pd.DataFrame({
         "customer_id": np.arange(len(spenders)), "frequency": spenders["x"].to_numpy(),
         "monetary_value": spenders["m_x"].to_numpy()}), method, seed)
@@ -119,9 +118,13 @@ def fit_value_model(features: pd.DataFrame, method: str = "map", seed: int = 0,
     }
 
 
-def _purchase_frame(data: pd.DataFrame) -> pd.DataFrame:
-    return pd.DataFrame({"customer_id": np.arange(len(data)), "frequency": data["x"].to_numpy(),
-                         "recency": data["t_x"].to_numpy(), "T": data["T"].to_numpy()})
+def fit_purchase_model(data: pd.DataFrame, purchase_model: str, method: str = "map",
+                       seed: int = 0) -> tuple[dict, dict | None]:
+    """One of :data:`PURCHASE_MODELS` fitted on customers' :func:`dec.value.rfm`: its
+    parameters and, for ``"mcmc"``, their draws."""
+    frame = pd.DataFrame({"customer_id": np.arange(len(data)), "frequency": data["x"].to_numpy(),
+                          "recency": data["t_x"].to_numpy(), "T": data["T"].to_numpy()})
+    return _fit(getattr(_clv_module(), PURCHASE_MODELS[purchase_model])(), frame, method, seed)
 
 
 def choose_purchase_model(earlier: pd.DataFrame, later: pd.DataFrame, weeks: float) -> dict:
@@ -140,13 +143,13 @@ def choose_purchase_model(earlier: pd.DataFrame, later: pd.DataFrame, weeks: flo
         "mse": {model: mean squared error}}``, and ``failed`` (model: why) for a model whose
         fit failed or predicted no finite number; BG/NBD if both did.
     """
-    clv = _clv_module()
+    _clv_module()  # pymc-marketing missing: one line before any work
     data = rfm(earlier)
     bought = (later.loc[earlier.index, "frequency"] - earlier["frequency"]).to_numpy(float)
     predicted, mse, failed = {}, {}, {}
-    for name, model_class in PURCHASE_MODELS.items():
+    for name in PURCHASE_MODELS:
         try:
-            model, _ = _fit(getattr(clv, model_class)(), _purchase_frame(data), "map", 0)
+            model, _ = fit_purchase_model(data, name)
         except Exception as error:  # an optimiser that fails on this log leaves the other
             failed[name] = f"{type(error).__name__}: {error}"
             continue

@@ -14,7 +14,6 @@ customer's ``nu ~ Gamma(q, v)``. With ``p0 = 0`` it is Gamma-Gamma.
 
 from __future__ import annotations
 
-import warnings
 
 import numpy as np
 import pandas as pd
@@ -80,19 +79,18 @@ def fit_first_purchase_spend(features: pd.DataFrame) -> dict:
 
 
 def _pareto_nbd(fit_rfm: pd.DataFrame, rfm: pd.DataFrame, weeks: float) -> np.ndarray:
-    """Pareto/NBD fitted (pymc-marketing, MAP) on ``fit_rfm``: purchases of ``rfm``'s
-    customers in the next ``weeks``."""
-    from dec.value_fit import _clv_module
+    """Pareto/NBD fitted (MAP) on ``fit_rfm``: purchases of ``rfm``'s customers in the next
+    ``weeks``."""
+    return _ahead("pareto_nbd", fit_rfm, rfm, weeks)
 
-    def frame(r):
-        return pd.DataFrame({"customer_id": np.arange(len(r)), "frequency": r["x"].to_numpy(),
-                             "recency": r["t_x"].to_numpy(), "T": r["T"].to_numpy()})
 
-    model = _clv_module().ParetoNBDModel()
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        model.fit(frame(fit_rfm), method="map", progressbar=False)
-        return model.expected_purchases(data=frame(rfm), future_t=weeks).values.ravel()
+def _ahead(purchase_model: str, fit_rfm: pd.DataFrame, rfm: pd.DataFrame,
+           weeks: float) -> np.ndarray:
+    from dec.value_fit import fit_purchase_model
+
+    fitted, _ = fit_purchase_model(fit_rfm, purchase_model)
+    return value.purchases_ahead(weeks, rfm["x"], rfm["t_x"], rfm["T"],
+                                 {"model": purchase_model, **fitted})
 
 
 def _purchases_and_spend(fitted: dict, rfm: pd.DataFrame, weeks: float):
@@ -131,13 +129,11 @@ def purchase_errors(fit_features: pd.DataFrame, features: pd.DataFrame, weeks: f
                     observed: np.ndarray) -> dict:
     """Mean squared error per customer of each purchase model's predicted purchases in the
     next ``weeks`` (fitted on ``fit_features``): the hold-back choice's score, on other data."""
-    from dec.value_fit import PURCHASE_MODELS, fit_value_model
+    from dec.value_fit import PURCHASE_MODELS
 
-    rfm = value.rfm(features)
-    return {name: float(np.mean((value.purchases_ahead(
-        weeks, rfm["x"], rfm["t_x"], rfm["T"],
-        fit_value_model(fit_features, purchase_model=name)["purchases"]) - observed) ** 2))
-        for name in PURCHASE_MODELS}
+    fit_rfm, rfm = value.rfm(fit_features), value.rfm(features)
+    return {name: float(np.mean((_ahead(name, fit_rfm, rfm, weeks) - observed) ** 2))
+            for name in PURCHASE_MODELS}
 
 
 def segment_ratios(predicted: dict, observed: np.ndarray, segments: np.ndarray) -> dict:
@@ -152,6 +148,12 @@ def segment_ratios(predicted: dict, observed: np.ndarray, segments: np.ndarray) 
                                     for s in np.unique(segments)},
                        "rank_correlation": float(spearmanr(spend, observed)[0])}
     return found
+
+
+def block_edges(start: float, end: float, block_weeks: int = BLOCK_WEEKS) -> np.ndarray:
+    """Edges, in weeks, of blocks of ``block_weeks`` from ``start`` to ``end`` (the last
+    block shorter where the period ends)."""
+    return np.append(np.arange(start, end, block_weeks), end)
 
 
 def cohort_tracking(log: pd.DataFrame, purchases: dict, as_of: str, end: str,
@@ -173,7 +175,7 @@ def cohort_tracking(log: pd.DataFrame, purchases: dict, as_of: str, end: str,
     rows = []
     for period, low_end, high_end in (("calibration", 0.0, weeks(as_of)),
                                       ("hold-out", weeks(as_of), weeks(end))):
-        edges = np.append(np.arange(low_end, high_end, block_weeks), high_end)
+        edges = block_edges(low_end, high_end, block_weeks)
         for low, high in zip(edges[:-1], edges[1:]):
             expected = (value.purchases_since_first(np.clip(high - start, 0, None), **purchases)
                         - value.purchases_since_first(np.clip(low - start, 0, None),

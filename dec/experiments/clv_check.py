@@ -23,9 +23,9 @@ import numpy as np
 import pandas as pd
 
 from dec import value
-from dec.experiments.clv_alternatives import (BLOCK_WEEKS, _pareto_nbd, cohort_tracking,
-                                              predicted_spend, purchase_errors,
-                                              segment_ratios)
+from dec.experiments.clv_alternatives import (BLOCK_WEEKS, _pareto_nbd, block_edges,
+                                              cohort_tracking, predicted_spend,
+                                              purchase_errors, segment_ratios)
 
 AS_OF, END, HOLDOUT_WEEKS = "1997-09-30", "1998-06-30", 39.0
 #: The backtest's cut: the calibration log's last third (13 of its 39 weeks) held back.
@@ -82,8 +82,8 @@ def segment_view(run, data, log: pd.DataFrame, observed: pd.DataFrame) -> dict:
                       config=run.config())
     test = data.dataset.features.iloc[data.test_index]
     rfm = value.rfm(test)
-    purchases = value.expected_purchases(HOLDOUT_WEEKS, rfm["x"], rfm["t_x"], rfm["T"],
-                                         **value.parameters(block["models"], "purchases"))
+    purchases = value.purchases_ahead(HOLDOUT_WEEKS, rfm["x"], rfm["t_x"], rfm["T"],
+                                      block["models"]["purchases"])
     seen = observed.loc[test.index, "purchases"].to_numpy()
     for row in block["segments"]:
         mine = segments == row["segment"]
@@ -97,9 +97,9 @@ def _blocks_by_segment(block: dict, log: pd.DataFrame, test: pd.DataFrame,
                        segments: np.ndarray) -> None:
     """Each segment row gains ``holdout_blocks``: its purchases in the hold-out's blocks of
     :data:`BLOCK_WEEKS` (as in the cohort's tracking) beside their conditional expectation."""
-    rfm, purchases = value.rfm(test), value.parameters(block["models"], "purchases")
-    edges = [*range(0, int(HOLDOUT_WEEKS), BLOCK_WEEKS), HOLDOUT_WEEKS]
-    by = [value.expected_purchases(w, rfm["x"], rfm["t_x"], rfm["T"], **purchases)
+    rfm, purchases = value.rfm(test), block["models"]["purchases"]
+    edges = block_edges(0.0, HOLDOUT_WEEKS)
+    by = [value.purchases_ahead(w, rfm["x"], rfm["t_x"], rfm["T"], purchases)
           if w else np.zeros(len(rfm)) for w in edges]
     days = log[(log["date"] > pd.Timestamp(AS_OF)) & log["id"].isin(test.index)]
     days = days[["id", "date"]].drop_duplicates()

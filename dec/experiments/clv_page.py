@@ -5,6 +5,8 @@ from __future__ import annotations
 from dec.experiments.clv_alternatives import ALTERNATIVES
 from dec.experiments.clv_check import AS_OF, HOLD_BACK_FROM, HOLDOUT_WEEKS
 from dec.markdown import markdown_table
+from dec.value_fit import PURCHASE_MODELS
+from dec.value_report import MODEL_NAMES
 
 
 def clv_markdown(result: dict) -> str:
@@ -95,11 +97,11 @@ def _within(block: dict) -> str:
 
 def _choice(choice: dict, holdout: dict) -> str:
     """The purchase model chosen on the hold-back, and the same score on the hold-out."""
-    names = {"bg_nbd": "BG/NBD", "pareto_nbd": "Pareto/NBD"}
-    scores = [" against ".join(f"{names[m]} {mse[m]:.3f}" for m in names)
+    scores = [" against ".join(f"{MODEL_NAMES[m]} {mse[m]:.3f}" for m in PURCHASE_MODELS)
               for mse in (choice["mse"], holdout)]
     return (f"Purchase model chosen on the training customers' last "
-            f"{choice['held_back_weeks']:.0f} weeks before {AS_OF}: {names[choice['model']]} "
+            f"{choice['held_back_weeks']:.0f} weeks before {AS_OF}: "
+            f"{MODEL_NAMES[choice['model']]} "
             f"(mean squared error per customer, {scores[0]}). The same score on the test "
             f"customers' hold-out: {scores[1]}.")
 
