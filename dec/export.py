@@ -138,7 +138,7 @@ def log_customers(model, path: str | Path | None = None, *, as_of: str | None = 
 
         return log_features(path or d.source, id_column=columns["id"],
                             date_column=columns["date"], amount_column=columns["amount"],
-                            quantity_column=columns["quantity"], as_of=as_of, at_end=True,
+                            quantity_column=columns["quantity"], as_of=as_of,
                             memory_limit=d.log_memory_limit, temp_directory=d.log_temp_directory
                             )[0]
     log = read_transactions(path or d.source, id_col=columns["id"],

@@ -21,7 +21,8 @@ def features() -> int:
     parser.add_argument("--amount-column", required=True, help="purchase value column")
     parser.add_argument("--quantity-column", help="items per purchase (optional)")
     parser.add_argument("--as-of", help="features from purchases up to this date (default: "
-                        "the log's midpoint); what follows becomes holdout_spend/_active")
+                        "the log's last date, so every customer is in it); purchases after "
+                        "it become the outcomes holdout_spend/_active")
     parser.add_argument("--memory-limit", help="DuckDB's memory limit (default 1GB; more is "
                         "faster); beyond it, it spills to --temp-directory")
     parser.add_argument("--temp-directory", help="where DuckDB spills (default: a temporary "
@@ -31,7 +32,9 @@ def features() -> int:
     from dec import files, paths
     from dec.data.datasets import source_files
 
-    # A folder or glob is all of its files: none of them may be the output.
+    # A folder or glob is all of its files: none of them may be the output, nor may the
+    # output become one of them.
+    paths.check_not_read_later(args.output, args.transactions)
     output = paths.check_output_file(args.output, FORMATS,
                                      inputs=(args.transactions,
                                              *source_files(args.transactions)))

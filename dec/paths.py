@@ -81,3 +81,25 @@ def check_output_file(path: str | Path, formats: tuple[str, ...], *,
     if not os.access(path.parent, os.W_OK | os.X_OK):
         raise OutputPathError(f"cannot write {path}: folder {path.parent} is not writable")
     return path
+
+
+def check_not_read_later(output: str | Path, source: str | Path) -> None:
+    """Raise OutputPathError if ``output`` would become part of ``source``, a folder of
+    files or a glob that the next read takes whole: inside the folder, or matched by the
+    glob (the next read would take the output for input)."""
+    import fnmatch
+
+    from dec.errors import OutputPathError
+
+    output, text = Path(output), str(source)
+    folder = Path(text)
+    if folder.is_dir():
+        if same_file(output.parent, folder):
+            raise OutputPathError(f"output {output} is inside the folder {folder} it reads; "
+                                  "the next read of the folder would take it for input, so "
+                                  "write it elsewhere")
+    elif not folder.exists() and any(c in text for c in "*?["):
+        if fnmatch.fnmatch(str(output.resolve()), str(Path(text).resolve())) or \
+                fnmatch.fnmatch(str(output), text):
+            raise OutputPathError(f"output {output} matches the pattern {text} it reads; the "
+                                  "next read would take it for input, so write it elsewhere")

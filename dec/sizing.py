@@ -95,12 +95,15 @@ def resolve_config(config: Config, dataset: Dataset) -> Config:
     """The settings a run on ``dataset`` trains with: the recipe for its kind of data
     (detected when ``data.kind=auto``), then the sizes that fit the table
     (this module): the embedding width for its columns and each stage's epochs for its
-    number of training rows."""
+    number of training rows; and the id and outcome columns the loader found in a table
+    (``Dataset.found``), so every later read of the run's data takes the same ones."""
     from dec.config import replace
     from dec.config.recipes import apply_recipe
     from dec.data.kind import data_kind
     from dec.data.prepare import split_indices
 
+    if dataset.found:
+        config = replace(config, values={"data": dataset.found})
     kind = config.data.kind
     if kind == "auto":
         kind = data_kind(dataset.features)

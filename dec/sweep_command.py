@@ -46,12 +46,20 @@ def sweep() -> int:
             low, high = (int(v) for v in args.k.split("-"))
             ks = list(range(low, high + 1))
         else:
+            low = high = None
             ks = [int(v) for v in args.k.split(",")]
         seeds = [int(v) for v in (args.seeds or "0,1").split(",")]
     except ValueError:
         parser.error("--k takes 2-10 or 3,5,8 and --seeds 0,1,2")
+    if low is not None and low > high:
+        parser.error(f"--k {args.k} runs backwards; write the smaller k first, e.g. "
+                     f"{high}-{low}")
     if not ks or min(ks) < 2:
         parser.error("k must be at least 2")
+    if args.work_dir:
+        from dec.paths import check_writable_dir
+
+        check_writable_dir(args.work_dir, what="work folder", setting="--work-dir")
     from dec.experiments.sweep import parse_grid, run_sweep
 
     config = config_values(args)

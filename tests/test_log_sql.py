@@ -12,6 +12,7 @@ pytest.importorskip("duckdb")
 
 from conftest import cli, one_error  # noqa: E402
 from dec.data.log_sql import log_features  # noqa: E402
+from dec.data.datasets import load_dataset  # noqa: E402
 from dec.data.transactions import (clean_transactions, customer_features,  # noqa: E402
                                    holdout_outcomes, load_cdnow)
 
@@ -126,10 +127,16 @@ def test_a_folder_and_a_glob_read_every_file(tmp_path, cdnow):
 
 
 @pytest.mark.filterwarnings("ignore::UserWarning")
-def test_the_default_as_of_is_the_logs_midpoint(tmp_path):
+def test_the_default_as_of_is_the_logs_last_date_on_both_engines(tmp_path):
+    """Every customer of the log is in the features; no hold-out, so no outcomes."""
     _edge_log().to_csv(tmp_path / "edge.csv", index=False)
-    _, _, as_of, _ = log_features(tmp_path / "edge.csv", **COLUMNS)
-    assert as_of == pd.Timestamp("2024-01-31")  # halfway from 01-01 09:00 to 03-01
+    features, outcomes, as_of, _ = log_features(tmp_path / "edge.csv", **COLUMNS)
+    assert as_of == pd.Timestamp("2024-03-01") and outcomes is None
+    assert len(features) == _edge_log()["cust"].nunique()
+    pandas = load_dataset(str(tmp_path / "edge.csv"), format="transactions",
+                          id_column="cust", date_column="day", amount_column="usd")
+    assert pandas.as_of == "2024-03-01" and pandas.outcomes is None
+    assert sorted(pandas.features.index) == sorted(features.index)
 
 
 @pytest.mark.parametrize("edit, message", [
@@ -190,7 +197,7 @@ def test_features_command_writes_features_and_outcomes(tmp_path, capsys):
         code, err = cli("features", "--transactions", source, "--id-column", "cust",
                         "--date-column", "day", "--amount-column", "usd", "--output",
                         str(tmp_path / "b.parquet"), capsys=capsys)
-        assert code == 2 and "is the input file" in err, err
+        assert code == 2 and one_error(err, "it reads; the next read"), err
     assert (tmp_path / "b.parquet").read_bytes() == before
 
 

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+import warnings
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from dec.data.readers import read_table, split_outcomes
+from dec.data.readers import ROW_INDEX, folder_parts, read_table, split_outcomes
+from dec.data.roles import file_roles, outcome_names
 from dec.data.suite import SUITE_TABLES, load_suite_table, suite_file
 from dec.errors import DataError
 
@@ -32,6 +34,9 @@ class Dataset:
         the outcomes cover.
     as_of : str or None
         For a purchase log, the date its features were made at (``YYYY-MM-DD``).
+    found : dict
+        What the loader found on its own in a table file, for the run's config to record:
+        its ``id_column`` and ``outcome_columns`` (:mod:`dec.data.roles`).
     """
 
     name: str
@@ -40,6 +45,7 @@ class Dataset:
     outcomes: pd.DataFrame | None = None
     holdout_weeks: float | None = None
     as_of: str | None = None
+    found: dict = field(default_factory=dict)
 
     def __len__(self) -> int:
         return len(self.features)
@@ -104,7 +110,7 @@ def load_dataset(source: str = "synthetic", *, n_samples: int = 20000, random_st
         ``"transactions"`` for a log, and its columns (``id_column`` names the customer).
     as_of : str, optional
         Transactions only: features up to this date, outcomes after it (default:
-        1997-09-30 for CDNOW, else the log's midpoint).
+        1997-09-30 for CDNOW, else the log's last date: every customer, no outcomes).
     outcome_columns : sequence of str
         Table columns that judge the segments, never features (yes/no becomes 1/0).
     log_engine : {"pandas", "duckdb"}, default="pandas"
@@ -133,10 +139,31 @@ def load_dataset(source: str = "synthetic", *, n_samples: int = 20000, random_st
                             as_of, log_engine, memory_limit=log_memory_limit,
                             temp_directory=log_temp_directory)
     else:
-        frame, labels = read_table(source, id_column=id_column, label_column=label_column)
-        frame, outcomes = split_outcomes(frame, list(outcome_columns), source)
-        dataset = Dataset(Path(source).name, frame, labels, outcomes)
+        dataset = _table_file(source, id_column, label_column, list(drop_columns),
+                              list(outcome_columns))
     return _drop_and_check(dataset, drop_columns, categorical_columns)
+
+
+def _table_file(source, id_column, label_column, drop_columns, outcome_columns) -> Dataset:
+    """A customer table whose id and outcomes are named, declared by the file, or found by
+    the rules of :mod:`dec.data.roles`; what was found is recorded in ``Dataset.found``."""
+    frame, labels = read_table(source, id_column=id_column, label_column=label_column,
+                               exclude=drop_columns + outcome_columns)
+    declared = file_roles(source).get("outcome_columns", [])
+    extra = [c for c in dict.fromkeys([*declared, *outcome_names(frame.columns)])
+             if c in frame.columns and c not in outcome_columns and c not in drop_columns]
+    if extra:
+        warnings.warn(f"{Path(source).name}: {', '.join(extra)} "
+                      f"{'is an outcome' if len(extra) == 1 else 'are outcomes'} (what customers "
+                      "did after the features' date): kept to judge the segments, never a "
+                      "feature", stacklevel=3)
+    frame, outcomes = split_outcomes(frame, outcome_columns + extra, source)
+    found = {}
+    if id_column is None and frame.index.name != ROW_INDEX:
+        found["id_column"] = frame.index.name
+    if extra:
+        found["outcome_columns"] = outcome_columns + extra
+    return Dataset(Path(source).name, frame, labels, outcomes, found=found)
 
 
 #: Real customer tables shipped in ``data/modeldata/`` (provenance in data/README.md):
@@ -159,17 +186,12 @@ def source_files(source: str) -> list[Path]:
         return []
     path = Path(source)
     if path.is_dir():  # a folder of log files (the DuckDB reader's kind of source)
-        return sorted(p for p in path.iterdir()
-                      if p.is_file() and p.suffix.lower() in LOG_SUFFIXES)
+        return folder_parts(path)
     if not path.exists() and any(c in source for c in "*?["):  # a glob of log files
         import glob
 
         return sorted(Path(p) for p in glob.glob(source))
     return [path]
-
-
-#: The files a folder of purchase logs is read from.
-LOG_SUFFIXES = (".csv", ".parquet")
 
 
 def _packaged_table(name: str) -> Dataset:

@@ -8,6 +8,7 @@ features from that view.
 from __future__ import annotations
 
 import contextlib
+import os
 import re
 import tempfile
 import warnings
@@ -16,6 +17,7 @@ from pathlib import Path
 import pandas as pd
 
 from dec.data.log_queries import LOG_SQL, SUMMARY_SQL
+from dec.data.readers import folder_parts, log_suffix
 from dec.errors import ConfigError, DataError
 
 #: DuckDB's memory limit unless one is given: the features of a 200-million-row log stay
@@ -39,17 +41,34 @@ def duckdb_module():
 
 
 def _source(path: str | Path) -> str:
-    """The DuckDB table function reading ``path``: a file, a folder of files or a glob."""
+    """The DuckDB table function reading ``path``: a file (whatever characters its name
+    holds), every part of a folder (:func:`~dec.data.readers.folder_parts`), or a glob
+    (a path that does not exist and holds ``*``, ``?`` or ``[``)."""
     text = str(path)
-    folder = Path(text)
-    if folder.is_dir():
-        parquet = any(p.suffix.lower() == ".parquet" for p in folder.iterdir())
-        text = str(folder / ("*.parquet" if parquet else "*.csv"))
-    elif not any(c in text for c in "*?[") and not folder.is_file():
+    where = Path(text)
+    if where.is_dir():
+        parts = folder_parts(where)
+    elif where.is_file():
+        parts = [where]
+    elif any(c in text for c in "*?["):
+        kind = "parquet" if text.lower().endswith(".parquet") else "csv"
+        return _reader(kind, literal(text))
+    else:
         raise DataError(f"purchase log {text} not found; check the path")
-    if text.lower().endswith(".parquet"):
-        return f"read_parquet({literal(text)}, union_by_name = true)"
-    return f"read_csv({literal(text)}, union_by_name = true, all_varchar = true)"
+    kind = "parquet" if log_suffix(parts[0]) == ".parquet" else "csv"
+    return _reader(kind, "[" + ", ".join(literal(glob_escaped(p)) for p in parts) + "]")
+
+
+def _reader(kind: str, files: str) -> str:
+    if kind == "parquet":
+        return f"read_parquet({files}, union_by_name = true)"
+    return f"read_csv({files}, union_by_name = true, all_varchar = true)"
+
+
+def glob_escaped(path) -> str:
+    """``path`` as a DuckDB glob that matches only itself: ``log[1].csv`` is that file, not
+    ``log1.csv`` (each ``[``, ``*`` and ``?`` becomes a class of one character)."""
+    return re.sub(r"[\[*?]", lambda m: f"[{m.group(0)}]", str(path))
 
 
 def literal(value) -> str:
@@ -58,7 +77,8 @@ def literal(value) -> str:
     return "'" + str(value).replace("'", "''") + "'"
 
 
-def _quoted(name: str) -> str:
+def quoted(name: str) -> str:
+    """``name`` as an SQL identifier."""
     return '"' + name.replace('"', '""') + '"'
 
 
@@ -82,9 +102,9 @@ def read_log(connection, path, *, id_column: str, date_column: str, amount_colum
     if missing:
         raise DataError(f"purchase log {path} has no column(s) {missing}; columns are: "
                         f"{columns}")
-    quantity = (f", TRY_CAST({_quoted(quantity_column)} AS DOUBLE) AS quantity"
+    quantity = (f", TRY_CAST({quoted(quantity_column)} AS DOUBLE) AS quantity"
                 if quantity_column else "")
-    date, amount = _quoted(date_column), _quoted(amount_column)
+    date, amount = quoted(date_column), quoted(amount_column)
     # Typed columns (Parquet's dates and numbers) are cast, not parsed: parsing 200 million
     # timestamps as text took twenty times as long as the whole check.
     kind = {row[0]: row[1] for row in described}
@@ -97,7 +117,7 @@ def read_log(connection, path, *, id_column: str, date_column: str, amount_colum
               else f"TRY_CAST({amount} AS DOUBLE)")
     connection.execute("SET TimeZone = 'UTC'")
     connection.execute("CREATE OR REPLACE TEMP VIEW log AS " + LOG_SQL.format(
-        id=_quoted(id_column), date=_quoted(date_column), amount=_quoted(amount_column),
+        id=quoted(id_column), date=quoted(date_column), amount=quoted(amount_column),
         date_value=date, amount_value=amount, quantity=quantity, source=source))
     return _summary(connection, path)
 
@@ -129,11 +149,13 @@ def _summary(connection, path) -> dict:
 @contextlib.contextmanager
 def connection(memory_limit: str | None = None, temp_directory: str | None = None):
     """A DuckDB connection with a memory limit (default ``DEFAULT_MEMORY_LIMIT``) and a
-    folder to spill into beyond it (default: a temporary one, removed afterwards; DuckDB's
-    own default, ``./.tmp``, would write where the command runs); every core. Running out
+    folder to spill into beyond it: a private one this command creates inside
+    ``temp_directory`` (default: the system's temporary folder) and removes afterwards, so
+    nothing else there is touched and commands that share it never share files (DuckDB's
+    own default, ``./.tmp``, would write where the command runs). Every core. Running out
     of memory is a one-line error saying which setting to raise."""
     duckdb = duckdb_module()
-    spill = None if temp_directory else tempfile.TemporaryDirectory(prefix="dec-duckdb-")
+    spill = tempfile.TemporaryDirectory(prefix="dec-duckdb-", dir=_spill_parent(temp_directory))
     connection = duckdb.connect()
     limit = memory_limit or DEFAULT_MEMORY_LIMIT
     try:
@@ -142,7 +164,7 @@ def connection(memory_limit: str | None = None, temp_directory: str | None = Non
         except duckdb.Error:
             raise ConfigError(f"memory limit {limit!r} is not a size; write it as e.g. 4GB "
                               "or 500MB") from None
-        connection.execute(f"SET temp_directory = {literal(temp_directory or spill.name)}")
+        connection.execute(f"SET temp_directory = {literal(spill.name)}")
         connection.execute("SET preserve_insertion_order = false")
         try:
             yield connection
@@ -152,8 +174,26 @@ def connection(memory_limit: str | None = None, temp_directory: str | None = Non
                 "{data.log_memory_limit} (python -m dec features: --memory-limit)") from None
     finally:
         connection.close()
-        if spill is not None:
-            spill.cleanup()
+        spill.cleanup()
+
+
+def _spill_parent(temp_directory: str | None) -> str | None:
+    """``temp_directory``, created if need be, after checking it can hold a folder."""
+    if temp_directory is None:
+        return None
+    folder = Path(temp_directory)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        what = "is a file, not a folder" if folder.is_file() else (error.strerror or "cannot "
+                                                                    "be created").lower()
+        raise ConfigError(f"temp directory {folder} {what}; give a folder for DuckDB to spill "
+                          "into with {data.log_temp_directory} (python -m dec features: "
+                          "--temp-directory)") from None
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise ConfigError(f"temp directory {folder} is not writable; give another with "
+                          "{data.log_temp_directory} (python -m dec features: --temp-directory)")
+    return str(folder)
 
 
 def memory_bytes(connection) -> int:

@@ -18,15 +18,15 @@ from __future__ import annotations
 
 import contextlib
 import math
-import shutil
 import warnings
 from pathlib import Path
 
 import pandas as pd
 
-from dec.data.dates import parse_date
 from dec.data.log_queries import features_sql, outcomes_sql
-from dec.data.log_read import connection, literal, memory_bytes, read_log
+from dec.data.log_read import connection, literal, memory_bytes, quoted, read_log
+from dec.data.roles import roles_metadata
+from dec.data.transactions import OUTCOMES, TOO_LARGE, as_of_date, has_holdout, log_notice
 from dec.errors import DataError, render_settings
 
 #: Purchases per part of the feature query for each GB of the memory limit (25 million
@@ -37,8 +37,7 @@ ROWS_PER_GB = 25_000_000
 @contextlib.contextmanager
 def feature_tables(path, *, id_column: str, date_column: str, amount_column: str,
                    quantity_column: str | None = None, as_of: str | None = None,
-                   memory_limit: str | None = None, temp_directory: str | None = None,
-                   at_end: bool = False):
+                   memory_limit: str | None = None, temp_directory: str | None = None):
     """A connection holding the tables ``features`` (one row per customer with a purchase
     by ``as_of``) and ``spend`` (each customer's spend after it), the as-of date and the
     log's last date. Arguments as :func:`log_features`; warns about customers who first
@@ -47,16 +46,12 @@ def feature_tables(path, *, id_column: str, date_column: str, amount_column: str
         summary = read_log(db, path, id_column=id_column, date_column=date_column,
                            amount_column=amount_column, quantity_column=quantity_column)
         first, last = pd.Timestamp(summary["first"]), pd.Timestamp(summary["last"])
-        stamp = parse_date(as_of) if as_of is not None else \
-            pd.Timestamp((last if at_end else first + (last - first) / 2).date())
+        stamp = as_of_date(as_of, first, last, Path(str(path)).name)
         parts = max(1, math.ceil(summary["rows"] / (ROWS_PER_GB * memory_bytes(db) / 2**30)))
         quantity = quantity_column is not None
         source = _split(db, parts, quantity) if parts > 1 else None
-        try:
-            yield _computed(db, stamp, parts, source, quantity), stamp, last
-        finally:
-            if source is not None:  # a spill folder the user chose keeps nothing of ours
-                shutil.rmtree(source, ignore_errors=True)
+        # The parts live in the connection's private spill folder, removed with it.
+        yield _computed(db, stamp, parts, source, quantity), stamp, last
 
 
 def _computed(db, stamp, parts: int, source: Path | None, quantity: bool):
@@ -78,6 +73,7 @@ def _computed(db, stamp, parts: int, source: Path | None, quantity: bool):
     if db.execute("SELECT count(*) FROM features").fetchone()[0] == 0:
         raise DataError(f"no transactions on or before as_of={stamp.date()}; choose a "
                         "later {data.as_of} date")
+    _check_finite(db)
     later = db.execute("SELECT count(*) FROM spend ANTI JOIN features USING (customer_id)"
                        ).fetchone()[0]
     if later:
@@ -88,9 +84,21 @@ def _computed(db, stamp, parts: int, source: Path | None, quantity: bool):
     return db
 
 
+def _check_finite(db) -> None:
+    """DataError where a sum overflowed (two purchases of 1e308): an infinite feature or
+    outcome would train and judge on nonsense."""
+    for table in ("features", "spend"):
+        columns = [row[0] for row in db.execute(f"DESCRIBE {table}").fetchall()
+                   if row[1] == "DOUBLE"]
+        test = " OR ".join(f"NOT isfinite({quoted(c)})" for c in columns)
+        if test and db.execute(f"SELECT count(*) FROM {table} WHERE {test}").fetchone()[0]:
+            raise DataError(TOO_LARGE)
+
+
 def _split(db, parts: int, quantity: bool) -> Path:
     """Write the log into ``parts`` Parquet folders by a hash of the customer id, in one
-    pass, inside DuckDB's spill folder (it needs about the log's size on disk there), and
+    pass, inside the connection's private spill folder (it needs about the log's size on
+    disk there; :func:`dec.data.log_read.connection`), and
     return where. Reading the whole log again for every part instead costs a scan per part:
     a billion purchases in 43 parts took over 22 minutes that way, 6 minutes this way."""
     folder = Path(db.execute("SELECT current_setting('temp_directory')").fetchone()[0],
@@ -104,8 +112,7 @@ def _split(db, parts: int, quantity: bool) -> Path:
 
 def log_features(path, *, id_column: str, date_column: str, amount_column: str,
                  quantity_column: str | None = None, as_of: str | None = None,
-                 memory_limit: str | None = None, temp_directory: str | None = None,
-                 at_end: bool = False
+                 memory_limit: str | None = None, temp_directory: str | None = None
                  ) -> tuple[pd.DataFrame, pd.DataFrame, pd.Timestamp, pd.Timestamp]:
     """Per-customer features and hold-out outcomes of the purchase log at ``path``.
 
@@ -116,8 +123,8 @@ def log_features(path, *, id_column: str, date_column: str, amount_column: str,
     id_column, date_column, amount_column : str
     quantity_column : str, optional
     as_of : str, optional
-        Features from purchases up to this date; default the log's midpoint, or with
-        ``at_end`` its last date (scoring a log: every purchase counts).
+        Features from purchases up to this date; default the log's last date, so every
+        customer counts (:func:`dec.data.transactions.as_of_date`).
     memory_limit, temp_directory : str, optional
         DuckDB's memory limit (default ``"1GB"``; more is faster) and the folder it spills
         into beyond it (default: a temporary one, removed afterwards); DuckDB uses every core.
@@ -126,18 +133,21 @@ def log_features(path, *, id_column: str, date_column: str, amount_column: str,
     -------
     features : DataFrame indexed by ``customer_id`` (text), sorted by it
         The columns of :func:`dec.data.transactions.customer_features`, float64.
-    outcomes : DataFrame
-        ``holdout_spend`` and ``holdout_active`` for the same customers.
+    outcomes : DataFrame or None
+        ``holdout_spend`` and ``holdout_active`` for the same customers; None where the log
+        ends on or before ``as_of`` (no hold-out period).
     as_of, last : Timestamp
         The as-of date and the log's last date: the outcomes cover the time between.
     """
     with feature_tables(path, id_column=id_column, date_column=date_column,
                         amount_column=amount_column, quantity_column=quantity_column,
                         as_of=as_of, memory_limit=memory_limit,
-                        temp_directory=temp_directory, at_end=at_end) as (db, stamp, last):
+                        temp_directory=temp_directory) as (db, stamp, last):
         features = db.execute("SELECT * FROM features ORDER BY customer_id").df()
         spend = db.execute("SELECT * FROM spend").df()
     features = features.set_index("customer_id").astype(float)
+    if not has_holdout(stamp, last):
+        return features, None, stamp, last
     holdout = spend.set_index("customer_id")["holdout_spend"].reindex(features.index)
     outcomes = pd.DataFrame({"holdout_spend": holdout.fillna(0.0).astype(float),
                              "holdout_active": holdout.notna().astype(float)},
@@ -156,16 +166,21 @@ def write_features(path, output: str | Path, file_format: str | None = None,
     Returns the numbers of customers and columns, the as-of date and whether outcomes were
     written.
     """
-    with feature_tables(path, **options) as (db, stamp, _):
-        outcomes = db.execute("SELECT count(*) FROM spend SEMI JOIN features "
-                              "USING (customer_id)").fetchone()[0] > 0
+    with feature_tables(path, **options) as (db, stamp, last):
+        outcomes = has_holdout(stamp, last)
         extra = (", coalesce(spend.holdout_spend, 0.0) AS holdout_spend, CAST("
                  "spend.customer_id IS NOT NULL AS DOUBLE) AS holdout_active" if outcomes
                  else "")
         query = (f"SELECT features.*{extra} FROM features LEFT JOIN spend USING "
                  "(customer_id) ORDER BY customer_id")
         file_format = file_format or Path(output).suffix.lower().lstrip(".")
-        form = "(FORMAT parquet)" if file_format == "parquet" else "(FORMAT csv, HEADER true)"
+        # The file says which column is the id and which are outcomes (CSV: by their
+        # names, customer_id and holdout_*), so no reader learns them as features.
+        meaning = roles_metadata("customer_id", OUTCOMES if outcomes else [])
+        metadata = ", ".join(f"{literal(k.decode())}: {literal(v.decode())}"
+                             for k, v in meaning.items())
+        form = (f"(FORMAT parquet, KV_METADATA {{{metadata}}})" if file_format == "parquet"
+                else "(FORMAT csv, HEADER true)")
         db.execute(f"COPY ({query}) TO {literal(output)} {form}")
         customers = db.execute("SELECT count(*) FROM features").fetchone()[0]
         columns = len(db.execute(f"DESCRIBE {query}").fetchall()) - 1  # not customer_id
@@ -180,10 +195,8 @@ def log_dataset(path, *, as_of: str | None = None, **columns):
     from dec.data.datasets import Dataset
 
     features, outcomes, stamp, last = log_features(path, as_of=as_of, **columns)
-    logging.getLogger("dec").info(
-        "%s: features from the purchases up to %s (%s) for %s customers, read by DuckDB; "
-        "holdout_spend and holdout_active (what they did after it) judge the segments and "
-        "are never features", Path(str(path)).name, stamp.date(),
-        "the as-of date" if as_of is not None else "the log's midpoint", f"{len(features):,}")
+    logging.getLogger("dec").info("%s", log_notice(
+        Path(str(path)).name, as_of is not None, stamp, last, len(features), ", read by DuckDB"))
     return Dataset(Path(str(path)).name, features, None, outcomes,
-                   holdout_weeks=(last - stamp).days / 7, as_of=str(stamp.date()))
+                   holdout_weeks=(last - stamp).days / 7 if outcomes is not None else None,
+                   as_of=str(stamp.date()))

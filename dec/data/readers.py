@@ -14,8 +14,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from dec.data import roles
 from dec.data.transactions import clean_transactions
-from dec.errors import DataError, plain
+from dec.errors import DataError, plain, render_settings
 
 BUILT_IN = ("synthetic", "digits", "cdnow", "mlc_churn", "attrition")
 
@@ -117,17 +118,28 @@ def _read_errors_as_data_error(path: Path, kind: str):
 
 
 def read_table(path: str | Path, *, id_column: str | None = None,
-               label_column: str | None = None) -> tuple[pd.DataFrame, np.ndarray | None]:
+               label_column: str | None = None, exclude=()
+               ) -> tuple[pd.DataFrame, np.ndarray | None]:
     """Read a CSV or Parquet customer table: features indexed by id, and labels if named.
 
-    ``.csv.gz`` files are read as CSV."""
+    Without ``id_column`` the file's own declaration (:func:`dec.data.roles.file_roles`)
+    names it, else the one column that is unique per row and looks like an id
+    (:func:`find_id_column`; ``exclude`` are not candidates), else the row number is the
+    id. ``.csv.gz`` files are read as CSV."""
     path = Path(path)
     hint = "" if path.suffix else f"; built-in data sets are {', '.join(BUILT_IN)}"
+    id_column = id_column or roles.file_roles(path).get("id_column")
+    # Columns named like ids are read as text, so that 00123 keeps its zeros if it is one.
+    text = [id_column] if id_column else [c for c in _header(path) if roles.id_like_name(c)]
     frame = read_frame(path, what="data file", not_found_hint=hint, csv_only_by_suffix=True,
-                       text_columns=[id_column] if id_column else ())
+                       text_columns=text)
     if len(frame) == 0:
         raise DataError(f"{path} has a header but no customer rows")
     check_delimiter(frame, path)
+    if id_column is None:
+        id_column = find_id_column(frame, path, exclude=[label_column, *exclude])
+        for name in (c for c in text if c != id_column and c in frame.columns):
+            frame[name] = _as_read(frame[name])
     frame = set_id_column(frame, id_column, path)
     labels = None
     if label_column is not None:
@@ -143,6 +155,39 @@ def read_table(path: str | Path, *, id_column: str | None = None,
             warnings.warn(f"label column '{label_column}' is missing for {unknown} customer(s); "
                           "they are left out of ACC, NMI and ARI", stacklevel=2)
     return frame, labels
+
+
+def _header(path: Path) -> list[str]:
+    """A CSV's column names (Parquet keeps its types: nothing to read as text)."""
+    if "".join(path.suffixes[-2:]).lower() not in (".csv", ".csv.gz") or not path.is_file():
+        return []
+    try:
+        return [str(c) for c in pd.read_csv(path, nrows=0, sep=csv_separator(path)).columns]
+    except Exception:  # unreadable: read_frame says so in one line
+        return []
+
+
+def _as_read(values: pd.Series) -> pd.Series:
+    """A column read as text because of its name, as pandas would have read it."""
+    numbers = pd.to_numeric(values, errors="coerce")
+    return numbers if numbers.notna().sum() == values.notna().sum() else values
+
+
+def find_id_column(frame: pd.DataFrame, path, exclude=()) -> str | None:
+    """The one id-like column of ``frame`` (:func:`dec.data.roles.id_like_columns`), said in
+    one line; None where there is none; DataError where several could be."""
+    found = roles.id_like_columns(frame, exclude=[c for c in exclude if c])
+    if len(found) > 1:
+        raise DataError(f"{path} has {len(found)} columns that are unique per row and look like "
+                        f"ids ({', '.join(map(repr, found[:4]))}); name the customer id with "
+                        "{data.id_column} and leave the others out with {data.drop_columns}")
+    if found:
+        warnings.warn(render_settings(
+            f"{Path(str(path)).name}: column '{found[0]}' is unique per row and looks like an "
+            "id, so it is the customer id, not a feature; name another with {data.id_column}"),
+            stacklevel=3)
+        return found[0]
+    return None
 
 
 def split_outcomes(frame: pd.DataFrame, columns, path) -> tuple[pd.DataFrame,
@@ -226,3 +271,44 @@ def read_transactions(path: str | Path, *, id_col: str, date_col: str, amount_co
         raise DataError(f"{path} has no column(s) {missing}; columns are {list(frame.columns)}")
     return clean_transactions(frame[list(wanted.values())].set_axis(list(wanted), axis=1),
                               source=str(path))
+
+
+#: The parts a folder of purchase logs may hold. Names starting with ``.`` or ``_`` (Spark's
+#: ``_SUCCESS``, checksum files) are not parts and are passed over, as Spark and Arrow do.
+LOG_SUFFIXES = (".csv", ".csv.gz", ".parquet")
+
+
+def log_suffix(path: Path) -> str:
+    """``.csv``, ``.csv.gz`` or ``.parquet`` (any case), or the file's own suffix."""
+    double = "".join(path.suffixes[-2:]).lower()
+    return double if double == ".csv.gz" else path.suffix.lower()
+
+
+def folder_parts(folder: Path) -> list[Path]:
+    """Every part of a folder of purchase logs, sorted: all of one kind, CSV or Parquet.
+
+    Raises
+    ------
+    DataError
+        For a sub-folder, a file of another kind (named), both kinds at once, or no part:
+        a folder is read whole or not at all.
+    """
+    parts, kinds = [], set()
+    for entry in sorted(folder.iterdir()):
+        if entry.name.startswith((".", "_")):
+            continue
+        if entry.is_dir():
+            raise DataError(f"purchase log folder {folder} holds the folder '{entry.name}'; a "
+                            "folder is read whole, so move it out or give the files as a "
+                            f"quoted glob such as '{folder}/**/*.parquet'")
+        if log_suffix(entry) not in LOG_SUFFIXES:
+            raise DataError(f"purchase log folder {folder} holds '{entry.name}', which is not "
+                            "a .csv or .parquet part; move it out of the folder")
+        parts.append(entry)
+        kinds.add("Parquet" if log_suffix(entry) == ".parquet" else "CSV")
+    if not parts:
+        raise DataError(f"purchase log folder {folder} holds no .csv or .parquet files")
+    if len(kinds) > 1:
+        raise DataError(f"purchase log folder {folder} holds both CSV and Parquet parts; keep "
+                        "one kind in it (convert the others) so every purchase is read")
+    return parts

@@ -111,10 +111,13 @@ def customer_features(transactions: pd.DataFrame, as_of: str | pd.Timestamp) -> 
     features["orders_per_month"] = frequency / np.maximum(tenure / 30.44, 1.0)
     features.index.name = "customer_id"
     if not np.isfinite(features.to_numpy()).all():
-        raise DataError("purchase amounts are too large to add up (a customer's total spend "
-                        "is beyond the range of floating point numbers); give them in a "
-                        "larger currency unit")
+        raise DataError(TOO_LARGE)
     return features
+
+
+#: Said where a customer's spend adds up beyond floating point numbers, on every engine.
+TOO_LARGE = ("purchase amounts are too large to add up (a customer's total spend is beyond "
+             "the range of floating point numbers); give them in a larger currency unit")
 
 
 def holdout_outcomes(transactions: pd.DataFrame, as_of: str | pd.Timestamp,
@@ -122,30 +125,72 @@ def holdout_outcomes(transactions: pd.DataFrame, as_of: str | pd.Timestamp,
     """What each customer did after ``as_of``: ``holdout_spend`` and ``holdout_active`` (0/1)."""
     after = transactions[transactions["date"] > parse_date(as_of)]
     spend = after.groupby("id")["amount"].sum().reindex(customers, fill_value=0.0)
+    if not np.isfinite(spend.to_numpy()).all():
+        raise DataError(TOO_LARGE)
     return pd.DataFrame({"holdout_spend": spend.astype(float),
                          "holdout_active": (spend.index.isin(after["id"])).astype(float)},
                         index=customers)
 
 
+#: The outcomes of a purchase log: what each customer did after the as-of date.
+OUTCOMES = ("holdout_spend", "holdout_active")
+
+
+def has_holdout(as_of: pd.Timestamp, last: pd.Timestamp) -> bool:
+    """Whether the log runs on after ``as_of``: outcomes exist only then, on every engine."""
+    return as_of.normalize() < last.normalize()
+
+
+def as_of_date(as_of, first: pd.Timestamp, last: pd.Timestamp, source) -> pd.Timestamp:
+    """The as-of date of a log that runs from ``first`` to ``last``: ``as_of``, or by
+    default the log's last date, so that every customer in the log has a segment.
+
+    A date before the first purchase is refused; one on or after the last is said in one
+    line (no hold-out period, so no outcomes): the same on every engine.
+    """
+    if as_of is None:
+        return pd.Timestamp(last.date())
+    stamp = parse_date(as_of)
+    if stamp < first.normalize():
+        raise DataError(f"as_of={stamp.date()} is before the first purchase in {source} "
+                        f"({first.date()}); choose a {{data.as_of}} date from {first.date()} "
+                        f"to {last.date()}")
+    if not has_holdout(stamp, last):
+        warnings.warn(render_settings(
+            f"{source}: as_of={stamp.date()} is not before the last purchase ({last.date()}), "
+            "so there is no hold-out period and no outcomes to judge the segments by; choose "
+            "an earlier {data.as_of} for them"), stacklevel=3)
+    return stamp
+
+
+def log_notice(name: str, given: bool, as_of: pd.Timestamp, last: pd.Timestamp,
+               customers: int, engine: str = "") -> str:
+    """The line a run logs about a log's as-of date, its customers and its outcomes."""
+    when = ("the as-of date" if given else render_settings(
+        "the log's last date, so every customer has a segment; an earlier {data.as_of} keeps "
+        "a hold-out period to judge the segments by"))
+    text = (f"{name}: features from the purchases up to {as_of.date()} ({when}) for "
+            f"{customers:,} customers{engine}")
+    if has_holdout(as_of, last):
+        text += ("; holdout_spend and holdout_active (what they did after it) judge the "
+                 "segments and are never features")
+    return text
+
+
 def transactions_dataset(name: str, log: pd.DataFrame, as_of: str | None):
     """The :class:`~dec.data.datasets.Dataset` of a log: customer features up to ``as_of``
-    (default: the log's midpoint) with hold-out outcomes after it."""
+    (default: the log's last date) with hold-out outcomes after it, where the log runs on."""
     from dec.data.datasets import Dataset
 
     first, last = log["date"].min(), log["date"].max()
-    chosen = as_of is not None
-    if as_of is None:
-        as_of = str((first + (last - first) / 2).date())
-    features = customer_features(log, as_of)
-    customers = log["id"].nunique()
+    stamp = as_of_date(as_of, first, last, name)
+    features = customer_features(log, stamp)
     logging.getLogger("dec").info(
-        "%s: %s purchases of %s customers from %s to %s; features from the purchases up to "
-        "%s (%s), for the %s customers who had bought by then; holdout_spend and "
-        "holdout_active (what they did after it) judge the segments and are never features",
-        name, f"{len(log):,}", f"{customers:,}", first.date(), last.date(), as_of,
-        "the as-of date" if chosen else render_settings(
-            "the log's midpoint; choose another with {data.as_of}"),
-        f"{len(features):,}")
-    stamp = parse_date(as_of)
-    return Dataset(name, features, None, holdout_outcomes(log, as_of, features.index),
-                   holdout_weeks=(last - stamp).days / 7, as_of=str(stamp.date()))
+        "%s (%s purchases of %s customers from %s to %s)",
+        log_notice(name, as_of is not None, stamp, last, len(features)), f"{len(log):,}",
+        f"{log['id'].nunique():,}", first.date(), last.date())
+    outcomes = (holdout_outcomes(log, stamp, features.index) if has_holdout(stamp, last)
+                else None)
+    return Dataset(name, features, None, outcomes,
+                   holdout_weeks=(last - stamp).days / 7 if outcomes is not None else None,
+                   as_of=str(stamp.date()))

@@ -32,7 +32,7 @@ from sklearn.metrics import adjusted_rand_score
 from dec import files, paths
 from dec.config import Config, config_yaml, replace
 from dec.data import Dataset
-from dec.errors import ConfigError
+from dec.errors import ConfigError, DataError
 from dec.markdown import markdown_table
 from dec.metrics import internal_metrics
 from dec.models.init import sample_rows
@@ -155,6 +155,7 @@ def run_sweep(config: Config, ks, grid: dict[str, list[str]], seeds, n_bootstrap
                              [(source, "the data the sweep reads")
                               for source in source_files(config.data.source)],
                              fix="choose another --out")
+    _check_ks(config, ks)
     rows, seed_rows = [], []
     keys = list(grid)
     for values in itertools.product(*grid.values()) if grid else [()]:
@@ -176,6 +177,21 @@ def run_sweep(config: Config, ks, grid: dict[str, list[str]], seeds, n_bootstrap
     files.atomic_write_text(out_dir / "sweep_seeds.csv", per_seed_table.to_csv(index=False))
     write_report(table, keys, out_dir, per_seed_table)
     return table
+
+
+def _check_ks(config: Config, ks) -> None:
+    """DataError, before any training, where the largest k has more segments than the data
+    has training customers (a sweep would train every smaller k first, then fail)."""
+    from dec.data.prepare import load_dataset_from_config, split_indices
+
+    d = config.data
+    customers = len(load_dataset_from_config(config))
+    train, _, _ = split_indices(customers, val_fraction=d.val_fraction,
+                                test_fraction=d.test_fraction, random_state=d.random_state)
+    if max(ks) > len(train):
+        raise DataError(f"--k goes up to {max(ks)} segments, but the data has {len(train)} "
+                        f"training customers (of {customers}); sweep k up to at most "
+                        f"{len(train)}, far fewer to be useful")
 
 
 def write_report(table: pd.DataFrame, keys: list[str], out_dir: Path,

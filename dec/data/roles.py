@@ -1,0 +1,93 @@
+"""Which columns of a customer table are its id and its outcomes: never its features.
+
+A file that ``python -m dec features`` writes says so itself, in its Parquet key-value
+metadata (:data:`METADATA_KEY`). Any other table, a CSV included, is read by two rules:
+
+- a column named ``holdout_*`` is an outcome: what the customer did after the features'
+  date, which judges the segments and must never shape them;
+- a column that is unique per row and looks like an identifier, by its name
+  (``customer_id``, ``CustomerID``, ``id``, pandas' ``Unnamed: 0``) or by its type (text),
+  is the id. One such column becomes the id; several, and the user must name one.
+
+An id learned as a feature is noise at best (a category per customer) and, for numbered
+customers, a proxy for sign-up order; an outcome learned as a feature is the future.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pandas as pd
+
+#: Parquet key-value metadata that carries the roles: ``{"id_column": ..., "outcome_columns":
+#: [...]}`` as JSON.
+METADATA_KEY = b"dec.roles"
+#: The name rule for outcomes.
+OUTCOME_PREFIX = "holdout_"
+#: The last word of an identifier's name (``customer_id``, ``CustomerID``, ``user-uuid``),
+#: or pandas' name for a saved row index.
+_ID_WORDS = ("id", "uuid", "guid")
+_INDEX_NAMES = ("unnamed: 0", "index")
+
+
+def roles_metadata(id_column: str, outcome_columns) -> dict[bytes, bytes]:
+    """The key-value metadata a written table carries: its id and outcome columns."""
+    roles = {"id_column": id_column, "outcome_columns": list(outcome_columns)}
+    return {METADATA_KEY: json.dumps(roles).encode()}
+
+
+def file_roles(path: str | Path) -> dict:
+    """The roles a Parquet file declares (:func:`roles_metadata`), else ``{}`` (CSV files,
+    and Parquet files from elsewhere, are read by the rules)."""
+    path = Path(path)
+    if path.suffix.lower() not in (".parquet", ".pq") or not path.is_file():
+        return {}
+    import pyarrow.parquet as pq
+
+    try:
+        metadata = pq.read_schema(path).metadata or {}
+        roles = json.loads(metadata.get(METADATA_KEY, b"{}"))
+    except Exception:  # an unreadable file is reported, in one line, by its reader
+        return {}
+    return roles if isinstance(roles, dict) else {}
+
+
+def outcome_names(columns) -> list[str]:
+    """The columns the name rule makes outcomes (``holdout_*``)."""
+    return [str(c) for c in columns if str(c).lower().startswith(OUTCOME_PREFIX)]
+
+
+def id_like_name(name) -> bool:
+    """Whether a column's name says it is an identifier: its last word is ``id`` (any case,
+    after ``_``, ``-``, a space or a lower-case letter: ``CustomerID``, ``user_id``), or it is
+    pandas' saved row index."""
+    text = str(name).strip()
+    if text.lower() in _INDEX_NAMES:
+        return True
+    words = re.split(r"[_\-\s.]+|(?<=[a-z])(?=[A-Z])", text)
+    return bool(words) and words[-1].lower() in _ID_WORDS
+
+
+def id_like_columns(frame: pd.DataFrame, exclude=()) -> list[str]:
+    """Columns of ``frame`` (other than ``exclude``) that are unique per row, never empty,
+    and identifiers by name or by type (text, where every value is its own category)."""
+    found = []
+    for name in frame.columns:
+        if name in exclude:
+            continue
+        values = frame[name]
+        text = not (pd.api.types.is_numeric_dtype(values) or pd.api.types.is_bool_dtype(values)
+                    or pd.api.types.is_datetime64_any_dtype(values))
+        if not (text or (id_like_name(name) and pd.api.types.is_integer_dtype(values))):
+            continue
+        if text and not id_like_name(name) and _numbers_as_text(values):
+            continue  # numbers read as text (a column of amounts with a typo) are no id
+        if len(values) > 1 and values.notna().all() and values.is_unique:
+            found.append(str(name))
+    return found
+
+
+def _numbers_as_text(values: pd.Series) -> bool:
+    return bool(pd.to_numeric(values, errors="coerce").notna().mean() >= 0.9)
