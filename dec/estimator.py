@@ -7,8 +7,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import torch
+from scipy import sparse
 from sklearn.base import BaseEstimator, ClusterMixin, TransformerMixin
-from sklearn.utils.validation import check_is_fitted
+from sklearn.utils.validation import check_is_fitted, validate_data
 
 from dec.config import Config, deep_update, fields_with, get_value, load_config, nested
 from dec.data import Dataset
@@ -19,6 +20,15 @@ def param_keys() -> dict[str, list[str]]:
     """Estimator parameter -> the config keys it sets, as declared in :mod:`dec.config`."""
     return {param: [key for key, _, _ in entries]
             for param, entries in fields_with("param").items()}
+
+
+def _holds_text(X) -> bool:
+    """Whether array-like ``X`` holds strings (only asked once numeric validation failed)."""
+    try:
+        values = np.asarray(X, dtype=object).ravel()
+    except (TypeError, ValueError):  # ragged nesting: not a table at all
+        return False
+    return any(isinstance(value, (str, bytes)) for value in values)
 
 
 class DeepEmbeddedClustering(ClusterMixin, TransformerMixin, BaseEstimator):
@@ -163,19 +173,33 @@ class DeepEmbeddedClustering(ClusterMixin, TransformerMixin, BaseEstimator):
 
         Parameters
         ----------
-        X : ndarray of shape (n_samples, n_features) or DataFrame
-            Customers; a DataFrame may mix numeric and text columns and hold missing values.
+        X : array-like of shape (n_samples, n_features) or DataFrame
+            Customers; a DataFrame may mix numeric and text columns, while any other
+            array-like must be numeric (validated as scikit-learn validates it). Missing
+            values (NaN) are imputed in both.
         y : ignored
 
         Returns
         -------
         self
+
+        Raises
+        ------
+        DataError
+            Data the model cannot learn from: fewer than 2 rows or no columns, infinite or
+            complex values, text in a plain array, too few customers for ``n_clusters``.
+        ConfigError
+            A parameter out of its range (``n_clusters`` below 2, say).
+        TypeError
+            ``X`` is a sparse matrix: sparse input is not supported.
         """
         from dec.pipeline import fit as pipeline_fit
 
         frame = self._as_frame(X, fitting=True)
         self._set_result(pipeline_fit(self._config(), dataset=Dataset("in-memory", frame)))
-        self.labels_ = self.predict(X)
+        # The frame just validated, not X: a second validation as unseen data would take a
+        # DataFrame whose columns happen to be named x0, x1, ... for an unnamed array.
+        self.labels_ = self.model_.assign(self._model_input(frame)).numpy()
         return self
 
     def _set_result(self, result: FitResult) -> None:
@@ -196,22 +220,84 @@ class DeepEmbeddedClustering(ClusterMixin, TransformerMixin, BaseEstimator):
     def _fitted_on_frame(names) -> bool:
         return list(names) != [f"x{i}" for i in range(len(names))]
 
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        # Missing cells are imputed by the fitted preprocessing, in arrays as in DataFrames;
+        # infinite values are still refused (by the preprocessing, at fit and after).
+        tags.input_tags.allow_nan = True
+        # Stated although it is the default: the preprocessing is dense, and sparse input
+        # is refused by name rather than densified behind the user's back.
+        tags.input_tags.sparse = False
+        return tags
+
     def _as_frame(self, X, *, fitting: bool = False) -> pd.DataFrame:
-        if isinstance(X, pd.DataFrame):
-            return X
-        array = np.asarray(X)
-        if array.ndim != 2:
-            raise DataError(f"expected a 2-D array (n_samples, n_features), got shape {array.shape}")
-        if not fitting and array.shape[1] != self.n_features_in_:
-            raise DataError(f"X has {array.shape[1]} features, but the model was fitted with "
-                            f"{self.n_features_in_}")
+        """``X`` validated, as the DataFrame the fitted preprocessing reads.
+
+        A DataFrame keeps its column types (text and categorical columns are one-hot
+        encoded by the preprocessing), so it is only checked for what the preprocessing
+        would let through silently; anything else is validated as a numeric array the way
+        scikit-learn validates it, and its columns are named by position.
+        """
+        if sparse.issparse(X):
+            # scikit-learn's checks accept TypeError or ValueError here; TypeError is what
+            # its own dense-only estimators raise.
+            raise TypeError(f"{type(self).__name__} does not support sparse input (got "
+                            f"{type(X).__name__}); convert it with X.toarray() first")
+        if isinstance(X, pd.DataFrame) and (fitting or hasattr(self, "feature_names_in_")):
+            # By name: the preprocessing raises SchemaError naming any missing column.
+            return self._checked_frame(X)
+        if not fitting and hasattr(self, "feature_names_in_"):
+            raise DataError(
+                f"the model was fitted on a DataFrame, and a {type(X).__name__} has no "
+                f"column names to match its columns by; pass a DataFrame with the columns "
+                f"{list(self.feature_names_in_)}")
+        try:
+            # A DataFrame given to a model fitted on an array goes by position, with
+            # scikit-learn's warning that its feature names are not used. Finiteness is
+            # left to the preprocessing: it imputes NaN, and refuses infinite values
+            # naming the column, which scikit-learn's message does not.
+            # Two rows at least to fit, as there are two segments at least.
+            array = validate_data(self, X, reset=fitting, dtype="numeric",
+                                  ensure_all_finite=False,
+                                  ensure_min_samples=2 if fitting else 1)
+        except ValueError as error:
+            # The same message, as the package's type, so that callers catching
+            # DataError see bad arrays as they see bad tables.
+            hint = ("; text columns need a pandas DataFrame, whose text columns are one-hot "
+                    "encoded" if _holds_text(X) else "")
+            raise DataError(f"{error}{hint}") from error
         return pd.DataFrame(array, columns=[f"x{i}" for i in range(array.shape[1])])
+
+    @staticmethod
+    def _checked_frame(frame: pd.DataFrame) -> pd.DataFrame:
+        # The preprocessing refuses infinite values itself, but would cast complex numbers
+        # to their real part with no more than NumPy's ComplexWarning.
+        complex_columns = [name for name, dtype in frame.dtypes.items()
+                           if pd.api.types.is_complex_dtype(dtype)]
+        if complex_columns:
+            raise DataError(f"column(s) {complex_columns} hold complex numbers, which are not "
+                            f"supported; pass their real part or magnitude as columns")
+        return frame
 
     # --------------------------------------------------------------- inference
     def preprocess(self, X) -> torch.Tensor:
-        """The model's input matrix for ``X`` (fitted preprocessing applied), float32."""
+        """The model's input matrix for ``X`` (fitted preprocessing applied), float32.
+
+        Raises
+        ------
+        NotFittedError
+            Before :meth:`fit`.
+        DataError
+            ``X`` has other features than the model was fitted with, or values it cannot
+            use (infinite, complex, text in a plain array).
+        TypeError
+            ``X`` is a sparse matrix.
+        """
         check_is_fitted(self, "model_")
-        return torch.as_tensor(self.preprocessor_.transform(self._as_frame(X)))
+        return self._model_input(self._as_frame(X))
+
+    def _model_input(self, frame: pd.DataFrame) -> torch.Tensor:
+        return torch.as_tensor(self.preprocessor_.transform(frame))
 
     def predict_proba(self, X) -> np.ndarray:
         """Soft assignments Q (DEC eq. 1), shape (n_samples, n_clusters)."""

@@ -1,9 +1,14 @@
+import re
+
 import numpy as np
+import pandas as pd
 import pytest
+from scipy import sparse
 from sklearn.base import clone
 from sklearn.exceptions import NotFittedError
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
+from sklearn.utils import get_tags
 
 from conftest import SMOKE, run_script
 from dec import DeepEmbeddedClustering, load_dataset
@@ -42,8 +47,108 @@ def test_fit_on_float_array_and_fit_predict():
     labels = model.fit_predict(x)
     assert labels.shape == (300,) and not hasattr(model, "feature_names_in_")
     assert model.n_features_in_ == 6
-    with pytest.raises(DataError, match="X has 5 features"):
+    with pytest.raises(DataError, match="X has 5 features, but DeepEmbeddedClustering is "
+                                        "expecting 6 features as input"):
         model.predict(x[:, :5])
+
+
+@pytest.fixture(scope="module")
+def on_array():
+    """A model fitted on a plain (60, 4) float array, and that array."""
+    x = np.random.default_rng(4).normal(size=(60, 4))
+    return DeepEmbeddedClustering(2, random_state=0, **FAST).fit(x), x
+
+
+@pytest.mark.parametrize("method", ["predict", "predict_proba", "transform"])
+def test_other_number_of_features_is_refused_in_sklearn_words(on_array, method):
+    model, x = on_array
+    with pytest.raises(DataError, match="X has 3 features, but DeepEmbeddedClustering is "
+                                        "expecting 4 features as input"):
+        getattr(model, method)(x[:, :3])
+
+
+def test_one_dimensional_input_asks_for_a_reshape(on_array):
+    model, x = on_array
+    with pytest.raises(ValueError, match="(?s)Expected 2D array, got 1D array instead.*"
+                                         "Reshape your data"):
+        model.predict(x[0])
+
+
+def test_complex_input_is_refused_not_cast_to_its_real_part(on_array, customers):
+    model, x = on_array
+    with pytest.raises(ValueError, match="Complex data not supported"):
+        DeepEmbeddedClustering(2, random_state=0, **FAST).fit(x + 1j)
+    with pytest.raises(ValueError, match="Complex data not supported"):
+        model.predict(x + 1j)
+    frame = customers.features.assign(income=customers.features["income"] + 0j)
+    with pytest.raises(DataError, match=r"\['income'\] hold complex numbers"):
+        DeepEmbeddedClustering(2, random_state=0, **FAST).fit(frame)
+
+
+def test_infinity_is_refused_and_missing_values_are_imputed(on_array):
+    model, x = on_array
+    with_inf, with_nan = x.copy(), x.copy()
+    with_inf[0, 1], with_nan[0, 1] = np.inf, np.nan
+    # refused by the preprocessing, which names the column (by position in an array)
+    infinite = "column 'x1' holds infinite values"
+    with pytest.raises(DataError, match=infinite):
+        DeepEmbeddedClustering(2, random_state=0, **FAST).fit(with_inf)
+    with pytest.raises(DataError, match=infinite):
+        model.transform(with_inf)
+    # NaN is imputed by design (the allow_nan input tag): the row gets a segment
+    assert get_tags(model).input_tags.allow_nan
+    labels = DeepEmbeddedClustering(2, random_state=0, **FAST).fit(with_nan).labels_
+    assert labels.shape == (60,) and set(labels) <= {0, 1}
+    assert np.isfinite(model.predict_proba(with_nan)).all()
+
+
+def test_sparse_input_is_refused_by_name(on_array):
+    model, x = on_array
+    message = r"does not support sparse input \(got csr_matrix\); convert it with X.toarray()"
+    with pytest.raises(TypeError, match=message):
+        DeepEmbeddedClustering(2, random_state=0, **FAST).fit(sparse.csr_matrix(x))
+    with pytest.raises(TypeError, match=message):
+        model.predict(sparse.csr_matrix(x))
+
+
+def test_too_little_data_gets_sklearns_messages(on_array):
+    _, x = on_array
+    model = DeepEmbeddedClustering(2, random_state=0, **FAST)
+    with pytest.raises(DataError, match=r"Found array with 1 sample\(s\) \(shape=\(1, 4\)\) "
+                                        "while a minimum of 2 is required"):
+        model.fit(x[:1])
+    with pytest.raises(DataError, match=r"Found array with 0 feature\(s\) \(shape=\(60, 0\)\) "
+                                        "while a minimum of 1 is required"):
+        model.fit(x[:, :0])
+    with pytest.raises(DataError, match=r"Found array with 0 sample\(s\)"):
+        model.fit(x[:0])
+
+
+def test_text_in_a_plain_array_points_to_a_dataframe(on_array):
+    _, x = on_array
+    text = x.astype(object)
+    text[:, 0] = "web"
+    with pytest.raises(DataError, match="could not convert string to float.*text columns "
+                                        "need a pandas DataFrame"):
+        DeepEmbeddedClustering(2, random_state=0, **FAST).fit(text)
+
+
+@pytest.mark.parametrize("method", ["predict", "predict_proba", "transform", "preprocess"])
+def test_every_method_says_not_fitted(method):
+    with pytest.raises(NotFittedError):
+        getattr(DeepEmbeddedClustering(2), method)(np.zeros((3, 4)))
+
+
+def test_array_and_dataframe_are_not_mixed_up(fitted, customers, on_array):
+    with pytest.raises(DataError, match="fitted on a DataFrame.*the columns "
+                                        + re.escape(str(list(customers.features.columns)))):
+        fitted.predict(customers.features.to_numpy())
+    # fitted without names, a DataFrame goes by position, with scikit-learn's warning
+    model, x = on_array
+    frame = pd.DataFrame(x, columns=["d", "c", "b", "a"])
+    with pytest.warns(UserWarning, match="X has feature names, but DeepEmbeddedClustering "
+                                         "was fitted without feature names"):
+        np.testing.assert_array_equal(model.predict(frame), model.labels_)
 
 
 def test_save_load_gives_identical_labels_and_embeddings(fitted, customers, tmp_path):
