@@ -90,21 +90,74 @@ def test_edge_cases_and_text_dates_equal_the_pandas_ones(spark, as_of):
         assert found.loc["00042", "holdout_spend"] == -4
 
 
-@pytest.mark.parametrize("edit, message", [
-    (lambda f: f.drop(columns=["usd"]), "has no column(s) ['usd']"),
-    (lambda f: f.assign(day=f["day"].where(f.index != 1, "soon")), "cannot read date 'soon'"),
-    (lambda f: f.assign(usd=f["usd"].astype(str).where(f.index != 2, "ten")),
-     "amount value 'ten' is not a finite number"),
+#: A three-purchase log that every hostile input below spoils in one way.
+LOG = pd.DataFrame({"cust": ["a", "a", "b"], "day": ["2024-01-01", "2024-01-02", "2024-01-03"],
+                    "usd": [1.0, 2.0, 3.0], "n": [1.0, 1.0, 2.0]})
+
+
+def _row(column, value):
+    """The log with the middle purchase's ``column`` set to ``value``."""
+    return lambda f: f.assign(**{column: [f[column][0], value, f[column][2]]})
+
+
+@pytest.mark.parametrize("edit, options, message", [
+    pytest.param(lambda f: f.drop(columns=["usd"]), {}, "has no column(s) ['usd']",
+                 id="missing-column"),
+    pytest.param(_row("cust", None), {},
+                 "1 transaction(s) have no customer id (column 'cust' is empty or null)",
+                 id="null-id"),
+    pytest.param(_row("cust", "  "), {}, "1 transaction(s) have no customer id",
+                 id="blank-id"),
+    pytest.param(_row("day", "soon"), {}, "cannot read date 'soon'", id="unreadable-date"),
+    pytest.param(_row("day", None), {}, "1 transaction(s) have no date (column 'day'",
+                 id="null-date"),
+    pytest.param(_row("day", "2999-01-01"), {},
+                 "1 transaction(s) are dated in the future, e.g. '2999-01-01'; fix or drop",
+                 id="future-date"),
+    pytest.param(_row("day", "99999-01-01"), {},  # a date to Spark, not to Python
+                 "are dated in the future, e.g. '99999-01-01'", id="year-99999"),
+    pytest.param(_row("day", "1850-01-01"), {},
+                 "1 transaction(s) are dated before 1900, e.g. '1850-01-01'", id="before-1900"),
+    pytest.param(lambda f: f.assign(usd=f["usd"].astype(str).where(f.index != 2, "ten")), {},
+                 "amount value 'ten' is not a finite number", id="text-amount"),
+    pytest.param(_row("usd", None), {}, "1 transaction(s) have no amount (column 'usd'",
+                 id="null-amount"),
+    pytest.param(_row("usd", np.inf), {}, "amount value 'Infinity' is not a finite number",
+                 id="infinite-amount"),
+    pytest.param(lambda f: f.assign(usd=[1e308, 1e308, 3.0]), {},
+                 ("purchase amounts are too large to add up",
+                  "give them in a larger currency unit"), id="amounts-overflow"),
+    pytest.param(lambda f: f.assign(usd=pd.to_datetime(f["day"])), {},
+                 "column 'usd' holds timestamp values, not numbers", id="amount-of-dates"),
+    pytest.param(_row("n", "x"), {"quantity_column": "n"},
+                 "quantity value 'x' is not a finite number", id="text-quantity"),
+    pytest.param(lambda f: f, {"as_of": "2023-06-01"},
+                 "as_of=2023-06-01 is before the first purchase in the purchase log (2024-01-01)",
+                 id="as-of-before-the-log"),
 ])
-def test_bad_logs_are_one_line(spark, edit, message):
+def test_bad_logs_are_one_line(spark, edit, options, message):
+    """Each hostile log is one DataError line from the one pass that checks the log."""
     from dec.spark import customer_features as spark_features
 
-    raw = pd.DataFrame({"cust": ["a", "a", "b"], "day": ["2024-01-01", "2024-01-02", "2024-01-03"],
-                        "usd": [1.0, 2.0, 3.0]})
-    columns = dict(id_column="cust", date_column="day", amount_column="usd")
+    options = {"as_of": "2024-01-31", **options}
+    frame = edit(LOG.copy()).astype({"n": str} if "quantity_column" in options else {})
     with pytest.raises(DataError) as error:
-        spark_features(spark.createDataFrame(edit(raw)), "2024-01-31", **columns)
-    assert message in str(error.value) and "\n" not in str(error.value)
+        spark_features(spark.createDataFrame(frame), id_column="cust", date_column="day",
+                       amount_column="usd", **options)
+    words = [message] if isinstance(message, str) else message
+    assert all(w in str(error.value) for w in words) and "\n" not in str(error.value)
+
+
+def test_an_as_of_after_the_logs_last_purchase_is_stated(spark):
+    """As on the other engines (dec.data.transactions.as_of_date): said, not refused."""
+    from dec.spark import customer_features as spark_features
+
+    with pytest.warns(UserWarning, match=r"as_of=2024-02-02 is not before the last purchase "
+                                         r"\(2024-01-03\), so there is no hold-out period"):
+        found = spark_features(spark.createDataFrame(LOG), "2024-02-02", id_column="cust",
+                               date_column="day", amount_column="usd", outcomes=True)
+    assert found.count() == 2
+    assert not any(c.startswith("holdout_") for c in found.columns)  # as DuckDB and pandas
 
 
 def test_score_gives_the_segments_the_run_gives(spark, tmp_path, capsys):
@@ -151,14 +204,66 @@ def test_score_gives_the_segments_the_run_gives(spark, tmp_path, capsys):
                                valued[columns].to_numpy(), rtol=1e-9)
 
 
-def test_score_refuses_customers_without_the_runs_features(spark, tmp_path):
+@pytest.fixture(scope="module")
+def small_run(tmp_path_factory):
+    """A two-segment run on three numeric columns ``a, b, c``: quick to fit and to load."""
     from dec import DeepEmbeddedClustering
-    from dec.spark import score
 
     x = np.random.default_rng(0).normal(size=(60, 3))
-    run = DeepEmbeddedClustering(2, hidden_dims=(8,), embedding_dim=2, pretrain_epochs=1,
-                                 refine_epochs=1, random_state=0).fit(
-        pd.DataFrame(x, columns=["a", "b", "c"])).save(tmp_path / "model")
-    customers = spark.createDataFrame(pd.DataFrame({"customer_id": ["1", "2"], "a": [0.0, 1.0]}))
-    with pytest.raises(DataError, match=r"lack the run's feature column\(s\) \['b', 'c'\]"):
-        score(customers, run)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return DeepEmbeddedClustering(2, hidden_dims=(8,), embedding_dim=2, pretrain_epochs=1,
+                                      refine_epochs=1, random_state=0).fit(
+            pd.DataFrame(x, columns=["a", "b", "c"])).save(tmp_path_factory.mktemp("run"))
+
+
+CUSTOMERS = pd.DataFrame({"customer_id": ["1", "2", "3"], "a": [0.0, 1.0, 2.0],
+                          "b": [0.5, -1.0, 0.0], "c": [1.0, 0.0, -0.5]})
+
+
+def _customer(column, value):
+    """The customers with customer 2's ``column`` set to ``value``."""
+    return lambda f: f.assign(**{column: [f[column][0], value, f[column][2]]})
+
+
+@pytest.mark.parametrize("edit, lazy, message", [
+    pytest.param(lambda f: f.drop(columns=["b", "c"]), False,
+                 "lack the run's feature column(s) ['b', 'c']", id="missing-features"),
+    pytest.param(lambda f: f.assign(a=pd.to_datetime(["2024-01-01"] * 3)), False,
+                 "column 'a' holds timestamp values, but the run reads it as numbers",
+                 id="dates-as-features"),
+    pytest.param(_customer("customer_id", None), True,
+                 "id column 'customer_id' is empty or null for a customer", id="null-id"),
+    pytest.param(_customer("customer_id", " "), True,
+                 "id column 'customer_id' is empty or null for a customer", id="blank-id"),
+    pytest.param(lambda f: f.assign(a=["0", "abc", "2"]), True,
+                 "column 'a' must be numeric but holds text such as 'abc' (customer '2')",
+                 id="text-in-numbers"),
+    pytest.param(_customer("b", np.inf), True,
+                 "column 'b' holds an infinite value (customer '2')", id="infinite-value"),
+])
+def test_score_refuses_bad_customers(spark, small_run, edit, lazy, message):
+    """What the schema shows is a DataError at the call; what only the data shows is one
+    line from Spark when the result is computed (score stays lazy: no extra pass)."""
+    from pyspark.errors import SparkRuntimeException
+
+    from dec.spark import score
+
+    customers = spark.createDataFrame(edit(CUSTOMERS.copy()))
+    if lazy:
+        scored = score(customers, small_run)
+        with pytest.raises(SparkRuntimeException) as error:
+            scored.collect()
+    else:
+        with pytest.raises(DataError) as error:
+            score(customers, small_run)
+    assert message in str(error.value) and "\n" not in str(error.value)
+
+
+def test_score_reads_numbers_written_as_text(spark, small_run):
+    from dec.spark import score
+
+    numbers = score(spark.createDataFrame(CUSTOMERS), small_run).toPandas()
+    text = score(spark.createDataFrame(CUSTOMERS.astype({"a": str})), small_run).toPandas()
+    pd.testing.assert_frame_equal(numbers.sort_values("id", ignore_index=True),
+                                  text.sort_values("id", ignore_index=True))
