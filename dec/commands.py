@@ -41,6 +41,8 @@ def test() -> int:
     args = parser.parse_args()
     from dec.data.prepare import prepare_run_data
     from dec.evaluate import evaluate, report_markdown, write_report
+    from dec.report import write_report_html
+    from dec.run_outputs import staged
 
     args.clv = args.clv or args.clv_posterior or args.clv_model is not None
     run = selected_run(args)
@@ -50,23 +52,25 @@ def test() -> int:
                       value=(args.clv_horizon, args.discount_rate,
                              "mcmc" if args.clv_posterior else "map",
                              args.clv_model or "auto") if args.clv else None)
-    if "value" in report:
-        from dec.rundir import RunDir
-        from dec.value_report import settings_of
+    written = []
+    # One set: a failure anywhere below leaves every file of the run as it was, never a
+    # new value_model.json beside the report and profiles of the last fit.
+    with staged(run):
+        if "value" in report:
+            from dec.value_report import settings_of
 
-        print(f"wrote {RunDir(run).write_value_model(settings_of(report['value']))}")
-    json_path, md_path = write_report(run, report)
+            written.append(run.write_value_model(settings_of(report["value"])))
+        written += write_report(run, report)
+        if not args.no_profiles:
+            from dec.profiles import profile_run
+
+            profiles = profile_run(run, data=data, report=report)
+        html = write_report_html(run, report, with_profiles=not args.no_profiles)
     print(report_markdown(report))
-    print(f"wrote {json_path} and {md_path}")
+    print(f"wrote {', '.join(str(path) for path in written)}")
     if not args.no_profiles:
-        from dec.profiles import profile_run
-
-        written = profile_run(run, data=data, report=report)
-        print(f"wrote segment profiles and plots: {', '.join(p.name for p in written)}")
-    from dec.report import write_report_html
-
-    print(f"wrote {write_report_html(run, report, with_profiles=not args.no_profiles)} "
-          "(open it in a browser; it needs no network)")
+        print(f"wrote segment profiles and plots: {', '.join(p.name for p in profiles)}")
+    print(f"wrote {html} (open it in a browser; it needs no network)")
     return 0
 
 

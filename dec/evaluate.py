@@ -53,13 +53,15 @@ def evaluate(run_dir: str | Path, baselines=("kmeans", "gmm", "ae_kmeans"), *,
     dict
         The ``test_report.json`` payload (schema in DESIGN.md).
     """
+    if value is not None:
+        from dec.value import check_discount_rate, parse_horizon
+
+        # A bad horizon or rate: one line before any work, not NaN values in the report.
+        parse_horizon(value[0])
+        check_discount_rate(value[1])
     run = RunDir(run_dir)
     result = run.load()  # checks the folder
     config = result.config
-    if value is not None:
-        from dec.value import parse_horizon
-
-        parse_horizon(value[0])  # a bad horizon: one line before any work
     if config.data.test_fraction == 0:
         raise RunDirError(f"run {run} was trained without a test split "
                           "(data.test_fraction=0); nothing held out to evaluate on")

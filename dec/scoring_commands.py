@@ -42,10 +42,11 @@ def value_args(parser: Parser, fit: bool) -> None:
         "logs only"
         if fit else "add expected_purchases, p_alive, expected_spend and clv per customer "
         "(the value models test.py --clv fitted); purchase logs only"))
-    parser.add_argument("--clv-horizon", default=None if not fit else DEFAULT_HORIZON,
-                        metavar="12M", help="how far ahead value counts: months (12M) or years "
-                        f"(1Y); default {DEFAULT_HORIZON}" + ("" if fit else ", or test.py's"))
-    parser.add_argument("--discount-rate", type=float, default=None if not fit else
+    parser.add_argument("--clv-horizon", type=_horizon, default=None if not fit else
+                        DEFAULT_HORIZON, metavar="12M", help="how far ahead value counts: "
+                        f"months (12M) or years (1Y); default {DEFAULT_HORIZON}"
+                        + ("" if fit else ", or test.py's"))
+    parser.add_argument("--discount-rate", type=_rate, default=None if not fit else
                         DEFAULT_DISCOUNT_RATE, metavar="RATE",
                         help=f"yearly discount rate of future spend (default "
                         f"{DEFAULT_DISCOUNT_RATE:g}" + (")" if fit else ", or test.py's)"))
@@ -57,6 +58,35 @@ def value_args(parser: Parser, fit: bool) -> None:
                             default=None, help="with --clv: the purchase model; auto (the "
                             "default) chooses the one that best predicted the last third of "
                             "the log before as_of")
+
+
+def _horizon(text: str) -> str:
+    """``--clv-horizon`` as ``12M`` or ``2Y``, once it parses: checked while the flags are
+    read, before any work."""
+    from dec.value import parse_horizon
+
+    _flag_check(parse_horizon, "--clv-horizon", text)
+    return text.strip().upper()
+
+
+def _rate(text: str) -> float:
+    """``--discount-rate`` as a number: finite and at least 0. Not ``type=float``, which
+    takes ``nan``, ``inf`` and ``-1`` and gives NaN, zero or infinite values."""
+    from dec.value import check_discount_rate
+
+    return _flag_check(check_discount_rate, "--discount-rate", text)
+
+
+def _flag_check(check, flag: str, text: str):
+    """``check(text)``, its DataError as argparse's one line (which names the flag)."""
+    import argparse
+
+    from dec.errors import DataError
+
+    try:
+        return check(text)
+    except DataError as err:
+        raise argparse.ArgumentTypeError(str(err).removeprefix(f"{flag} ")) from None
 
 
 def _value_settings(run: str, args) -> dict | None:
@@ -102,6 +132,10 @@ def _check_kept(model, run: str, outputs, transactions: str | None = None) -> No
              for path in (source_files(transactions) if transactions else [])]
     kept += [(path, "the run's own file") for path in RunDir(run).own_files()]
     paths.check_outputs_kept(outputs, kept)
+    for output in (o for o in outputs if o is not None):
+        for source in (model.config_.data.source, transactions):
+            if source:
+                paths.check_not_read_later(output, source)
 
 
 def _one_source(parser: Parser, args, *, required: bool) -> None:

@@ -17,6 +17,10 @@ Time is in weeks, as in the papers. From the package's log features: repeat purc
 
 from __future__ import annotations
 
+import json
+import math
+import warnings
+
 import numpy as np
 import pandas as pd
 from scipy.special import hyp2f1
@@ -93,6 +97,7 @@ def expected_purchases(t: float, x, t_x, T, r: float, alpha: float, a: float,
     series overflows (Fader & Hardie's "#NUM!" problem); this form has neither.
     """
     x, T = np.asarray(x, float), np.asarray(T, float)
+    a = _off_one(a)
     z = t / (alpha + T + t)
     bracket = 1.0 - (1.0 - z) ** (a - 1) * hyp2f1(a + b - 1 - r, a - 1, a + b + x - 1, z)
     return (a + b + x - 1) / (a - 1) * bracket * p_alive(x, t_x, T, r, alpha, a, b)
@@ -151,8 +156,16 @@ def purchases_since_first(t, r: float, alpha: float, a: float, b: float) -> np.n
     (alpha + t)) ** r * 2F1(r, b; a + b - 1; t / (alpha + t))]``. Summed over a cohort it
     tracks the cohort's purchases week by week (FHL 2005a, fig. 2)."""
     t = np.asarray(t, float)
+    a = _off_one(a)
     return (a + b - 1) / (a - 1) * (1.0 - (alpha / (alpha + t)) ** r
                                     * hyp2f1(r, b, a + b - 1, t / (alpha + t)))
+
+
+def _off_one(a: float) -> float:
+    """``a``, or ``1 + 1e-7`` where ``a`` is within that of 1: BG/NBD's ``(...) / (a - 1)``
+    times a bracket that vanishes with ``a - 1`` is 0/0 at ``a = 1`` itself (a valid model),
+    and its limit is within about 1e-7 (relative) of the value beside it."""
+    return a if abs(a - 1.0) > 1e-7 else 1.0 + 1e-7
 
 
 def expected_spend(x, m_x, p: float, q: float, v: float) -> np.ndarray:
@@ -228,6 +241,12 @@ def value_arrays(features: pd.DataFrame, settings: dict) -> dict[str, np.ndarray
     """The four value columns under ``value_model.json``'s ``settings`` (its horizon and
     rate), as arrays in the order of ``features``: what export, predict and migrate add."""
     worth = customer_value(features, settings, settings["months"], settings["discount_rate"])
+    # Valid parameters can still be extreme enough (1e300) to overflow: say so, not inf.
+    bad = ~np.isfinite(worth.to_numpy(float)).all(axis=1)
+    if bad.any():
+        raise DataError(f"the value models give {bad.sum():,} customer(s) a value that is not "
+                        f"a finite number (e.g. id {worth.index[bad][0]!r}); value_model.json "
+                        "holds extreme parameters: fit it again with scripts/test.py --clv")
     return {name: worth[name].to_numpy() for name in VALUE_COLUMNS}
 
 
@@ -240,3 +259,93 @@ def parse_horizon(text: str) -> int:
         raise DataError(f"--clv-horizon {text!r} is not a horizon; write months or years, "
                         "e.g. 12M or 2Y (at most 10 years)")
     return int(number) * unit
+
+
+def check_discount_rate(rate) -> float:
+    """``rate`` (``--discount-rate``, a yearly fraction) as a float, checked before any work.
+
+    Raises
+    ------
+    DataError
+        Unless it is a finite number of at least 0: NaN, infinite or negative rates give
+        NaN, zero or infinite values (``-1`` divides by zero).
+
+    Warns
+    -----
+    UserWarning
+        Above 1 (more than 100 % a year): possible, but more likely a percentage (10 for
+        10 %).
+    """
+    given = rate
+    try:
+        rate = float(rate if _is_number(rate) else str(rate).strip())
+    except ValueError:
+        rate = math.nan
+    if not math.isfinite(rate) or rate < 0:
+        raise DataError(f"--discount-rate {given!r} is not a yearly discount rate; give "
+                        "a finite number of at least 0, e.g. 0.10 for 10 % a year")
+    if rate > 1:
+        warnings.warn(f"--discount-rate {rate:g} discounts future spend by {100 * rate:g} % a "
+                      "year; if you meant a percentage, give it as a fraction (0.10 for 10 %)")
+    return rate
+
+
+def settings_problem(settings) -> str | None:
+    """What makes ``value_model.json``'s content ``settings`` unusable, naming the key; None
+    when it scores.
+
+    The parts ``purchases`` and ``spend`` of known models (:data:`MODEL_PARAMETERS`), every
+    parameter a finite number above 0 (each is a gamma's shape or scale or a beta's shape)
+    and Gamma-Gamma's ``q`` above 1: the mean spend of a customer without repeat
+    purchases, ``p v / (q - 1)``, is infinite at 1 and negative below, and ``p x + q - 1``
+    can be too. The ``horizon`` parses, ``months`` is its length, and ``discount_rate`` is
+    finite and at least 0.
+    """
+    if not isinstance(settings, dict):
+        return f"it holds a JSON {_json_type(settings)}, not an object"
+    for part, known in (("purchases", tuple(_PURCHASE_FORMS)), ("spend", ("gamma_gamma",))):
+        fitted = settings.get(part)
+        if not isinstance(fitted, dict):
+            return f"{part!r} is {'missing' if fitted is None else 'not an object'}"
+        kind = fitted.get("model", DEFAULT_MODELS[part])
+        if kind not in known:
+            return f"{part}.model {_shown(kind)} is not one of {', '.join(known)}"
+        for name in MODEL_PARAMETERS[kind]:
+            number = fitted.get(name)
+            if not (_is_number(number) and math.isfinite(number) and number > 0):
+                return f"{part}.{name} is {_shown(number)}, not a finite number above 0"
+    if settings["spend"]["q"] <= 1:
+        return (f"spend.q is {settings['spend']['q']!r}; Gamma-Gamma needs q above 1 for a "
+                "finite mean spend per purchase")
+    horizon, months = settings.get("horizon"), settings.get("months")
+    try:
+        length = parse_horizon(horizon) if isinstance(horizon, str) else None
+    except DataError:
+        length = None
+    if length is None:
+        return f"horizon is {_shown(horizon)}, not a horizon such as 12M or 2Y"
+    if not (isinstance(months, (int, np.integer)) and _is_number(months) and months == length):
+        return f"months is {_shown(months)}, but the horizon {horizon} is {length} months"
+    rate = settings.get("discount_rate")
+    if not (_is_number(rate) and math.isfinite(rate) and rate >= 0):
+        return f"discount_rate is {_shown(rate)}, not a finite yearly rate of at least 0"
+    return None
+
+
+def _is_number(value) -> bool:
+    # JSON true is a Python bool, and bool an int: not a parameter.
+    return isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(
+        value, (bool, np.bool_))
+
+
+def _shown(value) -> str:
+    """A value of the file as a message shows it: null, true and false as JSON writes them,
+    anything else as Python's repr (``'abc'``, ``nan``, ``inf``)."""
+    if value is None or isinstance(value, bool):
+        return json.dumps(value)
+    return repr(value.item() if isinstance(value, np.generic) else value)
+
+
+def _json_type(value) -> str:
+    return {list: "list", str: "string", bool: "boolean", type(None): "null"}.get(
+        type(value), "number")

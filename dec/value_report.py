@@ -30,8 +30,10 @@ def value_settings(model: dict, horizon: str, discount_rate: float) -> dict:
 
 
 def saved_settings(run_dir) -> dict:
-    """A run's ``value_model.json`` (the scoring commands' and :func:`dec.spark.score`'s);
-    one line for a run trained on a table, or before ``test.py --clv`` fitted it."""
+    """A run's ``value_model.json`` (the scoring commands' and :func:`dec.spark.score`'s),
+    checked (:meth:`~dec.run_outputs.RunOutputs.read_value_model`); one line for a run
+    trained on a table, before ``test.py --clv`` fitted it, or for a file changed since or
+    whose models would not score."""
     from dec.errors import DataError
     from dec.rundir import RunDir
 
@@ -162,6 +164,13 @@ def fit_value(data, segments: np.ndarray, horizon: str, discount_rate: float,
     if choice is not None:
         fitted["choice"] = choice
     settings = value_settings(fitted, horizon, discount_rate)
+    problem = value.settings_problem(settings)
+    if problem is not None:  # e.g. q <= 1: the report would hold negative or infinite values
+        from dec.errors import DataError
+
+        raise DataError(f"the customer-value models fitted on the training customers would "
+                        f"not score ({problem}); nothing was written; fit on more customers "
+                        "(a later {data.as_of}) or choose the purchase model with --clv-model")
     observed = None
     if outcomes is not None and "holdout_spend" in outcomes:
         observed = outcomes["holdout_spend"].iloc[data.test_index].to_numpy()
