@@ -68,15 +68,32 @@ def test_stability_choice_page():
         _page("choices/suite_stability_choice")
 
 
-def test_python_m_dec_without_a_command_says_how(monkeypatch, capsys):
+def test_dec_without_a_command_says_how_and_help_lists_every_command(monkeypatch, capsys):
     import sys
 
     from dec.__main__ import main
+    from dec.commands import COMMANDS
 
     monkeypatch.setattr(sys, "argv", ["dec"])
     assert main() == 2
-    assert "usage: python -m dec {train,test,predict,export,profiles,migrate,sweep,features}" in \
-        capsys.readouterr().err
+    assert "usage: dec COMMAND [ARGS]" in capsys.readouterr().err
+    monkeypatch.setattr(sys, "argv", ["dec", "--help"])
+    assert main() == 0
+    listed = [line.split()[0] for line in capsys.readouterr().out.splitlines()
+              if line.startswith("  ")]
+    assert listed == list(COMMANDS)
+
+
+def test_the_dec_console_script_runs_the_commands():
+    """``pip install -e .`` puts ``dec`` on the PATH; it is ``python -m dec``."""
+    import shutil
+    import subprocess
+
+    script = shutil.which("dec")
+    if script is None:
+        pytest.skip("the package is not installed with its console script")
+    done = subprocess.run([script, "--help"], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0 and "features" in done.stdout
 
 
 def test_spark_page():
