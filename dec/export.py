@@ -14,7 +14,9 @@ import torch
 
 from dec import files, paths
 from dec.data.dates import parse_date
-from dec.data.readers import ROW_INDEX, iter_frames, set_id_column
+from dec.data.readers import (ROW_INDEX, csv_header, find_id_column, iter_frames,
+                              set_id_column)
+from dec.data.roles import file_roles, id_like_name
 from dec.errors import DataError
 from dec.value import value_arrays
 
@@ -29,7 +31,8 @@ def customer_batches(model, path: str | Path | None = None, *, id_column: str | 
     From ``path`` if given (read in batches, so memory stays bounded), else from the run's
     own data source. The id column is ``id_column`` if given, else the one the model was
     trained with (``--id-column``, or the training table's index name when the new table
-    has it), else the row number. Columns the run dropped or used as labels are removed.
+    has it), else the one the file declares or its one id-like column
+    (:mod:`dec.data.roles`), else the row number. Columns the run dropped or used as labels are removed.
 
     Raises
     ------
@@ -53,6 +56,8 @@ def customer_batches(model, path: str | Path | None = None, *, id_column: str | 
     index_name = model.preprocessor_.index_name_
     # Row numbers (ROW_INDEX) were never a column: a feature called "row" is no id.
     candidates = [c for c in (id_column, d.id_column, index_name) if c and c != ROW_INDEX]
+    features = set(model.preprocessor_.feature_names_in_)
+    candidates += [c for c in csv_header(path) if id_like_name(c) and c not in features]
     id_hashes, rows = [], 0
     for frame in iter_frames(path, what="data file", batch_rows=batch_rows,
                              text_columns=candidates):
@@ -60,6 +65,9 @@ def customer_batches(model, path: str | Path | None = None, *, id_column: str | 
             id_column = d.id_column
             if id_column is None and index_name != ROW_INDEX and index_name in frame.columns:
                 id_column = index_name
+            if id_column is None:  # the file's own, or its one id-like column (dec.data.roles)
+                id_column = file_roles(path).get("id_column") or find_id_column(
+                    frame, path, exclude=[*features, *unused])
         if rows == 0 and d.format == "transactions":
             _check_not_a_log_run(model, frame, path)
         frame = set_id_column(frame, id_column, path)

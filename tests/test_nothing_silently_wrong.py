@@ -331,3 +331,18 @@ def test_13_by_default_every_customer_of_the_log_has_a_segment(tmp_path, capsys,
     assert code == 0, err
     exported = pd.read_csv(tmp_path / "e.csv", dtype={"id": str})
     assert sorted(exported["id"]) == sorted(log["cust"].unique())
+
+
+def test_2_scoring_a_table_finds_its_id_where_the_run_has_none(tmp_path, capsys):
+    """A run trained on a table without ids scores a table that has one: the output's ids
+    are the customers' ids (zeros kept), not row numbers."""
+    table().to_csv(tmp_path / "t.csv", index=False)
+    train(tmp_path, tmp_path / "t.csv")
+    new = table(50, seed=1).assign(customer_id=[f"{i:05d}" for i in range(50)])
+    new.to_csv(tmp_path / "new.csv", index=False)
+    code, err = cli("predict", "--run", tmp_path / "run", "--data", tmp_path / "new.csv",
+                    "--output", tmp_path / "p.csv", capsys=capsys)
+    assert code == 0, err
+    assert "column 'customer_id' is unique per row and looks like an id" in err
+    scored = pd.read_csv(tmp_path / "p.csv", dtype={"id": str})
+    assert list(scored["id"]) == list(new["customer_id"])

@@ -130,7 +130,7 @@ def read_table(path: str | Path, *, id_column: str | None = None,
     hint = "" if path.suffix else f"; built-in data sets are {', '.join(BUILT_IN)}"
     id_column = id_column or roles.file_roles(path).get("id_column")
     # Columns named like ids are read as text, so that 00123 keeps its zeros if it is one.
-    text = [id_column] if id_column else [c for c in _header(path) if roles.id_like_name(c)]
+    text = [id_column] if id_column else [c for c in csv_header(path) if roles.id_like_name(c)]
     frame = read_frame(path, what="data file", not_found_hint=hint, csv_only_by_suffix=True,
                        text_columns=text)
     if len(frame) == 0:
@@ -157,7 +157,7 @@ def read_table(path: str | Path, *, id_column: str | None = None,
     return frame, labels
 
 
-def _header(path: Path) -> list[str]:
+def csv_header(path: Path) -> list[str]:
     """A CSV's column names (Parquet keeps its types: nothing to read as text)."""
     if "".join(path.suffixes[-2:]).lower() not in (".csv", ".csv.gz") or not path.is_file():
         return []
