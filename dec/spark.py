@@ -133,13 +133,9 @@ def _refuse(found: dict, *, id_column: str, date_column: str, amount_column: str
     if found["rows"] == 0:
         raise DataError("purchase log has no transactions")
     if found["no_ids"]:
-        raise DataError(f"purchase log: {found['no_ids']} transaction(s) have no customer id "
-                        f"(column {id_column!r} is empty or null); fill in their ids or drop "
-                        "those rows")
+        raise _empty(found["no_ids"], "customer id", id_column)
     if found["no_dates"]:
-        raise DataError(f"purchase log: {found['no_dates']} transaction(s) have no date "
-                        f"(column {date_column!r} is empty or null); fill in their dates or "
-                        "drop those rows")
+        raise _empty(found["no_dates"], "date", date_column)
     if found["bad_dates"]:
         raise DataError(f"cannot read date {found['bad_date']!r} ({found['bad_dates']} "
                         f"transaction(s) in column {date_column!r}); write dates as YYYY-MM-DD "
@@ -156,9 +152,7 @@ def _refuse(found: dict, *, id_column: str, date_column: str, amount_column: str
         if column is None:
             continue
         if found[f"no_{name}s"]:
-            raise DataError(f"purchase log: {found[f'no_{name}s']} transaction(s) have no "
-                            f"{name} (column {column!r} is empty or null); fill them in or "
-                            "drop those rows")
+            raise _empty(found[f"no_{name}s"], name, column)
         if found[f"bad_{name}s"]:
             raise DataError(f"{name} value {found[f'bad_{name}']!r} is not a finite number "
                             f"({found[f'bad_{name}s']} transaction(s) in column {column!r}); "
@@ -169,6 +163,11 @@ def _refuse(found: dict, *, id_column: str, date_column: str, amount_column: str
         raise DataError(f"purchase quantities in column {quantity_column!r} are too large to "
                         "add up (their total is beyond the range of floating point numbers); "
                         "fix them")
+
+
+def _empty(count: int, what: str, column: str) -> DataError:
+    return DataError(f"purchase log: {count} transaction(s) have no {what} (column "
+                     f"{column!r} is empty or null); fill them in or drop those rows")
 
 
 def customer_features(spark_df, as_of: str | None = None, *, id_column: str,
