@@ -16,7 +16,7 @@ from dec import files, paths
 from dec.data.dates import parse_date
 from dec.data.readers import (ROW_INDEX, csv_header, find_id_column, iter_frames,
                               set_id_column)
-from dec.data.roles import file_roles, id_like_name
+from dec.data.roles import file_roles, id_like_name, outcome_names
 from dec.errors import DataError
 from dec.value import value_arrays
 
@@ -52,22 +52,30 @@ def customer_batches(model, path: str | Path | None = None, *, id_column: str | 
             yield features.iloc[start:start + batch_rows]
         return
     path = Path(path)
-    unused = [c for c in [d.label_column, *d.drop_columns] if c]
+    declared = file_roles(path)
+    # Outcomes judge segments and are never scored: dropped without a word, as labels are.
+    unused = [c for c in dict.fromkeys([d.label_column, *d.drop_columns, *d.outcome_columns,
+                                        *declared.get("outcome_columns", [])]) if c]
     index_name = model.preprocessor_.index_name_
+    # A run on a log named the log's id column: a customer table has its own.
+    trained_id = None if d.is_log else d.id_column
     # Row numbers (ROW_INDEX) were never a column: a feature called "row" is no id.
-    candidates = [c for c in (id_column, d.id_column, index_name) if c and c != ROW_INDEX]
+    candidates = [c for c in (id_column, declared.get("id_column"), trained_id, index_name)
+                  if c and c != ROW_INDEX]
     features = set(model.preprocessor_.feature_names_in_)
     candidates += [c for c in csv_header(path) if id_like_name(c) and c not in features]
     id_hashes, rows = [], 0
     for frame in iter_frames(path, what="data file", batch_rows=batch_rows,
                              text_columns=candidates):
         if rows == 0 and id_column is None:
-            id_column = d.id_column
+            # The file's own id, the run's, the name the run's table was indexed by, or
+            # the file's one id-like column (dec.data.roles).
+            id_column = declared.get("id_column") or trained_id
             if id_column is None and index_name != ROW_INDEX and index_name in frame.columns:
                 id_column = index_name
-            if id_column is None:  # the file's own, or its one id-like column (dec.data.roles)
-                id_column = file_roles(path).get("id_column") or find_id_column(
-                    frame, path, exclude=[*features, *unused])
+            if id_column is None:
+                id_column = find_id_column(frame, path, exclude=[*features, *unused])
+            unused += [c for c in outcome_names(frame.columns) if c not in unused]
         if rows == 0 and d.format == "transactions":
             _check_not_a_log_run(model, frame, path)
         frame = set_id_column(frame, id_column, path)

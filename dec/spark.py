@@ -25,7 +25,8 @@ import pandas as pd
 from dec.data.columns import NumericColumn
 from dec.data.dates import parse_date
 from dec.data.log_queries import features_sql, outcomes_sql
-from dec.data.transactions import TOO_LARGE, as_of_date, has_holdout
+from dec.data.transactions import (EARLIEST_DATE, TOO_LARGE, as_of_date, check_log_columns,
+                                   has_holdout)
 from dec.errors import DataError
 from dec.value import RFM_FEATURES, VALUE_COLUMNS
 
@@ -33,9 +34,6 @@ from dec.value import RFM_FEATURES, VALUE_COLUMNS
 #: (a zone, ``...Z`` or ``+05:00``, becomes UTC); unreadable text becomes NULL and is named.
 _TEXT_DATE = ("coalesce(try_to_timestamp(trim(CAST({c} AS STRING)), 'yyyyMMdd'), "
               "try_to_timestamp(trim(CAST({c} AS STRING))))")
-#: The earliest purchase date taken as real: earlier ones are typos or placeholders
-#: (``0201-01-01``, ``1800-01-01``) that would make tenure centuries long.
-EARLIEST_DATE = "1900-01-01"
 #: Spark column types read as numbers (text is parsed; anything else is refused by name).
 _NUMBER_TYPES = ("tinyint", "smallint", "int", "bigint", "float", "double", "decimal",
                  "string", "char", "varchar", "void")
@@ -65,6 +63,7 @@ def _log_view(frame, id_column: str, date_column: str, amount_column: str,
     The columns are checked first (missing ones, or amounts that are not numbers or text:
     DataError, no job); then one pass over the log counts what :func:`_refuse` refuses.
     """
+    check_log_columns(id_column, date_column, amount_column, quantity_column)
     wanted = [id_column, date_column, amount_column, *([quantity_column] if quantity_column
                                                         else [])]
     missing = [c for c in wanted if c not in frame.columns]
@@ -80,8 +79,10 @@ def _log_view(frame, id_column: str, date_column: str, amount_column: str,
     date = (f"CAST({_quoted(date_column)} AS TIMESTAMP_NTZ)" if kind in ("date", "timestamp",
                                                                           "timestamp_ntz")
             else f"CAST({_TEXT_DATE.format(c=_quoted(date_column))} AS TIMESTAMP_NTZ)")
+    # Purchases on one day are one order, whatever their times, as on the other engines.
+    date = f"CAST(CAST({date} AS DATE) AS TIMESTAMP_NTZ)"
     log = frame.selectExpr(
-        f"CAST({_quoted(id_column)} AS STRING) AS id", f"{date} AS date",
+        f"trim(CAST({_quoted(id_column)} AS STRING)) AS id", f"{date} AS date",
         f"try_cast({_quoted(amount_column)} AS DOUBLE) AS amount",
         *([f"try_cast({_quoted(quantity_column)} AS DOUBLE) AS quantity",
            f"CAST({_quoted(quantity_column)} AS STRING) AS quantity_text"]

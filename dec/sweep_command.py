@@ -13,6 +13,10 @@ each combination of --grid values; recommends the largest k whose prediction str
 reaches 0.8, or, where none does, the best silhouette on the pretrained embeddings."""
 
 
+#: The most values of k one sweep trains.
+MAX_KS = 1000
+
+
 def sweep_parser() -> Parser:
     parser = Parser(description=DESCRIPTION)
     # k, seeds and the output folder are the sweep's own: --k, --seeds, --out.
@@ -44,6 +48,9 @@ def sweep() -> int:
     try:
         if "-" in args.k:
             low, high = (int(v) for v in args.k.split("-"))
+            if high - low >= MAX_KS:
+                parser.error(f"--k {args.k} is {high - low + 1:,} values of k, and a sweep "
+                             f"trains each; give at most {MAX_KS:,}")
             ks = list(range(low, high + 1))
         else:
             low = high = None
@@ -56,6 +63,11 @@ def sweep() -> int:
                      f"{high}-{low}")
     if not ks or min(ks) < 2:
         parser.error("k must be at least 2")
+    for flag, values in (("--k", ks), ("--seeds", seeds)):
+        twice = sorted({v for v in values if values.count(v) > 1})
+        if twice:
+            parser.error(f"{flag} names {twice[0]} twice; give each once (the sweep compares "
+                         "different seeds, and each k once)")
     if args.work_dir:
         from dec.paths import check_writable_dir
 

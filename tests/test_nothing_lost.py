@@ -298,7 +298,8 @@ def test_dates_with_time_zones_are_read_as_utc():
         "id": ["a", "a", "b"], "amount": [1.0, 2.0, 3.0],
         "date": ["2020-06-01T10:00:00Z", "2020-06-29T22:00:00-05:00", "2020-06-10T00:00Z"]}))
     assert log["date"].dt.tz is None
-    assert log["date"].iloc[1] == pd.Timestamp("2020-06-30 03:00")  # in UTC
+    # 06-29 22:00 at -05:00 is 06-30 03:00 in UTC; a purchase's date is its day, in UTC.
+    assert log["date"].iloc[1] == pd.Timestamp("2020-06-30")
     features = customer_features(log, "2020-06-30T00:00+05:00")  # 06-29 19:00 UTC
     assert features.loc["a", "frequency"] == 1  # the purchase at 03:00 UTC came after
 

@@ -2,6 +2,7 @@
 wrong"): each numbered case is a test here, named after it."""
 
 import json
+import re
 import threading
 
 import numpy as np
@@ -84,12 +85,12 @@ def test_1_a_holdout_column_is_never_a_feature(tmp_path):
         dataset = load_dataset(str(tmp_path / "t.csv"))
     assert "holdout_orders" not in dataset.features
     assert list(dataset.outcomes.columns) == ["holdout_orders"]
-    # However it reaches the preprocessor, it is refused there.
-    from dec.data.preprocessing import Preprocessor
+    # However it reaches training (a DataFrame given to the estimator), it is refused.
+    from dec import DeepEmbeddedClustering
     from dec.errors import DataError
 
     with pytest.raises(DataError, match="'holdout_orders' is an outcome"):
-        Preprocessor().fit(frame)
+        DeepEmbeddedClustering(n_clusters=3, pretrain_epochs=1, refine_epochs=1).fit(frame)
 
 
 # ------------------------------------------------------------- 2. ids as features
@@ -372,3 +373,152 @@ def test_features_that_differ_in_the_last_bits_are_the_same_data():
     exact = {k: recorded[k] for k in ("rows", "columns", "sha256")}
     assert Dataset("log", features).matches(exact)
     assert not Dataset("log", jittered).matches(exact)
+
+
+# ------------------------------------------------------------- a second hostile pass
+ENGINES = ["pandas", "duckdb"]
+
+
+def log_dataset(path, engine, **options):
+    return load_dataset(str(path), format="transactions", log_engine=engine, **COLUMNS,
+                        **options)
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_a_purchase_without_a_customer_id_is_refused_and_na_is_an_id(tmp_path, engine):
+    from dec.errors import DataError
+
+    log = purchase_log()
+    log.loc[:4, "cust"] = ""
+    log.to_csv(tmp_path / "blank.csv", index=False)
+    with pytest.raises(DataError, match="5 transaction\\(s\\) have no customer id"):
+        log_dataset(tmp_path / "blank.csv", engine)
+    log = purchase_log()
+    log.loc[:4, "cust"] = "NA"  # a customer called NA, not a missing id
+    log.to_csv(tmp_path / "na.csv", index=False)
+    features = log_dataset(tmp_path / "na.csv", engine).features
+    assert "NA" in features.index and len(features) == log["cust"].nunique()
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_ids_with_spaces_around_them_are_one_customer_on_every_engine(tmp_path, engine):
+    log = purchase_log()
+    log.loc[:9, "cust"] = " " + log.loc[:9, "cust"] + " "
+    log.to_csv(tmp_path / "log.csv", index=False)
+    features = log_dataset(tmp_path / "log.csv", engine).features
+    assert len(features) == purchase_log()["cust"].nunique()
+    assert not any(i != i.strip() for i in features.index)
+
+
+@pytest.mark.parametrize("roles, message", [
+    (dict(amount_column="day"), "column 'day' is given both as --date-column and as "
+                                "--amount-column"),
+    (dict(id_column="usd"), "column 'usd' is given both as --id-column and as --amount-column"),
+])
+def test_a_column_in_two_roles_of_a_log_is_refused(tmp_path, capsys, roles, message):
+    purchase_log().to_csv(tmp_path / "log.csv", index=False)
+    flags = {**COLUMNS, **roles}
+    code, err = cli("features", "--transactions", tmp_path / "log.csv",
+                    *[x for k, v in flags.items() for x in (f"--{k.replace('_', '-')}", v)],
+                    "--output", tmp_path / "f.parquet", capsys=capsys)
+    assert code == 2 and one_error(err, message)
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_purchases_on_one_day_are_one_order_whatever_their_times(tmp_path, engine):
+    pd.DataFrame({"cust": ["a", "a", "b", "c", "c"],
+                  "day": ["2020-01-01 09:00", "2020-01-01 15:00", "2020-01-03 10:00",
+                          "2020-01-05 10:00", "2020-01-05 18:00"],
+                  "usd": [1.0, 2.0, 3.0, 4.0, 5.0]}).to_csv(tmp_path / "t.csv", index=False)
+    dataset = log_dataset(tmp_path / "t.csv", engine)
+    features = dataset.features
+    assert dataset.as_of == "2020-01-05" and sorted(features.index) == ["a", "b", "c"]
+    assert features.loc["a", "frequency"] == 1 and features.loc["a", "total_spend"] == 3.0
+    assert features.loc["c", "total_spend"] == 9.0 and features.loc["c", "recency_days"] == 0
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_purchases_dated_before_1900_are_refused(tmp_path, engine):
+    from dec.errors import DataError
+
+    log = purchase_log()
+    log.loc[3, "day"] = "0201-01-01"
+    log.to_csv(tmp_path / "log.csv", index=False)
+    with pytest.raises(DataError, match="dated before 1900"):
+        log_dataset(tmp_path / "log.csv", engine)
+
+
+@pytest.mark.parametrize("as_of, message", [
+    ("01/03/2023", "could be day/month or month/day; write it as YYYY-MM-DD"),
+    ("2099-01-01", "is in the future"),
+])
+def test_an_ambiguous_or_future_as_of_is_refused(tmp_path, capsys, as_of, message):
+    purchase_log().to_csv(tmp_path / "log.csv", index=False)
+    code, err = cli("features", "--transactions", tmp_path / "log.csv", *LOG, "--as-of",
+                    as_of, "--output", tmp_path / "f.parquet", capsys=capsys)
+    assert code == 2 and one_error(err, message)
+
+
+@pytest.mark.parametrize("limit", ["0GB", "-1GB", "lots"])
+def test_a_memory_limit_that_is_no_bound_is_refused(tmp_path, capsys, limit):
+    purchase_log().to_csv(tmp_path / "log.csv", index=False)
+    code, err = cli("features", "--transactions", tmp_path / "log.csv", *LOG,
+                    f"--memory-limit={limit}", "--output", tmp_path / "f.parquet",
+                    capsys=capsys)
+    assert code == 2 and one_error(err, f"memory limit '{limit}' is not a size above 0")
+
+
+@pytest.mark.parametrize("column", ["userid", "CUSTOMERID", "customer_no"])
+def test_more_spellings_of_an_id_are_ids(tmp_path, column):
+    table().assign(**{column: range(5000, 5200)}).to_csv(tmp_path / "t.csv", index=False)
+    with pytest.warns(UserWarning, match=f"column '{column}' is unique per row"):
+        dataset = load_dataset(str(tmp_path / "t.csv"))
+    assert column not in dataset.features
+
+
+@pytest.mark.parametrize("values, message", [
+    ([f"c{i}" for i in range(199)] + ["c1"], "has duplicates such as 'c1'"),
+    ([f"c{i}" for i in range(199)] + [None], "is empty in 1 row(s)"),
+    ([float(i) for i in range(199)] + [None], "is empty in 1 row(s)"),
+])
+def test_an_id_with_a_fault_is_refused_not_learned(tmp_path, values, message):
+    from dec import DeepEmbeddedClustering
+    from dec.errors import DataError
+
+    frame = table().assign(customer_id=values)
+    frame.to_parquet(tmp_path / "t.parquet")
+    with pytest.raises(DataError, match=f"'customer_id' in .* looks like an id .* "
+                                        f"{re.escape(message)}"):
+        load_dataset(str(tmp_path / "t.parquet"))
+    with pytest.raises(DataError, match=f"'customer_id' looks like an id .* "
+                                        f"{re.escape(message)}"):
+        DeepEmbeddedClustering(n_clusters=3, pretrain_epochs=1, refine_epochs=1).fit(frame)
+
+
+@pytest.mark.parametrize("flags, message", [
+    (["--k", "2,2"], "--k names 2 twice"),
+    (["--k", "2-3", "--seeds", "0,0"], "--seeds names 0 twice"),
+    (["--k", "2-100000000000000000000"], "give at most 1,000"),
+])
+def test_sweep_refuses_repeated_seeds_and_ks_and_endless_ranges(tmp_path, capsys, flags,
+                                                                  message):
+    code, err = cli("sweep", "--config", SMOKE, *flags, "--out", tmp_path / "sweep",
+                    capsys=capsys)
+    assert code == 2 and one_error(err, message)
+
+
+@pytest.mark.filterwarnings("ignore::UserWarning")
+def test_a_log_run_scores_the_features_file_by_its_declared_id(tmp_path, capsys):
+    """The table `features` writes, scored by a run trained on the log: its own id column
+    (not the log's), and its outcomes left out without a warning about them."""
+    purchase_log().to_csv(tmp_path / "log.csv", index=False)
+    train(tmp_path, tmp_path / "log.csv", "data.format=transactions", "data.id_column=cust",
+          "data.date_column=day", "data.amount_column=usd", "data.as_of=2023-09-01")
+    cli("features", "--transactions", tmp_path / "log.csv", *LOG, "--as-of", "2023-09-01",
+        "--output", tmp_path / "f.parquet", capsys=capsys)
+    code, err = cli("predict", "--run", tmp_path / "run", "--data", tmp_path / "f.parquet",
+                    "--output", tmp_path / "p.csv", capsys=capsys)
+    assert code == 0, err
+    assert "holdout" not in err
+    scored = pd.read_csv(tmp_path / "p.csv", dtype={"id": str})
+    assert list(scored["id"]) == list(pd.read_parquet(tmp_path / "f.parquet")["customer_id"])

@@ -9,6 +9,7 @@ both orders the file is read month-first (pandas' rule) and the user is warned.
 
 from __future__ import annotations
 
+import re
 import warnings
 
 import pandas as pd
@@ -37,6 +38,10 @@ def parse_date(text, *, setting: str = "{data.as_of}") -> pd.Timestamp:
         stamp = pd.NaT
     if pd.isna(stamp):
         raise ConfigError(f"{setting} {shown!r} is not a date; write it as YYYY-MM-DD")
+    fields = re.match(_SLASHED, shown)
+    if fields and int(fields[1]) <= 12 and int(fields[2]) <= 12 and fields[1] != fields[2]:
+        raise ConfigError(f"{setting} {shown!r} could be day/month or month/day; write it as "
+                          "YYYY-MM-DD")
     if stamp.tzinfo is not None:
         stamp = stamp.tz_convert("UTC").tz_localize(None)
     return stamp

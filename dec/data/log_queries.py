@@ -5,18 +5,21 @@ checked against it to 1e-9 by ``tests/test_log_sql.py``."""
 
 import pandas as pd
 
-#: The log as ``id, date, amount[, quantity]``: ids as text (``00042`` stays); the date and
+#: The log as ``id, date, amount[, quantity]``: ids as text without surrounding spaces, as
+#: pandas reads them (``00042`` stays); the date and
 #: amount expressions (:func:`dec.data.log_read.read_log`) cast typed columns and parse text
 #: ones: dates, timestamps, ISO text or YYYYMMDD, those with a zone (``...Z``, ``+05:00``)
 #: as UTC without it, as :mod:`dec.data.dates` reads them (the session runs in UTC);
 #: ``{source}`` is a DuckDB table function.
 LOG_SQL = """
-SELECT CAST({id} AS VARCHAR) AS id, {date_value} AS date, {amount_value} AS amount{quantity},
+SELECT trim(CAST({id} AS VARCHAR)) AS id,
+       CAST(CAST({date_value} AS DATE) AS TIMESTAMP) AS date, {amount_value} AS amount{quantity},
        CAST({date} AS VARCHAR) AS date_text, CAST({amount} AS VARCHAR) AS amount_text
 FROM {source}
 """
 
-#: Per customer at ``{as_of}``: purchases on the same timestamp are one order; days are
+#: Per customer at ``{as_of}``: purchases on the same day are one order (the log's dates
+#: are days: :data:`LOG_SQL` drops the time of day, as pandas does); days are
 #: whole days elapsed (floor), as pandas' ``Timedelta.days``. Written in the SQL DuckDB and
 #: Spark share; what differs is filled in by :func:`features_sql` from ``DIALECTS``.
 FEATURES_SQL = """
@@ -83,10 +86,13 @@ def outcomes_sql(as_of, log: str = "log") -> str:
 #: Every check and count in one pass over the log: each pass reads all the files again.
 SUMMARY_SQL = """
 SELECT count(*) AS rows,
+       count(*) FILTER (id IS NULL OR id = '') AS no_ids,
        count(*) FILTER (date IS NULL) AS bad_dates,
        any_value(date_text) FILTER (date IS NULL) AS bad_date,
        count(*) FILTER (amount IS NULL OR NOT isfinite(amount)) AS bad_amounts,
        any_value(amount_text) FILTER (amount IS NULL OR NOT isfinite(amount)) AS bad_amount,
+       count(*) FILTER (date < $earliest) AS early,
+       any_value(date_text) FILTER (date < $earliest) AS early_date,
        count(*) FILTER (date > $tomorrow) AS future,
        any_value(date_text) FILTER (date > $tomorrow) AS future_date,
        count(*) FILTER (amount < 0) AS refunds,

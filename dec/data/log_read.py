@@ -18,6 +18,7 @@ import pandas as pd
 
 from dec.data.log_queries import LOG_SQL, SUMMARY_SQL
 from dec.data.readers import folder_parts, log_suffix
+from dec.data.transactions import EARLIEST_DATE, check_log_columns
 from dec.errors import ConfigError, DataError
 
 #: DuckDB's memory limit unless one is given: the features of a 200-million-row log stay
@@ -88,7 +89,7 @@ def read_log(connection, path, *, id_column: str, date_column: str, amount_colum
     ``path`` and check it (:func:`_summary`: checked in SQL, no rows come to Python);
     return its summary. DataError, in one line, for a missing column or a bad value."""
     duckdb = duckdb_module()
-
+    check_log_columns(id_column, date_column, amount_column, quantity_column)
     source = _source(path)
     try:
         described = connection.execute(f"DESCRIBE SELECT * FROM {source}").fetchall()
@@ -126,8 +127,12 @@ def _summary(connection, path) -> dict:
     """Check the log (bad dates or amounts, no rows, future dates: one-line errors; refunds:
     a warning); return its number of rows and its first and last dates, among others."""
     tomorrow = (pd.Timestamp.now().normalize() + pd.Timedelta(days=1)).to_pydatetime()
-    cursor = connection.execute(SUMMARY_SQL, {"tomorrow": tomorrow})
+    cursor = connection.execute(SUMMARY_SQL, {
+        "tomorrow": tomorrow, "earliest": pd.Timestamp(EARLIEST_DATE).to_pydatetime()})
     found = dict(zip([c[0] for c in cursor.description], cursor.fetchone()))
+    if found["no_ids"]:
+        raise DataError(f"{path}: {found['no_ids']} transaction(s) have no customer id (the id "
+                        "column is empty there); fill them in or drop those rows")
     if found["bad_dates"]:
         raise DataError(f"{path}: cannot read date {found['bad_date']!r} here; write dates as "
                         "YYYY-MM-DD or YYYYMMDD")
@@ -139,6 +144,10 @@ def _summary(connection, path) -> dict:
         raise DataError(f"{path}: {found['future']} transaction(s) are dated in the future, "
                         f"e.g. {found['future_date']!r}; fix or drop them (they would move "
                         "the default as-of date)")
+    if found["early"]:
+        raise DataError(f"{path}: {found['early']} transaction(s) are dated before "
+                        f"{EARLIEST_DATE[:4]}, e.g. {found['early_date']!r}; fix or drop them "
+                        "(a mistyped year or a placeholder date)")
     if found["refunds"]:
         warnings.warn(f"{path}: {found['refunds']} transaction(s) have a negative amount, "
                       f"e.g. {found['lowest']:g}; they are counted as refunds, which lower the "
@@ -160,9 +169,12 @@ def connection(memory_limit: str | None = None, temp_directory: str | None = Non
     limit = memory_limit or DEFAULT_MEMORY_LIMIT
     try:
         try:
+            if not re.fullmatch(r"\s*\d*\.?\d+\s*[KMGT]?i?B\s*", str(limit), re.I) or \
+                    not float(re.match(r"\s*([\d.]+)", str(limit))[1]) > 0:
+                raise duckdb.Error  # -1GB would lift the bound, 0GB can hold nothing
             connection.execute(f"SET memory_limit = {literal(limit)}")
         except duckdb.Error:
-            raise ConfigError(f"memory limit {limit!r} is not a size; write it as e.g. 4GB "
+            raise ConfigError(f"memory limit {limit!r} is not a size above 0; write it as e.g. 4GB "
                               "or 500MB") from None
         connection.execute(f"SET temp_directory = {literal(spill.name)}")
         connection.execute("SET preserve_insertion_order = false")

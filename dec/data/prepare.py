@@ -14,7 +14,7 @@ import numpy as np
 
 from dec.config import Config
 from dec.data.datasets import Dataset, load_dataset
-from dec.data.preprocessing import Preprocessor
+from dec.data.preprocessing import Preprocessor, check_no_roles
 from dec.errors import DataError, RunDirError
 
 
@@ -88,6 +88,7 @@ def prepare_data(config: Config, preprocessor: Preprocessor | None = None,
     features = dataset.features
     check_rfm_columns(d, features, dataset.name)
     if preprocessor is None:
+        check_no_roles(features)
         with warnings.catch_warnings():  # every fit reports its own column warnings
             warnings.simplefilter("always")
             preprocessor = Preprocessor(d.categorical_columns, scaling=d.scaling).fit(

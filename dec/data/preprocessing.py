@@ -73,7 +73,6 @@ class Preprocessor:
     def fit(self, frame: pd.DataFrame) -> "Preprocessor":
         """Learn imputation values, transforms, scales and categories from ``frame``."""
         frame = check_frame(frame)
-        check_no_roles(frame)
         unknown = [c for c in self.categorical_columns if c not in frame.columns]
         if unknown:
             raise DataError(f"categorical column(s) {unknown} not in the data; "
@@ -245,15 +244,22 @@ class Preprocessor:
 
 def check_no_roles(frame: pd.DataFrame) -> None:
     """Raise DataError for a column that is an id or an outcome by :mod:`dec.data.roles`'
-    rules: whatever path brought it here (a table read with another id, a DataFrame given
-    to the estimator), it must not be learned."""
-    from dec.data.roles import id_like_columns, outcome_names
+    rules: whatever path brought it to training (a table read with another id, a DataFrame
+    given to the estimator), it must not be learned. :func:`dec.data.prepare.prepare_data`
+    checks every customer's features before they are split."""
+    from dec.data.roles import broken_id, id_like_columns, outcome_names
 
     outcomes = outcome_names(frame.columns)
     if outcomes:
         raise DataError(f"column '{outcomes[0]}' is an outcome (what customers did after the "
                         "features' date), never a feature; name it in "
                         "{data.outcome_columns} or leave it out with {data.drop_columns}")
+    broken = broken_id(frame)
+    if broken:
+        raise DataError(f"column '{broken[0]}' looks like an id (its values are nearly all "
+                        f"different) but {broken[1]}; fix it and make it the id "
+                        "({data.id_column}, or the DataFrame's index), or leave it out with "
+                        "{data.drop_columns}")
     ids = id_like_columns(frame)
     if ids:
         raise DataError(f"column '{ids[0]}' is unique per row and looks like an id, not a "

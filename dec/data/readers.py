@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from dec.data import roles
-from dec.data.transactions import clean_transactions
+from dec.data.transactions import check_log_columns, clean_transactions
 from dec.errors import DataError, plain, render_settings
 
 BUILT_IN = ("synthetic", "digits", "cdnow", "mlc_churn", "attrition")
@@ -33,8 +33,22 @@ def read_frame(path: Path, *, what: str, not_found_hint: str = "",
     with _read_errors_as_data_error(path, kind):
         if kind == "Parquet":
             return pd.read_parquet(path)
-        return pd.read_csv(path, sep=csv_separator(path),
-                           dtype={c: str for c in text_columns} or None)
+        return pd.read_csv(path, sep=csv_separator(path), **_text_options(path, text_columns))
+
+
+def _text_options(path: Path, text_columns) -> dict:
+    """read_csv's options that read ``text_columns`` as text: ``00123`` keeps its zeros and
+    ``NA`` or ``null`` is an id like any other (pandas would make them missing, and a
+    customer would vanish); only an empty cell is missing there. Other columns keep
+    pandas' missing values."""
+    if not text_columns:
+        return {}
+    from pandas._libs.parsers import STR_NA_VALUES
+
+    header = csv_header(path, any_suffix=True)
+    return {"dtype": {c: str for c in text_columns}, "keep_default_na": False,
+            "na_values": {c: ([""] if c in text_columns else sorted(STR_NA_VALUES))
+                          for c in header}}
 
 
 def iter_frames(path: Path, *, what: str, batch_rows: int,
@@ -53,7 +67,7 @@ def iter_frames(path: Path, *, what: str, batch_rows: int,
                 yield batch.to_pandas()
         else:
             with pd.read_csv(path, chunksize=batch_rows, sep=csv_separator(path),
-                             dtype={c: str for c in text_columns} or None) as reader:
+                             **_text_options(path, text_columns)) as reader:
                 for chunk in reader:
                     if len(chunk):
                         yield chunk
@@ -141,6 +155,12 @@ def read_table(path: str | Path, *, id_column: str | None = None,
         for name in (c for c in text if c != id_column and c in frame.columns):
             frame[name] = _as_read(frame[name])
     frame = set_id_column(frame, id_column, path)
+    broken = roles.broken_id(frame, exclude=[label_column, *exclude])
+    if broken:
+        raise DataError(render_settings(
+            f"column '{broken[0]}' in {path} looks like an id (its values are nearly all "
+            f"different) but {broken[1]}; fix it and name it with {{data.id_column}}, or "
+            "leave it out with {data.drop_columns}"))
     labels = None
     if label_column is not None:
         if label_column not in frame.columns:
@@ -157,9 +177,12 @@ def read_table(path: str | Path, *, id_column: str | None = None,
     return frame, labels
 
 
-def csv_header(path: Path) -> list[str]:
-    """A CSV's column names (Parquet keeps its types: nothing to read as text)."""
-    if "".join(path.suffixes[-2:]).lower() not in (".csv", ".csv.gz") or not path.is_file():
+def csv_header(path: Path, any_suffix: bool = False) -> list[str]:
+    """A CSV's column names (Parquet keeps its types: nothing to read as text); a file of
+    another suffix is read as CSV only with ``any_suffix``."""
+    csv = "".join(path.suffixes[-2:]).lower() in (".csv", ".csv.gz") or (
+        any_suffix and path.suffix.lower() not in (".parquet", ".pq"))
+    if not csv or not path.is_file():
         return []
     try:
         return [str(c) for c in pd.read_csv(path, nrows=0, sep=csv_separator(path)).columns]
@@ -261,6 +284,11 @@ def read_transactions(path: str | Path, *, id_col: str, date_col: str, amount_co
                       quantity_col: str | None = None) -> pd.DataFrame:
     """Read a CSV/Parquet transaction log into columns ``id, date, amount[, quantity]``."""
     path = Path(path)
+    check_log_columns(id_col, date_col, amount_col, quantity_col)
+    if path.is_dir() or (not path.exists() and any(c in str(path) for c in "*?[")):
+        raise DataError(f"{path} is a {'folder' if path.is_dir() else 'glob'} of purchase logs, "
+                        "which the pandas reader cannot read; read it with DuckDB: "
+                        "{data.log_engine} duckdb (pip install 'dec[logs]')")
     frame = read_frame(path, what="transaction file", csv_only_by_suffix=False,
                        text_columns=(id_col,))
     wanted = {"id": id_col, "date": date_col, "amount": amount_col}

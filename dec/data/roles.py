@@ -21,6 +21,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from dec.errors import plain
+
 #: Parquet key-value metadata that carries the roles: ``{"id_column": ..., "outcome_columns":
 #: [...]}`` as JSON.
 METADATA_KEY = b"dec.roles"
@@ -30,6 +32,16 @@ OUTCOME_PREFIX = "holdout_"
 #: or pandas' name for a saved row index.
 _ID_WORDS = ("id", "uuid", "guid")
 _INDEX_NAMES = ("unnamed: 0", "index")
+#: Whose number a column names, and the words for a number: ``customer_no``, ``userid``,
+#: ``CUSTOMERID``, ``account_number``.
+_ID_OWNERS = ("customer", "cust", "client", "member", "account", "user", "person", "buyer",
+              "shopper")
+_ID_NUMBERS = ("id", "no", "nr", "num", "number", "code", "key")
+#: A column whose values are at least this share distinct is an id gone wrong (an empty
+#: cell, a duplicate), never a feature: as a category it is one level per customer.
+NEARLY_UNIQUE = 0.9
+#: Fewer rows than this say little about whether a text column is nearly unique.
+MIN_ROWS_NEARLY_UNIQUE = 20
 
 
 def roles_metadata(id_column: str, outcome_columns) -> dict[bytes, bytes]:
@@ -61,13 +73,32 @@ def outcome_names(columns) -> list[str]:
 
 def id_like_name(name) -> bool:
     """Whether a column's name says it is an identifier: its last word is ``id`` (any case,
-    after ``_``, ``-``, a space or a lower-case letter: ``CustomerID``, ``user_id``), or it is
-    pandas' saved row index."""
+    after ``_``, ``-``, a space or a lower-case letter: ``CustomerID``, ``user_id``), it
+    names a customer's number (``customer_no``, ``userid``), or it is pandas' saved row
+    index."""
     text = str(name).strip()
     if text.lower() in _INDEX_NAMES:
         return True
-    words = re.split(r"[_\-\s.]+|(?<=[a-z])(?=[A-Z])", text)
-    return bool(words) and words[-1].lower() in _ID_WORDS
+    words = [w.lower() for w in re.split(r"[_\-\s.]+|(?<=[a-z])(?=[A-Z])", text) if w]
+    if not words:
+        return False
+    if words[-1] in _ID_WORDS:
+        return True
+    joined = "".join(words[-2:])
+    return any(joined == owner + number for owner in _ID_OWNERS for number in _ID_NUMBERS)
+
+
+def _kind(name, values: pd.Series) -> str | None:
+    """``"name"`` for a column named like an id (numbers or text), ``"text"`` for other
+    text (not numbers written as text), else None: the columns that can be ids."""
+    numeric = pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values)
+    text = not (pd.api.types.is_numeric_dtype(values) or pd.api.types.is_bool_dtype(values)
+                or pd.api.types.is_datetime64_any_dtype(values))
+    if id_like_name(name) and (numeric or text):
+        return "name"
+    if text and not _numbers_as_text(values):
+        return "text"
+    return None
 
 
 def id_like_columns(frame: pd.DataFrame, exclude=()) -> list[str]:
@@ -75,18 +106,33 @@ def id_like_columns(frame: pd.DataFrame, exclude=()) -> list[str]:
     and identifiers by name or by type (text, where every value is its own category)."""
     found = []
     for name in frame.columns:
-        if name in exclude:
+        if name in exclude or _kind(name, frame[name]) is None:
             continue
         values = frame[name]
-        text = not (pd.api.types.is_numeric_dtype(values) or pd.api.types.is_bool_dtype(values)
-                    or pd.api.types.is_datetime64_any_dtype(values))
-        if not (text or (id_like_name(name) and pd.api.types.is_integer_dtype(values))):
-            continue
-        if text and not id_like_name(name) and _numbers_as_text(values):
-            continue  # numbers read as text (a column of amounts with a typo) are no id
         if len(values) > 1 and values.notna().all() and values.is_unique:
             found.append(str(name))
     return found
+
+
+def broken_id(frame: pd.DataFrame, exclude=()) -> tuple[str, str] | None:
+    """The first column of ``frame`` that is nearly unique (:data:`NEARLY_UNIQUE`) and can
+    be an id, yet is none (an empty cell, a duplicate), with what is wrong with it; None
+    where there is none. Such a column is an id with a fault, never a feature."""
+    for name in frame.columns:
+        kind = None if name in exclude else _kind(name, frame[name])
+        values = frame[name]
+        if kind is None or (kind == "text" and len(values) < MIN_ROWS_NEARLY_UNIQUE) or \
+                len(values) < 2:
+            continue
+        if values.nunique() < NEARLY_UNIQUE * len(values):
+            continue
+        empty = int(values.isna().sum())
+        if empty:
+            return str(name), f"is empty in {empty} row(s)"
+        duplicated = values[values.duplicated()]
+        if len(duplicated):
+            return str(name), f"has duplicates such as {plain(duplicated.iloc[0])!r}"
+    return None
 
 
 def _numbers_as_text(values: pd.Series) -> bool:

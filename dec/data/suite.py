@@ -80,7 +80,8 @@ def load_suite_table(name: str):
     if path is None:
         features, labels = _sklearn_table(name)
     else:
-        features, labels = read_table(path, id_column="rownames", label_column=table.label)
+        features, labels = read_table(path, id_column="rownames", label_column=table.label,
+                                      exclude=list(table.drop))
         features = features.drop(columns=list(table.drop))
     features.index.name = "id"
     return Dataset(name, features, labels)

@@ -15,11 +15,16 @@ import numpy as np
 import pandas as pd
 
 from dec.data.dates import parse_date, parse_dates
-from dec.errors import DataError, plain, render_settings
+from dec.errors import ConfigError, DataError, plain, render_settings
 
 #: End of the calibration period used for CDNOW (Fader & Hardie use 39 weeks; we use the
 #: end of Q3 1997); the hold-out period runs to the end of the log, 1998-06-30.
 CDNOW_AS_OF = "1997-09-30"
+
+
+#: Purchases dated before this are a mistyped year or a placeholder (0001-01-01), on every
+#: engine: a tenure of centuries would pass for a feature.
+EARLIEST_DATE = "1900-01-01"
 
 
 def clean_transactions(frame: pd.DataFrame, source: str = "transactions") -> pd.DataFrame:
@@ -27,14 +32,25 @@ def clean_transactions(frame: pd.DataFrame, source: str = "transactions") -> pd.
     out = frame.copy()
     if len(out) == 0:
         raise DataError(f"{source} has no transactions")
-    out["id"] = out["id"].astype(str).str.strip()
+    ids = out["id"].astype(str).str.strip().where(out["id"].notna(), "")
+    if (ids == "").any():
+        raise DataError(f"{source}: {int((ids == '').sum())} transaction(s) have no customer "
+                        "id (the id column is empty there); fill them in or drop those rows")
+    out["id"] = ids
     dates = parse_dates(out["date"], source)
     future = dates > pd.Timestamp.now().normalize() + pd.Timedelta(days=1)
     if future.any():
         raise DataError(f"{source}: {int(future.sum())} transaction(s) are dated in the future, "
                         f"e.g. {out.loc[future, 'date'].iloc[0]!r}; fix or drop them (they "
                         "would move the default as-of date)")
-    out["date"] = dates
+    early = dates < pd.Timestamp(EARLIEST_DATE)
+    if early.any():
+        raise DataError(f"{source}: {int(early.sum())} transaction(s) are dated before "
+                        f"{EARLIEST_DATE[:4]}, e.g. {out.loc[early, 'date'].iloc[0]!r}; fix or "
+                        "drop them (a mistyped year or a placeholder date)")
+    # Purchases on one day are one order, whatever their times (the time of day is dropped
+    # after any zone became UTC): the rule of every engine.
+    out["date"] = dates.dt.normalize()
     for column in [c for c in ("amount", "quantity") if c in out]:
         values = pd.to_numeric(out[column], errors="coerce")
         if values.isna().any() or not np.isfinite(values).all():
@@ -47,6 +63,22 @@ def clean_transactions(frame: pd.DataFrame, source: str = "transactions") -> pd.
                       f"e.g. {out.loc[refunds, 'amount'].iloc[0]:g}; they are counted as "
                       "refunds, which lower the customer's spend", stacklevel=3)
     return out
+
+
+def check_log_columns(id_column: str, date_column: str, amount_column: str,
+                      quantity_column: str | None = None) -> None:
+    """ConfigError where one column of a log is given two roles (dates added up as
+    money, amounts taken for customers): every engine checks before it reads."""
+    roles = {"id": id_column, "date": date_column, "amount": amount_column,
+             "quantity": quantity_column}
+    seen: dict[str, str] = {}
+    for role, column in roles.items():
+        if column is None:
+            continue
+        if column in seen:
+            raise ConfigError(f"column '{column}' is given both as {{data.{seen[column]}_column}} "
+                              f"and as {{data.{role}_column}}; give each column one role")
+        seen[column] = role
 
 
 #: The CDNOW log's own column names, by role: what a run trained on CDNOW expects of a new log.
@@ -151,6 +183,11 @@ def as_of_date(as_of, first: pd.Timestamp, last: pd.Timestamp, source) -> pd.Tim
     if as_of is None:
         return pd.Timestamp(last.date())
     stamp = parse_date(as_of)
+    tomorrow = pd.Timestamp.now().normalize() + pd.Timedelta(days=1)
+    if stamp > tomorrow:
+        raise DataError(f"as_of={stamp.date()} is in the future; features are made from "
+                        f"purchases made so far: choose a {{data.as_of}} date up to today "
+                        f"(the log runs from {first.date()} to {last.date()})")
     if stamp < first.normalize():
         raise DataError(f"as_of={stamp.date()} is before the first purchase in {source} "
                         f"({first.date()}); choose a {{data.as_of}} date from {first.date()} "
