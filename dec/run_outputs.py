@@ -18,6 +18,7 @@ import json
 import math
 import shutil
 import tempfile
+import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -210,8 +211,13 @@ class RunOutputs:
         RunDirError
             In one line naming the file, the key and the fix, if it is not JSON, not the
             file test.py wrote (its ``sha256`` differs) or its models would not score
-            (:func:`dec.value.settings_problem`). A file from before the ``sha256`` is read
-            and checked the same way.
+            (:func:`dec.value.settings_problem`).
+
+        Warns
+        -----
+        UserWarning
+            For a file without a ``sha256`` (written before the field, or with it deleted):
+            it is read and its models checked, but a hand edit cannot be told.
         """
         from dec.value import settings_problem
 
@@ -225,7 +231,8 @@ class RunOutputs:
             detail = (str(err).strip().splitlines() or [type(err).__name__])[0][:120]
             raise RunDirError(f"{self.path / VALUE_MODEL} is not valid JSON ({detail}); "
                               f"{again}") from None
-        if isinstance(body, dict) and "sha256" in body:
+        unchecked = not (isinstance(body, dict) and "sha256" in body)
+        if not unchecked:
             digest = body.pop("sha256")
             if digest != value_model_digest(body):
                 raise RunDirError(f"{VALUE_MODEL} in {self.path} was changed after test.py "
@@ -234,6 +241,12 @@ class RunOutputs:
         if problem is not None:
             raise RunDirError(f"{self.path / VALUE_MODEL} cannot score customers: {problem}; "
                               f"{again}")
+        if unchecked:
+            # Deleting the line is the one hand edit the digest cannot catch: read it (older
+            # files have none), but never silently. Read once per command, so said once.
+            warnings.warn(f"{VALUE_MODEL} in {self.path} has no checksum (written by an older "
+                          "dec, or edited); its models are checked but an edit cannot be "
+                          f"detected: {again}")
         return body
 
     def write_profiles(self, csv_text: str, markdown: str) -> tuple[Path, Path]:

@@ -358,6 +358,10 @@ def score(spark_df, run_dir, *, id_column: str | None = None, embeddings: bool =
     numeric = [c.name for c in model.preprocessor_.columns_ if isinstance(c, NumericColumn)]
     numeric += [c for c in RFM_FEATURES if value and c in spark_df.columns and c not in numeric]
     spark_df = _checked_customers(spark_df, id_column, numeric)
+    if value:  # after the checks above, so text and infinities keep their own messages
+        from dec.value import spark_checked_features
+
+        spark_df = spark_checked_features(spark_df, id_column)
     settings = saved_settings(run) if value else None
     width = model.model_.architecture["embedding_dim"]
     names = ["id", "segment", *([f"z_{j}" for j in range(width)] if embeddings else []),

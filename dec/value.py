@@ -12,7 +12,9 @@ the purchase log beyond the features the run already makes.
 Time is in weeks, as in the papers. From the package's log features: repeat purchases
 ``x = frequency - 1``, ``t_x = (tenure_days - recency_days) / 7`` (first to last purchase),
 ``T = tenure_days / 7`` (first purchase to ``as_of``) and the mean repeat order value
-``m_x = (total_spend - first_order_value) / x``.
+``m_x = (total_spend - first_order_value) / x``. Features no purchase log gives (no orders,
+a last order before the first) are refused in one line (:func:`features_problem`); repeat
+orders that average 0 or less (refunds) are valued as averaging 0 (:func:`expected_spend`).
 """
 
 from __future__ import annotations
@@ -52,18 +54,137 @@ def model_of(fitted: dict, part: str = "purchases") -> str:
 
 
 def rfm(features: pd.DataFrame) -> pd.DataFrame:
-    """``x``, ``t_x``, ``T`` (weeks) and ``m_x`` (NaN without a repeat purchase) per customer."""
+    """``x``, ``t_x``, ``T`` (weeks) and ``m_x`` (NaN without a repeat purchase) per customer.
+
+    Raises
+    ------
+    DataError
+        Without the log features, or where they are not what a purchase log gives
+        (:func:`features_problem`): in one line naming the column, how many customers and
+        one of them. The closed forms would give such a customer negative purchases or a
+        negative "time since the last purchase" without a word.
+    """
     missing = [c for c in RFM_FEATURES if c not in features.columns]
     if missing:
         raise DataError(f"customer value needs a purchase log: the features lack "
                         f"{', '.join(missing)}; train on a log ({{data.format}} transactions)")
-    x = features["frequency"].to_numpy(float) - 1.0
-    repeat_spend = (features["total_spend"] - features["first_order_value"]).to_numpy(float)
+    problem = features_problem(features)
+    if problem is not None:
+        raise DataError(problem)
+    numbers = _numbers(features)
+    x = numbers["frequency"].to_numpy(float) - 1.0
+    repeat_spend = (numbers["total_spend"] - numbers["first_order_value"]).to_numpy(float)
     with np.errstate(invalid="ignore", divide="ignore"):
         m_x = np.where(x > 0, repeat_spend / np.maximum(x, 1.0), np.nan)
-    tenure = features["tenure_days"].to_numpy(float)
-    return pd.DataFrame({"x": x, "t_x": (tenure - features["recency_days"].to_numpy(float)) / 7,
+    tenure = numbers["tenure_days"].to_numpy(float)
+    return pd.DataFrame({"x": x, "t_x": (tenure - numbers["recency_days"].to_numpy(float)) / 7,
                          "T": tenure / 7, "m_x": m_x}, index=features.index)
+
+
+def _numbers(features: pd.DataFrame) -> pd.DataFrame:
+    """The log features as floats; what does not read as a number is NaN."""
+    return pd.DataFrame({c: pd.to_numeric(features[c], errors="coerce").astype(float)
+                         for c in RFM_FEATURES}, index=features.index)
+
+
+#: What a purchase log's features always are, and the models assume: each rule is the
+#: column, the customers who break it (as pandas finds them, and as a Spark SQL condition
+#: for :func:`spark_checked_features`, ``{column}`` standing for the column as a double),
+#: what is wrong and what the column means. Missing and infinite values are checked first,
+#: so the comparisons see numbers.
+FEATURE_RULES = (
+    ("frequency", lambda f: (f["frequency"] < 1) | (f["frequency"] % 1 != 0),
+     "{frequency} < 1 OR {frequency} % 1 != 0", "is not a whole number of at least 1",
+     "it counts a customer's orders, the first included"),
+    ("tenure_days", lambda f: f["tenure_days"] < 0, "{tenure_days} < 0", "is negative",
+     "it counts the days from the first order to the date scored"),
+    ("recency_days", lambda f: f["recency_days"] < 0, "{recency_days} < 0", "is negative",
+     "it counts the days from the last order to the date scored"),
+    ("recency_days", lambda f: f["recency_days"] > f["tenure_days"],
+     "{recency_days} > {tenure_days}", "is above tenure_days",
+     "the last order cannot come before the first"),
+)
+#: How each message of :func:`features_problem` (and :func:`spark_checked_features`) ends:
+#: where features that hold are made.
+_FROM_A_LOG = "customer value needs the features a purchase log gives: "
+_FIX = "score the log itself with --transactions"
+_FIX_SPARK = "compute them from the log with dec.spark.customer_features"
+
+
+def features_problem(features: pd.DataFrame) -> str | None:
+    """Why customers' log features (:data:`RFM_FEATURES`) cannot be valued, in one line
+    naming the column, how many customers break it and one of their ids; None when every
+    customer can be.
+
+    Every value a finite number, then :data:`FEATURE_RULES`: ``frequency`` a whole number
+    of at least 1 and ``0 <= recency_days <= tenure_days``. ``total_spend`` and
+    ``first_order_value`` need only be finite: refunds make either one, or the repeat
+    orders' mean, 0 or negative in a real log (:func:`expected_spend` reads that).
+    """
+    numbers = _numbers(features)
+    for column in RFM_FEATURES:
+        bad = ~np.isfinite(numbers[column].to_numpy())
+        if bad.any():
+            first = features[column].to_numpy()[bad][0]
+            return (f"{column} is empty or not a finite number for {bad.sum():,} customer(s) "
+                    f"(e.g. id {_shown(features.index[bad][0])}: {_shown(first)}); "
+                    f"{_FROM_A_LOG}{_FIX}")
+    for column, broken, condition, what, meaning in FEATURE_RULES:
+        bad = broken(numbers).to_numpy(bool)
+        if bad.any():
+            example = numbers[bad].iloc[0]
+            shown = ", ".join(f"{c} {example[c]:g}" for c in RFM_FEATURES
+                              if f"{{{c}}}" in condition)
+            return (f"{column} {what} for {bad.sum():,} customer(s) (e.g. id "
+                    f"{_shown(features.index[bad][0])}: {shown}): {meaning}; {_FROM_A_LOG}"
+                    f"{_FIX}")
+    return None
+
+
+def spark_checked_features(spark_df, id_column: str):
+    """``spark_df`` (customers on Spark, e.g. for :func:`dec.spark.score`) with its log
+    features checked by :data:`FEATURE_RULES` as they are read: a customer who breaks one
+    raises Spark's one-line error (``raise_error``, a ``SparkRuntimeException``) naming the
+    column and the customer when the result is computed, instead of a Python traceback
+    from inside the scoring workers. Missing features: DataError here, before any job.
+    Null values are refused too; text and infinite values are the caller's to refuse
+    (:func:`dec.spark._checked_customers` does).
+    """
+    from pyspark.sql import functions as F
+
+    missing = [c for c in RFM_FEATURES if c not in spark_df.columns]
+    if missing:
+        raise DataError(f"customer value needs a purchase log: the customers lack "
+                        f"{', '.join(missing)}; compute them with dec.spark.customer_features")
+
+    def quoted(name):
+        return "`" + name.replace("`", "``") + "`"
+
+    # try_cast: text is the caller's to name (ANSI CAST would fail on it with Spark's own
+    # message); here it reads as null.
+    number = {c: f"try_cast({quoted(c)} AS DOUBLE)" for c in RFM_FEATURES}
+    ident = F.coalesce(F.col(quoted(id_column)).cast("string"), F.lit("?"))
+
+    def error(head: str, shown: list[str], joiner: str):
+        """Spark's one-line error: ``head``, the customer's id and the ``shown`` columns'
+        values, then ``joiner`` and how to fix it."""
+        values = []
+        for i, c in enumerate(shown):  # concat is null if any part is: say "null"
+            values += [F.lit(f"{', ' if i else ''}{c} "), F.expr(
+                f"coalesce(CAST({number[c]} AS STRING), 'null')")]
+        return F.raise_error(F.concat(F.lit(head + " (id '"), ident, F.lit("': "),
+                                      *values, F.lit(f"){joiner}{_FROM_A_LOG}{_FIX_SPARK}")))
+
+    finite = "{c} IS NULL OR isnan({c}) OR abs({c}) = double('inf')"
+    checked = {c: F.when(F.expr(finite.format(c=number[c])), error(
+        f"{c} is empty or not a finite number for a customer", [c], "; "))
+        for c in RFM_FEATURES}
+    for column, _, condition, what, meaning in FEATURE_RULES:
+        shown = [c for c in RFM_FEATURES if f"{{{c}}}" in condition]
+        checked[column] = checked[column].when(F.expr(condition.format(**number)), error(
+            f"{column} {what} for a customer", shown, f": {meaning}; "))
+    return spark_df.select(*[checked[c].otherwise(F.col(quoted(c))).alias(c) if c in checked
+                             else F.col(quoted(c)) for c in spark_df.columns])
 
 
 def _dropout_odds(x, t_x, T, r, alpha, a, b):
@@ -171,10 +292,41 @@ def _off_one(a: float) -> float:
 def expected_spend(x, m_x, p: float, q: float, v: float) -> np.ndarray:
     """Expected spend per purchase given ``x`` repeat purchases of mean value ``m_x``:
     Gamma-Gamma, FHL (2005b) eq. (5), ``(p (v + x m_x)) / (p x + q - 1)``; the population
-    mean ``p v / (q - 1)`` for a customer without a repeat purchase."""
+    mean ``p v / (q - 1)`` for a customer without a repeat purchase.
+
+    The formula is a weighted mean, ``w m_x + (1 - w) p v / (q - 1)`` with ``w = p x / (p x
+    + q - 1)``, and it is negative for a customer whose repeat orders have a negative mean
+    (refunds). The Gamma-Gamma model has no such customer: spends are gamma-distributed,
+    so above 0, and the fit leaves out every ``m_x <= 0`` (:mod:`dec.value_fit`). Such a
+    customer is valued at ``m_x = 0``, the formula's limit as ``m_x`` falls to 0: the
+    population mean's share ``(1 - w)`` alone, small for many repeat orders, never
+    negative. Valuing them as a customer without repeat purchases (the population mean)
+    would leave out their orders altogether and rank a customer who returned everything
+    above one who spent a little; valued at 0, the expected spend rises with ``m_x``
+    throughout, without a jump at 0.
+    """
     x = np.asarray(x, float)
-    m_x = np.nan_to_num(np.asarray(m_x, float), nan=0.0)
-    return p * (v + np.where(x > 0, x, 0.0) * m_x) / (p * np.where(x > 0, x, 0.0) + q - 1)
+    repeats = np.where(x > 0, x, 0.0)
+    mean = np.maximum(np.nan_to_num(np.asarray(m_x, float), nan=0.0), 0.0)
+    return p * (v + repeats * mean) / (p * repeats + q - 1)
+
+
+def nonpositive_spend(data: pd.DataFrame) -> np.ndarray:
+    """Which customers of :func:`rfm`'s ``data`` bought again with a mean repeat spend of
+    0 or less: those :func:`expected_spend` values at ``m_x = 0``."""
+    return ((data["x"] > 0) & ~(data["m_x"] > 0)).to_numpy()
+
+
+def _warn_nonpositive_spend(data: pd.DataFrame) -> None:
+    """One line on how many customers :func:`expected_spend` valued at ``m_x = 0``."""
+    low = nonpositive_spend(data)
+    if low.any():
+        warnings.warn(
+            f"{low.sum():,} of {len(data):,} customers scored bought again but their repeat "
+            f"orders average 0 or less (refunds or free orders; e.g. id "
+            f"{_shown(data.index[low][0])}); the spend model knows only positive spends and "
+            "values them as if those orders averaged 0: a small expected_spend and clv, "
+            "never a negative one")
 
 
 #: Each purchase model's closed forms: purchases ahead and P(alive).
@@ -210,20 +362,25 @@ def discounted_value(months: int, annual_rate: float, x, t_x, T, spend,
     """CLV over ``months``: each month's expected purchases (under the fitted ``purchases``,
     :func:`purchases_ahead`) times the expected spend, discounted by ``(1 + monthly rate) **
     month`` (pymc-marketing's customer_lifetime_value, with the rate given per year)."""
-    rate, total, before = monthly_rate(annual_rate), 0.0, 0.0
+    # exp(-month log1p(rate)), not (1 + rate) ** month: for a rate such as 1e308 the power
+    # overflows (Python raises); the discount factor rightly underflows to 0.
+    log_factor, total, before = math.log1p(monthly_rate(annual_rate)), 0.0, 0.0
     for month in range(1, months + 1):
         cumulative = purchases_ahead(month * WEEKS_PER_MONTH, x, t_x, T, purchases)
-        total = total + (cumulative - before) * spend / (1.0 + rate) ** month
+        total = total + (cumulative - before) * spend * math.exp(-month * log_factor)
         before = cumulative
     return np.asarray(total, float)
 
 
 def customer_value(features: pd.DataFrame, model: dict, months: int,
-                   annual_rate: float) -> pd.DataFrame:
+                   annual_rate: float, warn: bool = True) -> pd.DataFrame:
     """The four value columns for customers' log features under a fitted ``model``
     (``value_model.json``): purchases in the next ``months``, P(alive), expected spend per
-    purchase and CLV, indexed like ``features``."""
+    purchase and CLV, indexed like ``features``; with ``warn``, one line on the customers
+    whose repeat orders average 0 or less (:func:`expected_spend` values them at 0)."""
     data = rfm(features)
+    if warn:
+        _warn_nonpositive_spend(data)
     purchases = model["purchases"]
     spend = expected_spend(data["x"], data["m_x"], **parameters(model, "spend"))
     horizon = months * WEEKS_PER_MONTH
@@ -241,12 +398,17 @@ def value_arrays(features: pd.DataFrame, settings: dict) -> dict[str, np.ndarray
     """The four value columns under ``value_model.json``'s ``settings`` (its horizon and
     rate), as arrays in the order of ``features``: what export, predict and migrate add."""
     worth = customer_value(features, settings, settings["months"], settings["discount_rate"])
-    # Valid parameters can still be extreme enough (1e300) to overflow: say so, not inf.
+    # Valid parameters (1e300), or features a log could give but extreme (1e300 orders),
+    # can overflow: say so, not inf, with the example's features to tell which it was.
     bad = ~np.isfinite(worth.to_numpy(float)).all(axis=1)
     if bad.any():
+        example = features.iloc[np.flatnonzero(bad)[0]]
+        shown = ", ".join(f"{c} {_shown(example[c])}" for c in RFM_FEATURES)
         raise DataError(f"the value models give {bad.sum():,} customer(s) a value that is not "
-                        f"a finite number (e.g. id {worth.index[bad][0]!r}); value_model.json "
-                        "holds extreme parameters: fit it again with scripts/test.py --clv")
+                        f"a finite number (e.g. id {_shown(worth.index[bad][0])}: {shown}); "
+                        "value_model.json holds extreme parameters or these features are "
+                        "extreme: fit it again with scripts/test.py --clv, or check the "
+                        "features")
     return {name: worth[name].to_numpy() for name in VALUE_COLUMNS}
 
 
@@ -275,6 +437,13 @@ def check_discount_rate(rate) -> float:
     UserWarning
         Above 1 (more than 100 % a year): possible, but more likely a percentage (10 for
         10 %).
+
+    Notes
+    -----
+    No rate above 1 is refused: any bound (100, 1,000) would be arbitrary, since every
+    finite rate gives finite values (:func:`discounted_value` discounts in logs, so even
+    1e308 gives values near 0, not an overflow). The warning shows the rate as a
+    percentage that stays readable however large it is (``1e+310 %``, not ``inf %``).
     """
     given = rate
     try:
@@ -285,9 +454,19 @@ def check_discount_rate(rate) -> float:
         raise DataError(f"--discount-rate {given!r} is not a yearly discount rate; give "
                         "a finite number of at least 0, e.g. 0.10 for 10 % a year")
     if rate > 1:
-        warnings.warn(f"--discount-rate {rate:g} discounts future spend by {100 * rate:g} % a "
-                      "year; if you meant a percentage, give it as a fraction (0.10 for 10 %)")
+        warnings.warn(f"--discount-rate {rate:g} discounts future spend by {_percent(rate)} % "
+                      "a year; if you meant a percentage, give it as a fraction (0.10 for 10 %)")
     return rate
+
+
+def _percent(rate: float) -> str:
+    """``100 * rate`` as ``:g`` writes it, also where the product overflows (rates above
+    about 1.8e306): the exponent is raised by 2 instead."""
+    percent = 100 * rate
+    if math.isfinite(percent):
+        return f"{percent:g}"
+    mantissa, exponent = f"{rate:e}".split("e")
+    return f"{float(mantissa):g}e+{int(exponent) + 2}"
 
 
 def settings_problem(settings) -> str | None:

@@ -92,9 +92,7 @@ def fit_value_model(features: pd.DataFrame, method: str = "map", seed: int = 0,
     # Gamma-Gamma needs a positive mean value of repeat purchases (FHL 2005b).
     spenders = data[(data["x"] > 0) & (data["m_x"] > 0)]
     if len(spenders) < MIN_REPEAT_CUSTOMERS:
-        raise DataError(f"only {len(spenders)} customers bought more than once before as_of; "
-                        f"the spend model needs at least {MIN_REPEAT_CUSTOMERS}: choose a later "
-                        "{data.as_of} or a longer log")
+        raise DataError(_too_few_spenders(len(spenders), int((data["x"] > 0).sum())))
     start = time.perf_counter()
     purchases, purchase_draws = fit_purchase_model(data, purchase_model, method, seed)
     spend, spend_draws = _fit(clv.GammaGammaModel(), pd.DataFrame({
@@ -116,6 +114,22 @@ def fit_value_model(features: pd.DataFrame, method: str = "map", seed: int = 0,
         "fitted_with": f"pymc-marketing {pymc_marketing.__version__}",
         "fit_seconds": time.perf_counter() - start,
     }
+
+
+def _too_few_spenders(spenders: int, repeaters: int) -> str:
+    """Why the spend model has too little to learn from: too few customers bought again,
+    or enough did but too few of them for a positive mean (amounts of 0, refunds)."""
+    need = f"the spend model needs at least {MIN_REPEAT_CUSTOMERS}"
+    later = "choose a later {data.as_of} or a longer log"
+    if spenders == repeaters:
+        return f"only {spenders} customers bought more than once before as_of; {need}: {later}"
+    fix = ("check that the amount column the run was trained on holds order values "
+           "({data.amount_column})"
+           if repeaters >= MIN_REPEAT_CUSTOMERS else later)
+    return (f"only {spenders} customers bought more than once before as_of with a positive "
+            f"mean spend on their repeat orders; {repeaters - spenders} more bought again but "
+            f"their repeat orders average 0 or less (amounts of 0, refunds), which the spend "
+            f"model cannot learn from; {need}: {fix}")
 
 
 def fit_purchase_model(data: pd.DataFrame, purchase_model: str, method: str = "map",

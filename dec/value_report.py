@@ -68,8 +68,9 @@ def segment_value(features: pd.DataFrame, segments: np.ndarray, settings: dict,
     values = value.customer_value(features, settings, settings["months"],
                                   settings["discount_rate"])
     table = values.assign(segment=np.asarray(segments))
+    rfm = value.rfm(features)
+    low_spend = int(value.nonpositive_spend(rfm).sum())
     if observed_spend is not None and holdout_weeks:
-        rfm = value.rfm(features)
         purchases = value.purchases_ahead(holdout_weeks, rfm["x"], rfm["t_x"], rfm["T"],
                                           settings["purchases"])
         table["predicted_holdout_spend"] = purchases * values["expected_spend"].to_numpy()
@@ -92,6 +93,8 @@ def segment_value(features: pd.DataFrame, segments: np.ndarray, settings: dict,
     block = {"horizon": settings["horizon"], "months": settings["months"],
              "discount_rate": settings["discount_rate"], "models": _models(settings),
              "customers": int(len(table)), "clv_total": total, "segments": rows}
+    if low_spend:
+        block["nonpositive_spend_customers"] = low_spend
     if "observed_holdout_spend" in table:
         block["holdout_weeks"] = float(holdout_weeks)
         rho = float(spearmanr(table["clv"], table["observed_holdout_spend"])[0])
@@ -110,7 +113,7 @@ def _add_intervals(rows: list[dict], features: pd.DataFrame, segments: np.ndarra
         drawn = {part: {"model": value.model_of(settings[part], part),
                         **{k: v[i] for k, v in draws[part].items()}} for part in draws}
         worth = value.customer_value(features, drawn, settings["months"],
-                                     settings["discount_rate"])
+                                     settings["discount_rate"], warn=False)  # said once
         spend = worth["expected_spend"].to_numpy()
         if holdout_weeks:
             ahead = value.purchases_ahead(holdout_weeks, rfm["x"], rfm["t_x"], rfm["T"],
@@ -229,6 +232,11 @@ def value_sentences(block: dict, names: dict[int, str] | None = None) -> list[st
              f"{100 * share_customers:.0f} % of the customers."]
     if "choice" in models:
         lines.append(_choice_sentence(models["choice"]))
+    if block.get("nonpositive_spend_customers"):
+        lines.append(f"{block['nonpositive_spend_customers']:,} of the test customers bought "
+                     "again but their repeat orders average 0 or less (refunds or free "
+                     "orders); the spend model, which knows only positive spends, values "
+                     "them as if those orders averaged 0.")
     if block.get("rank_correlation") is not None:
         lines.append(f"Rank correlation of each customer's CLV with their hold-out spend "
                      f"({block['holdout_weeks']:.0f} weeks after as_of): "

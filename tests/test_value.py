@@ -53,6 +53,118 @@ def test_expected_spend_by_hand():
     assert spend.tolist() == pytest.approx([22.0, 30.0])
 
 
+def test_repeat_orders_averaging_0_or_less_are_valued_at_0_not_below():
+    """Refunds: the formula ``p (v + x m_x) / (p x + q - 1)`` at m_x = -50 gave -34."""
+    spend = value.expected_spend([2, 2, 2, 0], [-50.0, 0.0, 1e-9, np.nan], p=6.0, q=4.0, v=15.0)
+    assert spend.tolist() == pytest.approx([6.0, 6.0, 6.0, 30.0])  # 6 * 15 / 15; p v / (q - 1)
+    # never more for a customer who returned more: no jump at 0
+    means = np.linspace(-100, 100, 201)
+    assert (np.diff(value.expected_spend(np.full(201, 3.0), means, p=6.0, q=4.0, v=15.0))
+            >= 0).all()
+
+
+#: value_model.json's content, as the scoring commands read it.
+SETTINGS = {"purchases": {"model": "bg_nbd", "r": 0.25, "alpha": 4.8, "a": 0.71, "b": 2.1},
+            "spend": {"model": "gamma_gamma", "p": 6.3, "q": 3.6, "v": 15.0},
+            "horizon": "12M", "months": 12, "discount_rate": 0.1}
+
+
+def _with_refunds(n: int = 200, refunders: int = 30) -> pd.DataFrame:
+    """Log features in which some repeat buyers' refunds exceed their repeat orders, and
+    one customer's repeat orders were all free."""
+    features = log_features(n, seed=1)
+    features.index = [f"c{i}" for i in range(n)]
+    repeaters = features.index[features["frequency"] > 1]
+    refund = repeaters[:refunders]
+    features.loc[refund, "total_spend"] = features.loc[refund, "first_order_value"] - 40.0
+    features.loc[repeaters[refunders], "total_spend"] = features.loc[
+        repeaters[refunders], "first_order_value"]
+    return features
+
+
+def test_refunds_never_give_a_negative_expected_spend_or_clv_and_are_said_once():
+    features = _with_refunds()
+    with pytest.warns(UserWarning) as said:
+        worth = value.value_arrays(features, SETTINGS)
+    assert (worth["expected_spend"] > 0).all() and (worth["clv"] > 0).all()
+    lines = [str(w.message) for w in said if "average 0 or less" in str(w.message)]
+    assert len(lines) == 1 and "\n" not in lines[0]
+    assert lines[0].startswith("31 of 200 customers scored bought again but their repeat "
+                               "orders average 0 or less (refunds or free orders; e.g. id 'c")
+    # a refunder is worth what a customer with the same orders averaging 0 is
+    low = value.nonpositive_spend(value.rfm(features))
+    zero = features.assign(total_spend=features["first_order_value"])
+    with pytest.warns(UserWarning, match="average 0 or less"):
+        at_zero = value.value_arrays(zero, SETTINGS)
+    assert worth["clv"][low] == pytest.approx(at_zero["clv"][low])
+
+
+def test_the_report_of_a_log_with_refunds_has_no_negative_value(recwarn):
+    from dec.value_report import segment_value, value_sentences, value_table
+
+    features = _with_refunds()
+    segments = np.arange(len(features)) % 3
+    draws = {"purchases": {k: [v] * 3 for k, v in SETTINGS["purchases"].items() if k != "model"},
+             "spend": {k: [v] * 3 for k, v in SETTINGS["spend"].items() if k != "model"}}
+    block = segment_value(features, segments, {**SETTINGS, "draws": draws})
+    assert all(row["clv_mean"] > 0 and 0 < row["clv_share"] < 1 for row in block["segments"])
+    assert sum(row["clv_share"] for row in block["segments"]) == pytest.approx(1.0)
+    assert all(row["clv_total_interval"][0] > 0 for row in block["segments"])
+    assert block["nonpositive_spend_customers"] == 31
+    assert any(s.startswith("31 of the test customers bought again but their repeat orders "
+                            "average 0 or less") for s in value_sentences(block))
+    assert all("-" not in cell for row in value_table(block)[1] for cell in row)
+    # said once, not once more for each posterior draw
+    assert len([w for w in recwarn if "average 0 or less" in str(w.message)]) == 1
+
+
+#: Features no purchase log gives, each for customer 'c2': (column, value, message).
+IMPOSSIBLE = {
+    "no orders": ("frequency", 0.0, "frequency is not a whole number of at least 1 for 1 "
+                                    "customer(s) (e.g. id 'c2': frequency 0): it counts a "
+                                    "customer's orders, the first included; customer value "
+                                    "needs the features a purchase log gives: score the log "
+                                    "itself with --transactions"),
+    "negative orders": ("frequency", -5.0, "frequency is not a whole number of at least 1"),
+    "half an order": ("frequency", 2.5, "(e.g. id 'c2': frequency 2.5)"),
+    "last before first": ("recency_days", 500.0, "recency_days is above tenure_days for 1 "
+                                                 "customer(s) (e.g. id 'c2': recency_days 500, "
+                                                 "tenure_days 90): the last order cannot come "
+                                                 "before the first"),
+    "negative recency": ("recency_days", -3.0, "recency_days is negative for 1 customer(s)"),
+    "negative tenure": ("tenure_days", -1.0, "tenure_days is negative for 1 customer(s)"),
+    "empty": ("total_spend", np.nan, "total_spend is empty or not a finite number for 1 "
+                                     "customer(s) (e.g. id 'c2': nan)"),
+    "infinite": ("first_order_value", np.inf, "first_order_value is empty or not a finite "
+                                              "number for 1 customer(s) (e.g. id 'c2': inf)"),
+    "text": ("frequency", "three", "frequency is empty or not a finite number for 1 "
+                                   "customer(s) (e.g. id 'c2': 'three')"),
+}
+
+
+@pytest.mark.parametrize("case", IMPOSSIBLE)
+def test_features_no_log_gives_are_one_line_naming_the_column_and_a_customer(case):
+    """predict --clv on a customer table: before, frequency 0 gave -0.28 purchases, a last
+    order before the first a value blamed on value_model.json."""
+    column, bad, message = IMPOSSIBLE[case]
+    features = log_features(5).astype({column: object})
+    features.index = [f"c{i}" for i in range(5)]
+    features.loc["c2", ["frequency", "tenure_days", "recency_days"]] = [3.0, 90.0, 10.0]
+    features.loc["c2", column] = bad
+    with pytest.raises(DataError) as error:
+        value.value_arrays(features, SETTINGS)
+    text = str(error.value)
+    assert message in text and "\n" not in text and text.endswith("with --transactions"), text
+    assert value.features_problem(features.drop(index="c2")) is None
+
+
+def test_a_refund_larger_than_the_orders_is_a_possible_feature():
+    """first_order_value above total_spend, or either negative: refunds in a real log."""
+    features = log_features(5).assign(first_order_value=[50.0, -10.0, 5.0, 0.0, 1.0],
+                                      total_spend=[20.0, -30.0, -5.0, 0.0, 1.0])
+    assert value.features_problem(features) is None
+
+
 def test_value_is_each_months_purchases_times_spend_discounted():
     one = value.discounted_value(1, 0.0, [1], [1], [2], [10.0], BG)
     assert one == pytest.approx(10 * value.expected_purchases(value.WEEKS_PER_MONTH, 1, 1, 2, **BG))
@@ -195,6 +307,24 @@ def test_too_few_repeat_buyers_is_one_data_error():
         fit_value_model(features)
 
 
+def test_a_log_whose_repeat_orders_are_all_free_says_so():
+    """Before: "only 0 customers bought more than once", though 30 did."""
+    pytest.importorskip("pymc_marketing")
+    from dec.value_fit import fit_value_model
+
+    features = pd.DataFrame({"frequency": [1.0] * 10 + [3.0] * 30, "recency_days": 10.0,
+                             "tenure_days": 100.0, "total_spend": 0.0,
+                             "first_order_value": 0.0})
+    with pytest.raises(DataError) as error:
+        fit_value_model(features)
+    assert str(error.value) == (
+        "only 0 customers bought more than once before as_of with a positive mean spend on "
+        "their repeat orders; 30 more bought again but their repeat orders average 0 or less "
+        "(amounts of 0, refunds), which the spend model cannot learn from; the spend model "
+        "needs at least 20: check that the amount column the run was trained on holds order "
+        "values (--amount-column)")
+
+
 def test_a_heavy_buyer_gets_a_number_not_nan():
     """Fader & Hardie's "#NUM!" problem: the plain form of eq. (10) gives NaN at x = 2,000."""
     params = dict(r=0.25, alpha=4.8, a=0.71, b=2.1)
@@ -225,3 +355,56 @@ def test_the_full_posterior_gives_each_segment_an_interval(cdnow_run, capsys):
     settings = cdnow_run.read_value_model()
     assert settings["method"] == "mcmc" and "draws" not in settings  # scoring uses the means
     assert "90 % interval" in (cdnow_run.path / "test_report.md").read_text()
+
+
+@pytest.fixture(scope="module")
+def spark():
+    import shutil
+
+    pytest.importorskip("pyspark")
+    if shutil.which("java") is None:
+        pytest.skip("Spark needs Java, and none is installed")
+    from pyspark.sql import SparkSession
+
+    session = (SparkSession.builder.master("local[1]").appName("dec-value-tests")
+               .config("spark.ui.enabled", "false")
+               .config("spark.sql.shuffle.partitions", "1").getOrCreate())
+    session.sparkContext.setLogLevel("ERROR")
+    yield session
+    session.stop()
+
+
+@pytest.mark.slow
+@pytest.mark.filterwarnings("ignore:PySpark does not yet fully support pandas")
+def test_spark_checks_the_features_by_the_same_rules_in_one_line(spark):
+    """What dec.spark.score(value=True) applies before its workers score: before, a last
+    order before the first was a Java and Python traceback blaming value_model.json."""
+    from pyspark.errors import SparkRuntimeException
+
+    features = log_features(4)
+    features.insert(0, "customer_id", ["a", "b", "c", "d"])
+    checked = value.spark_checked_features(spark.createDataFrame(features), "customer_id")
+    pd.testing.assert_frame_equal(checked.toPandas(), features, check_dtype=False)
+    cases = {"recency_days": (1e4, "recency_days is above tenure_days for a customer (id 'c': "
+                                   "recency_days 10000.0, tenure_days "),
+             "frequency": (0.0, "frequency is not a whole number of at least 1 for a customer "
+                                "(id 'c': frequency 0.0): it counts a customer's orders, the "
+                                "first included; customer value needs the features a purchase "
+                                "log gives: compute them from the log with "
+                                "dec.spark.customer_features"),
+             "tenure_days": (-1.0, "tenure_days is negative for a customer (id 'c'"),
+             "total_spend": (math.nan, "total_spend is empty or not a finite number for a "
+                                       "customer (id 'c'")}
+    for column, (bad, message) in cases.items():
+        edited = features.copy()
+        edited.loc[2, column] = bad
+        # the rule is the pandas one too
+        assert value.features_problem(edited.set_index("customer_id")).startswith(
+            message.split(" for a customer")[0])
+        with pytest.raises(SparkRuntimeException) as error:
+            value.spark_checked_features(spark.createDataFrame(edited), "customer_id").collect()
+        text = str(error.value)
+        assert message in text and "\n" not in text, text
+    with pytest.raises(DataError, match="the customers lack first_order_value"):
+        value.spark_checked_features(spark.createDataFrame(
+            features.drop(columns="first_order_value")), "customer_id")

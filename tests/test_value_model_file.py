@@ -59,10 +59,23 @@ def test_a_hand_edit_is_refused_in_one_line(tmp_path):
                                 f"--clv wrote it; {AGAIN} {tmp_path} --clv")
 
 
-def test_a_file_from_before_the_checksum_is_still_read_and_checked(tmp_path):
+NO_CHECKSUM = ("value_model.json in {run} has no checksum (written by an older dec, or "
+               "edited); its models are checked but an edit cannot be detected: fit it again "
+               "with: python scripts/test.py --run {run} --clv")
+
+
+def test_a_file_from_before_the_checksum_is_still_read_and_checked_but_not_silently(tmp_path):
+    """Deleting the sha256 line is the one edit the digest cannot catch: before, a file so
+    edited was read without a word."""
     run = RunDir(tmp_path)
     files.write_json(tmp_path / "value_model.json", GOOD)  # as older versions wrote it
-    assert run.read_value_model() == GOOD
+    with pytest.warns(UserWarning) as said:
+        assert run.read_value_model() == GOOD
+    assert [str(w.message) for w in said] == [NO_CHECKSUM.format(run=tmp_path)]
+    run.write_value_model(GOOD)  # with its checksum: nothing to say
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert run.read_value_model() == GOOD
     files.write_json(tmp_path / "value_model.json", _edited(spend={"q": 0.5}))
     with pytest.raises(RunDirError, match="spend.q is 0.5; Gamma-Gamma needs q above 1"):
         run.read_value_model()
@@ -134,6 +147,20 @@ def test_possible_discount_rates_pass_and_one_above_100_percent_is_warned_about(
     with pytest.warns(UserWarning, match="discounts future spend by 1000 % a year; if you "
                                          "meant a percentage"):
         assert value.check_discount_rate("10") == 10.0
+
+
+def test_an_enormous_rate_is_warned_about_readably_and_scores():
+    """Before: "by inf % a year", then an OverflowError traceback over two years."""
+    with pytest.warns(UserWarning) as said:
+        assert value.check_discount_rate("1e308") == 1e308
+    assert str(said[0].message).startswith("--discount-rate 1e+308 discounts future spend by "
+                                           "1e+310 % a year; if you meant a percentage")
+    with pytest.warns(UserWarning, match=r"by 1\.7e\+309 % a year"):
+        value.check_discount_rate(1.7e307)
+    worth = value.value_arrays(log_features(20), _edited(horizon="2Y", months=24,
+                                                         discount_rate=1e308))
+    assert all(np.isfinite(v).all() for v in worth.values())
+    assert (worth["clv"] >= 0).all() and worth["clv"].max() < 1e-20  # all but worthless
 
 
 def test_bg_nbd_at_a_equal_to_1_is_the_limit_not_nan():
@@ -299,3 +326,49 @@ def test_a_failed_clv_leaves_every_file_of_the_run_as_it_was(log_run, tmp_path, 
     events = [n for n in after if n.startswith("tensorboard/evaluation/")]
     assert len(events) == len([n for n in before if n.startswith("tensorboard/evaluation/")])
     assert pd.read_csv(run / "profiles.csv")["clv_mean"].notna().all()
+
+
+@pytest.mark.slow
+def test_scoring_commands_on_refunds_impossible_tables_and_a_file_without_checksum(
+        log_run, tmp_path, capsys):
+    """The hostile pass's three scoring cases on a real run: a log with refunds (before,
+    negative expected_spend and clv, exit 0), a customer table whose features no log gives
+    (before, -4.69 purchases for frequency -5) and a value_model.json whose sha256 line
+    was deleted (before, read without a word)."""
+    run = _copy(log_run, tmp_path)
+    log = pd.read_csv(log_run.parent / "log.csv", dtype={"cust": str, "date": str})
+    refunded = np.random.default_rng(0).random(len(log)) < 0.15
+    log.loc[refunded, "value"] *= -3  # 15 % of the amounts become refunds three times over
+    log.to_csv(tmp_path / "refunds.csv", index=False)
+    columns = ["--id-column", "cust", "--date-column", "date", "--amount-column", "value",
+               "--quantity-column", "number_of_cds"]
+    code, err = cli("predict", "--run", run, "--clv", "--transactions", tmp_path / "refunds.csv",
+                    *columns, "--output", tmp_path / "refunds_scored.csv", capsys=capsys)
+    assert code == 0, err
+    scored = pd.read_csv(tmp_path / "refunds_scored.csv")
+    assert (scored["expected_spend"] > 0).all() and (scored["clv"] >= 0).all()
+    said = [line for line in err.splitlines() if "average 0 or less" in line]
+    assert len(said) == 1 and said[0].startswith("warning: "), err
+
+    code, err = cli("features", "--transactions", log_run.parent / "log.csv", *columns,
+                    "--as-of", "1997-09-30", "--output", tmp_path / "table.csv", capsys=capsys)
+    assert code == 0, err
+    table = pd.read_csv(tmp_path / "table.csv", dtype={"customer_id": str})
+    table.loc[3, "frequency"] = -5
+    table.to_csv(tmp_path / "table.csv", index=False)
+    code, err = cli("predict", "--run", run, "--clv", "--data", tmp_path / "table.csv",
+                    "--id-column", "customer_id", "--output", tmp_path / "table_scored.csv",
+                    capsys=capsys)
+    assert code == 2 and one_error(err, "frequency is not a whole number of at least 1 for 1 "
+                                        f"customer(s) (e.g. id '{table['customer_id'][3]}': "
+                                        "frequency -5)"), err
+    assert "with --transactions" in err and not (tmp_path / "table_scored.csv").exists()
+
+    path = run / "value_model.json"
+    path.write_text(json.dumps({k: v for k, v in json.loads(path.read_text()).items()
+                                if k != "sha256"}))
+    code, err = cli("export", "--run", run, "--clv", "--output", tmp_path / "all.csv",
+                    capsys=capsys)
+    assert code == 0, err
+    assert [line for line in err.splitlines() if "checksum" in line] == [
+        "warning: " + NO_CHECKSUM.format(run=run)]
