@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import signal
 import sys
 import types
 import typing
@@ -28,8 +29,20 @@ def run_cli(main: Callable[[], int | None]) -> int:
         handler.addFilter(lambda record: is_rank_zero())
         package_log.addHandler(handler)
     package_log.setLevel(logging.INFO)
+    previous = _on_terminate()
     try:
-        return main() or 0
+        try:
+            return main() or 0
+        except BaseException:
+            # Code interrupted by SIGTERM may pass on its own error (DuckDB: "Query
+            # interrupted"): the command was stopped all the same.
+            if _TERMINATED:
+                raise Terminated from None
+            raise
+    except Terminated:
+        print("error: stopped (SIGTERM); nothing half-written is left under a final name",
+              file=sys.stderr)
+        return 143
     except DecError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
@@ -42,6 +55,35 @@ def run_cli(main: Callable[[], int | None]) -> int:
         print(f"error: could not write or read{where}: {err.strerror or err}; free space or "
               f"fix permissions, then {again}", file=sys.stderr)
         return 2
+    finally:
+        _TERMINATED.clear()
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
+
+
+#: Set once SIGTERM has arrived.
+_TERMINATED: list[bool] = []
+
+
+class Terminated(BaseException):
+    """SIGTERM, raised where the command is, so that its clean-up runs (temporary files,
+    DuckDB's spill folder) as it does for Ctrl-C; a BaseException, as KeyboardInterrupt
+    is, so that no ``except Exception`` swallows it."""
+
+
+def _on_terminate():
+    """Raise :class:`Terminated` on SIGTERM; the previous handler, or None where signals
+    cannot be handled here (not the main thread)."""
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        return None
+
+    def terminate(signum, frame):
+        _TERMINATED.append(True)
+        raise Terminated
+
+    return signal.signal(signal.SIGTERM, terminate)
 
 
 class _StderrHandler(logging.StreamHandler):

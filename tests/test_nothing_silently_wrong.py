@@ -522,3 +522,30 @@ def test_a_log_run_scores_the_features_file_by_its_declared_id(tmp_path, capsys)
     assert "holdout" not in err
     scored = pd.read_csv(tmp_path / "p.csv", dtype={"id": str})
     assert list(scored["id"]) == list(pd.read_parquet(tmp_path / "f.parquet")["customer_id"])
+
+
+def test_sigterm_stops_a_command_with_one_line_and_its_clean_up_run(tmp_path, capsys):
+    """SIGTERM (a scheduler's stop) runs the command's clean-up as Ctrl-C does: the
+    temporary folder is gone, exit code 143, one line; also where the interrupted code
+    passed on its own error (DuckDB: "Query interrupted")."""
+    import os
+    import signal
+    import tempfile
+
+    from dec.cli import run_cli
+
+    made = []
+
+    def command():
+        with tempfile.TemporaryDirectory(dir=tmp_path) as folder:
+            made.append(folder)
+            try:
+                os.kill(os.getpid(), signal.SIGTERM)
+            except BaseException:
+                raise RuntimeError("Query interrupted") from None
+
+    before = signal.getsignal(signal.SIGTERM)
+    assert run_cli(command) == 143
+    assert one_error(capsys.readouterr().err, "stopped (SIGTERM)")
+    assert made and not os.path.exists(made[0])
+    assert signal.getsignal(signal.SIGTERM) is before

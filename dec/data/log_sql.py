@@ -27,7 +27,8 @@ from dec.data.log_queries import features_sql, outcomes_sql
 from dec.data.log_read import connection, literal, memory_bytes, quoted, read_log
 from dec.data.roles import roles_metadata
 from dec.data.transactions import OUTCOMES, TOO_LARGE, as_of_date, has_holdout, log_notice
-from dec.errors import DataError, render_settings
+from dec.errors import ConfigError, DataError, render_settings
+from dec.paths import same_file
 
 #: Purchases per part of the feature query for each GB of the memory limit (25 million
 #: rows of a generated log peaked at 1.4 GB resident under a 1 GB limit).
@@ -42,6 +43,10 @@ def feature_tables(path, *, id_column: str, date_column: str, amount_column: str
     by ``as_of``) and ``spend`` (each customer's spend after it), the as-of date and the
     log's last date. Arguments as :func:`log_features`; warns about customers who first
     bought later."""
+    if temp_directory and Path(str(path)).is_dir() and same_file(temp_directory, path):
+        raise ConfigError("the temp directory is the purchase log folder, whose every file "
+                          "is read as a part; give another with {data.log_temp_directory} "
+                          "(python -m dec features: --temp-directory)")
     with connection(memory_limit, temp_directory) as db:
         summary = read_log(db, path, id_column=id_column, date_column=date_column,
                            amount_column=amount_column, quantity_column=quantity_column)
