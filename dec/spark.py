@@ -26,7 +26,7 @@ from dec.data.columns import NumericColumn
 from dec.data.dates import parse_date
 from dec.data.log_queries import features_sql, outcomes_sql
 from dec.data.transactions import (EARLIEST_DATE, TOO_LARGE, as_of_date, check_log_columns,
-                                   has_holdout)
+                                   dated_outside, has_holdout)
 from dec.errors import DataError
 from dec.value import RFM_FEATURES, VALUE_COLUMNS
 
@@ -141,14 +141,10 @@ def _refuse(found: dict, *, id_column: str, date_column: str, amount_column: str
         raise DataError(f"cannot read date {found['bad_date']!r} ({found['bad_dates']} "
                         f"transaction(s) in column {date_column!r}); write dates as YYYY-MM-DD "
                         "or YYYYMMDD, or give the column as dates")
-    if found["future"]:
-        raise DataError(f"purchase log: {found['future']} transaction(s) are dated in the "
-                        f"future, e.g. {found['future_date']!r}; fix or drop them (they would "
-                        "move the default as-of date)")
-    if found["early"]:
-        raise DataError(f"purchase log: {found['early']} transaction(s) are dated before "
-                        f"{EARLIEST_DATE[:4]}, e.g. {found['early_date']!r}; fix or drop them "
-                        "(a mistyped year or a placeholder date)")
+    for key, future in (("future", True), ("early", False)):
+        if found[key]:
+            raise dated_outside("purchase log", found[key], found[f"{key}_date"],
+                                future=future)
     for name, column in [("amount", amount_column), ("quantity", quantity_column)]:
         if column is None:
             continue

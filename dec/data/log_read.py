@@ -18,7 +18,7 @@ import pandas as pd
 
 from dec.data.log_queries import LOG_SQL, SUMMARY_SQL
 from dec.data.readers import folder_parts, log_suffix
-from dec.data.transactions import EARLIEST_DATE, check_log_columns
+from dec.data.transactions import EARLIEST_DATE, check_log_columns, dated_outside
 from dec.errors import ConfigError, DataError
 
 #: DuckDB's memory limit unless one is given: the features of a 200-million-row log stay
@@ -140,14 +140,9 @@ def _summary(connection, path) -> dict:
         raise DataError(f"{path}: amount value {found['bad_amount']!r} is not a finite number")
     if found["rows"] == 0:
         raise DataError(f"purchase log {path} has no transactions")
-    if found["future"]:
-        raise DataError(f"{path}: {found['future']} transaction(s) are dated in the future, "
-                        f"e.g. {found['future_date']!r}; fix or drop them (they would move "
-                        "the default as-of date)")
-    if found["early"]:
-        raise DataError(f"{path}: {found['early']} transaction(s) are dated before "
-                        f"{EARLIEST_DATE[:4]}, e.g. {found['early_date']!r}; fix or drop them "
-                        "(a mistyped year or a placeholder date)")
+    for key, future in (("future", True), ("early", False)):
+        if found[key]:
+            raise dated_outside(path, found[key], found[f"{key}_date"], future=future)
     if found["refunds"]:
         warnings.warn(f"{path}: {found['refunds']} transaction(s) have a negative amount, "
                       f"e.g. {found['lowest']:g}; they are counted as refunds, which lower the "

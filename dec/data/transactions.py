@@ -27,6 +27,15 @@ CDNOW_AS_OF = "1997-09-30"
 EARLIEST_DATE = "1900-01-01"
 
 
+def dated_outside(source, count: int, example, *, future: bool) -> DataError:
+    """The one line of every engine for purchases dated in the future or before
+    :data:`EARLIEST_DATE`."""
+    when, why = (("in the future", "they would move the default as-of date") if future else
+                 (f"before {EARLIEST_DATE[:4]}", "a mistyped year or a placeholder date"))
+    return DataError(f"{source}: {count} transaction(s) are dated {when}, e.g. {example!r}; "
+                     f"fix or drop them ({why})")
+
+
 def clean_transactions(frame: pd.DataFrame, source: str = "transactions") -> pd.DataFrame:
     """Parse dates and numbers; raise DataError naming the first bad value."""
     out = frame.copy()
@@ -38,16 +47,11 @@ def clean_transactions(frame: pd.DataFrame, source: str = "transactions") -> pd.
                         "id (the id column is empty there); fill them in or drop those rows")
     out["id"] = ids
     dates = parse_dates(out["date"], source)
-    future = dates > pd.Timestamp.now().normalize() + pd.Timedelta(days=1)
-    if future.any():
-        raise DataError(f"{source}: {int(future.sum())} transaction(s) are dated in the future, "
-                        f"e.g. {out.loc[future, 'date'].iloc[0]!r}; fix or drop them (they "
-                        "would move the default as-of date)")
-    early = dates < pd.Timestamp(EARLIEST_DATE)
-    if early.any():
-        raise DataError(f"{source}: {int(early.sum())} transaction(s) are dated before "
-                        f"{EARLIEST_DATE[:4]}, e.g. {out.loc[early, 'date'].iloc[0]!r}; fix or "
-                        "drop them (a mistyped year or a placeholder date)")
+    for outside, future in ((dates > pd.Timestamp.now().normalize() + pd.Timedelta(days=1),
+                             True), (dates < pd.Timestamp(EARLIEST_DATE), False)):
+        if outside.any():
+            raise dated_outside(source, int(outside.sum()), out.loc[outside, "date"].iloc[0],
+                                future=future)
     # Purchases on one day are one order, whatever their times (the time of day is dropped
     # after any zone became UTC): the rule of every engine.
     out["date"] = dates.dt.normalize()
