@@ -157,10 +157,9 @@ def read_table(path: str | Path, *, id_column: str | None = None,
     frame = set_id_column(frame, id_column, path)
     broken = roles.broken_id(frame, exclude=[label_column, *exclude])
     if broken:
-        raise DataError(render_settings(
-            f"column '{broken[0]}' in {path} looks like an id (its values are nearly all "
-            f"different) but {broken[1]}; fix it and name it with {{data.id_column}}, or "
-            "leave it out with {data.drop_columns}"))
+        raise DataError(f"column '{broken[0]}' in {path} looks like an id (its values are "
+                        f"nearly all different) but {broken[1]}; fix it and name it with "
+                        "{data.id_column}, or leave it out with {data.drop_columns}")
     labels = None
     if label_column is not None:
         if label_column not in frame.columns:
@@ -192,6 +191,9 @@ def csv_header(path: Path, any_suffix: bool = False) -> list[str]:
 
 def _as_read(values: pd.Series) -> pd.Series:
     """A column read as text because of its name, as pandas would have read it."""
+    from pandas._libs.parsers import STR_NA_VALUES
+
+    values = values.where(~values.isin(STR_NA_VALUES))
     numbers = pd.to_numeric(values, errors="coerce")
     return numbers if numbers.notna().sum() == values.notna().sum() else values
 
