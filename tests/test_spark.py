@@ -41,6 +41,8 @@ def _pandas(log: pd.DataFrame, as_of: str):
         warnings.simplefilter("ignore")
         features = customer_features(log, as_of)
     features.index = features.index.astype(str)
+    if pd.Timestamp(as_of) >= log["date"].max():  # no hold-out period: no outcomes, anywhere
+        return features
     return features.join(holdout_outcomes(log, as_of, features.index))
 
 
