@@ -243,20 +243,24 @@ def customer_features(spark_df, as_of: str | None = None, *, id_column: str,
         spark.conf.set("spark.sql.session.timeZone", zone)
 
 
-_MODELS: dict[str, object] = {}
+_MODELS: dict[tuple, object] = {}
 
 
-def _model(run_dir: str):
-    """The run, loaded once per Python worker; one torch thread, as Spark runs one task per
+def _model(run_dir: str, version: tuple):
+    """The run, loaded once per Python worker and ``version`` (the sha256 of its manifest,
+    read by the driver: a run retrained into the same folder is loaded again, never scored
+    with the model a reused worker kept); one torch thread, as Spark runs one task per
     core."""
-    if run_dir not in _MODELS:
+    key = (run_dir, version)
+    if key not in _MODELS:
         import torch
 
         from dec import DeepEmbeddedClustering
 
         torch.set_num_threads(1)
-        _MODELS[run_dir] = DeepEmbeddedClustering.load(run_dir)
-    return _MODELS[run_dir]
+        _MODELS.clear()
+        _MODELS[key] = DeepEmbeddedClustering.load(run_dir)
+    return _MODELS[key]
 
 
 def _checked_customers(spark_df, id_column: str, numeric: list[str]):
@@ -365,8 +369,12 @@ def score(spark_df, run_dir, *, id_column: str | None = None, embeddings: bool =
     schema = ", ".join(f"{n} {'string' if n == 'id' else 'int' if n == 'segment' else 'double'}"
                        for n in names)
 
+    from dec.files import sha256
+
+    version = (sha256(Path(run) / "manifest.json"),)
+
     def apply(batches):
-        fitted = _model(run)
+        fitted = _model(run, version)
         for frame in batches:
             frame = frame.set_index(frame[id_column].astype(str)).drop(columns=[id_column])
             for scored in score_batches(fitted, [frame], embeddings=embeddings,

@@ -325,8 +325,9 @@ def _warn_nonpositive_spend(data: pd.DataFrame) -> None:
             f"{low.sum():,} of {len(data):,} customers scored bought again but their repeat "
             f"orders average 0 or less (refunds or free orders; e.g. id "
             f"{_shown(data.index[low][0])}); the spend model knows only positive spends and "
-            "values them as if those orders averaged 0: a small expected_spend and clv, "
-            "never a negative one")
+            "values them as if those orders averaged 0, so their expected_spend is a share "
+            "of the population's mean spend and never negative; their expected purchases "
+            "still count the refunded days as orders")
 
 
 #: Each purchase model's closed forms: purchases ahead and P(alive).

@@ -269,3 +269,28 @@ def test_score_reads_numbers_written_as_text(spark, small_run):
     text = score(spark.createDataFrame(CUSTOMERS.astype({"a": str})), small_run).toPandas()
     pd.testing.assert_frame_equal(numbers.sort_values("id", ignore_index=True),
                                   text.sort_values("id", ignore_index=True))
+
+
+def test_a_run_retrained_into_the_same_folder_is_loaded_again(spark, small_run, tmp_path):
+    """Spark reuses its Python workers: the model a worker keeps must be the run's current
+    one, not the one that was in the folder before."""
+    import shutil
+
+    from dec import DeepEmbeddedClustering
+    from dec.spark import score
+
+    folder = tmp_path / "run"
+    shutil.copytree(small_run, folder)
+    first = score(spark.createDataFrame(CUSTOMERS), folder).toPandas()
+    x = np.random.default_rng(1).normal(size=(60, 3)) * 5
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        other = DeepEmbeddedClustering(2, hidden_dims=(8,), embedding_dim=2, pretrain_epochs=1,
+                                       refine_epochs=1, random_state=7).fit(
+            pd.DataFrame(x, columns=["a", "b", "c"]))
+    shutil.rmtree(folder)
+    other.save(folder)
+    again = score(spark.createDataFrame(CUSTOMERS), folder).toPandas()
+    expected = other.transform(CUSTOMERS.set_index("customer_id"))
+    np.testing.assert_allclose(again[["z_0", "z_1"]].to_numpy(), expected, atol=1e-5)
+    assert not np.allclose(first[["z_0", "z_1"]].to_numpy(), expected, atol=1e-5)
