@@ -82,7 +82,9 @@ def _log_view(frame, id_column: str, date_column: str, amount_column: str,
     # Purchases on one day are one order, whatever their times, as on the other engines.
     date = f"CAST(CAST({date} AS DATE) AS TIMESTAMP_NTZ)"
     log = frame.selectExpr(
-        f"trim(CAST({_quoted(id_column)} AS STRING)) AS id", f"{date} AS date",
+        # Whitespace around an id is dropped, as Python's str.strip() and DuckDB drop it.
+        f"regexp_replace(CAST({_quoted(id_column)} AS STRING), '^\\\\s+|\\\\s+$', '') AS id",
+        f"{date} AS date",
         f"try_cast({_quoted(amount_column)} AS DOUBLE) AS amount",
         *([f"try_cast({_quoted(quantity_column)} AS DOUBLE) AS quantity",
            f"CAST({_quoted(quantity_column)} AS STRING) AS quantity_text"]

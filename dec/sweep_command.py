@@ -63,6 +63,10 @@ def sweep() -> int:
                      f"{high}-{low}")
     if not ks or min(ks) < 2:
         parser.error("k must be at least 2")
+    if not all(0 <= seed < 2**32 for seed in seeds):
+        parser.error(f"--seeds {args.seeds}: each seed must be between 0 and {2**32 - 1}")
+    if args.bootstrap < 0:
+        parser.error(f"--bootstrap {args.bootstrap}: give 0 or more resamples per k")
     for flag, values in (("--k", ks), ("--seeds", seeds)):
         twice = sorted({v for v in values if values.count(v) > 1})
         if twice:

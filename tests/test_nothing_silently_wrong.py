@@ -549,3 +549,81 @@ def test_sigterm_stops_a_command_with_one_line_and_its_clean_up_run(tmp_path, ca
     assert one_error(capsys.readouterr().err, "stopped (SIGTERM)")
     assert made and not os.path.exists(made[0])
     assert signal.getsignal(signal.SIGTERM) is before
+
+
+# ------------------------------------------------------------- a third hostile pass
+@pytest.mark.parametrize("flags, message", [
+    (["--seeds", "1,-1"], "each seed must be between 0 and"),
+    (["--bootstrap", "-1"], "give 0 or more resamples per k"),
+])
+def test_sweep_refuses_bad_seeds_and_resamples_before_training(tmp_path, capsys, flags,
+                                                               message):
+    code, err = cli("sweep", "--config", SMOKE, "--k", "2-3", *flags, "--out",
+                    tmp_path / "sweep", "--work-dir", tmp_path / "work", capsys=capsys)
+    assert code == 2 and one_error(err, message) and not (tmp_path / "work").exists()
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_bad_quantities_are_refused_on_every_engine(tmp_path, engine):
+    from dec.errors import DataError
+
+    log = purchase_log().assign(n=1.0)
+    log["n"] = log["n"].astype(object)
+    log.loc[4, "n"] = "two"
+    log.to_csv(tmp_path / "log.csv", index=False)
+    with pytest.raises(DataError, match="quantity value 'two' is not a finite number"):
+        log_dataset(tmp_path / "log.csv", engine, quantity_column="n")
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+@pytest.mark.parametrize("word", ["today", "epoch", "now"])
+def test_words_read_as_dates_are_refused_on_every_engine(tmp_path, engine, word):
+    from dec.errors import DataError
+
+    log = purchase_log()
+    log.loc[0, "day"] = word
+    log.to_csv(tmp_path / "log.csv", index=False)
+    with pytest.raises(DataError, match=f"cannot read date '{word}'"):
+        log_dataset(tmp_path / "log.csv", engine)
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_ids_with_tabs_around_them_are_trimmed_on_every_engine(tmp_path, engine):
+    log = purchase_log()
+    log.loc[:9, "cust"] = "\t" + log.loc[:9, "cust"]
+    log.to_parquet(tmp_path / "log.parquet")
+    features = log_dataset(tmp_path / "log.parquet", engine).features
+    assert len(features) == purchase_log()["cust"].nunique()
+
+
+@pytest.mark.parametrize("column", ["cust", "customer"])
+def test_a_column_named_for_the_customer_is_an_id(tmp_path, column):
+    table().assign(**{column: range(200)}).to_csv(tmp_path / "t.csv", index=False)
+    with pytest.warns(UserWarning, match=f"column '{column}' is unique per row"):
+        assert column not in load_dataset(str(tmp_path / "t.csv")).features
+
+
+def test_an_as_of_with_spaces_that_reads_both_ways_is_refused():
+    from dec.data.dates import parse_date
+    from dec.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="could be day/month or month/day"):
+        parse_date("12 1 2023")
+
+
+@pytest.mark.filterwarnings("ignore::UserWarning")
+def test_a_run_records_the_as_of_it_chose_and_keeps_it_when_the_log_grows(tmp_path, capsys):
+    log = purchase_log()
+    log.to_csv(tmp_path / "log.csv", index=False)
+    result = train(tmp_path, tmp_path / "log.csv", "data.format=transactions",
+                   "data.id_column=cust", "data.date_column=day", "data.amount_column=usd")
+    last = str(pd.to_datetime(log["day"]).max().date())
+    assert result.config.data.as_of == last
+    later = pd.DataFrame({"cust": ["C9999", "C0001"], "day": ["2024-02-01", "2024-02-02"],
+                          "usd": [10.0, 20.0]})
+    pd.concat([log, later]).to_csv(tmp_path / "log.csv", index=False)
+    code, err = cli("export", "--run", tmp_path / "run", "--output", tmp_path / "e.csv",
+                    capsys=capsys)
+    assert code == 0, err
+    exported = pd.read_csv(tmp_path / "e.csv", dtype={"id": str})
+    assert sorted(exported["id"]) == sorted(log["cust"].unique())  # not C9999: as of `last`

@@ -35,8 +35,9 @@ class Dataset:
     as_of : str or None
         For a purchase log, the date its features were made at (``YYYY-MM-DD``).
     found : dict
-        What the loader found on its own in a table file, for the run's config to record:
-        its ``id_column`` and ``outcome_columns`` (:mod:`dec.data.roles`).
+        What the loader found or chose on its own, for the run's config to record: a
+        table file's ``id_column`` and ``outcome_columns`` (:mod:`dec.data.roles`), a
+        log's default ``as_of``.
     """
 
     name: str

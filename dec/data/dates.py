@@ -18,7 +18,13 @@ from dec.errors import ConfigError, DataError
 
 #: ``dd/mm/yyyy``, ``mm.dd.yy`` and the like: the forms whose order of day and month is
 #: not written down.
-_SLASHED = r"^\s*(\d{1,2})[/.\-](\d{1,2})[/.\-](\d{2}|\d{4})(?:\D|$)"
+_SLASHED = r"^\s*(\d{1,2})[/.\-\s](\d{1,2})[/.\-\s](\d{2}|\d{4})(?:\D|$)"
+
+
+#: Words that date parsers read as dates (the day the command runs, 1970-01-01) but no
+#: purchase was made on: refused, on every engine.
+PLACEHOLDERS = ("today", "now", "yesterday", "tomorrow", "epoch", "infinity", "-infinity",
+                "allballs")
 
 
 def parse_date(text, *, setting: str = "{data.as_of}") -> pd.Timestamp:
@@ -71,6 +77,7 @@ def parse_dates(values: pd.Series, source: str) -> pd.Series:
         # pandas warns when it parses dates one by one; unreadable ones are reported below.
         warnings.simplefilter("ignore", UserWarning)
         dates = pd.to_datetime(text, errors="coerce", utc=True, **options)
+    dates = dates.where(~text.str.lower().isin(PLACEHOLDERS))
     if dates.isna().any():
         bad = values[dates.isna()].iloc[0]
         raise DataError(f"{source}: cannot read date {str(bad)!r}; use YYYY-MM-DD or YYYYMMDD")

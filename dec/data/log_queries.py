@@ -12,11 +12,14 @@ import pandas as pd
 #: as UTC without it, as :mod:`dec.data.dates` reads them (the session runs in UTC);
 #: ``{source}`` is a DuckDB table function.
 LOG_SQL = """
-SELECT trim(CAST({id} AS VARCHAR)) AS id,
+SELECT trim(CAST({id} AS VARCHAR), {whitespace}) AS id,
        CAST(CAST({date_value} AS DATE) AS TIMESTAMP) AS date, {amount_value} AS amount{quantity},
        CAST({date} AS VARCHAR) AS date_text, CAST({amount} AS VARCHAR) AS amount_text
 FROM {source}
 """
+
+#: What is trimmed from ids, as Python's ``str.strip()`` does: spaces, tabs, line breaks.
+WHITESPACE = "' ' || chr(9) || chr(10) || chr(11) || chr(12) || chr(13)"
 
 #: Per customer at ``{as_of}``: purchases on the same day are one order (the log's dates
 #: are days: :data:`LOG_SQL` drops the time of day, as pandas does); days are
@@ -97,6 +100,12 @@ SELECT count(*) AS rows,
        any_value(date_text) FILTER (date > $tomorrow) AS future_date,
        count(*) FILTER (amount < 0) AS refunds,
        min(amount) FILTER (amount < 0) AS lowest,
-       min(date) AS first, max(date) AS last
+       min(date) AS first, max(date) AS last{quantity_checks}
 FROM log
 """
+
+#: The quantity's checks, where the log has one (:data:`SUMMARY_SQL`).
+QUANTITY_CHECKS = """,
+       count(*) FILTER (quantity IS NULL OR NOT isfinite(quantity)) AS bad_quantities,
+       any_value(quantity_text) FILTER (quantity IS NULL OR NOT isfinite(quantity))
+           AS bad_quantity"""

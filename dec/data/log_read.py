@@ -16,14 +16,18 @@ from pathlib import Path
 
 import pandas as pd
 
-from dec.data.log_queries import LOG_SQL, SUMMARY_SQL
+from dec.data.log_queries import LOG_SQL, QUANTITY_CHECKS, SUMMARY_SQL, WHITESPACE
 from dec.data.readers import folder_parts, log_suffix
 from dec.data.transactions import EARLIEST_DATE, check_log_columns, dated_outside
+from dec.data.dates import PLACEHOLDERS
 from dec.errors import ConfigError, DataError
 
 #: DuckDB's memory limit unless one is given: the features of a 200-million-row log stay
 #: under 2 GB of resident memory in all (benchmarks/log_scale.md); more is faster.
 DEFAULT_MEMORY_LIMIT = "1GB"
+#: Text DuckDB would read as a date that no purchase has (``'epoch'`` is 1970-01-01), as an
+#: SQL list; pandas refuses the same words (:data:`dec.data.dates.PLACEHOLDERS`).
+PLACEHOLDER_DATES = "(" + ", ".join(f"'{w}'" for w in PLACEHOLDERS) + ")"
 #: Column types read as they are; any other is text to parse (or numbers for amounts).
 TEMPORAL = ("DATE", "TIMESTAMP", "TIMESTAMP_S", "TIMESTAMP_MS", "TIMESTAMP_NS",
             "TIMESTAMP WITH TIME ZONE")
@@ -103,7 +107,8 @@ def read_log(connection, path, *, id_column: str, date_column: str, amount_colum
     if missing:
         raise DataError(f"purchase log {path} has no column(s) {missing}; columns are: "
                         f"{columns}")
-    quantity = (f", TRY_CAST({quoted(quantity_column)} AS DOUBLE) AS quantity"
+    quantity = (f", TRY_CAST({quoted(quantity_column)} AS DOUBLE) AS quantity, "
+                f"CAST({quoted(quantity_column)} AS VARCHAR) AS quantity_text"
                 if quantity_column else "")
     date, amount = quoted(date_column), quoted(amount_column)
     # Typed columns (Parquet's dates and numbers) are cast, not parsed: parsing 200 million
@@ -112,22 +117,27 @@ def read_log(connection, path, *, id_column: str, date_column: str, amount_colum
     if kind[date_column].upper() in TEMPORAL:
         date = f"CAST({date} AS TIMESTAMP)"  # a zone becomes UTC: the session runs in UTC
     else:
-        date = (f"coalesce(try_strptime(trim(CAST({date} AS VARCHAR)), '%Y%m%d'), CAST("
-                f"TRY_CAST(trim(CAST({date} AS VARCHAR)) AS TIMESTAMPTZ) AS TIMESTAMP))")
+        text = f"trim(CAST({date} AS VARCHAR))"
+        # Words DuckDB reads as dates ('epoch' is 1970) are no purchase's date.
+        date = (f"CASE WHEN lower({text}) IN {PLACEHOLDER_DATES} THEN NULL ELSE coalesce("
+                f"try_strptime({text}, '%Y%m%d'), CAST(TRY_CAST({text} AS TIMESTAMPTZ) AS "
+                "TIMESTAMP)) END")
     amount = (f"CAST({amount} AS DOUBLE)" if kind[amount_column].upper() in NUMERIC
               else f"TRY_CAST({amount} AS DOUBLE)")
     connection.execute("SET TimeZone = 'UTC'")
     connection.execute("CREATE OR REPLACE TEMP VIEW log AS " + LOG_SQL.format(
+        whitespace=WHITESPACE,
         id=quoted(id_column), date=quoted(date_column), amount=quoted(amount_column),
         date_value=date, amount_value=amount, quantity=quantity, source=source))
-    return _summary(connection, path)
+    return _summary(connection, path, quantity=quantity_column is not None)
 
 
-def _summary(connection, path) -> dict:
+def _summary(connection, path, quantity: bool = False) -> dict:
     """Check the log (bad dates or amounts, no rows, future dates: one-line errors; refunds:
     a warning); return its number of rows and its first and last dates, among others."""
     tomorrow = (pd.Timestamp.now().normalize() + pd.Timedelta(days=1)).to_pydatetime()
-    cursor = connection.execute(SUMMARY_SQL, {
+    cursor = connection.execute(SUMMARY_SQL.format(
+        quantity_checks=QUANTITY_CHECKS if quantity else ""), {
         "tomorrow": tomorrow, "earliest": pd.Timestamp(EARLIEST_DATE).to_pydatetime()})
     found = dict(zip([c[0] for c in cursor.description], cursor.fetchone()))
     if found["no_ids"]:
@@ -138,6 +148,9 @@ def _summary(connection, path) -> dict:
                         "YYYY-MM-DD or YYYYMMDD")
     if found["bad_amounts"]:
         raise DataError(f"{path}: amount value {found['bad_amount']!r} is not a finite number")
+    if found.get("bad_quantities"):
+        raise DataError(f"{path}: quantity value {found['bad_quantity']!r} is not a finite "
+                        "number")
     if found["rows"] == 0:
         raise DataError(f"purchase log {path} has no transactions")
     for key, future in (("future", True), ("early", False)):

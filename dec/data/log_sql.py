@@ -26,7 +26,8 @@ import pandas as pd
 from dec.data.log_queries import features_sql, outcomes_sql
 from dec.data.log_read import connection, literal, memory_bytes, quoted, read_log
 from dec.data.roles import roles_metadata
-from dec.data.transactions import OUTCOMES, TOO_LARGE, as_of_date, has_holdout, log_notice
+from dec.data.transactions import (OUTCOMES, TOO_LARGE, as_of_date, chosen_as_of, has_holdout,
+                                   log_notice)
 from dec.errors import ConfigError, DataError, render_settings
 from dec.paths import same_file
 
@@ -204,4 +205,4 @@ def log_dataset(path, *, as_of: str | None = None, **columns):
         Path(str(path)).name, as_of is not None, stamp, last, len(features), ", read by DuckDB"))
     return Dataset(Path(str(path)).name, features, None, outcomes,
                    holdout_weeks=(last - stamp).days / 7 if outcomes is not None else None,
-                   as_of=str(stamp.date()))
+                   as_of=str(stamp.date()), found=chosen_as_of(as_of, stamp))

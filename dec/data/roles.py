@@ -74,16 +74,16 @@ def outcome_names(columns) -> list[str]:
 def id_like_name(name) -> bool:
     """Whether a column's name says it is an identifier: its last word is ``id`` (any case,
     after ``_``, ``-``, a space or a lower-case letter: ``CustomerID``, ``user_id``), it
-    names a customer's number (``customer_no``, ``userid``), or it is pandas' saved row
-    index."""
+    names a customer's number (``customer_no``, ``userid``) or just the customer (``cust``,
+    ``customer``), or it is pandas' saved row index."""
     text = str(name).strip()
     if text.lower() in _INDEX_NAMES:
         return True
     words = [w.lower() for w in re.split(r"[_\-\s.]+|(?<=[a-z])(?=[A-Z])", text) if w]
     if not words:
         return False
-    if words[-1] in _ID_WORDS:
-        return True
+    if words[-1] in _ID_WORDS or (len(words) == 1 and words[0] in _ID_OWNERS):
+        return True  # ``customer_id``, or a column named just ``cust`` or ``customer``
     joined = "".join(words[-2:])
     return any(joined == owner + number for owner in _ID_OWNERS for number in _ID_NUMBERS)
 

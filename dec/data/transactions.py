@@ -234,4 +234,10 @@ def transactions_dataset(name: str, log: pd.DataFrame, as_of: str | None):
                 else None)
     return Dataset(name, features, None, outcomes,
                    holdout_weeks=(last - stamp).days / 7 if outcomes is not None else None,
-                   as_of=str(stamp.date()))
+                   as_of=str(stamp.date()), found=chosen_as_of(as_of, stamp))
+
+
+def chosen_as_of(as_of, stamp: pd.Timestamp) -> dict:
+    """``Dataset.found`` of a log read without an as-of date: the date chosen, which the
+    run records, so that its later reads are of the same date even when the log grows."""
+    return {} if as_of is not None else {"as_of": str(stamp.date())}
