@@ -8,7 +8,7 @@ from pathlib import Path
 
 from dec.baselines import BASELINES
 from dec.data.prepare import prepare_run_data
-from dec.errors import RunDirError
+from dec.errors import DataError, RunDirError
 from dec.markdown import markdown_table
 from dec.metrics import eta_squared, internal_metrics, is_binary, label_metrics, \
     outcome_by_segment
@@ -62,6 +62,10 @@ def evaluate(run_dir: str | Path, baselines=("kmeans", "gmm", "ae_kmeans"), *,
     run = RunDir(run_dir)
     result = run.load()  # checks the folder
     config = result.config
+    if value is not None and not config.data.is_log:
+        # The rule of every --clv command: the value models are fitted on, and score, a log.
+        raise DataError("--clv needs a run trained on a purchase log; this one was trained "
+                        "on a customer table (train on the log itself with --transactions)")
     if config.data.test_fraction == 0:
         raise RunDirError(f"run {run} was trained without a test split "
                           "(data.test_fraction=0); nothing held out to evaluate on")

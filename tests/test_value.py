@@ -277,8 +277,10 @@ def test_clv_on_a_table_run_is_one_line(smoke_run, tmp_path, capsys):
     code, err = cli("export", "--run", smoke_run, "--output", tmp_path / "a.csv", "--clv",
                     capsys=capsys)
     assert code != 0 and one_error(err, "--clv needs a run trained on a purchase log")
+    # test.py says the same, also for a table of a log's features (the rule of every
+    # --clv command: export, predict, migrate and dec.spark.score refuse such a run too).
     code, err = cli("test", "--run", smoke_run, "--clv", "--no-profiles", capsys=capsys)
-    assert code != 0 and one_error(err, "customer value needs a purchase log")
+    assert code != 0 and one_error(err, "--clv needs a run trained on a purchase log")
     from dec.value_report import saved_settings  # dec.spark.score(value=True) reads it too
 
     with pytest.raises(DataError, match="--clv needs a run trained on a purchase log"):
