@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from dec.data.log_queries import LOG_SQL, QUANTITY_CHECKS, SUMMARY_SQL, WHITESPACE
+from dec.data.log_queries import LOG_SQL, QUANTITY_CHECKS, SUMMARY_SQL
 from dec.data.readers import folder_parts, log_suffix
 from dec.data.transactions import EARLIEST_DATE, check_log_columns, dated_outside
 from dec.data.dates import PLACEHOLDERS
@@ -126,7 +126,6 @@ def read_log(connection, path, *, id_column: str, date_column: str, amount_colum
               else f"TRY_CAST({amount} AS DOUBLE)")
     connection.execute("SET TimeZone = 'UTC'")
     connection.execute("CREATE OR REPLACE TEMP VIEW log AS " + LOG_SQL.format(
-        whitespace=WHITESPACE,
         id=quoted(id_column), date=quoted(date_column), amount=quoted(amount_column),
         date_value=date, amount_value=amount, quantity=quantity, source=source))
     return _summary(connection, path, quantity=quantity_column is not None)
@@ -140,9 +139,6 @@ def _summary(connection, path, quantity: bool = False) -> dict:
         quantity_checks=QUANTITY_CHECKS if quantity else ""), {
         "tomorrow": tomorrow, "earliest": pd.Timestamp(EARLIEST_DATE).to_pydatetime()})
     found = dict(zip([c[0] for c in cursor.description], cursor.fetchone()))
-    if found["no_ids"]:
-        raise DataError(f"{path}: {found['no_ids']} transaction(s) have no customer id (the id "
-                        "column is empty there); fill them in or drop those rows")
     if found["bad_dates"]:
         raise DataError(f"{path}: cannot read date {found['bad_date']!r} here; write dates as "
                         "YYYY-MM-DD or YYYYMMDD")

@@ -23,7 +23,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from dec.data.log_queries import features_sql, outcomes_sql
+from dec.data.log_queries import WHITESPACE, features_sql, outcomes_sql
 from dec.data.log_read import connection, literal, memory_bytes, quoted, read_log
 from dec.data.roles import roles_metadata
 from dec.data.transactions import (OUTCOMES, TOO_LARGE, as_of_date, chosen_as_of, has_holdout,
@@ -57,7 +57,9 @@ def feature_tables(path, *, id_column: str, date_column: str, amount_column: str
         quantity = quantity_column is not None
         source = _split(db, parts, quantity) if parts > 1 else None
         # The parts live in the connection's private spill folder, removed with it.
-        yield _computed(db, stamp, parts, source, quantity), stamp, last
+        db = _computed(db, stamp, parts, source, quantity)
+        check_ids(db, Path(str(path)).name)
+        yield db, stamp, last
 
 
 def _computed(db, stamp, parts: int, source: Path | None, quantity: bool):
@@ -88,6 +90,23 @@ def _computed(db, stamp, parts: int, source: Path | None, quantity: bool):
             "out (they have no history yet); choose a later {data.as_of} date to include "
             "them"), stacklevel=4)
     return db
+
+
+def check_ids(db, name: str) -> None:
+    """DataError for purchases without a customer id, or ids with a tab or line break at an
+    edge: checked on the tables of customers, not on every purchase, so that the pass over
+    the log stays as fast as it was (the purchases are counted only for the message)."""
+    found = db.execute(
+        "SELECT count(*) FILTER (customer_id IS NULL OR customer_id = ''), any_value("
+        f"customer_id) FILTER (customer_id <> trim(customer_id, {WHITESPACE})) FROM ("
+        "SELECT customer_id FROM features UNION ALL SELECT customer_id FROM spend)").fetchone()
+    if found[0]:
+        count = db.execute("SELECT count(*) FROM log WHERE id IS NULL OR id = ''").fetchone()[0]
+        raise DataError(f"{name}: {count} transaction(s) have no customer id (the id column is "
+                        "empty there); fill them in or drop those rows")
+    if found[1] is not None:
+        raise DataError(f"{name}: ids such as {found[1]!r} have a tab or line break at an edge; "
+                        "remove it (it would make two customers of one)")
 
 
 def _check_finite(db) -> None:
