@@ -32,7 +32,8 @@ def customer_batches(model, path: str | Path | None = None, *, id_column: str | 
     own data source. The id column is ``id_column`` if given, else the one the model was
     trained with (``--id-column``, or the training table's index name when the new table
     has it), else the one the file declares or its one id-like column
-    (:mod:`dec.data.roles`), else the row number. Columns the run dropped or used as labels are removed.
+    (:mod:`dec.data.roles`), else the row number. Columns the run dropped or used as labels
+    or outcomes are removed.
 
     Raises
     ------
