@@ -178,8 +178,8 @@ def connection(memory_limit: str | None = None, temp_directory: str | None = Non
                 raise duckdb.Error  # -1GB would lift the bound, 0GB can hold nothing
             connection.execute(f"SET memory_limit = {literal(limit)}")
         except duckdb.Error:
-            raise ConfigError(f"memory limit {limit!r} is not a size above 0; write it as e.g. 4GB "
-                              "or 500MB") from None
+            raise ConfigError(f"memory limit {limit!r} is not a size above 0; write it as "
+                              "e.g. 4GB or 500MB") from None
         connection.execute(f"SET temp_directory = {literal(spill.name)}")
         connection.execute("SET preserve_insertion_order = false")
         try:

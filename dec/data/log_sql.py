@@ -27,7 +27,7 @@ from dec.data.log_queries import WHITESPACE, features_sql, outcomes_sql
 from dec.data.log_read import connection, literal, memory_bytes, quoted, read_log
 from dec.data.roles import roles_metadata
 from dec.data.transactions import (OUTCOMES, TOO_LARGE, as_of_date, chosen_as_of, has_holdout,
-                                   log_notice)
+                                   log_notice, no_customer_id)
 from dec.errors import ConfigError, DataError, render_settings
 from dec.paths import same_file
 
@@ -102,8 +102,7 @@ def check_ids(db, name: str) -> None:
         "SELECT customer_id FROM features UNION ALL SELECT customer_id FROM spend)").fetchone()
     if found[0]:
         count = db.execute("SELECT count(*) FROM log WHERE id IS NULL OR id = ''").fetchone()[0]
-        raise DataError(f"{name}: {count} transaction(s) have no customer id (the id column is "
-                        "empty there); fill them in or drop those rows")
+        raise no_customer_id(name, count)
     if found[1] is not None:
         raise DataError(f"{name}: ids such as {found[1]!r} have a tab or line break at an edge; "
                         "remove it (it would make two customers of one)")

@@ -36,6 +36,12 @@ def dated_outside(source, count: int, example, *, future: bool) -> DataError:
                      f"fix or drop them ({why})")
 
 
+def no_customer_id(source, count: int) -> DataError:
+    """The one line of the pandas and DuckDB engines for purchases without a customer id."""
+    return DataError(f"{source}: {count} transaction(s) have no customer id (the id column is "
+                     "empty there); fill them in or drop those rows")
+
+
 def clean_transactions(frame: pd.DataFrame, source: str = "transactions") -> pd.DataFrame:
     """Parse dates and numbers; raise DataError naming the first bad value."""
     out = frame.copy()
@@ -43,8 +49,7 @@ def clean_transactions(frame: pd.DataFrame, source: str = "transactions") -> pd.
         raise DataError(f"{source} has no transactions")
     ids = out["id"].astype(str).str.strip().where(out["id"].notna(), "")
     if (ids == "").any():
-        raise DataError(f"{source}: {int((ids == '').sum())} transaction(s) have no customer "
-                        "id (the id column is empty there); fill them in or drop those rows")
+        raise no_customer_id(source, int((ids == "").sum()))
     out["id"] = ids
     dates = parse_dates(out["date"], source)
     for outside, future in ((dates > pd.Timestamp.now().normalize() + pd.Timedelta(days=1),
