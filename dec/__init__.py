@@ -1,12 +1,22 @@
 """dec: customer segmentation with Deep Embedded Clustering, benchmarked against KMeans.
 
-The training path is :func:`dec.pipeline.fit`; ``scripts/train.py`` calls it.
+The training path is :func:`dec.training.pipeline.fit`; ``scripts/train.py`` calls it.
+``docs/layout.md`` maps every stage of the data flow to its folder.
 """
 
-from dec.data.datasets import Dataset, load_dataset
+from importlib.metadata import PackageNotFoundError, version
+
+from dec import _moved
+from dec.data.dataset import Dataset
+from dec.data.sources import load_dataset
 from dec.errors import ConfigError, DataError, DecError, SchemaError
 
-__version__ = "0.1.0"
+try:
+    __version__ = version("dec")
+except PackageNotFoundError:  # imported from a source tree that was never installed
+    __version__ = "0.0.0+unknown"
+
+_moved.install()
 
 
 def __getattr__(name: str):
@@ -18,5 +28,6 @@ def __getattr__(name: str):
         return DeepEmbeddedClustering
     raise AttributeError(f"module 'dec' has no attribute {name!r}")
 
-__all__ = ["DeepEmbeddedClustering", "Dataset", "load_dataset", "DecError", "ConfigError", "DataError", "SchemaError",
-           "__version__"]
+
+__all__ = ["DeepEmbeddedClustering", "Dataset", "load_dataset", "DecError", "ConfigError",
+           "DataError", "SchemaError", "__version__"]

@@ -3,8 +3,8 @@ scripts' commands from any working directory."""
 
 import sys
 
-from dec.cli import run_cli
-from dec.commands import COMMANDS
+from dec.cli.common import run_cli
+from dec.cli.commands import COMMANDS
 
 
 #: One line each for ``dec --help``; each command's own --help says the rest.

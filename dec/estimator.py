@@ -14,7 +14,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 from dec.config import Config, deep_update, fields_with, get_value, load_config, nested
 from dec.data import Dataset
 from dec.errors import DataError
-from dec.rundir import FitResult, RunDir
+from dec.runs.rundir import FitResult, RunDir
 
 def param_keys() -> dict[str, list[str]]:
     """Estimator parameter -> the config keys it sets, as declared in :mod:`dec.config`."""
@@ -34,7 +34,7 @@ def _holds_text(X) -> bool:
 class DeepEmbeddedClustering(ClusterMixin, TransformerMixin, BaseEstimator):
     """Deep Embedded Clustering (DEC / IDEC) of customers, scikit-learn style.
 
-    Fits exactly as ``scripts/train.py`` does (:func:`dec.pipeline.fit`): preprocessing
+    Fits exactly as ``scripts/train.py`` does (:func:`dec.training.pipeline.fit`): preprocessing
     fitted on the data, a denoising autoencoder, KMeans initialisation, then refinement.
     ``val_fraction`` of the rows is held out of training to monitor it; ``labels_`` covers
     every row.
@@ -61,7 +61,7 @@ class DeepEmbeddedClustering(ClusterMixin, TransformerMixin, BaseEstimator):
         own, which pulls the segments towards equal sizes; 0 lets them keep unequal sizes.
     pretrain_epochs, refine_epochs : int or None, default=None
         Epochs of pretraining and refinement. None: the budget that fits the data
-        (:mod:`dec.sizing`): 40 and 30 epochs, brought within each stage's
+        (:mod:`dec.training.sizing`): 40 and 30 epochs, brought within each stage's
         ``min_steps`` and ``max_steps`` optimiser steps (config keys).
     batch_size : int, default=256
     lr : float, default=1e-3
@@ -80,7 +80,7 @@ class DeepEmbeddedClustering(ClusterMixin, TransformerMixin, BaseEstimator):
         embeddings (N2D).
     n_runs : int, default=1
         Models trained from different seeds; the one whose segments agree best with the
-        others' is kept (:mod:`dec.consensus`). Costs ``n_runs`` trainings; segments that
+        others' is kept (:mod:`dec.training.consensus`). Costs ``n_runs`` trainings; segments that
         another set of seeds reproduces more often.
     categorical_columns : tuple of str, default=()
         DataFrame columns to one-hot encode even if numeric.
@@ -193,7 +193,7 @@ class DeepEmbeddedClustering(ClusterMixin, TransformerMixin, BaseEstimator):
         TypeError
             ``X`` is a sparse matrix: sparse input is not supported.
         """
-        from dec.pipeline import fit as pipeline_fit
+        from dec.training.pipeline import fit as pipeline_fit
 
         frame = self._as_frame(X, fitting=True)
         self._set_result(pipeline_fit(self._config(), dataset=Dataset("in-memory", frame)))

@@ -1,6 +1,6 @@
 """Features and scoring where the data lives: purchase logs and customer tables on Spark.
 
-:func:`customer_features` runs the package's feature query (:mod:`dec.data.log_queries`,
+:func:`customer_features` runs the package's feature query (:mod:`dec.data.logs.queries`,
 the text DuckDB runs, in Spark's dialect) on a Spark DataFrame of purchases.
 :func:`score` applies a trained run to a Spark DataFrame of customers with ``mapInPandas``:
 each Python worker loads the run once from its own files (``model.json``, the weights-only
@@ -23,12 +23,12 @@ from pathlib import Path
 import pandas as pd
 
 from dec.data.columns import NumericColumn
-from dec.data.dates import parse_date
-from dec.data.log_queries import features_sql, outcomes_sql
-from dec.data.transactions import (EARLIEST_DATE, TOO_LARGE, as_of_date, check_log_columns,
+from dec.utils.dates import parse_date
+from dec.data.logs.queries import features_sql, outcomes_sql
+from dec.data.logs.transactions import (EARLIEST_DATE, TOO_LARGE, as_of_date, check_log_columns,
                                    dated_outside, has_holdout)
 from dec.errors import DataError
-from dec.value import RFM_FEATURES, VALUE_COLUMNS
+from dec.value.closed_forms import RFM_FEATURES, VALUE_COLUMNS
 
 #: Text dates as the other engines read them: ``YYYYMMDD``, else ISO dates and timestamps
 #: (a zone, ``...Z`` or ``+05:00``, becomes UTC); unreadable text becomes NULL and is named.
@@ -132,7 +132,7 @@ def _refuse(found: dict, *, id_column: str, date_column: str, amount_column: str
             quantity_column: str | None) -> None:
     """The first problem of the log's summary ``found`` as one DataError line, naming how
     many purchases have it, an example and what to do, in the words of the other engines
-    (:func:`dec.data.transactions.clean_transactions`, :func:`dec.data.log_read._summary`)."""
+    (:func:`dec.data.logs.transactions.clean_transactions`, :func:`dec.data.logs.read._summary`)."""
     if found["rows"] == 0:
         raise DataError("purchase log has no transactions")
     if found["no_ids"]:
@@ -174,8 +174,8 @@ def customer_features(spark_df, as_of: str | None = None, *, id_column: str,
                       quantity_column: str | None = None, outcomes: bool = False):
     """Per-customer features of a purchase log held in Spark, as of a date.
 
-    The same features as :func:`dec.data.transactions.customer_features` and the DuckDB
-    path (:func:`dec.data.log_sql.log_features`), from the same SQL; one row per customer.
+    The same features as :func:`dec.data.logs.transactions.customer_features` and the DuckDB
+    path (:func:`dec.data.logs.sql.log_features`), from the same SQL; one row per customer.
 
     Parameters
     ----------
@@ -202,7 +202,7 @@ def customer_features(spark_df, as_of: str | None = None, *, id_column: str,
         in the future or before 1900, an amount or quantity that is not a finite number,
         amounts too large to add up, or an ``as_of`` before the first purchase. An
         ``as_of`` on or after the last purchase is a warning (no hold-out period), as on
-        the other engines (:func:`dec.data.transactions.as_of_date`).
+        the other engines (:func:`dec.data.logs.transactions.as_of_date`).
     ConfigError
         For an ``as_of`` that is not a date (before any job).
     """
@@ -257,8 +257,7 @@ def _model(run_dir: str, version: tuple):
     if key not in _MODELS:
         import torch
 
-        from dec import DeepEmbeddedClustering
-
+        from dec.estimator import DeepEmbeddedClustering
         torch.set_num_threads(1)
         _MODELS.clear()
         _MODELS[key] = DeepEmbeddedClustering.load(run_dir)
@@ -323,7 +322,7 @@ def score(spark_df, run_dir, *, id_column: str | None = None, embeddings: bool =
         Default: ``customer_id`` where there is one, else the run's id column.
     embeddings : bool, default=True
     value : bool, default=False
-        Also each customer's value (:data:`dec.value.VALUE_COLUMNS`) by the models
+        Also each customer's value (:data:`dec.value.closed_forms.VALUE_COLUMNS`) by the models
         ``test.py --clv`` fitted, as ``export.py --clv`` adds it.
 
     Returns
@@ -343,9 +342,9 @@ def score(spark_df, run_dir, *, id_column: str | None = None, embeddings: bool =
         infinite value in a numeric feature column. These are checked in the same pass that
         scores, so ``score`` stays lazy and reads the customers once.
     """
-    from dec import DeepEmbeddedClustering
-    from dec.export import score_batches
-    from dec.value_report import saved_settings
+    from dec.estimator import DeepEmbeddedClustering
+    from dec.scoring.export import score_batches
+    from dec.evaluation.value_report import saved_settings
 
     run = str(Path(run_dir).resolve())
     model = DeepEmbeddedClustering.load(run)  # here first: a bad run fails before any job
@@ -361,7 +360,7 @@ def score(spark_df, run_dir, *, id_column: str | None = None, embeddings: bool =
     numeric += [c for c in RFM_FEATURES if value and c in spark_df.columns and c not in numeric]
     spark_df = _checked_customers(spark_df, id_column, numeric)
     if value:  # after the checks above, so text and infinities keep their own messages
-        from dec.value import spark_checked_features
+        from dec.value.closed_forms import spark_checked_features
 
         spark_df = spark_checked_features(spark_df, id_column)
     settings = saved_settings(run) if value else None
@@ -371,7 +370,7 @@ def score(spark_df, run_dir, *, id_column: str | None = None, embeddings: bool =
     schema = ", ".join(f"{n} {'string' if n == 'id' else 'int' if n == 'segment' else 'double'}"
                        for n in names)
 
-    from dec.files import sha256
+    from dec.utils.files import sha256
 
     version = (sha256(Path(run) / "manifest.json"),)
 

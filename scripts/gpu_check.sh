@@ -26,7 +26,7 @@ one() {  # one() NAME CONFIG [OVERRIDES...]: train, then print the run's figures
   python scripts/train.py --config "configs/${config}.yaml" --gpus 1 --output-dir "$run_dir" \
     trainer.enable_progress_bar=false "$@" > "$run_dir.log" 2>&1 || {
       echo "$name: failed"; tail -3 "$run_dir.log"; return 0; }
-  python -m dec.experiments.gpu_figures "$run_dir" "$(date +%s.%N)" "$start" "$name"
+  python -m benchmarks.harness.gpu_figures "$run_dir" "$(date +%s.%N)" "$start" "$name"
 }
 
 for group in "${groups[@]}"; do

@@ -19,8 +19,8 @@ def run_script(name: str, *args: str, cwd: Path | None = None) -> subprocess.Com
 
 def cli(command: str, *args, capsys) -> tuple[int, str]:
     """``python -m dec COMMAND ARGS`` in this process: exit code and stderr."""
-    from dec.cli import run_cli
-    from dec.commands import COMMANDS
+    from dec.cli.common import run_cli
+    from dec.cli.commands import COMMANDS
 
     argv, log = sys.argv, logging.getLogger("dec")
     handlers = list(log.handlers)
@@ -41,7 +41,7 @@ def one_error(err: str, text: str) -> bool:
 
 
 def log_features(n: int = 400, seed: int = 0):
-    """Random customers' log features (the columns :mod:`dec.value` reads), for the value
+    """Random customers' log features (the columns :mod:`dec.value.closed_forms` reads), for the value
     models: 1 to 7 orders, tenure 60 to 270 days."""
     import numpy as np
     import pandas as pd
@@ -62,7 +62,7 @@ def write_small_log(folder: Path) -> Path:
     number_of_cds, value`` (ids keep their zeros)."""
     import pandas as pd
 
-    from dec.resources import cdnow_path
+    from dec.utils.resources import cdnow_path
 
     raw = pd.read_csv(cdnow_path(), sep=r"\s+", dtype={"customer_id": str, "date": str})
     raw.head(3000).rename(columns={"customer_id": "cust", "dollar_value": "value"}).to_csv(

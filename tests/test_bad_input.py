@@ -311,8 +311,7 @@ def test_planted_malicious_model_is_refused_without_running(smoke_run, tmp_path,
                         "--output", str(tmp_path / "out.csv"))
     assert_one_line_error(result, "model.pt changed after training finished")
     # Whoever can plant a file can rewrite the manifest too: the file is still never run.
-    from dec import files
-
+    from dec.utils import files
     listed = files.read_json(run_dir / "manifest.json")["files"]
     files.write_json(run_dir / "manifest.json",
                      {"files": {name: files.sha256(run_dir / name) for name in listed}})

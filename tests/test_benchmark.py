@@ -2,9 +2,9 @@ import numpy as np
 import pytest
 
 from conftest import SMOKE
-from dec import files
-from dec.experiments.benchmark import METHODS, results_markdown, run_one, summarise
-from dec.rundir import RunDir
+from dec.utils import files
+from benchmarks.harness.benchmark import METHODS, results_markdown, run_one, summarise
+from dec.runs.rundir import RunDir
 
 
 def _run(dataset, seed, ari):
@@ -48,8 +48,8 @@ def test_dec_and_idec_share_one_pretraining(tmp_path):
 
 
 def test_speed_benchmark_times_both_loops_on_the_same_work():
-    from dec.experiments.benchmark_modes import speed_page
-    from dec.experiments.speed import speed_benchmark
+    from benchmarks.harness.benchmark_modes import speed_page
+    from benchmarks.harness.speed import speed_benchmark
 
     result = speed_benchmark(n_samples=3000, epochs=1, repeats=1)
     assert result["n_train"] == 2940 and result["steps"] == 12  # ceil(2940 / 256)
@@ -79,7 +79,7 @@ def test_rerun_starts_afresh_and_dec_inherits_only_pretraining_time(tmp_path):
 def test_a_measured_step_reports_its_own_peak_memory_not_its_parents(tmp_path):
     """Linux carries a parent's peak into a forked child's ru_maxrss; the benchmarks read
     the step's own high-water mark instead."""
-    from dec.experiments.scale import run_measured
+    from benchmarks.harness.scale import run_measured
 
     held = np.ones(40_000_000)  # 320 MB in the benchmark's own process
     (tmp_path / "a.json").write_text("[0]")
@@ -90,8 +90,8 @@ def test_a_measured_step_reports_its_own_peak_memory_not_its_parents(tmp_path):
 
 def test_gpu_figures_count_the_networks_arithmetic_and_the_devices_share(tmp_path):
     from dec.config import load_config
-    from dec.experiments.gpu_figures import arithmetic, figures_line, training_flops_per_sample
-    from dec.pipeline import fit
+    from benchmarks.harness.gpu_figures import arithmetic, figures_line, training_flops_per_sample
+    from dec.training.pipeline import fit
 
     # 33 -> 256 -> 128 -> 10 and back: 6 FLOPs per weight, by hand
     weights = 33 * 256 + 256 * 128 + 128 * 10

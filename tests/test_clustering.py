@@ -108,7 +108,7 @@ def test_label_change_fraction():
 
 
 def test_refresh_interval_keeps_a_few_refreshes_on_small_data():
-    from dec.models.dec_module import refresh_interval
+    from dec.training.dec_module import refresh_interval
 
     assert refresh_interval(100, 1650) == 100   # the default run: 30 epochs x 55 steps
     assert refresh_interval(100, 90) == 18      # 800 customers: 90 steps, 5 refreshes

@@ -88,7 +88,7 @@ def test_default_yaml_equals_built_in_defaults():
 
 
 def test_overrides_and_flags_in_any_order():
-    from dec.cli import config_from_args, train_parser
+    from dec.cli.common import config_from_args, train_parser
 
     args = train_parser().parse_args(["refine.gamma=0", "--seed", "3", "pretrain.epochs=2",
                                       "--n-clusters", "4", "model.embedding_dim=6"])

@@ -5,10 +5,10 @@ import pytest
 
 from conftest import SMOKE
 from dec.config import load_config, replace
-from dec.consensus import agreement, most_typical, run_seeds
+from dec.training.consensus import agreement, most_typical, run_seeds
 from dec.errors import ConfigError
-from dec.pipeline import fit
-from dec.rundir import RunDir
+from dec.training.pipeline import fit
+from dec.runs.rundir import RunDir
 
 
 def test_agreement_is_the_mean_ari_with_the_others():

@@ -14,7 +14,6 @@ from sklearn.metrics import adjusted_rand_score
 
 from conftest import ROOT, SMOKE, run_script
 from dec import DeepEmbeddedClustering, load_dataset
-
 # Long enough (many epochs) that the kill lands mid-stage, small enough to stay quick.
 LONGER = ["data.n_samples=3000", "pretrain.epochs=12", "refine.epochs=12",
           "refine.update_interval=20"]

@@ -71,7 +71,7 @@ def test_shipped_tables_keep_their_outcome_out_of_the_features(name, rows, outco
     import gzip
     import hashlib
 
-    from dec.resources import shipped_data
+    from dec.utils.resources import shipped_data
 
     raw = gzip.open(shipped_data(f"modeldata/{name}.csv.gz")).read()
     assert hashlib.sha256(raw).hexdigest() == digest

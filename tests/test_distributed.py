@@ -10,7 +10,7 @@ from sklearn.metrics import adjusted_rand_score
 
 from conftest import ROOT, run_script
 from dec import DeepEmbeddedClustering, load_dataset
-from dec.distributed import shard
+from dec.training.distributed import shard
 from dec.models.clustering import cluster_frequencies, target_distribution
 
 sys.path.insert(0, str(ROOT / "tests" / "helpers"))

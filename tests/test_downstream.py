@@ -2,7 +2,7 @@
 
 import pytest
 
-from dec.experiments.downstream import INPUTS, MODELS, downstream_markdown, run_one, summarise
+from benchmarks.harness.downstream import INPUTS, MODELS, downstream_markdown, run_one, summarise
 
 SHRUNK = ["data.n_samples=600", "model.hidden_dims=[16]", "model.embedding_dim=4",
           "pretrain.epochs=1", "refine.epochs=1", "refine.n_init=2"]

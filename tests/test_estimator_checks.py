@@ -10,7 +10,6 @@ from sklearn.utils import estimator_checks
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from dec import DeepEmbeddedClustering
-
 TINY = dict(hidden_dims=(8,), embedding_dim=2, pretrain_epochs=1, refine_epochs=2,
             batch_size=16, n_init=1, update_interval=2, random_state=0)
 

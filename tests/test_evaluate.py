@@ -1,7 +1,7 @@
 import math
 
-from dec.evaluate import report_markdown
-from dec.verdict import metric_winners, verdict
+from dec.evaluation.evaluate import report_markdown
+from dec.evaluation.verdict import metric_winners, verdict
 
 
 def _report(dec, km):

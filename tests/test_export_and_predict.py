@@ -104,7 +104,7 @@ def test_bad_output_format_is_refused_before_work(smoke_run, tmp_path):
 def test_tables_are_read_in_batches_with_the_same_result(smoke_run, tmp_path, new_customers,
                                                          suffix):
     from dec.errors import DataError
-    from dec.export import customer_batches, score_batches
+    from dec.scoring.export import customer_batches, score_batches
 
     model = DeepEmbeddedClustering.load(smoke_run)
     table = pd.read_csv(new_customers)

@@ -4,8 +4,8 @@ import pickle
 import pytest
 import torch
 
-from dec import files
-from dec.rundir import RunDir
+from dec.utils import files
+from dec.runs.rundir import RunDir
 from dec.errors import RunDirError, UnsafeModelError
 
 
@@ -52,8 +52,7 @@ def test_written_files_get_the_usual_mode_not_a_private_one(tmp_path):
     import os
     import stat
 
-    from dec import files
-
+    from dec.utils import files
     mask = os.umask(0o022)
     try:
         files.atomic_write_text(tmp_path / "new.csv", "a\n")

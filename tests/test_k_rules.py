@@ -1,6 +1,6 @@
 """The k-rule measurement behind benchmarks/choices/k_rules.md."""
 
-from dec.experiments.k_rules import k_rules_markdown, measure, picks
+from dec.evaluation.k_rules import k_rules_markdown, measure, picks
 
 
 def _rows(strengths, silhouettes, planted=3, seed=0):

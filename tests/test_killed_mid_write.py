@@ -3,7 +3,7 @@
 at several moments of its run, never leave a partial file under a final name.
 
 Each command is killed at an aimed moment, while it writes (the hidden temporary file
-:func:`dec.files.atomic_path` puts beside an output has appeared, or an output has just
+:func:`dec.utils.files.atomic_path` puts beside an output has appeared, or an output has just
 been replaced), then at seeded random moments over the run up to that moment. After every
 kill each output is absent or unchanged from before the kill, or whole: the same as an
 uninterrupted run's. Then an uninterrupted rerun succeeds in spite of what the kills left,
@@ -39,7 +39,7 @@ from conftest import ROOT, SMOKE, cli, write_small_log
 pytestmark = pytest.mark.slow
 
 SEED = 20240611
-#: :func:`dec.files.atomic_path`'s temporary names: ``.NAME.<random>.tmp`` beside NAME.
+#: :func:`dec.utils.files.atomic_path`'s temporary names: ``.NAME.<random>.tmp`` beside NAME.
 TEMPORARY = re.compile(r"^\.(?P<target>.+)\.[^./]+\.tmp$")
 TIMEOUT = 600.0
 
@@ -60,8 +60,8 @@ def log_run(tmp_path_factory):
     score: outputs of a megabyte or so take long enough to write that a kill aimed at the
     writing lands in it (a non-atomic writer is then caught with a partial file)."""
     from dec.config import load_config, replace
-    from dec.pipeline import fit
-    from dec.resources import cdnow_path
+    from dec.training.pipeline import fit
+    from dec.utils.resources import cdnow_path
 
     folder = tmp_path_factory.mktemp("killed_log_run")
     write_small_log(folder)
@@ -279,7 +279,7 @@ def scoring_command(name: str, log_run: Path, out: Path) -> tuple[list, list[Pat
     if name == "export":
         return (["-m", "dec", "export", "--run", run, "--transactions", cdnow, "--output",
                  out / "customers.npz"], [out / "customers.npz"])
-    from dec.migrate import migration_paths
+    from dec.scoring.migrate import migration_paths
 
     movers = out / "movers.parquet"
     return (["-m", "dec", "migrate", "--run", run, "--as-of", "1997-03-01", "--as-of",
@@ -319,7 +319,7 @@ def test_a_killed_test_py_clv_leaves_each_run_file_old_or_whole_and_the_run_load
 
 def _assert_run_loads(run: Path, log_run: Path, kill: Kill, capsys) -> None:
     """The run is whole and scores a log; with a value_model.json, with --clv too."""
-    from dec.rundir import RunDir
+    from dec.runs.rundir import RunDir
 
     RunDir(run).check()
     clv = [["--clv"]] if (run / "value_model.json").exists() else []

@@ -11,9 +11,9 @@ import pytest
 pytest.importorskip("duckdb")
 
 from conftest import cli, one_error  # noqa: E402
-from dec.data.log_sql import log_features  # noqa: E402
-from dec.data.datasets import load_dataset  # noqa: E402
-from dec.data.transactions import (clean_transactions, customer_features,  # noqa: E402
+from dec.data.logs.sql import log_features  # noqa: E402
+from dec.data.sources import load_dataset  # noqa: E402
+from dec.data.logs.transactions import (clean_transactions, customer_features,  # noqa: E402
                                    holdout_outcomes, load_cdnow)
 
 COLUMNS = dict(id_column="cust", date_column="day", amount_column="usd")
@@ -56,7 +56,7 @@ def test_cdnow_features_equal_the_pandas_ones(cdnow, kind, tmp_path):
 def test_a_log_split_into_parts_gives_the_same_features(cdnow, tmp_path, monkeypatch):
     """A log larger than the memory limit allows is computed in parts by customer: the
     parts together are the same features, in the same order."""
-    import dec.data.log_sql as log_sql
+    import dec.data.logs.sql as log_sql
 
     monkeypatch.setattr(log_sql, "ROWS_PER_GB", 10_000)  # CDNOW's 69,659 rows: 7 parts
     raw = cdnow.rename(columns={"id": "cust", "date": "day", "amount": "usd", "quantity": "n"})
@@ -255,7 +255,7 @@ def test_training_reads_a_log_with_duckdb_and_test_py_evaluates_it(tmp_path, cap
 
 
 def test_generated_logs_for_the_scale_benchmark(tmp_path):
-    from dec.experiments.log_scale import write_log
+    from benchmarks.harness.log_scale import write_log
 
     customers = write_log(1_000, tmp_path / "log.parquet", chunk=300)
     log = pd.read_parquet(tmp_path / "log.parquet")
@@ -266,7 +266,7 @@ def test_generated_logs_for_the_scale_benchmark(tmp_path):
 
 
 def test_a_duckdb_dataset_knows_how_long_its_hold_out_is(tmp_path, cdnow):
-    from dec.data.log_sql import log_dataset
+    from dec.data.logs.sql import log_dataset
 
     raw = cdnow.rename(columns={"id": "cust", "date": "day", "amount": "usd"})
     raw.to_parquet(tmp_path / "log.parquet")

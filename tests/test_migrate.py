@@ -4,7 +4,7 @@ import pandas as pd
 import pytest
 
 from conftest import SMOKE, run_script, write_small_log
-from dec.migrate import GONE, NEW, biggest_move, movers, row_shares, transition_counts
+from dec.scoring.migrate import GONE, NEW, biggest_move, movers, row_shares, transition_counts
 
 
 @pytest.fixture
@@ -96,7 +96,6 @@ def test_migrate_between_two_dates_of_a_log(log_run):
 @pytest.mark.slow
 def test_migrate_between_two_tables_by_id(smoke_run, tmp_path):
     from dec.data import load_dataset
-
     features = load_dataset("synthetic", n_samples=600).features.reset_index()
     first, second = features.iloc[:400].copy(), features.iloc[100:500].copy()
     second["orders"] = second["orders"] * 3  # behaviour changed: some will move
@@ -128,7 +127,6 @@ def test_migrate_refuses_bad_snapshots_in_one_line(log_run, args, message):
 @pytest.mark.slow
 def test_migrating_tables_needs_ids(smoke_run, tmp_path):
     from dec.data import load_dataset
-
     features = load_dataset("synthetic", n_samples=600).features
     features.to_csv(tmp_path / "t.csv", index=False)
     result = run_script("migrate.py", "--run", str(smoke_run), "--data", str(tmp_path / "t.csv"),
@@ -163,7 +161,7 @@ def test_a_run_trained_on_a_table_refuses_a_log(smoke_run, log_run, tmp_path):
 def test_a_cdnow_run_reads_a_log_with_cdnows_column_names(log_run, tmp_path):
     from dec import DeepEmbeddedClustering
     from dec.errors import DataError
-    from dec.export import log_customers
+    from dec.scoring.export import log_customers
 
     model = DeepEmbeddedClustering.load(log_run / "run")
     d = model.config_.data  # as if trained on the built-in CDNOW
@@ -179,7 +177,7 @@ def test_a_cdnow_run_reads_a_log_with_cdnows_column_names(log_run, tmp_path):
 
 
 def test_value_moved_sums_each_movers_clv_by_cell():
-    from dec.migrate import transition_value, value_moved
+    from dec.scoring.migrate import transition_value, value_moved
 
     before = pd.Series([0, 0, 1], index=["a", "b", "c"])
     after = pd.Series([0, 1, 1, 0], index=["a", "b", "c", "d"])

@@ -13,11 +13,11 @@ import pandas as pd
 import pytest
 
 from conftest import SMOKE, cli, one_error, write_small_log
-from dec import files
+from dec.utils import files
 from dec.config import load_config, replace
 from dec.errors import ConfigError, DataError, RunDirError
-from dec.pipeline import fit
-from dec.rundir import RunDir
+from dec.training.pipeline import fit
+from dec.runs.rundir import RunDir
 
 FAST = ["pretrain.epochs=1", "refine.epochs=1"]
 MATHTEXT = r"$\badcmd{$"
@@ -143,8 +143,8 @@ def test_migrate_refuses_a_derived_name_in_the_way_before_any_work(table_run, tm
 
 
 def test_migrate_writes_its_files_as_one_set_or_none(tmp_path, monkeypatch):
-    import dec.plots
-    from dec.migrate import check_migration_paths, write_migration
+    import dec.utils.figures
+    from dec.scoring.migrate import check_migration_paths, write_migration
 
     paths = check_migration_paths(tmp_path / "m.csv")
     before, after = pd.Series({"a": 0, "b": 1}), pd.Series({"a": 1, "b": 1})
@@ -152,7 +152,7 @@ def test_migrate_writes_its_files_as_one_set_or_none(tmp_path, monkeypatch):
     def disk_full(figure):
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(dec.plots, "figure_png", disk_full)
+    monkeypatch.setattr(dec.utils.figures, "figure_png", disk_full)
     with pytest.raises(OSError):
         write_migration(before, after, ["x", "y"], paths, "q1", "q2")
     assert list(tmp_path.iterdir()) == []  # not the movers, not the counts, no temp file
@@ -282,8 +282,9 @@ def test_test_report_is_valid_json_and_mathtext_in_the_data_is_drawn(table_run, 
 
 
 def test_mathtext_in_segment_and_snapshot_names_is_drawn_as_text():
-    from dec.plots import figure_png, plot_segment_sizes, plot_transitions
-    from dec.migrate import row_shares, transition_counts
+    from dec.segments.plots import plot_segment_sizes, plot_transitions
+    from dec.utils.figures import figure_png
+    from dec.scoring.migrate import row_shares, transition_counts
 
     names = [MATHTEXT, "ok"]
     assert figure_png(plot_segment_sizes(np.array([0, 1, 1]), names))
@@ -292,7 +293,7 @@ def test_mathtext_in_segment_and_snapshot_names_is_drawn_as_text():
 
 
 def test_dates_with_time_zones_are_read_as_utc():
-    from dec.data.transactions import clean_transactions, customer_features
+    from dec.data.logs.transactions import clean_transactions, customer_features
 
     log = clean_transactions(pd.DataFrame({
         "id": ["a", "a", "b"], "amount": [1.0, 2.0, 3.0],
@@ -322,7 +323,7 @@ def test_time_zones_through_the_scoring_commands(log_run, tmp_path, capsys):
     (["2020-07-08", "2020-02-01"], "2020-07-08", False),   # ISO says its order
 ])
 def test_day_and_month_order_is_read_from_the_data(dates, expected, warned):
-    from dec.data.dates import parse_dates
+    from dec.utils.dates import parse_dates
 
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
@@ -381,7 +382,6 @@ def test_a_yaml_alias_bomb_is_refused_before_it_expands(tmp_path):
 
 def test_a_column_empty_for_everyone_scored_is_warned_about(table_run):
     from dec import DeepEmbeddedClustering
-
     model = DeepEmbeddedClustering.load(table_run / "run")
     frame = customers().set_index("customer_id").drop(columns="promo").assign(age=np.nan)
     with pytest.warns(UserWarning, match=r"\['age'\] are empty for all 300 customers"):
@@ -389,7 +389,7 @@ def test_a_column_empty_for_everyone_scored_is_warned_about(table_run):
 
 
 def test_negative_amounts_count_as_refunds_with_a_warning():
-    from dec.data.transactions import clean_transactions, customer_features
+    from dec.data.logs.transactions import clean_transactions, customer_features
 
     log = pd.DataFrame({"id": ["a", "a"], "date": ["2020-01-01", "2020-01-05"],
                         "amount": [10.0, -4.0]})
@@ -400,7 +400,7 @@ def test_negative_amounts_count_as_refunds_with_a_warning():
 
 
 def test_amounts_too_large_to_add_blame_the_amounts():
-    from dec.data.transactions import clean_transactions, customer_features
+    from dec.data.logs.transactions import clean_transactions, customer_features
 
     log = clean_transactions(pd.DataFrame({"id": ["a", "a"], "date": ["2020-01-01",
                                                                      "2020-01-05"],
@@ -411,7 +411,7 @@ def test_amounts_too_large_to_add_blame_the_amounts():
 
 def test_messages_show_plain_values(tmp_path):
     from dec.data.readers import read_table
-    from dec.data.transactions import clean_transactions
+    from dec.data.logs.transactions import clean_transactions
 
     pd.DataFrame({"id": [4, 4], "x": [1.0, 2.0]}).to_parquet(tmp_path / "t.parquet")
     with pytest.raises(DataError, match=r"duplicate ids, e.g. 4; ids") as caught:

@@ -11,9 +11,9 @@ import pytest
 
 from conftest import SMOKE, cli, one_error
 from dec.config import load_config, replace
-from dec.data.datasets import load_dataset
-from dec.data.log_sql import log_features
-from dec.pipeline import fit
+from dec.data.sources import load_dataset
+from dec.data.logs.sql import log_features
+from dec.training.pipeline import fit
 
 FAST = ["pretrain.epochs=1", "refine.epochs=1"]
 LOG = ["--id-column", "cust", "--date-column", "day", "--amount-column", "usd"]
@@ -201,8 +201,7 @@ def test_4_a_folder_is_every_part_and_spark_markers_are_passed_over(tmp_path):
 
 # ------------------------------------------------------------- 5. temp space
 def test_5_a_users_dec_parts_folder_is_never_touched(tmp_path, monkeypatch):
-    from dec.data import log_sql
-
+    from dec.data.logs import sql as log_sql
     monkeypatch.setattr(log_sql, "ROWS_PER_GB", 500)  # 1,500 purchases in three parts
     purchase_log().to_csv(tmp_path / "log.csv", index=False)
     mine = tmp_path / "spill" / "dec_parts"
@@ -215,8 +214,7 @@ def test_5_a_users_dec_parts_folder_is_never_touched(tmp_path, monkeypatch):
 
 def test_5_commands_sharing_a_temp_directory_give_the_answers_they_give_alone(
         tmp_path, monkeypatch):
-    from dec.data import log_sql
-
+    from dec.data.logs import sql as log_sql
     monkeypatch.setattr(log_sql, "ROWS_PER_GB", 300)  # forces the split into parts
     logs = {seed: tmp_path / f"log{seed}.csv" for seed in (1, 2, 3, 4)}
     for seed, path in logs.items():
@@ -353,7 +351,7 @@ def test_2_scoring_a_table_finds_its_id_where_the_run_has_none(tmp_path, capsys)
 def test_features_that_differ_in_the_last_bits_are_the_same_data():
     """DuckDB's parallel sums differ from run to run in the last bits: test.py and --resume
     must still take a large log's run for its own data; a real change is still caught."""
-    from dec.data.datasets import Dataset
+    from dec.data.dataset import Dataset
 
     rng = np.random.default_rng(0)
     features = pd.DataFrame(rng.gamma(2.0, 20.0, (500, 4)), columns=list("abcd"),
@@ -532,7 +530,7 @@ def test_sigterm_stops_a_command_with_one_line_and_its_clean_up_run(tmp_path, ca
     import signal
     import tempfile
 
-    from dec.cli import run_cli
+    from dec.cli.common import run_cli
 
     made = []
 
@@ -611,7 +609,7 @@ def test_a_column_named_for_the_customer_is_an_id(tmp_path, column):
 
 
 def test_an_as_of_with_spaces_that_reads_both_ways_is_refused():
-    from dec.data.dates import parse_date
+    from dec.utils.dates import parse_date
     from dec.errors import ConfigError
 
     with pytest.raises(ConfigError, match="could be day/month or month/day"):

@@ -20,7 +20,7 @@ def test_training_into_a_file_prints_epoch_lines_not_a_bar(tmp_path, capsys):
 
 
 def test_epoch_lines_are_about_twenty_per_stage():
-    from dec.trainer import EpochLines
+    from dec.training.trainer import EpochLines
 
     assert EpochLines("pretrain", 200).every == 10
     assert EpochLines("pretrain", 40).every == 2
@@ -28,7 +28,7 @@ def test_epoch_lines_are_about_twenty_per_stage():
 
 
 def test_a_warning_is_said_once_per_command(capsys):
-    from dec.cli import run_cli
+    from dec.cli.common import run_cli
 
     def noisy():
         for _ in range(3):
@@ -47,7 +47,7 @@ def test_a_warning_is_said_once_per_command(capsys):
 def test_log_lines_are_not_repeated_by_handlers_piling_up(capsys):
     import logging
 
-    from dec.cli import run_cli
+    from dec.cli.common import run_cli
 
     def speak():
         logging.getLogger("dec").info("hello once")

@@ -4,12 +4,12 @@ import pytorch_lightning as pl
 import torch
 
 from conftest import SMOKE
-from dec import files
+from dec.utils import files
 from dec.config import load_config
 from dec.data.datamodule import CustomerDataModule
-from dec.evaluate import evaluate
-from dec.models.dec_module import DECModule
-from dec.pipeline import fit, prepare_data
+from dec.evaluation.evaluate import evaluate
+from dec.training.dec_module import DECModule
+from dec.training.pipeline import fit, prepare_data
 
 
 def test_preprocessing_is_fitted_on_train_rows_only():
@@ -51,7 +51,7 @@ def test_default_config_dec_beats_kmeans_on_test_ari(tmp_path):
 
 
 def test_matmul_precision_is_set_for_training(tmp_path):
-    from dec.trainer import make_trainer
+    from dec.training.trainer import make_trainer
 
     before = torch.get_float32_matmul_precision()
     try:

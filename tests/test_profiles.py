@@ -3,8 +3,8 @@ import pandas as pd
 import pytest
 
 from conftest import run_script
-from dec.profiles import profiles_markdown, segment_profiles
-from dec.rfm import find_rfm_columns, rfm_name, rfm_score
+from dec.segments.profiles import profiles_markdown, segment_profiles
+from dec.segments.rfm import find_rfm_columns, rfm_name, rfm_score
 
 
 @pytest.mark.parametrize("r, f, m, tenure, name", [
@@ -158,7 +158,7 @@ def test_typical_values_are_medians_against_the_median_customer():
 
 
 def test_profiles_name_the_most_valuable_segment_from_the_reports_value():
-    from dec.profiles import add_value
+    from dec.segments.profiles import add_value
 
     features = pd.DataFrame({"spend": [1.0, 2.0, 30.0, 40.0]})
     table = segment_profiles(features, np.array([0, 0, 1, 1]))

@@ -9,7 +9,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from dec.data.preprocessing import Preprocessor
-from dec.data.transactions import clean_transactions, customer_features, holdout_outcomes
+from dec.data.logs.transactions import clean_transactions, customer_features, holdout_outcomes
 from dec.errors import DecError
 
 SETTINGS = settings(max_examples=60, deadline=None,

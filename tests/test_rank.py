@@ -2,7 +2,7 @@ import sys
 
 import pytest
 
-from dec.rank import is_rank_zero
+from dec.training.rank import is_rank_zero
 
 
 @pytest.mark.parametrize("environment, zero", [
@@ -11,7 +11,7 @@ from dec.rank import is_rank_zero
     ({"SLURM_PROCID": "3"}, False), ({"RANK": "x"}, True)])
 def test_before_lightning_the_rank_comes_from_the_launchers_environment(
         monkeypatch, environment, zero):
-    from dec.rank import RANK_VARIABLES
+    from dec.training.rank import RANK_VARIABLES
 
     monkeypatch.delitem(sys.modules, "pytorch_lightning", raising=False)
     for name in RANK_VARIABLES:
@@ -36,7 +36,7 @@ def test_the_features_command_does_not_load_torch(tmp_path):
     from conftest import write_small_log
 
     log = write_small_log(tmp_path)
-    code = ("import sys; from dec.cli import run_cli; from dec.commands import COMMANDS; "
+    code = ("import sys; from dec.cli.common import run_cli; from dec.cli.commands import COMMANDS; "
             f"sys.argv = ['features', '--transactions', {str(log)!r}, '--id-column', 'cust', "
             "'--date-column', 'date', '--amount-column', 'value', '--output', "
             f"{str(tmp_path / 'f.parquet')!r}]; run_cli(COMMANDS['features']); "

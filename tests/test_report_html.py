@@ -91,7 +91,7 @@ def test_report_names_every_segment_and_the_verdict(tested_run):
     assert len(names) >= 2 and all(name in text for name in names)
     import json
 
-    from dec.verdict import METRIC_NAMES, verdict
+    from dec.evaluation.verdict import METRIC_NAMES, verdict
 
     report = json.loads((tested_run / "test_report.json").read_text())
     plain = verdict(report, METRIC_NAMES)
@@ -110,7 +110,7 @@ def test_report_fits_a_phone_and_says_what_it_counts(tested_run):
 
 
 def test_feature_values_are_written_for_people():
-    from dec.markdown import human
+    from dec.utils.markdown import human
 
     assert [human(v) for v in (32612.4, 412.3, 50.0, 12.46, 0.31849, -1500.0,
                                float("nan"))] == \

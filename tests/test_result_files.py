@@ -24,7 +24,7 @@ def _page(name: str) -> str:
 
 @pytest.mark.parametrize("name", SUITES)
 def test_suite_pages(name):
-    from dec.experiments.suite_report import suite_markdown
+    from benchmarks.harness.suite_report import suite_markdown
 
     found = _load(name)
     assert suite_markdown(found["tables"], found["meta"], found["meta"].get("variants")) == \
@@ -33,7 +33,7 @@ def test_suite_pages(name):
 
 @pytest.mark.parametrize("name", VARIANTS)
 def test_variant_pages(name):
-    from dec.experiments.variants import variants_markdown
+    from benchmarks.harness.variants import variants_markdown
 
     found = _load(f"choices/{name}")
     title = f"Variants: {', '.join(found['variants'])}"
@@ -41,9 +41,9 @@ def test_variant_pages(name):
 
 
 def test_data_kind_scale_and_stability_pages():
-    from dec.experiments.data_kind import kinds_markdown
-    from dec.experiments.scale import scale_markdown
-    from dec.experiments.stability_check import stability_check_markdown
+    from benchmarks.harness.data_kind import kinds_markdown
+    from benchmarks.harness.scale import scale_markdown
+    from benchmarks.harness.stability_check import stability_check_markdown
 
     assert kinds_markdown(_load("choices/data_kind")["runs"]) == _page("choices/data_kind")
     assert scale_markdown(_load("scale")) == _page("scale")
@@ -53,7 +53,7 @@ def test_data_kind_scale_and_stability_pages():
 
 
 def test_log_scale_page():
-    from dec.experiments.log_scale import log_scale_markdown
+    from benchmarks.harness.log_scale import log_scale_markdown
 
     found = _load("log_scale")
     meta = found.pop("meta")
@@ -61,7 +61,7 @@ def test_log_scale_page():
 
 
 def test_stability_choice_page():
-    from dec.experiments.stability_choice import stability_choice_markdown
+    from benchmarks.harness.stability_choice import stability_choice_markdown
 
     found = _load("choices/suite_stability_choice")
     assert stability_choice_markdown(found["tables"], found["meta"]) == \
@@ -72,7 +72,7 @@ def test_dec_without_a_command_says_how_and_help_lists_every_command(monkeypatch
     import sys
 
     from dec.__main__ import main
-    from dec.commands import COMMANDS
+    from dec.cli.commands import COMMANDS
 
     monkeypatch.setattr(sys, "argv", ["dec"])
     assert main() == 2
@@ -97,7 +97,7 @@ def test_the_dec_console_script_runs_the_commands():
 
 
 def test_spark_page():
-    from dec.experiments.spark_check import spark_markdown
+    from benchmarks.harness.spark_check import spark_markdown
 
     found = _load("spark")
     meta = found.pop("meta")
@@ -105,12 +105,12 @@ def test_spark_page():
 
 
 def test_speed_page():
-    from dec.experiments.benchmark_modes import speed_page
+    from benchmarks.harness.benchmark_modes import speed_page
 
     assert speed_page(_load("speed")) == _page("speed")
 
 
 def test_clv_page():
-    from dec.experiments.clv_page import clv_markdown
+    from benchmarks.harness.clv_page import clv_markdown
 
     assert clv_markdown(_load("clv")) == _page("clv")

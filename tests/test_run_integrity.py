@@ -8,12 +8,12 @@ import pandas as pd
 import pytest
 
 from conftest import SMOKE, run_script
-from dec import files
+from dec.utils import files
 from dec.config import load_config, replace
 from dec.data.prepare import prepare_run_data
 from dec.errors import ConfigError, DataError, RunDirError
-from dec.pipeline import fit
-from dec.rundir import RunDir
+from dec.training.pipeline import fit
+from dec.runs.rundir import RunDir
 
 FAST = ["pretrain.epochs=1", "refine.epochs=1"]
 
@@ -128,7 +128,7 @@ def test_predict_never_writes_over_its_input_table(tmp_path):
 
 def test_a_feature_called_row_is_not_taken_for_the_id(tmp_path):
     from dec import DeepEmbeddedClustering
-    from dec.export import customer_batches
+    from dec.scoring.export import customer_batches
 
     table = pd.DataFrame({"row": [1, 2, 3, 1, 2, 3] * 10, "x": range(60),
                           "y": [v % 7 for v in range(60)]})

@@ -18,7 +18,7 @@ import pytest
 from conftest import ROOT, SMOKE, cli
 from dec import DeepEmbeddedClustering, load_dataset
 from dec.errors import DecError
-from dec.rundir import RunDir
+from dec.runs.rundir import RunDir
 
 SETTINGS = ["pretrain.epochs=8", "refine.epochs=8", "refine.update_interval=10"]
 SEEDS = (0, 1)

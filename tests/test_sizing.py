@@ -2,7 +2,7 @@
 
 import pytest
 
-from dec.sizing import budget_epochs, steps_per_epoch, with_budget
+from dec.training.sizing import budget_epochs, steps_per_epoch, with_budget
 from dec.config import load_config
 from dec.errors import ConfigError
 
@@ -41,7 +41,7 @@ def test_step_bounds_are_checked():
 
 
 def test_embedding_width_is_the_columns_up_to_ten():
-    from dec.sizing import embedding_width
+    from dec.training.sizing import embedding_width
 
     assert embedding_width(None, 4) == 4 and embedding_width(None, 64) == 10
     assert embedding_width(32, 4) == 32  # given widths win
@@ -49,7 +49,7 @@ def test_embedding_width_is_the_columns_up_to_ten():
 
 def test_resolve_config_sizes_the_run_for_its_table():
     from dec.data import load_dataset
-    from dec.sizing import resolve_config
+    from dec.training.sizing import resolve_config
 
     dataset = load_dataset("iris")  # 150 rows: 105 train, 1 step an epoch at batch 256
     config = resolve_config(load_config(overrides=["model.embedding_dim=null",

@@ -13,10 +13,10 @@ if shutil.which("java") is None:
     pytest.skip("Spark needs Java, and none is installed", allow_module_level=True)
 
 from conftest import SMOKE, cli, write_small_log  # noqa: E402
-from dec.data.transactions import (clean_transactions, customer_features,  # noqa: E402
+from dec.data.logs.transactions import (clean_transactions, customer_features,  # noqa: E402
                                    holdout_outcomes, load_cdnow)
 from dec.errors import DataError  # noqa: E402
-from dec.rundir import RunDir  # noqa: E402
+from dec.runs.rundir import RunDir  # noqa: E402
 
 pytestmark = [pytest.mark.slow,
               pytest.mark.filterwarnings("ignore:The copy keyword is deprecated"),
@@ -151,7 +151,7 @@ def test_bad_logs_are_one_line(spark, edit, options, message):
 
 
 def test_an_as_of_after_the_logs_last_purchase_is_stated(spark):
-    """As on the other engines (dec.data.transactions.as_of_date): said, not refused."""
+    """As on the other engines (dec.data.logs.transactions.as_of_date): said, not refused."""
     from dec.spark import customer_features as spark_features
 
     with pytest.warns(UserWarning, match=r"as_of=2024-02-02 is not before the last purchase "
@@ -210,7 +210,6 @@ def test_score_gives_the_segments_the_run_gives(spark, tmp_path, capsys):
 def small_run(tmp_path_factory):
     """A two-segment run on three numeric columns ``a, b, c``: quick to fit and to load."""
     from dec import DeepEmbeddedClustering
-
     x = np.random.default_rng(0).normal(size=(60, 3))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")

@@ -2,7 +2,7 @@
 
 import pytest
 
-from dec.experiments.spread import partition_spread, percentile, spread_markdown
+from benchmarks.harness.spread import partition_spread, percentile, spread_markdown
 
 
 def test_percentile_by_hand():

@@ -6,7 +6,7 @@ import math
 import numpy as np
 import pytest
 
-from dec.stability import best_match_jaccards, jaccard, reading, segment_table
+from dec.evaluation.stability import best_match_jaccards, jaccard, reading, segment_table
 
 
 def test_jaccard_by_hand():
@@ -54,7 +54,7 @@ def test_segment_table_by_hand():
 
 
 def test_resamples_are_reproducible_and_bounded():
-    from dec.bootstrap import MAX_ROWS, resamples
+    from dec.evaluation.bootstrap import MAX_ROWS, resamples
 
     first, again = resamples(100, 3, seed=4), resamples(100, 3, seed=4)
     assert all(np.array_equal(a, b) for a, b in zip(first, again))
@@ -66,7 +66,7 @@ def test_resamples_are_reproducible_and_bounded():
 def test_separated_blobs_are_highly_stable_and_noise_is_not():
     """KMeans refits on resamples: four far-apart blobs come back every time; uniform noise
     cut into four is one of many equally good cuts."""
-    from dec.stability import best_match_jaccards
+    from dec.evaluation.stability import best_match_jaccards
     from sklearn.cluster import KMeans
 
     rng = np.random.default_rng(0)
@@ -122,9 +122,9 @@ def test_test_py_stability_writes_every_method_and_segment(smoke_run, tmp_path, 
 
 def test_full_refit_trains_the_autoencoder_again(smoke_run):
     """refit="full" pretrains on the resample: its segments come from another network."""
-    from dec.bootstrap import refit_dec
+    from dec.evaluation.bootstrap import refit_dec
     from dec.data.prepare import prepare_run_data
-    from dec.rundir import RunDir
+    from dec.runs.rundir import RunDir
 
     run = RunDir(smoke_run)
     result, data = run.load(), prepare_run_data(run)

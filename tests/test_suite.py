@@ -11,7 +11,7 @@ import pytest
 from conftest import ROOT
 from dec.data import load_dataset
 from dec.data.suite import SUITE_TABLES, suite_file
-from dec.experiments.suite import (gmm_bic_labels, halves, leave_tables_out, run_table,
+from benchmarks.harness.suite import (gmm_bic_labels, halves, leave_tables_out, run_table,
                                    scores, seed_agreement, summarise, verdict, ward_labels)
 
 

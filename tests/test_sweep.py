@@ -3,9 +3,9 @@ import pytest
 
 from conftest import SMOKE, run_script
 from dec.errors import ConfigError
-from dec.experiments.recommend_k import (recommend, recommend_by_prediction_strength,
+from dec.evaluation.recommend_k import (recommend, recommend_by_prediction_strength,
                                          recommend_by_stable_silhouette)
-from dec.experiments.sweep import parse_grid, write_report
+from dec.evaluation.sweep import parse_grid, write_report
 
 
 def test_best_silhouette_among_stable_k():
@@ -141,7 +141,7 @@ def test_sweep_into_a_file_stops_before_training(tmp_path):
 
 
 def test_sweep_plot_marks_each_grid_points_recommended_k():
-    from dec.plots import plot_sweep
+    from dec.evaluation.sweep_plot import plot_sweep
 
     table = pd.DataFrame({"gamma": [0, 0, 10, 10], "k": [2, 3, 2, 3],
                           "silhouette": [0.3, 0.2, 0.3, 0.1],

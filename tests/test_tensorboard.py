@@ -5,9 +5,7 @@ import shutil
 import pytest
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
-from dec import files
-
-
+from dec.utils import files
 def scalars(folder) -> dict[str, list[tuple[int, float]]]:
     events = EventAccumulator(str(folder), size_guidance={"scalars": 0, "tensors": 0})
     events.Reload()
@@ -50,7 +48,7 @@ def test_projector_names_every_customer(smoke_run):
 
 
 def test_test_split_comparison_is_in_tensorboard_once(smoke_run, tmp_path):
-    from dec.evaluate import evaluate, write_report
+    from dec.evaluation.evaluate import evaluate, write_report
 
     run = tmp_path / "run"
     shutil.copytree(smoke_run, run)

@@ -6,10 +6,10 @@ import pytest
 
 from conftest import ROOT, SMOKE, run_script
 from dec.data import load_dataset
-from dec.data.transactions import clean_transactions, customer_features, \
+from dec.data.logs.transactions import clean_transactions, customer_features, \
     holdout_outcomes
 from dec.errors import DataError
-from dec.resources import cdnow_path
+from dec.utils.resources import cdnow_path
 
 
 @pytest.fixture

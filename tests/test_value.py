@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from conftest import cli, log_features, one_error
-from dec import value
+from dec.value import closed_forms as value
 from dec.errors import DataError
 
 BG = dict(r=1.0, alpha=1.0, a=2.0, b=3.0)
@@ -100,7 +100,7 @@ def test_refunds_never_give_a_negative_expected_spend_or_clv_and_are_said_once()
 
 
 def test_the_report_of_a_log_with_refunds_has_no_negative_value(recwarn):
-    from dec.value_report import segment_value, value_sentences, value_table
+    from dec.evaluation.value_report import segment_value, value_sentences, value_table
 
     features = _with_refunds()
     segments = np.arange(len(features)) % 3
@@ -189,7 +189,7 @@ def test_bad_horizons(text):
 @pytest.mark.slow
 def test_closed_forms_equal_pymc_marketings_predictions():
     clv = pytest.importorskip("pymc_marketing.clv")
-    from dec.value_fit import fit_value_model
+    from dec.value.fit import fit_value_model
 
     features = log_features()
     n = len(features)
@@ -214,7 +214,7 @@ def test_closed_forms_equal_pymc_marketings_predictions():
 @pytest.fixture(scope="module")
 def cdnow_run(tmp_path_factory):
     from dec.config import load_config
-    from dec.pipeline import fit
+    from dec.training.pipeline import fit
 
     config = load_config("cdnow", ["pretrain.epochs=2", "refine.epochs=2",
                                    "trainer.enable_progress_bar=false"])
@@ -281,7 +281,7 @@ def test_clv_on_a_table_run_is_one_line(smoke_run, tmp_path, capsys):
     # --clv command: export, predict, migrate and dec.spark.score refuse such a run too).
     code, err = cli("test", "--run", smoke_run, "--clv", "--no-profiles", capsys=capsys)
     assert code != 0 and one_error(err, "--clv needs a run trained on a purchase log")
-    from dec.value_report import saved_settings  # dec.spark.score(value=True) reads it too
+    from dec.evaluation.value_report import saved_settings  # dec.spark.score(value=True) reads it too
 
     with pytest.raises(DataError, match="--clv needs a run trained on a purchase log"):
         saved_settings(smoke_run)
@@ -291,7 +291,7 @@ def test_without_pymc_marketing_the_fit_says_how_to_install_it(monkeypatch):
     import sys
 
     from dec.errors import ConfigError
-    from dec.value_fit import _clv_module
+    from dec.value.fit import _clv_module
 
     monkeypatch.setitem(sys.modules, "pymc_marketing", None)  # import fails as if absent
     with pytest.raises(ConfigError, match=r"pip install 'dec\[clv\]'"):
@@ -300,7 +300,7 @@ def test_without_pymc_marketing_the_fit_says_how_to_install_it(monkeypatch):
 
 def test_too_few_repeat_buyers_is_one_data_error():
     pytest.importorskip("pymc_marketing")
-    from dec.value_fit import fit_value_model
+    from dec.value.fit import fit_value_model
 
     features = pd.DataFrame({"frequency": [1.0] * 30 + [2.0] * 5, "recency_days": 10.0,
                              "tenure_days": 100.0, "total_spend": 50.0,
@@ -312,7 +312,7 @@ def test_too_few_repeat_buyers_is_one_data_error():
 def test_a_log_whose_repeat_orders_are_all_free_says_so():
     """Before: "only 0 customers bought more than once", though 30 did."""
     pytest.importorskip("pymc_marketing")
-    from dec.value_fit import fit_value_model
+    from dec.value.fit import fit_value_model
 
     features = pd.DataFrame({"frequency": [1.0] * 10 + [3.0] * 30, "recency_days": 10.0,
                              "tenure_days": 100.0, "total_spend": 0.0,

@@ -14,10 +14,11 @@ import pandas as pd
 import pytest
 
 from conftest import SMOKE, cli, log_features, one_error, write_small_log
-from dec import files, value
+from dec.utils import files
+from dec.value import closed_forms as value
 from dec.errors import DataError, RunDirError
-from dec.rundir import RunDir
-from dec.run_outputs import value_model_digest
+from dec.runs.rundir import RunDir
+from dec.runs.outputs import value_model_digest
 
 GOOD = {"purchases": {"model": "bg_nbd", "r": 0.25, "alpha": 4.8, "a": 0.71, "b": 2.1},
         "spend": {"model": "gamma_gamma", "p": 6.3, "q": 3.6, "v": 15.0},
@@ -209,7 +210,7 @@ def log_run(tmp_path_factory):
                     capsys=capsys)
     assert code == 0, err
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr("dec.value_fit.fit_value_model", _canned_fit())
+        patch.setattr("dec.value.fit.fit_value_model", _canned_fit())
         code, err = cli("test", "--run", run, "--clv-model", "bg_nbd", capsys=capsys)
     assert code == 0, err
     return run
@@ -286,7 +287,7 @@ def test_a_changed_or_unusable_value_model_stops_scoring_in_one_line(log_run, tm
                         capsys=capsys)
         assert code == 2 and one_error(err, message) and AGAIN in err, (command, err)
         assert not (tmp_path / "out.csv").exists()
-    from dec.value_report import saved_settings  # what dec.spark.score(value=True) reads
+    from dec.evaluation.value_report import saved_settings  # what dec.spark.score(value=True) reads
 
     with pytest.raises(RunDirError, match=message):
         saved_settings(run)
@@ -298,20 +299,20 @@ def test_a_failed_clv_leaves_every_file_of_the_run_as_it_was(log_run, tmp_path, 
     run = _copy(log_run, tmp_path)
     before = _state(run)
     # The fit gives models that would not score: refused before anything is written.
-    monkeypatch.setattr("dec.value_fit.fit_value_model", _canned_fit(spend_q=0.8))
+    monkeypatch.setattr("dec.value.fit.fit_value_model", _canned_fit(spend_q=0.8))
     code, err = cli("test", "--run", run, "--clv-model", "bg_nbd", capsys=capsys)
     assert code == 2 and one_error(err, "would not score (spend.q is 0.8; Gamma-Gamma needs q "
                                         "above 1"), err
     assert _state(run) == before
     # A good fit, then the disk fills while report.html is written, after the value model,
     # the report, the profiles, the figures and the TensorBoard events.
-    monkeypatch.setattr("dec.value_fit.fit_value_model", _canned_fit(spend_q=2.5))
+    monkeypatch.setattr("dec.value.fit.fit_value_model", _canned_fit(spend_q=2.5))
 
     def full(*args, **kwargs):
         raise OSError(errno.ENOSPC, "No space left on device")
 
     with monkeypatch.context() as patch:
-        patch.setattr("dec.report.report_html", full)
+        patch.setattr("dec.segments.report.report_html", full)
         code, err = cli("test", "--run", run, "--clv-model", "bg_nbd", capsys=capsys)
     assert code == 2 and one_error(err, "No space left on device"), err
     assert _state(run) == before

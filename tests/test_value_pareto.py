@@ -7,8 +7,7 @@ import pytest
 from scipy.integrate import quad
 
 from conftest import log_features
-from dec import value
-
+from dec.value import closed_forms as value
 PARETO = dict(r=1.0, alpha=1.0, s=2.0, beta=1.0)
 
 
@@ -43,7 +42,7 @@ def test_dropout_odds_equal_the_likelihoods_integral(alpha, beta, x, t_x, T):
 
 def test_pareto_closed_forms_equal_pymc_marketings_predictions():
     clv = pytest.importorskip("pymc_marketing.clv")
-    from dec.value_fit import fit_value_model
+    from dec.value.fit import fit_value_model
 
     features = log_features()
     fitted = fit_value_model(features, purchase_model="pareto_nbd")
@@ -94,7 +93,7 @@ def _simulated_log(kind: str, n: int = 3000, seed: int = 0, weeks: float = 52.0,
 @pytest.mark.parametrize("kind", ["bg_nbd", "pareto_nbd"])
 def test_the_hold_back_chooses_the_process_that_made_the_log(kind):
     pytest.importorskip("pymc_marketing")
-    from dec.value_fit import choose_purchase_model
+    from dec.value.fit import choose_purchase_model
 
     earlier, later = _simulated_log(kind)
     choice = choose_purchase_model(earlier, later, 13.0)
@@ -104,8 +103,8 @@ def test_the_hold_back_chooses_the_process_that_made_the_log(kind):
 
 
 def test_a_model_that_fails_on_the_hold_back_leaves_the_other(monkeypatch):
-    from dec import value_fit
-    from dec.value_report import _choice_sentence
+    from dec.value import fit as value_fit
+    from dec.evaluation.value_report import _choice_sentence
 
     def fit(model, data, method, seed):
         if model == "ParetoNBDModel":
@@ -126,9 +125,9 @@ def test_a_model_that_fails_on_the_hold_back_leaves_the_other(monkeypatch):
 
 
 def test_without_a_log_to_read_again_there_is_no_choice():
-    from dec.data.datasets import Dataset
-    from dec.value_fit import choose_on_hold_back
-    from dec.value_report import _choice_sentence
+    from dec.data.dataset import Dataset
+    from dec.value.fit import choose_on_hold_back
+    from dec.evaluation.value_report import _choice_sentence
 
     choice = choose_on_hold_back(None, Dataset("table", log_features(10)), pd.RangeIndex(10))
     assert choice["model"] == "bg_nbd" and "skipped" in choice

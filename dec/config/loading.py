@@ -151,7 +151,7 @@ def _build(first: dict, origin: str, overrides: list[str] | None, values: dict |
 
 
 def _read_yaml(path: str | Path) -> dict:
-    from dec.resources import config_path
+    from dec.utils.resources import config_path
 
     path = config_path(path)
     if path.stat().st_size > MAX_CONFIG_BYTES:

@@ -1,7 +1,7 @@
 """The typed dataclasses: the one declaration of every parameter.
 
 Each field is declared once, with its default, its type and, in its metadata, the
-``train.py`` flag and the estimator parameter that set it (if any). :mod:`dec.cli` builds
+``train.py`` flag and the estimator parameter that set it (if any). :mod:`dec.cli.common` builds
 the flags from that metadata, and the tests check
 :class:`~dec.estimator.DeepEmbeddedClustering`'s parameters against it.
 """
@@ -50,7 +50,7 @@ class DataConfig:
     as_of: str | None = option(None, flag="--as-of",
                                help="transactions: features up to this date, outcomes after")
     # purchase logs read by "pandas" (any date spelling) or "duckdb" (straight from files,
-    # folders or globs, memory bounded by customers; dec[logs]); dec/data/log_sql.py
+    # folders or globs, memory bounded by customers; dec[logs]); dec/data/logs/sql.py
     log_engine: str = option("pandas", flag="--log-engine",
                              help="transactions: pandas or duckdb (large logs)")
     # duckdb: its memory limit ("4GB"; null: 80 % of the machine's) and where it spills
@@ -92,10 +92,10 @@ class ModelConfig:
     n_clusters: int = option(5, flag="--n-clusters", param="n_clusters",
                              help="number of segments")
     hidden_dims: list[int] = option(lambda: [256, 128], param="hidden_dims")
-    # null: the table's number of columns, up to 10 (dec/sizing.py)
+    # null: the table's number of columns, up to 10 (dec/training/sizing.py)
     embedding_dim: int | None = option(10, param="embedding_dim")
     alpha: float = option(1.0, param="alpha")
-    # models trained from different seeds; the most typical one is kept (dec/consensus.py)
+    # models trained from different seeds; the most typical one is kept (dec/training/consensus.py)
     n_runs: int = option(1, param="n_runs")
     # student_t | mahalanobis (shared covariance) | gaussian (mixture head, own covariances)
     kernel: str = option("student_t", param="kernel")
@@ -105,7 +105,7 @@ class ModelConfig:
 class PretrainConfig:
     """Autoencoder pretraining (reconstruction loss only)."""
 
-    # None: the budget that fits the table (dec/sizing.py); a number: exactly so many epochs
+    # None: the budget that fits the table (dec/training/sizing.py); a number: exactly so many epochs
     epochs: int | None = option(None, param="pretrain_epochs")
     min_steps: int = 0
     max_steps: int = 1_000_000

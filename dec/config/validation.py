@@ -48,7 +48,7 @@ def _finite(x: float) -> bool:
 
 
 def _is_date(text: str | None) -> bool:
-    from dec.data.dates import parse_date
+    from dec.utils.dates import parse_date
     from dec.errors import ConfigError
 
     if text is None:

@@ -1,6 +1,7 @@
 """Data sources, readers, splitting, preprocessing and the Lightning data module."""
 
-from dec.data.datasets import Dataset, load_dataset
+from dec.data.dataset import Dataset
+from dec.data.sources import load_dataset
 from dec.data.prepare import PreparedData, prepare_data, split_indices
 from dec.data.preprocessing import Preprocessor
 

@@ -13,7 +13,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from dec.config import Config
-from dec.data.datasets import Dataset, load_dataset
+from dec.data.dataset import Dataset
+from dec.data.sources import load_dataset
 from dec.data.preprocessing import Preprocessor, check_no_roles
 from dec.errors import DataError, RunDirError
 
@@ -127,7 +128,7 @@ def check_rfm_columns(d, features, name: str) -> None:
 
 
 def prepare_run_data(run) -> PreparedData:
-    """A trained run's data (``run`` a :class:`~dec.rundir.RunDir`), split and preprocessed
+    """A trained run's data (``run`` a :class:`~dec.runs.rundir.RunDir`), split and preprocessed
     exactly as in training."""
     config = run.check().config()
     if config.data.source == "in-memory":

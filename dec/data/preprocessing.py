@@ -227,13 +227,13 @@ class Preprocessor:
         return pre
 
     def save(self, path: str | Path) -> None:
-        from dec.files import write_json
+        from dec.utils.files import write_json
 
         write_json(path, self.to_dict())
 
     @classmethod
     def load(cls, path: str | Path) -> "Preprocessor":
-        from dec.files import read_json
+        from dec.utils.files import read_json
 
         return cls.from_dict(read_json(path))
 

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from dec.data import roles
-from dec.data.transactions import check_log_columns, clean_transactions
+from dec.data.logs.transactions import check_log_columns, clean_transactions
 from dec.errors import DataError, plain, render_settings
 
 BUILT_IN = ("synthetic", "digits", "cdnow", "mlc_churn", "attrition")

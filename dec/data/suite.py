@@ -58,7 +58,7 @@ SUITE_TABLES = {
 
 def suite_file(name: str):
     """The shipped CSV of a table from an R package, or None for scikit-learn's."""
-    from dec.resources import shipped_data
+    from dec.utils.resources import shipped_data
 
     if SUITE_TABLES[name].source.startswith("sklearn"):
         return None
@@ -66,16 +66,17 @@ def suite_file(name: str):
 
 
 def load_suite_table(name: str):
-    """One table of the suite as a :class:`~dec.data.datasets.Dataset` with labels.
+    """One table of the suite as a :class:`~dec.data.dataset.Dataset` with labels.
 
     ``digits`` is the package's built-in digits (grey levels scaled to [0, 1]).
     """
-    from dec.data.datasets import Dataset, load_dataset
+    from dec.data.builtin import digits
+    from dec.data.dataset import Dataset
     from dec.data.readers import read_table
 
     table = SUITE_TABLES[name]
     if name == "digits":
-        return load_dataset("digits")
+        return digits()
     path = suite_file(name)
     if path is None:
         features, labels = _sklearn_table(name)

@@ -11,7 +11,7 @@ import pytorch_lightning as pl
 import torch
 
 from dec.data.datamodule import CustomerDataModule
-from dec.models.dec_module import DECModule
+from dec.training.dec_module import DECModule
 
 N_ROWS, N_FEATURES = 1001, 6  # odd, so the two shards differ in size
 

@@ -1,0 +1,1 @@
+"""Benchmarks: the harnesses (benchmarks/harness, not installed) and their result files."""

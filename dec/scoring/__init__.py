@@ -1,0 +1,1 @@
+"""A trained run applied to customers: export, predict, migration between snapshots."""

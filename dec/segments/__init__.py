@@ -1,0 +1,1 @@
+"""Segments for people: profiles, RFM names, plots, the HTML report."""
