@@ -29,5 +29,13 @@ def __getattr__(name: str):
     raise AttributeError(f"module 'dec' has no attribute {name!r}")
 
 
-__all__ = ["DeepEmbeddedClustering", "Dataset", "load_dataset", "DecError", "ConfigError",
-           "DataError", "SchemaError", "__version__"]
+__all__ = [
+    "DeepEmbeddedClustering",
+    "Dataset",
+    "load_dataset",
+    "DecError",
+    "ConfigError",
+    "DataError",
+    "SchemaError",
+    "__version__",
+]

@@ -3,9 +3,8 @@ scripts' commands from any working directory."""
 
 import sys
 
-from dec.cli.common import run_cli
 from dec.cli.commands import COMMANDS
-
+from dec.cli.common import run_cli
 
 #: One line each for ``dec --help``; each command's own --help says the rest.
 SUMMARIES = {
@@ -24,8 +23,9 @@ def usage() -> str:
     """The commands, one line each."""
     width = max(map(len, COMMANDS))
     lines = [f"  {name:<{width}}  {SUMMARIES.get(name, '')}" for name in COMMANDS]
-    return "usage: dec COMMAND [ARGS]  (each command takes --help)\n\ncommands:\n" + \
-        "\n".join(lines)
+    return "usage: dec COMMAND [ARGS]  (each command takes --help)\n\ncommands:\n" + "\n".join(
+        lines
+    )
 
 
 def main() -> int:

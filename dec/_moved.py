@@ -70,8 +70,11 @@ class _Alias(importlib.abc.MetaPathFinder, importlib.abc.Loader):
         return importlib.machinery.ModuleSpec(fullname, self)
 
     def create_module(self, spec):
-        warnings.warn(f"{spec.name} moved to {MOVED[spec.name]}; import it from there",
-                      DeprecationWarning, stacklevel=2)
+        warnings.warn(
+            f"{spec.name} moved to {MOVED[spec.name]}; import it from there",
+            DeprecationWarning,
+            stacklevel=2,
+        )
         return importlib.import_module(MOVED[spec.name])
 
     def exec_module(self, module):

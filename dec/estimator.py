@@ -16,10 +16,12 @@ from dec.data import Dataset
 from dec.errors import DataError
 from dec.runs.rundir import FitResult, RunDir
 
+
 def param_keys() -> dict[str, list[str]]:
     """Estimator parameter -> the config keys it sets, as declared in :mod:`dec.config`."""
-    return {param: [key for key, _, _ in entries]
-            for param, entries in fields_with("param").items()}
+    return {
+        param: [key for key, _, _ in entries] for param, entries in fields_with("param").items()
+    }
 
 
 def _holds_text(X) -> bool:
@@ -110,16 +112,34 @@ class DeepEmbeddedClustering(ClusterMixin, TransformerMixin, BaseEstimator):
         Only when ``X`` was a DataFrame.
     """
 
-    def __init__(self, n_clusters: int = 5, *, hidden_dims=(256, 128), embedding_dim: int = 10,
-                 alpha: float = 1.0, kernel: str = "student_t", gamma: float = 10.0,
-                 balance: float = 1.0, pretrain_epochs: int | None = None,
-                 refine_epochs: int | None = None,
-                 batch_size: int = 256, lr: float = 1e-3, input_noise: float = 1.5,
-                 update_interval: int = 100, tol: float = 1e-3, n_init: int = 20,
-                 init: str = "kmeans", n_runs: int = 1, categorical_columns=(),
-                 data_kind: str = "auto",
-                 val_fraction: float = 0.1, accelerator: str = "cpu", devices: int = 1,
-                 random_state=None, verbose: bool = False):
+    def __init__(
+        self,
+        n_clusters: int = 5,
+        *,
+        hidden_dims=(256, 128),
+        embedding_dim: int = 10,
+        alpha: float = 1.0,
+        kernel: str = "student_t",
+        gamma: float = 10.0,
+        balance: float = 1.0,
+        pretrain_epochs: int | None = None,
+        refine_epochs: int | None = None,
+        batch_size: int = 256,
+        lr: float = 1e-3,
+        input_noise: float = 1.5,
+        update_interval: int = 100,
+        tol: float = 1e-3,
+        n_init: int = 20,
+        init: str = "kmeans",
+        n_runs: int = 1,
+        categorical_columns=(),
+        data_kind: str = "auto",
+        val_fraction: float = 0.1,
+        accelerator: str = "cpu",
+        devices: int = 1,
+        random_state=None,
+        verbose: bool = False,
+    ):
         self.n_clusters = n_clusters
         self.hidden_dims = hidden_dims
         self.embedding_dim = embedding_dim
@@ -150,14 +170,19 @@ class DeepEmbeddedClustering(ClusterMixin, TransformerMixin, BaseEstimator):
         values: dict = {}
         params = self.get_params()
         if params["random_state"] is None:
-            params["random_state"] = int(np.random.randint(0, 2**31 - 1))
+            # None draws from numpy's global state, as scikit-learn's check_random_state(None)
+            params["random_state"] = int(np.random.randint(0, 2**31 - 1))  # noqa: NPY002
         for name, keys in param_keys().items():
             value = params[name]
             for key in keys:
-                deep_update(values, nested(key, list(value) if isinstance(value, tuple)
-                                            else value))
-        deep_update(values, {"data": {"source": "in-memory", "test_fraction": 0.0},
-                              "trainer": {"enable_progress_bar": bool(self.verbose)}})
+                deep_update(values, nested(key, list(value) if isinstance(value, tuple) else value))
+        deep_update(
+            values,
+            {
+                "data": {"source": "in-memory", "test_fraction": 0.0},
+                "trainer": {"enable_progress_bar": bool(self.verbose)},
+            },
+        )
         return load_config(values=values)
 
     @classmethod
@@ -241,8 +266,10 @@ class DeepEmbeddedClustering(ClusterMixin, TransformerMixin, BaseEstimator):
         if sparse.issparse(X):
             # scikit-learn's checks accept TypeError or ValueError here; TypeError is what
             # its own dense-only estimators raise.
-            raise TypeError(f"{type(self).__name__} does not support sparse input (got "
-                            f"{type(X).__name__}); convert it with X.toarray() first")
+            raise TypeError(
+                f"{type(self).__name__} does not support sparse input (got "
+                f"{type(X).__name__}); convert it with X.toarray() first"
+            )
         if isinstance(X, pd.DataFrame) and (fitting or hasattr(self, "feature_names_in_")):
             # By name: the preprocessing raises SchemaError naming any missing column.
             return self._checked_frame(X)
@@ -250,21 +277,30 @@ class DeepEmbeddedClustering(ClusterMixin, TransformerMixin, BaseEstimator):
             raise DataError(
                 f"the model was fitted on a DataFrame, and a {type(X).__name__} has no "
                 f"column names to match its columns by; pass a DataFrame with the columns "
-                f"{list(self.feature_names_in_)}")
+                f"{list(self.feature_names_in_)}"
+            )
         try:
             # A DataFrame given to a model fitted on an array goes by position, with
             # scikit-learn's warning that its feature names are not used. Finiteness is
             # left to the preprocessing: it imputes NaN, and refuses infinite values
             # naming the column, which scikit-learn's message does not.
             # Two rows at least to fit, as there are two segments at least.
-            array = validate_data(self, X, reset=fitting, dtype="numeric",
-                                  ensure_all_finite=False,
-                                  ensure_min_samples=2 if fitting else 1)
+            array = validate_data(
+                self,
+                X,
+                reset=fitting,
+                dtype="numeric",
+                ensure_all_finite=False,
+                ensure_min_samples=2 if fitting else 1,
+            )
         except ValueError as error:
             # The same message, as the package's type, so that callers catching
             # DataError see bad arrays as they see bad tables.
-            hint = ("; text columns need a pandas DataFrame, whose text columns are one-hot "
-                    "encoded" if _holds_text(X) else "")
+            hint = (
+                "; text columns need a pandas DataFrame, whose text columns are one-hot encoded"
+                if _holds_text(X)
+                else ""
+            )
             raise DataError(f"{error}{hint}") from error
         return pd.DataFrame(array, columns=[f"x{i}" for i in range(array.shape[1])])
 
@@ -272,11 +308,14 @@ class DeepEmbeddedClustering(ClusterMixin, TransformerMixin, BaseEstimator):
     def _checked_frame(frame: pd.DataFrame) -> pd.DataFrame:
         # The preprocessing refuses infinite values itself, but would cast complex numbers
         # to their real part with no more than NumPy's ComplexWarning.
-        complex_columns = [name for name, dtype in frame.dtypes.items()
-                           if pd.api.types.is_complex_dtype(dtype)]
+        complex_columns = [
+            name for name, dtype in frame.dtypes.items() if pd.api.types.is_complex_dtype(dtype)
+        ]
         if complex_columns:
-            raise DataError(f"column(s) {complex_columns} hold complex numbers, which are not "
-                            f"supported; pass their real part or magnitude as columns")
+            raise DataError(
+                f"column(s) {complex_columns} hold complex numbers, which are not "
+                f"supported; pass their real part or magnitude as columns"
+            )
         return frame
 
     # --------------------------------------------------------------- inference
@@ -324,7 +363,7 @@ class DeepEmbeddedClustering(ClusterMixin, TransformerMixin, BaseEstimator):
         return RunDir(path).save(self.result_).path
 
     @classmethod
-    def load(cls, path) -> "DeepEmbeddedClustering":
+    def load(cls, path) -> DeepEmbeddedClustering:
         """Load a run directory written by :meth:`save` or ``scripts/train.py``."""
         result = RunDir(path).load()
         model = cls(**cls._params_from_config(result.config))

@@ -41,9 +41,13 @@ def label_metrics(labels_true: np.ndarray, labels_pred: np.ndarray) -> dict[str,
     }
 
 
-def internal_metrics(features: np.ndarray, labels_pred: np.ndarray, *,
-                     silhouette_sample_size: int | None = 10000,
-                     random_state: int = 0) -> dict[str, float]:
+def internal_metrics(
+    features: np.ndarray,
+    labels_pred: np.ndarray,
+    *,
+    silhouette_sample_size: int | None = 10000,
+    random_state: int = 0,
+) -> dict[str, float]:
     """Silhouette, Davies-Bouldin and Calinski-Harabasz of a partition of ``features``.
 
     Every method is scored on the same ``features`` (the preprocessed inputs), so the
@@ -51,12 +55,18 @@ def internal_metrics(features: np.ndarray, labels_pred: np.ndarray, *,
     gets NaN, since the scores are undefined there.
     """
     if len(np.unique(labels_pred)) < 2:
-        return {"silhouette": float("nan"), "davies_bouldin": float("nan"),
-                "calinski_harabasz": float("nan")}
+        return {
+            "silhouette": float("nan"),
+            "davies_bouldin": float("nan"),
+            "calinski_harabasz": float("nan"),
+        }
     sample = silhouette_sample_size if len(features) > (silhouette_sample_size or 0) else None
     return {
-        "silhouette": float(skm.silhouette_score(features, labels_pred, sample_size=sample,
-                                                 random_state=random_state)),
+        "silhouette": float(
+            skm.silhouette_score(
+                features, labels_pred, sample_size=sample, random_state=random_state
+            )
+        ),
         "davies_bouldin": float(skm.davies_bouldin_score(features, labels_pred)),
         "calinski_harabasz": float(skm.calinski_harabasz_score(features, labels_pred)),
     }
@@ -101,8 +111,7 @@ def is_binary(values) -> bool:
     return bool(np.isin(values[~np.isnan(values)], (0.0, 1.0)).all())
 
 
-def outcome_by_segment(values: np.ndarray, labels_pred: np.ndarray,
-                       n_clusters: int) -> list[dict]:
+def outcome_by_segment(values: np.ndarray, labels_pred: np.ndarray, n_clusters: int) -> list[dict]:
     """Per segment ``0..n_clusters-1``: its customers and the mean of ``values`` over those
     whose value is known (for a 0/1 outcome, the rate). An empty segment's mean is NaN."""
     values, labels_pred = np.asarray(values, dtype=float), np.asarray(labels_pred)
@@ -110,8 +119,13 @@ def outcome_by_segment(values: np.ndarray, labels_pred: np.ndarray,
     for k in range(n_clusters):
         mine = values[labels_pred == k]
         known = mine[~np.isnan(mine)]
-        rows.append({"segment": k, "customers": int(len(mine)),
-                     "mean": float(known.mean()) if len(known) else float("nan")})
+        rows.append(
+            {
+                "segment": k,
+                "customers": int(len(mine)),
+                "mean": float(known.mean()) if len(known) else float("nan"),
+            }
+        )
     return rows
 
 

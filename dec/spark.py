@@ -23,20 +23,39 @@ from pathlib import Path
 import pandas as pd
 
 from dec.data.columns import NumericColumn
-from dec.utils.dates import parse_date
 from dec.data.logs.queries import features_sql, outcomes_sql
-from dec.data.logs.transactions import (EARLIEST_DATE, TOO_LARGE, as_of_date, check_log_columns,
-                                   dated_outside, has_holdout)
+from dec.data.logs.transactions import (
+    EARLIEST_DATE,
+    TOO_LARGE,
+    as_of_date,
+    check_log_columns,
+    dated_outside,
+    has_holdout,
+)
 from dec.errors import DataError
+from dec.utils.dates import parse_date
 from dec.value.closed_forms import RFM_FEATURES, VALUE_COLUMNS
 
 #: Text dates as the other engines read them: ``YYYYMMDD``, else ISO dates and timestamps
 #: (a zone, ``...Z`` or ``+05:00``, becomes UTC); unreadable text becomes NULL and is named.
-_TEXT_DATE = ("coalesce(try_to_timestamp(trim(CAST({c} AS STRING)), 'yyyyMMdd'), "
-              "try_to_timestamp(trim(CAST({c} AS STRING))))")
+_TEXT_DATE = (
+    "coalesce(try_to_timestamp(trim(CAST({c} AS STRING)), 'yyyyMMdd'), "
+    "try_to_timestamp(trim(CAST({c} AS STRING))))"
+)
 #: Spark column types read as numbers (text is parsed; anything else is refused by name).
-_NUMBER_TYPES = ("tinyint", "smallint", "int", "bigint", "float", "double", "decimal",
-                 "string", "char", "varchar", "void")
+_NUMBER_TYPES = (
+    "tinyint",
+    "smallint",
+    "int",
+    "bigint",
+    "float",
+    "double",
+    "decimal",
+    "string",
+    "char",
+    "varchar",
+    "void",
+)
 
 
 def _quoted(name: str) -> str:
@@ -56,29 +75,39 @@ def _ntz(stamp) -> str:
     return f"TIMESTAMP_NTZ '{pd.Timestamp(stamp):%Y-%m-%d %H:%M:%S}'"
 
 
-def _log_view(frame, id_column: str, date_column: str, amount_column: str,
-              quantity_column: str | None):
+def _log_view(
+    frame, id_column: str, date_column: str, amount_column: str, quantity_column: str | None
+):
     """The purchases as ``id, date, amount[, quantity]`` (ids as text) and their summary.
 
     The columns are checked first (missing ones, or amounts that are not numbers or text:
     DataError, no job); then one pass over the log counts what :func:`_refuse` refuses.
     """
     check_log_columns(id_column, date_column, amount_column, quantity_column)
-    wanted = [id_column, date_column, amount_column, *([quantity_column] if quantity_column
-                                                        else [])]
+    wanted = [
+        id_column,
+        date_column,
+        amount_column,
+        *([quantity_column] if quantity_column else []),
+    ]
     missing = [c for c in wanted if c not in frame.columns]
     if missing:
-        raise DataError(f"purchase log has no column(s) {missing}; columns are: "
-                        f"{list(frame.columns)}")
+        raise DataError(
+            f"purchase log has no column(s) {missing}; columns are: {list(frame.columns)}"
+        )
     for column in [amount_column, *([quantity_column] if quantity_column else [])]:
         if _kind(frame, column) not in _NUMBER_TYPES:
-            raise DataError(f"purchase log column {column!r} holds {_kind(frame, column)} "
-                            "values, not numbers; give the amounts (and quantities) as numbers "
-                            "or as text that reads as numbers")
+            raise DataError(
+                f"purchase log column {column!r} holds {_kind(frame, column)} "
+                "values, not numbers; give the amounts (and quantities) as numbers "
+                "or as text that reads as numbers"
+            )
     kind = _kind(frame, date_column)
-    date = (f"CAST({_quoted(date_column)} AS TIMESTAMP_NTZ)" if kind in ("date", "timestamp",
-                                                                          "timestamp_ntz")
-            else f"CAST({_TEXT_DATE.format(c=_quoted(date_column))} AS TIMESTAMP_NTZ)")
+    date = (
+        f"CAST({_quoted(date_column)} AS TIMESTAMP_NTZ)"
+        if kind in ("date", "timestamp", "timestamp_ntz")
+        else f"CAST({_TEXT_DATE.format(c=_quoted(date_column))} AS TIMESTAMP_NTZ)"
+    )
     # Purchases on one day are one order, whatever their times, as on the other engines.
     date = f"CAST(CAST({date} AS DATE) AS TIMESTAMP_NTZ)"
     log = frame.selectExpr(
@@ -86,12 +115,19 @@ def _log_view(frame, id_column: str, date_column: str, amount_column: str,
         f"regexp_replace(CAST({_quoted(id_column)} AS STRING), '^\\\\s+|\\\\s+$', '') AS id",
         f"{date} AS date",
         f"try_cast({_quoted(amount_column)} AS DOUBLE) AS amount",
-        *([f"try_cast({_quoted(quantity_column)} AS DOUBLE) AS quantity",
-           f"CAST({_quoted(quantity_column)} AS STRING) AS quantity_text"]
-          if quantity_column else []),
+        *(
+            [
+                f"try_cast({_quoted(quantity_column)} AS DOUBLE) AS quantity",
+                f"CAST({_quoted(quantity_column)} AS STRING) AS quantity_text",
+            ]
+            if quantity_column
+            else []
+        ),
         f"CAST({_quoted(date_column)} AS STRING) AS date_text",
-        f"CAST({_quoted(amount_column)} AS STRING) AS amount_text")
+        f"CAST({_quoted(amount_column)} AS STRING) AS amount_text",
+    )
     tomorrow = _ntz(pd.Timestamp.now().normalize() + pd.Timedelta(days=1))
+
     def blank(name):
         return f"({name}_text IS NULL OR trim({name}_text) = '')"
 
@@ -109,27 +145,41 @@ def _log_view(frame, id_column: str, date_column: str, amount_column: str,
         "early": f"count_if(date < {_ntz(EARLIEST_DATE)})",
         "early_date": f"min(date_text) FILTER (WHERE date < {_ntz(EARLIEST_DATE)})",
         # Dates as text: a year past 9999 is a date to Spark but not to Python.
-        "first": "CAST(min(date) AS STRING)", "last": "CAST(max(date) AS STRING)",
+        "first": "CAST(min(date) AS STRING)",
+        "last": "CAST(max(date) AS STRING)",
     }
     for name in ["amount", *(["quantity"] if quantity_column else [])]:
-        counts.update({
-            f"no_{name}s": f"count_if({blank(name)})",
-            f"bad_{name}s": f"count_if(NOT {blank(name)} AND NOT {_finite(name)})",
-            f"bad_{name}": f"min({name}_text) FILTER (WHERE NOT {blank(name)} AND "
-                           f"NOT {_finite(name)})",
-            # A sum over the whole log that stays finite keeps every customer's sums
-            # (features and hold-out spend) finite without a pass per customer; only a log
-            # whose total is near 1.8e308 could be refused for a sum no customer reaches.
-            f"{name}_total": f"sum(abs({name}))"})
-    found = log.selectExpr(*[f"{sql} AS {name}" for name, sql in counts.items()]
-                           ).first().asDict()
-    _refuse(found, id_column=id_column, date_column=date_column, amount_column=amount_column,
-            quantity_column=quantity_column)
+        counts.update(
+            {
+                f"no_{name}s": f"count_if({blank(name)})",
+                f"bad_{name}s": f"count_if(NOT {blank(name)} AND NOT {_finite(name)})",
+                f"bad_{name}": f"min({name}_text) FILTER (WHERE NOT {blank(name)} AND "
+                f"NOT {_finite(name)})",
+                # A sum over the whole log that stays finite keeps every customer's sums
+                # (features and hold-out spend) finite without a pass per customer; only a log
+                # whose total is near 1.8e308 could be refused for a sum no customer reaches.
+                f"{name}_total": f"sum(abs({name}))",
+            }
+        )
+    found = log.selectExpr(*[f"{sql} AS {name}" for name, sql in counts.items()]).first().asDict()
+    _refuse(
+        found,
+        id_column=id_column,
+        date_column=date_column,
+        amount_column=amount_column,
+        quantity_column=quantity_column,
+    )
     return log.drop("date_text", "amount_text", "quantity_text"), found
 
 
-def _refuse(found: dict, *, id_column: str, date_column: str, amount_column: str,
-            quantity_column: str | None) -> None:
+def _refuse(
+    found: dict,
+    *,
+    id_column: str,
+    date_column: str,
+    amount_column: str,
+    quantity_column: str | None,
+) -> None:
     """The first problem of the log's summary ``found`` as one DataError line, naming how
     many purchases have it, an example and what to do, in the words of the other engines
     (:func:`dec.data.logs.transactions.clean_transactions`, :func:`dec.data.logs.read._summary`)."""
@@ -140,38 +190,52 @@ def _refuse(found: dict, *, id_column: str, date_column: str, amount_column: str
     if found["no_dates"]:
         raise _empty(found["no_dates"], "date", date_column)
     if found["bad_dates"]:
-        raise DataError(f"cannot read date {found['bad_date']!r} ({found['bad_dates']} "
-                        f"transaction(s) in column {date_column!r}); write dates as YYYY-MM-DD "
-                        "or YYYYMMDD, or give the column as dates")
+        raise DataError(
+            f"cannot read date {found['bad_date']!r} ({found['bad_dates']} "
+            f"transaction(s) in column {date_column!r}); write dates as YYYY-MM-DD "
+            "or YYYYMMDD, or give the column as dates"
+        )
     for key, future in (("future", True), ("early", False)):
         if found[key]:
-            raise dated_outside("purchase log", found[key], found[f"{key}_date"],
-                                future=future)
+            raise dated_outside("purchase log", found[key], found[f"{key}_date"], future=future)
     for name, column in [("amount", amount_column), ("quantity", quantity_column)]:
         if column is None:
             continue
         if found[f"no_{name}s"]:
             raise _empty(found[f"no_{name}s"], name, column)
         if found[f"bad_{name}s"]:
-            raise DataError(f"{name} value {found[f'bad_{name}']!r} is not a finite number "
-                            f"({found[f'bad_{name}s']} transaction(s) in column {column!r}); "
-                            "fix or drop them")
+            raise DataError(
+                f"{name} value {found[f'bad_{name}']!r} is not a finite number "
+                f"({found[f'bad_{name}s']} transaction(s) in column {column!r}); "
+                "fix or drop them"
+            )
     if found["amount_total"] == float("inf"):
         raise DataError(TOO_LARGE)
     if found.get("quantity_total") == float("inf"):
-        raise DataError(f"purchase quantities in column {quantity_column!r} are too large to "
-                        "add up (their total is beyond the range of floating point numbers); "
-                        "fix them")
+        raise DataError(
+            f"purchase quantities in column {quantity_column!r} are too large to "
+            "add up (their total is beyond the range of floating point numbers); "
+            "fix them"
+        )
 
 
 def _empty(count: int, what: str, column: str) -> DataError:
-    return DataError(f"purchase log: {count} transaction(s) have no {what} (column "
-                     f"{column!r} is empty or null); fill them in or drop those rows")
+    return DataError(
+        f"purchase log: {count} transaction(s) have no {what} (column "
+        f"{column!r} is empty or null); fill them in or drop those rows"
+    )
 
 
-def customer_features(spark_df, as_of: str | None = None, *, id_column: str,
-                      date_column: str, amount_column: str,
-                      quantity_column: str | None = None, outcomes: bool = False):
+def customer_features(
+    spark_df,
+    as_of: str | None = None,
+    *,
+    id_column: str,
+    date_column: str,
+    amount_column: str,
+    quantity_column: str | None = None,
+    outcomes: bool = False,
+):
     """Per-customer features of a purchase log held in Spark, as of a date.
 
     The same features as :func:`dec.data.logs.transactions.customer_features` and the DuckDB
@@ -218,27 +282,34 @@ def customer_features(spark_df, as_of: str | None = None, *, id_column: str,
     spark.conf.set("spark.sql.session.timeZone", "UTC")
     view = f"dec_log_{uuid.uuid4().hex}"
     try:
-        log, found = _log_view(spark_df, id_column, date_column, amount_column,
-                               quantity_column)
+        log, found = _log_view(spark_df, id_column, date_column, amount_column, quantity_column)
         first, last = pd.Timestamp(found["first"]), pd.Timestamp(found["last"])
         # The rule of every engine: a date before the first purchase refused, one on or
         # after the last said (no hold-out period).
         stamp = as_of_date(as_of, first, last, "the purchase log")
         if first > stamp:  # on the first day, but before its first purchase's time
-            raise DataError(f"no transactions on or before as_of={stamp.date()}; choose a "
-                            "later {data.as_of} date")
+            raise DataError(
+                f"no transactions on or before as_of={stamp.date()}; choose a "
+                "later {data.as_of} date"
+            )
         log.createOrReplaceTempView(view)
-        features = spark.sql(features_sql(stamp, quantity=quantity_column is not None,
-                                          dialect="spark", log=view))
-        columns = [f"CAST({_quoted(c)} AS DOUBLE) AS {_quoted(c)}"
-                   for c in features.columns if c != "customer_id"]
+        features = spark.sql(
+            features_sql(stamp, quantity=quantity_column is not None, dialect="spark", log=view)
+        )
+        columns = [
+            f"CAST({_quoted(c)} AS DOUBLE) AS {_quoted(c)}"
+            for c in features.columns
+            if c != "customer_id"
+        ]
         features = features.selectExpr("customer_id", *columns)
         if outcomes and has_holdout(stamp, last):  # no hold-out period: no outcomes
             spend = spark.sql(outcomes_sql(stamp, log=view))
-            features = features.join(spend, "customer_id", "left").selectExpr(
-                "*", "CAST(holdout_spend IS NOT NULL AS DOUBLE) AS holdout_active"
-            ).fillna(0.0, ["holdout_spend"]).select(
-                *features.columns, "holdout_spend", "holdout_active")
+            features = (
+                features.join(spend, "customer_id", "left")
+                .selectExpr("*", "CAST(holdout_spend IS NOT NULL AS DOUBLE) AS holdout_active")
+                .fillna(0.0, ["holdout_spend"])
+                .select(*features.columns, "holdout_spend", "holdout_active")
+            )
         return features
     finally:
         spark.catalog.dropTempView(view)
@@ -258,6 +329,7 @@ def _model(run_dir: str, version: tuple):
         import torch
 
         from dec.estimator import DeepEmbeddedClustering
+
         torch.set_num_threads(1)
         _MODELS.clear()
         _MODELS[key] = DeepEmbeddedClustering.load(run_dir)
@@ -277,37 +349,59 @@ def _checked_customers(spark_df, id_column: str, numeric: list[str]):
 
     wrong = [c for c in numeric if _kind(spark_df, c) not in (*_NUMBER_TYPES, "boolean")]
     if wrong:
-        raise DataError(f"the customers' column {wrong[0]!r} holds {_kind(spark_df, wrong[0])} "
-                        "values, but the run reads it as numbers; give it as numbers (cast "
-                        "it to double)")
+        raise DataError(
+            f"the customers' column {wrong[0]!r} holds {_kind(spark_df, wrong[0])} "
+            "values, but the run reads it as numbers; give it as numbers (cast "
+            "it to double)"
+        )
     ident = F.col(_quoted(id_column)).cast("string")
     shown = F.coalesce(ident, F.lit("?"))
 
     def error(*parts):
         """Spark's one-line error of the row, from text and the row's columns."""
-        return F.raise_error(F.concat(*[F.lit(p) if isinstance(p, str) else p
-                                        for p in parts]))
+        return F.raise_error(F.concat(*[F.lit(p) if isinstance(p, str) else p for p in parts]))
 
-    checked = {id_column: F.when(ident.isNull() | (F.trim(ident) == ""), error(
-        f"the customers' id column {id_column!r} is empty or null for a customer; every "
-        "customer needs an id: fill it in or drop the row")).otherwise(
-            F.col(_quoted(id_column)))}
+    checked = {
+        id_column: F.when(
+            ident.isNull() | (F.trim(ident) == ""),
+            error(
+                f"the customers' id column {id_column!r} is empty or null for a customer; every "
+                "customer needs an id: fill it in or drop the row"
+            ),
+        ).otherwise(F.col(_quoted(id_column)))
+    }
     for name in numeric:
         raw = F.col(_quoted(name))
         number = F.expr(f"try_cast({_quoted(name)} AS DOUBLE)")
-        checked[name] = F.when(number.isNull() & raw.isNotNull(), error(
-            f"the customers' column {name!r} must be numeric but holds text such as '",
-            raw.cast("string"), "' (customer '", shown, "'); fix or empty those cells")
-        ).when(F.abs(number) == float("inf"), error(
-            f"the customers' column {name!r} holds an infinite value (customer '", shown,
-            "'); replace it with a finite number or leave the cell empty")
-        ).otherwise(number)
-    return spark_df.select(*[checked[c].alias(c) if c in checked else F.col(_quoted(c))
-                             for c in spark_df.columns])
+        checked[name] = (
+            F.when(
+                number.isNull() & raw.isNotNull(),
+                error(
+                    f"the customers' column {name!r} must be numeric but holds text such as '",
+                    raw.cast("string"),
+                    "' (customer '",
+                    shown,
+                    "'); fix or empty those cells",
+                ),
+            )
+            .when(
+                F.abs(number) == float("inf"),
+                error(
+                    f"the customers' column {name!r} holds an infinite value (customer '",
+                    shown,
+                    "'); replace it with a finite number or leave the cell empty",
+                ),
+            )
+            .otherwise(number)
+        )
+    return spark_df.select(
+        *[checked[c].alias(c) if c in checked else F.col(_quoted(c)) for c in spark_df.columns]
+    )
 
 
-def score(spark_df, run_dir, *, id_column: str | None = None, embeddings: bool = True,
-          value: bool = False):
+def score(
+    spark_df, run_dir, *, id_column: str | None = None, embeddings: bool = True, value: bool = False
+):
     """Segments, probabilities ``p_*`` and (``embeddings``) embeddings ``z_*`` of every
     customer in a Spark DataFrame, by a trained run.
 
@@ -343,14 +437,15 @@ def score(spark_df, run_dir, *, id_column: str | None = None, embeddings: bool =
         scores, so ``score`` stays lazy and reads the customers once.
     """
     from dec.estimator import DeepEmbeddedClustering
-    from dec.scoring.export import score_batches
     from dec.evaluation.value_report import saved_settings
+    from dec.scoring.export import score_batches
 
     run = str(Path(run_dir).resolve())
     model = DeepEmbeddedClustering.load(run)  # here first: a bad run fails before any job
     if id_column is None:
-        id_column = "customer_id" if "customer_id" in spark_df.columns else \
-            model.config_.data.id_column
+        id_column = (
+            "customer_id" if "customer_id" in spark_df.columns else model.config_.data.id_column
+        )
     if id_column not in spark_df.columns:
         raise DataError(f"no id column {id_column!r} in the customers; give id_column=")
     missing = [c for c in model.preprocessor_.feature_names_in_ if c not in spark_df.columns]
@@ -365,10 +460,16 @@ def score(spark_df, run_dir, *, id_column: str | None = None, embeddings: bool =
         spark_df = spark_checked_features(spark_df, id_column)
     settings = saved_settings(run) if value else None
     width = model.model_.architecture["embedding_dim"]
-    names = ["id", "segment", *([f"z_{j}" for j in range(width)] if embeddings else []),
-             *[f"p_{j}" for j in range(model.n_clusters)], *(VALUE_COLUMNS if value else [])]
-    schema = ", ".join(f"{n} {'string' if n == 'id' else 'int' if n == 'segment' else 'double'}"
-                       for n in names)
+    names = [
+        "id",
+        "segment",
+        *([f"z_{j}" for j in range(width)] if embeddings else []),
+        *[f"p_{j}" for j in range(model.n_clusters)],
+        *(VALUE_COLUMNS if value else []),
+    ]
+    schema = ", ".join(
+        f"{n} {'string' if n == 'id' else 'int' if n == 'segment' else 'double'}" for n in names
+    )
 
     from dec.utils.files import sha256
 
@@ -378,9 +479,9 @@ def score(spark_df, run_dir, *, id_column: str | None = None, embeddings: bool =
         fitted = _model(run, version)
         for frame in batches:
             frame = frame.set_index(frame[id_column].astype(str)).drop(columns=[id_column])
-            for scored in score_batches(fitted, [frame], embeddings=embeddings,
-                                        value=settings):
-                yield scored.astype({n: "int32" if n == "segment" else "float64"
-                                     for n in names if n != "id"})
+            for scored in score_batches(fitted, [frame], embeddings=embeddings, value=settings):
+                yield scored.astype(
+                    {n: "int32" if n == "segment" else "float64" for n in names if n != "id"}
+                )
 
     return spark_df.mapInPandas(apply, schema)

@@ -13,14 +13,20 @@ SMOKE = ROOT / "configs" / "smoke.yaml"
 def run_script(name: str, *args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
     """Run ``scripts/<name>`` as a user would, capturing output."""
     env = {**os.environ, "PYTHONWARNINGS": "ignore::DeprecationWarning"}
-    return subprocess.run([sys.executable, str(ROOT / "scripts" / name), *args],
-                          capture_output=True, text=True, cwd=cwd or ROOT, env=env, timeout=900)
+    return subprocess.run(
+        [sys.executable, str(ROOT / "scripts" / name), *args],
+        capture_output=True,
+        text=True,
+        cwd=cwd or ROOT,
+        env=env,
+        timeout=900,
+    )
 
 
 def cli(command: str, *args, capsys) -> tuple[int, str]:
     """``python -m dec COMMAND ARGS`` in this process: exit code and stderr."""
-    from dec.cli.common import run_cli
     from dec.cli.commands import COMMANDS
+    from dec.cli.common import run_cli
 
     argv, log = sys.argv, logging.getLogger("dec")
     handlers = list(log.handlers)
@@ -49,10 +55,14 @@ def log_features(n: int = 400, seed: int = 0):
     rng = np.random.default_rng(seed)
     frequency = rng.integers(1, 8, n).astype(float)
     tenure = rng.uniform(60, 270, n)
-    features = pd.DataFrame({
-        "frequency": frequency, "tenure_days": tenure,
-        "recency_days": np.where(frequency > 1, rng.uniform(0, 1, n) * tenure, tenure),
-        "first_order_value": rng.gamma(4, 10, n)})
+    features = pd.DataFrame(
+        {
+            "frequency": frequency,
+            "tenure_days": tenure,
+            "recency_days": np.where(frequency > 1, rng.uniform(0, 1, n) * tenure, tenure),
+            "first_order_value": rng.gamma(4, 10, n),
+        }
+    )
     features["total_spend"] = features["first_order_value"] + rng.gamma(4, 10, n) * (frequency - 1)
     return features
 
@@ -66,7 +76,8 @@ def write_small_log(folder: Path) -> Path:
 
     raw = pd.read_csv(cdnow_path(), sep=r"\s+", dtype={"customer_id": str, "date": str})
     raw.head(3000).rename(columns={"customer_id": "cust", "dollar_value": "value"}).to_csv(
-        folder / "log.csv", index=False)
+        folder / "log.csv", index=False
+    )
     return folder / "log.csv"
 
 

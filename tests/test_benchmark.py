@@ -1,10 +1,10 @@
 import numpy as np
 import pytest
-
 from conftest import SMOKE
-from dec.utils import files
+
 from benchmarks.harness.benchmark import METHODS, results_markdown, run_one, summarise
 from dec.runs.rundir import RunDir
+from dec.utils import files
 
 
 def _run(dataset, seed, ari):
@@ -16,20 +16,26 @@ def test_summary_by_hand_and_honest_verdict():
     base = dict(kmeans=0.6, gmm=0.7, ae_kmeans=0.4, dec=0.5, idec=0.55)
     runs = [_run("x", 0, base), _run("x", 1, {**base, "idec": 0.45})]
     block = summarise(runs)["x"]
-    assert block["methods"]["idec"]["ari"] == {"mean": pytest.approx(0.5),
-                                               "std": pytest.approx(0.05)}
+    assert block["methods"]["idec"]["ari"] == {
+        "mean": pytest.approx(0.5),
+        "std": pytest.approx(0.05),
+    }
     assert block["main_metric"] == "ari" and block["best_deep"] == "dec"
     assert block["winner"] == "gmm" and not block["deep_matches_kmeans"]
-    text = results_markdown(summarise(runs), {"date": "d", "machine": "m", "torch": "t",
-                                              "seeds": [0, 1]})
+    text = results_markdown(
+        summarise(runs), {"date": "d", "machine": "m", "torch": "t", "seeds": [0, 1]}
+    )
     assert "LOSES TO KMeans (0.600)" in text and "overall winner: GMM" in text
 
 
 def test_outcome_data_uses_holdout_spend_eta2():
-    methods = {m: {"silhouette": 0.1, "holdout_spend_eta2": v} for m, v in
-               zip(METHODS, [0.09, 0.08, 0.13, 0.10, 0.11])}
-    block = summarise([{"dataset": "c", "seed": 0, "n_test": 5, "n_clusters": 2,
-                        "methods": methods}])["c"]
+    methods = {
+        m: {"silhouette": 0.1, "holdout_spend_eta2": v}
+        for m, v in zip(METHODS, [0.09, 0.08, 0.13, 0.10, 0.11])
+    }
+    block = summarise(
+        [{"dataset": "c", "seed": 0, "n_test": 5, "n_clusters": 2, "methods": methods}]
+    )["c"]
     assert block["main_metric"] == "holdout_spend_eta2"
     assert block["best_deep"] == "idec" and block["deep_matches_kmeans"]
     assert block["winner"] == "ae_kmeans"
@@ -53,11 +59,11 @@ def test_speed_benchmark_times_both_loops_on_the_same_work():
 
     result = speed_benchmark(n_samples=3000, epochs=1, repeats=1)
     assert result["n_train"] == 2940 and result["steps"] == 12  # ceil(2940 / 256)
-    assert min(result["plain_median"], result["lightning_median"],
-               result["run_trainer_median"]) > 0
+    assert min(result["plain_median"], result["lightning_median"], result["run_trainer_median"]) > 0
     assert result["ratio"] == pytest.approx(result["lightning_median"] / result["plain_median"])
     assert result["run_trainer_paired_ratio"] == pytest.approx(
-        result["run_trainer_seconds"][0] / result["plain_seconds"][0])
+        result["run_trainer_seconds"][0] / result["plain_seconds"][0]
+    )
     page = speed_page(result)
     assert "the Trainer a run builds" in page and f"**{result['ratio']:.2f}**" in page
 
@@ -89,14 +95,16 @@ def test_a_measured_step_reports_its_own_peak_memory_not_its_parents(tmp_path):
 
 
 def test_gpu_figures_count_the_networks_arithmetic_and_the_devices_share(tmp_path):
-    from dec.config import load_config
     from benchmarks.harness.gpu_figures import arithmetic, figures_line, training_flops_per_sample
+    from dec.config import load_config
     from dec.training.pipeline import fit
 
     # 33 -> 256 -> 128 -> 10 and back: 6 FLOPs per weight, by hand
     weights = 33 * 256 + 256 * 128 + 128 * 10
-    assert training_flops_per_sample(
-        {"input_dim": 33, "hidden_dims": [256, 128], "embedding_dim": 10}) == 12 * weights
+    assert (
+        training_flops_per_sample({"input_dim": 33, "hidden_dims": [256, 128], "embedding_dim": 10})
+        == 12 * weights
+    )
     assert arithmetic(load_config(overrides=["trainer.precision=bf16-mixed"])) == "bfloat16"
     assert arithmetic(load_config(overrides=["trainer.matmul_precision=high"])) == "tf32"
     run = fit(load_config(SMOKE), tmp_path / "run").run_dir

@@ -3,7 +3,6 @@
 import math
 
 import numpy as np
-
 import pytest
 import torch
 
@@ -24,9 +23,10 @@ def test_soft_assignment_alpha_one_by_hand():
 
 def test_soft_assignment_alpha_two_by_hand():
     # kernel = (1 + d^2/2)^(-3/2): 1 and 1.5^-1.5 = 0.544331
-    q = soft_assignment(torch.tensor([[0.0, 0.0]]), torch.tensor([[0.0, 0.0], [0.0, 1.0]]),
-                        alpha=2.0)
-    expected = 1 / (1 + 1.5 ** -1.5)
+    q = soft_assignment(
+        torch.tensor([[0.0, 0.0]]), torch.tensor([[0.0, 0.0], [0.0, 1.0]]), alpha=2.0
+    )
+    expected = 1 / (1 + 1.5**-1.5)
     assert q[0, 0].item() == pytest.approx(expected, rel=1e-6)
     assert q.sum().item() == pytest.approx(1.0)
 
@@ -100,7 +100,8 @@ def test_kl_divergence_zero_for_equal_and_finite_for_zero_p():
 def test_kl_divergence_is_batch_mean():
     p, q = torch.tensor([[0.5, 0.5]]), torch.tensor([[0.25, 0.75]])
     assert kl_divergence(p.repeat(4, 1), q.repeat(4, 1)).item() == pytest.approx(
-        kl_divergence(p, q).item())
+        kl_divergence(p, q).item()
+    )
 
 
 def test_label_change_fraction():
@@ -110,9 +111,9 @@ def test_label_change_fraction():
 def test_refresh_interval_keeps_a_few_refreshes_on_small_data():
     from dec.training.dec_module import refresh_interval
 
-    assert refresh_interval(100, 1650) == 100   # the default run: 30 epochs x 55 steps
-    assert refresh_interval(100, 90) == 18      # 800 customers: 90 steps, 5 refreshes
-    assert refresh_interval(100, 3) == 1        # never below one step
+    assert refresh_interval(100, 1650) == 100  # the default run: 30 epochs x 55 steps
+    assert refresh_interval(100, 90) == 18  # 800 customers: 90 steps, 5 refreshes
+    assert refresh_interval(100, 3) == 1  # never below one step
 
 
 def test_squared_mahalanobis_by_hand():
@@ -132,8 +133,11 @@ def test_mahalanobis_kernel_with_identity_is_dec_kernel():
 
     torch.manual_seed(0)
     z, centers = torch.randn(20, 3), torch.randn(4, 3)
-    assert torch.allclose(mahalanobis_soft_assignment(z, centers, torch.eye(3)),
-                          soft_assignment(z, centers), atol=1e-6)
+    assert torch.allclose(
+        mahalanobis_soft_assignment(z, centers, torch.eye(3)),
+        soft_assignment(z, centers),
+        atol=1e-6,
+    )
 
 
 def test_mahalanobis_kernel_by_hand_prefers_the_near_centre_in_whitened_space():
@@ -141,9 +145,11 @@ def test_mahalanobis_kernel_by_hand_prefers_the_near_centre_in_whitened_space():
 
     # Precision diag(1, 0.01): distance along y counts 100x less. z = (0, 5),
     # mu_0 = (0, 0): d^2 = 0.25; mu_1 = (1, 5): d^2 = 1 -> kernels 1/1.25, 1/2
-    q = mahalanobis_soft_assignment(torch.tensor([[0.0, 5.0]]),
-                                    torch.tensor([[0.0, 0.0], [1.0, 5.0]]),
-                                    torch.tensor([[1.0, 0.0], [0.0, 0.1]]))
+    q = mahalanobis_soft_assignment(
+        torch.tensor([[0.0, 5.0]]),
+        torch.tensor([[0.0, 0.0], [1.0, 5.0]]),
+        torch.tensor([[1.0, 0.0], [0.0, 0.1]]),
+    )
     assert q[0, 0].item() == pytest.approx(0.8 / 1.3, rel=1e-6)
 
 
@@ -169,8 +175,9 @@ def test_every_init_places_centres_near_well_separated_clusters():
 
     rng = np.random.default_rng(0)
     truth = np.array([[-8.0, 0.0], [8.0, 0.0], [0.0, 8.0]])
-    z = torch.as_tensor(np.vstack([rng.normal(c, 0.5, (60, 2)) for c in truth]),
-                        dtype=torch.float32)
+    z = torch.as_tensor(
+        np.vstack([rng.normal(c, 0.5, (60, 2)) for c in truth]), dtype=torch.float32
+    )
     for method in INITS:
         centers = init_state(z, 3, 2, 0, method=method)["centers"].numpy()
         nearest = np.linalg.norm(centers[:, None] - truth[None], axis=2).min(0)
@@ -185,8 +192,9 @@ def test_tied_mixture_init_estimates_the_shared_covariance():
     # Two long clusters side by side: spread 3 along x, 0.5 along y, centres 8 apart in y.
     # The shared within-cluster covariance is diag(9, 0.25); its precision diag(1/9, 4).
     rng = np.random.default_rng(0)
-    z = torch.as_tensor(np.vstack([rng.normal([0.0, y], [3.0, 0.5], (400, 2)) for y in (0, 8)]),
-                        dtype=torch.float32)
+    z = torch.as_tensor(
+        np.vstack([rng.normal([0.0, y], [3.0, 0.5], (400, 2)) for y in (0, 8)]), dtype=torch.float32
+    )
     state = init_state(z, 2, 3, 0, kernel="mahalanobis", method="gmm_tied")
     factor = state["precision_factor"]
     precision = (factor @ factor.T).numpy()
@@ -207,8 +215,9 @@ def test_gaussian_log_density_by_hand():
     from dec.models.clustering import gaussian_log_density
 
     # 1-D: precision factor 2 (variance 1/4), z - mu = 1 -> -1/2 * 4 + log 2 - log(2 pi)/2
-    density = gaussian_log_density(torch.tensor([[1.0]]), torch.tensor([[0.0]]),
-                                   torch.tensor([[[2.0]]]))
+    density = gaussian_log_density(
+        torch.tensor([[1.0]]), torch.tensor([[0.0]]), torch.tensor([[[2.0]]])
+    )
     assert density.item() == pytest.approx(-2.0 + math.log(2.0) - 0.5 * math.log(2 * math.pi))
     # 2-D, L = [[1, 0], [1, 1]]: L^T (1, 1) = (2, 1) -> -5/2; log|det L| = 0; only the lower
     # triangle counts, so an upper entry changes nothing.
@@ -221,8 +230,9 @@ def test_gaussian_log_density_ceiling_bounds_the_precision():
     from dec.models.clustering import gaussian_log_density
 
     # |L| = 10 is cut to 2: the density is that of a variance 1/4, not 1/100.
-    capped = gaussian_log_density(torch.tensor([[0.0]]), torch.tensor([[0.0]]),
-                                  torch.tensor([[[10.0]]]), max_scale=2.0)
+    capped = gaussian_log_density(
+        torch.tensor([[0.0]]), torch.tensor([[0.0]]), torch.tensor([[[10.0]]]), max_scale=2.0
+    )
     assert capped.item() == pytest.approx(math.log(2.0) - 0.5 * math.log(2 * math.pi))
 
 
@@ -246,8 +256,9 @@ def test_mixture_head_starts_as_the_bic_mixture():
 
     # Two clusters with different shapes: the head's posterior equals the mixture's.
     rng = np.random.default_rng(0)
-    z = np.vstack([rng.normal([0.0, 0.0], [3.0, 0.3], (300, 2)),
-                   rng.normal([0.0, 4.0], [0.3, 1.0], (100, 2))]).astype(np.float32)
+    z = np.vstack(
+        [rng.normal([0.0, 0.0], [3.0, 0.3], (300, 2)), rng.normal([0.0, 4.0], [0.3, 1.0], (100, 2))]
+    ).astype(np.float32)
     state = init_state(torch.from_numpy(z), 2, 3, 0, kernel="gaussian")
     model = DECModel(2, [4], 2, 2, kernel="gaussian")
     model.centers.data = state.pop("centers")

@@ -2,19 +2,19 @@
 
 import numpy as np
 import pytest
-
 from conftest import SMOKE
+
 from dec.config import load_config, replace
-from dec.training.consensus import agreement, most_typical, run_seeds
 from dec.errors import ConfigError
-from dec.training.pipeline import fit
 from dec.runs.rundir import RunDir
+from dec.training.consensus import agreement, most_typical, run_seeds
+from dec.training.pipeline import fit
 
 
 def test_agreement_is_the_mean_ari_with_the_others():
     a = np.array([0, 0, 1, 1])
-    b = np.array([1, 1, 0, 0])          # a relabelled: ARI 1 with a
-    c = np.array([0, 1, 0, 1])          # ARI with a and b: -0.5 (worked by hand)
+    b = np.array([1, 1, 0, 0])  # a relabelled: ARI 1 with a
+    c = np.array([0, 1, 0, 1])  # ARI with a and b: -0.5 (worked by hand)
     scores = agreement([a, b, c])
     np.testing.assert_allclose(scores, [(1 - 0.5) / 2, (1 - 0.5) / 2, -0.5])
     assert most_typical([a, b, c])[0] == 0  # a tie between a and b: the first
@@ -40,10 +40,13 @@ def test_n_runs_keeps_the_most_typical_run_and_writes_it(tmp_path):
     np.testing.assert_array_equal(saved.model.assign(x), single.model.assign(x))
 
 
-@pytest.mark.parametrize("overrides, message", [
-    (["model.n_runs=0"], "model.n_runs must be between 1 and 50"),
-    (["model.n_runs=2", "trainer.devices=2"], "trains its runs in one process"),
-])
+@pytest.mark.parametrize(
+    "overrides, message",
+    [
+        (["model.n_runs=0"], "model.n_runs must be between 1 and 50"),
+        (["model.n_runs=2", "trainer.devices=2"], "trains its runs in one process"),
+    ],
+)
 def test_n_runs_bounds(overrides, message):
     with pytest.raises(ConfigError, match=message):
         load_config(SMOKE, overrides)

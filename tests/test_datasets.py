@@ -15,8 +15,14 @@ def test_synthetic_and_digits():
 
 def test_csv_with_id_label_and_dropped_columns(tmp_path):
     path = tmp_path / "customers.csv"
-    pd.DataFrame({"cid": ["a", "b", "c"], "spend": [1.0, 2.0, 3.0], "seg": ["x", "y", "x"],
-                  "junk": [0, 0, 0]}).to_csv(path, index=False)
+    pd.DataFrame(
+        {
+            "cid": ["a", "b", "c"],
+            "spend": [1.0, 2.0, 3.0],
+            "seg": ["x", "y", "x"],
+            "junk": [0, 0, 0],
+        }
+    ).to_csv(path, index=False)
     ds = load_dataset(str(path), id_column="cid", label_column="seg", drop_columns=["junk"])
     assert list(ds.features.columns) == ["spend"] and list(ds.features.index) == ["a", "b", "c"]
     np.testing.assert_array_equal(ds.labels, [0, 1, 0])
@@ -28,15 +34,18 @@ def test_parquet(tmp_path):
     assert load_dataset(str(path)).features.shape == (2, 1)
 
 
-@pytest.mark.parametrize("content, kwargs, message", [
-    (None, {}, "not found"),
-    ("", {}, "is empty"),
-    ("a,b\n", {}, "header but no customer rows"),
-    ("a,b\n1,2\n", {"id_column": "cid"}, "id column 'cid' not in"),
-    ("cid,b\n1,2\n1,3\n", {"id_column": "cid"}, "duplicate ids"),
-    ("a,b\n1,2\n", {"label_column": "seg"}, "label column 'seg' not in"),
-    ("a,b\n1,2\n", {"drop_columns": ["zz"]}, "drop column"),
-])
+@pytest.mark.parametrize(
+    "content, kwargs, message",
+    [
+        (None, {}, "not found"),
+        ("", {}, "is empty"),
+        ("a,b\n", {}, "header but no customer rows"),
+        ("a,b\n1,2\n", {"id_column": "cid"}, "id column 'cid' not in"),
+        ("cid,b\n1,2\n1,3\n", {"id_column": "cid"}, "duplicate ids"),
+        ("a,b\n1,2\n", {"label_column": "seg"}, "label column 'seg' not in"),
+        ("a,b\n1,2\n", {"drop_columns": ["zz"]}, "drop column"),
+    ],
+)
 def test_bad_tables_raise_data_error(tmp_path, content, kwargs, message):
     path = tmp_path / "t.csv"
     if content is not None:
@@ -60,14 +69,26 @@ def test_split_is_seeded_disjoint_and_complete():
     assert all(np.array_equal(a, b) for a, b in zip((tr, va, te), again))
 
 
-@pytest.mark.parametrize("name, rows, outcome, rate, digest", [
-    ("mlc_churn", 5000, "churn", 0.1414,
-     "120d033b199b19ce27b556665fb684d7498278593384aef8755f62c7dc16d332"),
-    ("attrition", 1470, "Attrition", 0.1612,
-     "22db7ee590589479392aeb9f44b9e11ea8d9c2458cc0fd942e8c233d95393d4b"),
-])
-def test_shipped_tables_keep_their_outcome_out_of_the_features(name, rows, outcome, rate,
-                                                               digest):
+@pytest.mark.parametrize(
+    "name, rows, outcome, rate, digest",
+    [
+        (
+            "mlc_churn",
+            5000,
+            "churn",
+            0.1414,
+            "120d033b199b19ce27b556665fb684d7498278593384aef8755f62c7dc16d332",
+        ),
+        (
+            "attrition",
+            1470,
+            "Attrition",
+            0.1612,
+            "22db7ee590589479392aeb9f44b9e11ea8d9c2458cc0fd942e8c233d95393d4b",
+        ),
+    ],
+)
+def test_shipped_tables_keep_their_outcome_out_of_the_features(name, rows, outcome, rate, digest):
     import gzip
     import hashlib
 
@@ -83,8 +104,14 @@ def test_shipped_tables_keep_their_outcome_out_of_the_features(name, rows, outco
 
 def test_outcome_columns_of_a_table(tmp_path):
     path = tmp_path / "t.csv"
-    pd.DataFrame({"id": [1, 2, 3, 4], "x": [1.0, 2.0, 3.0, 4.0], "churned": ["no", "yes", "no", "no"],
-                  "spend_next": [5, 0, 3, 1]}).to_csv(path, index=False)
+    pd.DataFrame(
+        {
+            "id": [1, 2, 3, 4],
+            "x": [1.0, 2.0, 3.0, 4.0],
+            "churned": ["no", "yes", "no", "no"],
+            "spend_next": [5, 0, 3, 1],
+        }
+    ).to_csv(path, index=False)
     ds = load_dataset(str(path), id_column="id", outcome_columns=["churned", "spend_next"])
     assert list(ds.features.columns) == ["x"]
     assert ds.outcomes["churned"].tolist() == [0.0, 1.0, 0.0, 0.0]
@@ -97,7 +124,8 @@ def test_missing_labels_are_counted_and_kept_out_of_the_classes(tmp_path):
 
     path = tmp_path / "t.csv"
     pd.DataFrame({"x": range(6), "segment": ["a", "b", None, "a", None, "b"]}).to_csv(
-        path, index=False)
+        path, index=False
+    )
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         ds = load_dataset(str(path), label_column="segment")

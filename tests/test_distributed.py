@@ -6,12 +6,12 @@ import sys
 
 import pytest
 import torch
+from conftest import ROOT, run_script
 from sklearn.metrics import adjusted_rand_score
 
-from conftest import ROOT, run_script
 from dec import DeepEmbeddedClustering, load_dataset
-from dec.training.distributed import shard
 from dec.models.clustering import cluster_frequencies, target_distribution
+from dec.training.distributed import shard
 
 sys.path.insert(0, str(ROOT / "tests" / "helpers"))
 import ddp_target  # noqa: E402
@@ -25,9 +25,13 @@ def test_shards_cover_every_row_once():
 @pytest.mark.slow
 def test_target_under_ddp_equals_single_process(tmp_path):
     env = {**os.environ, "PYTHONWARNINGS": "ignore"}
-    result = subprocess.run([sys.executable, str(ROOT / "tests" / "helpers" / "ddp_target.py"),
-                             str(tmp_path)], capture_output=True, text=True, env=env,
-                            timeout=300)
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "tests" / "helpers" / "ddp_target.py"), str(tmp_path)],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+    )
     assert result.returncode == 0, result.stderr[-3000:]
 
     module = ddp_target.make_module()

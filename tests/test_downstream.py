@@ -4,8 +4,14 @@ import pytest
 
 from benchmarks.harness.downstream import INPUTS, MODELS, downstream_markdown, run_one, summarise
 
-SHRUNK = ["data.n_samples=600", "model.hidden_dims=[16]", "model.embedding_dim=4",
-          "pretrain.epochs=1", "refine.epochs=1", "refine.n_init=2"]
+SHRUNK = [
+    "data.n_samples=600",
+    "model.hidden_dims=[16]",
+    "model.embedding_dim=4",
+    "pretrain.epochs=1",
+    "refine.epochs=1",
+    "refine.n_init=2",
+]
 
 
 def test_one_seed_scores_every_input_and_model_on_the_test_split():
@@ -18,19 +24,33 @@ def test_one_seed_scores_every_input_and_model_on_the_test_split():
 
 
 def _row(model, input_name, score, seed=0):
-    return {"dataset": "d", "seed": seed, "target": "t", "task": "regression",
-            "model": model, "input": input_name, "n_columns": 3, "score": score}
+    return {
+        "dataset": "d",
+        "seed": seed,
+        "target": "t",
+        "task": "regression",
+        "model": model,
+        "input": input_name,
+        "n_columns": 3,
+        "score": score,
+    }
 
 
 def test_summary_marks_the_best_input_per_model_and_says_what_embeddings_gain():
     scores = {"features": 0.30, "embeddings": 0.20, "features+emb+seg": 0.35, "pca": 0.25}
-    rows = [_row(m, i, s + (0.02 if seed else 0.0), seed) for m in MODELS
-            for i, s in scores.items() for seed in (0, 1)]
+    rows = [
+        _row(m, i, s + (0.02 if seed else 0.0), seed)
+        for m in MODELS
+        for i, s in scores.items()
+        for seed in (0, 1)
+    ]
     summary = summarise(rows)
     cell = next(c for c in summary if (c["model"], c["input"]) == ("linear", "embeddings"))
     assert cell["mean"] == pytest.approx(0.21) and cell["std"] == pytest.approx(0.01)
     assert [c["input"] for c in summary if c["best"]] == ["features+emb+seg"] * 2
     text = downstream_markdown(summary, {"date": "d", "machine": "m", "seeds": [0, 1]})
     assert "**0.360 ± 0.010**" in text
-    assert ("linear: best input `features+emb+seg`; embeddings -0.100 vs features, "
-            "-0.050 vs PCA; adding embeddings and segments to the features +0.050.") in text
+    assert (
+        "linear: best input `features+emb+seg`; embeddings -0.100 vs features, "
+        "-0.050 vs PCA; adding embeddings and segments to the features +0.050."
+    ) in text

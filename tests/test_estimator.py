@@ -3,6 +3,7 @@ import re
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import SMOKE, run_script
 from scipy import sparse
 from sklearn.base import clone
 from sklearn.exceptions import NotFittedError
@@ -10,12 +11,18 @@ from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.utils import get_tags
 
-from conftest import SMOKE, run_script
 from dec import DeepEmbeddedClustering, load_dataset
 from dec.errors import DataError, SchemaError
 
-FAST = dict(hidden_dims=(16,), embedding_dim=4, pretrain_epochs=2, refine_epochs=2,
-            batch_size=64, n_init=2, update_interval=5)
+FAST = dict(
+    hidden_dims=(16,),
+    embedding_dim=4,
+    pretrain_epochs=2,
+    refine_epochs=2,
+    batch_size=64,
+    n_init=2,
+    update_interval=5,
+)
 
 
 @pytest.fixture(scope="module")
@@ -47,8 +54,10 @@ def test_fit_on_float_array_and_fit_predict():
     labels = model.fit_predict(x)
     assert labels.shape == (300,) and not hasattr(model, "feature_names_in_")
     assert model.n_features_in_ == 6
-    with pytest.raises(DataError, match="X has 5 features, but DeepEmbeddedClustering is "
-                                        "expecting 6 features as input"):
+    with pytest.raises(
+        DataError,
+        match="X has 5 features, but DeepEmbeddedClustering is expecting 6 features as input",
+    ):
         model.predict(x[:, :5])
 
 
@@ -62,15 +71,18 @@ def on_array():
 @pytest.mark.parametrize("method", ["predict", "predict_proba", "transform"])
 def test_other_number_of_features_is_refused_in_sklearn_words(on_array, method):
     model, x = on_array
-    with pytest.raises(DataError, match="X has 3 features, but DeepEmbeddedClustering is "
-                                        "expecting 4 features as input"):
+    with pytest.raises(
+        DataError,
+        match="X has 3 features, but DeepEmbeddedClustering is expecting 4 features as input",
+    ):
         getattr(model, method)(x[:, :3])
 
 
 def test_one_dimensional_input_asks_for_a_reshape(on_array):
     model, x = on_array
-    with pytest.raises(ValueError, match="(?s)Expected 2D array, got 1D array instead.*"
-                                         "Reshape your data"):
+    with pytest.raises(
+        ValueError, match="(?s)Expected 2D array, got 1D array instead.*Reshape your data"
+    ):
         model.predict(x[0])
 
 
@@ -114,11 +126,17 @@ def test_sparse_input_is_refused_by_name(on_array):
 def test_too_little_data_gets_sklearns_messages(on_array):
     _, x = on_array
     model = DeepEmbeddedClustering(2, random_state=0, **FAST)
-    with pytest.raises(DataError, match=r"Found array with 1 sample\(s\) \(shape=\(1, 4\)\) "
-                                        "while a minimum of 2 is required"):
+    with pytest.raises(
+        DataError,
+        match=r"Found array with 1 sample\(s\) \(shape=\(1, 4\)\) "
+        "while a minimum of 2 is required",
+    ):
         model.fit(x[:1])
-    with pytest.raises(DataError, match=r"Found array with 0 feature\(s\) \(shape=\(60, 0\)\) "
-                                        "while a minimum of 1 is required"):
+    with pytest.raises(
+        DataError,
+        match=r"Found array with 0 feature\(s\) \(shape=\(60, 0\)\) "
+        "while a minimum of 1 is required",
+    ):
         model.fit(x[:, :0])
     with pytest.raises(DataError, match=r"Found array with 0 sample\(s\)"):
         model.fit(x[:0])
@@ -128,8 +146,9 @@ def test_text_in_a_plain_array_points_to_a_dataframe(on_array):
     _, x = on_array
     text = x.astype(object)
     text[:, 0] = "web"
-    with pytest.raises(DataError, match="could not convert string to float.*text columns "
-                                        "need a pandas DataFrame"):
+    with pytest.raises(
+        DataError, match="could not convert string to float.*text columns need a pandas DataFrame"
+    ):
         DeepEmbeddedClustering(2, random_state=0, **FAST).fit(text)
 
 
@@ -140,14 +159,19 @@ def test_every_method_says_not_fitted(method):
 
 
 def test_array_and_dataframe_are_not_mixed_up(fitted, customers, on_array):
-    with pytest.raises(DataError, match="fitted on a DataFrame.*the columns "
-                                        + re.escape(str(list(customers.features.columns)))):
+    with pytest.raises(
+        DataError,
+        match="fitted on a DataFrame.*the columns "
+        + re.escape(str(list(customers.features.columns))),
+    ):
         fitted.predict(customers.features.to_numpy())
     # fitted without names, a DataFrame goes by position, with scikit-learn's warning
     model, x = on_array
     frame = pd.DataFrame(x, columns=["d", "c", "b", "a"])
-    with pytest.warns(UserWarning, match="X has feature names, but DeepEmbeddedClustering "
-                                         "was fitted without feature names"):
+    with pytest.warns(
+        UserWarning,
+        match="X has feature names, but DeepEmbeddedClustering was fitted without feature names",
+    ):
         np.testing.assert_array_equal(model.predict(frame), model.labels_)
 
 
@@ -155,8 +179,9 @@ def test_save_load_gives_identical_labels_and_embeddings(fitted, customers, tmp_
     fitted.save(tmp_path / "model")
     loaded = DeepEmbeddedClustering.load(tmp_path / "model")
     np.testing.assert_array_equal(loaded.predict(customers.features), fitted.labels_)
-    np.testing.assert_array_equal(loaded.transform(customers.features),
-                                  fitted.transform(customers.features))
+    np.testing.assert_array_equal(
+        loaded.transform(customers.features), fitted.transform(customers.features)
+    )
     assert loaded.get_params() == fitted.get_params()
 
 
@@ -170,8 +195,9 @@ def test_clone_params_and_not_fitted(fitted):
 
 def test_inside_sklearn_pipeline():
     x = np.random.default_rng(1).normal(size=(200, 4))
-    pipe = Pipeline([("scale", StandardScaler()),
-                     ("dec", DeepEmbeddedClustering(3, random_state=0, **FAST))])
+    pipe = Pipeline(
+        [("scale", StandardScaler()), ("dec", DeepEmbeddedClustering(3, random_state=0, **FAST))]
+    )
     assert pipe.fit(x).predict(x).shape == (200,)
     assert pipe.transform(x).shape == (200, 4)
 
@@ -205,8 +231,9 @@ def test_python_model_works_with_the_scripts(fitted, customers, tmp_path):
     data = tmp_path / "customers.csv"
     customers.features.to_csv(data)  # the index is written as the customer_id column
     out = tmp_path / "segments.csv"
-    result = run_script("predict.py", "--run", str(run_dir), "--data", str(data),
-                        "--output", str(out))
+    result = run_script(
+        "predict.py", "--run", str(run_dir), "--data", str(data), "--output", str(out)
+    )
     assert result.returncode == 0, result.stderr
     predicted = pd.read_csv(out)
     np.testing.assert_array_equal(predicted["segment"], fitted.labels_)

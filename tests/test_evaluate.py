@@ -5,8 +5,14 @@ from dec.evaluation.verdict import metric_winners, verdict
 
 
 def _report(dec, km):
-    return {"dataset": "x", "split": "test", "n_samples": 10, "n_clusters": 2, "seed": 0,
-            "methods": {"dec": dec, "kmeans": km, "ae_kmeans": km}}
+    return {
+        "dataset": "x",
+        "split": "test",
+        "n_samples": 10,
+        "n_clusters": 2,
+        "seed": 0,
+        "methods": {"dec": dec, "kmeans": km, "ae_kmeans": km},
+    }
 
 
 def test_winners_respect_direction_of_each_metric():
@@ -23,13 +29,17 @@ def test_verdict_says_when_kmeans_wins():
 
 def test_verdict_without_labels_uses_silhouette_and_nan_gives_no_verdict():
     assert "on silhouette" in verdict(_report({"silhouette": 0.3}, {"silhouette": 0.2}))
-    assert verdict(_report({"silhouette": math.nan}, {"silhouette": 0.2})).startswith(
-        "No verdict")
+    assert verdict(_report({"silhouette": math.nan}, {"silhouette": 0.2})).startswith("No verdict")
 
 
 def test_markdown_has_a_row_per_method_and_outcomes():
-    scores = {"ari": 0.5, "silhouette": 0.1, "davies_bouldin": 2.0, "calinski_harabasz": 10.0,
-              "fit_seconds": 1.0}
+    scores = {
+        "ari": 0.5,
+        "silhouette": 0.1,
+        "davies_bouldin": 2.0,
+        "calinski_harabasz": 10.0,
+        "fit_seconds": 1.0,
+    }
     report = _report(scores, scores)
     report["outcomes"] = {m: {"holdout_spend_eta2": 0.1} for m in ("dec", "kmeans", "ae_kmeans")}
     text = report_markdown(report)
@@ -39,9 +49,11 @@ def test_markdown_has_a_row_per_method_and_outcomes():
 def test_outcome_data_is_judged_by_holdout_spend_eta2():
     scores = {"silhouette": 0.3, "davies_bouldin": 1.0, "calinski_harabasz": 10.0}
     report = _report(scores, {**scores, "silhouette": 0.4})
-    report["outcomes"] = {"dec": {"holdout_spend_eta2": 0.12, "holdout_active_eta2": 0.18},
-                          "kmeans": {"holdout_spend_eta2": 0.09, "holdout_active_eta2": 0.21},
-                          "ae_kmeans": {"holdout_spend_eta2": 0.1, "holdout_active_eta2": 0.2}}
+    report["outcomes"] = {
+        "dec": {"holdout_spend_eta2": 0.12, "holdout_active_eta2": 0.18},
+        "kmeans": {"holdout_spend_eta2": 0.09, "holdout_active_eta2": 0.21},
+        "ae_kmeans": {"holdout_spend_eta2": 0.1, "holdout_active_eta2": 0.2},
+    }
     text = verdict(report)
     assert text.startswith("DEC beats KMeans on holdout_spend_eta2: 0.120 vs 0.090")
     assert "DEC is better on holdout_spend_eta2" in text

@@ -3,8 +3,8 @@
 import numpy as np
 import pandas as pd
 import pytest
-
 from conftest import run_script
+
 from dec import DeepEmbeddedClustering
 from dec.data.synthetic import make_customers
 
@@ -21,8 +21,14 @@ def _columns(d, k):
     return ["id", "segment", *[f"z_{j}" for j in range(d)], *[f"p_{j}" for j in range(k)]]
 
 
-@pytest.mark.parametrize("suffix", [".parquet", pytest.param(".csv", marks=pytest.mark.slow),
-                                    pytest.param(".npz", marks=pytest.mark.slow)])
+@pytest.mark.parametrize(
+    "suffix",
+    [
+        ".parquet",
+        pytest.param(".csv", marks=pytest.mark.slow),
+        pytest.param(".npz", marks=pytest.mark.slow),
+    ],
+)
 def test_export_has_documented_columns_for_every_row(smoke_run, tmp_path, suffix):
     out = tmp_path / f"export{suffix}"
     result = run_script("export.py", "--run", str(smoke_run), "--output", str(out))
@@ -42,8 +48,17 @@ def test_export_has_documented_columns_for_every_row(smoke_run, tmp_path, suffix
 def test_export_matches_estimator_and_onnx_matches_torch(smoke_run, tmp_path, new_customers):
     onnxruntime = pytest.importorskip("onnxruntime")
     out, onnx_path = tmp_path / "e.parquet", tmp_path / "encoder.onnx"
-    result = run_script("export.py", "--run", str(smoke_run), "--data", str(new_customers),
-                        "--output", str(out), "--onnx", str(onnx_path))
+    result = run_script(
+        "export.py",
+        "--run",
+        str(smoke_run),
+        "--data",
+        str(new_customers),
+        "--output",
+        str(out),
+        "--onnx",
+        str(onnx_path),
+    )
     assert result.returncode == 0, result.stderr
     model = DeepEmbeddedClustering.load(smoke_run)
     frame = pd.read_csv(new_customers, index_col="customer_id")
@@ -60,8 +75,15 @@ def test_export_matches_estimator_and_onnx_matches_torch(smoke_run, tmp_path, ne
 def test_predict_new_customers_is_stable(smoke_run, tmp_path, new_customers):
     outputs = []
     for name in ("a.csv", "b.csv"):
-        result = run_script("predict.py", "--run", str(smoke_run), "--data",
-                            str(new_customers), "--output", str(tmp_path / name))
+        result = run_script(
+            "predict.py",
+            "--run",
+            str(smoke_run),
+            "--data",
+            str(new_customers),
+            "--output",
+            str(tmp_path / name),
+        )
         assert result.returncode == 0, result.stderr
         outputs.append(pd.read_csv(tmp_path / name))
     a, b = outputs
@@ -71,13 +93,13 @@ def test_predict_new_customers_is_stable(smoke_run, tmp_path, new_customers):
 
 
 @pytest.mark.slow
-def test_predict_missing_column_is_one_line_and_writes_nothing(smoke_run, tmp_path,
-                                                               new_customers):
+def test_predict_missing_column_is_one_line_and_writes_nothing(smoke_run, tmp_path, new_customers):
     broken = tmp_path / "broken.csv"
     pd.read_csv(new_customers).drop(columns=["income"]).to_csv(broken, index=False)
     out = tmp_path / "out.csv"
-    result = run_script("predict.py", "--run", str(smoke_run), "--data", str(broken),
-                        "--output", str(out))
+    result = run_script(
+        "predict.py", "--run", str(smoke_run), "--data", str(broken), "--output", str(out)
+    )
     assert result.returncode == 2 and "'income'" in result.stderr
     assert "Traceback" not in result.stderr and not out.exists()
     assert list(tmp_path.iterdir()) == [broken]  # no temporary file either
@@ -87,22 +109,29 @@ def test_predict_missing_column_is_one_line_and_writes_nothing(smoke_run, tmp_pa
 def test_predict_unseen_category_is_counted_in_a_warning(smoke_run, tmp_path, new_customers):
     changed = tmp_path / "changed.csv"
     pd.read_csv(new_customers).assign(channel="kiosk").to_csv(changed, index=False)
-    result = run_script("predict.py", "--run", str(smoke_run), "--data", str(changed),
-                        "--output", str(tmp_path / "out.parquet"))
+    result = run_script(
+        "predict.py",
+        "--run",
+        str(smoke_run),
+        "--data",
+        str(changed),
+        "--output",
+        str(tmp_path / "out.parquet"),
+    )
     assert result.returncode == 0, result.stderr
     assert "channel: 'kiosk' (250 customers)" in result.stderr
 
 
 def test_bad_output_format_is_refused_before_work(smoke_run, tmp_path):
-    result = run_script("export.py", "--run", str(smoke_run), "--output",
-                        str(tmp_path / "x.xlsx"))
+    result = run_script("export.py", "--run", str(smoke_run), "--output", str(tmp_path / "x.xlsx"))
     assert result.returncode == 2 and "must end in .parquet, .csv, .npz" in result.stderr
     assert not any(tmp_path.iterdir())
 
 
 @pytest.mark.parametrize("suffix", [".csv", ".parquet"])
-def test_tables_are_read_in_batches_with_the_same_result(smoke_run, tmp_path, new_customers,
-                                                         suffix):
+def test_tables_are_read_in_batches_with_the_same_result(
+    smoke_run, tmp_path, new_customers, suffix
+):
     from dec.errors import DataError
     from dec.scoring.export import customer_batches, score_batches
 
@@ -115,15 +144,15 @@ def test_tables_are_read_in_batches_with_the_same_result(smoke_run, tmp_path, ne
     whole = pd.concat(batches)
     assert whole.index.tolist() == table["customer_id"].tolist()
     scored = pd.concat(score_batches(model, batches))
-    np.testing.assert_array_equal(scored["segment"],
-                                  model.predict(table.set_index("customer_id")))
+    np.testing.assert_array_equal(scored["segment"], model.predict(table.set_index("customer_id")))
 
     # Row numbers run on across batches when there is no id column.
     no_ids = tmp_path / f"no_ids{suffix}"
     plain = table.drop(columns="customer_id")
     plain.to_parquet(no_ids) if suffix == ".parquet" else plain.to_csv(no_ids, index=False)
-    assert pd.concat(customer_batches(model, no_ids, batch_rows=60)).index.tolist() == \
-        list(range(250))
+    assert pd.concat(customer_batches(model, no_ids, batch_rows=60)).index.tolist() == list(
+        range(250)
+    )
 
     # A duplicate id in another batch is still found.
     dup = table.copy()

@@ -4,9 +4,9 @@ import pickle
 import pytest
 import torch
 
-from dec.utils import files
-from dec.runs.rundir import RunDir
 from dec.errors import RunDirError, UnsafeModelError
+from dec.runs.rundir import RunDir
+from dec.utils import files
 
 
 def test_atomic_write_keeps_old_file_when_interrupted(tmp_path, monkeypatch):
@@ -53,6 +53,7 @@ def test_written_files_get_the_usual_mode_not_a_private_one(tmp_path):
     import stat
 
     from dec.utils import files
+
     mask = os.umask(0o022)
     try:
         files.atomic_write_text(tmp_path / "new.csv", "a\n")

@@ -33,7 +33,6 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-
 from conftest import ROOT, SMOKE, cli, write_small_log
 
 pytestmark = pytest.mark.slow
@@ -66,21 +65,33 @@ def log_run(tmp_path_factory):
     folder = tmp_path_factory.mktemp("killed_log_run")
     write_small_log(folder)
     pd.read_csv(cdnow_path(), sep=r"\s+", dtype={"customer_id": str, "date": str}).rename(
-        columns={"customer_id": "cust", "dollar_value": "value"}).to_csv(
-        folder / "cdnow.csv", index=False)
-    fit(replace(load_config(SMOKE), [
-        "pretrain.epochs=1", "refine.epochs=1", f"data.source={folder / 'log.csv'}",
-        "data.format=transactions", "data.id_column=cust", "data.date_column=date",
-        "data.amount_column=value", "data.as_of=1997-09-30"]), folder / "run")
+        columns={"customer_id": "cust", "dollar_value": "value"}
+    ).to_csv(folder / "cdnow.csv", index=False)
+    fit(
+        replace(
+            load_config(SMOKE),
+            [
+                "pretrain.epochs=1",
+                "refine.epochs=1",
+                f"data.source={folder / 'log.csv'}",
+                "data.format=transactions",
+                "data.id_column=cust",
+                "data.date_column=date",
+                "data.amount_column=value",
+                "data.as_of=1997-09-30",
+            ],
+        ),
+        folder / "run",
+    )
     return folder
 
 
 # ------------------------------------------------------------------ running and killing
 @dataclass
 class Kill:
-    moment: str     # the aim ("writing", "replaced"), or "3.21 s" from the start
+    moment: str  # the aim ("writing", "replaced"), or "3.21 s" from the start
     seconds: float  # when it was killed, or ended
-    killed: bool    # False: the run ended before the moment came
+    killed: bool  # False: the run ended before the moment came
 
     def __str__(self) -> str:
         what = "killed" if self.killed else "ended before the kill"
@@ -110,14 +121,22 @@ def _stamps(outputs: list[Path]) -> list:
 def run_whole(args: list, cwd: Path) -> float:
     """Run the command to its end; its duration in seconds."""
     start = time.monotonic()
-    result = subprocess.run([sys.executable, *map(str, args)], cwd=cwd,
-                            capture_output=True, text=True, timeout=TIMEOUT)
+    result = subprocess.run(
+        [sys.executable, *map(str, args)], cwd=cwd, capture_output=True, text=True, timeout=TIMEOUT
+    )
     assert result.returncode == 0, result.stderr[-3000:]
     return time.monotonic() - start
 
 
-def run_killed(args: list, cwd: Path, folder: Path, outputs: list[Path], *,
-               after: float | None = None, aim: str | None = None) -> Kill:
+def run_killed(
+    args: list,
+    cwd: Path,
+    folder: Path,
+    outputs: list[Path],
+    *,
+    after: float | None = None,
+    aim: str | None = None,
+) -> Kill:
     """Start the command and SIGKILL it (its whole process group) ``after`` seconds, or at
     the moment ``aim``: ``"writing"``, as soon as a new temporary file appears in ``folder``
     or an output changes (a writer that wrote the final name directly is caught as it
@@ -125,17 +144,23 @@ def run_killed(args: list, cwd: Path, folder: Path, outputs: list[Path], *,
     a command that writes several files is then killed between them)."""
     old_temporaries, old_stamps = _temporaries(folder), _stamps(outputs)
     start = time.monotonic()
-    process = subprocess.Popen([sys.executable, *map(str, args)], cwd=cwd,
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                               start_new_session=True)  # its children die with it
+    process = subprocess.Popen(
+        [sys.executable, *map(str, args)],
+        cwd=cwd,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )  # its children die with it
     try:
         while process.poll() is None:
             elapsed = time.monotonic() - start
             assert elapsed < TIMEOUT, f"{args} ran past {TIMEOUT} s"
             if after is not None and elapsed >= after:
                 break
-            if aim is not None and (_stamps(outputs) != old_stamps or (
-                    aim == "writing" and _temporaries(folder) - old_temporaries)):
+            if aim is not None and (
+                _stamps(outputs) != old_stamps
+                or (aim == "writing" and _temporaries(folder) - old_temporaries)
+            ):
                 break
             time.sleep(0.001)
     finally:
@@ -155,8 +180,17 @@ def moments(name: str, duration: float, n: int) -> list[float]:
     return sorted(round(rng.uniform(0.05, 1.0) * duration, 3) for _ in range(n))
 
 
-def kill_then_rerun(name: str, args: list, cwd: Path, folder: Path, outputs: list[Path], *,
-                    aims: tuple[str, ...], n: int, after_each=lambda kill: None) -> None:
+def kill_then_rerun(
+    name: str,
+    args: list,
+    cwd: Path,
+    folder: Path,
+    outputs: list[Path],
+    *,
+    aims: tuple[str, ...],
+    n: int,
+    after_each=lambda kill: None,
+) -> None:
     """Kill the command at each moment of ``aims`` (:func:`run_killed`), then at ``n``
     seeded random moments of its run, then run it whole. After each kill ``folder`` holds
     nothing new but ``outputs`` and hidden temporaries, and each output is unchanged or
@@ -198,8 +232,9 @@ def _contents(outputs: list[Path]) -> dict[Path, bytes | None]:
     return {path: path.read_bytes() if path.exists() else None for path in outputs}
 
 
-def assert_only_outputs_and_hidden_temporaries(folder: Path, allowed: set[str],
-                                               outputs: list[Path], kill: Kill) -> None:
+def assert_only_outputs_and_hidden_temporaries(
+    folder: Path, allowed: set[str], outputs: list[Path], kill: Kill
+) -> None:
     """Nothing but the ``allowed`` names and hidden temporaries of the outputs; a temporary
     never takes a final name."""
     finals = {path.name for path in outputs}
@@ -239,8 +274,11 @@ def _without_timings(value):
     """``value`` without the seconds fits took, nor value_model.json's ``sha256`` (of a body
     that holds them)."""
     if isinstance(value, dict):
-        return {k: _without_timings(v) for k, v in value.items()
-                if not k.endswith("seconds") and k != "sha256"}
+        return {
+            k: _without_timings(v)
+            for k, v in value.items()
+            if not k.endswith("seconds") and k != "sha256"
+        }
     if isinstance(value, list):
         return [_without_timings(v) for v in value]
     return value
@@ -270,25 +308,77 @@ def scoring_command(name: str, log_run: Path, out: Path) -> tuple[list, list[Pat
     """The command line of ``name`` writing under ``out``, and its outputs."""
     log, cdnow, run = log_run / "log.csv", log_run / "cdnow.csv", log_run / "run"
     if name == "features":
-        return (["-m", "dec", "features", "--transactions", log, "--id-column", "cust",
-                 "--date-column", "date", "--amount-column", "value", "--output",
-                 out / "features.parquet"], [out / "features.parquet"])
+        return (
+            [
+                "-m",
+                "dec",
+                "features",
+                "--transactions",
+                log,
+                "--id-column",
+                "cust",
+                "--date-column",
+                "date",
+                "--amount-column",
+                "value",
+                "--output",
+                out / "features.parquet",
+            ],
+            [out / "features.parquet"],
+        )
     if name == "predict":
-        return (["-m", "dec", "predict", "--run", run, "--transactions", cdnow, "--output",
-                 out / "segments.csv"], [out / "segments.csv"])
+        return (
+            [
+                "-m",
+                "dec",
+                "predict",
+                "--run",
+                run,
+                "--transactions",
+                cdnow,
+                "--output",
+                out / "segments.csv",
+            ],
+            [out / "segments.csv"],
+        )
     if name == "export":
-        return (["-m", "dec", "export", "--run", run, "--transactions", cdnow, "--output",
-                 out / "customers.npz"], [out / "customers.npz"])
+        return (
+            [
+                "-m",
+                "dec",
+                "export",
+                "--run",
+                run,
+                "--transactions",
+                cdnow,
+                "--output",
+                out / "customers.npz",
+            ],
+            [out / "customers.npz"],
+        )
     from dec.scoring.migrate import migration_paths
 
     movers = out / "movers.parquet"
-    return (["-m", "dec", "migrate", "--run", run, "--as-of", "1997-03-01", "--as-of",
-             "1997-06-30", "--output", movers], list(migration_paths(movers).values()))
+    return (
+        [
+            "-m",
+            "dec",
+            "migrate",
+            "--run",
+            run,
+            "--as-of",
+            "1997-03-01",
+            "--as-of",
+            "1997-06-30",
+            "--output",
+            movers,
+        ],
+        list(migration_paths(movers).values()),
+    )
 
 
 @pytest.mark.parametrize("name", ["features", "predict", "export", "migrate"])
-def test_a_killed_command_leaves_its_output_whole_or_absent_and_reruns(name, log_run,
-                                                                       tmp_path):
+def test_a_killed_command_leaves_its_output_whole_or_absent_and_reruns(name, log_run, tmp_path):
     out = tmp_path / "out"
     out.mkdir()
     args, outputs = scoring_command(name, log_run, out)
@@ -299,21 +389,37 @@ def test_a_killed_command_leaves_its_output_whole_or_absent_and_reruns(name, log
 
 # ------------------------------------------------------------------------ test.py --clv
 #: What test.py --clv writes into the run folder (besides TensorBoard's events).
-RUN_OUTPUTS = ("value_model.json", "test_report.json", "test_report.md", "profiles.csv",
-               "profiles.md", "segment_sizes.png", "segment_heatmap.png",
-               "embedding_projection.png", "report.html")
+RUN_OUTPUTS = (
+    "value_model.json",
+    "test_report.json",
+    "test_report.md",
+    "profiles.csv",
+    "profiles.md",
+    "segment_sizes.png",
+    "segment_heatmap.png",
+    "embedding_projection.png",
+    "report.html",
+)
 
 
 def test_a_killed_test_py_clv_leaves_each_run_file_old_or_whole_and_the_run_loads(
-        log_run, tmp_path, capsys):
+    log_run, tmp_path, capsys
+):
     run = tmp_path / "run"
     shutil.copytree(log_run / "run", run)
     # The BG/NBD model only: "auto" would fit both models twice (much longer).
     args = [ROOT / "scripts" / "test.py", "--run", run, "--clv", "--clv-model", "bg_nbd"]
     # Aimed once its first file is in place, while the others are still to come.
-    kill_then_rerun("test.py --clv", args, log_run, run, [run / name for name in RUN_OUTPUTS],
-                    aims=("replaced",), n=1,
-                    after_each=lambda kill: _assert_run_loads(run, log_run, kill, capsys))
+    kill_then_rerun(
+        "test.py --clv",
+        args,
+        log_run,
+        run,
+        [run / name for name in RUN_OUTPUTS],
+        aims=("replaced",),
+        n=1,
+        after_each=lambda kill: _assert_run_loads(run, log_run, kill, capsys),
+    )
     _assert_run_loads(run, log_run, RERUN, capsys)
 
 
@@ -324,6 +430,15 @@ def _assert_run_loads(run: Path, log_run: Path, kill: Kill, capsys) -> None:
     RunDir(run).check()
     clv = [["--clv"]] if (run / "value_model.json").exists() else []
     for extra in [[], *clv]:
-        code, err = cli("predict", "--run", run, "--transactions", log_run / "log.csv",
-                        "--output", run.parent / "scored.csv", *extra, capsys=capsys)
+        code, err = cli(
+            "predict",
+            "--run",
+            run,
+            "--transactions",
+            log_run / "log.csv",
+            "--output",
+            run.parent / "scored.csv",
+            *extra,
+            capsys=capsys,
+        )
         assert code == 0, f"after a kill at {kill}: {err}"

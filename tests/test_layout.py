@@ -8,7 +8,6 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from conftest import ROOT
 
 #: Lowest first. A module may import its own layer and the layers below it, never above.
@@ -59,8 +58,10 @@ def imports(module: str) -> set[str]:
             names = [a.name for a in node.names]
         elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
             # ``from dec.utils import files`` imports the module dec.utils.files
-            names = [f"{node.module}.{a.name}" if f"{node.module}.{a.name}" in MODULES
-                     else node.module for a in node.names]
+            names = [
+                f"{node.module}.{a.name}" if f"{node.module}.{a.name}" in MODULES else node.module
+                for a in node.names
+            ]
         else:
             continue
         found.update(n for n in names if n == "dec" or n.startswith("dec."))
@@ -74,8 +75,11 @@ def test_every_module_sits_in_a_layer():
 
 @pytest.mark.parametrize("module", sorted(MODULES))
 def test_imports_go_down_the_layers(module):
-    against = [(other, LAYERS[layer(other)][0]) for other in sorted(imports(module))
-               if layer(other) > layer(module)]
+    against = [
+        (other, LAYERS[layer(other)][0])
+        for other in sorted(imports(module))
+        if layer(other) > layer(module)
+    ]
     assert not against, f"{module} ({LAYERS[layer(module)][0]}) imports upwards: {against}"
 
 
@@ -85,7 +89,7 @@ def test_no_import_cycles():
 
     def visit(module):
         if module in path:
-            cycle = path[path.index(module):] + [module]
+            cycle = path[path.index(module) :] + [module]
             pytest.fail("import cycle: " + " -> ".join(cycle))
         if module in done:
             return
@@ -101,8 +105,11 @@ def test_no_import_cycles():
 
 def test_the_layer_test_catches_an_upward_import_and_a_cycle(tmp_path, monkeypatch):
     # The checks above pass on the package; this shows they can fail.
-    fake = {"dec.data.a": tmp_path / "a.py", "dec.data.b": tmp_path / "b.py",
-            "dec.config.c": tmp_path / "c.py"}
+    fake = {
+        "dec.data.a": tmp_path / "a.py",
+        "dec.data.b": tmp_path / "b.py",
+        "dec.config.c": tmp_path / "c.py",
+    }
     fake["dec.data.a"].write_text("from dec.data import b\n")
     fake["dec.data.b"].write_text("def f():\n    import dec.data.a\n")
     fake["dec.config.c"].write_text("from dec.training.pipeline import fit\n")
@@ -115,12 +122,14 @@ def test_the_layer_test_catches_an_upward_import_and_a_cycle(tmp_path, monkeypat
 
 def test_models_import_without_lightning():
     modules = [m for m in MODULES if m.startswith("dec.models.")]
-    code = ("import sys\n" + "".join(f"import {m}\n" for m in modules) +
-            "bad = sorted(m for m in sys.modules if m.split('.')[0] in "
-            "('pytorch_lightning', 'lightning', 'lightning_fabric'))\n"
-            "assert not bad, bad\n")
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                          cwd=ROOT)
+    code = (
+        "import sys\n"
+        + "".join(f"import {m}\n" for m in modules)
+        + "bad = sorted(m for m in sys.modules if m.split('.')[0] in "
+        "('pytorch_lightning', 'lightning', 'lightning_fabric'))\n"
+        "assert not bad, bad\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
     assert done.returncode == 0, done.stderr
 
 
@@ -140,12 +149,27 @@ def test_installed_packages_are_the_library_only():
 
 @pytest.mark.slow
 def test_the_wheel_has_no_harness(tmp_path):
-    subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation",
-                    "-q", "-w", str(tmp_path), str(ROOT)], check=True, capture_output=True)
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            "--no-deps",
+            "--no-build-isolation",
+            "-q",
+            "-w",
+            str(tmp_path),
+            str(ROOT),
+        ],
+        check=True,
+        capture_output=True,
+    )
     import zipfile
 
     (wheel,) = tmp_path.glob("dec-*.whl")
     names = zipfile.ZipFile(wheel).namelist()
     assert "dec/training/pipeline.py" in names and "dec/models/clustering.py" in names
-    assert not [n for n in names if "harness" in n or "experiments" in n or
-                n.startswith("benchmarks/")]
+    assert not [
+        n for n in names if "harness" in n or "experiments" in n or n.startswith("benchmarks/")
+    ]

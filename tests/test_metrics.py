@@ -1,8 +1,14 @@
 import numpy as np
 import pytest
 
-from dec.metrics import cluster_accuracy, eta_squared, internal_metrics, is_binary, \
-    label_metrics, outcome_by_segment
+from dec.metrics import (
+    cluster_accuracy,
+    eta_squared,
+    internal_metrics,
+    is_binary,
+    label_metrics,
+    outcome_by_segment,
+)
 
 
 def test_accuracy_ignores_cluster_numbering():

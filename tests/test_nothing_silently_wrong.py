@@ -8,11 +8,11 @@ import threading
 import numpy as np
 import pandas as pd
 import pytest
-
 from conftest import SMOKE, cli, one_error
+
 from dec.config import load_config, replace
-from dec.data.sources import load_dataset
 from dec.data.logs.sql import log_features
+from dec.data.sources import load_dataset
 from dec.training.pipeline import fit
 
 FAST = ["pretrain.epochs=1", "refine.epochs=1"]
@@ -26,21 +26,33 @@ def purchase_log(customers: int = 120, rows: int = 1500, seed: int = 0) -> pd.Da
     ids = rng.integers(0, customers, rows)
     start = pd.Timestamp("2023-01-01") + pd.to_timedelta(ids * 300 // customers, unit="D")
     days = start + pd.to_timedelta(rng.integers(0, 60, rows), unit="D")
-    return pd.DataFrame({"cust": [f"C{i:04d}" for i in ids],
-                         "day": days.strftime("%Y-%m-%d"),
-                         "usd": rng.gamma(2.0, 20.0, rows).round(2)})
+    return pd.DataFrame(
+        {
+            "cust": [f"C{i:04d}" for i in ids],
+            "day": days.strftime("%Y-%m-%d"),
+            "usd": rng.gamma(2.0, 20.0, rows).round(2),
+        }
+    )
 
 
 def table(n: int = 200, seed: int = 0) -> pd.DataFrame:
     rng = np.random.default_rng(seed)
-    return pd.DataFrame({"age": rng.integers(18, 80, n), "spend": rng.gamma(2.0, 10.0, n),
-                         "channel": rng.choice(["web", "app", "shop"], n)})
+    return pd.DataFrame(
+        {
+            "age": rng.integers(18, 80, n),
+            "spend": rng.gamma(2.0, 10.0, n),
+            "channel": rng.choice(["web", "app", "shop"], n),
+        }
+    )
 
 
 def train(tmp_path, source, *overrides):
-    return fit(replace(load_config(SMOKE), [*FAST, "model.n_clusters=3",
-                                            f"data.source={source}", *overrides]),
-               tmp_path / "run")
+    return fit(
+        replace(
+            load_config(SMOKE), [*FAST, "model.n_clusters=3", f"data.source={source}", *overrides]
+        ),
+        tmp_path / "run",
+    )
 
 
 def learned(tmp_path) -> list[str]:
@@ -54,8 +66,17 @@ def learned(tmp_path) -> list[str]:
 def test_1_a_features_file_trains_without_its_id_and_its_outcomes(tmp_path, capsys, suffix):
     purchase_log().to_csv(tmp_path / "log.csv", index=False)
     out = tmp_path / f"f{suffix}"
-    code, err = cli("features", "--transactions", tmp_path / "log.csv", *LOG,
-                    "--as-of", "2023-09-01", "--output", out, capsys=capsys)
+    code, err = cli(
+        "features",
+        "--transactions",
+        tmp_path / "log.csv",
+        *LOG,
+        "--as-of",
+        "2023-09-01",
+        "--output",
+        out,
+        capsys=capsys,
+    )
     assert code == 0, err
     result = train(tmp_path, out)
     features = learned(tmp_path)
@@ -72,10 +93,21 @@ def test_1_the_parquet_file_declares_its_roles(tmp_path, capsys):
     from dec.data.roles import file_roles
 
     purchase_log().to_csv(tmp_path / "log.csv", index=False)
-    cli("features", "--transactions", tmp_path / "log.csv", *LOG, "--as-of", "2023-09-01",
-        "--output", tmp_path / "f.parquet", capsys=capsys)
+    cli(
+        "features",
+        "--transactions",
+        tmp_path / "log.csv",
+        *LOG,
+        "--as-of",
+        "2023-09-01",
+        "--output",
+        tmp_path / "f.parquet",
+        capsys=capsys,
+    )
     assert file_roles(tmp_path / "f.parquet") == {
-        "id_column": "customer_id", "outcome_columns": ["holdout_spend", "holdout_active"]}
+        "id_column": "customer_id",
+        "outcome_columns": ["holdout_spend", "holdout_active"],
+    }
 
 
 def test_1_a_holdout_column_is_never_a_feature(tmp_path):
@@ -94,14 +126,18 @@ def test_1_a_holdout_column_is_never_a_feature(tmp_path):
 
 
 # ------------------------------------------------------------- 2. ids as features
-@pytest.mark.parametrize("column, ids", [
-    ("customer_id", [f"{i:05d}" for i in range(200)]),  # unique text, zeros kept
-    ("CustomerID", list(range(10_000, 10_200))),         # unique integers, by name
-])
+@pytest.mark.parametrize(
+    "column, ids",
+    [
+        ("customer_id", [f"{i:05d}" for i in range(200)]),  # unique text, zeros kept
+        ("CustomerID", list(range(10_000, 10_200))),  # unique integers, by name
+    ],
+)
 def test_2_an_id_column_becomes_the_id_with_one_line(tmp_path, column, ids):
     table().assign(**{column: ids}).to_csv(tmp_path / "t.csv", index=False)
-    with pytest.warns(UserWarning, match=f"column '{column}' is unique per row and looks like "
-                                         "an id"):
+    with pytest.warns(
+        UserWarning, match=f"column '{column}' is unique per row and looks like an id"
+    ):
         dataset = load_dataset(str(tmp_path / "t.csv"))
     assert column not in dataset.features and dataset.features.index.name == column
     assert list(dataset.features.index[:2]) == [str(i) for i in ids[:2]]
@@ -117,8 +153,16 @@ def test_2_training_on_a_table_with_an_id_never_learns_it(tmp_path):
 
 def test_2_two_id_like_columns_stop_with_one_line(tmp_path, capsys):
     table().assign(CustomerID=range(200)).to_csv(tmp_path / "t.csv")  # + "Unnamed: 0"
-    code, err = cli("train", "--config", SMOKE, "--data", tmp_path / "t.csv", "--output-dir",
-                    tmp_path / "run", capsys=capsys)
+    code, err = cli(
+        "train",
+        "--config",
+        SMOKE,
+        "--data",
+        tmp_path / "t.csv",
+        "--output-dir",
+        tmp_path / "run",
+        capsys=capsys,
+    )
     assert code == 2 and one_error(err, "look like ids ('Unnamed: 0', 'CustomerID')")
     assert "--id-column" in err and not (tmp_path / "run").exists()
 
@@ -126,8 +170,18 @@ def test_2_two_id_like_columns_stop_with_one_line(tmp_path, capsys):
 def test_2_an_id_like_column_beside_the_named_id_is_refused(tmp_path, capsys):
     frame = table().assign(cid=range(200), email=[f"u{i}@x.org" for i in range(200)])
     frame.to_csv(tmp_path / "t.csv", index=False)
-    code, err = cli("train", "--config", SMOKE, "--data", tmp_path / "t.csv", "--id-column",
-                    "cid", "--output-dir", tmp_path / "run", capsys=capsys)
+    code, err = cli(
+        "train",
+        "--config",
+        SMOKE,
+        "--data",
+        tmp_path / "t.csv",
+        "--id-column",
+        "cid",
+        "--output-dir",
+        tmp_path / "run",
+        capsys=capsys,
+    )
     assert code == 2 and one_error(err, "column 'email' is unique per row and looks like an id")
     assert "--drop-columns" in err
 
@@ -167,22 +221,39 @@ def test_4_a_folder_of_csv_and_parquet_parts_is_refused(tmp_path, capsys):
     (tmp_path / "logs").mkdir()
     purchase_log(seed=1).to_csv(tmp_path / "logs" / "a.csv", index=False)
     purchase_log(seed=2).to_parquet(tmp_path / "logs" / "b.parquet")
-    code, err = cli("features", "--transactions", tmp_path / "logs", *LOG, "--output",
-                    tmp_path / "f.parquet", capsys=capsys)
+    code, err = cli(
+        "features",
+        "--transactions",
+        tmp_path / "logs",
+        *LOG,
+        "--output",
+        tmp_path / "f.parquet",
+        capsys=capsys,
+    )
     assert code == 2 and one_error(err, "holds both CSV and Parquet parts")
     assert not (tmp_path / "f.parquet").exists()
 
 
-@pytest.mark.parametrize("name, message", [
-    ("notes.txt", "holds 'notes.txt', which is not a .csv or .parquet part"),
-    ("sub", "holds the folder 'sub'"),
-])
+@pytest.mark.parametrize(
+    "name, message",
+    [
+        ("notes.txt", "holds 'notes.txt', which is not a .csv or .parquet part"),
+        ("sub", "holds the folder 'sub'"),
+    ],
+)
 def test_4_a_folder_with_other_files_is_refused_by_name(tmp_path, capsys, name, message):
     (tmp_path / "logs").mkdir()
     purchase_log().to_csv(tmp_path / "logs" / "a.csv", index=False)
     (tmp_path / "logs" / name).mkdir() if name == "sub" else (tmp_path / "logs" / name).touch()
-    code, err = cli("features", "--transactions", tmp_path / "logs", *LOG, "--output",
-                    tmp_path / "f.parquet", capsys=capsys)
+    code, err = cli(
+        "features",
+        "--transactions",
+        tmp_path / "logs",
+        *LOG,
+        "--output",
+        tmp_path / "f.parquet",
+        capsys=capsys,
+    )
     assert code == 2 and one_error(err, message)
 
 
@@ -195,13 +266,15 @@ def test_4_a_folder_is_every_part_and_spark_markers_are_passed_over(tmp_path):
     (logs / "_SUCCESS").touch()
     (logs / ".a.csv.crc").touch()
     whole.to_csv(tmp_path / "whole.csv", index=False)
-    pd.testing.assert_frame_equal(log_features(logs, **COLUMNS)[0],
-                                  log_features(tmp_path / "whole.csv", **COLUMNS)[0])
+    pd.testing.assert_frame_equal(
+        log_features(logs, **COLUMNS)[0], log_features(tmp_path / "whole.csv", **COLUMNS)[0]
+    )
 
 
 # ------------------------------------------------------------- 5. temp space
 def test_5_a_users_dec_parts_folder_is_never_touched(tmp_path, monkeypatch):
     from dec.data.logs import sql as log_sql
+
     monkeypatch.setattr(log_sql, "ROWS_PER_GB", 500)  # 1,500 purchases in three parts
     purchase_log().to_csv(tmp_path / "log.csv", index=False)
     mine = tmp_path / "spill" / "dec_parts"
@@ -213,8 +286,10 @@ def test_5_a_users_dec_parts_folder_is_never_touched(tmp_path, monkeypatch):
 
 
 def test_5_commands_sharing_a_temp_directory_give_the_answers_they_give_alone(
-        tmp_path, monkeypatch):
+    tmp_path, monkeypatch
+):
     from dec.data.logs import sql as log_sql
+
     monkeypatch.setattr(log_sql, "ROWS_PER_GB", 300)  # forces the split into parts
     logs = {seed: tmp_path / f"log{seed}.csv" for seed in (1, 2, 3, 4)}
     for seed, path in logs.items():
@@ -224,8 +299,9 @@ def test_5_commands_sharing_a_temp_directory_give_the_answers_they_give_alone(
 
     def run(seed):
         try:
-            together[seed] = log_features(logs[seed], **COLUMNS,
-                                          temp_directory=str(tmp_path / "shared"))[0]
+            together[seed] = log_features(
+                logs[seed], **COLUMNS, temp_directory=str(tmp_path / "shared")
+            )[0]
         except Exception as error:  # pragma: no cover - reported below
             errors.append(error)
 
@@ -243,9 +319,17 @@ def test_5_commands_sharing_a_temp_directory_give_the_answers_they_give_alone(
 def test_5_a_temp_directory_that_is_a_file_is_one_line(tmp_path, capsys):
     purchase_log().to_csv(tmp_path / "log.csv", index=False)
     (tmp_path / "spill").write_text("a file")
-    code, err = cli("features", "--transactions", tmp_path / "log.csv", *LOG,
-                    "--temp-directory", tmp_path / "spill", "--output", tmp_path / "f.parquet",
-                    capsys=capsys)
+    code, err = cli(
+        "features",
+        "--transactions",
+        tmp_path / "log.csv",
+        *LOG,
+        "--temp-directory",
+        tmp_path / "spill",
+        "--output",
+        tmp_path / "f.parquet",
+        capsys=capsys,
+    )
     assert code == 2 and one_error(err, "is a file, not a folder")
 
 
@@ -253,11 +337,24 @@ def test_5_a_temp_directory_that_is_a_file_is_one_line(tmp_path, capsys):
 @pytest.mark.parametrize("when", ["before", "after"])  # as a feature, as an outcome
 def test_8_amounts_that_overflow_are_refused_on_the_duckdb_path(tmp_path, capsys, when):
     month = "03" if when == "before" else "11"
-    pd.DataFrame({"cust": ["a", "a", "b", "b"],
-                  "day": [f"2023-{month}-01", f"2023-{month}-02", "2023-01-05", "2023-12-01"],
-                  "usd": [1e308, 1e308, 5.0, 6.0]}).to_csv(tmp_path / "log.csv", index=False)
-    code, err = cli("features", "--transactions", tmp_path / "log.csv", *LOG, "--as-of",
-                    "2023-06-30", "--output", tmp_path / "f.parquet", capsys=capsys)
+    pd.DataFrame(
+        {
+            "cust": ["a", "a", "b", "b"],
+            "day": [f"2023-{month}-01", f"2023-{month}-02", "2023-01-05", "2023-12-01"],
+            "usd": [1e308, 1e308, 5.0, 6.0],
+        }
+    ).to_csv(tmp_path / "log.csv", index=False)
+    code, err = cli(
+        "features",
+        "--transactions",
+        tmp_path / "log.csv",
+        *LOG,
+        "--as-of",
+        "2023-06-30",
+        "--output",
+        tmp_path / "f.parquet",
+        capsys=capsys,
+    )
     assert code == 2 and one_error(err, "purchase amounts are too large to add up")
     assert not (tmp_path / "f.parquet").exists()
 
@@ -267,44 +364,90 @@ def test_9_an_output_inside_the_folder_it_reads_is_refused(tmp_path, capsys):
     (tmp_path / "logs").mkdir()
     purchase_log().to_parquet(tmp_path / "logs" / "a.parquet")
     for source in (tmp_path / "logs", tmp_path / "logs" / "*.parquet"):
-        code, err = cli("features", "--transactions", source, *LOG, "--output",
-                        tmp_path / "logs" / "f.parquet", capsys=capsys)
-        assert code == 2 and one_error(err, "the next read would take it for input"
-                                       if "*" in str(source) else "inside the folder")
+        code, err = cli(
+            "features",
+            "--transactions",
+            source,
+            *LOG,
+            "--output",
+            tmp_path / "logs" / "f.parquet",
+            capsys=capsys,
+        )
+        assert code == 2 and one_error(
+            err,
+            "the next read would take it for input" if "*" in str(source) else "inside the folder",
+        )
     assert sorted(p.name for p in (tmp_path / "logs").iterdir()) == ["a.parquet"]
 
 
 # ------------------------------------------------------------- 10. sweep up front
-@pytest.mark.parametrize("k, message", [
-    ("2-1000", "the data has 280 training customers"),
-    ("8-3", "runs backwards; write the smaller k first, e.g. 3-8"),
-])
+@pytest.mark.parametrize(
+    "k, message",
+    [
+        ("2-1000", "the data has 280 training customers"),
+        ("8-3", "runs backwards; write the smaller k first, e.g. 3-8"),
+    ],
+)
 def test_10_sweep_refuses_impossible_ks_before_training(tmp_path, capsys, k, message):
     table(400).to_csv(tmp_path / "t.csv", index=False)
-    code, err = cli("sweep", "--config", SMOKE, "--data", tmp_path / "t.csv", "--k", k,
-                    "--out", tmp_path / "sweep", capsys=capsys)
+    code, err = cli(
+        "sweep",
+        "--config",
+        SMOKE,
+        "--data",
+        tmp_path / "t.csv",
+        "--k",
+        k,
+        "--out",
+        tmp_path / "sweep",
+        capsys=capsys,
+    )
     assert code == 2 and one_error(err, message)
     assert not (tmp_path / "sweep").exists()
 
 
 def test_10_a_sweep_work_folder_that_is_a_file_is_one_line(tmp_path, capsys):
     (tmp_path / "work").write_text("a file")
-    code, err = cli("sweep", "--config", SMOKE, "--k", "2-3", "--work-dir", tmp_path / "work",
-                    "--out", tmp_path / "sweep", capsys=capsys)
+    code, err = cli(
+        "sweep",
+        "--config",
+        SMOKE,
+        "--k",
+        "2-3",
+        "--work-dir",
+        tmp_path / "work",
+        "--out",
+        tmp_path / "sweep",
+        capsys=capsys,
+    )
     assert code == 2 and one_error(err, "is a file, not a folder")
 
 
 # ------------------------------------------------------------- 11. as-of past the end
 def test_11_an_as_of_after_the_log_is_stated_and_both_paths_agree(tmp_path, capsys):
     purchase_log().to_csv(tmp_path / "log.csv", index=False)
-    code, err = cli("features", "--transactions", tmp_path / "log.csv", *LOG, "--as-of",
-                    "2024-06-30", "--output", tmp_path / "f.parquet", capsys=capsys)
+    code, err = cli(
+        "features",
+        "--transactions",
+        tmp_path / "log.csv",
+        *LOG,
+        "--as-of",
+        "2024-06-30",
+        "--output",
+        tmp_path / "f.parquet",
+        capsys=capsys,
+    )
     assert code == 0 and "is not before the last purchase" in err and "no outcomes" in err
     assert not any(c.startswith("holdout_") for c in pd.read_parquet(tmp_path / "f.parquet"))
     for engine in ("pandas", "duckdb"):
         with pytest.warns(UserWarning, match="no hold-out period"):
-            dataset = load_dataset(str(tmp_path / "log.csv"), format="transactions",
-                                   as_of="2024-06-30", log_engine=engine, **COLUMNS)
+            dataset = load_dataset(
+                str(tmp_path / "log.csv"),
+                format="transactions",
+                as_of="2024-06-30",
+                log_engine=engine,
+                **COLUMNS,
+            )
         assert dataset.outcomes is None and dataset.holdout_weeks is None
 
 
@@ -314,8 +457,13 @@ def test_11_an_as_of_before_the_log_is_refused_on_every_path(tmp_path, engine):
 
     purchase_log().to_csv(tmp_path / "log.csv", index=False)
     with pytest.raises(DataError, match="is before the first purchase"):
-        load_dataset(str(tmp_path / "log.csv"), format="transactions", as_of="2020-01-01",
-                     log_engine=engine, **COLUMNS)
+        load_dataset(
+            str(tmp_path / "log.csv"),
+            format="transactions",
+            as_of="2020-01-01",
+            log_engine=engine,
+            **COLUMNS,
+        )
 
 
 # ------------------------------------------------------------- 13. coverage
@@ -323,10 +471,18 @@ def test_11_an_as_of_before_the_log_is_refused_on_every_path(tmp_path, engine):
 def test_13_by_default_every_customer_of_the_log_has_a_segment(tmp_path, capsys, engine):
     log = purchase_log()
     log.to_csv(tmp_path / "log.csv", index=False)
-    train(tmp_path, tmp_path / "log.csv", "data.format=transactions", "data.id_column=cust",
-          "data.date_column=day", "data.amount_column=usd", f"data.log_engine={engine}")
-    code, err = cli("export", "--run", tmp_path / "run", "--output", tmp_path / "e.csv",
-                    capsys=capsys)
+    train(
+        tmp_path,
+        tmp_path / "log.csv",
+        "data.format=transactions",
+        "data.id_column=cust",
+        "data.date_column=day",
+        "data.amount_column=usd",
+        f"data.log_engine={engine}",
+    )
+    code, err = cli(
+        "export", "--run", tmp_path / "run", "--output", tmp_path / "e.csv", capsys=capsys
+    )
     assert code == 0, err
     exported = pd.read_csv(tmp_path / "e.csv", dtype={"id": str})
     assert sorted(exported["id"]) == sorted(log["cust"].unique())
@@ -339,8 +495,16 @@ def test_2_scoring_a_table_finds_its_id_where_the_run_has_none(tmp_path, capsys)
     train(tmp_path, tmp_path / "t.csv")
     new = table(50, seed=1).assign(customer_id=[f"{i:05d}" for i in range(50)])
     new.to_csv(tmp_path / "new.csv", index=False)
-    code, err = cli("predict", "--run", tmp_path / "run", "--data", tmp_path / "new.csv",
-                    "--output", tmp_path / "p.csv", capsys=capsys)
+    code, err = cli(
+        "predict",
+        "--run",
+        tmp_path / "run",
+        "--data",
+        tmp_path / "new.csv",
+        "--output",
+        tmp_path / "p.csv",
+        capsys=capsys,
+    )
     assert code == 0, err
     assert "column 'customer_id' is unique per row and looks like an id" in err
     scored = pd.read_csv(tmp_path / "p.csv", dtype={"id": str})
@@ -354,8 +518,11 @@ def test_features_that_differ_in_the_last_bits_are_the_same_data():
     from dec.data.dataset import Dataset
 
     rng = np.random.default_rng(0)
-    features = pd.DataFrame(rng.gamma(2.0, 20.0, (500, 4)), columns=list("abcd"),
-                            index=pd.Index([f"{i:05d}" for i in range(500)], name="customer_id"))
+    features = pd.DataFrame(
+        rng.gamma(2.0, 20.0, (500, 4)),
+        columns=list("abcd"),
+        index=pd.Index([f"{i:05d}" for i in range(500)], name="customer_id"),
+    )
     recorded = Dataset("log", features).fingerprint()
     jittered = features * (1 + rng.uniform(-4e-16, 4e-16, features.shape))
     assert not jittered.equals(features)
@@ -378,8 +545,7 @@ ENGINES = ["pandas", "duckdb"]
 
 
 def log_dataset(path, engine, **options):
-    return load_dataset(str(path), format="transactions", log_engine=engine, **COLUMNS,
-                        **options)
+    return load_dataset(str(path), format="transactions", log_engine=engine, **COLUMNS, **options)
 
 
 @pytest.mark.parametrize("engine", ENGINES)
@@ -408,26 +574,46 @@ def test_ids_with_spaces_around_them_are_one_customer_on_every_engine(tmp_path, 
     assert not any(i != i.strip() for i in features.index)
 
 
-@pytest.mark.parametrize("roles, message", [
-    (dict(amount_column="day"), "column 'day' is given both as --date-column and as "
-                                "--amount-column"),
-    (dict(id_column="usd"), "column 'usd' is given both as --id-column and as --amount-column"),
-])
+@pytest.mark.parametrize(
+    "roles, message",
+    [
+        (
+            dict(amount_column="day"),
+            "column 'day' is given both as --date-column and as --amount-column",
+        ),
+        (dict(id_column="usd"), "column 'usd' is given both as --id-column and as --amount-column"),
+    ],
+)
 def test_a_column_in_two_roles_of_a_log_is_refused(tmp_path, capsys, roles, message):
     purchase_log().to_csv(tmp_path / "log.csv", index=False)
     flags = {**COLUMNS, **roles}
-    code, err = cli("features", "--transactions", tmp_path / "log.csv",
-                    *[x for k, v in flags.items() for x in (f"--{k.replace('_', '-')}", v)],
-                    "--output", tmp_path / "f.parquet", capsys=capsys)
+    code, err = cli(
+        "features",
+        "--transactions",
+        tmp_path / "log.csv",
+        *[x for k, v in flags.items() for x in (f"--{k.replace('_', '-')}", v)],
+        "--output",
+        tmp_path / "f.parquet",
+        capsys=capsys,
+    )
     assert code == 2 and one_error(err, message)
 
 
 @pytest.mark.parametrize("engine", ENGINES)
 def test_purchases_on_one_day_are_one_order_whatever_their_times(tmp_path, engine):
-    pd.DataFrame({"cust": ["a", "a", "b", "c", "c"],
-                  "day": ["2020-01-01 09:00", "2020-01-01 15:00", "2020-01-03 10:00",
-                          "2020-01-05 10:00", "2020-01-05 18:00"],
-                  "usd": [1.0, 2.0, 3.0, 4.0, 5.0]}).to_csv(tmp_path / "t.csv", index=False)
+    pd.DataFrame(
+        {
+            "cust": ["a", "a", "b", "c", "c"],
+            "day": [
+                "2020-01-01 09:00",
+                "2020-01-01 15:00",
+                "2020-01-03 10:00",
+                "2020-01-05 10:00",
+                "2020-01-05 18:00",
+            ],
+            "usd": [1.0, 2.0, 3.0, 4.0, 5.0],
+        }
+    ).to_csv(tmp_path / "t.csv", index=False)
     dataset = log_dataset(tmp_path / "t.csv", engine)
     features = dataset.features
     assert dataset.as_of == "2020-01-05" and sorted(features.index) == ["a", "b", "c"]
@@ -446,23 +632,42 @@ def test_purchases_dated_before_1900_are_refused(tmp_path, engine):
         log_dataset(tmp_path / "log.csv", engine)
 
 
-@pytest.mark.parametrize("as_of, message", [
-    ("01/03/2023", "could be day/month or month/day; write it as YYYY-MM-DD"),
-    ("2099-01-01", "is in the future"),
-])
+@pytest.mark.parametrize(
+    "as_of, message",
+    [
+        ("01/03/2023", "could be day/month or month/day; write it as YYYY-MM-DD"),
+        ("2099-01-01", "is in the future"),
+    ],
+)
 def test_an_ambiguous_or_future_as_of_is_refused(tmp_path, capsys, as_of, message):
     purchase_log().to_csv(tmp_path / "log.csv", index=False)
-    code, err = cli("features", "--transactions", tmp_path / "log.csv", *LOG, "--as-of",
-                    as_of, "--output", tmp_path / "f.parquet", capsys=capsys)
+    code, err = cli(
+        "features",
+        "--transactions",
+        tmp_path / "log.csv",
+        *LOG,
+        "--as-of",
+        as_of,
+        "--output",
+        tmp_path / "f.parquet",
+        capsys=capsys,
+    )
     assert code == 2 and one_error(err, message)
 
 
 @pytest.mark.parametrize("limit", ["0GB", "-1GB", "lots"])
 def test_a_memory_limit_that_is_no_bound_is_refused(tmp_path, capsys, limit):
     purchase_log().to_csv(tmp_path / "log.csv", index=False)
-    code, err = cli("features", "--transactions", tmp_path / "log.csv", *LOG,
-                    f"--memory-limit={limit}", "--output", tmp_path / "f.parquet",
-                    capsys=capsys)
+    code, err = cli(
+        "features",
+        "--transactions",
+        tmp_path / "log.csv",
+        *LOG,
+        f"--memory-limit={limit}",
+        "--output",
+        tmp_path / "f.parquet",
+        capsys=capsys,
+    )
     assert code == 2 and one_error(err, f"memory limit '{limit}' is not a size above 0")
 
 
@@ -474,34 +679,38 @@ def test_more_spellings_of_an_id_are_ids(tmp_path, column):
     assert column not in dataset.features
 
 
-@pytest.mark.parametrize("values, message", [
-    ([f"c{i}" for i in range(199)] + ["c1"], "has duplicates such as 'c1'"),
-    ([f"c{i}" for i in range(199)] + [None], "is empty in 1 row(s)"),
-    ([float(i) for i in range(199)] + [None], "is empty in 1 row(s)"),
-])
+@pytest.mark.parametrize(
+    "values, message",
+    [
+        ([f"c{i}" for i in range(199)] + ["c1"], "has duplicates such as 'c1'"),
+        ([f"c{i}" for i in range(199)] + [None], "is empty in 1 row(s)"),
+        ([float(i) for i in range(199)] + [None], "is empty in 1 row(s)"),
+    ],
+)
 def test_an_id_with_a_fault_is_refused_not_learned(tmp_path, values, message):
     from dec import DeepEmbeddedClustering
     from dec.errors import DataError
 
     frame = table().assign(customer_id=values)
     frame.to_parquet(tmp_path / "t.parquet")
-    with pytest.raises(DataError, match=f"'customer_id' in .* looks like an id .* "
-                                        f"{re.escape(message)}"):
+    with pytest.raises(
+        DataError, match=f"'customer_id' in .* looks like an id .* {re.escape(message)}"
+    ):
         load_dataset(str(tmp_path / "t.parquet"))
-    with pytest.raises(DataError, match=f"'customer_id' looks like an id .* "
-                                        f"{re.escape(message)}"):
+    with pytest.raises(DataError, match=f"'customer_id' looks like an id .* {re.escape(message)}"):
         DeepEmbeddedClustering(n_clusters=3, pretrain_epochs=1, refine_epochs=1).fit(frame)
 
 
-@pytest.mark.parametrize("flags, message", [
-    (["--k", "2,2"], "--k names 2 twice"),
-    (["--k", "2-3", "--seeds", "0,0"], "--seeds names 0 twice"),
-    (["--k", "2-100000000000000000000"], "give at most 1,000"),
-])
-def test_sweep_refuses_repeated_seeds_and_ks_and_endless_ranges(tmp_path, capsys, flags,
-                                                                  message):
-    code, err = cli("sweep", "--config", SMOKE, *flags, "--out", tmp_path / "sweep",
-                    capsys=capsys)
+@pytest.mark.parametrize(
+    "flags, message",
+    [
+        (["--k", "2,2"], "--k names 2 twice"),
+        (["--k", "2-3", "--seeds", "0,0"], "--seeds names 0 twice"),
+        (["--k", "2-100000000000000000000"], "give at most 1,000"),
+    ],
+)
+def test_sweep_refuses_repeated_seeds_and_ks_and_endless_ranges(tmp_path, capsys, flags, message):
+    code, err = cli("sweep", "--config", SMOKE, *flags, "--out", tmp_path / "sweep", capsys=capsys)
     assert code == 2 and one_error(err, message)
 
 
@@ -510,12 +719,36 @@ def test_a_log_run_scores_the_features_file_by_its_declared_id(tmp_path, capsys)
     """The table `features` writes, scored by a run trained on the log: its own id column
     (not the log's), and its outcomes left out without a warning about them."""
     purchase_log().to_csv(tmp_path / "log.csv", index=False)
-    train(tmp_path, tmp_path / "log.csv", "data.format=transactions", "data.id_column=cust",
-          "data.date_column=day", "data.amount_column=usd", "data.as_of=2023-09-01")
-    cli("features", "--transactions", tmp_path / "log.csv", *LOG, "--as-of", "2023-09-01",
-        "--output", tmp_path / "f.parquet", capsys=capsys)
-    code, err = cli("predict", "--run", tmp_path / "run", "--data", tmp_path / "f.parquet",
-                    "--output", tmp_path / "p.csv", capsys=capsys)
+    train(
+        tmp_path,
+        tmp_path / "log.csv",
+        "data.format=transactions",
+        "data.id_column=cust",
+        "data.date_column=day",
+        "data.amount_column=usd",
+        "data.as_of=2023-09-01",
+    )
+    cli(
+        "features",
+        "--transactions",
+        tmp_path / "log.csv",
+        *LOG,
+        "--as-of",
+        "2023-09-01",
+        "--output",
+        tmp_path / "f.parquet",
+        capsys=capsys,
+    )
+    code, err = cli(
+        "predict",
+        "--run",
+        tmp_path / "run",
+        "--data",
+        tmp_path / "f.parquet",
+        "--output",
+        tmp_path / "p.csv",
+        capsys=capsys,
+    )
     assert code == 0, err
     assert "holdout" not in err
     scored = pd.read_csv(tmp_path / "p.csv", dtype={"id": str})
@@ -550,14 +783,27 @@ def test_sigterm_stops_a_command_with_one_line_and_its_clean_up_run(tmp_path, ca
 
 
 # ------------------------------------------------------------- a third hostile pass
-@pytest.mark.parametrize("flags, message", [
-    (["--seeds", "1,-1"], "each seed must be between 0 and"),
-    (["--bootstrap", "-1"], "give 0 or more resamples per k"),
-])
-def test_sweep_refuses_bad_seeds_and_resamples_before_training(tmp_path, capsys, flags,
-                                                               message):
-    code, err = cli("sweep", "--config", SMOKE, "--k", "2-3", *flags, "--out",
-                    tmp_path / "sweep", "--work-dir", tmp_path / "work", capsys=capsys)
+@pytest.mark.parametrize(
+    "flags, message",
+    [
+        (["--seeds", "1,-1"], "each seed must be between 0 and"),
+        (["--bootstrap", "-1"], "give 0 or more resamples per k"),
+    ],
+)
+def test_sweep_refuses_bad_seeds_and_resamples_before_training(tmp_path, capsys, flags, message):
+    code, err = cli(
+        "sweep",
+        "--config",
+        SMOKE,
+        "--k",
+        "2-3",
+        *flags,
+        "--out",
+        tmp_path / "sweep",
+        "--work-dir",
+        tmp_path / "work",
+        capsys=capsys,
+    )
     assert code == 2 and one_error(err, message) and not (tmp_path / "work").exists()
 
 
@@ -609,8 +855,8 @@ def test_a_column_named_for_the_customer_is_an_id(tmp_path, column):
 
 
 def test_an_as_of_with_spaces_that_reads_both_ways_is_refused():
-    from dec.utils.dates import parse_date
     from dec.errors import ConfigError
+    from dec.utils.dates import parse_date
 
     with pytest.raises(ConfigError, match="could be day/month or month/day"):
         parse_date("12 1 2023")
@@ -620,15 +866,23 @@ def test_an_as_of_with_spaces_that_reads_both_ways_is_refused():
 def test_a_run_records_the_as_of_it_chose_and_keeps_it_when_the_log_grows(tmp_path, capsys):
     log = purchase_log()
     log.to_csv(tmp_path / "log.csv", index=False)
-    result = train(tmp_path, tmp_path / "log.csv", "data.format=transactions",
-                   "data.id_column=cust", "data.date_column=day", "data.amount_column=usd")
+    result = train(
+        tmp_path,
+        tmp_path / "log.csv",
+        "data.format=transactions",
+        "data.id_column=cust",
+        "data.date_column=day",
+        "data.amount_column=usd",
+    )
     last = str(pd.to_datetime(log["day"]).max().date())
     assert result.config.data.as_of == last
-    later = pd.DataFrame({"cust": ["C9999", "C0001"], "day": ["2024-02-01", "2024-02-02"],
-                          "usd": [10.0, 20.0]})
+    later = pd.DataFrame(
+        {"cust": ["C9999", "C0001"], "day": ["2024-02-01", "2024-02-02"], "usd": [10.0, 20.0]}
+    )
     pd.concat([log, later]).to_csv(tmp_path / "log.csv", index=False)
-    code, err = cli("export", "--run", tmp_path / "run", "--output", tmp_path / "e.csv",
-                    capsys=capsys)
+    code, err = cli(
+        "export", "--run", tmp_path / "run", "--output", tmp_path / "e.csv", capsys=capsys
+    )
     assert code == 0, err
     exported = pd.read_csv(tmp_path / "e.csv", dtype={"id": str})
     assert sorted(exported["id"]) == sorted(log["cust"].unique())  # not C9999: as of `last`

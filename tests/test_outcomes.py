@@ -5,8 +5,8 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
-
 from conftest import SMOKE, run_script
+
 from dec.data.prepare import split_indices
 
 
@@ -14,21 +14,39 @@ from dec.data.prepare import split_indices
 def test_outcome_columns_end_to_end(tmp_path):
     rng = np.random.default_rng(0)
     n = 400
-    table = pd.DataFrame({"id": [f"u{i}" for i in range(n)], "a": rng.normal(size=n),
-                          "b": rng.normal(size=n), "plan": rng.choice(["x", "y", "z"], n)})
+    table = pd.DataFrame(
+        {
+            "id": [f"u{i}" for i in range(n)],
+            "a": rng.normal(size=n),
+            "b": rng.normal(size=n),
+            "plan": rng.choice(["x", "y", "z"], n),
+        }
+    )
     table["churn"] = np.where(table["a"] > 0.5, "yes", "no")
     table["next_year_spend"] = 50 + 10 * table["b"]
     table.loc[3, "next_year_spend"] = np.nan  # unknown for one customer: left out, not fatal
     table.to_csv(tmp_path / "customers.csv", index=False)
     run = tmp_path / "run"
-    trained = run_script("train.py", "--config", str(SMOKE), "--data", "customers.csv",
-                         "--id-column", "id", "--outcome-columns", "churn,next_year_spend",
-                         "--output-dir", str(run), cwd=tmp_path)
+    trained = run_script(
+        "train.py",
+        "--config",
+        str(SMOKE),
+        "--data",
+        "customers.csv",
+        "--id-column",
+        "id",
+        "--outcome-columns",
+        "churn,next_year_spend",
+        "--output-dir",
+        str(run),
+        cwd=tmp_path,
+    )
     assert trained.returncode == 0, trained.stderr
     # Outcomes are never features.
     preprocessor = json.loads((run / "preprocessor.json").read_text())
     assert "churn" not in json.dumps(preprocessor) and "next_year_spend" not in json.dumps(
-        preprocessor)
+        preprocessor
+    )
     tested = run_script("test.py", "--run", str(run))
     assert tested.returncode == 0, tested.stderr
     report = json.loads((run / "test_report.json").read_text())

@@ -3,14 +3,20 @@
 import warnings
 
 import pytest
-
 from conftest import cli
 
 
 def test_training_into_a_file_prints_epoch_lines_not_a_bar(tmp_path, capsys):
-    code, err = cli("train", "--config", "configs/smoke.yaml", "--output-dir",
-                    str(tmp_path / "run"), "trainer.enable_progress_bar=true",
-                    "pretrain.epochs=3", capsys=capsys)
+    code, err = cli(
+        "train",
+        "--config",
+        "configs/smoke.yaml",
+        "--output-dir",
+        str(tmp_path / "run"),
+        "trainer.enable_progress_bar=true",
+        "pretrain.epochs=3",
+        capsys=capsys,
+    )
     assert code == 0, err
     assert "\r" not in err and "it/s" not in err
     lines = [line for line in err.splitlines() if " epoch " in line]
@@ -32,8 +38,8 @@ def test_a_warning_is_said_once_per_command(capsys):
 
     def noisy():
         for _ in range(3):
-            warnings.warn("the same thing")
-        warnings.warn("another thing")
+            warnings.warn("the same thing", stacklevel=1)
+        warnings.warn("another thing", stacklevel=1)
 
     with warnings.catch_warnings():
         warnings.simplefilter("always")
@@ -79,9 +85,9 @@ def test_verbose_estimator_without_logging_still_prints_epoch_lines(capsys):
     package_log.handlers = []
     package_log.setLevel(logging.NOTSET)  # as in a fresh Python session: WARNING from root
     try:
-        DeepEmbeddedClustering(3, pretrain_epochs=2, refine_epochs=1, hidden_dims=(8,),
-                               embedding_dim=2, verbose=True).fit(
-            make_customers(200, random_state=0)[0])
+        DeepEmbeddedClustering(
+            3, pretrain_epochs=2, refine_epochs=1, hidden_dims=(8,), embedding_dim=2, verbose=True
+        ).fit(make_customers(200, random_state=0)[0])
     finally:
         package_log.handlers = handlers
         package_log.setLevel(level)

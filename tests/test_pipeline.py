@@ -2,14 +2,14 @@ import numpy as np
 import pytest
 import pytorch_lightning as pl
 import torch
-
 from conftest import SMOKE
-from dec.utils import files
+
 from dec.config import load_config
 from dec.data.datamodule import CustomerDataModule
 from dec.evaluation.evaluate import evaluate
 from dec.training.dec_module import DECModule
 from dec.training.pipeline import fit, prepare_data
+from dec.utils import files
 
 
 def test_preprocessing_is_fitted_on_train_rows_only():
@@ -26,8 +26,13 @@ def test_refinement_stops_once_labels_settle(tmp_path):
     module = DECModule(2, [8], 2, n_clusters=2, update_interval=2, tol=1.0)
     with torch.no_grad():
         module.centers.copy_(torch.tensor([[-1.0, -1.0], [1.0, 1.0]]))
-    trainer = pl.Trainer(max_epochs=5, logger=False, enable_checkpointing=False,
-                         enable_progress_bar=False, default_root_dir=tmp_path)
+    trainer = pl.Trainer(
+        max_epochs=5,
+        logger=False,
+        enable_checkpointing=False,
+        enable_progress_bar=False,
+        default_root_dir=tmp_path,
+    )
     trainer.fit(module, datamodule=CustomerDataModule(x, x[:8], batch_size=16))
     # tol=1.0: any change below 100 % counts as converged at the second refresh (step 2)
     assert trainer.global_step == 2 and len(module.label_changes) == 1

@@ -11,11 +11,13 @@ from dec.errors import DataError, SchemaError
 
 @pytest.fixture
 def table():
-    return pd.DataFrame({
-        "spend": [10.0, 20.0, np.nan, 1000.0, 15.0, 12.0, 11.0, 5000.0],
-        "age": [30, 40, 50, 60, 35, 45, 55, 65],
-        "channel": ["app", "web", None, "app", "web", "app", "store", "app"],
-    })
+    return pd.DataFrame(
+        {
+            "spend": [10.0, 20.0, np.nan, 1000.0, 15.0, 12.0, 11.0, 5000.0],
+            "age": [30, 40, 50, 60, 35, 45, 55, 65],
+            "channel": ["app", "web", None, "app", "web", "app", "store", "app"],
+        }
+    )
 
 
 def test_numeric_columns_are_imputed_logged_and_standardised(table):
@@ -33,8 +35,14 @@ def test_numeric_columns_are_imputed_logged_and_standardised(table):
 
 def test_categoricals_one_hot_with_missing_as_a_category(table):
     pre = Preprocessor().fit(table)
-    assert pre.feature_names_out_ == ["spend", "age", "channel=(missing)", "channel=app",
-                                      "channel=store", "channel=web"]
+    assert pre.feature_names_out_ == [
+        "spend",
+        "age",
+        "channel=(missing)",
+        "channel=app",
+        "channel=store",
+        "channel=web",
+    ]
     out = pre.transform(table)
     np.testing.assert_array_equal(out[:, 2:].sum(1), np.ones(len(table)))
     assert out[2, 2] == 1.0  # the missing channel
@@ -118,8 +126,9 @@ def test_numbers_stored_as_text_are_numeric_and_stray_text_is_an_error():
     pre = Preprocessor().fit(numbers_as_text)
     assert pre.feature_names_out_ == ["age", "x"]  # one numeric column, not four categories
     typo = pd.DataFrame({"age": [str(a) for a in range(20, 40)] + ["thirty"]})
-    with pytest.raises(DataError, match="column 'age' must be numeric but holds text "
-                                        "such as 'thirty'"):
+    with pytest.raises(
+        DataError, match="column 'age' must be numeric but holds text such as 'thirty'"
+    ):
         Preprocessor().fit(typo)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -127,8 +136,9 @@ def test_numbers_stored_as_text_are_numeric_and_stray_text_is_an_error():
 
 
 def test_scaling_shared_divides_every_numeric_column_by_the_largest_value(tmp_path):
-    pixels = pd.DataFrame({"a": [0.0, 8.0, 16.0, 4.0], "b": [2.0, 0.0, 1.0, 12.0],
-                           "c": [None, 0.0, 4.0, 8.0]})
+    pixels = pd.DataFrame(
+        {"a": [0.0, 8.0, 16.0, 4.0], "b": [2.0, 0.0, 1.0, 12.0], "c": [None, 0.0, 4.0, 8.0]}
+    )
     pre = Preprocessor(scaling="shared").fit(pixels)
     out = pre.transform(pixels)
     # 16 is the largest grey level: each column is divided by it, the relative scale kept.
@@ -141,8 +151,9 @@ def test_scaling_shared_divides_every_numeric_column_by_the_largest_value(tmp_pa
 
 def test_huge_finite_values_are_scaled_not_mistaken_for_a_constant_column():
     rng = np.random.default_rng(0)
-    frame = pd.DataFrame({"income": np.r_[rng.normal(5e4, 1e4, 300), [1e300] * 6],
-                          "age": rng.normal(40, 10, 306)})
+    frame = pd.DataFrame(
+        {"income": np.r_[rng.normal(5e4, 1e4, 300), [1e300] * 6], "age": rng.normal(40, 10, 306)}
+    )
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # no overflow warning, no false "constant" warning
         pre = Preprocessor().fit(frame)

@@ -8,12 +8,11 @@ import pandas as pd
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from dec.data.preprocessing import Preprocessor
 from dec.data.logs.transactions import clean_transactions, customer_features, holdout_outcomes
+from dec.data.preprocessing import Preprocessor
 from dec.errors import DecError
 
-SETTINGS = settings(max_examples=60, deadline=None,
-                    suppress_health_check=[HealthCheck.too_slow])
+SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 extreme_floats = st.one_of(
     st.floats(allow_nan=True, allow_infinity=False, width=64),
@@ -25,8 +24,9 @@ cells = {
     "bool": st.booleans(),
     "text": st.one_of(st.none(), st.text(max_size=6)),
     "mixed": st.one_of(st.none(), extreme_floats, st.integers(-1000, 1000), st.text(max_size=4)),
-    "numeric_text": st.one_of(st.none(), st.floats(-1e6, 1e6).map(str),
-                              st.sampled_from(["n/a", "?"])),
+    "numeric_text": st.one_of(
+        st.none(), st.floats(-1e6, 1e6).map(str), st.sampled_from(["n/a", "?"])
+    ),
 }
 
 
@@ -75,23 +75,33 @@ def test_new_customers_with_extreme_values_stay_finite(frame, extreme):
     assert np.isfinite(transformed).all()
 
 
-dates = st.datetimes(min_value=pd.Timestamp("1970-01-01").to_pydatetime(),
-                     max_value=pd.Timestamp("2100-12-31").to_pydatetime())
+dates = st.datetimes(
+    min_value=pd.Timestamp("1970-01-01").to_pydatetime(),
+    max_value=pd.Timestamp("2100-12-31").to_pydatetime(),
+)
 
 
 @st.composite
 def transaction_logs(draw):
     n = draw(st.integers(min_value=1, max_value=30))
-    ids = draw(st.lists(st.one_of(st.integers(0, 5), st.sampled_from(["a", "b", " a", "é"])),
-                        min_size=n, max_size=n))
+    ids = draw(
+        st.lists(
+            st.one_of(st.integers(0, 5), st.sampled_from(["a", "b", " a", "é"])),
+            min_size=n,
+            max_size=n,
+        )
+    )
     when = draw(st.lists(dates, min_size=n, max_size=n))
     style = draw(st.sampled_from(["iso", "compact", "timestamp"]))
     if style == "iso":
         when = [d.strftime("%Y-%m-%d") for d in when]
     elif style == "compact":
         when = [d.strftime("%Y%m%d") for d in when]
-    amounts = draw(st.lists(st.one_of(st.floats(-1e12, 1e12), st.sampled_from([0.0, 1e300])),
-                            min_size=n, max_size=n))
+    amounts = draw(
+        st.lists(
+            st.one_of(st.floats(-1e12, 1e12), st.sampled_from([0.0, 1e300])), min_size=n, max_size=n
+        )
+    )
     quantities = draw(st.lists(st.integers(0, 10**6), min_size=n, max_size=n))
     return pd.DataFrame({"id": ids, "date": when, "amount": amounts, "quantity": quantities})
 

@@ -14,7 +14,6 @@ from html.parser import HTMLParser
 
 import pandas as pd
 import pytest
-
 from conftest import run_script
 
 VOID = {"meta", "img", "br", "hr", "link", "input"}
@@ -112,9 +111,15 @@ def test_report_fits_a_phone_and_says_what_it_counts(tested_run):
 def test_feature_values_are_written_for_people():
     from dec.utils.markdown import human
 
-    assert [human(v) for v in (32612.4, 412.3, 50.0, 12.46, 0.31849, -1500.0,
-                               float("nan"))] == \
-        ["32,612", "412", "50", "12.5", "0.318", "-1,500", "n/a"]
+    assert [human(v) for v in (32612.4, 412.3, 50.0, 12.46, 0.31849, -1500.0, float("nan"))] == [
+        "32,612",
+        "412",
+        "50",
+        "12.5",
+        "0.318",
+        "-1,500",
+        "n/a",
+    ]
 
 
 def _chromium():
@@ -131,19 +136,34 @@ def test_report_in_a_real_browser_at_phone_width(tested_run, tmp_path):
     copy of the page measures itself and writes the result into its title."""
     import subprocess
 
-    probe = ("<script>addEventListener('load', () => { document.title = 'overflow=' + "
-             "(document.documentElement.scrollWidth > window.innerWidth); });</script>")
+    probe = (
+        "<script>addEventListener('load', () => { document.title = 'overflow=' + "
+        "(document.documentElement.scrollWidth > window.innerWidth); });</script>"
+    )
     page = tmp_path / "probe.html"
-    page.write_text((tested_run / "report.html").read_text().replace("</body>",
-                                                                     probe + "</body>"))
-    done = subprocess.run([_chromium(), "--headless", "--no-sandbox", "--disable-gpu",
-                           "--window-size=390,844", "--enable-logging=stderr", "--v=0",
-                           "--virtual-time-budget=3000", "--dump-dom", page.as_uri()],
-                          capture_output=True, text=True, timeout=120)
+    page.write_text((tested_run / "report.html").read_text().replace("</body>", probe + "</body>"))
+    done = subprocess.run(
+        [
+            _chromium(),
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--window-size=390,844",
+            "--enable-logging=stderr",
+            "--v=0",
+            "--virtual-time-budget=3000",
+            "--dump-dom",
+            page.as_uri(),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert done.returncode == 0, done.stderr[-2000:]
     assert "<title>overflow=false</title>" in done.stdout
-    console = [line for line in done.stderr.splitlines() if "CONSOLE" in line and
-               "ERROR" in line.upper()]
+    console = [
+        line for line in done.stderr.splitlines() if "CONSOLE" in line and "ERROR" in line.upper()
+    ]
     assert not console, console
 
 

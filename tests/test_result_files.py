@@ -8,10 +8,22 @@ from pathlib import Path
 import pytest
 
 BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
-SUITES = ["suite", "choices/suite_runs", "choices/suite_levers", "choices/suite_budget",
-          "choices/suite_mixture_head"]
-VARIANTS = ["digits_variants", "categorical_variants", "embedding_dim", "tied_init",
-            "tables_init", "kernel_tables", "balance_tables"]
+SUITES = [
+    "suite",
+    "choices/suite_runs",
+    "choices/suite_levers",
+    "choices/suite_budget",
+    "choices/suite_mixture_head",
+]
+VARIANTS = [
+    "digits_variants",
+    "categorical_variants",
+    "embedding_dim",
+    "tied_init",
+    "tables_init",
+    "kernel_tables",
+    "balance_tables",
+]
 
 
 def _load(name: str) -> dict:
@@ -27,8 +39,9 @@ def test_suite_pages(name):
     from benchmarks.harness.suite_report import suite_markdown
 
     found = _load(name)
-    assert suite_markdown(found["tables"], found["meta"], found["meta"].get("variants")) == \
-        _page(name)
+    assert suite_markdown(found["tables"], found["meta"], found["meta"].get("variants")) == _page(
+        name
+    )
 
 
 @pytest.mark.parametrize("name", VARIANTS)
@@ -64,8 +77,9 @@ def test_stability_choice_page():
     from benchmarks.harness.stability_choice import stability_choice_markdown
 
     found = _load("choices/suite_stability_choice")
-    assert stability_choice_markdown(found["tables"], found["meta"]) == \
-        _page("choices/suite_stability_choice")
+    assert stability_choice_markdown(found["tables"], found["meta"]) == _page(
+        "choices/suite_stability_choice"
+    )
 
 
 def test_dec_without_a_command_says_how_and_help_lists_every_command(monkeypatch, capsys):
@@ -79,8 +93,9 @@ def test_dec_without_a_command_says_how_and_help_lists_every_command(monkeypatch
     assert "usage: dec COMMAND [ARGS]" in capsys.readouterr().err
     monkeypatch.setattr(sys, "argv", ["dec", "--help"])
     assert main() == 0
-    listed = [line.split()[0] for line in capsys.readouterr().out.splitlines()
-              if line.startswith("  ")]
+    listed = [
+        line.split()[0] for line in capsys.readouterr().out.splitlines() if line.startswith("  ")
+    ]
     assert listed == list(COMMANDS)
 
 

@@ -6,14 +6,14 @@ import shutil
 
 import pandas as pd
 import pytest
-
 from conftest import SMOKE, run_script
-from dec.utils import files
+
 from dec.config import load_config, replace
 from dec.data.prepare import prepare_run_data
 from dec.errors import ConfigError, DataError, RunDirError
-from dec.training.pipeline import fit
 from dec.runs.rundir import RunDir
+from dec.training.pipeline import fit
+from dec.utils import files
 
 FAST = ["pretrain.epochs=1", "refine.epochs=1"]
 
@@ -33,8 +33,15 @@ def _copy(run, tmp_path):
 
 def test_a_finished_run_is_listed_in_its_manifest(trained):
     manifest = files.read_json(trained / "manifest.json")["files"]
-    assert {"config.yaml", "preprocessor.json", "model.json", "data.json", "pretrained.pt",
-            "model.pt", "metrics.json"} == set(manifest)
+    assert {
+        "config.yaml",
+        "preprocessor.json",
+        "model.json",
+        "data.json",
+        "pretrained.pt",
+        "model.pt",
+        "metrics.json",
+    } == set(manifest)
     assert manifest["model.pt"] == files.sha256(trained / "model.pt")
     assert RunDir(trained).check() == RunDir(trained)
 
@@ -61,25 +68,34 @@ def test_overwrite_clears_the_old_run_but_not_the_users_files(trained, tmp_path)
 def test_a_second_writer_is_refused_naming_the_holder(trained, tmp_path):
     run = _copy(trained, tmp_path)
     with files.exclusive_lock(run / ".lock", what=f"run directory {run}"):
-        result = run_script("train.py", "--config", str(SMOKE), "--output-dir", str(run),
-                            "--overwrite", *FAST)
+        result = run_script(
+            "train.py", "--config", str(SMOKE), "--output-dir", str(run), "--overwrite", *FAST
+        )
     assert result.returncode == 2
     assert f"is being written by another process (pid {os.getpid()})" in result.stderr
     RunDir(run).check()  # untouched
 
 
-@pytest.mark.parametrize("damage, message", [
-    (lambda run: (run / "manifest.json").unlink(), r"is unfinished \(no manifest.json"),
-    (lambda run: (run / "manifest.json").write_text("[1, 2"), "manifest.json is corrupt"),
-    (lambda run: shutil.copy(run / "pretrained.pt", run / "model.pt"),
-     "inconsistent: model.pt changed after training finished"),
-    (lambda run: (run / "preprocessor.json").write_text("{}"),
-     "inconsistent: preprocessor.json changed"),
-    (lambda run: ((run / "model.pt").unlink(), (run / "model.pt").symlink_to("/etc/passwd")),
-     "model.pt is missing or not a plain file"),
-])
-def test_an_unfinished_or_altered_run_is_refused_in_one_line(trained, tmp_path, damage,
-                                                             message):
+@pytest.mark.parametrize(
+    "damage, message",
+    [
+        (lambda run: (run / "manifest.json").unlink(), r"is unfinished \(no manifest.json"),
+        (lambda run: (run / "manifest.json").write_text("[1, 2"), "manifest.json is corrupt"),
+        (
+            lambda run: shutil.copy(run / "pretrained.pt", run / "model.pt"),
+            "inconsistent: model.pt changed after training finished",
+        ),
+        (
+            lambda run: (run / "preprocessor.json").write_text("{}"),
+            "inconsistent: preprocessor.json changed",
+        ),
+        (
+            lambda run: ((run / "model.pt").unlink(), (run / "model.pt").symlink_to("/etc/passwd")),
+            "model.pt is missing or not a plain file",
+        ),
+    ],
+)
+def test_an_unfinished_or_altered_run_is_refused_in_one_line(trained, tmp_path, damage, message):
     run = _copy(trained, tmp_path)
     damage(run)
     with pytest.raises(RunDirError, match=message):
@@ -103,8 +119,10 @@ def test_evaluating_on_changed_data_is_refused(tmp_path):
     path = tmp_path / "customers.csv"
     table.reset_index().to_csv(path, index=False)
     run = tmp_path / "run"
-    fit(replace(load_config(SMOKE), [*FAST, f"data.source={path}",
-                                     "data.id_column=customer_id"]), run)
+    fit(
+        replace(load_config(SMOKE), [*FAST, f"data.source={path}", "data.id_column=customer_id"]),
+        run,
+    )
     prepare_run_data(RunDir(run))  # the same file: fine
     pd.read_csv(path).iloc[::-1].to_csv(path, index=False)  # reordered: other test rows
     with pytest.raises(DataError, match="same shape, but its contents or order differ"):
@@ -120,8 +138,15 @@ def test_predict_never_writes_over_its_input_table(tmp_path):
     path = tmp_path / "c.csv"
     table.reset_index().to_csv(path, index=False)
     before = path.read_bytes()
-    result = run_script("predict.py", "--run", str(tmp_path / "no-run-needed"), "--data",
-                        str(path), "--output", str(path))
+    result = run_script(
+        "predict.py",
+        "--run",
+        str(tmp_path / "no-run-needed"),
+        "--data",
+        str(path),
+        "--output",
+        str(path),
+    )
     assert result.returncode == 2 and "is the input file" in result.stderr
     assert path.read_bytes() == before
 
@@ -130,8 +155,9 @@ def test_a_feature_called_row_is_not_taken_for_the_id(tmp_path):
     from dec import DeepEmbeddedClustering
     from dec.scoring.export import customer_batches
 
-    table = pd.DataFrame({"row": [1, 2, 3, 1, 2, 3] * 10, "x": range(60),
-                          "y": [v % 7 for v in range(60)]})
+    table = pd.DataFrame(
+        {"row": [1, 2, 3, 1, 2, 3] * 10, "x": range(60), "y": [v % 7 for v in range(60)]}
+    )
     path = tmp_path / "t.csv"
     table.to_csv(path, index=False)
     run = tmp_path / "run"
@@ -152,12 +178,21 @@ def test_ctrl_c_says_interrupted_and_keeps_the_run_resumable(tmp_path):
 
     run = tmp_path / "run"
     process = subprocess.Popen(
-        [sys.executable, str(ROOT / "scripts" / "train.py"), "--config", str(SMOKE),
-         "--output-dir", str(run), "pretrain.epochs=400"],
-        stderr=subprocess.PIPE, text=True,
+        [
+            sys.executable,
+            str(ROOT / "scripts" / "train.py"),
+            "--config",
+            str(SMOKE),
+            "--output-dir",
+            str(run),
+            "pretrain.epochs=400",
+        ],
+        stderr=subprocess.PIPE,
+        text=True,
         # As from a terminal: a suite started in the background (`pytest &`) ignores
         # SIGINT, and its children would inherit that.
-        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )
     deadline = time.time() + 300
     while not (run / "checkpoints" / "pretrain" / "last.ckpt").exists():
         assert time.time() < deadline and process.poll() is None
@@ -175,28 +210,41 @@ def _nan_weights(path):
     import torch
 
     state = files.load_weights(path)
-    state = {k: torch.full_like(v, float("nan")) if v.is_floating_point() else v
-             for k, v in state.items()}
+    state = {
+        k: torch.full_like(v, float("nan")) if v.is_floating_point() else v
+        for k, v in state.items()
+    }
     files.save_weights(path, state)
 
 
-@pytest.mark.parametrize("damage, message", [
-    (lambda run: (run / "preprocessor.json").write_text("[1, 2]"),
-     "preprocessor.json is corrupt or not this run's"),
-    (lambda run: (run / "model.json").write_text("{not json"), "model.json is corrupt"),
-    (lambda run: (run / "model.pt").write_bytes((run / "model.pt").read_bytes()[:100]),
-     "model.pt is corrupt or not this run's"),
-    (lambda run: files.save_weights(run / "model.pt", {"x": __import__("torch").ones(2)}),
-     "model.pt is corrupt or not this run's"),
-    (lambda run: _nan_weights(run / "model.pt"), "model.pt holds NaN or infinite weights"),
-])
-def test_crafted_run_files_with_a_matching_manifest_are_still_refused(trained, tmp_path,
-                                                                      damage, message):
+@pytest.mark.parametrize(
+    "damage, message",
+    [
+        (
+            lambda run: (run / "preprocessor.json").write_text("[1, 2]"),
+            "preprocessor.json is corrupt or not this run's",
+        ),
+        (lambda run: (run / "model.json").write_text("{not json"), "model.json is corrupt"),
+        (
+            lambda run: (run / "model.pt").write_bytes((run / "model.pt").read_bytes()[:100]),
+            "model.pt is corrupt or not this run's",
+        ),
+        (
+            lambda run: files.save_weights(run / "model.pt", {"x": __import__("torch").ones(2)}),
+            "model.pt is corrupt or not this run's",
+        ),
+        (lambda run: _nan_weights(run / "model.pt"), "model.pt holds NaN or infinite weights"),
+    ],
+)
+def test_crafted_run_files_with_a_matching_manifest_are_still_refused(
+    trained, tmp_path, damage, message
+):
     run = _copy(trained, tmp_path)
     damage(run)
     listed = files.read_json(run / "manifest.json")["files"]
-    files.write_json(run / "manifest.json",
-                     {"files": {name: files.sha256(run / name) for name in listed}})
+    files.write_json(
+        run / "manifest.json", {"files": {name: files.sha256(run / name) for name in listed}}
+    )
     with pytest.raises(RunDirError, match=message):
         RunDir(run).load()
 
@@ -213,9 +261,21 @@ def test_a_write_failure_is_one_line_and_leaves_no_half_file(tmp_path):
         resource.setrlimit(resource.RLIMIT_FSIZE, (4096, 4096))
 
     run = tmp_path / "run"
-    result = subprocess.run([sys.executable, str(ROOT / "scripts" / "train.py"), "--config",
-                             str(SMOKE), "--output-dir", str(run), *FAST],
-                            capture_output=True, text=True, preexec_fn=small_files, timeout=300)
+    result = subprocess.run(
+        [
+            sys.executable,
+            str(ROOT / "scripts" / "train.py"),
+            "--config",
+            str(SMOKE),
+            "--output-dir",
+            str(run),
+            *FAST,
+        ],
+        capture_output=True,
+        text=True,
+        preexec_fn=small_files,
+        timeout=300,
+    )
     assert result.returncode == 2, result.stderr[-2000:]
     errors = [line for line in result.stderr.splitlines() if line.startswith("error:")]
     assert len(errors) == 1 and "File too large" in errors[0], result.stderr[-2000:]

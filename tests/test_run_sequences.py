@@ -14,8 +14,8 @@ import time
 
 import numpy as np
 import pytest
-
 from conftest import ROOT, SMOKE, cli
+
 from dec import DeepEmbeddedClustering, load_dataset
 from dec.errors import DecError
 from dec.runs.rundir import RunDir
@@ -35,28 +35,45 @@ def table(tmp_path_factory):
 
 
 def _command(run, *extra):
-    return [sys.executable, str(ROOT / "scripts" / "train.py"), "--config", str(SMOKE),
-            "--output-dir", str(run), "--data", str(run.parent / "customers.csv"),
-            "--id-column", "customer_id", *SETTINGS, *extra]
+    return [
+        sys.executable,
+        str(ROOT / "scripts" / "train.py"),
+        "--config",
+        str(SMOKE),
+        "--output-dir",
+        str(run),
+        "--data",
+        str(run.parent / "customers.csv"),
+        "--id-column",
+        "customer_id",
+        *SETTINGS,
+        *extra,
+    ]
 
 
 def _run(run, *extra) -> subprocess.CompletedProcess:
     env = {**os.environ, "PYTHONWARNINGS": "ignore"}
-    return subprocess.run(_command(run, *extra), capture_output=True, text=True, env=env,
-                          timeout=600)
+    return subprocess.run(
+        _command(run, *extra), capture_output=True, text=True, env=env, timeout=600
+    )
 
 
 #: Moments to kill a run at: just after it wrote each of these (a new version of it).
-MOMENTS = ("config.yaml", "checkpoints/pretrain/last.ckpt", "pretrained.pt",
-           "checkpoints/refine/last.ckpt")
+MOMENTS = (
+    "config.yaml",
+    "checkpoints/pretrain/last.ckpt",
+    "pretrained.pt",
+    "checkpoints/refine/last.ckpt",
+)
 
 
 def _kill_when_written(run, marker: str, *extra) -> None:
     """Start a run and SIGKILL it once it has written ``marker`` (or when it ends)."""
     env = {**os.environ, "PYTHONWARNINGS": "ignore"}
     started = time.time()
-    process = subprocess.Popen(_command(run, *extra), stdout=subprocess.DEVNULL,
-                               stderr=subprocess.DEVNULL, env=env)
+    process = subprocess.Popen(
+        _command(run, *extra), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env
+    )
     path = run / marker
     while process.poll() is None and not (path.exists() and path.stat().st_mtime >= started):
         assert time.time() < started + 600
@@ -99,8 +116,9 @@ def _check(run, reference) -> None:
 # Both sequences overwrite a run of the other seed (unfinished in 10, finished in 11), are
 # killed just after the new config is written, then resume: a stale checkpoint would show.
 @pytest.mark.parametrize("sequence_seed", [10, 11])
-def test_random_train_kill_resume_predict_sequences(tmp_path, table, reference, sequence_seed,
-                                                     capsys):
+def test_random_train_kill_resume_predict_sequences(
+    tmp_path, table, reference, sequence_seed, capsys
+):
     rng = random.Random(sequence_seed)
     aim = random.Random(sequence_seed + 100)  # apart, so the sequences stay those of issue 12
     run = tmp_path / "run"
@@ -136,9 +154,12 @@ def _score_over_inputs(run, rng, steps, capsys) -> None:
     how = rng.choice(["same", "dotdot", "symlink", "hardlink"])
     if not target.exists():
         how = "same" if how in ("symlink", "hardlink") else how  # no file to link to yet
-    output = {"same": target, "dotdot": target.parent / ".." / target.parent.name / target.name,
-              "symlink": run.parent / f"link{len(steps)}.csv",
-              "hardlink": run.parent / f"hard{len(steps)}.csv"}[how]
+    output = {
+        "same": target,
+        "dotdot": target.parent / ".." / target.parent.name / target.name,
+        "symlink": run.parent / f"link{len(steps)}.csv",
+        "hardlink": run.parent / f"hard{len(steps)}.csv",
+    }[how]
     if how in ("symlink", "hardlink"):
         (os.symlink if how == "symlink" else os.link)(target, output)
     command = rng.choice([["export"], ["migrate", "--data", data, "--data", data]])

@@ -22,11 +22,20 @@ def test_spread_scores_every_local_optimum_on_the_test_split():
 
 
 def test_markdown_places_each_method_among_the_optima():
-    spread = {"d": {"k": 3, "metric": "ari", "prediction_strength": 0.5,
-                    "inertia_spread": 0.02, "ari_with_best": [1.0, 0.4, 0.6],
-                    "scores": [0.2, 0.4, 0.6], "score_at_best": 0.2}}
-    results = {"d": {"methods": {"kmeans": {"ari": {"mean": 0.2}},
-                                 "idec": {"ari": {"mean": 0.5}}}}}
+    spread = {
+        "d": {
+            "k": 3,
+            "metric": "ari",
+            "prediction_strength": 0.5,
+            "inertia_spread": 0.02,
+            "ari_with_best": [1.0, 0.4, 0.6],
+            "scores": [0.2, 0.4, 0.6],
+            "score_at_best": 0.2,
+        }
+    }
+    results = {"d": {"methods": {"kmeans": {"ari": {"mean": 0.2}}, "idec": {"ari": {"mean": 0.5}}}}}
     text = spread_markdown(spread, results, {"date": "d", "machine": "m"})
-    assert ("| d | 3 | ari | 0.50 | 2.0 % | 0.60 | 0.200 / 0.400 / 0.600 | 0.200 | "
-            "0.200 (33 %) |  |  | 0.500 (67 %) |") in text
+    assert (
+        "| d | 3 | ari | 0.50 | 2.0 % | 0.60 | 0.200 / 0.400 / 0.600 | 0.200 | "
+        "0.200 (33 %) |  |  | 0.500 (67 %) |"
+    ) in text

@@ -32,14 +32,25 @@ def test_a_customer_drawn_twice_counts_twice():
     # The resample draws customers A, A, B, all in segment 0; the refit puts A (both
     # copies) in one segment and B in another: 2 of 3 rows agree -> 2/3 (counting A once
     # would give 1/2).
-    assert best_match_jaccards(np.array([0, 0, 0]), np.array([1, 1, 2]), 1)[0] == \
-        pytest.approx(2 / 3)
+    assert best_match_jaccards(np.array([0, 0, 0]), np.array([1, 1, 2]), 1)[0] == pytest.approx(
+        2 / 3
+    )
 
 
-@pytest.mark.parametrize("value, expected", [
-    (0.5, "dissolved"), (0.2, "dissolved"), (0.51, "uncertain"), (0.7499, "uncertain"),
-    (0.75, "valid"), (0.8499, "valid"), (0.85, "highly stable"), (1.0, "highly stable"),
-    (float("nan"), "n/a")])
+@pytest.mark.parametrize(
+    "value, expected",
+    [
+        (0.5, "dissolved"),
+        (0.2, "dissolved"),
+        (0.51, "uncertain"),
+        (0.7499, "uncertain"),
+        (0.75, "valid"),
+        (0.8499, "valid"),
+        (0.85, "highly stable"),
+        (1.0, "highly stable"),
+        (float("nan"), "n/a"),
+    ],
+)
 def test_hennig_readings(value, expected):
     assert reading(value) == expected
 
@@ -47,8 +58,14 @@ def test_hennig_readings(value, expected):
 def test_segment_table_by_hand():
     jaccards = np.array([[1.0, 0.5], [0.8, np.nan]])
     table = segment_table(jaccards, sizes=np.array([30, 2]))
-    assert table[0] == {"segment": 0, "jaccard_mean": pytest.approx(0.9), "jaccard_min": 0.8,
-                        "reading": "highly stable", "resamples": 2, "customers": 30}
+    assert table[0] == {
+        "segment": 0,
+        "jaccard_mean": pytest.approx(0.9),
+        "jaccard_min": 0.8,
+        "reading": "highly stable",
+        "resamples": 2,
+        "customers": 30,
+    }
     assert table[1]["jaccard_mean"] == 0.5 and table[1]["reading"] == "dissolved"
     assert table[1]["resamples"] == 1  # the resample that did not draw it does not count
 
@@ -66,12 +83,12 @@ def test_resamples_are_reproducible_and_bounded():
 def test_separated_blobs_are_highly_stable_and_noise_is_not():
     """KMeans refits on resamples: four far-apart blobs come back every time; uniform noise
     cut into four is one of many equally good cuts."""
-    from dec.evaluation.stability import best_match_jaccards
     from sklearn.cluster import KMeans
 
+    from dec.evaluation.stability import best_match_jaccards
+
     rng = np.random.default_rng(0)
-    blobs = np.concatenate([rng.normal(c, 0.3, (100, 2)) for c in ((0, 0), (9, 0), (0, 9),
-                                                                   (9, 9))])
+    blobs = np.concatenate([rng.normal(c, 0.3, (100, 2)) for c in ((0, 0), (9, 0), (0, 9), (9, 9))])
     noise = rng.uniform(0, 1, (400, 2))
 
     def mean_jaccard(X):
@@ -105,11 +122,12 @@ def test_test_py_stability_writes_every_method_and_segment(smoke_run, tmp_path, 
         assert entry["resamples"] == 2 and len(entry["segments"]) == report["n_clusters"]
         for segment in entry["segments"]:
             assert 0.0 <= segment["jaccard_mean"] <= 1.0 or math.isnan(segment["jaccard_mean"])
-            assert segment["reading"] in ("dissolved", "uncertain", "valid", "highly stable",
-                                          "n/a")
+            assert segment["reading"] in ("dissolved", "uncertain", "valid", "highly stable", "n/a")
     assert "pretraining, centres and refinement redone" in stability["dec"]["refit"]
-    assert "Segment stability: bootstrap Jaccard over 2 resamples" in \
-        (run / "test_report.md").read_text()
+    assert (
+        "Segment stability: bootstrap Jaccard over 2 resamples"
+        in (run / "test_report.md").read_text()
+    )
     # ... and beside each segment in the profiles and on the page.
     import pandas as pd
 
@@ -122,8 +140,8 @@ def test_test_py_stability_writes_every_method_and_segment(smoke_run, tmp_path, 
 
 def test_full_refit_trains_the_autoencoder_again(smoke_run):
     """refit="full" pretrains on the resample: its segments come from another network."""
-    from dec.evaluation.bootstrap import refit_dec
     from dec.data.prepare import prepare_run_data
+    from dec.evaluation.bootstrap import refit_dec
     from dec.runs.rundir import RunDir
 
     run = RunDir(smoke_run)

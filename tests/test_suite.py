@@ -7,19 +7,29 @@ import re
 
 import numpy as np
 import pytest
-
 from conftest import ROOT
+
+from benchmarks.harness.suite import (
+    gmm_bic_labels,
+    halves,
+    leave_tables_out,
+    run_table,
+    scores,
+    seed_agreement,
+    summarise,
+    verdict,
+    ward_labels,
+)
 from dec.data import load_dataset
 from dec.data.suite import SUITE_TABLES, suite_file
-from benchmarks.harness.suite import (gmm_bic_labels, halves, leave_tables_out, run_table,
-                                   scores, seed_agreement, summarise, verdict, ward_labels)
 
 
 def _documented() -> dict[str, tuple[int, int, str]]:
     """name -> (rows, classes, sha256) from the table in data/README.md."""
     text = (ROOT / "data" / "README.md").read_text()
-    rows = re.findall(r"^\| (\w+) \| [^|]+ \| ([\d,]+) \| (\d+) \([^)]*\) \| `(\w+)` \|$", text,
-                      flags=re.M)
+    rows = re.findall(
+        r"^\| (\w+) \| [^|]+ \| ([\d,]+) \| (\d+) \([^)]*\) \| `(\w+)` \|$", text, flags=re.M
+    )
     return {name: (int(n.replace(",", "")), int(k), sha) for name, n, k, sha in rows}
 
 
@@ -74,14 +84,29 @@ def test_halves_alternate_names_in_order():
 
 def _table(dec, kmeans, gmm, choice=None):
     methods = {"dec": dec, "kmeans": kmeans, "gmm_bic": gmm}
-    return {"n": 10, "d": 2, "k": 2, "seeds": [0], "methods": {
-        m: {"ari_mean": v, "ari_test_mean": v, "ari_choice_mean": (choice or {}).get(m, v),
-            "seed_ari": 1.0} for m, v in methods.items()}}
+    return {
+        "n": 10,
+        "d": 2,
+        "k": 2,
+        "seeds": [0],
+        "methods": {
+            m: {
+                "ari_mean": v,
+                "ari_test_mean": v,
+                "ari_choice_mean": (choice or {}).get(m, v),
+                "seed_ari": 1.0,
+            }
+            for m, v in methods.items()
+        },
+    }
 
 
 def test_verdict_counts_wins_ties_and_losses_against_the_better_classical():
-    tables = {"a": _table(0.80, 0.70, 0.75), "b": _table(0.50, 0.505, 0.2),
-              "c": _table(0.30, 0.45, 0.40)}
+    tables = {
+        "a": _table(0.80, 0.70, 0.75),
+        "b": _table(0.50, 0.505, 0.2),
+        "c": _table(0.30, 0.45, 0.40),
+    }
     v = verdict(tables)
     assert (v["wins"], v["ties"], v["losses"]) == (1, 1, 1)
     assert v["worst_below_kmeans"] == pytest.approx(0.15)
@@ -89,8 +114,10 @@ def test_verdict_counts_wins_ties_and_losses_against_the_better_classical():
 
 
 def test_leave_tables_out_chooses_on_one_half_and_confirms_on_the_other():
-    tables = {"a": _table(0.9, 0.1, 0.1, {"dec": 0.9, "kmeans": 0.2}),
-              "b": _table(0.1, 0.9, 0.1, {"dec": 0.1, "kmeans": 0.9})}
+    tables = {
+        "a": _table(0.9, 0.1, 0.1, {"dec": 0.9, "kmeans": 0.2}),
+        "b": _table(0.1, 0.9, 0.1, {"dec": 0.1, "kmeans": 0.9}),
+    }
     first, second = leave_tables_out(tables, ["dec", "kmeans"])
     assert first["chosen_on"] == ["a"] and first["chosen"] == "dec"
     assert first["confirmed"] == {"dec": 0.1, "kmeans": 0.9}  # and it does not transfer
@@ -99,11 +126,9 @@ def test_leave_tables_out_chooses_on_one_half_and_confirms_on_the_other():
 
 @pytest.mark.slow
 def test_a_table_runs_every_method_and_a_variant_alike_is_not_trained_twice():
-    variants = {"same": ["pretrain.min_steps=0"],
-                "short": ["pretrain.epochs=1", "refine.epochs=1"]}
+    variants = {"same": ["pretrain.min_steps=0"], "short": ["pretrain.epochs=1", "refine.epochs=1"]}
     run = run_table("oils", 0, variants)
-    assert set(run["methods"]) == {"dec", "ae_kmeans", "kmeans", "gmm_bic", "ward", "same",
-                                   "short"}
+    assert set(run["methods"]) == {"dec", "ae_kmeans", "kmeans", "gmm_bic", "ward", "same", "short"}
     assert run["labels"]["same"] == run["labels"]["dec"]
     assert run["methods"]["same"]["fit_seconds"] == run["methods"]["dec"]["fit_seconds"]
     assert run["k"] == 7 and len(run["labels"]["kmeans"]) == 96

@@ -1,16 +1,24 @@
 import pandas as pd
 import pytest
-
 from conftest import SMOKE, run_script
+
 from dec.errors import ConfigError
-from dec.evaluation.recommend_k import (recommend, recommend_by_prediction_strength,
-                                         recommend_by_stable_silhouette)
+from dec.evaluation.recommend_k import (
+    recommend,
+    recommend_by_prediction_strength,
+    recommend_by_stable_silhouette,
+)
 from dec.evaluation.sweep import parse_grid, write_report
 
 
 def test_best_silhouette_among_stable_k():
-    table = pd.DataFrame({"k": [2, 3, 4, 5], "silhouette": [0.30, 0.25, 0.28, 0.10],
-                          "stability": [0.95, 0.85, 0.60, 0.90]})
+    table = pd.DataFrame(
+        {
+            "k": [2, 3, 4, 5],
+            "silhouette": [0.30, 0.25, 0.28, 0.10],
+            "stability": [0.95, 0.85, 0.60, 0.90],
+        }
+    )
     k, reason = recommend_by_stable_silhouette(table)
     assert k == 2 and "best silhouette (0.300)" in reason
     k, _ = recommend_by_stable_silhouette(table.assign(silhouette=[0.1, 0.3, 0.9, 0.2]))
@@ -26,27 +34,45 @@ def test_stable_silhouette_says_when_nothing_is_stable():
 def test_one_seed_without_bootstrap_is_reported_not_a_crash(tmp_path):
     # One seed and no bootstrap leave stability NaN for every k (this used to raise in
     # pandas' idxmax after the whole sweep had trained).
-    table = pd.DataFrame({"k": [2, 3], "silhouette": [0.2, 0.3], "stability": [None, None],
-                          "prediction_strength": [0.9, 0.5],
-                          "embedding_silhouette": [0.3, 0.2]}, dtype=float)
+    table = pd.DataFrame(
+        {
+            "k": [2, 3],
+            "silhouette": [0.2, 0.3],
+            "stability": [None, None],
+            "prediction_strength": [0.9, 0.5],
+            "embedding_silhouette": [0.3, 0.2],
+        },
+        dtype=float,
+    )
     k, reason = recommend_by_stable_silhouette(table)
-    assert k == 3 and reason.endswith("stability was not measured (give two --seeds or "
-                                      "--bootstrap 1 or more)")
+    assert k == 3 and reason.endswith(
+        "stability was not measured (give two --seeds or --bootstrap 1 or more)"
+    )
     write_report(table.assign(k=[2, 3]), [], tmp_path)
     assert (tmp_path / "sweep.md").read_text().count("Recommended: **k = 2**") == 1
 
 
 def test_report_gives_each_seeds_pick_per_grid_point(tmp_path):
-    means = pd.DataFrame({"gamma": [0, 0, 10, 10], "k": [2, 3, 2, 3],
-                          "silhouette": [0.3, 0.2, 0.3, 0.2], "stability": [0.9] * 4,
-                          "prediction_strength": [0.9, 0.85, 0.9, 0.6],
-                          "embedding_silhouette": [0.2] * 4})
+    means = pd.DataFrame(
+        {
+            "gamma": [0, 0, 10, 10],
+            "k": [2, 3, 2, 3],
+            "silhouette": [0.3, 0.2, 0.3, 0.2],
+            "stability": [0.9] * 4,
+            "prediction_strength": [0.9, 0.85, 0.9, 0.6],
+            "embedding_silhouette": [0.2] * 4,
+        }
+    )
     # gamma 0: both seeds reach 0.8 at k = 3; gamma 10: seed 0 at k = 3, seed 1 only at 2
-    per_seed = pd.DataFrame({"gamma": [0] * 4 + [10] * 4, "k": [2, 2, 3, 3] * 2,
-                             "seed": [0, 1] * 4,
-                             "prediction_strength": [0.9, 0.9, 0.85, 0.85,
-                                                     0.9, 0.9, 0.9, 0.3],
-                             "embedding_silhouette": [0.2] * 8})
+    per_seed = pd.DataFrame(
+        {
+            "gamma": [0] * 4 + [10] * 4,
+            "k": [2, 2, 3, 3] * 2,
+            "seed": [0, 1] * 4,
+            "prediction_strength": [0.9, 0.9, 0.85, 0.85, 0.9, 0.9, 0.9, 0.3],
+            "embedding_silhouette": [0.2] * 8,
+        }
+    )
     write_report(means, ["gamma"], tmp_path, per_seed)
     text = (tmp_path / "sweep.md").read_text()
     assert "alone: k = 3 (seed 0), k = 3 (seed 1)." in text.split("## gamma=10")[0]
@@ -56,9 +82,14 @@ def test_report_gives_each_seeds_pick_per_grid_point(tmp_path):
 
 
 def test_recommend_follows_prediction_strength_and_flags_unstable_segments():
-    table = pd.DataFrame({"k": [2, 3, 4, 5], "silhouette": [0.30, 0.25, 0.28, 0.10],
-                          "stability": [0.95, 0.85, 0.90, 0.90],
-                          "prediction_strength": [0.99, 0.9, 0.85, 0.5]})
+    table = pd.DataFrame(
+        {
+            "k": [2, 3, 4, 5],
+            "silhouette": [0.30, 0.25, 0.28, 0.10],
+            "stability": [0.95, 0.85, 0.90, 0.90],
+            "prediction_strength": [0.99, 0.9, 0.85, 0.5],
+        }
+    )
     k, reason = recommend(table)
     assert k == 4 and "largest k" in reason and "stable" not in reason
     k, reason = recommend(table.assign(stability=[0.95, 0.85, 0.60, 0.90]))
@@ -66,19 +97,27 @@ def test_recommend_follows_prediction_strength_and_flags_unstable_segments():
 
 
 def test_recommend_falls_back_to_the_embeddings_silhouette_when_no_k_is_predictable():
-    table = pd.DataFrame({"k": [2, 3, 4], "silhouette": [0.3, 0.1, 0.1],
-                          "embedding_silhouette": [0.1, 0.3, 0.2],
-                          "stability": [0.9, 0.9, 0.9], "prediction_strength": [0.7, 0.5, 0.4]})
+    table = pd.DataFrame(
+        {
+            "k": [2, 3, 4],
+            "silhouette": [0.3, 0.1, 0.1],
+            "embedding_silhouette": [0.1, 0.3, 0.2],
+            "stability": [0.9, 0.9, 0.9],
+            "prediction_strength": [0.7, 0.5, 0.4],
+        }
+    )
     k, reason = recommend(table)
     assert k == 3  # the inputs' silhouette (k = 2) is not what the fallback reads
     assert reason.startswith("no k reached prediction strength 0.8")
     assert "best silhouette on the pretrained embeddings (0.300)" in reason
     assert "largest k tried" not in reason and "stable" not in reason
-    k, reason = recommend(table.assign(embedding_silhouette=[0.1, 0.2, 0.3],
-                                       stability=[0.9, 0.9, 0.5]))
+    k, reason = recommend(
+        table.assign(embedding_silhouette=[0.1, 0.2, 0.3], stability=[0.9, 0.9, 0.5])
+    )
     assert k == 4 and "less stable than 0.8 across seeds and resamples (0.50)" in reason
-    assert reason.endswith("it is the largest k tried: widen --k to see whether a "
-                           "larger k does better")
+    assert reason.endswith(
+        "it is the largest k tried: widen --k to see whether a larger k does better"
+    )
 
 
 def test_prediction_strength_rule_takes_the_largest_strong_k():
@@ -91,7 +130,9 @@ def test_prediction_strength_rule_takes_the_largest_strong_k():
 
 def test_parse_grid():
     assert parse_grid(["refine.gamma=0,10", "model.embedding_dim=5"]) == {
-        "refine.gamma": ["0", "10"], "model.embedding_dim": ["5"]}
+        "refine.gamma": ["0", "10"],
+        "model.embedding_dim": ["5"],
+    }
     with pytest.raises(ConfigError):
         parse_grid(["refine.gamma"])
 
@@ -99,14 +140,32 @@ def test_parse_grid():
 @pytest.mark.slow
 def test_sweep_script_writes_table_recommendation_and_plot(tmp_path):
     out = tmp_path / "sweep"
-    result = run_script("sweep.py", "--config", str(SMOKE), "--k", "2,3", "--seeds", "0,1",
-                        "--bootstrap", "1", "--out", str(out))
+    result = run_script(
+        "sweep.py",
+        "--config",
+        str(SMOKE),
+        "--k",
+        "2,3",
+        "--seeds",
+        "0,1",
+        "--bootstrap",
+        "1",
+        "--out",
+        str(out),
+    )
     assert result.returncode == 0, result.stderr
     table = pd.read_csv(out / "sweep.csv")
     assert list(table["k"]) == [2, 3]
-    assert {"silhouette", "davies_bouldin", "calinski_harabasz", "stability",
-            "stability_seeds", "stability_bootstrap", "prediction_strength",
-            "embedding_silhouette"} <= set(table.columns)
+    assert {
+        "silhouette",
+        "davies_bouldin",
+        "calinski_harabasz",
+        "stability",
+        "stability_seeds",
+        "stability_bootstrap",
+        "prediction_strength",
+        "embedding_silhouette",
+    } <= set(table.columns)
     assert table["prediction_strength"].between(0, 1).all()
     assert table["embedding_silhouette"].between(-1, 1).all()
     assert table["stability"].between(-1, 1).all()
@@ -114,7 +173,8 @@ def test_sweep_script_writes_table_recommendation_and_plot(tmp_path):
     seeds = pd.read_csv(out / "sweep_seeds.csv")
     assert sorted(zip(seeds["k"], seeds["seed"])) == [(2, 0), (2, 1), (3, 0), (3, 1)]
     assert seeds.groupby("k")["prediction_strength"].mean().tolist() == pytest.approx(
-        table["prediction_strength"].tolist())
+        table["prediction_strength"].tolist()
+    )
     assert "The same rule on each seed's scores alone: k = " in (out / "sweep.md").read_text()
     assert (out / "sweep.png").read_bytes()[:4] == b"\x89PNG"
 
@@ -122,12 +182,14 @@ def test_sweep_script_writes_table_recommendation_and_plot(tmp_path):
 @pytest.mark.slow
 def test_sweep_on_bad_data_says_so_in_one_line_and_writes_nothing(tmp_path):
     out = tmp_path / "sweep"
-    result = run_script("sweep.py", "--k", "2,3", "--out", str(out),
-                        f"data.source={tmp_path / 'missing.csv'}")
+    result = run_script(
+        "sweep.py", "--k", "2,3", "--out", str(out), f"data.source={tmp_path / 'missing.csv'}"
+    )
     assert result.returncode == 2
     last = result.stderr.strip().splitlines()[-1]  # after the progress log's "sweep: k=2"
-    assert last.startswith("error: data file") and last.endswith("missing.csv not found; "
-                                                                 "check the path")
+    assert last.startswith("error: data file") and last.endswith(
+        "missing.csv not found; check the path"
+    )
     assert "Traceback" not in result.stderr and not out.exists()
 
 
@@ -136,51 +198,98 @@ def test_sweep_into_a_file_stops_before_training(tmp_path):
     (tmp_path / "taken").write_text("")
     result = run_script("sweep.py", "--k", "2", "--out", str(tmp_path / "taken"))
     assert result.returncode == 2 and "sweep:" not in result.stderr  # no k was started
-    assert result.stderr.strip() == (f"error: cannot create sweep folder {tmp_path / 'taken'}: "
-                                     "it is a file, not a folder; choose another --out")
+    assert result.stderr.strip() == (
+        f"error: cannot create sweep folder {tmp_path / 'taken'}: "
+        "it is a file, not a folder; choose another --out"
+    )
 
 
 def test_sweep_plot_marks_each_grid_points_recommended_k():
     from dec.evaluation.sweep_plot import plot_sweep
 
-    table = pd.DataFrame({"gamma": [0, 0, 10, 10], "k": [2, 3, 2, 3],
-                          "silhouette": [0.3, 0.2, 0.3, 0.1],
-                          "prediction_strength": [0.9, 0.85, 0.9, 0.5]})
+    table = pd.DataFrame(
+        {
+            "gamma": [0, 0, 10, 10],
+            "k": [2, 3, 2, 3],
+            "silhouette": [0.3, 0.2, 0.3, 0.1],
+            "prediction_strength": [0.9, 0.85, 0.9, 0.5],
+        }
+    )
     fig = plot_sweep(table, ["gamma"], 0.8, recommended=[3, 2])
-    verticals = [tuple(line.get_xdata()) for line in fig.axes[1].lines
-                 if line.get_linestyle() == ":"]
+    verticals = [
+        tuple(line.get_xdata()) for line in fig.axes[1].lines if line.get_linestyle() == ":"
+    ]
     assert verticals == [(3, 3), (2, 2)]
     assert fig.axes[0].lines[0].get_color() != fig.axes[0].lines[2].get_color()
 
 
 def test_python_m_dec_sweep_takes_trains_data_flags(tmp_path, capsys):
     """``python -m dec sweep --data T --id-column C --k 2-3``: the same flags as train."""
-    from dec.data.synthetic import make_customers
     from conftest import cli
+
+    from dec.data.synthetic import make_customers
 
     path = tmp_path / "customers.csv"
     make_customers(300, random_state=1)[0].to_csv(path, index_label="customer_id")
     out = tmp_path / "sweep"
-    code, err = cli("sweep", "--config", str(SMOKE), "--data", str(path), "--id-column",
-                    "customer_id", "--k", "2-3", "--seeds", "0", "--bootstrap", "1",
-                    "--out", str(out), capsys=capsys)
+    code, err = cli(
+        "sweep",
+        "--config",
+        str(SMOKE),
+        "--data",
+        str(path),
+        "--id-column",
+        "customer_id",
+        "--k",
+        "2-3",
+        "--seeds",
+        "0",
+        "--bootstrap",
+        "1",
+        "--out",
+        str(out),
+        capsys=capsys,
+    )
     assert code == 0, err
     assert list(pd.read_csv(out / "sweep.csv")["k"]) == [2, 3]
-    code, err = cli("sweep", "--data", str(path), "--id-column", "nope", "--k", "2",
-                    "--out", str(tmp_path / "bad"), capsys=capsys)
+    code, err = cli(
+        "sweep",
+        "--data",
+        str(path),
+        "--id-column",
+        "nope",
+        "--k",
+        "2",
+        "--out",
+        str(tmp_path / "bad"),
+        capsys=capsys,
+    )
     assert code == 2 and "nope" in err.strip().splitlines()[-1]
     assert not (tmp_path / "bad").exists()
 
 
 def test_sweep_never_writes_over_the_table_it_reads(tmp_path, capsys):
     """A customer table named sweep.csv in the --out folder: refused before any training."""
-    from dec.data.synthetic import make_customers
     from conftest import cli
+
+    from dec.data.synthetic import make_customers
 
     table = tmp_path / "sweep.csv"
     make_customers(300, random_state=1)[0].to_csv(table, index_label="customer_id")
     before = table.read_bytes()
-    code, err = cli("sweep", "--config", str(SMOKE), "--data", str(table), "--id-column",
-                    "customer_id", "--k", "2", "--out", str(tmp_path), capsys=capsys)
+    code, err = cli(
+        "sweep",
+        "--config",
+        str(SMOKE),
+        "--data",
+        str(table),
+        "--id-column",
+        "customer_id",
+        "--k",
+        "2",
+        "--out",
+        str(tmp_path),
+        capsys=capsys,
+    )
     assert code == 2 and "the data the sweep reads" in err and "sweep:" not in err
     assert table.read_bytes() == before

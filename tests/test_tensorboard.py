@@ -6,11 +6,14 @@ import pytest
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
 from dec.utils import files
+
+
 def scalars(folder) -> dict[str, list[tuple[int, float]]]:
     events = EventAccumulator(str(folder), size_guidance={"scalars": 0, "tensors": 0})
     events.Reload()
-    return {tag: [(e.step, e.value) for e in events.Scalars(tag)]
-            for tag in events.Tags()["scalars"]}
+    return {
+        tag: [(e.step, e.value) for e in events.Scalars(tag)] for tag in events.Tags()["scalars"]
+    }
 
 
 def test_every_refresh_is_logged_once_at_its_step(smoke_run):
@@ -60,7 +63,8 @@ def test_test_split_comparison_is_in_tensorboard_once(smoke_run, tmp_path):
     logged = scalars(folder)
     for method in ("dec", "kmeans", "gmm", "ae_kmeans"):
         assert logged[f"evaluation/ari/{method}"] == [
-            (0, pytest.approx(report["methods"][method]["ari"]))]
+            (0, pytest.approx(report["methods"][method]["ari"]))
+        ]
     events = EventAccumulator(str(folder))
     events.Reload()
     text = events.Tensors("evaluation/comparison/text_summary")

@@ -5,17 +5,30 @@ import json
 import pytest
 import torch
 import yaml
-
 from conftest import SMOKE, run_script
 
-METHOD_KEYS = {"acc", "nmi", "ari", "silhouette", "davies_bouldin", "calinski_harabasz",
-               "fit_seconds"}
+METHOD_KEYS = {
+    "acc",
+    "nmi",
+    "ari",
+    "silhouette",
+    "davies_bouldin",
+    "calinski_harabasz",
+    "fit_seconds",
+}
 
 
 def test_run_dir_holds_everything(smoke_run):
-    for name in ("config.yaml", "preprocessor.json", "model.json", "model.pt", "pretrained.pt",
-                 "metrics.json", "checkpoints/pretrain/last.ckpt",
-                 "checkpoints/refine/last.ckpt"):
+    for name in (
+        "config.yaml",
+        "preprocessor.json",
+        "model.json",
+        "model.pt",
+        "pretrained.pt",
+        "metrics.json",
+        "checkpoints/pretrain/last.ckpt",
+        "checkpoints/refine/last.ckpt",
+    ):
         assert (smoke_run / name).exists(), name
     # Lightning's best.ckpt was written and never read: only what --resume reads is kept.
     assert sorted(p.name for p in (smoke_run / "checkpoints").rglob("*.ckpt")) == ["last.ckpt"] * 2
@@ -53,9 +66,18 @@ def test_tensorboard_holds_the_scalars(smoke_run):
 
     assert {"train/recon_loss", "val/recon_loss"} <= tags("pretrain")
     refine = tags("refine")
-    expected = {"train/kl_loss", "train/recon_loss", "train/loss", "val/kl_loss",
-                "val/recon_loss", "train/label_change", "train/cluster_size_0", "val/acc",
-                "val/nmi", "val/ari"}
+    expected = {
+        "train/kl_loss",
+        "train/recon_loss",
+        "train/loss",
+        "val/kl_loss",
+        "val/recon_loss",
+        "train/label_change",
+        "train/cluster_size_0",
+        "val/acc",
+        "val/nmi",
+        "val/ari",
+    }
     assert expected <= refine, expected - refine
     assert (smoke_run / "tensorboard" / "refine" / "projector_config.pbtxt").exists()
     acc = EventAccumulator(str(smoke_run / "tensorboard" / "refine"))
@@ -80,23 +102,28 @@ def test_resume_continues_from_last_checkpoint(tmp_path):
 @pytest.mark.slow
 @pytest.mark.skipif(torch.cuda.is_available(), reason="checks the no-CUDA message")
 def test_gpus_without_cuda_is_one_line_error(tmp_path):
-    result = run_script("train.py", "--config", str(SMOKE), "--gpus", "1",
-                        "--output-dir", str(tmp_path / "run"))
+    result = run_script(
+        "train.py", "--config", str(SMOKE), "--gpus", "1", "--output-dir", str(tmp_path / "run")
+    )
     assert result.returncode == 2
     assert result.stderr.strip().count("\n") == 0
     assert "CUDA is not available" in result.stderr and "Traceback" not in result.stderr
     assert not (tmp_path / "run").exists()
 
 
-@pytest.mark.parametrize("args, message", [
-    (["--data", "missing.csv"], "data file missing.csv not found"),
-    (["model.n_clusterz=3"], "unknown config key 'model.n_clusterz'"),
-    (["--n-clusters", "1"], "n_clusters must be at least 2"),
-])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--data", "missing.csv"], "data file missing.csv not found"),
+        (["model.n_clusterz=3"], "unknown config key 'model.n_clusterz'"),
+        (["--n-clusters", "1"], "n_clusters must be at least 2"),
+    ],
+)
 @pytest.mark.slow
 def test_bad_input_is_one_line_without_output(tmp_path, args, message):
-    result = run_script("train.py", "--config", str(SMOKE), "--output-dir",
-                        str(tmp_path / "run"), *args)
+    result = run_script(
+        "train.py", "--config", str(SMOKE), "--output-dir", str(tmp_path / "run"), *args
+    )
     assert result.returncode == 2
     assert message in result.stderr and "Traceback" not in result.stderr
     assert not (tmp_path / "run").exists()
@@ -111,8 +138,9 @@ def test_test_script_without_runs_is_one_line(tmp_path):
 @pytest.mark.gpu
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
 def test_smoke_run_on_gpu(tmp_path):
-    result = run_script("train.py", "--config", str(SMOKE), "--gpus", "1",
-                        "--output-dir", str(tmp_path / "run"))
+    result = run_script(
+        "train.py", "--config", str(SMOKE), "--gpus", "1", "--output-dir", str(tmp_path / "run")
+    )
     assert result.returncode == 0, result.stderr
     assert (tmp_path / "run" / "model.pt").exists()
 
@@ -125,10 +153,24 @@ def test_own_csv_table_with_label_column(tmp_path):
     frame = frame.reset_index().assign(segment=labels, email="x@example.com")
     frame.to_csv(tmp_path / "customers.csv", index=False)
     run_dir = tmp_path / "run"
-    trained = run_script("train.py", "--config", str(SMOKE), "--data", "customers.csv",
-                         "--id-column", "customer_id", "--label-column", "segment",
-                         "--drop-columns", "email", "--categorical-columns", "orders",
-                         "--output-dir", str(run_dir), cwd=tmp_path)
+    trained = run_script(
+        "train.py",
+        "--config",
+        str(SMOKE),
+        "--data",
+        "customers.csv",
+        "--id-column",
+        "customer_id",
+        "--label-column",
+        "segment",
+        "--drop-columns",
+        "email",
+        "--categorical-columns",
+        "orders",
+        "--output-dir",
+        str(run_dir),
+        cwd=tmp_path,
+    )
     assert trained.returncode == 0, trained.stderr
     tested = run_script("test.py", "--run", str(run_dir))  # from another directory
     assert tested.returncode == 0, tested.stderr
@@ -140,8 +182,15 @@ def test_own_csv_table_with_label_column(tmp_path):
 
 @pytest.mark.slow
 def test_mixed_precision_path_runs_on_cpu(tmp_path):
-    result = run_script("train.py", "--config", str(SMOKE), "--precision", "bf16-mixed",
-                        "--output-dir", str(tmp_path / "run"))
+    result = run_script(
+        "train.py",
+        "--config",
+        str(SMOKE),
+        "--precision",
+        "bf16-mixed",
+        "--output-dir",
+        str(tmp_path / "run"),
+    )
     assert result.returncode == 0, result.stderr
     metrics = json.loads((tmp_path / "run" / "metrics.json").read_text())
     assert metrics["device"] == "cpu" and len(metrics["train_cluster_sizes"]) == 5

@@ -3,23 +3,26 @@ import hashlib
 
 import pandas as pd
 import pytest
-
 from conftest import ROOT, SMOKE, run_script
+
 from dec.data import load_dataset
-from dec.data.logs.transactions import clean_transactions, customer_features, \
-    holdout_outcomes
+from dec.data.logs.transactions import clean_transactions, customer_features, holdout_outcomes
 from dec.errors import DataError
 from dec.utils.resources import cdnow_path
 
 
 @pytest.fixture
 def log():
-    return clean_transactions(pd.DataFrame({
-        "id": ["a", "a", "a", "b", "a", "c"],
-        "date": ["20240101", "20240111", "20240111", "20240105", "20240301", "20240310"],
-        "amount": [10.0, 20.0, 5.0, 100.0, 50.0, 7.0],
-        "quantity": [1, 2, 1, 4, 3, 1],
-    }))
+    return clean_transactions(
+        pd.DataFrame(
+            {
+                "id": ["a", "a", "a", "b", "a", "c"],
+                "date": ["20240101", "20240111", "20240111", "20240105", "20240301", "20240310"],
+                "amount": [10.0, 20.0, 5.0, 100.0, 50.0, 7.0],
+                "quantity": [1, 2, 1, 4, 3, 1],
+            }
+        )
+    )
 
 
 def test_features_by_hand(log):
@@ -46,13 +49,16 @@ def test_bad_dates_and_amounts_are_named():
     with pytest.raises(DataError, match="cannot read date 'yesterday'"):
         clean_transactions(pd.DataFrame({"id": [1], "date": ["yesterday"], "amount": [1.0]}))
     with pytest.raises(DataError, match="1 transaction.s. are dated in the future, e.g. '2999"):
-        clean_transactions(pd.DataFrame({"id": [1, 2], "date": ["2024-01-01", "2999-01-01"],
-                                         "amount": [1.0, 2.0]}))
+        clean_transactions(
+            pd.DataFrame({"id": [1, 2], "date": ["2024-01-01", "2999-01-01"], "amount": [1.0, 2.0]})
+        )
     with pytest.raises(DataError, match="amount value 'ten'"):
         clean_transactions(pd.DataFrame({"id": [1], "date": ["2024-01-01"], "amount": ["ten"]}))
     with pytest.raises(DataError, match="choose a later --as-of"):
-        customer_features(clean_transactions(pd.DataFrame(
-            {"id": [1], "date": ["2024-01-01"], "amount": [1.0]})), "2023-01-01")
+        customer_features(
+            clean_transactions(pd.DataFrame({"id": [1], "date": ["2024-01-01"], "amount": [1.0]})),
+            "2023-01-01",
+        )
 
 
 def test_shipped_cdnow_is_the_documented_file():
@@ -68,12 +74,29 @@ def test_shipped_cdnow_is_the_documented_file():
 def test_transactions_flag_end_to_end(tmp_path):
     raw = pd.read_csv(cdnow_path(), sep=r"\s+", dtype={"customer_id": str, "date": str}).head(3000)
     raw.rename(columns={"customer_id": "cust", "dollar_value": "value"}).to_csv(
-        tmp_path / "log.csv", index=False)
+        tmp_path / "log.csv", index=False
+    )
     run_dir = tmp_path / "run"
-    trained = run_script("train.py", "--config", str(SMOKE), "--transactions", "log.csv",
-                         "--id-col", "cust", "--date-col", "date", "--amount-col", "value",
-                         "--quantity-col", "number_of_cds", "--as-of", "1997-09-30",
-                         "--output-dir", str(run_dir), cwd=tmp_path)
+    trained = run_script(
+        "train.py",
+        "--config",
+        str(SMOKE),
+        "--transactions",
+        "log.csv",
+        "--id-col",
+        "cust",
+        "--date-col",
+        "date",
+        "--amount-col",
+        "value",
+        "--quantity-col",
+        "number_of_cds",
+        "--as-of",
+        "1997-09-30",
+        "--output-dir",
+        str(run_dir),
+        cwd=tmp_path,
+    )
     assert trained.returncode == 0, trained.stderr
     tested = run_script("test.py", "--run", str(run_dir), "--no-profiles")
     assert tested.returncode == 0, tested.stderr
@@ -87,15 +110,30 @@ def test_transactions_flag_end_to_end(tmp_path):
 
 @pytest.mark.slow
 def test_transactions_need_their_columns(tmp_path):
-    result = run_script("train.py", "--config", str(SMOKE), "--transactions",
-                        str(ROOT / "data" / "cdnow" / "CDNOW_master.txt.gz"),
-                        "--output-dir", str(tmp_path / "run"))
-    assert result.returncode == 2 and "--id-column, --date-column and --amount-column" in result.stderr
+    result = run_script(
+        "train.py",
+        "--config",
+        str(SMOKE),
+        "--transactions",
+        str(ROOT / "data" / "cdnow" / "CDNOW_master.txt.gz"),
+        "--output-dir",
+        str(tmp_path / "run"),
+    )
+    assert (
+        result.returncode == 2 and "--id-column, --date-column and --amount-column" in result.stderr
+    )
 
 
 def test_customers_first_seen_after_as_of_are_counted_in_a_warning():
-    log = clean_transactions(pd.DataFrame({"id": [1, 1, 2, 3], "date": [
-        "2024-01-01", "2024-03-01", "2024-02-01", "2024-05-01"], "amount": [1.0, 2.0, 3.0, 4.0]}))
+    log = clean_transactions(
+        pd.DataFrame(
+            {
+                "id": [1, 1, 2, 3],
+                "date": ["2024-01-01", "2024-03-01", "2024-02-01", "2024-05-01"],
+                "amount": [1.0, 2.0, 3.0, 4.0],
+            }
+        )
+    )
     with pytest.warns(UserWarning, match="1 customer.s. first bought after as_of=2024-04-01"):
         features = customer_features(log, "2024-04-01")
     assert sorted(features.index) == ["1", "2"]

@@ -9,30 +9,38 @@ from __future__ import annotations
 
 import logging
 import math
-import platform
 import shutil
-from datetime import datetime, timezone
 from pathlib import Path
 
 import numpy as np
 import torch
 
-from dec.utils import files
-from dec.utils.meta import machine, run_meta  # noqa: F401  (re-exported for the modes)
 from dec.config import load_config
 from dec.evaluation.evaluate import evaluate
-from dec.utils.markdown import markdown_table
 from dec.metrics import main_metric
 from dec.training.pipeline import fit
+from dec.utils import files
+from dec.utils.markdown import markdown_table
+from dec.utils.meta import machine, run_meta  # noqa: F401  (re-exported for the modes)
 from dec.utils.resources import shipped_config
 
 log = logging.getLogger("dec")
 
-CONFIGS = {"synthetic": "default", "cdnow": "cdnow", "digits": "digits",
-           "mlc_churn": "mlc_churn", "attrition": "attrition"}
+CONFIGS = {
+    "synthetic": "default",
+    "cdnow": "cdnow",
+    "digits": "digits",
+    "mlc_churn": "mlc_churn",
+    "attrition": "attrition",
+}
 METHODS = ("kmeans", "gmm", "ae_kmeans", "dec", "idec")
-TITLES = {"kmeans": "KMeans", "gmm": "GMM", "ae_kmeans": "AE+KMeans", "dec": "DEC (γ=0)",
-          "idec": "IDEC (γ=10)"}
+TITLES = {
+    "kmeans": "KMeans",
+    "gmm": "GMM",
+    "ae_kmeans": "AE+KMeans",
+    "dec": "DEC (γ=0)",
+    "idec": "IDEC (γ=10)",
+}
 
 
 def run_one(name: str, config_path: str | Path, seed: int, work: Path) -> dict:
@@ -58,8 +66,13 @@ def run_one(name: str, config_path: str | Path, seed: int, work: Path) -> dict:
         outcomes["dec"] = dec_only["outcomes"]["dec"]
         for method, values in outcomes.items():
             methods[method].update(values)
-    return {"dataset": name, "seed": seed, "n_test": with_baselines["n_samples"],
-            "n_clusters": with_baselines["n_clusters"], "methods": methods}
+    return {
+        "dataset": name,
+        "seed": seed,
+        "n_test": with_baselines["n_samples"],
+        "n_clusters": with_baselines["n_clusters"],
+        "methods": methods,
+    }
 
 
 def summarise(runs: list[dict]) -> dict:
@@ -70,17 +83,26 @@ def summarise(runs: list[dict]) -> dict:
         metrics = list(mine[0]["methods"]["kmeans"])
         table = {}
         for method in METHODS:
-            table[method] = {m: {"mean": float(np.mean([r["methods"][method][m] for r in mine])),
-                                 "std": float(np.std([r["methods"][method][m] for r in mine]))}
-                             for m in metrics}
+            table[method] = {
+                m: {
+                    "mean": float(np.mean([r["methods"][method][m] for r in mine])),
+                    "std": float(np.std([r["methods"][method][m] for r in mine])),
+                }
+                for m in metrics
+            }
         main = main_metric(mine[0]["methods"]["kmeans"])
         best_deep = max(("dec", "idec"), key=lambda m: table[m][main]["mean"])
         winner = max(METHODS, key=lambda m: table[m][main]["mean"])
-        summary[name] = {"n_test": mine[0]["n_test"], "n_clusters": mine[0]["n_clusters"],
-                         "seeds": [r["seed"] for r in mine], "main_metric": main,
-                         "winner": winner, "best_deep": best_deep,
-                         "deep_matches_kmeans": table[best_deep][main]["mean"]
-                         >= table["kmeans"][main]["mean"], "methods": table}
+        summary[name] = {
+            "n_test": mine[0]["n_test"],
+            "n_clusters": mine[0]["n_clusters"],
+            "seeds": [r["seed"] for r in mine],
+            "main_metric": main,
+            "winner": winner,
+            "best_deep": best_deep,
+            "deep_matches_kmeans": table[best_deep][main]["mean"] >= table["kmeans"][main]["mean"],
+            "methods": table,
+        }
     return summary
 
 
@@ -93,30 +115,49 @@ def _cell(stat: dict) -> str:
 
 
 def results_markdown(summary: dict, meta: dict) -> str:
-    lines = ["# Benchmark results", "",
-             f"Written by `python scripts/benchmark.py` on {meta['date']} "
-             f"({meta['machine']}; torch {meta['torch']}). Mean ± std over seeds "
-             f"{meta['seeds']}, each data set's held-out test split. Internal metrics "
-             "(silhouette, Davies-Bouldin ↓, Calinski-Harabasz) are computed on the "
-             "preprocessed inputs for every method. Fit seconds for AE+KMeans are the "
-             "pretraining and initialisation that DEC and IDEC also pay.", ""]
+    lines = [
+        "# Benchmark results",
+        "",
+        f"Written by `python scripts/benchmark.py` on {meta['date']} "
+        f"({meta['machine']}; torch {meta['torch']}). Mean ± std over seeds "
+        f"{meta['seeds']}, each data set's held-out test split. Internal metrics "
+        "(silhouette, Davies-Bouldin ↓, Calinski-Harabasz) are computed on the "
+        "preprocessed inputs for every method. Fit seconds for AE+KMeans are the "
+        "pretraining and initialisation that DEC and IDEC also pay.",
+        "",
+    ]
     for name, block in summary.items():
         main = block["main_metric"]
         metrics = list(next(iter(block["methods"].values())))
-        lines += [f"## {name} (k = {block['n_clusters']}, {block['n_test']} test customers)", "",
-                  markdown_table(["method", *metrics],
-                                 [[TITLES[method], *(_cell(block["methods"][method][m])
-                                                     for m in metrics)] for method in METHODS])]
+        lines += [
+            f"## {name} (k = {block['n_clusters']}, {block['n_test']} test customers)",
+            "",
+            markdown_table(
+                ["method", *metrics],
+                [
+                    [TITLES[method], *(_cell(block["methods"][method][m]) for m in metrics)]
+                    for method in METHODS
+                ],
+            ),
+        ]
         best, km = block["methods"][block["best_deep"]][main], block["methods"]["kmeans"][main]
-        verdict = ("matches or beats" if block["deep_matches_kmeans"] else "LOSES TO")
-        lines += ["", f"Main metric {main}: best of DEC/IDEC ({TITLES[block['best_deep']]}, "
-                  f"{best['mean']:.3f}) {verdict} KMeans ({km['mean']:.3f}); overall winner: "
-                  f"{TITLES[block['winner']]}.", ""]
+        verdict = "matches or beats" if block["deep_matches_kmeans"] else "LOSES TO"
+        lines += [
+            "",
+            f"Main metric {main}: best of DEC/IDEC ({TITLES[block['best_deep']]}, "
+            f"{best['mean']:.3f}) {verdict} KMeans ({km['mean']:.3f}); overall winner: "
+            f"{TITLES[block['winner']]}.",
+            "",
+        ]
     return "\n".join(lines)
 
 
-def run_benchmark(datasets=tuple(CONFIGS), seeds=(0, 1, 2), out_dir="benchmarks",
-                  work_dir: str | Path | None = None) -> dict:
+def run_benchmark(
+    datasets=tuple(CONFIGS),
+    seeds=(0, 1, 2),
+    out_dir="benchmarks",
+    work_dir: str | Path | None = None,
+) -> dict:
     """Run everything, write ``results.json`` and ``results.md`` into ``out_dir``."""
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)

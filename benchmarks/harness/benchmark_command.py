@@ -5,10 +5,23 @@ test splits (benchmarks/results.{json,md}); each other mode is a flag, run by
 
 from __future__ import annotations
 
+from benchmarks.harness.benchmark_modes import (
+    clv,
+    data_kind,
+    downstream,
+    log_scale,
+    parse_names,
+    parse_seeds,
+    scale,
+    spark,
+    speed,
+    spread,
+    stability,
+    stability_choice,
+    suite,
+    variants,
+)
 from dec.cli.common import Parser
-from benchmarks.harness.benchmark_modes import (clv, data_kind, downstream, log_scale, parse_names,
-                                             parse_seeds, scale, spark, speed, spread,
-                                             stability, stability_choice, suite, variants)
 
 DESCRIPTION = """{synthetic, CDNOW, digits} x {KMeans, GMM, AE+KMeans, DEC, IDEC} x seeds, on
 the test splits; writes benchmarks/results.json and benchmarks/results.md."""
@@ -18,71 +31,128 @@ def main() -> int:
     from benchmarks.harness.benchmark import CONFIGS
 
     parser = Parser(description=DESCRIPTION)
-    parser.add_argument("--datasets", help=f"comma-separated subset of {', '.join(CONFIGS)} "
-                        "(default: all; with --downstream: synthetic, cdnow, digits)")
+    parser.add_argument(
+        "--datasets",
+        help=f"comma-separated subset of {', '.join(CONFIGS)} "
+        "(default: all; with --downstream: synthetic, cdnow, digits)",
+    )
     parser.add_argument("--seeds", default="0,1,2", help="comma-separated seeds")
     parser.add_argument("--out", default="benchmarks", help="folder for results.json/.md")
     parser.add_argument("--work-dir", help="where the runs go (default checkpoints/benchmark)")
-    parser.add_argument("--speed", action="store_true",
-                        help="instead: time the package's training loop against a plain "
-                             "PyTorch loop on 200,000 synthetic customers")
+    parser.add_argument(
+        "--speed",
+        action="store_true",
+        help="instead: time the package's training loop against a plain "
+        "PyTorch loop on 200,000 synthetic customers",
+    )
     parser.add_argument("--speed-samples", type=int, default=200_000)
-    parser.add_argument("--speed-repeats", type=int, default=7,
-                        help="alternating repeats of each loop for --speed (median reported; "
-                             "3 moved the ratio from 1.15 to 1.45 between two runs)")
-    parser.add_argument("--scale", action="store_true",
-                        help="instead: train, test and export configs/large.yaml at 10k, 100k "
-                             "and 1M customers; time and peak memory to benchmarks/scale.md")
-    parser.add_argument("--scale-sizes", default="10000,100000,1000000",
-                        help="comma-separated numbers of customers for --scale")
-    parser.add_argument("--variants", nargs="+", metavar="LABEL:KEY=V[,KEY=V]",
-                        help="instead: compare config variants on the validation split (the "
-                             "choice) and the test split, e.g. t:model.kernel=student_t "
-                             "m:model.kernel=mahalanobis; writes --out/<--name>.{md,json}")
-    parser.add_argument("--name", help="file name for --variants (default: variants), "
-                        "--suite (default: suite) or --log-scale (default: log_scale)")
-    parser.add_argument("--data-kind", action="store_true",
-                        help="instead: the estimator's defaults on digits as a raw array "
-                             "(data_kind auto vs table vs KMeans); writes --out/data_kind.md")
-    parser.add_argument("--downstream", action="store_true",
-                        help="instead: fit linear and gradient-boosting models on features, "
-                             "embeddings, both + segments, and PCA; test R²/AUC/accuracy to "
-                             "--out/downstream.{md,json}")
-    parser.add_argument("--spread", action="store_true",
-                        help="instead: prediction strength of k and the test metric of 30 "
-                             "KMeans local optima on each table's inputs, with the benchmark's "
-                             "methods placed among them; writes --out/spread.{md,json}")
-    parser.add_argument("--results", default="benchmarks/results.json",
-                        help="the benchmark results --spread places among the optima")
-    parser.add_argument("--suite", action="store_true",
-                        help="instead: the public suite of labelled tables x {KMeans, "
-                             "BIC-chosen GMM, Ward, AE+KMeans, the default model, --variants} "
-                             "x --seeds, k = the number of classes; writes --out/suite.{md,json}")
+    parser.add_argument(
+        "--speed-repeats",
+        type=int,
+        default=7,
+        help="alternating repeats of each loop for --speed (median reported; "
+        "3 moved the ratio from 1.15 to 1.45 between two runs)",
+    )
+    parser.add_argument(
+        "--scale",
+        action="store_true",
+        help="instead: train, test and export configs/large.yaml at 10k, 100k "
+        "and 1M customers; time and peak memory to benchmarks/scale.md",
+    )
+    parser.add_argument(
+        "--scale-sizes",
+        default="10000,100000,1000000",
+        help="comma-separated numbers of customers for --scale",
+    )
+    parser.add_argument(
+        "--variants",
+        nargs="+",
+        metavar="LABEL:KEY=V[,KEY=V]",
+        help="instead: compare config variants on the validation split (the "
+        "choice) and the test split, e.g. t:model.kernel=student_t "
+        "m:model.kernel=mahalanobis; writes --out/<--name>.{md,json}",
+    )
+    parser.add_argument(
+        "--name",
+        help="file name for --variants (default: variants), "
+        "--suite (default: suite) or --log-scale (default: log_scale)",
+    )
+    parser.add_argument(
+        "--data-kind",
+        action="store_true",
+        help="instead: the estimator's defaults on digits as a raw array "
+        "(data_kind auto vs table vs KMeans); writes --out/data_kind.md",
+    )
+    parser.add_argument(
+        "--downstream",
+        action="store_true",
+        help="instead: fit linear and gradient-boosting models on features, "
+        "embeddings, both + segments, and PCA; test R²/AUC/accuracy to "
+        "--out/downstream.{md,json}",
+    )
+    parser.add_argument(
+        "--spread",
+        action="store_true",
+        help="instead: prediction strength of k and the test metric of 30 "
+        "KMeans local optima on each table's inputs, with the benchmark's "
+        "methods placed among them; writes --out/spread.{md,json}",
+    )
+    parser.add_argument(
+        "--results",
+        default="benchmarks/results.json",
+        help="the benchmark results --spread places among the optima",
+    )
+    parser.add_argument(
+        "--suite",
+        action="store_true",
+        help="instead: the public suite of labelled tables x {KMeans, "
+        "BIC-chosen GMM, Ward, AE+KMeans, the default model, --variants} "
+        "x --seeds, k = the number of classes; writes --out/suite.{md,json}",
+    )
     parser.add_argument("--tables", help="--suite: comma-separated tables (default: all)")
-    parser.add_argument("--stability", action="store_true",
-                        help="instead: per-segment bootstrap Jaccard of one default run with "
-                             "refits from the pretrained autoencoder and full refits, beside "
-                             "KMeans and GMM; writes --out/stability.{md,json}")
-    parser.add_argument("--resamples", type=int, default=10,
-                        help="--stability: bootstrap resamples per method")
-    parser.add_argument("--stability-choice", action="store_true",
-                        help="instead: on the suite's tables (--tables), choose among the "
-                             "default model, KMeans and the BIC-GMM by bootstrap stability, "
-                             "without labels; writes --out/suite_stability_choice.{md,json}")
-    parser.add_argument("--log-scale", action="store_true",
-                        help="instead: generated purchase logs (--log-sizes rows): features "
-                             "with DuckDB and training with each log engine, time and peak "
-                             "memory; writes --out/log_scale.{md,json}")
-    parser.add_argument("--log-sizes", default="2000000,20000000,200000000",
-                        help="comma-separated numbers of purchases for --log-scale")
-    parser.add_argument("--spark", action="store_true",
-                        help="instead: dec.spark in local[2] mode on a generated log of "
-                             "--spark-rows purchases (features, scoring); writes "
-                             "--out/spark.{md,json}")
+    parser.add_argument(
+        "--stability",
+        action="store_true",
+        help="instead: per-segment bootstrap Jaccard of one default run with "
+        "refits from the pretrained autoencoder and full refits, beside "
+        "KMeans and GMM; writes --out/stability.{md,json}",
+    )
+    parser.add_argument(
+        "--resamples", type=int, default=10, help="--stability: bootstrap resamples per method"
+    )
+    parser.add_argument(
+        "--stability-choice",
+        action="store_true",
+        help="instead: on the suite's tables (--tables), choose among the "
+        "default model, KMeans and the BIC-GMM by bootstrap stability, "
+        "without labels; writes --out/suite_stability_choice.{md,json}",
+    )
+    parser.add_argument(
+        "--log-scale",
+        action="store_true",
+        help="instead: generated purchase logs (--log-sizes rows): features "
+        "with DuckDB and training with each log engine, time and peak "
+        "memory; writes --out/log_scale.{md,json}",
+    )
+    parser.add_argument(
+        "--log-sizes",
+        default="2000000,20000000,200000000",
+        help="comma-separated numbers of purchases for --log-scale",
+    )
+    parser.add_argument(
+        "--spark",
+        action="store_true",
+        help="instead: dec.spark in local[2] mode on a generated log of "
+        "--spark-rows purchases (features, scoring); writes "
+        "--out/spark.{md,json}",
+    )
     parser.add_argument("--spark-rows", type=int, default=2_000_000)
-    parser.add_argument("--clv", action="store_true",
-                        help="instead: customer value on CDNOW against the hold-out period, "
-                             "beside the published fits; writes --out/clv.{md,json}")
+    parser.add_argument(
+        "--clv",
+        action="store_true",
+        help="instead: customer value on CDNOW against the hold-out period, "
+        "beside the published fits; writes --out/clv.{md,json}",
+    )
     args = parser.parse_args()
     if args.spark:
         return spark(args, parser)

@@ -9,6 +9,7 @@ def _publish(args, name: str, payload: dict, text: str) -> int:
     from pathlib import Path
 
     from dec.utils import files
+
     files.write_json(Path(args.out) / f"{name}.json", payload)
     files.atomic_write_text(Path(args.out) / f"{name}.md", text)
     print(text)
@@ -58,10 +59,9 @@ def log_scale(args, parser) -> int:
 
 
 def stability_choice(args, parser) -> int:
-    from dec.data.suite import SUITE_TABLES
     from benchmarks.harness.benchmark import run_meta
-    from benchmarks.harness.stability_choice import (measure, stability_choice_markdown,
-                                                  summarise)
+    from benchmarks.harness.stability_choice import measure, stability_choice_markdown, summarise
+    from dec.data.suite import SUITE_TABLES
 
     tables = parse_names(args.tables or ",".join(SUITE_TABLES), SUITE_TABLES, parser)
     seeds = parse_seeds(args, parser)
@@ -69,13 +69,19 @@ def stability_choice(args, parser) -> int:
     meta = run_meta(seeds=seeds, resamples=args.resamples)
     summary = summarise(rows)
     text = stability_choice_markdown(summary, meta)
-    return _publish(args, "suite_stability_choice", {"meta": meta, "tables": summary, "rows": rows}, text)
+    return _publish(
+        args, "suite_stability_choice", {"meta": meta, "tables": summary, "rows": rows}, text
+    )
 
 
 def downstream(args, parser) -> int:
     from benchmarks.harness.benchmark import run_meta
-    from benchmarks.harness.downstream import (TARGETS, downstream_benchmark,
-                                            downstream_markdown, summarise)
+    from benchmarks.harness.downstream import (
+        TARGETS,
+        downstream_benchmark,
+        downstream_markdown,
+        summarise,
+    )
 
     datasets = parse_names(args.datasets or ",".join(TARGETS), TARGETS, parser)
     seeds = parse_seeds(args, parser)
@@ -89,9 +95,9 @@ def downstream(args, parser) -> int:
 def spread(args, parser) -> int:
     from pathlib import Path
 
-    from dec.utils import files
     from benchmarks.harness.benchmark import run_meta
     from benchmarks.harness.spread import measure, spread_markdown
+    from dec.utils import files
 
     tables = "synthetic,cdnow,mlc_churn,attrition"
     datasets = parse_names(args.datasets or tables, tables.split(","), parser)
@@ -114,10 +120,11 @@ def data_kind(args, parser) -> int:
 
 def suite(args, parser) -> int:
     import time
-    from dec.data.suite import SUITE_TABLES
+
     from benchmarks.harness.benchmark import run_meta
     from benchmarks.harness.suite import run_suite, summarise, verdict
     from benchmarks.harness.suite_report import suite_markdown
+    from dec.data.suite import SUITE_TABLES
 
     tables = parse_names(args.tables or ",".join(SUITE_TABLES), SUITE_TABLES, parser)
     seeds = parse_seeds(args, parser)
@@ -127,10 +134,17 @@ def suite(args, parser) -> int:
     meta = run_meta(seeds=seeds, variants=parsed, minutes=(time.perf_counter() - start) / 60)
     summary = summarise(runs)
     text = suite_markdown(summary, meta, parsed)
-    return _publish(args, args.name or "suite", {
-        "meta": meta, "tables": summary,
-        "verdict": {key: verdict(summary, key) for key in ["dec", *parsed]},
-        "runs": [{k: v for k, v in r.items() if k != "labels"} for r in runs]}, text)
+    return _publish(
+        args,
+        args.name or "suite",
+        {
+            "meta": meta,
+            "tables": summary,
+            "verdict": {key: verdict(summary, key) for key in ["dec", *parsed]},
+            "runs": [{k: v for k, v in r.items() if k != "labels"} for r in runs],
+        },
+        text,
+    )
 
 
 def _variants(args, parser) -> dict[str, list[str]]:
@@ -149,8 +163,9 @@ def variants(args, parser, datasets: dict, seeds: list[int]) -> int:
     parsed = _variants(args, parser)
     rows = compare(datasets, parsed, seeds)
     text = variants_markdown(rows, f"Variants: {', '.join(parsed)}")
-    return _publish(args, args.name or "variants",
-                    {"variants": parsed, "seeds": seeds, "rows": rows}, text)
+    return _publish(
+        args, args.name or "variants", {"variants": parsed, "seeds": seeds, "rows": rows}, text
+    )
 
 
 def scale(args, parser) -> int:
@@ -167,32 +182,41 @@ def scale(args, parser) -> int:
 
 def speed_page(result: dict) -> str:
     """benchmarks/speed.md from speed.json."""
-    rows = [("plain PyTorch", "plain"),
-            ("dec: AutoencoderModule, bare Trainer", "lightning"),
-            ("dec: AutoencoderModule, the Trainer a run builds", "run_trainer")]
+    rows = [
+        ("plain PyTorch", "plain"),
+        ("dec: AutoencoderModule, bare Trainer", "lightning"),
+        ("dec: AutoencoderModule, the Trainer a run builds", "run_trainer"),
+    ]
     table = "".join(
         f"| {name} | {result[f'{key}_median']:.2f} | "
-        + (f"{result[f'{key}_ratio']:.3f} | {result[f'{key}_paired_ratio']:.3f} | "
-           if key != "plain" else "1 | 1 | ")
+        + (
+            f"{result[f'{key}_ratio']:.3f} | {result[f'{key}_paired_ratio']:.3f} | "
+            if key != "plain"
+            else "1 | 1 | "
+        )
         + f"{', '.join(f'{s:.2f}' for s in result[f'{key}_seconds'])} |\n"
-        for name, key in rows)
-    return (f"# Training loop speed\n\n{result['n_train']:,} training customers x "
-            f"{result['n_features']} features, {result['epochs']} epochs of pretraining "
-            f"({result['steps']:,} steps of batch {result['batch_size']}), network "
-            f"{result['hidden_dims']}, {result['threads']} CPU threads, "
-            f"{len(result['plain_seconds'])} alternating repeats. The run's Trainer writes a "
-            "checkpoint each epoch and TensorBoard logs into a temporary folder.\n\n"
-            "| loop | seconds (median) | ratio of medians | median of paired ratios | "
-            "all runs |\n|---|---:|---:|---:|---|\n" + table
-            + f"\nRatio dec / plain (bare Trainer, ratio of medians): "
-            f"**{result['ratio']:.2f}**\n")
+        for name, key in rows
+    )
+    return (
+        f"# Training loop speed\n\n{result['n_train']:,} training customers x "
+        f"{result['n_features']} features, {result['epochs']} epochs of pretraining "
+        f"({result['steps']:,} steps of batch {result['batch_size']}), network "
+        f"{result['hidden_dims']}, {result['threads']} CPU threads, "
+        f"{len(result['plain_seconds'])} alternating repeats. The run's Trainer writes a "
+        "checkpoint each epoch and TensorBoard logs into a temporary folder.\n\n"
+        "| loop | seconds (median) | ratio of medians | median of paired ratios | "
+        "all runs |\n|---|---:|---:|---:|---|\n"
+        + table
+        + f"\nRatio dec / plain (bare Trainer, ratio of medians): "
+        f"**{result['ratio']:.2f}**\n"
+    )
 
 
 def speed(args) -> int:
     from pathlib import Path
 
-    from dec.utils import files
     from benchmarks.harness.speed import speed_benchmark
+    from dec.utils import files
 
     result = speed_benchmark(n_samples=args.speed_samples, repeats=args.speed_repeats)
     out = Path(args.out)

@@ -16,8 +16,8 @@ import time
 
 import numpy as np
 
-from dec.utils.markdown import markdown_table
 from dec.metrics import label_metrics
+from dec.utils.markdown import markdown_table
 
 log = logging.getLogger("dec")
 
@@ -30,6 +30,7 @@ def score(method: str, seed: int) -> dict:
     from sklearn.datasets import load_digits
 
     from dec import DeepEmbeddedClustering
+
     X, y = load_digits(return_X_y=True)
     start = time.perf_counter()
     if method == "kmeans":
@@ -37,8 +38,13 @@ def score(method: str, seed: int) -> dict:
     else:
         labels = DeepEmbeddedClustering(10, data_kind=method, random_state=seed).fit(X).labels_
     scores = label_metrics(y, labels)
-    return {"method": method, "seed": seed, "ari": scores["ari"], "acc": scores["acc"],
-            "seconds": time.perf_counter() - start}
+    return {
+        "method": method,
+        "seed": seed,
+        "ari": scores["ari"],
+        "acc": scores["acc"],
+        "seconds": time.perf_counter() - start,
+    }
 
 
 def compare_kinds(seeds) -> list[dict]:
@@ -54,15 +60,24 @@ def kinds_markdown(runs: list[dict]) -> str:
     rows = []
     for method in METHODS:
         mine = [r for r in runs if r["method"] == method]
-        cell = {k: f"{np.mean([r[k] for r in mine]):.3f} ± {np.std([r[k] for r in mine]):.3f}"
-                for k in ("ari", "acc")}
-        rows.append([method, cell["ari"], cell["acc"],
-                     f"{np.mean([r['seconds'] for r in mine]):.0f}"])
+        cell = {
+            k: f"{np.mean([r[k] for r in mine]):.3f} ± {np.std([r[k] for r in mine]):.3f}"
+            for k in ("ari", "acc")
+        }
+        rows.append(
+            [method, cell["ari"], cell["acc"], f"{np.mean([r['seconds'] for r in mine]):.0f}"]
+        )
     seeds = sorted({r["seed"] for r in runs})
-    return "\n".join([
-        "# The estimator's defaults on wide numeric data (digits as a raw 0..16 array)", "",
-        f"`DeepEmbeddedClustering(10, data_kind=..., random_state=seed).fit(X)`, seeds "
-        f"{', '.join(map(str, seeds))}, mean ± std, all 1,797 images. `auto` detects the "
-        "data as dense and uses the digits recipe; `table` is the customer-table defaults "
-        "(what `auto` replaced); KMeans has `n_init` 20.", "",
-        markdown_table(["method", "ARI", "ACC", "seconds"], rows, align="lrrr"), ""])
+    return "\n".join(
+        [
+            "# The estimator's defaults on wide numeric data (digits as a raw 0..16 array)",
+            "",
+            f"`DeepEmbeddedClustering(10, data_kind=..., random_state=seed).fit(X)`, seeds "
+            f"{', '.join(map(str, seeds))}, mean ± std, all 1,797 images. `auto` detects the "
+            "data as dense and uses the digits recipe; `table` is the customer-table defaults "
+            "(what `auto` replaced); KMeans has `n_init` 20.",
+            "",
+            markdown_table(["method", "ARI", "ACC", "seconds"], rows, align="lrrr"),
+            "",
+        ]
+    )

@@ -32,8 +32,8 @@ from sklearn.metrics import accuracy_score, r2_score, roc_auc_score
 
 from dec.config import load_config
 from dec.data.prepare import prepare_data
-from dec.utils.markdown import markdown_table
 from dec.training.pipeline import fit
+from dec.utils.markdown import markdown_table
 from dec.utils.resources import shipped_config
 
 log = logging.getLogger("dec")
@@ -43,8 +43,10 @@ MODELS = ("linear", "hgb")
 #: data set -> (config, [(target name, where it comes from, task)]). Task "regression" is
 #: scored by R², "binary" by ROC AUC, "multiclass" by accuracy.
 TARGETS = {
-    "cdnow": ("cdnow", [("holdout_spend", "outcome", "regression"),
-                        ("holdout_active", "outcome", "binary")]),
+    "cdnow": (
+        "cdnow",
+        [("holdout_spend", "outcome", "regression"), ("holdout_active", "outcome", "binary")],
+    ),
     "synthetic": ("default", [("segment", "labels", "multiclass")]),
     "digits": ("digits", [("digit", "labels", "multiclass")]),
 }
@@ -55,8 +57,11 @@ def make_model(kind: str, task: str, seed: int):
     """The downstream model: scikit-learn defaults, except ``max_iter`` of the logistic
     regression (raised so it converges instead of warning) and the seed."""
     if task == "regression":
-        return LinearRegression() if kind == "linear" else \
-            HistGradientBoostingRegressor(random_state=seed)
+        return (
+            LinearRegression()
+            if kind == "linear"
+            else HistGradientBoostingRegressor(random_state=seed)
+        )
     if kind == "linear":
         return LogisticRegression(max_iter=2000)
     return HistGradientBoostingClassifier(random_state=seed)
@@ -71,9 +76,13 @@ def score(task: str, model, X: np.ndarray, y: np.ndarray) -> float:
     return float(accuracy_score(y, model.predict(X)))
 
 
-def input_matrices(X: dict[str, np.ndarray], Z: dict[str, np.ndarray],
-                   segments: dict[str, np.ndarray], n_clusters: int,
-                   seed: int) -> dict[str, dict[str, np.ndarray]]:
+def input_matrices(
+    X: dict[str, np.ndarray],
+    Z: dict[str, np.ndarray],
+    segments: dict[str, np.ndarray],
+    n_clusters: int,
+    seed: int,
+) -> dict[str, dict[str, np.ndarray]]:
     """``{input name: {"train": matrix, "test": matrix}}`` for the four inputs.
 
     ``X``, ``Z`` and ``segments`` map ``"train"``/``"test"`` to the preprocessed
@@ -94,8 +103,10 @@ def run_one(name: str, seed: int, overrides=()) -> list[dict]:
     """Train the deep model of data set ``name`` with ``seed`` (and config ``overrides``);
     score every target x input x model on the test split. One row each."""
     config_name, targets = TARGETS[name]
-    config = load_config(shipped_config(config_name),
-                         [f"seed={seed}", "trainer.enable_progress_bar=false", *overrides])
+    config = load_config(
+        shipped_config(config_name),
+        [f"seed={seed}", "trainer.enable_progress_bar=false", *overrides],
+    )
     result = fit(config)
     data = prepare_data(config, result.preprocessor)
     X = {"train": data.X_train, "test": data.X_test}
@@ -111,10 +122,18 @@ def run_one(name: str, seed: int, overrides=()) -> list[dict]:
                 with warnings.catch_warnings():
                     warnings.simplefilter("ignore", UserWarning)
                     model.fit(matrices["train"], y["train"])
-                rows.append({"dataset": name, "seed": seed, "target": target, "task": task,
-                             "model": model_kind, "input": input_name,
-                             "n_columns": int(matrices["train"].shape[1]),
-                             "score": score(task, model, matrices["test"], y["test"])})
+                rows.append(
+                    {
+                        "dataset": name,
+                        "seed": seed,
+                        "target": target,
+                        "task": task,
+                        "model": model_kind,
+                        "input": input_name,
+                        "n_columns": int(matrices["train"].shape[1]),
+                        "score": score(task, model, matrices["test"], y["test"]),
+                    }
+                )
     return rows
 
 
@@ -142,12 +161,26 @@ def summarise(rows: list[dict]) -> list[dict]:
     for row in rows:
         key = (row["dataset"], row["target"], row["task"], row["model"], row["input"])
         groups.setdefault(key, []).append(row["score"])
-    summary = [{"dataset": d, "target": t, "task": task, "model": m, "input": i,
-                "mean": float(np.mean(s)), "std": float(np.std(s)), "n_seeds": len(s)}
-               for (d, t, task, m, i), s in groups.items()]
+    summary = [
+        {
+            "dataset": d,
+            "target": t,
+            "task": task,
+            "model": m,
+            "input": i,
+            "mean": float(np.mean(s)),
+            "std": float(np.std(s)),
+            "n_seeds": len(s),
+        }
+        for (d, t, task, m, i), s in groups.items()
+    ]
     for cell in summary:
-        rivals = [c for c in summary if (c["dataset"], c["target"], c["model"])
-                  == (cell["dataset"], cell["target"], cell["model"])]
+        rivals = [
+            c
+            for c in summary
+            if (c["dataset"], c["target"], c["model"])
+            == (cell["dataset"], cell["target"], cell["model"])
+        ]
         cell["best"] = cell["mean"] == max(c["mean"] for c in rivals)
     return summary
 
@@ -155,19 +188,23 @@ def summarise(rows: list[dict]) -> list[dict]:
 def downstream_markdown(summary: list[dict], meta: dict) -> str:
     """One table per data set x target: inputs as rows, models as columns; the best
     input per model in bold; and one sentence on whether the embeddings helped."""
-    lines = ["# Downstream value of the embeddings", "",
-             f"Written by `python scripts/benchmark.py --downstream` on {meta['date']} "
-             f"({meta['machine']}). Each model is fitted on the training split and scored on "
-             f"the held-out test split; mean ± std over the deep model's seeds "
-             f"{meta['seeds']} (the split is fixed, so the inputs that do not use the deep model, "
-             "`features` and `pca`, vary only through the gradient-boosting model's seed). "
-             "Models: "
-             "`linear` = LinearRegression / LogisticRegression(max_iter=2000), `hgb` = "
-             "HistGradientBoosting{Regressor,Classifier}, scikit-learn defaults.", "",
-             "Inputs: `features` = the preprocessed features; `embeddings` = the trained "
-             "encoder's output (`export.py`'s `z_*`); `features+emb+seg` = both plus the "
-             "one-hot segment; `pca` = PCA of the features with the embedding's dimension.",
-             ""]
+    lines = [
+        "# Downstream value of the embeddings",
+        "",
+        f"Written by `python scripts/benchmark.py --downstream` on {meta['date']} "
+        f"({meta['machine']}). Each model is fitted on the training split and scored on "
+        f"the held-out test split; mean ± std over the deep model's seeds "
+        f"{meta['seeds']} (the split is fixed, so the inputs that do not use the deep model, "
+        "`features` and `pca`, vary only through the gradient-boosting model's seed). "
+        "Models: "
+        "`linear` = LinearRegression / LogisticRegression(max_iter=2000), `hgb` = "
+        "HistGradientBoosting{Regressor,Classifier}, scikit-learn defaults.",
+        "",
+        "Inputs: `features` = the preprocessed features; `embeddings` = the trained "
+        "encoder's output (`export.py`'s `z_*`); `features+emb+seg` = both plus the "
+        "one-hot segment; `pca` = PCA of the features with the embedding's dimension.",
+        "",
+    ]
     for dataset, target in dict.fromkeys((c["dataset"], c["target"]) for c in summary):
         cells = [c for c in summary if (c["dataset"], c["target"]) == (dataset, target)]
         task = cells[0]["task"]
@@ -176,8 +213,9 @@ def downstream_markdown(summary: list[dict], meta: dict) -> str:
         for input_name in INPUTS:
             row = [f"`{input_name}`"]
             for model_kind in MODELS:
-                cell = next(c for c in cells if (c["input"], c["model"])
-                            == (input_name, model_kind))
+                cell = next(
+                    c for c in cells if (c["input"], c["model"]) == (input_name, model_kind)
+                )
                 text = f"{cell['mean']:.3f} ± {cell['std']:.3f}"
                 row.append(f"**{text}**" if cell["best"] else text)
             table.append(row)
@@ -194,7 +232,9 @@ def verdict(cells: list[dict]) -> str:
         best = max(mine, key=mine.get)
         emb, feat, pca = mine["embeddings"], mine["features"], mine["pca"]
         both = mine["features+emb+seg"]
-        parts.append(f"{model_kind}: best input `{best}`; embeddings {emb - feat:+.3f} vs "
-                     f"features, {emb - pca:+.3f} vs PCA; adding embeddings and segments "
-                     f"to the features {both - feat:+.3f}.")
+        parts.append(
+            f"{model_kind}: best input `{best}`; embeddings {emb - feat:+.3f} vs "
+            f"features, {emb - pca:+.3f} vs PCA; adding embeddings and segments "
+            f"to the features {both - feat:+.3f}."
+        )
     return " ".join(parts)

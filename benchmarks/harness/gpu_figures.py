@@ -27,8 +27,11 @@ def training_flops_per_sample(architecture: dict) -> float:
     (the gradients of its input and of its weights), so ``6ab`` in all; the activations,
     the loss and the clustering head (``k x embedding_dim``) are left out.
     """
-    widths = [architecture["input_dim"], *architecture["hidden_dims"],
-              architecture["embedding_dim"]]
+    widths = [
+        architecture["input_dim"],
+        *architecture["hidden_dims"],
+        architecture["embedding_dim"],
+    ]
     encoder = sum(a * b for a, b in zip(widths, widths[1:]))
     return 6.0 * 2 * encoder  # the decoder mirrors the encoder
 
@@ -51,21 +54,26 @@ def peak_rate(device_name: str, number_format: str) -> float | None:
 def figures_line(run_dir: RunDir, wall: float, name: str, device_name: str) -> str:
     metrics, config = run_dir.metrics(), run_dir.config()
     t, n = metrics["timings"], metrics["n_train"]
-    rates = {"pretrain": n * config.pretrain.epochs / t["pretrain_seconds"],
-             "refine": n * metrics["refine_epochs_run"] / t["refine_seconds"]}
+    rates = {
+        "pretrain": n * config.pretrain.epochs / t["pretrain_seconds"],
+        "refine": n * metrics["refine_epochs_run"] / t["refine_seconds"],
+    }
     flops = training_flops_per_sample(run_dir.architecture())
     number_format = arithmetic(config)
     peak = peak_rate(device_name, number_format)
     shares = ", ".join(
         f"{stage} {rate:,.0f} samples/s"
         + (f" ({100 * rate * flops / peak:.2f} % of the {number_format} peak)" if peak else "")
-        for stage, rate in rates.items())
-    return (f"{name}: {n:,} training customers on {metrics['device']} ({device_name}), "
-            f"batch {config.pretrain.batch_size}, {number_format}; wall {wall:.1f} s, "
-            f"training stages {t['pretrain_seconds'] + t['refine_seconds']:.1f} s (pretrain "
-            f"{t['pretrain_seconds']:.1f} s, init {t['init_seconds']:.1f} s, refine "
-            f"{t['refine_seconds']:.1f} s); {shares}; peak GPU memory "
-            f"{metrics.get('peak_gpu_memory_mb', 'n/a')} MB")
+        for stage, rate in rates.items()
+    )
+    return (
+        f"{name}: {n:,} training customers on {metrics['device']} ({device_name}), "
+        f"batch {config.pretrain.batch_size}, {number_format}; wall {wall:.1f} s, "
+        f"training stages {t['pretrain_seconds'] + t['refine_seconds']:.1f} s (pretrain "
+        f"{t['pretrain_seconds']:.1f} s, init {t['init_seconds']:.1f} s, refine "
+        f"{t['refine_seconds']:.1f} s); {shares}; peak GPU memory "
+        f"{metrics.get('peak_gpu_memory_mb', 'n/a')} MB"
+    )
 
 
 def main(argv: list[str]) -> int:

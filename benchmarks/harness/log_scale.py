@@ -45,10 +45,13 @@ def write_log(n_rows: int, path: Path, seed: int = 0, chunk: int = 5_000_000) ->
             size = min(chunk, n_rows - start)
             ids = rng.integers(0, customers, size)
             days = rng.integers(0, 730, size).astype("timedelta64[D]")
-            table = pa.table({
-                "cust": pa.array(np.char.zfill(ids.astype(str), 8)),
-                "day": pa.array((np.datetime64("2022-01-01") + days).astype("datetime64[us]")),
-                "usd": pa.array(np.round(rng.gamma(2.0, 20.0, size), 2))})
+            table = pa.table(
+                {
+                    "cust": pa.array(np.char.zfill(ids.astype(str), 8)),
+                    "day": pa.array((np.datetime64("2022-01-01") + days).astype("datetime64[us]")),
+                    "usd": pa.array(np.round(rng.gamma(2.0, 20.0, size), 2)),
+                }
+            )
             writer = writer or pq.ParquetWriter(path, table.schema)
             writer.write_table(table)
     finally:
@@ -63,42 +66,90 @@ def log_scale_benchmark(sizes=SIZES, work_dir: str | Path = "checkpoints/log_sca
     if work.exists():
         shutil.rmtree(work)  # fresh logs and runs, never a resumed one
     work.mkdir(parents=True)
-    columns = ["--id-column", "cust", "--date-column", "day", "--amount-column", "usd",
-               "--as-of", AS_OF]
+    columns = [
+        "--id-column",
+        "cust",
+        "--date-column",
+        "day",
+        "--amount-column",
+        "usd",
+        "--as-of",
+        AS_OF,
+    ]
     results = []
     for n in sizes:
         log = work / f"log_{n}.parquet"
         customers = write_log(n, log)
         row = {"purchases": n, "customers": customers}
         row["features_plain"] = run_measured(
-            [str(log), AS_OF, str(work / f"plain_{n}.parquet")], work / f"plain_{n}.log",
-            module="benchmarks.harness.plain_query")
+            [str(log), AS_OF, str(work / f"plain_{n}.parquet")],
+            work / f"plain_{n}.log",
+            module="benchmarks.harness.plain_query",
+        )
         row["features_duckdb"] = run_measured(
-            ["features", "--transactions", str(log), *columns, "--output",
-             str(work / f"features_{n}.parquet")], work / f"features_{n}.log")
-        for engine in ("duckdb", "pandas")[:2 if n <= PANDAS_MAX_ROWS else 1]:
+            [
+                "features",
+                "--transactions",
+                str(log),
+                *columns,
+                "--output",
+                str(work / f"features_{n}.parquet"),
+            ],
+            work / f"features_{n}.log",
+        )
+        for engine in ("duckdb", "pandas")[: 2 if n <= PANDAS_MAX_ROWS else 1]:
             if n > TRAIN_MAX_ROWS:
                 break
             row[f"train_{engine}"] = run_measured(
-                ["train", "--transactions", str(log), *columns, "--log-engine", engine,
-                 "--output-dir", str(work / f"run_{n}_{engine}"), "pretrain.epochs=1",
-                 "refine.epochs=1", "trainer.enable_progress_bar=false"],
-                work / f"train_{n}_{engine}.log")
+                [
+                    "train",
+                    "--transactions",
+                    str(log),
+                    *columns,
+                    "--log-engine",
+                    engine,
+                    "--output-dir",
+                    str(work / f"run_{n}_{engine}"),
+                    "pretrain.epochs=1",
+                    "refine.epochs=1",
+                    "trainer.enable_progress_bar=false",
+                ],
+                work / f"train_{n}_{engine}.log",
+            )
             # Scoring the whole log (features at its last date) with the run's own engine.
             row[f"predict_{engine}"] = run_measured(
-                ["predict", "--run", str(work / f"run_{n}_{engine}"), "--transactions",
-                 str(log), "--output", str(work / f"segments_{n}_{engine}.parquet")],
-                work / f"predict_{n}_{engine}.log")
+                [
+                    "predict",
+                    "--run",
+                    str(work / f"run_{n}_{engine}"),
+                    "--transactions",
+                    str(log),
+                    "--output",
+                    str(work / f"segments_{n}_{engine}.parquet"),
+                ],
+                work / f"predict_{n}_{engine}.log",
+            )
         results.append(row)
-        print(f"{n:>12,} purchases: " + ", ".join(
-            f"{k} {v['seconds']} s / {v['peak_rss_mb']} MB" for k, v in row.items()
-            if isinstance(v, dict)), flush=True)
+        print(
+            f"{n:>12,} purchases: "
+            + ", ".join(
+                f"{k} {v['seconds']} s / {v['peak_rss_mb']} MB"
+                for k, v in row.items()
+                if isinstance(v, dict)
+            ),
+            flush=True,
+        )
     return {"cpu_count": os.cpu_count(), "as_of": AS_OF, "results": results}
 
 
-STEPS = {"features_plain": "the plain query", "features_duckdb": "features, DuckDB",
-         "train_duckdb": "train, DuckDB", "predict_duckdb": "predict, DuckDB",
-         "train_pandas": "train, pandas", "predict_pandas": "predict, pandas"}
+STEPS = {
+    "features_plain": "the plain query",
+    "features_duckdb": "features, DuckDB",
+    "train_duckdb": "train, DuckDB",
+    "predict_duckdb": "predict, DuckDB",
+    "train_pandas": "train, pandas",
+    "predict_pandas": "predict, pandas",
+}
 
 
 def log_scale_markdown(summary: dict, meta: dict) -> str:
@@ -107,22 +158,29 @@ def log_scale_markdown(summary: dict, meta: dict) -> str:
         cells = []
         for key in STEPS:
             step = row.get(key)
-            cells.append("failed" if step and step["returncode"] else
-                         f"{step['seconds']} s, {step['peak_rss_mb']:,} MB" if step else
-                         "not run")
+            cells.append(
+                "failed"
+                if step and step["returncode"]
+                else f"{step['seconds']} s, {step['peak_rss_mb']:,} MB"
+                if step
+                else "not run"
+            )
         rows.append([f"{row['purchases']:,}", f"{row['customers']:,}", *cells])
-    return "\n".join([
-        "# Purchase logs at scale",
-        "",
-        f"{meta['date']}, {meta['machine']}; generated Parquet logs, features as of "
-        f"{summary['as_of']}; each step its own process (wall seconds, peak resident "
-        "memory). *The plain query*: the features command's query run once by DuckDB with its "
-        "own defaults (80 % of the machine's memory, no parts, no checks of the log), the "
-        "reference the command is held to. Training runs one epoch per stage, so reading the "
-        "log dominates; predict scores the whole log with the run's own engine. pandas is not "
-        f"run above {PANDAS_MAX_ROWS:,} purchases (it holds every row in memory), training "
-        f"and predict not above {TRAIN_MAX_ROWS:,}. Written by `python scripts/benchmark.py "
-        "--log-scale`.",
-        "",
-        markdown_table(["purchases", "customers", *STEPS.values()], rows),
-        ""])
+    return "\n".join(
+        [
+            "# Purchase logs at scale",
+            "",
+            f"{meta['date']}, {meta['machine']}; generated Parquet logs, features as of "
+            f"{summary['as_of']}; each step its own process (wall seconds, peak resident "
+            "memory). *The plain query*: the features command's query run once by DuckDB with its "
+            "own defaults (80 % of the machine's memory, no parts, no checks of the log), the "
+            "reference the command is held to. Training runs one epoch per stage, so reading the "
+            "log dominates; predict scores the whole log with the run's own engine. pandas is not "
+            f"run above {PANDAS_MAX_ROWS:,} purchases (it holds every row in memory), training "
+            f"and predict not above {TRAIN_MAX_ROWS:,}. Written by `python scripts/benchmark.py "
+            "--log-scale`.",
+            "",
+            markdown_table(["purchases", "customers", *STEPS.values()], rows),
+            "",
+        ]
+    )

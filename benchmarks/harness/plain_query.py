@@ -18,11 +18,12 @@ from dec.data.logs.read import literal
 def plain_query(log: str, as_of: str, output: str) -> int:
     connection = duckdb.connect()
     connection.execute("SET TimeZone = 'UTC'")
-    connection.execute(f"CREATE VIEW log AS SELECT cust AS id, CAST(day AS TIMESTAMP) AS date, "
-                       f"usd AS amount FROM read_parquet({literal(log)})")
+    connection.execute(
+        f"CREATE VIEW log AS SELECT cust AS id, CAST(day AS TIMESTAMP) AS date, "
+        f"usd AS amount FROM read_parquet({literal(log)})"
+    )
     query = features_sql(pd.Timestamp(as_of), quantity=False)
-    return connection.execute(f"COPY ({query}) TO {literal(output)} (FORMAT parquet)"
-                              ).fetchone()[0]
+    return connection.execute(f"COPY ({query}) TO {literal(output)} (FORMAT parquet)").fetchone()[0]
 
 
 if __name__ == "__main__":

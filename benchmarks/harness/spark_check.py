@@ -22,8 +22,9 @@ from dec.utils.markdown import markdown_table
 COLUMNS = dict(id_column="cust", date_column="day", amount_column="usd")
 
 
-def spark_benchmark(n_rows: int = 2_000_000, master: str = "local[2]",
-                    work_dir: str | Path = "checkpoints/spark") -> dict:
+def spark_benchmark(
+    n_rows: int = 2_000_000, master: str = "local[2]", work_dir: str | Path = "checkpoints/spark"
+) -> dict:
     import pyspark
     from pyspark.sql import SparkSession
 
@@ -38,9 +39,13 @@ def spark_benchmark(n_rows: int = 2_000_000, master: str = "local[2]",
     customers = write_log(n_rows, log)
     steps = {}
     start = time.perf_counter()
-    spark = (SparkSession.builder.master(master).appName("dec-benchmark")
-             .config("spark.ui.enabled", "false").config("spark.driver.memory", "2g")
-             .getOrCreate())
+    spark = (
+        SparkSession.builder.master(master)
+        .appName("dec-benchmark")
+        .config("spark.ui.enabled", "false")
+        .config("spark.driver.memory", "2g")
+        .getOrCreate()
+    )
     spark.sparkContext.setLogLevel("ERROR")
     steps["start Spark"] = time.perf_counter() - start
     try:
@@ -56,41 +61,63 @@ def spark_benchmark(n_rows: int = 2_000_000, master: str = "local[2]",
         difference = float(np.abs(found[sql.columns].to_numpy() - sql.to_numpy()).max())
 
         run = work / "run"  # trained as a user trains it, reading the log with DuckDB
-        trained = run_measured(["train", "--transactions", str(log), "--log-engine", "duckdb",
-                                "--as-of", AS_OF, "--output-dir", str(run),
-                                *(f"--{k.replace('_', '-')}={v}" for k, v in COLUMNS.items()),
-                                "pretrain.epochs=1", "refine.epochs=1",
-                                "trainer.enable_progress_bar=false"], work / "train.log")
+        trained = run_measured(
+            [
+                "train",
+                "--transactions",
+                str(log),
+                "--log-engine",
+                "duckdb",
+                "--as-of",
+                AS_OF,
+                "--output-dir",
+                str(run),
+                *(f"--{k.replace('_', '-')}={v}" for k, v in COLUMNS.items()),
+                "pretrain.epochs=1",
+                "refine.epochs=1",
+                "trainer.enable_progress_bar=false",
+            ],
+            work / "train.log",
+        )
         if trained["returncode"]:
             raise RuntimeError(f"training failed; see {work / 'train.log'}")
         start = time.perf_counter()
         score(spark.read.parquet(str(work / "features_spark")), run).write.parquet(
-            str(work / "segments_spark"))
-        steps["score every customer (read features, write Parquet)"] = \
-            time.perf_counter() - start
+            str(work / "segments_spark")
+        )
+        steps["score every customer (read features, write Parquet)"] = time.perf_counter() - start
         scored = spark.read.parquet(str(work / "segments_spark")).count()
     finally:
         spark.stop()
-    return {"master": master, "pyspark": pyspark.__version__, "cpu_count": os.cpu_count(),
-            "purchases": n_rows,
-            "customers": customers, "customers_with_features": len(sql),
-            "customers_scored": scored, "max_abs_difference": difference,
-            "seconds": {k: round(v, 1) for k, v in steps.items()}}
+    return {
+        "master": master,
+        "pyspark": pyspark.__version__,
+        "cpu_count": os.cpu_count(),
+        "purchases": n_rows,
+        "customers": customers,
+        "customers_with_features": len(sql),
+        "customers_scored": scored,
+        "max_abs_difference": difference,
+        "seconds": {k: round(v, 1) for k, v in steps.items()},
+    }
 
 
 def spark_markdown(found: dict, meta: dict) -> str:
     rows = [[step, f"{seconds} s"] for step, seconds in found["seconds"].items()]
-    return "\n".join([
-        "# Spark helpers in local mode",
-        "",
-        f"{meta['date']}, {meta['machine']}; pyspark {found['pyspark']}, "
-        f"`{found['master']}`; a generated Parquet log of {found['purchases']:,} purchases "
-        f"({found['customers_with_features']:,} customers with purchases by {AS_OF}). "
-        "Written by `python scripts/benchmark.py --spark`.",
-        "",
-        markdown_table(["step", "wall time"], rows),
-        "",
-        f"Spark's features against DuckDB's on the same log: largest difference "
-        f"{found['max_abs_difference']:.1e}. Customers scored: "
-        f"{found['customers_scored']:,}.",
-        ""])
+    return "\n".join(
+        [
+            "# Spark helpers in local mode",
+            "",
+            f"{meta['date']}, {meta['machine']}; pyspark {found['pyspark']}, "
+            f"`{found['master']}`; a generated Parquet log of {found['purchases']:,} purchases "
+            f"({found['customers_with_features']:,} customers with purchases by {AS_OF}). "
+            "Written by `python scripts/benchmark.py --spark`.",
+            "",
+            markdown_table(["step", "wall time"], rows),
+            "",
+            f"Spark's features against DuckDB's on the same log: largest difference "
+            f"{found['max_abs_difference']:.1e}. Customers scored: "
+            f"{found['customers_scored']:,}.",
+            "",
+        ]
+    )

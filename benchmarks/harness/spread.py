@@ -22,10 +22,10 @@ import numpy as np
 from sklearn.cluster import KMeans
 from sklearn.metrics import adjusted_rand_score
 
-from dec.evaluation.baselines import validation_score
+from benchmarks.harness.benchmark import CONFIGS, TITLES
 from dec.config import load_config
 from dec.data.prepare import prepare_data
-from benchmarks.harness.benchmark import CONFIGS, TITLES
+from dec.evaluation.baselines import validation_score
 from dec.evaluation.recommend_k import PREDICTION_STRENGTH_THRESHOLD
 from dec.evaluation.sweep import HALVINGS, embedding_prediction_strength
 from dec.utils.markdown import markdown_table
@@ -36,8 +36,9 @@ log = logging.getLogger("dec")
 RESTARTS = 30
 
 
-def partition_spread(config_name: str, restarts: int = RESTARTS, halvings: int = HALVINGS,
-                     overrides=()) -> dict:
+def partition_spread(
+    config_name: str, restarts: int = RESTARTS, halvings: int = HALVINGS, overrides=()
+) -> dict:
     """Prediction strength of k and the test scores of ``restarts`` KMeans local optima."""
     config = load_config(shipped_config(config_name), ["seed=0", *overrides])
     data = prepare_data(config)
@@ -47,13 +48,18 @@ def partition_spread(config_name: str, restarts: int = RESTARTS, halvings: int =
     inertias = np.array([f.inertia_ for f in fits])
     labels = [f.predict(data.X_test) for f in fits]
     best = int(inertias.argmin())
-    scored = [validation_score(data, l, "test") for l in labels]
+    scored = [validation_score(data, lab, "test") for lab in labels]
     scores = [score for _, score in scored]
-    return {"config": config_name, "k": k, "metric": scored[0][0],
-            "prediction_strength": strength,
-            "inertia_spread": float(inertias.max() / inertias.min() - 1),
-            "ari_with_best": [float(adjusted_rand_score(labels[best], l)) for l in labels],
-            "scores": [float(s) for s in scores], "score_at_best": float(scores[best])}
+    return {
+        "config": config_name,
+        "k": k,
+        "metric": scored[0][0],
+        "prediction_strength": strength,
+        "inertia_spread": float(inertias.max() / inertias.min() - 1),
+        "ari_with_best": [float(adjusted_rand_score(labels[best], lab)) for lab in labels],
+        "scores": [float(s) for s in scores],
+        "score_at_best": float(scores[best]),
+    }
 
 
 def measure(datasets, restarts: int = RESTARTS, halvings: int = HALVINGS) -> dict:
@@ -78,26 +84,50 @@ def spread_markdown(spread: dict, results: dict, meta: dict) -> str:
         placed = []
         for method in methods:
             stat = results.get(name, {}).get("methods", {}).get(method, {}).get(s["metric"])
-            placed.append("" if stat is None else
-                          f"{stat['mean']:.3f} ({percentile(scores, stat['mean']):.0f} %)")
-        rows.append([name, s["k"], s["metric"], f"{s['prediction_strength']:.2f}",
-                     f"{100 * s['inertia_spread']:.1f} %",
-                     f"{np.median(s['ari_with_best']):.2f}",
-                     f"{scores.min():.3f} / {np.median(scores):.3f} / {scores.max():.3f}",
-                     f"{s['score_at_best']:.3f}", *placed])
-    header = ["data set", "k", "test metric", "prediction strength of k",
-              "inertia, worst vs best optimum", "median ARI with the best optimum",
-              "test metric over the optima: min / median / max", "at the best optimum",
-              *(f"{TITLES[m]} (percentile)" for m in methods)]
+            placed.append(
+                ""
+                if stat is None
+                else f"{stat['mean']:.3f} ({percentile(scores, stat['mean']):.0f} %)"
+            )
+        rows.append(
+            [
+                name,
+                s["k"],
+                s["metric"],
+                f"{s['prediction_strength']:.2f}",
+                f"{100 * s['inertia_spread']:.1f} %",
+                f"{np.median(s['ari_with_best']):.2f}",
+                f"{scores.min():.3f} / {np.median(scores):.3f} / {scores.max():.3f}",
+                f"{s['score_at_best']:.3f}",
+                *placed,
+            ]
+        )
+    header = [
+        "data set",
+        "k",
+        "test metric",
+        "prediction strength of k",
+        "inertia, worst vs best optimum",
+        "median ARI with the best optimum",
+        "test metric over the optima: min / median / max",
+        "at the best optimum",
+        *(f"{TITLES[m]} (percentile)" for m in methods),
+    ]
     restarts = len(next(iter(spread.values()))["scores"]) if spread else RESTARTS
-    return "\n".join([
-        "# Is k a structure, or one of many equally good cuts?", "",
-        f"Written by `python scripts/benchmark.py --spread` on {meta['date']} "
-        f"({meta['machine']}). Preprocessed inputs of each shipped config (seed 0 split). "
-        f"KMeans from {restarts} single random starts on the training split, each a local "
-        f"optimum, scored on the test split. Prediction strength: KMeans on two halves of "
-        f"the training split, mean of {HALVINGS} halvings (≥ {PREDICTION_STRENGTH_THRESHOLD}: "
-        "k reproducible clusters). The last columns are the benchmark's means over seeds "
-        "(`benchmarks/results.json`) and the share of the local optima that score at or "
-        "below them.", "",
-        markdown_table(header, rows), ""])
+    return "\n".join(
+        [
+            "# Is k a structure, or one of many equally good cuts?",
+            "",
+            f"Written by `python scripts/benchmark.py --spread` on {meta['date']} "
+            f"({meta['machine']}). Preprocessed inputs of each shipped config (seed 0 split). "
+            f"KMeans from {restarts} single random starts on the training split, each a local "
+            f"optimum, scored on the test split. Prediction strength: KMeans on two halves of "
+            f"the training split, mean of {HALVINGS} halvings (≥ {PREDICTION_STRENGTH_THRESHOLD}: "
+            "k reproducible clusters). The last columns are the benchmark's means over seeds "
+            "(`benchmarks/results.json`) and the share of the local optima that score at or "
+            "below them.",
+            "",
+            markdown_table(header, rows),
+            "",
+        ]
+    )

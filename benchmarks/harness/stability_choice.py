@@ -13,8 +13,8 @@ import logging
 
 import numpy as np
 
-from dec.evaluation.bootstrap import segment_stability
 from benchmarks.harness.suite import fit_deep, gmm_bic, kmeans_labels, scores, table_setup
+from dec.evaluation.bootstrap import segment_stability
 from dec.utils.markdown import markdown_table
 
 log = logging.getLogger("dec")
@@ -31,15 +31,23 @@ def run_table(name: str, seed: int, resamples: int) -> dict:
     labels["kmeans"] = kmeans_labels(X_train, X_all, k, seed)
     gmm = gmm_bic(X_train, k, seed)
     labels["gmm_bic"], covariance = gmm.predict(X_all), gmm.covariance_type
-    stability = segment_stability(result, data, n_resamples=resamples, refit="full",
-                                  gmm_covariance=covariance)
-    jaccard = {"dec": stability["dec"]["jaccard_mean"],
-               "kmeans": stability["kmeans"]["jaccard_mean"],
-               "gmm_bic": stability["gmm"]["jaccard_mean"]}
+    stability = segment_stability(
+        result, data, n_resamples=resamples, refit="full", gmm_covariance=covariance
+    )
+    jaccard = {
+        "dec": stability["dec"]["jaccard_mean"],
+        "kmeans": stability["kmeans"]["jaccard_mean"],
+        "gmm_bic": stability["gmm"]["jaccard_mean"],
+    }
     ari = {m: scores(dataset.labels, labels[m], data.test_index)["ari"] for m in METHODS}
     chosen = max(METHODS, key=lambda m: jaccard[m])
-    log.info("stability choice: %s seed %d: %s -> %s", name, seed,
-             ", ".join(f"{m} J {jaccard[m]:.2f} ARI {ari[m]:.3f}" for m in METHODS), chosen)
+    log.info(
+        "stability choice: %s seed %d: %s -> %s",
+        name,
+        seed,
+        ", ".join(f"{m} J {jaccard[m]:.2f} ARI {ari[m]:.3f}" for m in METHODS),
+        chosen,
+    )
     return {"table": name, "seed": seed, "ari": ari, "jaccard": jaccard, "chosen": chosen}
 
 
@@ -55,8 +63,7 @@ def summarise(rows: list[dict]) -> dict:
         entry = {m: float(np.mean([r["ari"][m] for r in mine])) for m in METHODS}
         entry["chosen"] = float(np.mean([r["ari"][r["chosen"]] for r in mine]))
         entry["picks"] = [r["chosen"] for r in mine]
-        entry["jaccard"] = {m: float(np.mean([r["jaccard"][m] for r in mine]))
-                            for m in METHODS}
+        entry["jaccard"] = {m: float(np.mean([r["jaccard"][m] for r in mine])) for m in METHODS}
         tables[name] = entry
     return tables
 
@@ -69,20 +76,48 @@ def stability_choice_markdown(tables: dict, meta: dict) -> str:
             means[m].append(t[m])
         means["chosen"].append(t["chosen"])
         means["best"].append(best)
-        rows.append([name, *(f"{t[m]:.3f} ({t['jaccard'][m]:.2f})" for m in METHODS),
-                     f"{t['chosen']:.3f}", ", ".join(t["picks"]), f"{best:.3f}"])
-    rows.append(["**mean**", *(f"{np.mean(means[m]):.3f}" for m in METHODS),
-                 f"**{np.mean(means['chosen']):.3f}**", "", f"{np.mean(means['best']):.3f}"])
-    return "\n".join([
-        "# Choosing the method per table by stability",
-        "",
-        f"{meta['date']}, {meta['machine']}; seeds {', '.join(map(str, meta['seeds']))}; "
-        f"{meta['resamples']} bootstrap resamples (full refits) of the training rows per "
-        "method. Cells: ARI on all rows (mean Jaccard on the training rows). **Chosen**: "
-        "the most stable of the three per seed, without labels. **Best**: the best mean "
-        "ARI per table, which needs the labels. Written by `python scripts/benchmark.py "
-        "--stability-choice`.",
-        "",
-        markdown_table(["table", "dec (default)", "KMeans", "GMM (BIC)", "chosen",
-                        "picks per seed", "best"], rows, align="lrrrrlr"),
-        ""])
+        rows.append(
+            [
+                name,
+                *(f"{t[m]:.3f} ({t['jaccard'][m]:.2f})" for m in METHODS),
+                f"{t['chosen']:.3f}",
+                ", ".join(t["picks"]),
+                f"{best:.3f}",
+            ]
+        )
+    rows.append(
+        [
+            "**mean**",
+            *(f"{np.mean(means[m]):.3f}" for m in METHODS),
+            f"**{np.mean(means['chosen']):.3f}**",
+            "",
+            f"{np.mean(means['best']):.3f}",
+        ]
+    )
+    return "\n".join(
+        [
+            "# Choosing the method per table by stability",
+            "",
+            f"{meta['date']}, {meta['machine']}; seeds {', '.join(map(str, meta['seeds']))}; "
+            f"{meta['resamples']} bootstrap resamples (full refits) of the training rows per "
+            "method. Cells: ARI on all rows (mean Jaccard on the training rows). **Chosen**: "
+            "the most stable of the three per seed, without labels. **Best**: the best mean "
+            "ARI per table, which needs the labels. Written by `python scripts/benchmark.py "
+            "--stability-choice`.",
+            "",
+            markdown_table(
+                [
+                    "table",
+                    "dec (default)",
+                    "KMeans",
+                    "GMM (BIC)",
+                    "chosen",
+                    "picks per seed",
+                    "best",
+                ],
+                rows,
+                align="lrrrrlr",
+            ),
+            "",
+        ]
+    )

@@ -17,11 +17,11 @@ from sklearn.cluster import AgglomerativeClustering, KMeans
 from sklearn.metrics import adjusted_rand_score, normalized_mutual_info_score
 from sklearn.mixture import GaussianMixture
 
-from dec.evaluation.baselines import nearest_centre
 from dec.config import load_config
 from dec.data import load_dataset
 from dec.data.prepare import prepare_data
 from dec.data.suite import SUITE_TABLES
+from dec.evaluation.baselines import nearest_centre
 from dec.models.init import bic_mixture
 from dec.training.pipeline import fit
 from dec.training.sizing import resolve_config
@@ -72,11 +72,13 @@ def scores(truth: np.ndarray, labels: np.ndarray, test_index: np.ndarray) -> dic
     in_test = np.zeros(len(truth), dtype=bool)
     in_test[test_index] = True
     test, seen = known & in_test, known & ~in_test
-    return {"ari": float(adjusted_rand_score(truth[known], labels[known])),
-            "nmi": float(normalized_mutual_info_score(truth[known], labels[known])),
-            "ari_test": float(adjusted_rand_score(truth[test], labels[test])),
-            "nmi_test": float(normalized_mutual_info_score(truth[test], labels[test])),
-            "ari_choice": float(adjusted_rand_score(truth[seen], labels[seen]))}
+    return {
+        "ari": float(adjusted_rand_score(truth[known], labels[known])),
+        "nmi": float(normalized_mutual_info_score(truth[known], labels[known])),
+        "ari_test": float(adjusted_rand_score(truth[test], labels[test])),
+        "nmi_test": float(normalized_mutual_info_score(truth[test], labels[test])),
+        "ari_choice": float(adjusted_rand_score(truth[seen], labels[seen])),
+    }
 
 
 def table_setup(name: str, seed: int):
@@ -84,8 +86,12 @@ def table_setup(name: str, seed: int):
     trained with on it (k, the seed, its categorical columns)."""
     dataset = load_dataset(name)
     k = n_classes(dataset.labels)
-    base = [f"data.source={name}", f"model.n_clusters={k}", f"seed={seed}",
-            "trainer.enable_progress_bar=false"]
+    base = [
+        f"data.source={name}",
+        f"model.n_clusters={k}",
+        f"seed={seed}",
+        "trainer.enable_progress_bar=false",
+    ]
     if SUITE_TABLES[name].categorical:
         base.append(f"data.categorical_columns=[{','.join(SUITE_TABLES[name].categorical)}]")
     return dataset, k, base
@@ -100,10 +106,14 @@ def run_table(name: str, seed: int, variants: dict[str, list[str]] | None = None
     # The other methods see what the default model saw: its preprocessing, its split.
     X_all, X_train = data.X_all(), data.X_train
     labels["ae_kmeans"] = nearest_centre(result.pretrained_model(), X_all)
-    seconds["ae_kmeans"] = result.metrics["timings"].get("pretrain_seconds", 0.0) + \
-        result.metrics["timings"].get("init_seconds", 0.0)
-    for key, method in (("kmeans", kmeans_labels), ("gmm_bic", gmm_bic_labels),
-                        ("ward", ward_labels)):
+    seconds["ae_kmeans"] = result.metrics["timings"].get("pretrain_seconds", 0.0) + result.metrics[
+        "timings"
+    ].get("init_seconds", 0.0)
+    for key, method in (
+        ("kmeans", kmeans_labels),
+        ("gmm_bic", gmm_bic_labels),
+        ("ward", ward_labels),
+    ):
         extra = {"train_index": data.train_index} if key == "ward" else {}
         start = time.perf_counter()
         labels[key] = method(X_train, X_all, k, seed, **extra)
@@ -115,12 +125,25 @@ def run_table(name: str, seed: int, variants: dict[str, list[str]] | None = None
             labels[key], seconds[key] = labels[DEFAULT], seconds[DEFAULT]
         else:
             fit_deep(dataset, [*base, *overrides], labels, seconds, key)
-    methods = {m: {**scores(dataset.labels, labels[m], data.test_index),
-                   "fit_seconds": seconds[m]} for m in labels}
-    log.info("suite: %s seed %d: %s", name, seed, ", ".join(
-        f"{m} {v['ari']:.3f}" for m, v in methods.items()))
-    return {"table": name, "seed": seed, "n": len(dataset), "d": dataset.features.shape[1],
-            "k": k, "methods": methods, "labels": {m: v.tolist() for m, v in labels.items()}}
+    methods = {
+        m: {**scores(dataset.labels, labels[m], data.test_index), "fit_seconds": seconds[m]}
+        for m in labels
+    }
+    log.info(
+        "suite: %s seed %d: %s",
+        name,
+        seed,
+        ", ".join(f"{m} {v['ari']:.3f}" for m, v in methods.items()),
+    )
+    return {
+        "table": name,
+        "seed": seed,
+        "n": len(dataset),
+        "d": dataset.features.shape[1],
+        "k": k,
+        "methods": methods,
+        "labels": {m: v.tolist() for m, v in labels.items()},
+    }
 
 
 def fit_deep(dataset, overrides: list[str], labels: dict, seconds: dict, key: str):
@@ -153,18 +176,26 @@ def summarise(runs: list[dict]) -> dict:
         mine = [r for r in runs if r["table"] == name]
         methods = {}
         for method in mine[0]["methods"]:
-            values = {key: [r["methods"][method][key] for r in mine]
-                      for key in mine[0]["methods"][method]}
+            values = {
+                key: [r["methods"][method][key] for r in mine] for key in mine[0]["methods"][method]
+            }
             methods[method] = {
-                "ari_mean": float(np.mean(values["ari"])), "ari_std": float(np.std(values["ari"])),
+                "ari_mean": float(np.mean(values["ari"])),
+                "ari_std": float(np.std(values["ari"])),
                 "nmi_mean": float(np.mean(values["nmi"])),
                 "ari_test_mean": float(np.mean(values["ari_test"])),
                 "ari_choice_mean": float(np.mean(values["ari_choice"])),
                 "nmi_test_mean": float(np.mean(values["nmi_test"])),
                 "fit_seconds": float(np.mean(values["fit_seconds"])),
-                "seed_ari": seed_agreement([r["labels"][method] for r in mine])}
-        tables[name] = {"n": mine[0]["n"], "d": mine[0]["d"], "k": mine[0]["k"],
-                        "seeds": [r["seed"] for r in mine], "methods": methods}
+                "seed_ari": seed_agreement([r["labels"][method] for r in mine]),
+            }
+        tables[name] = {
+            "n": mine[0]["n"],
+            "d": mine[0]["d"],
+            "k": mine[0]["k"],
+            "seeds": [r["seed"] for r in mine],
+            "methods": methods,
+        }
     return tables
 
 
@@ -179,9 +210,11 @@ def verdict(tables: dict, method: str = DEFAULT) -> dict:
     for name, table in tables.items():
         m = table["methods"]
         classical = max(m["kmeans"]["ari_mean"], m["gmm_bic"]["ari_mean"])
-        rows[name] = {"delta": m[method]["ari_mean"] - classical,
-                      "below_kmeans": m["kmeans"]["ari_mean"] - m[method]["ari_mean"],
-                      "classical": classical}
+        rows[name] = {
+            "delta": m[method]["ari_mean"] - classical,
+            "below_kmeans": m["kmeans"]["ari_mean"] - m[method]["ari_mean"],
+            "classical": classical,
+        }
     deltas = np.array([r["delta"] for r in rows.values()])
     names = list(tables)
     method_names = list(tables[names[0]]["methods"])
@@ -191,16 +224,21 @@ def verdict(tables: dict, method: str = DEFAULT) -> dict:
         for rank, m in enumerate(order, 1):
             ranks[m].append(rank)
     return {
-        "mean_ari": {m: float(np.mean([t["methods"][m]["ari_mean"] for t in tables.values()]))
-                     for m in method_names},
+        "mean_ari": {
+            m: float(np.mean([t["methods"][m]["ari_mean"] for t in tables.values()]))
+            for m in method_names
+        },
         "mean_rank": {m: float(np.mean(r)) for m, r in ranks.items()},
         "better_classical_mean": float(np.mean([r["classical"] for r in rows.values()])),
-        "wins": int((deltas > TIE).sum()), "ties": int((np.abs(deltas) <= TIE).sum()),
+        "wins": int((deltas > TIE).sum()),
+        "ties": int((np.abs(deltas) <= TIE).sum()),
         "losses": int((deltas < -TIE).sum()),
         "worst_below_kmeans": float(max(r["below_kmeans"] for r in rows.values())),
-        "median_seed_ari": float(np.median([t["methods"][method]["seed_ari"]
-                                            for t in tables.values()])),
-        "per_table": rows}
+        "median_seed_ari": float(
+            np.median([t["methods"][method]["seed_ari"] for t in tables.values()])
+        ),
+        "per_table": rows,
+    }
 
 
 def halves(names) -> tuple[list[str], list[str]]:
@@ -216,16 +254,22 @@ def leave_tables_out(tables: dict, candidates: list[str]) -> list[dict]:
     first, second = halves(tables)
     rows = []
     for chosen_on, confirmed_on in ((first, second), (second, first)):
+
         def mean(names, key, method):
             return float(np.mean([tables[n]["methods"][method][key] for n in names]))
 
         choice = {m: mean(chosen_on, "ari_choice_mean", m) for m in candidates}
         best = max(choice, key=choice.get)
-        rows.append({"chosen_on": chosen_on, "confirmed_on": confirmed_on, "choice": choice,
-                     "chosen": best,
-                     "confirmed": {m: mean(confirmed_on, "ari_mean", m) for m in candidates},
-                     "confirmed_test": {m: mean(confirmed_on, "ari_test_mean", m)
-                                        for m in candidates}})
+        rows.append(
+            {
+                "chosen_on": chosen_on,
+                "confirmed_on": confirmed_on,
+                "choice": choice,
+                "chosen": best,
+                "confirmed": {m: mean(confirmed_on, "ari_mean", m) for m in candidates},
+                "confirmed_test": {m: mean(confirmed_on, "ari_test_mean", m) for m in candidates},
+            }
+        )
     return rows
 
 

@@ -12,19 +12,20 @@ import time
 
 import numpy as np
 
-from dec.evaluation.baselines import validation_score
 from dec.config import load_config
 from dec.data.prepare import prepare_data
-from dec.utils.markdown import markdown_table
+from dec.evaluation.baselines import validation_score
 from dec.training.pipeline import fit
+from dec.utils.markdown import markdown_table
 
 log = logging.getLogger("dec")
 
 
 def score_variant(config_name: str, overrides: list[str], seed: int) -> dict:
     """Validation and test score of one variant and seed."""
-    config = load_config(config_name, [f"seed={seed}", "trainer.enable_progress_bar=false",
-                                       *overrides])
+    config = load_config(
+        config_name, [f"seed={seed}", "trainer.enable_progress_bar=false", *overrides]
+    )
     start = time.perf_counter()
     result = fit(config)
     seconds = time.perf_counter() - start
@@ -51,15 +52,34 @@ def compare(datasets: dict[str, str], variants: dict[str, list[str]], seeds) -> 
 
 def variants_markdown(rows: list[dict], title: str) -> str:
     """A table per data set; the variant with the best mean validation score is marked."""
-    lines = [f"# {title}", "", "Mean ± std over seeds. **Chosen** = best mean score on the "
-             "validation split; the test column confirms it (or does not).", ""]
+    lines = [
+        f"# {title}",
+        "",
+        "Mean ± std over seeds. **Chosen** = best mean score on the "
+        "validation split; the test column confirms it (or does not).",
+        "",
+    ]
     for name in dict.fromkeys(r["dataset"] for r in rows):
         mine = [r for r in rows if r["dataset"] == name]
         best = max(mine, key=lambda r: r["val"]["mean"])
-        lines += [f"## {name} (validation {mine[0]['rule']})", "", markdown_table(
-            ["variant", "validation", "test", "seconds", ""],
-            [[r["variant"], _cell(r["val"]), _cell(r["test"]), f"{r['seconds']['mean']:.0f}",
-              "**chosen**" if r is best else ""] for r in mine]), ""]
+        lines += [
+            f"## {name} (validation {mine[0]['rule']})",
+            "",
+            markdown_table(
+                ["variant", "validation", "test", "seconds", ""],
+                [
+                    [
+                        r["variant"],
+                        _cell(r["val"]),
+                        _cell(r["test"]),
+                        f"{r['seconds']['mean']:.0f}",
+                        "**chosen**" if r is best else "",
+                    ]
+                    for r in mine
+                ],
+            ),
+            "",
+        ]
     return "\n".join(lines)
 
 

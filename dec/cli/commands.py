@@ -7,7 +7,14 @@ in :mod:`dec.cli.sweep`.
 
 from __future__ import annotations
 
-from dec.cli.common import Parser, config_from_args, is_rank_zero, run_arg, selected_run, train_parser
+from dec.cli.common import (
+    Parser,
+    config_from_args,
+    is_rank_zero,
+    run_arg,
+    selected_run,
+    train_parser,
+)
 from dec.cli.features import features
 from dec.cli.scoring import export, migrate, predict, value_args
 from dec.cli.sweep import sweep
@@ -17,8 +24,8 @@ def train() -> int:
     """Train a DEC/IDEC segmentation model: ``train [--gpus 1] [KEY=VALUE ...]``."""
     args = train_parser().parse_args()
     config, run_dir, resume = config_from_args(args)
-    from dec.training.pipeline import fit
     from dec.runs.rundir import RunDir
+    from dec.training.pipeline import fit
 
     run = RunDir(run_dir) if run_dir is not None else RunDir.new(config)
     fit(config, run, resume=resume, overwrite=args.overwrite)
@@ -34,24 +41,34 @@ def test() -> int:
     """Evaluate a run on its held-out test split against KMeans and AE+KMeans."""
     parser = Parser(description=test.__doc__)
     run_arg(parser)
-    parser.add_argument("--no-profiles", action="store_true",
-                        help="skip segment profiles and plots")
+    parser.add_argument(
+        "--no-profiles", action="store_true", help="skip segment profiles and plots"
+    )
     _stability_args(parser)
     value_args(parser, fit=True)
     args = parser.parse_args()
     from dec.data.prepare import prepare_run_data
     from dec.evaluation.evaluate import evaluate, report_markdown, write_report
-    from dec.segments.report import write_report_html
     from dec.runs.outputs import staged
+    from dec.segments.report import write_report_html
 
     args.clv = args.clv or args.clv_posterior or args.clv_model is not None
     run = selected_run(args)
     data = prepare_run_data(run)  # loaded once, for the report and the profiles
-    report = evaluate(run, data=data, stability=args.stability,
-                      stability_refit=args.stability_refit,
-                      value=(args.clv_horizon, args.discount_rate,
-                             "mcmc" if args.clv_posterior else "map",
-                             args.clv_model or "auto") if args.clv else None)
+    report = evaluate(
+        run,
+        data=data,
+        stability=args.stability,
+        stability_refit=args.stability_refit,
+        value=(
+            args.clv_horizon,
+            args.discount_rate,
+            "mcmc" if args.clv_posterior else "map",
+            args.clv_model or "auto",
+        )
+        if args.clv
+        else None,
+    )
     written = []
     # One set: a failure anywhere below leaves every file of the run as it was, never a
     # new value_model.json beside the report and profiles of the last fit.
@@ -77,15 +94,25 @@ def test() -> int:
 def _stability_args(parser: Parser) -> None:
     from dec.evaluation.bootstrap import DEFAULT_REFIT, DEFAULT_RESAMPLES, REFITS
 
-    parser.add_argument("--stability", nargs="?", type=_resamples, const=DEFAULT_RESAMPLES,
-                        default=0, metavar="B",
-                        help="also measure each segment's stability: bootstrap Jaccard over "
-                        f"B resamples of the training customers (default B: "
-                        f"{DEFAULT_RESAMPLES}; each is one refit per method)")
-    parser.add_argument("--stability-refit", choices=REFITS, default=DEFAULT_REFIT,
-                        help="what a refit of the deep model is: 'full' trains it again as "
-                        "a new run would (default), 'refine' keeps the pretrained "
-                        "autoencoder (cheaper, reads higher)")
+    parser.add_argument(
+        "--stability",
+        nargs="?",
+        type=_resamples,
+        const=DEFAULT_RESAMPLES,
+        default=0,
+        metavar="B",
+        help="also measure each segment's stability: bootstrap Jaccard over "
+        f"B resamples of the training customers (default B: "
+        f"{DEFAULT_RESAMPLES}; each is one refit per method)",
+    )
+    parser.add_argument(
+        "--stability-refit",
+        choices=REFITS,
+        default=DEFAULT_REFIT,
+        help="what a refit of the deep model is: 'full' trains it again as "
+        "a new run would (default), 'refine' keeps the pretrained "
+        "autoencoder (cheaper, reads higher)",
+    )
 
 
 def _resamples(text: str) -> int:
@@ -96,8 +123,9 @@ def _resamples(text: str) -> int:
     except ValueError:
         value = 0
     if not 1 <= value <= 1000:
-        raise argparse.ArgumentTypeError(f"expected a number of resamples from 1 to 1000, "
-                                         f"got {text!r}")
+        raise argparse.ArgumentTypeError(
+            f"expected a number of resamples from 1 to 1000, got {text!r}"
+        )
     return value
 
 
@@ -115,5 +143,13 @@ def profiles() -> int:
     return 0
 
 
-COMMANDS = {"train": train, "test": test, "predict": predict, "export": export,
-            "profiles": profiles, "migrate": migrate, "sweep": sweep, "features": features}
+COMMANDS = {
+    "train": train,
+    "test": test,
+    "predict": predict,
+    "export": export,
+    "profiles": profiles,
+    "migrate": migrate,
+    "sweep": sweep,
+    "features": features,
+}

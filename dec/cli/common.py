@@ -14,8 +14,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 from dec.config import Config, deep_update, fields_with, load_config, nested
-from dec.training.rank import is_rank_zero
 from dec.errors import ConfigError, DecError
+from dec.training.rank import is_rank_zero
 
 
 def run_cli(main: Callable[[], int | None]) -> int:
@@ -40,8 +40,10 @@ def run_cli(main: Callable[[], int | None]) -> int:
                 raise Terminated from None
             raise
     except Terminated:
-        print("error: stopped (SIGTERM); nothing half-written is left under a final name",
-              file=sys.stderr)
+        print(
+            "error: stopped (SIGTERM); nothing half-written is left under a final name",
+            file=sys.stderr,
+        )
         return 143
     except DecError as err:
         print(f"error: {err}", file=sys.stderr)
@@ -52,8 +54,11 @@ def run_cli(main: Callable[[], int | None]) -> int:
     except OSError as err:  # a full disk, a file size limit, a folder gone mid-run
         where = f" {err.filename}" if err.filename else ""
         again = "continue with --resume" if main.__name__ == "train" else "run it again"
-        print(f"error: could not write or read{where}: {err.strerror or err}; free space or "
-              f"fix permissions, then {again}", file=sys.stderr)
+        print(
+            f"error: could not write or read{where}: {err.strerror or err}; free space or "
+            f"fix permissions, then {again}",
+            file=sys.stderr,
+        )
         return 2
     finally:
         _TERMINATED.clear()
@@ -138,15 +143,24 @@ def _dest(flag: str) -> str:
 def train_parser() -> argparse.ArgumentParser:
     """``train.py``'s flags: one per config field that declares one, plus the few that are
     not config values (``--config``, ``--transactions``, ``--gpus``, ``--resume``)."""
-    p = Parser(description="Train a DEC/IDEC customer segmentation model. "
-                "With no arguments: the built-in synthetic customers, configs/default.yaml.")
+    p = Parser(
+        description="Train a DEC/IDEC customer segmentation model. "
+        "With no arguments: the built-in synthetic customers, configs/default.yaml."
+    )
     config_args(p)
-    p.add_argument("--resume", nargs="?", const="", metavar="DIR",
-                   help="continue a run from its last checkpoint (default: --output-dir or "
-                        "the newest run)")
-    p.add_argument("--overwrite", action="store_true",
-                   help="replace the run already in --output-dir (without it, or --resume, "
-                        "an existing run is never trained into)")
+    p.add_argument(
+        "--resume",
+        nargs="?",
+        const="",
+        metavar="DIR",
+        help="continue a run from its last checkpoint (default: --output-dir or the newest run)",
+    )
+    p.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="replace the run already in --output-dir (without it, or --resume, "
+        "an existing run is never trained into)",
+    )
     return p
 
 
@@ -154,18 +168,32 @@ def config_args(p: argparse.ArgumentParser, skip: tuple[str, ...] = ()) -> None:
     """The flags every training command shares (``train``, ``sweep``): dotted overrides,
     ``--config``, one flag per config field that declares one (but ``skip``),
     ``--transactions`` and ``--gpus``; :func:`config_values` reads them back."""
-    p.add_argument("overrides", nargs="*", metavar="KEY=VALUE",
-                   help="dotted config overrides, e.g. refine.gamma=0 pretrain.epochs=10")
-    p.add_argument("--config", help="YAML config, or a shipped one by name (default, cdnow, "
-                   "digits, large, smoke); default: the built-in defaults (configs/default.yaml)")
+    p.add_argument(
+        "overrides",
+        nargs="*",
+        metavar="KEY=VALUE",
+        help="dotted config overrides, e.g. refine.gamma=0 pretrain.epochs=10",
+    )
+    p.add_argument(
+        "--config",
+        help="YAML config, or a shipped one by name (default, cdnow, "
+        "digits, large, smoke); default: the built-in defaults (configs/default.yaml)",
+    )
     for flag, [(key, field, annotation)] in fields_with("flag").items():
         if flag in skip:
             continue
-        p.add_argument(flag, dest=_dest(flag), type=_flag_type(annotation),
-                       help=f"{field.metadata['help']} ({key})")
-    p.add_argument("--transactions", metavar="PATH",
-                   help="a transaction log (.csv/.parquet) instead of a customer table "
-                        "(with --id-column, --date-column, --amount-column)")
+        p.add_argument(
+            flag,
+            dest=_dest(flag),
+            type=_flag_type(annotation),
+            help=f"{field.metadata['help']} ({key})",
+        )
+    p.add_argument(
+        "--transactions",
+        metavar="PATH",
+        help="a transaction log (.csv/.parquet) instead of a customer table "
+        "(with --id-column, --date-column, --amount-column)",
+    )
     p.add_argument("--gpus", type=int, help="0 = CPU, N = N GPUs")
 
 
@@ -191,8 +219,10 @@ def _flag_values(args: argparse.Namespace) -> dict:
     if args.gpus is not None:
         if args.gpus < 0:
             raise ConfigError("--gpus must be 0 (CPU) or a positive number of GPUs")
-        deep_update(values, {"trainer": {"accelerator": "gpu" if args.gpus else "cpu",
-                                         "devices": args.gpus or 1}})
+        deep_update(
+            values,
+            {"trainer": {"accelerator": "gpu" if args.gpus else "cpu", "devices": args.gpus or 1}},
+        )
     return values
 
 
@@ -200,15 +230,15 @@ def config_from_args(args: argparse.Namespace) -> tuple[Config, Path | None, boo
     """Resolve the config, the run directory and whether to resume, from parsed flags."""
     values = _flag_values(args)
     if args.resume is not None and args.overwrite:
-        raise ConfigError("give --resume (continue the run) or --overwrite (replace it), "
-                          "not both")
+        raise ConfigError("give --resume (continue the run) or --overwrite (replace it), not both")
     if args.resume is not None:
         from dec.runs.rundir import RunDir
 
         run = RunDir(_resume_dir(args))
         if not run.has_config():
-            raise ConfigError(f"cannot resume {run}: it has no saved config; "
-                              "start a new run instead")
+            raise ConfigError(
+                f"cannot resume {run}: it has no saved config; start a new run instead"
+            )
         return run.config(args.overrides, values), run.path, True
     config = load_config(args.config, args.overrides, values)
     return config, Path(config.output_dir) if config.output_dir else None, False
@@ -226,9 +256,11 @@ def _resume_dir(args) -> Path:
 
 def run_arg(parser: Parser, required: bool = False) -> None:
     """``--run DIR``, the run a command reads."""
-    parser.add_argument("--run", required=required,
-                        help="run directory" + ("" if required else
-                                                " (default: the newest under checkpoints/)"))
+    parser.add_argument(
+        "--run",
+        required=required,
+        help="run directory" + ("" if required else " (default: the newest under checkpoints/)"),
+    )
 
 
 def selected_run(args):

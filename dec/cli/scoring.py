@@ -9,55 +9,90 @@ from dec.cli.common import Parser, run_arg
 def _scoring_parser(description: str, data_required: bool) -> Parser:
     parser = Parser(description=description)
     run_arg(parser, required=True)
-    parser.add_argument("--data", required=data_required,
-                        help="customer table (.csv or .parquet)"
-                        + ("" if data_required else "; default: the run's own data"))
-    parser.add_argument("--id-column", help="id column of the --data table or "
-                        "--transactions log (default: the one the model was trained with)")
+    parser.add_argument(
+        "--data",
+        required=data_required,
+        help="customer table (.csv or .parquet)"
+        + ("" if data_required else "; default: the run's own data"),
+    )
+    parser.add_argument(
+        "--id-column",
+        help="id column of the --data table or "
+        "--transactions log (default: the one the model was trained with)",
+    )
     _log_args(parser)
     return parser
 
 
 def _log_args(parser: Parser) -> None:
     """The options that score a purchase log instead of a customer table."""
-    parser.add_argument("--transactions", metavar="LOG", help="score a purchase log (.csv or "
-                        ".parquet, many rows per customer) instead of a customer table; the "
-                        "run must have been trained on a log")
-    parser.add_argument("--date-column", help="--transactions: purchase date column "
-                        "(default: the run's)")
-    parser.add_argument("--amount-column", help="--transactions: purchase value column "
-                        "(default: the run's)")
-    parser.add_argument("--quantity-column", help="--transactions: items per purchase "
-                        "(default: the run's)")
+    parser.add_argument(
+        "--transactions",
+        metavar="LOG",
+        help="score a purchase log (.csv or "
+        ".parquet, many rows per customer) instead of a customer table; the "
+        "run must have been trained on a log",
+    )
+    parser.add_argument(
+        "--date-column", help="--transactions: purchase date column (default: the run's)"
+    )
+    parser.add_argument(
+        "--amount-column", help="--transactions: purchase value column (default: the run's)"
+    )
+    parser.add_argument(
+        "--quantity-column", help="--transactions: items per purchase (default: the run's)"
+    )
 
 
 def value_args(parser: Parser, fit: bool) -> None:
     """--clv and its horizon and discount rate (test.py fits; the scoring commands reuse)."""
-    from dec.value.fit import PURCHASE_MODELS
     from dec.evaluation.value_report import DEFAULT_DISCOUNT_RATE, DEFAULT_HORIZON
+    from dec.value.fit import PURCHASE_MODELS
 
-    parser.add_argument("--clv", action="store_true", help=(
-        "also fit customer-value models (BG/NBD or Pareto/NBD, and Gamma-Gamma; needs "
-        "dec[clv]) on the training customers and report each segment's value; purchase "
-        "logs only"
-        if fit else "add expected_purchases, p_alive, expected_spend and clv per customer "
-        "(the value models test.py --clv fitted); purchase logs only"))
-    parser.add_argument("--clv-horizon", type=_horizon, default=None if not fit else
-                        DEFAULT_HORIZON, metavar="12M", help="how far ahead value counts: "
-                        f"months (12M) or years (1Y); default {DEFAULT_HORIZON}"
-                        + ("" if fit else ", or test.py's"))
-    parser.add_argument("--discount-rate", type=_rate, default=None if not fit else
-                        DEFAULT_DISCOUNT_RATE, metavar="RATE",
-                        help=f"yearly discount rate of future spend (default "
-                        f"{DEFAULT_DISCOUNT_RATE:g}" + (")" if fit else ", or test.py's)"))
+    parser.add_argument(
+        "--clv",
+        action="store_true",
+        help=(
+            "also fit customer-value models (BG/NBD or Pareto/NBD, and Gamma-Gamma; needs "
+            "dec[clv]) on the training customers and report each segment's value; purchase "
+            "logs only"
+            if fit
+            else "add expected_purchases, p_alive, expected_spend and clv per customer "
+            "(the value models test.py --clv fitted); purchase logs only"
+        ),
+    )
+    parser.add_argument(
+        "--clv-horizon",
+        type=_horizon,
+        default=None if not fit else DEFAULT_HORIZON,
+        metavar="12M",
+        help="how far ahead value counts: "
+        f"months (12M) or years (1Y); default {DEFAULT_HORIZON}"
+        + ("" if fit else ", or test.py's"),
+    )
+    parser.add_argument(
+        "--discount-rate",
+        type=_rate,
+        default=None if not fit else DEFAULT_DISCOUNT_RATE,
+        metavar="RATE",
+        help=f"yearly discount rate of future spend (default "
+        f"{DEFAULT_DISCOUNT_RATE:g}" + (")" if fit else ", or test.py's)"),
+    )
     if fit:
-        parser.add_argument("--clv-posterior", action="store_true",
-                            help="with --clv: sample the models' full posterior (NUTS, about "
-                            "20 s more) and give each segment's value a 90 %% interval")
-        parser.add_argument("--clv-model", choices=("auto", *PURCHASE_MODELS),
-                            default=None, help="with --clv: the purchase model; auto (the "
-                            "default) chooses the one that best predicted the last third of "
-                            "the log before as_of")
+        parser.add_argument(
+            "--clv-posterior",
+            action="store_true",
+            help="with --clv: sample the models' full posterior (NUTS, about "
+            "20 s more) and give each segment's value a 90 %% interval",
+        )
+        parser.add_argument(
+            "--clv-model",
+            choices=("auto", *PURCHASE_MODELS),
+            default=None,
+            help="with --clv: the purchase model; auto (the "
+            "default) chooses the one that best predicted the last third of "
+            "the log before as_of",
+        )
 
 
 def _horizon(text: str) -> str:
@@ -94,8 +129,8 @@ def _value_settings(run: str, args) -> dict | None:
     Checked before any scoring, so a run without one fails in one line."""
     if not args.clv:
         return None
-    from dec.value.closed_forms import parse_horizon
     from dec.evaluation.value_report import saved_settings
+    from dec.value.closed_forms import parse_horizon
 
     settings = saved_settings(run)
     if args.clv_horizon is not None:
@@ -111,10 +146,17 @@ def _batches(model, args, *, as_of: str | None, data: str | None):
     from dec.scoring.export import customer_batches, log_customers
 
     if args.transactions or as_of:
-        return [log_customers(model, args.transactions, as_of=as_of,
-                              id_column=args.id_column, date_column=args.date_column,
-                              amount_column=args.amount_column,
-                              quantity_column=args.quantity_column)]
+        return [
+            log_customers(
+                model,
+                args.transactions,
+                as_of=as_of,
+                id_column=args.id_column,
+                date_column=args.date_column,
+                amount_column=args.amount_column,
+                quantity_column=args.quantity_column,
+            )
+        ]
     return customer_batches(model, data, id_column=args.id_column)
 
 
@@ -122,14 +164,18 @@ def _check_kept(model, run: str, outputs, transactions: str | None = None) -> No
     """Before any scoring: no output lands on the data the run was trained on, on one of
     the run's own files, or on a file of the ``transactions`` folder or glob being scored,
     however the path is spelt."""
-    from dec.utils import paths
     from dec.data.sources import source_files
     from dec.runs.rundir import RunDir
+    from dec.utils import paths
 
-    kept = [(path, "the data the run was trained on")
-            for path in source_files(model.config_.data.source)]
-    kept += [(path, "the purchase log being scored")
-             for path in (source_files(transactions) if transactions else [])]
+    kept = [
+        (path, "the data the run was trained on")
+        for path in source_files(model.config_.data.source)
+    ]
+    kept += [
+        (path, "the purchase log being scored")
+        for path in (source_files(transactions) if transactions else [])
+    ]
     kept += [(path, "the run's own file") for path in RunDir(run).own_files()]
     paths.check_outputs_kept(outputs, kept)
     for output in (o for o in outputs if o is not None):
@@ -140,8 +186,7 @@ def _check_kept(model, run: str, outputs, transactions: str | None = None) -> No
 
 def _one_source(parser: Parser, args, *, required: bool) -> None:
     if args.data and args.transactions:
-        parser.error("give --data (a customer table) or --transactions (a purchase log), "
-                     "not both")
+        parser.error("give --data (a customer table) or --transactions (a purchase log), not both")
     if required and not (args.data or args.transactions):
         parser.error("give the customers to score: --data TABLE or --transactions LOG")
     if args.data and getattr(args, "as_of", None):
@@ -151,8 +196,11 @@ def _one_source(parser: Parser, args, *, required: bool) -> None:
 def predict() -> int:
     """Segments and segment probabilities for new customers, from a trained run."""
     parser = _scoring_parser(predict.__doc__, data_required=False)
-    parser.add_argument("--as-of", help="--transactions: features from purchases up to this "
-                        "date (default: the log's last date)")
+    parser.add_argument(
+        "--as-of",
+        help="--transactions: features from purchases up to this "
+        "date (default: the log's last date)",
+    )
     parser.add_argument("--output", required=True, help="FILE.csv, FILE.parquet or FILE.npz")
     value_args(parser, fit=False)
     args = parser.parse_args()
@@ -165,8 +213,7 @@ def predict() -> int:
     _check_kept(model, args.run, [args.output], args.transactions)
     value = _value_settings(args.run, args)
     batches = _batches(model, args, as_of=args.as_of, data=args.data)
-    rows = write_batches(score_batches(model, batches, embeddings=False, value=value),
-                         args.output)
+    rows = write_batches(score_batches(model, batches, embeddings=False, value=value), args.output)
     print(f"wrote segments for {rows} customers to {args.output}")
     return 0
 
@@ -175,8 +222,11 @@ def export() -> int:
     """Export id, segment, embeddings z_* and probabilities p_* for every customer;
     optionally the encoder as ONNX."""
     parser = _scoring_parser(export.__doc__, data_required=False)
-    parser.add_argument("--as-of", help="score a purchase log (--transactions, or the run's "
-                        "own) with features up to this date (default: the log's last date)")
+    parser.add_argument(
+        "--as-of",
+        help="score a purchase log (--transactions, or the run's "
+        "own) with features up to this date (default: the log's last date)",
+    )
     parser.add_argument("--output", help="FILE.parquet, FILE.csv or FILE.npz")
     parser.add_argument("--onnx", help="also write the encoder to FILE.onnx")
     value_args(parser, fit=False)
@@ -189,12 +239,18 @@ def export() -> int:
 
     for path, formats in ((args.output, None), (args.onnx, (".onnx",))):
         if path:
-            check_output_path(path, **({"formats": formats} if formats else {}),
-                              inputs=(args.data, args.transactions))
+            check_output_path(
+                path,
+                **({"formats": formats} if formats else {}),
+                inputs=(args.data, args.transactions),
+            )
     model = DeepEmbeddedClustering.load(args.run)
     _check_kept(model, args.run, [args.output, args.onnx], args.transactions)
-    if args.output and not (args.data or args.transactions) \
-            and model.config_.data.source == "in-memory":
+    if (
+        args.output
+        and not (args.data or args.transactions)
+        and model.config_.data.source == "in-memory"
+    ):
         from dec.errors import DataError
 
         raise DataError("this model was fitted in Python on in-memory data; pass --data PATH")
@@ -205,8 +261,10 @@ def export() -> int:
         print(f"wrote {rows} customers to {args.output}")
     if args.onnx:
         export_onnx(model, args.onnx)
-        print(f"wrote the encoder to {args.onnx} (input: preprocessed features, "
-              f"{model.preprocessor_.n_features_out} columns)")
+        print(
+            f"wrote the encoder to {args.onnx} (input: preprocessed features, "
+            f"{model.preprocessor_.n_features_out} columns)"
+        )
     return 0
 
 
@@ -216,21 +274,34 @@ def migrate() -> int:
     movers and a heatmap."""
     parser = Parser(description=migrate.__doc__)
     run_arg(parser, required=True)
-    parser.add_argument("--as-of", action="append", default=[], metavar="DATE",
-                        help="twice: the two snapshot dates of the purchase log "
-                             "(--transactions, or the run's own)")
-    parser.add_argument("--data", action="append", default=[], metavar="TABLE",
-                        help="twice: the customer tables of the two snapshots (same id column)")
-    parser.add_argument("--id-column", help="id column of the tables or log (default: the "
-                        "run's)")
+    parser.add_argument(
+        "--as-of",
+        action="append",
+        default=[],
+        metavar="DATE",
+        help="twice: the two snapshot dates of the purchase log (--transactions, or the run's own)",
+    )
+    parser.add_argument(
+        "--data",
+        action="append",
+        default=[],
+        metavar="TABLE",
+        help="twice: the customer tables of the two snapshots (same id column)",
+    )
+    parser.add_argument("--id-column", help="id column of the tables or log (default: the run's)")
     _log_args(parser)
-    parser.add_argument("--output", required=True, help="movers FILE.parquet or FILE.csv; "
-                        "FILE.transitions.{csv,md,png} are written beside it")
+    parser.add_argument(
+        "--output",
+        required=True,
+        help="movers FILE.parquet or FILE.csv; FILE.transitions.{csv,md,png} are written beside it",
+    )
     value_args(parser, fit=False)
     args = parser.parse_args()
     if (len(args.as_of), len(args.data)) not in ((2, 0), (0, 2)):
-        parser.error("give two snapshots: --as-of D1 --as-of D2 (a purchase log) or "
-                     "--data T1 --data T2 (customer tables)")
+        parser.error(
+            "give two snapshots: --as-of D1 --as-of D2 (a purchase log) or "
+            "--data T1 --data T2 (customer tables)"
+        )
     if args.data and args.transactions:
         parser.error("--transactions goes with --as-of; tables are given with --data")
     import warnings
@@ -238,8 +309,14 @@ def migrate() -> int:
     import pandas as pd
 
     from dec.estimator import DeepEmbeddedClustering
-    from dec.scoring.migrate import (check_ids, check_migration_paths, check_overlap, check_snapshot_dates,
-                             segment_names, write_migration)
+    from dec.scoring.migrate import (
+        check_ids,
+        check_migration_paths,
+        check_overlap,
+        check_snapshot_dates,
+        segment_names,
+        write_migration,
+    )
 
     paths = check_migration_paths(args.output, inputs=(*args.data, args.transactions))
     check_snapshot_dates(args.as_of)
@@ -252,8 +329,16 @@ def migrate() -> int:
         with warnings.catch_warnings():
             # Customers without purchases by the first date are counted as new, not lost.
             warnings.filterwarnings("ignore", ".*first bought after as_of.*")
-            frame = pd.concat(list(_batches(model, args, as_of=snapshot if args.as_of else None,
-                                            data=None if args.as_of else snapshot)))
+            frame = pd.concat(
+                list(
+                    _batches(
+                        model,
+                        args,
+                        as_of=snapshot if args.as_of else None,
+                        data=None if args.as_of else snapshot,
+                    )
+                )
+            )
         check_ids(frame, snapshot)
         frames.append(frame)
         segments.append(pd.Series(model.predict(frame), index=frame.index.astype(str)))

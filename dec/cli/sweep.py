@@ -22,20 +22,36 @@ def sweep_parser() -> Parser:
     # k, seeds and the output folder are the sweep's own: --k, --seeds, --out.
     config_args(parser, skip=("--n-clusters", "--seed", "--output-dir"))
     parser.add_argument("--k", default="2-10", help="range like 2-10 or a list like 3,5,8")
-    parser.add_argument("--grid", nargs="*", default=[], metavar="KEY=V1,V2",
-                        help="config values to sweep too, e.g. refine.gamma=0,10")
+    parser.add_argument(
+        "--grid",
+        nargs="*",
+        default=[],
+        metavar="KEY=V1,V2",
+        help="config values to sweep too, e.g. refine.gamma=0,10",
+    )
     parser.add_argument("--seeds", help="seeds per k (stability across seeds; default 0,1)")
     parser.add_argument("--bootstrap", type=int, default=2, help="bootstrap resamples per k")
-    parser.add_argument("--out", default="checkpoints/sweep",
-                        help="folder for sweep.csv, sweep_seeds.csv, sweep.md and sweep.png")
-    parser.add_argument("--work-dir", help="keep every run's folder here (default: runs stay "
-                        "in memory)")
-    parser.add_argument("--rules", action="store_true",
-                        help="instead: per seed (--seeds, default 0,1,2), which k prediction "
-                             "strength and the embedding's silhouette pick on data with a "
-                             "planted k (synthetic: 5, digits: 10); writes --out/k_rules.md")
-    parser.add_argument("--halvings", type=int, default=10,
-                        help="--rules: random halvings averaged per prediction strength")
+    parser.add_argument(
+        "--out",
+        default="checkpoints/sweep",
+        help="folder for sweep.csv, sweep_seeds.csv, sweep.md and sweep.png",
+    )
+    parser.add_argument(
+        "--work-dir", help="keep every run's folder here (default: runs stay in memory)"
+    )
+    parser.add_argument(
+        "--rules",
+        action="store_true",
+        help="instead: per seed (--seeds, default 0,1,2), which k prediction "
+        "strength and the embedding's silhouette pick on data with a "
+        "planted k (synthetic: 5, digits: 10); writes --out/k_rules.md",
+    )
+    parser.add_argument(
+        "--halvings",
+        type=int,
+        default=10,
+        help="--rules: random halvings averaged per prediction strength",
+    )
     return parser
 
 
@@ -49,8 +65,10 @@ def sweep() -> int:
         if "-" in args.k:
             low, high = (int(v) for v in args.k.split("-"))
             if high - low >= MAX_KS:
-                parser.error(f"--k {args.k} is {high - low + 1:,} values of k, and a sweep "
-                             f"trains each; give at most {MAX_KS:,}")
+                parser.error(
+                    f"--k {args.k} is {high - low + 1:,} values of k, and a sweep "
+                    f"trains each; give at most {MAX_KS:,}"
+                )
             ks = list(range(low, high + 1))
         else:
             low = high = None
@@ -59,8 +77,7 @@ def sweep() -> int:
     except ValueError:
         parser.error("--k takes 2-10 or 3,5,8 and --seeds 0,1,2")
     if low is not None and low > high:
-        parser.error(f"--k {args.k} runs backwards; write the smaller k first, e.g. "
-                     f"{high}-{low}")
+        parser.error(f"--k {args.k} runs backwards; write the smaller k first, e.g. {high}-{low}")
     if not ks or min(ks) < 2:
         parser.error("k must be at least 2")
     if not all(0 <= seed < 2**32 for seed in seeds):
@@ -70,8 +87,10 @@ def sweep() -> int:
     for flag, values in (("--k", ks), ("--seeds", seeds)):
         twice = sorted({v for v in values if values.count(v) > 1})
         if twice:
-            parser.error(f"{flag} names {twice[0]} twice; give each once (the sweep compares "
-                         "different seeds, and each k once)")
+            parser.error(
+                f"{flag} names {twice[0]} twice; give each once (the sweep compares "
+                "different seeds, and each k once)"
+            )
     if args.work_dir:
         from dec.utils.paths import check_writable_dir
 
@@ -79,17 +98,24 @@ def sweep() -> int:
     from dec.evaluation.sweep import parse_grid, run_sweep
 
     config = config_values(args)
-    run_sweep(config, ks, parse_grid(args.grid), seeds, args.bootstrap, Path(args.out),
-              Path(args.work_dir) if args.work_dir else None)
+    run_sweep(
+        config,
+        ks,
+        parse_grid(args.grid),
+        seeds,
+        args.bootstrap,
+        Path(args.out),
+        Path(args.work_dir) if args.work_dir else None,
+    )
     print((Path(args.out) / "sweep.md").read_text())
     print(f"plot: {Path(args.out) / 'sweep.png'}")
     return 0
 
 
 def _rules(args, parser) -> int:
+    from dec.evaluation.k_rules import k_rules_markdown, measure
     from dec.utils import files
     from dec.utils.meta import run_meta
-    from dec.evaluation.k_rules import k_rules_markdown, measure
 
     try:
         seeds = [int(v) for v in (args.seeds or "0,1,2").split(",")]

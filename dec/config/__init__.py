@@ -16,6 +16,20 @@ from dec.config.schema import (
     nested,
 )
 
-__all__ = ["Config", "DataConfig", "ModelConfig", "PretrainConfig", "RefineConfig",
-           "TrainerConfig", "load_config", "replace", "config_from_dict", "config_yaml",
-           "fields_with", "flat_values", "get_value", "nested", "deep_update"]
+__all__ = [
+    "Config",
+    "DataConfig",
+    "ModelConfig",
+    "PretrainConfig",
+    "RefineConfig",
+    "TrainerConfig",
+    "load_config",
+    "replace",
+    "config_from_dict",
+    "config_yaml",
+    "fields_with",
+    "flat_values",
+    "get_value",
+    "nested",
+    "deep_update",
+]

@@ -44,10 +44,13 @@ def _config_error(err, base: DictConfig, origin: str) -> ConfigError:
         return ConfigError(f"unknown config key '{key}'; valid keys here: {valid}")
     if not key or isinstance(OmegaConf.select(base, key), DictConfig):
         section = key or str(err).split("subclass of ")[-1].split(".")[0]
-        return ConfigError(f"config key '{_section_key(section)}' is a section; "
-                           "give it a mapping")
-    expected = {"Integer": "an integer", "Float": "a number", "Boolean": "true or false",
-                "String": "a string"}
+        return ConfigError(f"config key '{_section_key(section)}' is a section; give it a mapping")
+    expected = {
+        "Integer": "an integer",
+        "Float": "a number",
+        "Boolean": "true or false",
+        "String": "a string",
+    }
     kind = next((v for k, v in expected.items() if f"to {k}" in str(err)), None)
     value = getattr(err, "value", None)
     if kind is None:  # e.g. a scalar where a list belongs
@@ -56,8 +59,12 @@ def _config_error(err, base: DictConfig, origin: str) -> ConfigError:
 
 
 def _section_key(section: str) -> str:
-    names = {c.__name__: f.name for f in dataclasses.fields(Config)
-             for c in [typing.get_type_hints(Config)[f.name]] if dataclasses.is_dataclass(c)}
+    names = {
+        c.__name__: f.name
+        for f in dataclasses.fields(Config)
+        for c in [typing.get_type_hints(Config)[f.name]]
+        if dataclasses.is_dataclass(c)
+    }
     return names.get(section, section)
 
 
@@ -69,8 +76,10 @@ def _check_booleans(overrides: DictConfig, origin: str) -> None:
             if isinstance(value, DictConfig):
                 walk(value, f"{key}.")
             elif _annotation(key) is bool and not isinstance(value, bool):
-                raise ConfigError(f"config key '{key}' must be true or false, got {value!r} "
-                                  f"({origin})")
+                raise ConfigError(
+                    f"config key '{key}' must be true or false, got {value!r} ({origin})"
+                )
+
     walk(overrides, "")
 
 
@@ -87,12 +96,15 @@ def _annotation(key: str) -> Any:
 def _parse_dotlist(overrides: list[str]) -> DictConfig:
     for text in overrides:
         if "=" not in text:
-            raise ConfigError(f"override '{text}' must look like key.sub=value, "
-                              "e.g. refine.gamma=0.5")
+            raise ConfigError(
+                f"override '{text}' must look like key.sub=value, e.g. refine.gamma=0.5"
+            )
     try:
         return OmegaConf.from_dotlist(list(overrides))
     except oc_errors.OmegaConfBaseException as err:
-        raise ConfigError(f"cannot read override(s) {overrides}: {str(err).splitlines()[0]}")
+        raise ConfigError(
+            f"cannot read override(s) {overrides}: {str(err).splitlines()[0]}"
+        ) from None
 
 
 def _to_config(merged: DictConfig) -> Config:
@@ -109,13 +121,16 @@ def _resolving() -> Iterator[None]:
     except oc_errors.OmegaConfBaseException as err:
         key = getattr(err, "full_key", None) or "a config value"
         detail = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
-        raise ConfigError(f"cannot resolve {key}: {detail[:200]}; give the value itself "
-                          "instead of a ${...} interpolation") from None
+        raise ConfigError(
+            f"cannot resolve {key}: {detail[:200]}; give the value itself "
+            "instead of a ${...} interpolation"
+        ) from None
 
 
 # ------------------------------------------------------------------ public API
-def load_config(path: str | Path | None = None, overrides: list[str] | None = None,
-                values: dict | None = None) -> Config:
+def load_config(
+    path: str | Path | None = None, overrides: list[str] | None = None, values: dict | None = None
+) -> Config:
     """Build a :class:`Config` from defaults, a YAML file, dotted overrides and values.
 
     Parameters
@@ -155,18 +170,24 @@ def _read_yaml(path: str | Path) -> dict:
 
     path = config_path(path)
     if path.stat().st_size > MAX_CONFIG_BYTES:
-        raise ConfigError(f"config file {path} is larger than {MAX_CONFIG_BYTES // 1000} kB; "
-                          "a config holds a few dozen settings")
+        raise ConfigError(
+            f"config file {path} is larger than {MAX_CONFIG_BYTES // 1000} kB; "
+            "a config holds a few dozen settings"
+        )
     try:
         loaded = yaml.safe_load(path.read_text()) or {}
     except yaml.YAMLError as err:
-        raise ConfigError(f"config file {path} is not valid YAML: {str(err).splitlines()[0]}")
+        raise ConfigError(
+            f"config file {path} is not valid YAML: {str(err).splitlines()[0]}"
+        ) from None
     if not isinstance(loaded, dict):
         raise ConfigError(f"config file {path} must hold a mapping of keys to values")
     if _count_values(loaded, MAX_CONFIG_VALUES) > MAX_CONFIG_VALUES:
-        raise ConfigError(f"config file {path} expands to more than {MAX_CONFIG_VALUES:,} "
-                          "values (YAML aliases repeated inside each other?); write the "
-                          "settings out plainly")
+        raise ConfigError(
+            f"config file {path} expands to more than {MAX_CONFIG_VALUES:,} "
+            "values (YAML aliases repeated inside each other?); write the "
+            "settings out plainly"
+        )
     with _resolving():
         _check_booleans(OmegaConf.create(loaded), f"in {path}")
     return loaded
@@ -192,8 +213,9 @@ def _count_values(node: Any, limit: int) -> int:
     return count
 
 
-def replace(config: Config, overrides: list[str] | None = None,
-            values: dict | None = None) -> Config:
+def replace(
+    config: Config, overrides: list[str] | None = None, values: dict | None = None
+) -> Config:
     """A validated copy of ``config`` with dotted ``overrides`` and nested ``values``."""
     return _build(config.to_dict(), "as given", overrides, values)
 

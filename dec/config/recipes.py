@@ -13,9 +13,19 @@ from dec.config.loading import config_from_dict, load_config
 from dec.config.schema import Config, deep_update, get_value, nested
 
 #: The settings a recipe decides; everything else (k, seed, data source) stays the user's.
-RECIPE_KEYS = ("data.scaling", "model.hidden_dims", "model.embedding_dim", "model.kernel",
-               "pretrain.epochs", "pretrain.batch_size", "pretrain.input_noise",
-               "refine.epochs", "refine.batch_size", "refine.update_interval", "refine.init")
+RECIPE_KEYS = (
+    "data.scaling",
+    "model.hidden_dims",
+    "model.embedding_dim",
+    "model.kernel",
+    "pretrain.epochs",
+    "pretrain.batch_size",
+    "pretrain.input_noise",
+    "refine.epochs",
+    "refine.batch_size",
+    "refine.update_interval",
+    "refine.init",
+)
 #: Where each recipe's values come from: a shipped config chosen on that kind of data.
 RECIPE_SOURCES = {"dense": "digits"}
 

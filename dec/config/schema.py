@@ -16,8 +16,14 @@ from typing import Any
 from dec.errors import SETTING_FLAGS
 
 
-def option(default: Any = None, *, flag: str | None = None, param: str | None = None,
-           help: str = "", **kwargs) -> Any:
+def option(
+    default: Any = None,
+    *,
+    flag: str | None = None,
+    param: str | None = None,
+    help: str = "",
+    **kwargs,
+) -> Any:
     """A dataclass field with the flag and estimator parameter that set it, if any."""
     metadata = {"flag": flag, "param": param, "help": help}
     if callable(default):
@@ -29,49 +35,72 @@ def option(default: Any = None, *, flag: str | None = None, param: str | None = 
 class DataConfig:
     """Where the customers come from and how they are split."""
 
-    source: str = option("synthetic", flag="--data",
-                         help="built-in name (synthetic, digits, cdnow) or a .csv/.parquet path")
+    source: str = option(
+        "synthetic",
+        flag="--data",
+        help="built-in name (synthetic, digits, cdnow) or a .csv/.parquet path",
+    )
     n_samples: int = 20000
     random_state: int = 0
     format: str = "table"  # "table": one row per customer; "transactions": a purchase log
-    kind: str = option("auto", flag="--data-kind", param="data_kind",
-                       help="auto (detect), table, or dense (wide numeric data on one scale, "
-                            "such as pixels): which recipe of defaults to train with")
-    id_column: str | None = option(None, flag="--id-column",
-                                   help="customer id column of a --data table or log")
-    label_column: str | None = option(None, flag="--label-column",
-                                      help="known segments, for evaluation only")
-    date_column: str | None = option(None, flag="--date-column",
-                                     help="transactions: purchase date column")
-    amount_column: str | None = option(None, flag="--amount-column",
-                                       help="transactions: purchase value column")
-    quantity_column: str | None = option(None, flag="--quantity-column",
-                                         help="transactions: items per purchase (optional)")
-    as_of: str | None = option(None, flag="--as-of",
-                               help="transactions: features up to this date, outcomes after")
+    kind: str = option(
+        "auto",
+        flag="--data-kind",
+        param="data_kind",
+        help="auto (detect), table, or dense (wide numeric data on one scale, "
+        "such as pixels): which recipe of defaults to train with",
+    )
+    id_column: str | None = option(
+        None, flag="--id-column", help="customer id column of a --data table or log"
+    )
+    label_column: str | None = option(
+        None, flag="--label-column", help="known segments, for evaluation only"
+    )
+    date_column: str | None = option(
+        None, flag="--date-column", help="transactions: purchase date column"
+    )
+    amount_column: str | None = option(
+        None, flag="--amount-column", help="transactions: purchase value column"
+    )
+    quantity_column: str | None = option(
+        None, flag="--quantity-column", help="transactions: items per purchase (optional)"
+    )
+    as_of: str | None = option(
+        None, flag="--as-of", help="transactions: features up to this date, outcomes after"
+    )
     # purchase logs read by "pandas" (any date spelling) or "duckdb" (straight from files,
     # folders or globs, memory bounded by customers; dec[logs]); dec/data/logs/sql.py
-    log_engine: str = option("pandas", flag="--log-engine",
-                             help="transactions: pandas or duckdb (large logs)")
+    log_engine: str = option(
+        "pandas", flag="--log-engine", help="transactions: pandas or duckdb (large logs)"
+    )
     # duckdb: its memory limit ("4GB"; null: 80 % of the machine's) and where it spills
     # beyond it (null: a temporary folder, removed afterwards)
     log_memory_limit: str | None = None
     log_temp_directory: str | None = None
-    drop_columns: list[str] = option(list, flag="--drop-columns",
-                                     help="comma-separated columns to leave out")
-    categorical_columns: list[str] = option(list, flag="--categorical-columns",
-                                            param="categorical_columns",
-                                            help="comma-separated columns to one-hot encode")
-    outcome_columns: list[str] = option(list, flag="--outcome-columns",
-                                        help="comma-separated columns that judge the "
-                                             "segments and are never features")
+    drop_columns: list[str] = option(
+        list, flag="--drop-columns", help="comma-separated columns to leave out"
+    )
+    categorical_columns: list[str] = option(
+        list,
+        flag="--categorical-columns",
+        param="categorical_columns",
+        help="comma-separated columns to one-hot encode",
+    )
+    outcome_columns: list[str] = option(
+        list,
+        flag="--outcome-columns",
+        help="comma-separated columns that judge the segments and are never features",
+    )
     # profiles only (names like "Champions"): found by name unless given (docs/profiles.md)
-    recency_column: str | None = option(None, flag="--recency-column",
-                                        help="profiles: days since the last order")
-    frequency_column: str | None = option(None, flag="--frequency-column",
-                                          help="profiles: number of orders")
-    monetary_column: str | None = option(None, flag="--monetary-column",
-                                         help="profiles: total spend")
+    recency_column: str | None = option(
+        None, flag="--recency-column", help="profiles: days since the last order"
+    )
+    frequency_column: str | None = option(
+        None, flag="--frequency-column", help="profiles: number of orders"
+    )
+    monetary_column: str | None = option(
+        None, flag="--monetary-column", help="profiles: total spend"
+    )
     # numeric columns: "standard" (log1p if skewed, z-score) | "none" (as given) | "shared"
     # (all divided by the largest absolute value: one scale, as for pixels)
     scaling: str = "standard"
@@ -89,8 +118,7 @@ class DataConfig:
 class ModelConfig:
     """Autoencoder architecture and the clustering head."""
 
-    n_clusters: int = option(5, flag="--n-clusters", param="n_clusters",
-                             help="number of segments")
+    n_clusters: int = option(5, flag="--n-clusters", param="n_clusters", help="number of segments")
     hidden_dims: list[int] = option(lambda: [256, 128], param="hidden_dims")
     # null: the table's number of columns, up to 10 (dec/training/sizing.py)
     embedding_dim: int | None = option(10, param="embedding_dim")
@@ -137,10 +165,12 @@ class RefineConfig:
 class TrainerConfig:
     """Passed to ``pytorch_lightning.Trainer``."""
 
-    accelerator: str = option("cpu", flag="--accelerator", param="accelerator",
-                              help="cpu, gpu or auto")
-    devices: int = option(1, flag="--devices", param="devices",
-                          help="devices per node (e.g. 2 CPU processes for DDP)")
+    accelerator: str = option(
+        "cpu", flag="--accelerator", param="accelerator", help="cpu, gpu or auto"
+    )
+    devices: int = option(
+        1, flag="--devices", param="devices", help="devices per node (e.g. 2 CPU processes for DDP)"
+    )
     num_nodes: int = option(1, flag="--num-nodes", help="number of machines for DDP")
     strategy: str = "auto"
     precision: str = option("32-true", flag="--precision", help="e.g. 32-true or bf16-mixed")
@@ -159,8 +189,9 @@ class Config:
     """The whole resolved configuration of one run."""
 
     seed: int = option(0, flag="--seed", param="random_state", help="random seed")
-    output_dir: str | None = option(None, flag="--output-dir",
-                                    help="run directory (default: checkpoints/<timestamp>_...)")
+    output_dir: str | None = option(
+        None, flag="--output-dir", help="run directory (default: checkpoints/<timestamp>_...)"
+    )
     data: DataConfig = option(DataConfig)
     model: ModelConfig = option(ModelConfig)
     pretrain: PretrainConfig = option(PretrainConfig)
@@ -182,15 +213,17 @@ def fields_with(kind: str) -> dict[str, tuple[str, dataclasses.Field, Any]]:
             if dataclasses.is_dataclass(hints[f.name]):
                 walk(hints[f.name], f"{prefix}{f.name}.")
             elif f.metadata.get(kind):
-                found.setdefault(f.metadata[kind], []).append((f"{prefix}{f.name}", f,
-                                                               hints[f.name]))
+                found.setdefault(f.metadata[kind], []).append(
+                    (f"{prefix}{f.name}", f, hints[f.name])
+                )
 
     walk(Config, "")
     return found
 
 
-SETTING_FLAGS.update({key: flag for flag, entries in fields_with("flag").items()
-                      for key, _, _ in entries})
+SETTING_FLAGS.update(
+    {key: flag for flag, entries in fields_with("flag").items() for key, _, _ in entries}
+)
 
 
 def flat_values(config: Config) -> dict[str, Any]:

@@ -48,8 +48,8 @@ def _finite(x: float) -> bool:
 
 
 def _is_date(text: str | None) -> bool:
-    from dec.utils.dates import parse_date
     from dec.errors import ConfigError
+    from dec.utils.dates import parse_date
 
     if text is None:
         return True
@@ -70,45 +70,73 @@ def bounds(c: Config) -> list[tuple[bool, str]]:
         (d.log_engine in ("pandas", "duckdb"), "{data.log_engine} must be pandas or duckdb"),
         (_is_date(d.as_of), f"{{data.as_of}} {d.as_of!r} is not a date; write it as YYYY-MM-DD"),
         (d.kind in ("auto", "table", "dense"), "data.kind must be 'auto', 'table' or 'dense'"),
-        (d.scaling in ("standard", "none", "shared"),
-         "data.scaling must be 'standard', 'none' or 'shared'"),
-        (m.embedding_dim is None or 1 <= m.embedding_dim <= MAX_WIDTH,
-         f"model.embedding_dim must be between 1 and {MAX_WIDTH}"),
-        (len(m.hidden_dims) <= MAX_LAYERS,
-         f"model.hidden_dims may list at most {MAX_LAYERS} layers"),
-        (all(1 <= h <= MAX_WIDTH for h in m.hidden_dims),
-         f"model.hidden_dims must be between 1 and {MAX_WIDTH} each"),
+        (
+            d.scaling in ("standard", "none", "shared"),
+            "data.scaling must be 'standard', 'none' or 'shared'",
+        ),
+        (
+            m.embedding_dim is None or 1 <= m.embedding_dim <= MAX_WIDTH,
+            f"model.embedding_dim must be between 1 and {MAX_WIDTH}",
+        ),
+        (
+            len(m.hidden_dims) <= MAX_LAYERS,
+            f"model.hidden_dims may list at most {MAX_LAYERS} layers",
+        ),
+        (
+            all(1 <= h <= MAX_WIDTH for h in m.hidden_dims),
+            f"model.hidden_dims must be between 1 and {MAX_WIDTH} each",
+        ),
         (m.alpha > 0 and _finite(m.alpha), "model.alpha must be a positive finite number"),
         (1 <= m.n_runs <= MAX_RUNS, f"model.n_runs must be between 1 and {MAX_RUNS}"),
-        (m.n_runs == 1 or (c.trainer.devices == 1 and c.trainer.num_nodes == 1),
-         "model.n_runs > 1 trains its runs in one process; set trainer.devices=1"),
-        (m.kernel in ("student_t", "mahalanobis", "gaussian"),
-         "model.kernel must be 'student_t', 'mahalanobis' or 'gaussian'"),
+        (
+            m.n_runs == 1 or (c.trainer.devices == 1 and c.trainer.num_nodes == 1),
+            "model.n_runs > 1 trains its runs in one process; set trainer.devices=1",
+        ),
+        (
+            m.kernel in ("student_t", "mahalanobis", "gaussian"),
+            "model.kernel must be 'student_t', 'mahalanobis' or 'gaussian'",
+        ),
         (0 <= d.test_fraction < 1, "data.test_fraction must be in [0, 1)"),
         (0 < d.val_fraction < 1, "data.val_fraction must be between 0 and 1"),
-        (d.val_fraction + d.test_fraction < 1,
-         "data.val_fraction + data.test_fraction must leave some training data"),
+        (
+            d.val_fraction + d.test_fraction < 1,
+            "data.val_fraction + data.test_fraction must leave some training data",
+        ),
         (p.epochs is None or p.epochs >= 0, "pretrain.epochs must be non-negative"),
         (r.epochs is None or r.epochs >= 0, "refine.epochs must be non-negative"),
-        *((0 <= s.min_steps <= s.max_steps and s.max_steps >= 1,
-           f"{name}.min_steps must be at least 0 and at most {name}.max_steps (at least 1)")
-          for name, s in (("pretrain", p), ("refine", r))),
+        *(
+            (
+                0 <= s.min_steps <= s.max_steps and s.max_steps >= 1,
+                f"{name}.min_steps must be at least 0 and at most {name}.max_steps (at least 1)",
+            )
+            for name, s in (("pretrain", p), ("refine", r))
+        ),
         (p.lr > 0 and _finite(p.lr), "pretrain.lr must be a positive finite number"),
         (r.lr > 0 and _finite(r.lr), "refine.lr must be a positive finite number"),
-        (p.weight_decay >= 0 and _finite(p.weight_decay),
-         "pretrain.weight_decay must be a non-negative finite number"),
-        (p.input_noise >= 0 and _finite(p.input_noise),
-         "pretrain.input_noise must be a non-negative finite number"),
-        (r.gamma >= 0 and _finite(r.gamma),
-         "refine.gamma must be a non-negative finite number (0 = plain DEC)"),
+        (
+            p.weight_decay >= 0 and _finite(p.weight_decay),
+            "pretrain.weight_decay must be a non-negative finite number",
+        ),
+        (
+            p.input_noise >= 0 and _finite(p.input_noise),
+            "pretrain.input_noise must be a non-negative finite number",
+        ),
+        (
+            r.gamma >= 0 and _finite(r.gamma),
+            "refine.gamma must be a non-negative finite number (0 = plain DEC)",
+        ),
         (0 <= r.balance <= 1, "refine.balance must be between 0 and 1 (1 = DEC's target)"),
         (0 <= r.tol <= 1, "refine.tol must be a share between 0 and 1"),
         (r.update_interval >= 1, "refine.update_interval must be at least 1"),
         (1 <= r.n_init <= MAX_N_INIT, f"refine.n_init must be between 1 and {MAX_N_INIT}"),
-        (r.init in ("kmeans", "gmm", "gmm_tied", "umap"),
-         "refine.init must be 'kmeans', 'gmm', 'gmm_tied' or 'umap'"),
-        (1 <= p.batch_size <= MAX_BATCH and 1 <= r.batch_size <= MAX_BATCH,
-         f"batch sizes must be between 1 and {MAX_BATCH}"),
+        (
+            r.init in ("kmeans", "gmm", "gmm_tied", "umap"),
+            "refine.init must be 'kmeans', 'gmm', 'gmm_tied' or 'umap'",
+        ),
+        (
+            1 <= p.batch_size <= MAX_BATCH and 1 <= r.batch_size <= MAX_BATCH,
+            f"batch sizes must be between 1 and {MAX_BATCH}",
+        ),
         *_trainer_bounds(c.trainer),
         *_column_roles(d),
     ]
@@ -117,30 +145,60 @@ def bounds(c: Config) -> list[tuple[bool, str]]:
 def _column_roles(d) -> list[tuple[bool, str]]:
     """Each column named once, and in one role: a column cannot be both an outcome (never
     a feature) and dropped, the id, the label or a category."""
-    roles = {"{data.id_column}": [d.id_column] if d.id_column else [],
-             "{data.label_column}": [d.label_column] if d.label_column else [],
-             "{data.drop_columns}": d.drop_columns,
-             "{data.categorical_columns}": d.categorical_columns,
-             "{data.outcome_columns}": d.outcome_columns}
+    roles = {
+        "{data.id_column}": [d.id_column] if d.id_column else [],
+        "{data.label_column}": [d.label_column] if d.label_column else [],
+        "{data.drop_columns}": d.drop_columns,
+        "{data.categorical_columns}": d.categorical_columns,
+        "{data.outcome_columns}": d.outcome_columns,
+    }
     rfm = [n for n in (d.recency_column, d.frequency_column, d.monetary_column) if n]
-    rules = [(len(set(rfm)) == len(rfm), "the recency, frequency and monetary columns must "
-                                         "be three different columns")]
+    rules = [
+        (
+            len(set(rfm)) == len(rfm),
+            "the recency, frequency and monetary columns must be three different columns",
+        )
+    ]
     for setting, names in roles.items():
         twice = sorted({n for n in names if names.count(n) > 1})
-        rules.append((not twice, f"{setting} names {', '.join(map(repr, twice))} twice; give "
-                                 "each column once"))
+        rules.append(
+            (
+                not twice,
+                f"{setting} names {', '.join(map(repr, twice))} twice; give each column once",
+            )
+        )
     settings = list(roles)
-    not_features = sorted(set(rfm) & {n for setting in ("{data.id_column}", "{data.label_column}",
-                                   "{data.drop_columns}", "{data.outcome_columns}")
-                                   for n in roles[setting]})
-    rules.append((not not_features, f"column {', '.join(map(repr, not_features))} is named as "
-                                    "recency, frequency or monetary value but is not a feature "
-                                    "(id, label, dropped or outcome); name a feature column"))
+    not_features = sorted(
+        set(rfm)
+        & {
+            n
+            for setting in (
+                "{data.id_column}",
+                "{data.label_column}",
+                "{data.drop_columns}",
+                "{data.outcome_columns}",
+            )
+            for n in roles[setting]
+        }
+    )
+    rules.append(
+        (
+            not not_features,
+            f"column {', '.join(map(repr, not_features))} is named as "
+            "recency, frequency or monetary value but is not a feature "
+            "(id, label, dropped or outcome); name a feature column",
+        )
+    )
     for i, first in enumerate(settings):
-        for second in settings[i + 1:]:
+        for second in settings[i + 1 :]:
             both = sorted(set(roles[first]) & set(roles[second]))
-            rules.append((not both, f"column {', '.join(map(repr, both))} is given both as "
-                                    f"{first} and as {second}; give each column one role"))
+            rules.append(
+                (
+                    not both,
+                    f"column {', '.join(map(repr, both))} is given both as "
+                    f"{first} and as {second}; give each column one role",
+                )
+            )
     return rules
 
 
@@ -152,18 +210,23 @@ def _trainer_bounds(t: TrainerConfig) -> list[tuple[bool, str]]:
     from lightning_fabric.connector import _PRECISION_INPUT_STR, _PRECISION_INPUT_STR_ALIAS
     from pytorch_lightning.strategies import StrategyRegistry
 
-    precisions = typing.get_args(_PRECISION_INPUT_STR) + typing.get_args(
-        _PRECISION_INPUT_STR_ALIAS)
+    precisions = typing.get_args(_PRECISION_INPUT_STR) + typing.get_args(_PRECISION_INPUT_STR_ALIAS)
     strategies = ("auto", *StrategyRegistry.available_strategies())
     return [
-        (t.accelerator in ACCELERATORS,
-         f"trainer.accelerator must be one of {', '.join(ACCELERATORS)}"),
+        (
+            t.accelerator in ACCELERATORS,
+            f"trainer.accelerator must be one of {', '.join(ACCELERATORS)}",
+        ),
         (t.devices >= 1, "trainer.devices must be at least 1"),
         (t.num_nodes >= 1, "trainer.num_nodes must be at least 1"),
         (t.precision in precisions, f"trainer.precision must be one of {', '.join(precisions)}"),
-        (t.strategy in strategies,
-         "trainer.strategy must be auto, ddp, ddp_spawn or another Lightning strategy name"),
+        (
+            t.strategy in strategies,
+            "trainer.strategy must be auto, ddp, ddp_spawn or another Lightning strategy name",
+        ),
         (t.log_every_n_steps >= 1, "trainer.log_every_n_steps must be at least 1"),
-        (t.matmul_precision in MATMUL_PRECISIONS,
-         f"trainer.matmul_precision must be one of {', '.join(MATMUL_PRECISIONS)}"),
+        (
+            t.matmul_precision in MATMUL_PRECISIONS,
+            f"trainer.matmul_precision must be one of {', '.join(MATMUL_PRECISIONS)}",
+        ),
     ]

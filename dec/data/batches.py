@@ -47,8 +47,15 @@ class ShuffledChunks:
     steps_per_chunk : int, default=STEPS_PER_CHUNK
     """
 
-    def __init__(self, features: torch.Tensor, batch_size: int, generator: torch.Generator,
-                 rank: int = 0, world_size: int = 1, steps_per_chunk: int = STEPS_PER_CHUNK):
+    def __init__(
+        self,
+        features: torch.Tensor,
+        batch_size: int,
+        generator: torch.Generator,
+        rank: int = 0,
+        world_size: int = 1,
+        steps_per_chunk: int = STEPS_PER_CHUNK,
+    ):
         self.features, self.batch_size, self.generator = features, batch_size, generator
         self.rank, self.world_size = rank, world_size
         self.steps_per_chunk = steps_per_chunk
@@ -67,12 +74,17 @@ class ShuffledChunks:
         order = torch.randperm(n, generator=self.generator).to(self.features.device)
         starts = range(0, n, self.batch_size)[: self.n_batches()]
         for first in range(0, len(starts), self.steps_per_chunk):
-            yield Chunk(self, [order[start:start + self.batch_size]
-                               for start in starts[first:first + self.steps_per_chunk]])
+            yield Chunk(
+                self,
+                [
+                    order[start : start + self.batch_size]
+                    for start in starts[first : first + self.steps_per_chunk]
+                ],
+            )
 
     def batch(self, rows: torch.Tensor) -> Batch:
         """This process's mini-batch of the global batch of row numbers ``rows``."""
-        mine = rows[self.rank::self.world_size] if self.world_size > 1 else rows
+        mine = rows[self.rank :: self.world_size] if self.world_size > 1 else rows
         return self.features[mine], mine, len(rows)
 
 

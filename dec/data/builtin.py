@@ -8,7 +8,6 @@ import pandas as pd
 from dec.data.dataset import Dataset
 from dec.data.readers import read_table, split_outcomes
 
-
 #: Real customer tables shipped in ``data/modeldata/`` (provenance in data/README.md):
 #: name -> (id column, outcome column). The outcome judges the segments, never a feature.
 PACKAGED_TABLES = {"mlc_churn": ("rownames", "churn"), "attrition": ("rownames", "Attrition")}

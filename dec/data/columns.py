@@ -56,9 +56,11 @@ def numbers_from_text(name: str, series: pd.Series) -> pd.Series:
         return pd.to_numeric(series)
     if 1 - text.mean() >= NUMERIC_WITH_TEXT_SHARE:
         example, row = plain(observed[text].iloc[0]), plain(observed[text].index[0])
-        raise DataError(f"column '{name}' must be numeric but holds text such as "
-                        f"{example!r} (row {row!r}); fix or empty those cells, or pass "
-                        f"{{data.categorical_columns}} {name} if it is a category")
+        raise DataError(
+            f"column '{name}' must be numeric but holds text such as "
+            f"{example!r} (row {row!r}); fix or empty those cells, or pass "
+            f"{{data.categorical_columns}} {name} if it is a category"
+        )
     return series
 
 
@@ -80,10 +82,14 @@ def output_names(columns) -> list[str]:
 def check_frame(frame) -> pd.DataFrame:
     if isinstance(frame, np.ndarray):
         if frame.ndim != 2:
-            raise DataError(f"expected a 2-D array of customers x features, got shape {frame.shape}")
+            raise DataError(
+                f"expected a 2-D array of customers x features, got shape {frame.shape}"
+            )
         frame = pd.DataFrame(frame, columns=[f"x{i}" for i in range(frame.shape[1])])
     if not isinstance(frame, pd.DataFrame):
-        raise DataError(f"expected a pandas DataFrame or 2-D NumPy array, got {type(frame).__name__}")
+        raise DataError(
+            f"expected a pandas DataFrame or 2-D NumPy array, got {type(frame).__name__}"
+        )
     if len(frame) == 0:
         raise DataError("the data has no rows")
     frame = frame.copy()
@@ -110,13 +116,17 @@ def transform_numeric(column: NumericColumn, series: pd.Series) -> np.ndarray:
         bad = series.notna() & converted.isna()
         if bad.any():
             example, row = plain(series[bad].iloc[0]), plain(series[bad].index[0])
-            raise SchemaError(f"column '{column.name}' must be numeric but holds text "
-                              f"such as {example!r} (row {row!r})")
+            raise SchemaError(
+                f"column '{column.name}' must be numeric but holds text "
+                f"such as {example!r} (row {row!r})"
+            )
         series = converted
     values = series.astype(float).to_numpy()
     if np.isinf(values).any():
-        raise DataError(f"column '{column.name}' holds infinite values; replace them "
-                        "with a finite number or leave the cells empty")
+        raise DataError(
+            f"column '{column.name}' holds infinite values; replace them "
+            "with a finite number or leave the cells empty"
+        )
     values = np.where(np.isnan(values), column.fill, values)
     if column.log1p:
         # Values below zero cannot occur in training; clip so log1p stays finite.
@@ -124,9 +134,12 @@ def transform_numeric(column: NumericColumn, series: pd.Series) -> np.ndarray:
     standardised = (values - column.mean) / column.std
     extreme = np.abs(standardised) > MAX_STANDARD_SCORE
     if extreme.any():
-        warnings.warn(f"column '{column.name}': {int(extreme.sum())} value(s) more than "
-                      f"{MAX_STANDARD_SCORE:g} standard deviations from the training mean "
-                      "were clipped", stacklevel=3)
+        warnings.warn(
+            f"column '{column.name}': {int(extreme.sum())} value(s) more than "
+            f"{MAX_STANDARD_SCORE:g} standard deviations from the training mean "
+            "were clipped",
+            stacklevel=3,
+        )
         standardised = np.clip(standardised, -MAX_STANDARD_SCORE, MAX_STANDARD_SCORE)
     return standardised.astype(np.float32)
 

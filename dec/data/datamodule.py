@@ -31,8 +31,14 @@ class CustomerDataModule(pl.LightningDataModule):
         checkpoints, so a resumed run shuffles exactly as an uninterrupted one.
     """
 
-    def __init__(self, train: np.ndarray, val: np.ndarray, batch_size: int,
-                 val_labels: np.ndarray | None = None, seed: int = 0):
+    def __init__(
+        self,
+        train: np.ndarray,
+        val: np.ndarray,
+        batch_size: int,
+        val_labels: np.ndarray | None = None,
+        seed: int = 0,
+    ):
         super().__init__()
         self.train = torch.as_tensor(train, dtype=torch.float32)
         self.val = torch.as_tensor(val, dtype=torch.float32)
@@ -63,8 +69,9 @@ class CustomerDataModule(pl.LightningDataModule):
             self.shuffle_generator.set_state(state_dict["shuffle_generator"])
 
     def train_dataloader(self) -> ShuffledChunks:
-        return ShuffledChunks(self.train, self.batch_size, self.shuffle_generator, self.rank,
-                              self.world_size)
+        return ShuffledChunks(
+            self.train, self.batch_size, self.shuffle_generator, self.rank, self.world_size
+        )
 
     def val_dataloader(self) -> OrderedBatches:
         return OrderedBatches(self.val, self.batch_size * 4)

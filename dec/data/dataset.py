@@ -84,8 +84,11 @@ def _fingerprint(features: pd.DataFrame) -> dict:
     hashed = pd.util.hash_pandas_object(features, index=True).to_numpy()
     digest = hashlib.sha256(hashed.tobytes())
     digest.update("\0".join(map(str, features.columns)).encode())
-    found = {"rows": int(len(features)), "columns": int(features.shape[1]),
-             "sha256": digest.hexdigest()}
+    found = {
+        "rows": int(len(features)),
+        "columns": int(features.shape[1]),
+        "sha256": digest.hexdigest(),
+    }
     if all(pd.api.types.is_numeric_dtype(t) for t in features.dtypes):
         found["close"] = _sums(features)
     return found
@@ -100,19 +103,26 @@ def _sums(features: pd.DataFrame) -> dict:
     weights = (ids >> np.uint64(11)).astype(np.float64) / 2.0**53
     values = features.to_numpy(dtype=np.float64)
     with np.errstate(all="ignore"):
-        return {"ids": hashlib.sha256(ids.tobytes()).hexdigest(),
-                "names": list(map(str, features.columns)),
-                "abs": np.abs(values).sum(axis=0).tolist(),
-                "weighted": (weights @ values).tolist()}
+        return {
+            "ids": hashlib.sha256(ids.tobytes()).hexdigest(),
+            "names": list(map(str, features.columns)),
+            "abs": np.abs(values).sum(axis=0).tolist(),
+            "weighted": (weights @ values).tolist(),
+        }
 
 
 def _close(recorded: dict, now: dict) -> bool:
     """The same ids and columns, each column's sums equal to :data:`RELATIVE_TOLERANCE`."""
     a, b = recorded.get("close"), now.get("close")
-    if not a or not b or (a["ids"], a["names"]) != (b["ids"], b["names"]) or \
-            (recorded.get("rows"), recorded.get("columns")) != (now["rows"], now["columns"]):
+    if (
+        not a
+        or not b
+        or (a["ids"], a["names"]) != (b["ids"], b["names"])
+        or (recorded.get("rows"), recorded.get("columns")) != (now["rows"], now["columns"])
+    ):
         return False
     scale = np.maximum(np.abs(a["abs"]), np.abs(b["abs"]))
-    return bool(np.all(np.abs(np.subtract(a["abs"], b["abs"])) <= RELATIVE_TOLERANCE * scale)
-                and np.all(np.abs(np.subtract(a["weighted"], b["weighted"]))
-                           <= RELATIVE_TOLERANCE * scale))
+    return bool(
+        np.all(np.abs(np.subtract(a["abs"], b["abs"])) <= RELATIVE_TOLERANCE * scale)
+        and np.all(np.abs(np.subtract(a["weighted"], b["weighted"])) <= RELATIVE_TOLERANCE * scale)
+    )

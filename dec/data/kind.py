@@ -34,8 +34,10 @@ def data_kind(features: pd.DataFrame) -> str:
     """
     if features.shape[1] < DENSE_MIN_COLUMNS:
         return "table"
-    numeric = all(pd.api.types.is_numeric_dtype(t) and not pd.api.types.is_bool_dtype(t)
-                  for t in features.dtypes)
+    numeric = all(
+        pd.api.types.is_numeric_dtype(t) and not pd.api.types.is_bool_dtype(t)
+        for t in features.dtypes
+    )
     if not numeric:
         return "table"
     values = features.to_numpy(dtype=float)

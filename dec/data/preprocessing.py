@@ -23,9 +23,9 @@ from dec.data.columns import (
     as_text,
     check_frame,
     is_numeric,
+    magnitude,
     numbers_from_text,
     output_names,
-    magnitude,
     scaled,
     transform_numeric,
     unseen_detail,
@@ -33,6 +33,7 @@ from dec.data.columns import (
 from dec.errors import DataError, SchemaError
 
 __all__ = ["Preprocessor", "MISSING", "is_numeric"]
+
 
 class Preprocessor:
     """Fit-on-train preprocessing for customer tables.
@@ -62,27 +63,36 @@ class Preprocessor:
         Names of the output matrix columns.
     """
 
-    def __init__(self, categorical_columns=(), skew_threshold: float = 1.0,
-                 max_categories: int = 50, scaling: str = "standard"):
+    def __init__(
+        self,
+        categorical_columns=(),
+        skew_threshold: float = 1.0,
+        max_categories: int = 50,
+        scaling: str = "standard",
+    ):
         self.categorical_columns = list(categorical_columns)
         self.skew_threshold = skew_threshold
         self.max_categories = max_categories
         self.scaling = scaling
 
     # ------------------------------------------------------------------ fitting
-    def fit(self, frame: pd.DataFrame) -> "Preprocessor":
+    def fit(self, frame: pd.DataFrame) -> Preprocessor:
         """Learn imputation values, transforms, scales and categories from ``frame``."""
         frame = check_frame(frame)
         unknown = [c for c in self.categorical_columns if c not in frame.columns]
         if unknown:
-            raise DataError(f"categorical column(s) {unknown} not in the data; "
-                            f"columns are: {list(frame.columns)}")
+            raise DataError(
+                f"categorical column(s) {unknown} not in the data; "
+                f"columns are: {list(frame.columns)}"
+            )
         self.columns_: list[NumericColumn | CategoricalColumn] = []
         for name in frame.columns:
             series = frame[name]
             if series.isna().all():
-                raise DataError(f"column '{name}' is entirely missing; drop it "
-                                f"({{data.drop_columns}} {name}) or fill it in")
+                raise DataError(
+                    f"column '{name}' is entirely missing; drop it "
+                    f"({{data.drop_columns}} {name}) or fill it in"
+                )
             if name not in self.categorical_columns and not is_numeric(series):
                 series = numbers_from_text(name, series)
             if name in self.categorical_columns or not is_numeric(series):
@@ -105,23 +115,27 @@ class Preprocessor:
 
     def _fit_numeric(self, name: str, values: pd.Series) -> NumericColumn | None:
         if np.isinf(values.to_numpy()).any():
-            raise DataError(f"column '{name}' holds infinite values; replace them with "
-                            "a finite number or leave the cells empty")
+            raise DataError(
+                f"column '{name}' holds infinite values; replace them with "
+                "a finite number or leave the cells empty"
+            )
         observed = values.dropna()
         fill = float(observed.median())
         standard = self.scaling == "standard"
         # Moments of values divided by their largest magnitude, scaled back: the squares of
         # huge finite values (1e300) would overflow to inf and make a column look constant.
-        log1p = bool(standard and observed.min() >= 0
-                     and scaled(observed).skew() > self.skew_threshold)
+        log1p = bool(
+            standard and observed.min() >= 0 and scaled(observed).skew() > self.skew_threshold
+        )
         filled = values.fillna(fill)
         transformed = np.log1p(filled) if log1p else filled
         scale = magnitude(transformed)
         std = float(scaled(transformed).std(ddof=0)) * scale
         mean = float(scaled(transformed).mean()) * scale
         if not np.isfinite(std) or std < 1e-12 * max(scale, 1.0):
-            warnings.warn(f"column '{name}' is constant in the training data and is ignored",
-                          stacklevel=3)
+            warnings.warn(
+                f"column '{name}' is constant in the training data and is ignored", stacklevel=3
+            )
             return None
         if not standard:  # values already on one shared scale (e.g. pixels in [0, 1])
             return NumericColumn(name, fill, False, 0.0, 1.0)
@@ -141,8 +155,10 @@ class Preprocessor:
         counts = as_text(series).value_counts()
         kept = sorted(counts.index[: self.max_categories].tolist())
         if len(kept) < 2:  # one value everywhere: a constant, like a constant number
-            warnings.warn(f"column '{name}' has a single category in the training data "
-                          "and is ignored", stacklevel=3)
+            warnings.warn(
+                f"column '{name}' has a single category in the training data and is ignored",
+                stacklevel=3,
+            )
             return None
         return CategoricalColumn(name, kept)
 
@@ -163,8 +179,11 @@ class Preprocessor:
         self.validate_schema(frame)
         empty = [c.name for c in self.columns_ if len(frame) > 1 and frame[c.name].isna().all()]
         if empty:
-            warnings.warn(f"column(s) {empty} are empty for all {len(frame):,} customers scored; "
-                          "they were filled in as missing values are in training", stacklevel=2)
+            warnings.warn(
+                f"column(s) {empty} are empty for all {len(frame):,} customers scored; "
+                "they were filled in as missing values are in training",
+                stacklevel=2,
+            )
         blocks = []
         unseen_total: dict[str, str] = {}
         for column in self.columns_:
@@ -173,15 +192,17 @@ class Preprocessor:
                 blocks.append(transform_numeric(column, series)[:, None])
             else:
                 text = as_text(series)
-                onehot = (text.to_numpy()[:, None] == np.asarray(column.categories)[None, :])
+                onehot = text.to_numpy()[:, None] == np.asarray(column.categories)[None, :]
                 unseen = ~onehot.any(axis=1)
                 if unseen.any():
                     unseen_total[column.name] = unseen_detail(text[unseen])
                 blocks.append(onehot.astype(np.float32))
         if unseen_total:
             detail = "; ".join(f"{k}: {v}" for k, v in unseen_total.items())
-            warnings.warn(f"categories not seen in training were encoded as all zeros ({detail})",
-                          stacklevel=2)
+            warnings.warn(
+                f"categories not seen in training were encoded as all zeros ({detail})",
+                stacklevel=2,
+            )
         return np.hstack(blocks).astype(np.float32)
 
     def fit_transform(self, frame: pd.DataFrame) -> np.ndarray:
@@ -191,12 +212,15 @@ class Preprocessor:
         """Raise SchemaError naming missing columns; warn about extra ones."""
         missing = [c for c in self.feature_names_in_ if c not in frame.columns]
         if missing:
-            raise SchemaError(f"input is missing column(s) {missing} that the model was "
-                              "trained with; add them (empty cells are fine)")
+            raise SchemaError(
+                f"input is missing column(s) {missing} that the model was "
+                "trained with; add them (empty cells are fine)"
+            )
         extra = [str(c) for c in frame.columns if c not in self.feature_names_in_]
         if extra:
-            warnings.warn(f"ignoring column(s) the model was not trained with: {extra}",
-                          stacklevel=3)
+            warnings.warn(
+                f"ignoring column(s) the model was not trained with: {extra}", stacklevel=3
+            )
 
     # --------------------------------------------------------------- persistence
     def to_dict(self) -> dict[str, Any]:
@@ -207,20 +231,27 @@ class Preprocessor:
             "scaling": self.scaling,
             "feature_names_in": self.feature_names_in_,
             "index_name": self.index_name_,
-            "columns": [{"kind": "numeric" if isinstance(c, NumericColumn) else "categorical",
-                         **asdict(c)} for c in self.columns_],
+            "columns": [
+                {"kind": "numeric" if isinstance(c, NumericColumn) else "categorical", **asdict(c)}
+                for c in self.columns_
+            ],
         }
 
     @classmethod
-    def from_dict(cls, state: dict[str, Any]) -> "Preprocessor":
-        pre = cls(state["categorical_columns"], state["skew_threshold"], state["max_categories"],
-                  scaling=state.get("scaling", "standard"))
+    def from_dict(cls, state: dict[str, Any]) -> Preprocessor:
+        pre = cls(
+            state["categorical_columns"],
+            state["skew_threshold"],
+            state["max_categories"],
+            scaling=state.get("scaling", "standard"),
+        )
         pre.columns_ = []
         for spec in state["columns"]:
             spec = dict(spec)
             kind = spec.pop("kind")
-            pre.columns_.append(NumericColumn(**spec) if kind == "numeric"
-                                else CategoricalColumn(**spec))
+            pre.columns_.append(
+                NumericColumn(**spec) if kind == "numeric" else CategoricalColumn(**spec)
+            )
         pre.feature_names_in_ = list(state["feature_names_in"])
         pre.index_name_ = state.get("index_name")
         pre.feature_names_out_ = output_names(pre.columns_)
@@ -232,7 +263,7 @@ class Preprocessor:
         write_json(path, self.to_dict())
 
     @classmethod
-    def load(cls, path: str | Path) -> "Preprocessor":
+    def load(cls, path: str | Path) -> Preprocessor:
         from dec.utils.files import read_json
 
         return cls.from_dict(read_json(path))
@@ -251,17 +282,23 @@ def check_no_roles(frame: pd.DataFrame) -> None:
 
     outcomes = outcome_names(frame.columns)
     if outcomes:
-        raise DataError(f"column '{outcomes[0]}' is an outcome (what customers did after the "
-                        "features' date), never a feature; name it in "
-                        "{data.outcome_columns} or leave it out with {data.drop_columns}")
+        raise DataError(
+            f"column '{outcomes[0]}' is an outcome (what customers did after the "
+            "features' date), never a feature; name it in "
+            "{data.outcome_columns} or leave it out with {data.drop_columns}"
+        )
     broken = broken_id(frame)
     if broken:
-        raise DataError(f"column '{broken[0]}' looks like an id (its values are nearly all "
-                        f"different) but {broken[1]}; fix it and make it the id "
-                        "({data.id_column}, or the DataFrame's index), or leave it out with "
-                        "{data.drop_columns}")
+        raise DataError(
+            f"column '{broken[0]}' looks like an id (its values are nearly all "
+            f"different) but {broken[1]}; fix it and make it the id "
+            "({data.id_column}, or the DataFrame's index), or leave it out with "
+            "{data.drop_columns}"
+        )
     ids = id_like_columns(frame)
     if ids:
-        raise DataError(f"column '{ids[0]}' is unique per row and looks like an id, not a "
-                        "feature; make it the id ({data.id_column}, or the DataFrame's index) "
-                        "or leave it out with {data.drop_columns}")
+        raise DataError(
+            f"column '{ids[0]}' is unique per row and looks like an id, not a "
+            "feature; make it the id ({data.id_column}, or the DataFrame's index) "
+            "or leave it out with {data.drop_columns}"
+        )

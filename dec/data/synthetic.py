@@ -93,8 +93,17 @@ def make_customers(
     behaviour = _draw_behaviour(rng, _segment_parameters(labels, separation), labels)
     frame = _assemble(rng, behaviour, n_samples)
     # The draws above and below come in a fixed order: the same seed gives the same table.
-    for column in ("age", "income", "gender", "recency_days", "avg_order_value",
-                   "discount_share", "return_rate", "channel", "satisfaction_score"):
+    for column in (
+        "age",
+        "income",
+        "gender",
+        "recency_days",
+        "avg_order_value",
+        "discount_share",
+        "return_rate",
+        "channel",
+        "satisfaction_score",
+    ):
         gaps = rng.random(n_samples) < missing_rate * 2.2
         frame.loc[gaps, column] = np.nan if frame[column].dtype.kind == "f" else None
     return frame, labels
@@ -107,7 +116,8 @@ def _segment_parameters(labels: np.ndarray, separation: float) -> dict[str, np.n
     # Large separations would push rates past 0 or 1 and counts below zero.
     prof = prof.clip(lower=0.02 * centre, axis=1)
     prof[["discount_share", "return_rate", "app_channel"]] = prof[
-        ["discount_share", "return_rate", "app_channel"]].clip(upper=0.95)
+        ["discount_share", "return_rate", "app_channel"]
+    ].clip(upper=0.95)
     return {name: prof[name].to_numpy()[labels] for name in prof.columns}
 
 
@@ -127,9 +137,19 @@ def _draw_behaviour(rng: np.random.Generator, p: dict, labels: np.ndarray) -> di
     return_rate = rng.beta(p["return_rate"] * 20, (1 - p["return_rate"]) * 20)
     app = rng.random(n_samples) < p["app_channel"]
     channel = np.where(app, "app", rng.choice(["web", "store"], size=n_samples, p=[0.7, 0.3]))
-    return {"age": age, "income": income, "tenure": tenure, "orders": orders,
-            "recency": recency, "aov": aov, "total_spend": total_spend, "shares": shares,
-            "discount_share": discount_share, "return_rate": return_rate, "channel": channel}
+    return {
+        "age": age,
+        "income": income,
+        "tenure": tenure,
+        "orders": orders,
+        "recency": recency,
+        "aov": aov,
+        "total_spend": total_spend,
+        "shares": shares,
+        "discount_share": discount_share,
+        "return_rate": return_rate,
+        "channel": channel,
+    }
 
 
 def _assemble(rng: np.random.Generator, b: dict, n_samples: int) -> pd.DataFrame:

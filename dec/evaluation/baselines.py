@@ -38,14 +38,23 @@ def kmeans_inputs(data: PreparedData, result: FitResult) -> Baseline:
 
 def kmeans_model(config, n_rows: int, seed: int | None = None):
     """The KMeans baseline's estimator for ``n_rows`` training rows (``seed``: the run's)."""
-    return make_kmeans(config.model.n_clusters, n_rows, n_init=config.refine.n_init,
-                       random_state=config.seed if seed is None else seed)
+    return make_kmeans(
+        config.model.n_clusters,
+        n_rows,
+        n_init=config.refine.n_init,
+        random_state=config.seed if seed is None else seed,
+    )
 
 
 def gmm_model(config, covariance: str, seed: int | None = None) -> GaussianMixture:
     """The GMM baseline's estimator with one covariance type (``seed``: the run's)."""
-    return GaussianMixture(config.model.n_clusters, covariance_type=covariance, n_init=3,
-                           reg_covar=1e-4, random_state=config.seed if seed is None else seed)
+    return GaussianMixture(
+        config.model.n_clusters,
+        covariance_type=covariance,
+        n_init=3,
+        reg_covar=1e-4,
+        random_state=config.seed if seed is None else seed,
+    )
 
 
 #: Covariance types tried; the one with the best validation score is used.
@@ -54,8 +63,9 @@ GMM_COVARIANCES = MIXTURE_COVARIANCES
 GMM_MAX_ROWS = 100_000
 
 
-def validation_score(data: PreparedData, labels: np.ndarray,
-                     part: str = "val") -> tuple[str, float]:
+def validation_score(
+    data: PreparedData, labels: np.ndarray, part: str = "val"
+) -> tuple[str, float]:
     """The score every setting is chosen by, on the validation split (``part``): the
     :func:`~dec.metrics.main_metric` rule, ARI where labels exist, else the eta² of the
     first outcome, else the silhouette.
@@ -63,8 +73,9 @@ def validation_score(data: PreparedData, labels: np.ndarray,
     ``part="test"`` gives the same score on the test split, to confirm a choice.
     """
     truth, outcomes = data.labels(part), data.dataset.outcomes
-    available = (["ari"] if truth is not None else []) + \
-        ([f"{c}_eta2" for c in outcomes.columns] if outcomes is not None else [])
+    available = (["ari"] if truth is not None else []) + (
+        [f"{c}_eta2" for c in outcomes.columns] if outcomes is not None else []
+    )
     rule = main_metric(available)
     if rule == "ari":
         return rule, label_metrics(truth, labels)["ari"]
@@ -87,8 +98,7 @@ def gmm_inputs(data: PreparedData, result: FitResult) -> Baseline:
         fitted[covariance] = gmm_model(config, covariance).fit(rows)
         rule, scores[covariance] = validation_score(data, fitted[covariance].predict(data.X_val))
     best = max(scores, key=lambda c: -np.inf if np.isnan(scores[c]) else scores[c])
-    choice = {"covariance_type": best, "chosen_by": f"validation {rule}",
-              "validation": scores}
+    choice = {"covariance_type": best, "chosen_by": f"validation {rule}", "validation": scores}
     return Baseline(fitted[best].predict(data.X_test), time.perf_counter() - start, choice)
 
 

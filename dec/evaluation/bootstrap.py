@@ -29,13 +29,13 @@ import numpy as np
 import pytorch_lightning as pl
 import torch
 
-from dec.evaluation.baselines import gmm_model, kmeans_model
 from dec.config import Config, replace
 from dec.data.datamodule import CustomerDataModule
 from dec.data.prepare import PreparedData
+from dec.evaluation.baselines import gmm_model, kmeans_model
+from dec.evaluation.stability import best_match_jaccards, segment_table
 from dec.models.init import init_state
 from dec.runs.result import FitResult, build_model
-from dec.evaluation.stability import best_match_jaccards, segment_table
 from dec.training.stages import pretrain_and_init, refine
 from dec.training.trainer import quiet_lightning
 
@@ -64,9 +64,20 @@ def _refit_config(config: Config, seed: int) -> Config:
     """The run's settings for an in-memory refit: a new seed, one process, no progress bar,
     the run's device where this machine has one, else the CPU."""
     accelerator = config.trainer.accelerator if torch.cuda.is_available() else "cpu"
-    return replace(config, values={"seed": seed, "model": {"n_runs": 1}, "trainer": {
-        "accelerator": accelerator, "devices": 1, "num_nodes": 1, "strategy": "auto",
-        "enable_progress_bar": False}})
+    return replace(
+        config,
+        values={
+            "seed": seed,
+            "model": {"n_runs": 1},
+            "trainer": {
+                "accelerator": accelerator,
+                "devices": 1,
+                "num_nodes": 1,
+                "strategy": "auto",
+                "enable_progress_bar": False,
+            },
+        },
+    )
 
 
 @contextmanager
@@ -83,8 +94,9 @@ def _quiet():
         log.setLevel(level)
 
 
-def refit_dec(result: FitResult, X: np.ndarray, X_val: np.ndarray, seed: int,
-              refit: str = DEFAULT_REFIT) -> np.ndarray:
+def refit_dec(
+    result: FitResult, X: np.ndarray, X_val: np.ndarray, seed: int, refit: str = DEFAULT_REFIT
+) -> np.ndarray:
     """Segments of the rows ``X`` from the deep model trained again on them (see the module
     docstring for ``refit``); ``X_val`` is only watched, as in training."""
     config = _refit_config(result.config, seed)
@@ -96,17 +108,26 @@ def refit_dec(result: FitResult, X: np.ndarray, X_val: np.ndarray, seed: int,
             state = pretrain_and_init(config, None, datamodule, architecture, {}, False)
         else:
             pretrained = build_model(architecture, result.pretrained)
-            state = {name: value for name, value in result.pretrained.items()
-                     if name.startswith("autoencoder.")}
-            state.update(init_state(pretrained.embed(X), config.model.n_clusters,
-                                    config.refine.n_init, seed, architecture["kernel"],
-                                    config.refine.init))
+            state = {
+                name: value
+                for name, value in result.pretrained.items()
+                if name.startswith("autoencoder.")
+            }
+            state.update(
+                init_state(
+                    pretrained.embed(X),
+                    config.model.n_clusters,
+                    config.refine.n_init,
+                    seed,
+                    architecture["kernel"],
+                    config.refine.init,
+                )
+            )
         module, _ = refine(config, None, datamodule, architecture, state, {}, False)
     return module.model.eval().assign(X).numpy()
 
 
-def _methods(result: FitResult, data: PreparedData, refit: str, covariance: str,
-             names) -> dict:
+def _methods(result: FitResult, data: PreparedData, refit: str, covariance: str, names) -> dict:
     """Per method in ``names``: (what a refit is, segments of the training rows, refit
     function)."""
     config, X = result.config, data.X_train
@@ -114,25 +135,35 @@ def _methods(result: FitResult, data: PreparedData, refit: str, covariance: str,
     if "dec" in names:
         methods["dec"] = (
             "pretrained autoencoder kept, centres and refinement redone on the resample"
-            if refit == "refine" else "pretraining, centres and refinement redone on the "
-            "resample", result.model.assign(X).numpy(),
-            lambda rows, seed: refit_dec(result, X[rows], data.X_val, seed, refit))
+            if refit == "refine"
+            else "pretraining, centres and refinement redone on the resample",
+            result.model.assign(X).numpy(),
+            lambda rows, seed: refit_dec(result, X[rows], data.X_val, seed, refit),
+        )
     if "kmeans" in names:
         methods["kmeans"] = (
             f"KMeans (n_init {config.refine.n_init}) on the resample",
             kmeans_model(config, len(X)).fit(X).labels_,
-            lambda rows, seed: kmeans_model(config, len(rows), seed).fit_predict(X[rows]))
+            lambda rows, seed: kmeans_model(config, len(rows), seed).fit_predict(X[rows]),
+        )
     if "gmm" in names:
         methods["gmm"] = (
             f"GMM ({covariance} covariance) on the resample",
             gmm_model(config, covariance).fit(X).predict(X),
-            lambda rows, seed: gmm_model(config, covariance, seed).fit(X[rows]).predict(X[rows]))
+            lambda rows, seed: gmm_model(config, covariance, seed).fit(X[rows]).predict(X[rows]),
+        )
     return methods
 
 
-def segment_stability(result: FitResult, data: PreparedData, *,
-                      n_resamples: int = DEFAULT_RESAMPLES, refit: str = DEFAULT_REFIT,
-                      gmm_covariance: str = "full", methods=("dec", "kmeans", "gmm")) -> dict:
+def segment_stability(
+    result: FitResult,
+    data: PreparedData,
+    *,
+    n_resamples: int = DEFAULT_RESAMPLES,
+    refit: str = DEFAULT_REFIT,
+    gmm_covariance: str = "full",
+    methods=("dec", "kmeans", "gmm"),
+) -> dict:
     """Bootstrap Jaccard of every segment of the deep model, KMeans and GMM.
 
     Parameters
@@ -163,8 +194,9 @@ def segment_stability(result: FitResult, data: PreparedData, *,
     draws = resamples(len(data.X_train), n_resamples, config.seed)
     seeds = np.random.default_rng(config.seed + 1).integers(0, 2**31 - 1, n_resamples)
     report = {}
-    for name, (what, reference, refit_labels) in _methods(result, data, refit, gmm_covariance,
-                                                           methods).items():
+    for name, (what, reference, refit_labels) in _methods(
+        result, data, refit, gmm_covariance, methods
+    ).items():
         start = time.perf_counter()
         jaccards = []
         for b, (rows, seed) in enumerate(zip(draws, seeds)):
@@ -172,10 +204,14 @@ def segment_stability(result: FitResult, data: PreparedData, *,
             jaccards.append(best_match_jaccards(reference[rows], refit_labels(rows, int(seed)), k))
         segments = segment_table(np.array(jaccards), np.bincount(reference, minlength=k))
         means = [s["jaccard_mean"] for s in segments if np.isfinite(s["jaccard_mean"])]
-        report[name] = {"resamples": n_resamples, "rows": len(draws[0]) if draws else 0,
-                        "refit": what, "seconds": time.perf_counter() - start,
-                        "jaccard_mean": float(np.mean(means)) if means else float("nan"),
-                        "segments": segments}
+        report[name] = {
+            "resamples": n_resamples,
+            "rows": len(draws[0]) if draws else 0,
+            "refit": what,
+            "seconds": time.perf_counter() - start,
+            "jaccard_mean": float(np.mean(means)) if means else float("nan"),
+            "segments": segments,
+        }
     runs = result.metrics.get("runs")
     if "dec" in report and runs and len(runs.get("agreement", [])) > 1:
         report["dec"]["seed_agreement"] = float(np.mean(runs["agreement"]))

@@ -5,24 +5,35 @@ from __future__ import annotations
 import math
 from pathlib import Path
 
-
-from dec.evaluation.baselines import BASELINES
 from dec.data.prepare import prepare_run_data
 from dec.errors import DataError, RunDirError
-from dec.utils.markdown import markdown_table
-from dec.metrics import eta_squared, internal_metrics, is_binary, label_metrics, \
-    outcome_by_segment
-from dec.runs.rundir import RunDir
+from dec.evaluation.baselines import BASELINES
 from dec.evaluation.stability import stability_markdown
 from dec.evaluation.verdict import METHOD_TITLES, verdict
+from dec.metrics import eta_squared, internal_metrics, is_binary, label_metrics, outcome_by_segment
+from dec.runs.rundir import RunDir
+from dec.utils.markdown import markdown_table
 
-METRIC_ORDER = ("acc", "nmi", "ari", "silhouette", "davies_bouldin", "calinski_harabasz",
-                "fit_seconds")
+METRIC_ORDER = (
+    "acc",
+    "nmi",
+    "ari",
+    "silhouette",
+    "davies_bouldin",
+    "calinski_harabasz",
+    "fit_seconds",
+)
 
 
-def evaluate(run_dir: str | Path, baselines=("kmeans", "gmm", "ae_kmeans"), *,
-             data=None, stability: int = 0, stability_refit: str = "full",
-             value: tuple | None = None) -> dict:
+def evaluate(
+    run_dir: str | Path,
+    baselines=("kmeans", "gmm", "ae_kmeans"),
+    *,
+    data=None,
+    stability: int = 0,
+    stability_refit: str = "full",
+    value: tuple | None = None,
+) -> dict:
     """Compare the run's DEC model with the baselines on the held-out test split.
 
     KMeans is fitted on the preprocessed training inputs (same ``k``, same ``n_init``);
@@ -64,17 +75,22 @@ def evaluate(run_dir: str | Path, baselines=("kmeans", "gmm", "ae_kmeans"), *,
     config = result.config
     if value is not None and not config.data.is_log:
         # The rule of every --clv command: the value models are fitted on, and score, a log.
-        raise DataError("--clv needs a run trained on a purchase log; this one was trained "
-                        "on a customer table (train on the log itself with --transactions)")
+        raise DataError(
+            "--clv needs a run trained on a purchase log; this one was trained "
+            "on a customer table (train on the log itself with --transactions)"
+        )
     if config.data.test_fraction == 0:
-        raise RunDirError(f"run {run} was trained without a test split "
-                          "(data.test_fraction=0); nothing held out to evaluate on")
+        raise RunDirError(
+            f"run {run} was trained without a test split "
+            "(data.test_fraction=0); nothing held out to evaluate on"
+        )
     if data is None:
         data = prepare_run_data(run)
     timings = result.metrics.get("timings", {})
     predictions = {"dec": result.model.assign(data.X_test).numpy()}
-    fit_seconds = {"dec": sum(timings.get(f"{s}_seconds", 0.0)
-                              for s in ("pretrain", "init", "refine"))}
+    fit_seconds = {
+        "dec": sum(timings.get(f"{s}_seconds", 0.0) for s in ("pretrain", "init", "refine"))
+    }
     choices = {}
     for name in baselines:
         baseline = BASELINES[name](data, result)
@@ -92,9 +108,9 @@ def evaluate(run_dir: str | Path, baselines=("kmeans", "gmm", "ae_kmeans"), *,
         from dec.evaluation.bootstrap import segment_stability
 
         covariance = choices.get("gmm", {}).get("covariance_type", "full")
-        report["stability"] = segment_stability(result, data, n_resamples=stability,
-                                                refit=stability_refit,
-                                                gmm_covariance=covariance)
+        report["stability"] = segment_stability(
+            result, data, n_resamples=stability, refit=stability_refit, gmm_covariance=covariance
+        )
     return report
 
 
@@ -106,24 +122,36 @@ def _report(data, config, predictions: dict, fit_seconds: dict) -> dict:
         scores.update(internal_metrics(data.X_test, predicted, random_state=config.seed))
         scores["fit_seconds"] = fit_seconds[name]
         methods[name] = scores
-    report = {"dataset": data.dataset.name, "split": "test", "n_samples": len(data.X_test),
-              "n_clusters": config.model.n_clusters, "seed": config.seed, "methods": methods}
+    report = {
+        "dataset": data.dataset.name,
+        "split": "test",
+        "n_samples": len(data.X_test),
+        "n_clusters": config.model.n_clusters,
+        "seed": config.seed,
+        "methods": methods,
+    }
     outcomes = data.dataset.outcomes
     if outcomes is not None:
         test_outcomes = outcomes.iloc[data.test_index]
         report["outcomes"] = {
-            name: {f"{col}_eta2": eta_squared(test_outcomes[col].to_numpy(), predicted)
-                   for col in test_outcomes.columns}
+            name: {
+                f"{col}_eta2": eta_squared(test_outcomes[col].to_numpy(), predicted)
+                for col in test_outcomes.columns
+            }
             for name, predicted in predictions.items()
         }
         report["outcome_by_segment"] = {
-            name: {col: outcome_by_segment(test_outcomes[col].to_numpy(), predicted,
-                                           config.model.n_clusters)
-                   for col in test_outcomes.columns}
+            name: {
+                col: outcome_by_segment(
+                    test_outcomes[col].to_numpy(), predicted, config.model.n_clusters
+                )
+                for col in test_outcomes.columns
+            }
             for name, predicted in predictions.items()
         }
-        report["binary_outcomes"] = [c for c in test_outcomes.columns
-                                     if is_binary(test_outcomes[c])]
+        report["binary_outcomes"] = [
+            c for c in test_outcomes.columns if is_binary(test_outcomes[c])
+        ]
     return report
 
 
@@ -143,11 +171,18 @@ def log_report(run: RunDir, report: dict, markdown: str) -> None:
     writer = run.evaluation_writer("report")
     try:
         writer.add_text("evaluation/comparison", markdown)
-        values = {(metric, method): v for method, scores in report["methods"].items()
-                  for metric, v in scores.items()}
-        values.update({(metric, method): v
-                       for method, scores in report.get("outcomes", {}).items()
-                       for metric, v in scores.items()})
+        values = {
+            (metric, method): v
+            for method, scores in report["methods"].items()
+            for metric, v in scores.items()
+        }
+        values.update(
+            {
+                (metric, method): v
+                for method, scores in report.get("outcomes", {}).items()
+                for metric, v in scores.items()
+            }
+        )
         for (metric, method), value in values.items():
             if value is not None and math.isfinite(value):
                 writer.add_scalar(f"evaluation/{metric}/{method}", value, 0)
@@ -165,28 +200,44 @@ def report_markdown(report: dict) -> str:
     """The comparison table and an honest one-line verdict per metric family."""
     methods = report["methods"]
     metrics = [m for m in METRIC_ORDER if m in next(iter(methods.values()))]
-    lines = [f"# Test-split comparison: {report['dataset']}",
-             "",
-             f"{report['n_samples']} held-out customers, k = {report['n_clusters']}, "
-             f"seed {report.get('seed', '?')}. Internal metrics use the preprocessed inputs "
-             "for every method (Davies-Bouldin: lower is better).",
-             "",
-             markdown_table(["method", *metrics],
-                            [[METHOD_TITLES.get(name, name), *(_fmt(scores[m]) for m in metrics)]
-                             for name, scores in methods.items()])]
+    lines = [
+        f"# Test-split comparison: {report['dataset']}",
+        "",
+        f"{report['n_samples']} held-out customers, k = {report['n_clusters']}, "
+        f"seed {report.get('seed', '?')}. Internal metrics use the preprocessed inputs "
+        "for every method (Davies-Bouldin: lower is better).",
+        "",
+        markdown_table(
+            ["method", *metrics],
+            [
+                [METHOD_TITLES.get(name, name), *(_fmt(scores[m]) for m in metrics)]
+                for name, scores in methods.items()
+            ],
+        ),
+    ]
     if "outcomes" in report:
         lines += ["", "Outcome variance explained by the segments (eta², higher is better):", ""]
         columns = list(next(iter(report["outcomes"].values())))
-        lines.append(markdown_table(
-            ["method", *columns], [[METHOD_TITLES.get(name, name), *(_fmt(v[c]) for c in columns)]
-                                   for name, v in report["outcomes"].items()]))
+        lines.append(
+            markdown_table(
+                ["method", *columns],
+                [
+                    [METHOD_TITLES.get(name, name), *(_fmt(v[c]) for c in columns)]
+                    for name, v in report["outcomes"].items()
+                ],
+            )
+        )
     lines += outcome_tables(report)
     for name, choice in report.get("choices", {}).items():
-        setting = ", ".join(f"{k} = {v}" for k, v in choice.items()
-                            if k not in ("chosen_by", "validation"))
+        setting = ", ".join(
+            f"{k} = {v}" for k, v in choice.items() if k not in ("chosen_by", "validation")
+        )
         tried = ", ".join(f"{k} {_fmt(v)}" for k, v in choice.get("validation", {}).items())
-        lines += ["", f"{METHOD_TITLES.get(name, name)}: {setting}, chosen by "
-                      f"{choice.get('chosen_by', 'validation')} ({tried})."]
+        lines += [
+            "",
+            f"{METHOD_TITLES.get(name, name)}: {setting}, chosen by "
+            f"{choice.get('chosen_by', 'validation')} ({tried}).",
+        ]
     if "value" in report:
         from dec.evaluation.value_report import value_markdown
 
@@ -207,16 +258,24 @@ def outcome_tables(report: dict) -> list[str]:
         lines += ["", f"{column}: {what} per test segment (customers), highest first:", ""]
         rows = []
         for name, by_column in report["outcome_by_segment"].items():
-            segments = sorted((s for s in by_column[column] if s["customers"]),
-                              key=lambda s: -s["mean"] if math.isfinite(s["mean"]) else 0)
-            cells = [f"{s['segment']}: {_value(s['mean'], column in binary)} "
-                     f"({s['customers']:,})" for s in segments]
+            segments = sorted(
+                (s for s in by_column[column] if s["customers"]),
+                key=lambda s: -s["mean"] if math.isfinite(s["mean"]) else 0,
+            )
+            cells = [
+                f"{s['segment']}: {_value(s['mean'], column in binary)} ({s['customers']:,})"
+                for s in segments
+            ]
             known = [s["mean"] for s in segments if math.isfinite(s["mean"])]
-            spread = (f"{_value(max(known), column in binary)} / "
-                      f"{_value(min(known), column in binary)}") if known else "n/a"
+            spread = (
+                (f"{_value(max(known), column in binary)} / {_value(min(known), column in binary)}")
+                if known
+                else "n/a"
+            )
             rows.append([METHOD_TITLES.get(name, name), " · ".join(cells), spread])
-        lines.append(markdown_table(["method", f"{what} per segment", "highest / lowest"],
-                                    rows, align="llr"))
+        lines.append(
+            markdown_table(["method", f"{what} per segment", "highest / lowest"], rows, align="llr")
+        )
     return lines
 
 

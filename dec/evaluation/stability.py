@@ -41,8 +41,7 @@ def jaccard(a: np.ndarray, b: np.ndarray) -> float:
     return float(np.logical_and(a, b).sum() / union) if union else 0.0
 
 
-def best_match_jaccards(reference: np.ndarray, refit: np.ndarray,
-                        n_clusters: int) -> np.ndarray:
+def best_match_jaccards(reference: np.ndarray, refit: np.ndarray, n_clusters: int) -> np.ndarray:
     """For each reference segment, its Jaccard with the best-matching refit segment.
 
     Parameters
@@ -101,9 +100,13 @@ def segment_table(jaccards: np.ndarray, sizes: np.ndarray | None = None) -> list
     for segment, column in enumerate(jaccards.T):
         drawn = column[np.isfinite(column)]
         mean = float(drawn.mean()) if len(drawn) else float("nan")
-        entry = {"segment": segment, "jaccard_mean": mean,
-                 "jaccard_min": float(drawn.min()) if len(drawn) else float("nan"),
-                 "reading": reading(mean), "resamples": int(len(drawn))}
+        entry = {
+            "segment": segment,
+            "jaccard_mean": mean,
+            "jaccard_min": float(drawn.min()) if len(drawn) else float("nan"),
+            "reading": reading(mean),
+            "resamples": int(len(drawn)),
+        }
         if sizes is not None:
             entry["customers"] = int(sizes[segment])
         table.append(entry)
@@ -115,26 +118,57 @@ def stability_markdown(stability: dict, titles: dict[str, str] | None = None) ->
     segments one by one, then every method's mean and its segments' readings."""
     titles = titles or {}
     first = next(iter(stability.values()))
-    lines = ["", f"Segment stability: bootstrap Jaccard over {first['resamples']} resamples of "
-             f"{first['rows']:,} training customers (Hennig 2007: 0.5 or less dissolved, "
-             "0.75 or more valid, 0.85 or more highly stable).", ""]
+    lines = [
+        "",
+        f"Segment stability: bootstrap Jaccard over {first['resamples']} resamples of "
+        f"{first['rows']:,} training customers (Hennig 2007: 0.5 or less dissolved, "
+        "0.75 or more valid, 0.85 or more highly stable).",
+        "",
+    ]
     if "dec" in stability:
-        rows = [[str(s["segment"]), f"{s.get('customers', 0):,}", _number(s["jaccard_mean"]),
-                 _number(s["jaccard_min"]), s["reading"]] for s in stability["dec"]["segments"]]
-        lines += [markdown_table(["DEC/IDEC segment", "customers", "mean Jaccard", "lowest",
-                                  "reading"], rows, align="lrrrl"), ""]
+        rows = [
+            [
+                str(s["segment"]),
+                f"{s.get('customers', 0):,}",
+                _number(s["jaccard_mean"]),
+                _number(s["jaccard_min"]),
+                s["reading"],
+            ]
+            for s in stability["dec"]["segments"]
+        ]
+        lines += [
+            markdown_table(
+                ["DEC/IDEC segment", "customers", "mean Jaccard", "lowest", "reading"],
+                rows,
+                align="lrrrl",
+            ),
+            "",
+        ]
     readings = ("highly stable", "valid", "uncertain", "dissolved")
     rows = []
     for name, entry in stability.items():
         counts = [sum(s["reading"] == r for s in entry["segments"]) for r in readings]
-        rows.append([titles.get(name, name), _number(entry["jaccard_mean"]),
-                     *map(str, counts), f"{entry['seconds']:.0f}", entry["refit"]])
-    lines.append(markdown_table(["method", "mean Jaccard", *readings, "seconds", "a refit is"],
-                                rows, align="lrrrrrrl"))
+        rows.append(
+            [
+                titles.get(name, name),
+                _number(entry["jaccard_mean"]),
+                *map(str, counts),
+                f"{entry['seconds']:.0f}",
+                entry["refit"],
+            ]
+        )
+    lines.append(
+        markdown_table(
+            ["method", "mean Jaccard", *readings, "seconds", "a refit is"], rows, align="lrrrrrrl"
+        )
+    )
     agreement = stability.get("dec", {}).get("seed_agreement")
     if agreement is not None:
-        lines += ["", f"The seeds trained for this run agreed with each other at a mean ARI "
-                      f"of {agreement:.3f}."]
+        lines += [
+            "",
+            f"The seeds trained for this run agreed with each other at a mean ARI "
+            f"of {agreement:.3f}.",
+        ]
     return lines
 
 

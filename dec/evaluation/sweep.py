@@ -29,16 +29,20 @@ import numpy as np
 import pandas as pd
 from sklearn.metrics import adjusted_rand_score
 
-from dec.utils import files, paths
 from dec.config import Config, config_yaml, replace
 from dec.data import Dataset
 from dec.errors import ConfigError, DataError
-from dec.utils.markdown import markdown_table
+from dec.evaluation.recommend_k import (
+    STABILITY_THRESHOLD,
+    recommend,
+    recommend_by_stable_silhouette,
+    seed_pick,
+)
 from dec.metrics import internal_metrics
 from dec.models.init import sample_rows
-from dec.evaluation.recommend_k import (STABILITY_THRESHOLD, recommend,
-                                         recommend_by_stable_silhouette, seed_pick)
 from dec.training.pipeline import fit, prepare_data
+from dec.utils import files, paths
+from dec.utils.markdown import markdown_table
 
 log = logging.getLogger("dec")
 
@@ -51,8 +55,9 @@ PREDICTION_STRENGTH_SAMPLE = 8000
 SILHOUETTE_SAMPLE = 5000
 
 
-def embedding_prediction_strength(embeddings: np.ndarray, k: int, seed: int,
-                                  halvings: int = 1) -> float:
+def embedding_prediction_strength(
+    embeddings: np.ndarray, k: int, seed: int, halvings: int = 1
+) -> float:
     """Prediction strength of KMeans with ``k`` clusters on the embeddings: cluster a random
     half A and the other half B, and ask how well A's centres keep B's pairs together.
     With ``halvings`` > 1, the mean over that many random halvings (seeds ``seed``,
@@ -78,23 +83,33 @@ def embedding_silhouette(embeddings: np.ndarray, k: int, seed: int) -> float:
     from sklearn.metrics import silhouette_score
 
     labels = KMeans(k, n_init=5, random_state=seed).fit_predict(embeddings)
-    return float(silhouette_score(embeddings, labels, random_state=seed,
-                                  sample_size=min(SILHOUETTE_SAMPLE, len(embeddings))))
+    return float(
+        silhouette_score(
+            embeddings,
+            labels,
+            random_state=seed,
+            sample_size=min(SILHOUETTE_SAMPLE, len(embeddings)),
+        )
+    )
 
 
 def _run_dir(work: Path | None, name: str) -> Path | None:
     return work / name if work is not None else None  # None: the run stays in memory
 
 
-def evaluate_k(config: Config, k: int, seeds, n_bootstrap: int,
-               work: Path | None) -> tuple[dict, list[dict]]:
+def evaluate_k(
+    config: Config, k: int, seeds, n_bootstrap: int, work: Path | None
+) -> tuple[dict, list[dict]]:
     """Scores and stability of one k (one grid point) on the config's test split: the
     means over seeds, and each seed's scores."""
     base = replace(config, [f"model.n_clusters={k}", "trainer.enable_progress_bar=false"])
     data = prepare_data(base)  # the test rows every run is scored on
     labels, scores = [], []
-    pool_x = sample_rows(np.concatenate([data.X_train, data.X_val]),
-                         PREDICTION_STRENGTH_SAMPLE, np.random.default_rng(seeds[0]))
+    pool_x = sample_rows(
+        np.concatenate([data.X_train, data.X_val]),
+        PREDICTION_STRENGTH_SAMPLE,
+        np.random.default_rng(seeds[0]),
+    )
     for seed in seeds:
         result = fit(replace(base, [f"seed={seed}"]), _run_dir(work, f"k{k}_s{seed}"))
         labels.append(result.model.assign(data.X_test).numpy())
@@ -104,7 +119,8 @@ def evaluate_k(config: Config, k: int, seeds, n_bootstrap: int,
         # for every k from 2 to 8 on the default data).
         embeddings = result.pretrained_model().embed(pool_x).numpy()
         scores[-1]["prediction_strength"] = embedding_prediction_strength(
-            embeddings, k, seed, HALVINGS)
+            embeddings, k, seed, HALVINGS
+        )
         scores[-1]["embedding_silhouette"] = embedding_silhouette(embeddings, k, seed)
     pairs = [adjusted_rand_score(a, b) for a, b in itertools.combinations(labels, 2)]
     rng = np.random.default_rng(seeds[0])
@@ -116,16 +132,20 @@ def evaluate_k(config: Config, k: int, seeds, n_bootstrap: int,
         sample = features.iloc[rows].copy()
         sample.index = pd.Index([f"{i}#{j}" for j, i in enumerate(sample.index)], name="id")
         config_b = replace(base, [f"seed={seeds[0]}", "data.test_fraction=0"])
-        result = fit(config_b, _run_dir(work, f"k{k}_boot{b}"),
-                     dataset=Dataset("bootstrap", sample))
+        result = fit(
+            config_b, _run_dir(work, f"k{k}_boot{b}"), dataset=Dataset("bootstrap", sample)
+        )
         # The bootstrap model has its own preprocessor: apply it to the original test rows.
         x_test = result.preprocessor.transform(features.iloc[data.test_index])
         boot.append(adjusted_rand_score(labels[0], result.model.assign(x_test).numpy()))
     stability = pairs + boot
-    row = {"k": k, **{m: float(np.mean([s[m] for s in scores])) for m in scores[0]},
-           "stability": float(np.mean(stability)) if stability else float("nan"),
-           "stability_seeds": float(np.mean(pairs)) if pairs else float("nan"),
-           "stability_bootstrap": float(np.mean(boot)) if boot else float("nan")}
+    row = {
+        "k": k,
+        **{m: float(np.mean([s[m] for s in scores])) for m in scores[0]},
+        "stability": float(np.mean(stability)) if stability else float("nan"),
+        "stability_seeds": float(np.mean(pairs)) if pairs else float("nan"),
+        "stability_bootstrap": float(np.mean(boot)) if boot else float("nan"),
+    }
     return row, [{"k": k, "seed": seed, **s} for seed, s in zip(seeds, scores)]
 
 
@@ -144,17 +164,25 @@ def parse_grid(items: list[str]) -> dict[str, list[str]]:
 OUTPUT_FILES = ("sweep.csv", "sweep_seeds.csv", "sweep.md", "sweep.png", "sweep_config.yaml")
 
 
-def run_sweep(config: Config, ks, grid: dict[str, list[str]], seeds, n_bootstrap: int,
-              out_dir: Path, work_dir: Path | None = None) -> pd.DataFrame:
+def run_sweep(
+    config: Config,
+    ks,
+    grid: dict[str, list[str]],
+    seeds,
+    n_bootstrap: int,
+    out_dir: Path,
+    work_dir: Path | None = None,
+) -> pd.DataFrame:
     """Every grid point x k; writes sweep.csv (means over seeds), sweep_seeds.csv (each
     seed's scores), sweep.md and sweep.png into ``out_dir``."""
     paths.check_writable_dir(out_dir, what="sweep folder", setting="--out")  # before hours of runs
     from dec.data.sources import source_files
 
-    paths.check_outputs_kept([Path(out_dir) / name for name in OUTPUT_FILES],
-                             [(source, "the data the sweep reads")
-                              for source in source_files(config.data.source)],
-                             fix="choose another --out")
+    paths.check_outputs_kept(
+        [Path(out_dir) / name for name in OUTPUT_FILES],
+        [(source, "the data the sweep reads") for source in source_files(config.data.source)],
+        fix="choose another --out",
+    )
     _check_ks(config, ks)
     rows, seed_rows = [], []
     keys = list(grid)
@@ -164,8 +192,9 @@ def run_sweep(config: Config, ks, grid: dict[str, list[str]], seeds, n_bootstrap
         tag = "_".join(f"{k.split('.')[-1]}{v}" for k, v in zip(keys, values)) or "base"
         for k in ks:
             log.info("sweep: %s k=%d", " ".join(overrides) or "defaults", k)
-            row, per_seed = evaluate_k(point, k, seeds, n_bootstrap,
-                                       Path(work_dir) / tag if work_dir else None)
+            row, per_seed = evaluate_k(
+                point, k, seeds, n_bootstrap, Path(work_dir) / tag if work_dir else None
+            )
             rows.append({**dict(zip(keys, values)), **row})
             seed_rows += [{**dict(zip(keys, values)), **r} for r in per_seed]
     table, per_seed_table = pd.DataFrame(rows), pd.DataFrame(seed_rows)
@@ -186,47 +215,64 @@ def _check_ks(config: Config, ks) -> None:
 
     d = config.data
     customers = len(load_dataset_from_config(config))
-    train, _, _ = split_indices(customers, val_fraction=d.val_fraction,
-                                test_fraction=d.test_fraction, random_state=d.random_state)
+    train, _, _ = split_indices(
+        customers,
+        val_fraction=d.val_fraction,
+        test_fraction=d.test_fraction,
+        random_state=d.random_state,
+    )
     if max(ks) > len(train):
-        raise DataError(f"--k goes up to {max(ks)} segments, but the data has {len(train)} "
-                        f"training customers (of {customers}); sweep k up to at most "
-                        f"{len(train)}, far fewer to be useful")
+        raise DataError(
+            f"--k goes up to {max(ks)} segments, but the data has {len(train)} "
+            f"training customers (of {customers}); sweep k up to at most "
+            f"{len(train)}, far fewer to be useful"
+        )
 
 
-def write_report(table: pd.DataFrame, keys: list[str], out_dir: Path,
-                 per_seed: pd.DataFrame | None = None) -> None:
+def write_report(
+    table: pd.DataFrame, keys: list[str], out_dir: Path, per_seed: pd.DataFrame | None = None
+) -> None:
     """sweep.md (each grid point's table and recommendation) and sweep.png from the sweep's
     table, so a kept sweep.csv can be read again by a later rule. With ``per_seed`` (the
     sweep_seeds.csv table) and more than one seed, sweep.md also gives the rule's pick on
     each seed's scores alone: whether the seeds agree on k."""
     lines, recommended = ["# Sweep", ""], []
-    for values, part in (table.groupby(keys) if keys else [((), table)]):
+    for values, part in table.groupby(keys) if keys else [((), table)]:
         k, reason = recommend(part)
         recommended.append(k)
         k_sil, reason_sil = recommend_by_stable_silhouette(part)
         label = ", ".join(f"{a}={b}" for a, b in zip(keys, np.atleast_1d(values))) or "defaults"
-        lines += [f"## {label}", "", _markdown_table(part.drop(columns=keys)), "",
-                  f"Recommended: **k = {k}**: {reason}.", ""]
+        lines += [
+            f"## {label}",
+            "",
+            _markdown_table(part.drop(columns=keys)),
+            "",
+            f"Recommended: **k = {k}**: {reason}.",
+            "",
+        ]
         if per_seed is not None and per_seed["seed"].nunique() > 1:
             mine = per_seed.merge(part[keys].drop_duplicates()) if keys else per_seed
-            picks = [f"k = {seed_pick(scores)} (seed {seed})"
-                     for seed, scores in mine.groupby("seed")]
+            picks = [
+                f"k = {seed_pick(scores)} (seed {seed})" for seed, scores in mine.groupby("seed")
+            ]
             lines += [f"The same rule on each seed's scores alone: {', '.join(picks)}.", ""]
         lines += [f"By silhouette among stable k alone: k = {k_sil}: {reason_sil}.", ""]
     files.atomic_write_text(out_dir / "sweep.md", "\n".join(lines))
     from dec.evaluation.sweep_plot import plot_sweep
     from dec.utils.figures import figure_png
 
-    files.atomic_write_bytes(out_dir / "sweep.png",
-                             figure_png(plot_sweep(table, keys, STABILITY_THRESHOLD, recommended),
-                                        dpi=100))
+    files.atomic_write_bytes(
+        out_dir / "sweep.png",
+        figure_png(plot_sweep(table, keys, STABILITY_THRESHOLD, recommended), dpi=100),
+    )
 
 
 def _markdown_table(frame: pd.DataFrame) -> str:
     def cell(v):
         return f"{v:.3f}" if isinstance(v, float) else str(v)
 
-    return markdown_table(list(frame.columns), [[cell(v) for v in row]
-                                                for row in frame.itertuples(False)],
-                          align="r" * len(frame.columns))
+    return markdown_table(
+        list(frame.columns),
+        [[cell(v) for v in row] for row in frame.itertuples(False)],
+        align="r" * len(frame.columns),
+    )

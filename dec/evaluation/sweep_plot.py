@@ -9,25 +9,32 @@ from dec.utils.figures import label_text as _text
 from dec.utils.figures import plt
 
 
-def plot_sweep(table: pd.DataFrame, keys: list[str], threshold: float,
-               recommended: list[int] | None = None):
+def plot_sweep(
+    table: pd.DataFrame, keys: list[str], threshold: float, recommended: list[int] | None = None
+):
     """Every criterion against k, one line per grid point (in ``table.groupby(keys)``
     order); the 0.8-style ``threshold`` dashed, and each grid point's ``recommended`` k a
     dotted vertical line in its colour."""
-    metrics = ["silhouette", "davies_bouldin", "calinski_harabasz", "stability",
-               "prediction_strength", "embedding_silhouette"]
+    metrics = [
+        "silhouette",
+        "davies_bouldin",
+        "calinski_harabasz",
+        "stability",
+        "prediction_strength",
+        "embedding_silhouette",
+    ]
     metrics = [m for m in metrics if m in table.columns]
     rows = 2 if len(metrics) > 3 else 1  # six panels in one row are too narrow to read
     cols = -(-len(metrics) // rows)
     fig, grid = plt.subplots(rows, cols, figsize=(4 * cols, 3.6 * rows), squeeze=False)
-    for ax in grid.flat[len(metrics):]:
+    for ax in grid.flat[len(metrics) :]:
         ax.set_visible(False)
-    axes = grid.flat[:len(metrics)]
+    axes = grid.flat[: len(metrics)]
     groups = table.groupby(keys) if keys else [((), table)]
     for i, (values, part) in enumerate(groups):
         label = _text(", ".join(f"{a}={b}" for a, b in zip(keys, np.atleast_1d(values)))) or None
         for ax, metric in zip(axes, metrics):
-            line, = ax.plot(part["k"], part[metric], marker="o", label=label)
+            (line,) = ax.plot(part["k"], part[metric], marker="o", label=label)
             if recommended is not None:
                 ax.axvline(recommended[i], color=line.get_color(), ls=":", lw=1.5)
     for ax, metric in zip(axes, metrics):

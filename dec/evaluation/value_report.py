@@ -16,8 +16,8 @@ import numpy as np
 import pandas as pd
 from scipy.stats import spearmanr
 
-from dec.value import closed_forms as value
 from dec.utils.markdown import markdown_table
+from dec.value import closed_forms as value
 
 #: Defaults of --clv-horizon and --discount-rate (a year ahead, 10 % a year).
 DEFAULT_HORIZON, DEFAULT_DISCOUNT_RATE = "12M", 0.10
@@ -25,8 +25,12 @@ DEFAULT_HORIZON, DEFAULT_DISCOUNT_RATE = "12M", 0.10
 
 def value_settings(model: dict, horizon: str, discount_rate: float) -> dict:
     """``value_model.json``: the fitted models with the horizon and rate they score with."""
-    return {**model, "horizon": horizon, "months": value.parse_horizon(horizon),
-            "discount_rate": float(discount_rate)}
+    return {
+        **model,
+        "horizon": horizon,
+        "months": value.parse_horizon(horizon),
+        "discount_rate": float(discount_rate),
+    }
 
 
 def saved_settings(run_dir) -> dict:
@@ -39,18 +43,25 @@ def saved_settings(run_dir) -> dict:
 
     run = RunDir(run_dir)
     if not run.config().data.is_log:
-        raise DataError("--clv needs a run trained on a purchase log; this one was trained "
-                        "on a customer table")
+        raise DataError(
+            "--clv needs a run trained on a purchase log; this one was trained on a customer table"
+        )
     settings = run.read_value_model()
     if settings is None:
-        raise DataError(f"run {run_dir} has no customer-value model yet; fit one with: "
-                        f"python scripts/test.py --run {run_dir} --clv")
+        raise DataError(
+            f"run {run_dir} has no customer-value model yet; fit one with: "
+            f"python scripts/test.py --run {run_dir} --clv"
+        )
     return settings
 
 
-def segment_value(features: pd.DataFrame, segments: np.ndarray, settings: dict,
-                  observed_spend: np.ndarray | None = None,
-                  holdout_weeks: float | None = None) -> dict:
+def segment_value(
+    features: pd.DataFrame,
+    segments: np.ndarray,
+    settings: dict,
+    observed_spend: np.ndarray | None = None,
+    holdout_weeks: float | None = None,
+) -> dict:
     """The ``value`` block for customers' log ``features`` and their ``segments``.
 
     Parameters
@@ -65,34 +76,49 @@ def segment_value(features: pd.DataFrame, segments: np.ndarray, settings: dict,
     holdout_weeks : float, optional
         Length of that period, for the predicted hold-out spend.
     """
-    values = value.customer_value(features, settings, settings["months"],
-                                  settings["discount_rate"])
+    values = value.customer_value(features, settings, settings["months"], settings["discount_rate"])
     table = values.assign(segment=np.asarray(segments))
     rfm = value.rfm(features)
     low_spend = int(value.nonpositive_spend(rfm).sum())
     if observed_spend is not None and holdout_weeks:
-        purchases = value.purchases_ahead(holdout_weeks, rfm["x"], rfm["t_x"], rfm["T"],
-                                          settings["purchases"])
+        purchases = value.purchases_ahead(
+            holdout_weeks, rfm["x"], rfm["t_x"], rfm["T"], settings["purchases"]
+        )
         table["predicted_holdout_spend"] = purchases * values["expected_spend"].to_numpy()
         table["observed_holdout_spend"] = np.asarray(observed_spend, float)
     total = float(table["clv"].sum())
     rows = []
     for segment, part in table.groupby("segment", sort=True):
-        row = {"segment": int(segment), "customers": int(len(part)),
-               "clv_mean": float(part["clv"].mean()), "clv_total": float(part["clv"].sum()),
-               "clv_share": float(part["clv"].sum() / total) if total > 0 else math.nan,
-               "p_alive_mean": float(part["p_alive"].mean()),
-               "expected_purchases_mean": float(part["expected_purchases"].mean())}
+        row = {
+            "segment": int(segment),
+            "customers": int(len(part)),
+            "clv_mean": float(part["clv"].mean()),
+            "clv_total": float(part["clv"].sum()),
+            "clv_share": float(part["clv"].sum() / total) if total > 0 else math.nan,
+            "p_alive_mean": float(part["p_alive"].mean()),
+            "expected_purchases_mean": float(part["expected_purchases"].mean()),
+        }
         for column in ("predicted_holdout_spend", "observed_holdout_spend"):
             if column in part:
                 row[column] = float(part[column].sum())
         rows.append(row)
     if "draws" in settings:
-        _add_intervals(rows, features, np.asarray(segments), settings, holdout_weeks
-                       if "observed_holdout_spend" in table else None)
-    block = {"horizon": settings["horizon"], "months": settings["months"],
-             "discount_rate": settings["discount_rate"], "models": _models(settings),
-             "customers": int(len(table)), "clv_total": total, "segments": rows}
+        _add_intervals(
+            rows,
+            features,
+            np.asarray(segments),
+            settings,
+            holdout_weeks if "observed_holdout_spend" in table else None,
+        )
+    block = {
+        "horizon": settings["horizon"],
+        "months": settings["months"],
+        "discount_rate": settings["discount_rate"],
+        "models": _models(settings),
+        "customers": int(len(table)),
+        "clv_total": total,
+        "segments": rows,
+    }
     if low_spend:
         block["nonpositive_spend_customers"] = low_spend
     if "observed_holdout_spend" in table:
@@ -102,22 +128,34 @@ def segment_value(features: pd.DataFrame, segments: np.ndarray, settings: dict,
     return block
 
 
-def _add_intervals(rows: list[dict], features: pd.DataFrame, segments: np.ndarray,
-                   settings: dict, holdout_weeks: float | None) -> None:
+def _add_intervals(
+    rows: list[dict],
+    features: pd.DataFrame,
+    segments: np.ndarray,
+    settings: dict,
+    holdout_weeks: float | None,
+) -> None:
     """Each segment's 90 % interval of total CLV (and predicted hold-out spend) over the
     posterior draws: the value recomputed under every kept draw of the parameters."""
     draws, rfm = settings["draws"], value.rfm(features)
     count = len(draws["purchases"]["r"])
     totals = {key: np.empty((count, len(rows))) for key in ("clv_total", "holdout")}
     for i in range(count):
-        drawn = {part: {"model": value.model_of(settings[part], part),
-                        **{k: v[i] for k, v in draws[part].items()}} for part in draws}
-        worth = value.customer_value(features, drawn, settings["months"],
-                                     settings["discount_rate"], warn=False)  # said once
+        drawn = {
+            part: {
+                "model": value.model_of(settings[part], part),
+                **{k: v[i] for k, v in draws[part].items()},
+            }
+            for part in draws
+        }
+        worth = value.customer_value(
+            features, drawn, settings["months"], settings["discount_rate"], warn=False
+        )  # said once
         spend = worth["expected_spend"].to_numpy()
         if holdout_weeks:
-            ahead = value.purchases_ahead(holdout_weeks, rfm["x"], rfm["t_x"], rfm["T"],
-                                          drawn["purchases"])
+            ahead = value.purchases_ahead(
+                holdout_weeks, rfm["x"], rfm["t_x"], rfm["T"], drawn["purchases"]
+            )
         for j, row in enumerate(rows):
             mine = segments == row["segment"]
             totals["clv_total"][i, j] = worth["clv"].to_numpy()[mine].sum()
@@ -127,19 +165,32 @@ def _add_intervals(rows: list[dict], features: pd.DataFrame, segments: np.ndarra
         row["clv_total_interval"] = np.percentile(totals["clv_total"][:, j], [5, 95]).tolist()
         if holdout_weeks:
             row["predicted_holdout_spend_interval"] = np.percentile(
-                totals["holdout"][:, j], [5, 95]).tolist()
+                totals["holdout"][:, j], [5, 95]
+            ).tolist()
 
 
 def _models(settings: dict) -> dict:
     return {part: dict(settings[part]) for part in ("purchases", "spend")} | {
-        k: settings[k] for k in ("method", "fitted_with", "customers", "repeat_customers",
-                                 "time_unit", "fit_seconds", "choice") if k in settings}
+        k: settings[k]
+        for k in (
+            "method",
+            "fitted_with",
+            "customers",
+            "repeat_customers",
+            "time_unit",
+            "fit_seconds",
+            "choice",
+        )
+        if k in settings
+    }
 
 
 #: How the report names the models.
 MODEL_NAMES = {"bg_nbd": "BG/NBD", "pareto_nbd": "Pareto/NBD", "gamma_gamma": "Gamma-Gamma"}
-_METHODS = {"map": "MAP", "mcmc": "full-posterior (NUTS; intervals over its draws, the table "
-                            "at its means)"}
+_METHODS = {
+    "map": "MAP",
+    "mcmc": "full-posterior (NUTS; intervals over its draws, the table at its means)",
+}
 
 
 def settings_of(block: dict) -> dict:
@@ -147,8 +198,15 @@ def settings_of(block: dict) -> dict:
     return {**block["models"], **{k: block[k] for k in ("horizon", "months", "discount_rate")}}
 
 
-def fit_value(data, segments: np.ndarray, horizon: str, discount_rate: float,
-              method: str = "map", purchase_model: str = "auto", config=None) -> dict:
+def fit_value(
+    data,
+    segments: np.ndarray,
+    horizon: str,
+    discount_rate: float,
+    method: str = "map",
+    purchase_model: str = "auto",
+    config=None,
+) -> dict:
     """Fit the value models (``method``: ``"map"`` or ``"mcmc"``) on the training customers
     of a run's ``data`` (:class:`~dec.data.prepare.PreparedData`) and return the ``value``
     block of its test customers, whose deep-model ``segments`` are given.
@@ -171,14 +229,21 @@ def fit_value(data, segments: np.ndarray, horizon: str, discount_rate: float,
     if problem is not None:  # e.g. q <= 1: the report would hold negative or infinite values
         from dec.errors import DataError
 
-        raise DataError(f"the customer-value models fitted on the training customers would "
-                        f"not score ({problem}); nothing was written; fit on more customers "
-                        "(a later {data.as_of}) or choose the purchase model with --clv-model")
+        raise DataError(
+            f"the customer-value models fitted on the training customers would "
+            f"not score ({problem}); nothing was written; fit on more customers "
+            "(a later {data.as_of}) or choose the purchase model with --clv-model"
+        )
     observed = None
     if outcomes is not None and "holdout_spend" in outcomes:
         observed = outcomes["holdout_spend"].iloc[data.test_index].to_numpy()
-    return segment_value(features.iloc[data.test_index], segments, settings, observed,
-                         getattr(data.dataset, "holdout_weeks", None))
+    return segment_value(
+        features.iloc[data.test_index],
+        segments,
+        settings,
+        observed,
+        getattr(data.dataset, "holdout_weeks", None),
+    )
 
 
 def most_valuable(block: dict) -> dict:
@@ -186,31 +251,50 @@ def most_valuable(block: dict) -> dict:
     return max(block["segments"], key=lambda row: row["clv_total"])
 
 
-def value_table(block: dict, names: dict[int, str] | None = None
-                ) -> tuple[list[str], list[list[str]]]:
+def value_table(
+    block: dict, names: dict[int, str] | None = None
+) -> tuple[list[str], list[list[str]]]:
     """Header and rows of the per-segment value table, most valuable first: the table a
     marketer takes to a meeting (test_report.md and report.html)."""
     names = names or {}
     rows = sorted(block["segments"], key=lambda row: -row["clv_total"])
     holdout = "observed_holdout_spend" in rows[0]
     intervals = "clv_total_interval" in rows[0]
-    header = ["segment", "customers", "mean CLV", "total CLV",
-              *(["90 % interval"] if intervals else []), "share of value", "P(alive)",
-              "purchases ahead"]
+    header = [
+        "segment",
+        "customers",
+        "mean CLV",
+        "total CLV",
+        *(["90 % interval"] if intervals else []),
+        "share of value",
+        "P(alive)",
+        "purchases ahead",
+    ]
     if holdout:
         header += ["predicted hold-out spend", "observed hold-out spend", "predicted / observed"]
     table = []
     for row in rows:
-        cells = [names.get(row["segment"], str(row["segment"])), f"{row['customers']:,}",
-                 f"{row['clv_mean']:,.2f}", f"{row['clv_total']:,.0f}",
-                 *([f"{row['clv_total_interval'][0]:,.0f} – {row['clv_total_interval'][1]:,.0f}"]
-                   if intervals else []),
-                 f"{100 * row['clv_share']:.1f} %", f"{row['p_alive_mean']:.2f}",
-                 f"{row['expected_purchases_mean']:.2f}"]
+        cells = [
+            names.get(row["segment"], str(row["segment"])),
+            f"{row['customers']:,}",
+            f"{row['clv_mean']:,.2f}",
+            f"{row['clv_total']:,.0f}",
+            *(
+                [f"{row['clv_total_interval'][0]:,.0f} – {row['clv_total_interval'][1]:,.0f}"]
+                if intervals
+                else []
+            ),
+            f"{100 * row['clv_share']:.1f} %",
+            f"{row['p_alive_mean']:.2f}",
+            f"{row['expected_purchases_mean']:.2f}",
+        ]
         if holdout:
             observed = row["observed_holdout_spend"]
-            cells += [f"{row['predicted_holdout_spend']:,.0f}", f"{observed:,.0f}",
-                      f"{row['predicted_holdout_spend'] / observed:.2f}" if observed else "n/a"]
+            cells += [
+                f"{row['predicted_holdout_spend']:,.0f}",
+                f"{observed:,.0f}",
+                f"{row['predicted_holdout_spend'] / observed:.2f}" if observed else "n/a",
+            ]
         table.append(cells)
     return header, table
 
@@ -220,48 +304,59 @@ def value_sentences(block: dict, names: dict[int, str] | None = None) -> list[st
     names = names or {}
     top, models = most_valuable(block), block["models"]
     share_customers = top["customers"] / max(block["customers"], 1)
-    lines = [f"Customer value over the next {block['horizon']}: "
-             f"{MODEL_NAMES[models['purchases']['model']]} purchases × "
-             f"{MODEL_NAMES[models['spend']['model']]} spend, "
-             f"{_METHODS.get(models.get('method', 'map'), 'map')} fit on the training "
-             "customers' purchases up to "
-             f"as_of, discounted at {100 * block['discount_rate']:g} % a year; the test "
-             "customers by deep-model segment.",
-             f"Most valuable segment: {names.get(top['segment'], top['segment'])}, "
-             f"{100 * top['clv_share']:.0f} % of the predicted value from "
-             f"{100 * share_customers:.0f} % of the customers."]
+    lines = [
+        f"Customer value over the next {block['horizon']}: "
+        f"{MODEL_NAMES[models['purchases']['model']]} purchases × "
+        f"{MODEL_NAMES[models['spend']['model']]} spend, "
+        f"{_METHODS.get(models.get('method', 'map'), 'map')} fit on the training "
+        "customers' purchases up to "
+        f"as_of, discounted at {100 * block['discount_rate']:g} % a year; the test "
+        "customers by deep-model segment.",
+        f"Most valuable segment: {names.get(top['segment'], top['segment'])}, "
+        f"{100 * top['clv_share']:.0f} % of the predicted value from "
+        f"{100 * share_customers:.0f} % of the customers.",
+    ]
     if "choice" in models:
         lines.append(_choice_sentence(models["choice"]))
     if block.get("nonpositive_spend_customers"):
-        lines.append(f"{block['nonpositive_spend_customers']:,} of the test customers bought "
-                     "again but their repeat orders average 0 or less (refunds or free "
-                     "orders); the spend model, which knows only positive spends, values "
-                     "them as if those orders averaged 0.")
+        lines.append(
+            f"{block['nonpositive_spend_customers']:,} of the test customers bought "
+            "again but their repeat orders average 0 or less (refunds or free "
+            "orders); the spend model, which knows only positive spends, values "
+            "them as if those orders averaged 0."
+        )
     if block.get("rank_correlation") is not None:
-        lines.append(f"Rank correlation of each customer's CLV with their hold-out spend "
-                     f"({block['holdout_weeks']:.0f} weeks after as_of): "
-                     f"{block['rank_correlation']:.2f}.")
+        lines.append(
+            f"Rank correlation of each customer's CLV with their hold-out spend "
+            f"({block['holdout_weeks']:.0f} weeks after as_of): "
+            f"{block['rank_correlation']:.2f}."
+        )
     return lines
 
 
 def _choice_sentence(choice: dict) -> str:
     """How the purchase model was chosen on the hold-back."""
     if "skipped" in choice or not choice["mse"]:
-        why = choice.get("skipped") or "; ".join(f"{MODEL_NAMES[m]}: {w}"
-                                                 for m, w in choice["failed"].items())
+        why = choice.get("skipped") or "; ".join(
+            f"{MODEL_NAMES[m]}: {w}" for m, w in choice["failed"].items()
+        )
         return f"Purchase model BG/NBD, not chosen on a hold-back: {why}."
     weeks = f"the training customers' last {choice['held_back_weeks']:.0f} weeks before as_of"
-    scores = ", ".join(f"{MODEL_NAMES[m]} {choice['mse'][m]:.3f} ({choice['predicted'][m]:,.0f})"
-                       for m in choice["mse"])
-    failed = "".join(f" {MODEL_NAMES[m]} failed: {why}."
-                     for m, why in choice.get("failed", {}).items())
-    return (f"Purchase model {MODEL_NAMES[choice['model']]}: it best predicted {weeks} "
-            f"({choice['observed']:,.0f} purchases by {choice['customers']:,} customers; mean "
-            f"squared error per customer and predicted purchases: {scores}).{failed}")
+    scores = ", ".join(
+        f"{MODEL_NAMES[m]} {choice['mse'][m]:.3f} ({choice['predicted'][m]:,.0f})"
+        for m in choice["mse"]
+    )
+    failed = "".join(
+        f" {MODEL_NAMES[m]} failed: {why}." for m, why in choice.get("failed", {}).items()
+    )
+    return (
+        f"Purchase model {MODEL_NAMES[choice['model']]}: it best predicted {weeks} "
+        f"({choice['observed']:,.0f} purchases by {choice['customers']:,} customers; mean "
+        f"squared error per customer and predicted purchases: {scores}).{failed}"
+    )
 
 
 def value_markdown(block: dict, names: dict[int, str] | None = None) -> list[str]:
     """Markdown lines: the per-segment value table and what it says."""
     sentences = value_sentences(block, names)
-    return ["", sentences[0], "", markdown_table(*value_table(block, names)), "",
-            *sentences[1:]]
+    return ["", sentences[0], "", markdown_table(*value_table(block, names)), "", *sentences[1:]]

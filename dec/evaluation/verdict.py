@@ -6,10 +6,21 @@ from __future__ import annotations
 import math
 
 from dec import metrics
-METHOD_TITLES = {"dec": "DEC/IDEC", "kmeans": "KMeans (inputs)",
-                 "ae_kmeans": "AE + KMeans (embeddings)", "gmm": "GMM (inputs)"}
-HIGHER_IS_BETTER = {"acc": True, "nmi": True, "ari": True, "silhouette": True,
-                    "davies_bouldin": False, "calinski_harabasz": True}
+
+METHOD_TITLES = {
+    "dec": "DEC/IDEC",
+    "kmeans": "KMeans (inputs)",
+    "ae_kmeans": "AE + KMeans (embeddings)",
+    "gmm": "GMM (inputs)",
+}
+HIGHER_IS_BETTER = {
+    "acc": True,
+    "nmi": True,
+    "ari": True,
+    "silhouette": True,
+    "davies_bouldin": False,
+    "calinski_harabasz": True,
+}
 
 
 def main_metric(report: dict) -> tuple[str, dict[str, float]]:
@@ -24,6 +35,7 @@ def main_metric(report: dict) -> tuple[str, dict[str, float]]:
 def verdict(report: dict, names: dict[str, str] | None = None) -> str:
     """Say plainly who wins the main metric, and where KMeans wins the others; metrics
     by their keys, or by ``names`` (e.g. :data:`METRIC_NAMES`, for readers of the page)."""
+
     def say(key: str) -> str:
         return metric_name(key, names) if names else key
 
@@ -48,13 +60,14 @@ def verdict(report: dict, names: dict[str, str] | None = None) -> str:
 
 
 #: Metrics in words, for readers who do not know the keys.
-METRIC_NAMES = {"acc": "accuracy against the known labels",
-                "nmi": "information shared with the known labels (NMI)",
-                "ari": "agreement with the known labels (ARI)",
-                "silhouette": "separation of the segments (silhouette)",
-                "davies_bouldin": "overlap of the segments (Davies-Bouldin)",
-                "calinski_harabasz": "spread between against within segments "
-                                     "(Calinski-Harabasz)"}
+METRIC_NAMES = {
+    "acc": "accuracy against the known labels",
+    "nmi": "information shared with the known labels (NMI)",
+    "ari": "agreement with the known labels (ARI)",
+    "silhouette": "separation of the segments (silhouette)",
+    "davies_bouldin": "overlap of the segments (Davies-Bouldin)",
+    "calinski_harabasz": "spread between against within segments (Calinski-Harabasz)",
+}
 
 
 def metric_name(key: str, names: dict[str, str] | None = None) -> str:

@@ -53,8 +53,9 @@ def student_t_kernel(squared_distance: torch.Tensor, alpha: float = 1.0) -> torc
     return kernel / kernel.sum(dim=1, keepdim=True)
 
 
-def squared_mahalanobis(z: torch.Tensor, centers: torch.Tensor,
-                        precision_factor: torch.Tensor) -> torch.Tensor:
+def squared_mahalanobis(
+    z: torch.Tensor, centers: torch.Tensor, precision_factor: torch.Tensor
+) -> torch.Tensor:
     """``d_ij^2 = (z_i - mu_j)^T L L^T (z_i - mu_j) = |L^T (z_i - mu_j)|^2``.
 
     ``L L^T`` is the shared precision (inverse covariance) matrix; any square ``L`` gives a
@@ -77,9 +78,9 @@ def squared_mahalanobis(z: torch.Tensor, centers: torch.Tensor,
     return squared.clamp_min(0.0)
 
 
-def mahalanobis_soft_assignment(z: torch.Tensor, centers: torch.Tensor,
-                                precision_factor: torch.Tensor,
-                                alpha: float = 1.0) -> torch.Tensor:
+def mahalanobis_soft_assignment(
+    z: torch.Tensor, centers: torch.Tensor, precision_factor: torch.Tensor, alpha: float = 1.0
+) -> torch.Tensor:
     """Soft assignment with DEC's Student-t kernel (eq. 1) on the Mahalanobis distance
     :func:`squared_mahalanobis` (TableDC's kernel with a shared covariance).
 
@@ -91,24 +92,29 @@ def mahalanobis_soft_assignment(z: torch.Tensor, centers: torch.Tensor,
     return student_t_kernel(squared_mahalanobis(z, centers, precision_factor), alpha)
 
 
-def pooled_precision_factor(z: torch.Tensor, labels: torch.Tensor, n_clusters: int,
-                            ridge: float = 1e-3) -> torch.Tensor:
+def pooled_precision_factor(
+    z: torch.Tensor, labels: torch.Tensor, n_clusters: int, ridge: float = 1e-3
+) -> torch.Tensor:
     """``L`` with ``L L^T`` the inverse of the pooled within-cluster covariance of ``z``
     (a tied-covariance GMM's estimate), for starting the Mahalanobis kernel.
 
     ``ridge`` times the mean variance is added to the diagonal, so that the covariance can
     be inverted even when a direction of the embedding has no spread.
     """
-    centred = torch.cat([z[labels == j] - z[labels == j].mean(0)
-                         for j in range(n_clusters) if (labels == j).any()])
+    centred = torch.cat(
+        [z[labels == j] - z[labels == j].mean(0) for j in range(n_clusters) if (labels == j).any()]
+    )
     covariance = centred.T @ centred / max(len(centred) - n_clusters, 1)
     covariance = covariance + ridge * covariance.diagonal().mean() * torch.eye(z.shape[1])
     return torch.linalg.cholesky(torch.linalg.inv(covariance))
 
 
-def gaussian_log_density(z: torch.Tensor, centers: torch.Tensor,
-                         precision_factors: torch.Tensor,
-                         max_scale: float | None = None) -> torch.Tensor:
+def gaussian_log_density(
+    z: torch.Tensor,
+    centers: torch.Tensor,
+    precision_factors: torch.Tensor,
+    max_scale: float | None = None,
+) -> torch.Tensor:
     """``log N(z_i | mu_j, Sigma_j)`` for every row and cluster, with ``Sigma_j^-1 = L_j L_j^T``.
 
     ``log N = -|L_j^T (z_i - mu_j)|^2 / 2 + sum_d log|L_j,dd| - (d/2) log(2 pi)``: only the
@@ -139,17 +145,27 @@ def gaussian_log_density(z: torch.Tensor, centers: torch.Tensor,
     return -0.5 * whitened.pow(2).sum(-1) + log_det - 0.5 * z.shape[1] * math.log(2 * math.pi)
 
 
-def mixture_log_joint(z: torch.Tensor, centers: torch.Tensor, precision_factors: torch.Tensor,
-                      log_weights: torch.Tensor, max_scale: float | None = None) -> torch.Tensor:
+def mixture_log_joint(
+    z: torch.Tensor,
+    centers: torch.Tensor,
+    precision_factors: torch.Tensor,
+    log_weights: torch.Tensor,
+    max_scale: float | None = None,
+) -> torch.Tensor:
     """``log pi_j + log N(z_i | mu_j, Sigma_j)``, shape (n, k); ``pi = softmax(log_weights)``,
     so the weights need no constraint when learned."""
     return torch.log_softmax(log_weights, dim=0) + gaussian_log_density(
-        z, centers, precision_factors, max_scale)
+        z, centers, precision_factors, max_scale
+    )
 
 
-def mixture_responsibilities(z: torch.Tensor, centers: torch.Tensor,
-                             precision_factors: torch.Tensor, log_weights: torch.Tensor,
-                             max_scale: float | None = None) -> torch.Tensor:
+def mixture_responsibilities(
+    z: torch.Tensor,
+    centers: torch.Tensor,
+    precision_factors: torch.Tensor,
+    log_weights: torch.Tensor,
+    max_scale: float | None = None,
+) -> torch.Tensor:
     """The mixture's posterior ``P(cluster j | z_i)`` (the E-step): the Gaussian head's Q.
 
     Returns
@@ -157,16 +173,22 @@ def mixture_responsibilities(z: torch.Tensor, centers: torch.Tensor,
     Tensor of shape (n, k)
         Rows sum to one.
     """
-    return torch.softmax(mixture_log_joint(z, centers, precision_factors, log_weights,
-                                           max_scale), dim=1)
+    return torch.softmax(
+        mixture_log_joint(z, centers, precision_factors, log_weights, max_scale), dim=1
+    )
 
 
-def mixture_negative_log_likelihood(z: torch.Tensor, centers: torch.Tensor,
-                                    precision_factors: torch.Tensor, log_weights: torch.Tensor,
-                                    max_scale: float | None = None) -> torch.Tensor:
+def mixture_negative_log_likelihood(
+    z: torch.Tensor,
+    centers: torch.Tensor,
+    precision_factors: torch.Tensor,
+    log_weights: torch.Tensor,
+    max_scale: float | None = None,
+) -> torch.Tensor:
     """``-(1/n) sum_i log sum_j pi_j N(z_i | mu_j, Sigma_j)``: the Gaussian head's loss."""
-    return -torch.logsumexp(mixture_log_joint(z, centers, precision_factors, log_weights,
-                                              max_scale), dim=1).mean()
+    return -torch.logsumexp(
+        mixture_log_joint(z, centers, precision_factors, log_weights, max_scale), dim=1
+    ).mean()
 
 
 def cluster_frequencies(q: torch.Tensor) -> torch.Tensor:
@@ -178,8 +200,9 @@ def cluster_frequencies(q: torch.Tensor) -> torch.Tensor:
     return q.sum(dim=0)
 
 
-def target_distribution(q: torch.Tensor, frequencies: torch.Tensor | None = None,
-                        balance: float = 1.0) -> torch.Tensor:
+def target_distribution(
+    q: torch.Tensor, frequencies: torch.Tensor | None = None, balance: float = 1.0
+) -> torch.Tensor:
     """Auxiliary target distribution P (DEC eq. 3), with the frequency term's exponent.
 
     ``p_ij = (q_ij^2 / f_j^b) / sum_j' (q_ij'^2 / f_j'^b)``: squaring sharpens confident

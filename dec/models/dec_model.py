@@ -28,17 +28,23 @@ INFERENCE_BATCH = 8192
 
 
 @torch.no_grad()
-def apply_in_batches(fn: Callable[[torch.Tensor], torch.Tensor], features,
-                     batch_size: int = INFERENCE_BATCH,
-                     device: torch.device | str | None = None,
-                     keep_on_device: bool = False) -> torch.Tensor:
+def apply_in_batches(
+    fn: Callable[[torch.Tensor], torch.Tensor],
+    features,
+    batch_size: int = INFERENCE_BATCH,
+    device: torch.device | str | None = None,
+    keep_on_device: bool = False,
+) -> torch.Tensor:
     """Apply ``fn`` to ``features`` a batch at a time and concatenate on the CPU, or on
     ``device`` with ``keep_on_device`` (training's refreshes: no copy back, no wait)."""
-    features = torch.as_tensor(np.asarray(features, dtype=np.float32)
-                               if not isinstance(features, torch.Tensor) else features)
+    features = torch.as_tensor(
+        np.asarray(features, dtype=np.float32)
+        if not isinstance(features, torch.Tensor)
+        else features
+    )
     outputs = []
     for start in range(0, len(features), batch_size):
-        batch = features[start:start + batch_size]
+        batch = features[start : start + batch_size]
         if device is not None:
             batch = batch.to(device, non_blocking=True)
         output = fn(batch).float()
@@ -46,15 +52,26 @@ def apply_in_batches(fn: Callable[[torch.Tensor], torch.Tensor], features,
     return torch.cat(outputs) if outputs else torch.empty(0)
 
 
-def architecture(input_dim: int, hidden_dims: Sequence[int], embedding_dim: int,
-                 n_clusters: int, alpha: float = 1.0, kernel: str = "student_t") -> dict:
+def architecture(
+    input_dim: int,
+    hidden_dims: Sequence[int],
+    embedding_dim: int,
+    n_clusters: int,
+    alpha: float = 1.0,
+    kernel: str = "student_t",
+) -> dict:
     """The integers (and alpha) that rebuild a :class:`DECModel`: ``model.json``'s content.
 
     Building it draws no random numbers, unlike building the network.
     """
-    return {"input_dim": int(input_dim), "hidden_dims": [int(h) for h in hidden_dims],
-            "embedding_dim": int(embedding_dim), "n_clusters": int(n_clusters),
-            "alpha": float(alpha), "kernel": str(kernel)}
+    return {
+        "input_dim": int(input_dim),
+        "hidden_dims": [int(h) for h in hidden_dims],
+        "embedding_dim": int(embedding_dim),
+        "n_clusters": int(n_clusters),
+        "alpha": float(alpha),
+        "kernel": str(kernel),
+    }
 
 
 class DECModel(nn.Module):
@@ -82,21 +99,28 @@ class DECModel(nn.Module):
         (``scale_ceiling``, set from the embedding's spread when the head is started).
     """
 
-    def __init__(self, input_dim: int, hidden_dims: Sequence[int], embedding_dim: int,
-                 n_clusters: int, alpha: float = 1.0, kernel: str = "student_t"):
+    def __init__(
+        self,
+        input_dim: int,
+        hidden_dims: Sequence[int],
+        embedding_dim: int,
+        n_clusters: int,
+        alpha: float = 1.0,
+        kernel: str = "student_t",
+    ):
         super().__init__()
         if kernel not in KERNELS:
             raise ValueError(f"kernel must be one of {KERNELS}, got {kernel!r}")
-        self.architecture = architecture(input_dim, hidden_dims, embedding_dim, n_clusters,
-                                         alpha, kernel)
+        self.architecture = architecture(
+            input_dim, hidden_dims, embedding_dim, n_clusters, alpha, kernel
+        )
         self.alpha, self.kernel = float(alpha), kernel
         self.autoencoder = Autoencoder(input_dim, list(hidden_dims), embedding_dim)
         self.centers = nn.Parameter(torch.zeros(n_clusters, embedding_dim))
         if kernel == "mahalanobis":
             self.precision_factor = nn.Parameter(torch.eye(embedding_dim))
         if kernel == "gaussian":
-            self.precision_factors = nn.Parameter(
-                torch.eye(embedding_dim).repeat(n_clusters, 1, 1))
+            self.precision_factors = nn.Parameter(torch.eye(embedding_dim).repeat(n_clusters, 1, 1))
             self.log_weights = nn.Parameter(torch.zeros(n_clusters))
             self.register_buffer("scale_ceiling", torch.tensor(float("inf")))
 
@@ -107,11 +131,11 @@ class DECModel(nn.Module):
     def assign_embedding(self, z: torch.Tensor) -> torch.Tensor:
         """Soft assignments Q of embeddings ``z`` with the model's kernel."""
         if self.kernel == "mahalanobis":
-            return mahalanobis_soft_assignment(z, self.centers, self.precision_factor,
-                                               self.alpha)
+            return mahalanobis_soft_assignment(z, self.centers, self.precision_factor, self.alpha)
         if self.kernel == "gaussian":
-            return mixture_responsibilities(z, self.centers, self.precision_factors,
-                                            self.log_weights, self.scale_ceiling)
+            return mixture_responsibilities(
+                z, self.centers, self.precision_factors, self.log_weights, self.scale_ceiling
+            )
         return soft_assignment(z, self.centers, self.alpha)
 
     @property

@@ -31,24 +31,28 @@ VARIANCE_FLOOR = 1e-2
 UMAP_NEIGHBOURS, UMAP_MIN_DIST = 20, 0.0
 
 
-def make_kmeans(n_clusters: int, n_rows: int, *, n_init: int,
-                random_state: int) -> KMeans | MiniBatchKMeans:
+def make_kmeans(
+    n_clusters: int, n_rows: int, *, n_init: int, random_state: int
+) -> KMeans | MiniBatchKMeans:
     """KMeans, or MiniBatchKMeans above ``MINIBATCH_KMEANS_THRESHOLD`` rows."""
     if n_rows > MINIBATCH_KMEANS_THRESHOLD:
-        return MiniBatchKMeans(n_clusters, n_init=n_init, random_state=random_state,
-                               batch_size=4096)
+        return MiniBatchKMeans(
+            n_clusters, n_init=n_init, random_state=random_state, batch_size=4096
+        )
     return KMeans(n_clusters, n_init=n_init, random_state=random_state)
 
 
-def init_centers(embeddings: np.ndarray, n_clusters: int, n_init: int,
-                 random_state: int) -> np.ndarray:
+def init_centers(
+    embeddings: np.ndarray, n_clusters: int, n_init: int, random_state: int
+) -> np.ndarray:
     """KMeans centres of the embeddings, shape (n_clusters, embedding_dim), float32."""
     kmeans = make_kmeans(n_clusters, len(embeddings), n_init=n_init, random_state=random_state)
     return kmeans.fit(embeddings).cluster_centers_.astype(np.float32)
 
 
-def mixture_centers(embeddings: np.ndarray, n_clusters: int, n_init: int, random_state: int,
-                    manifold: bool = False) -> np.ndarray:
+def mixture_centers(
+    embeddings: np.ndarray, n_clusters: int, n_init: int, random_state: int, manifold: bool = False
+) -> np.ndarray:
     """Mean embedding of each component of a full-covariance Gaussian mixture, fitted on the
     embeddings or (``manifold``) on their UMAP, over a sample of at most ``SAMPLE_ROWS``."""
     rng = np.random.default_rng(random_state)
@@ -59,15 +63,19 @@ def mixture_centers(embeddings: np.ndarray, n_clusters: int, n_init: int, random
 
         with warnings.catch_warnings():  # a seed makes UMAP single-threaded; it says so
             warnings.filterwarnings("ignore", ".*overridden to 1 by setting random_state.*")
-            space = umap.UMAP(n_neighbors=UMAP_NEIGHBOURS, min_dist=UMAP_MIN_DIST,
-                              n_components=n_clusters, random_state=random_state
-                              ).fit_transform(embeddings)
+            space = umap.UMAP(
+                n_neighbors=UMAP_NEIGHBOURS,
+                min_dist=UMAP_MIN_DIST,
+                n_components=n_clusters,
+                random_state=random_state,
+            ).fit_transform(embeddings)
     labels = _mixture_labels(space, n_clusters, "full", n_init, random_state)
     return _mean_embeddings(embeddings, labels, n_clusters, rng)
 
 
-def tied_mixture_partition(embeddings: np.ndarray, n_clusters: int, n_init: int,
-                           random_state: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def tied_mixture_partition(
+    embeddings: np.ndarray, n_clusters: int, n_init: int, random_state: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """A Gaussian mixture with one covariance shared by all components, on a sample of at
     most ``SAMPLE_ROWS`` embeddings: the mean embedding of each component, the sample, and
     each sampled row's component (from which the shared precision is estimated)."""
@@ -82,8 +90,12 @@ def bic_mixture(X: np.ndarray, n_clusters: int, random_state: int, n_init: int =
     BIC on ``X``: a classical model chosen without labels."""
     from sklearn.mixture import GaussianMixture
 
-    fitted = [GaussianMixture(n_clusters, covariance_type=c, n_init=n_init, reg_covar=1e-4,
-                              random_state=random_state).fit(X) for c in MIXTURE_COVARIANCES]
+    fitted = [
+        GaussianMixture(
+            n_clusters, covariance_type=c, n_init=n_init, reg_covar=1e-4, random_state=random_state
+        ).fit(X)
+        for c in MIXTURE_COVARIANCES
+    ]
     return min(fitted, key=lambda g: g.bic(X))
 
 
@@ -100,22 +112,25 @@ def full_precisions(mixture) -> np.ndarray:
     return precisions
 
 
-def mixture_head_state(embeddings: np.ndarray, n_clusters: int, n_init: int,
-                       random_state: int) -> dict[str, torch.Tensor]:
+def mixture_head_state(
+    embeddings: np.ndarray, n_clusters: int, n_init: int, random_state: int
+) -> dict[str, torch.Tensor]:
     """The Gaussian head's starting values, from :func:`bic_mixture` on a sample of at most
     ``SAMPLE_ROWS`` embeddings: means, lower Cholesky factors of the precisions, log weights,
     and the ceiling on those factors' diagonals that keeps every variance above
     ``VARIANCE_FLOOR`` times the embedding's mean variance."""
     sample = sample_rows(embeddings, SAMPLE_ROWS, np.random.default_rng(random_state))
-    mixture = bic_mixture(sample.astype(np.float64), n_clusters, random_state,
-                          n_init=min(n_init, 3))
+    mixture = bic_mixture(
+        sample.astype(np.float64), n_clusters, random_state, n_init=min(n_init, 3)
+    )
     floor = VARIANCE_FLOOR * float(sample.var(axis=0).mean())
     factors = np.linalg.cholesky(full_precisions(mixture))
-    return {"centers": torch.tensor(mixture.means_, dtype=torch.float32),
-            "precision_factors": torch.tensor(factors, dtype=torch.float32),
-            "log_weights": torch.tensor(np.log(mixture.weights_), dtype=torch.float32),
-            "scale_ceiling": torch.tensor(1.0 / np.sqrt(max(floor, 1e-12)),
-                                          dtype=torch.float32)}
+    return {
+        "centers": torch.tensor(mixture.means_, dtype=torch.float32),
+        "precision_factors": torch.tensor(factors, dtype=torch.float32),
+        "log_weights": torch.tensor(np.log(mixture.weights_), dtype=torch.float32),
+        "scale_ceiling": torch.tensor(1.0 / np.sqrt(max(floor, 1e-12)), dtype=torch.float32),
+    }
 
 
 def sample_rows(rows: np.ndarray, n: int, rng: np.random.Generator) -> np.ndarray:
@@ -127,24 +142,42 @@ def sample_rows(rows: np.ndarray, n: int, rng: np.random.Generator) -> np.ndarra
     return rows
 
 
-def _mixture_labels(space: np.ndarray, n_clusters: int, covariance: str, n_init: int,
-                    random_state: int) -> np.ndarray:
+def _mixture_labels(
+    space: np.ndarray, n_clusters: int, covariance: str, n_init: int, random_state: int
+) -> np.ndarray:
     from sklearn.mixture import GaussianMixture
 
-    return GaussianMixture(n_clusters, covariance_type=covariance, n_init=min(n_init, 5),
-                           reg_covar=1e-4, random_state=random_state).fit_predict(space)
+    return GaussianMixture(
+        n_clusters,
+        covariance_type=covariance,
+        n_init=min(n_init, 5),
+        reg_covar=1e-4,
+        random_state=random_state,
+    ).fit_predict(space)
 
 
-def _mean_embeddings(embeddings: np.ndarray, labels: np.ndarray, n_clusters: int,
-                     rng: np.random.Generator) -> np.ndarray:
-    centers = np.stack([embeddings[labels == j].mean(0) if (labels == j).any()
-                        else embeddings[rng.integers(len(embeddings))]
-                        for j in range(n_clusters)])
+def _mean_embeddings(
+    embeddings: np.ndarray, labels: np.ndarray, n_clusters: int, rng: np.random.Generator
+) -> np.ndarray:
+    centers = np.stack(
+        [
+            embeddings[labels == j].mean(0)
+            if (labels == j).any()
+            else embeddings[rng.integers(len(embeddings))]
+            for j in range(n_clusters)
+        ]
+    )
     return centers.astype(np.float32)
 
 
-def init_state(embeddings: torch.Tensor, n_clusters: int, n_init: int, random_state: int,
-               kernel: str = "student_t", method: str = "kmeans") -> dict[str, torch.Tensor]:
+def init_state(
+    embeddings: torch.Tensor,
+    n_clusters: int,
+    n_init: int,
+    random_state: int,
+    kernel: str = "student_t",
+    method: str = "kmeans",
+) -> dict[str, torch.Tensor]:
     """The clustering head's starting values: ``centers`` by ``method`` (one of ``INITS``),
     and for the Mahalanobis kernel ``precision_factor`` whitening the pooled within-cluster
     covariance of the first partition (a tied-covariance GMM's estimate): the tied mixture's

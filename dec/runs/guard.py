@@ -11,8 +11,8 @@ from pathlib import Path
 
 import torch
 
-from dec.utils import files
 from dec.errors import DecError, RunDirError
+from dec.utils import files
 
 
 @contextmanager
@@ -40,40 +40,53 @@ def write_manifest(folder: Path, manifest_name: str, names: Iterable[str]) -> No
     """Record the sha256 of each of ``names`` present in ``folder``; written last, so its
     presence means the run is finished."""
     present = [name for name in names if (folder / name).is_file()]
-    files.write_json(folder / manifest_name,
-                     {"files": {name: files.sha256(folder / name) for name in present}})
+    files.write_json(
+        folder / manifest_name, {"files": {name: files.sha256(folder / name) for name in present}}
+    )
 
 
-def check_manifest(folder: Path, manifest_name: str, allowed: Iterable[str], *,
-                   required: Iterable[str] = ()) -> None:
+def check_manifest(
+    folder: Path, manifest_name: str, allowed: Iterable[str], *, required: Iterable[str] = ()
+) -> None:
     """Raise RunDirError unless the manifest exists, lists every ``required`` file and
     every file of ``allowed`` that the folder holds, and each file it lists is a plain
     file (not a link) whose sha256 still matches."""
     manifest = folder / manifest_name
     if not manifest.exists():
-        raise RunDirError(f"run directory {folder} is unfinished (no {manifest_name}: "
-                          "training stopped before it wrote every file); finish it with "
-                          "scripts/train.py --resume or train again")
+        raise RunDirError(
+            f"run directory {folder} is unfinished (no {manifest_name}: "
+            "training stopped before it wrote every file); finish it with "
+            "scripts/train.py --resume or train again"
+        )
     try:
         listed = files.read_json(manifest)["files"]
         assert isinstance(listed, dict)
     except (ValueError, KeyError, TypeError, AssertionError):
         raise RunDirError(f"{manifest} is corrupt; train the run again") from None
     allowed = set(allowed)
-    unlisted = [name for name in allowed | set(required)
-                if name not in listed and (name in required or os.path.lexists(folder / name))]
+    unlisted = [
+        name
+        for name in allowed | set(required)
+        if name not in listed and (name in required or os.path.lexists(folder / name))
+    ]
     if unlisted:
-        raise RunDirError(f"run directory {folder}: {manifest_name} does not vouch for "
-                          f"{', '.join(sorted(unlisted))}; train the run again")
+        raise RunDirError(
+            f"run directory {folder}: {manifest_name} does not vouch for "
+            f"{', '.join(sorted(unlisted))}; train the run again"
+        )
     for name, digest in listed.items():
         path = folder / name
         if name not in allowed or path.is_symlink() or not path.is_file():
-            raise RunDirError(f"run directory {folder}: {name} is missing or not a plain "
-                              "file; train the run again")
+            raise RunDirError(
+                f"run directory {folder}: {name} is missing or not a plain "
+                "file; train the run again"
+            )
         if files.sha256(path) != digest:
-            raise RunDirError(f"run directory {folder} is inconsistent: {name} changed after "
-                              f"training finished (its sha256 differs from {manifest_name}); "
-                              "restore it or train the run again")
+            raise RunDirError(
+                f"run directory {folder} is inconsistent: {name} changed after "
+                f"training finished (its sha256 differs from {manifest_name}); "
+                "restore it or train the run again"
+            )
 
 
 def check_real_folders(folder: Path, names: Iterable[str]) -> None:
@@ -83,13 +96,17 @@ def check_real_folders(folder: Path, names: Iterable[str]) -> None:
     for name in names:
         top = folder / name
         if top.is_symlink() or (top.exists() and not top.is_dir()):
-            raise RunDirError(f"{top} must be a folder inside the run, not a link or a file; "
-                              "remove it and run again")
+            raise RunDirError(
+                f"{top} must be a folder inside the run, not a link or a file; "
+                "remove it and run again"
+            )
         for parent, dirs, names in os.walk(top):
             for child in (*dirs, *names):
                 if os.path.islink(os.path.join(parent, child)):
-                    raise RunDirError(f"{os.path.join(parent, child)} is a link out of the "
-                                      "run folder; remove it and run again")
+                    raise RunDirError(
+                        f"{os.path.join(parent, child)} is a link out of the "
+                        "run folder; remove it and run again"
+                    )
 
 
 def read_checked(path: Path, loader):
@@ -102,8 +119,9 @@ def read_checked(path: Path, loader):
         raise RunDirError(f"{path} is missing; train the run again") from None
     except Exception as err:  # corrupt JSON, wrong keys or types, truncated tensors
         detail = (str(err).strip().splitlines() or [type(err).__name__])[0][:160]
-        raise RunDirError(f"{path} is corrupt or not this run's ({detail}); train the run "
-                          "again") from None
+        raise RunDirError(
+            f"{path} is corrupt or not this run's ({detail}); train the run again"
+        ) from None
 
 
 def checked_weights(path: Path, architecture: dict) -> dict[str, torch.Tensor]:

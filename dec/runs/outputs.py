@@ -24,10 +24,9 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from dec.utils import files
-
-from dec.runs import guard as run_guard
 from dec.errors import DataError, RunDirError
+from dec.runs import guard as run_guard
+from dec.utils import files
 
 VALUE_MODEL = "value_model.json"
 
@@ -78,8 +77,12 @@ def _commit(stage: _Stage, run_dir: Path) -> None:
     names = sorted(p.relative_to(stage.folder) for p in stage.folder.rglob("*") if p.is_file())
     targets = [run_dir / name for name in names]
     events = run_dir / "tensorboard" / "evaluation"
-    replaced = [old for part in stage.parts
-                for old in events.glob(f"events.out.tfevents.*.{part}") if old not in targets]
+    replaced = [
+        old
+        for part in stage.parts
+        for old in events.glob(f"events.out.tfevents.*.{part}")
+        if old not in targets
+    ]
     for target in targets:
         target.parent.mkdir(parents=True, exist_ok=True)
     with files.atomic_paths(targets) as temporaries:
@@ -94,8 +97,9 @@ def value_model_digest(body: dict) -> str:
     canonical JSON (keys sorted, no spaces, ASCII; NaN and infinities as null, as
     :func:`dec.utils.files.write_json` writes them). It tells a hand edit from the file test.py
     wrote; it is no signature: whoever edits the file can compute it again."""
-    text = json.dumps(_as_written(body), sort_keys=True, separators=(",", ":"),
-                      ensure_ascii=True, allow_nan=False)
+    text = json.dumps(
+        _as_written(body), sort_keys=True, separators=(",", ":"), ensure_ascii=True, allow_nan=False
+    )
     return hashlib.sha256(text.encode("ascii")).hexdigest()
 
 
@@ -151,7 +155,9 @@ class RunOutputs:
         path = self.checkpoint_dir(stage) / "last.ckpt"
         if not path.exists():
             return None
-        run_guard.read_checked(path, files.load_weights)  # crafted or truncated: one line, no traceback
+        run_guard.read_checked(
+            path, files.load_weights
+        )  # crafted or truncated: one line, no traceback
         return str(path)
 
     @property
@@ -167,8 +173,9 @@ class RunOutputs:
         stage = self._stage()
         if stage:  # the old events go when the new ones are written into the run
             stage.parts.add(part)
-            return SummaryWriter(str(self._output("tensorboard/evaluation")),
-                                 filename_suffix=f".{part}")
+            return SummaryWriter(
+                str(self._output("tensorboard/evaluation")), filename_suffix=f".{part}"
+            )
         folder = self.tensorboard_dir / "evaluation"
         for old in folder.glob(f"events.out.tfevents.*.{part}"):
             old.unlink()
@@ -231,24 +238,31 @@ class RunOutputs:
             body = json.loads(path.read_text(encoding="utf-8"))
         except (ValueError, UnicodeDecodeError) as err:
             detail = (str(err).strip().splitlines() or [type(err).__name__])[0][:120]
-            raise RunDirError(f"{self.path / VALUE_MODEL} is not valid JSON ({detail}); "
-                              f"{again}") from None
+            raise RunDirError(
+                f"{self.path / VALUE_MODEL} is not valid JSON ({detail}); {again}"
+            ) from None
         unchecked = not (isinstance(body, dict) and "sha256" in body)
         if not unchecked:
             digest = body.pop("sha256")
             if digest != value_model_digest(body):
-                raise RunDirError(f"{VALUE_MODEL} in {self.path} was changed after test.py "
-                                  f"--clv wrote it; {again}")
+                raise RunDirError(
+                    f"{VALUE_MODEL} in {self.path} was changed after test.py "
+                    f"--clv wrote it; {again}"
+                )
         problem = settings_problem(body)
         if problem is not None:
-            raise RunDirError(f"{self.path / VALUE_MODEL} cannot score customers: {problem}; "
-                              f"{again}")
+            raise RunDirError(
+                f"{self.path / VALUE_MODEL} cannot score customers: {problem}; {again}"
+            )
         if unchecked:
             # Deleting the line is the one hand edit the digest cannot catch: read it (older
             # files have none), but never silently. Read once per command, so said once.
-            warnings.warn(f"{VALUE_MODEL} in {self.path} has no checksum (written by an older "
-                          "dec, or edited); its models are checked but an edit cannot be "
-                          f"detected: {again}")
+            warnings.warn(
+                f"{VALUE_MODEL} in {self.path} has no checksum (written by an older "
+                "dec, or edited); its models are checked but an edit cannot be "
+                f"detected: {again}",
+                stacklevel=2,
+            )
         return body
 
     def write_profiles(self, csv_text: str, markdown: str) -> tuple[Path, Path]:
@@ -268,8 +282,11 @@ class RunOutputs:
 
     def read_figures(self, names) -> dict[str, bytes]:
         """PNG bytes of the figures ``<name>.png`` that exist, by name."""
-        return {name: self._input(f"{name}.png").read_bytes() for name in names
-                if self._input(f"{name}.png").is_file()}
+        return {
+            name: self._input(f"{name}.png").read_bytes()
+            for name in names
+            if self._input(f"{name}.png").is_file()
+        }
 
     def write_html(self, html: str) -> Path:
         files.atomic_write_text(self._output("report.html"), html)

@@ -31,15 +31,14 @@ from pathlib import Path
 
 import torch
 
-from dec.utils import files, paths
-
-from dec.runs import guard as run_guard
 from dec.config import Config, config_yaml, load_config
 from dec.data.preprocessing import Preprocessor
 from dec.errors import ConfigError, RunDirError
 from dec.models.dec_model import DECModel
-from dec.runs.result import FitResult, build_model
+from dec.runs import guard as run_guard
 from dec.runs.outputs import RunOutputs
+from dec.runs.result import FitResult, build_model
+from dec.utils import files, paths
 
 CONFIG, PREPROCESSOR, ARCHITECTURE = "config.yaml", "preprocessor.json", "model.json"
 PRETRAINED, MODEL, METRICS = "pretrained.pt", "model.pt", "metrics.json"
@@ -47,15 +46,22 @@ FINGERPRINT, MANIFEST, LOCK = "data.json", "manifest.json", ".lock"
 #: Without these a folder is not a run that can be scored.
 REQUIRED = (CONFIG, PREPROCESSOR, ARCHITECTURE, MODEL)
 #: Written beside the run files by Lightning, test.py and profiles.py.
-OUTPUTS = ("checkpoints", "tensorboard", "test_report.json", "test_report.md", "profiles.csv",
-           "profiles.md", "report.html", "value_model.json")
+OUTPUTS = (
+    "checkpoints",
+    "tensorboard",
+    "test_report.json",
+    "test_report.md",
+    "profiles.csv",
+    "profiles.md",
+    "report.html",
+    "value_model.json",
+)
 #: What the manifest vouches for, when present.
 RUN_FILES = (CONFIG, PREPROCESSOR, ARCHITECTURE, FINGERPRINT, PRETRAINED, MODEL, METRICS)
 #: Folders Lightning and TensorBoard write into: real folders inside the run, never links.
 FOLDERS = ("checkpoints", "tensorboard")
 #: Every file of its own a run folder holds: no command writes over one of them.
-OWN_FILES = (*RUN_FILES, MANIFEST, LOCK,
-             *(name for name in OUTPUTS if name not in FOLDERS))
+OWN_FILES = (*RUN_FILES, MANIFEST, LOCK, *(name for name in OUTPUTS if name not in FOLDERS))
 
 
 class RunDir(RunOutputs):
@@ -87,39 +93,43 @@ class RunDir(RunOutputs):
 
     # ------------------------------------------------------------ finding runs
     @classmethod
-    def new(cls, config: Config, root: str | Path = "checkpoints") -> "RunDir":
+    def new(cls, config: Config, root: str | Path = "checkpoints") -> RunDir:
         """``root/<timestamp>_<data>_k<k>_s<seed>``."""
         stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
         source = Path(config.data.source).stem
         return cls(Path(root) / f"{stamp}_{source}_k{config.model.n_clusters}_s{config.seed}")
 
     @classmethod
-    def newest(cls, root: str | Path = "checkpoints") -> "RunDir":
+    def newest(cls, root: str | Path = "checkpoints") -> RunDir:
         """The most recently finished run under ``root``."""
         runs = [p.parent for p in Path(root).glob(f"*/{MODEL}")]
         if not runs:
-            raise RunDirError(f"no finished run under {root}/; train one with scripts/train.py "
-                              "or pass --run DIR")
+            raise RunDirError(
+                f"no finished run under {root}/; train one with scripts/train.py or pass --run DIR"
+            )
         return cls(max(runs, key=lambda p: (p / MODEL).stat().st_mtime))
 
     @classmethod
-    def newest_started(cls, root: str | Path = "checkpoints") -> "RunDir":
+    def newest_started(cls, root: str | Path = "checkpoints") -> RunDir:
         """The most recently started run under ``root``, finished or not (for ``--resume``)."""
         runs = [p.parent for p in Path(root).glob(f"*/{CONFIG}")]
         if not runs:
             raise ConfigError(f"nothing to resume under {root}/; pass --resume DIR")
         return cls(max(runs, key=lambda p: p.stat().st_mtime))
 
-    def check(self) -> "RunDir":
+    def check(self) -> RunDir:
         """Return self, or raise RunDirError saying what is missing."""
         if not self.path.is_dir():
-            raise RunDirError(f"run directory {self.path} not found; train one with "
-                              "scripts/train.py")
+            raise RunDirError(
+                f"run directory {self.path} not found; train one with scripts/train.py"
+            )
         missing = [name for name in REQUIRED if not (self.path / name).exists()]
         if missing:
-            raise RunDirError(f"run directory {self.path} is incomplete (missing "
-                              f"{', '.join(missing)}); finish it with scripts/train.py "
-                              "--resume or train again")
+            raise RunDirError(
+                f"run directory {self.path} is incomplete (missing "
+                f"{', '.join(missing)}); finish it with scripts/train.py "
+                "--resume or train again"
+            )
         run_guard.check_manifest(self.path, MANIFEST, RUN_FILES, required=REQUIRED)
         run_guard.check_real_folders(self.path, FOLDERS)
         return self
@@ -131,9 +141,11 @@ class RunDir(RunOutputs):
     def check_keeps(self, sources) -> None:
         """Raise OutputPathError if a file this run folder writes is one of ``sources``
         (the data it is trained on, however spelt), before anything is written."""
-        paths.check_outputs_kept(self.own_files(),
-                                 [(source, "the training data") for source in sources],
-                                 fix="choose another {output_dir}")
+        paths.check_outputs_kept(
+            self.own_files(),
+            [(source, "the training data") for source in sources],
+            fix="choose another {output_dir}",
+        )
 
     # ----------------------------------------------------------------- reading
     def config(self, overrides: list[str] | None = None, values: dict | None = None) -> Config:
@@ -151,11 +163,19 @@ class RunDir(RunOutputs):
 
     def fingerprint(self) -> dict | None:
         path = self.path / FINGERPRINT
-        return run_guard.read_checked(path, lambda p: dict(files.read_json(p))) if path.exists() else None
+        return (
+            run_guard.read_checked(path, lambda p: dict(files.read_json(p)))
+            if path.exists()
+            else None
+        )
 
     def metrics(self) -> dict:
         path = self.path / METRICS
-        return run_guard.read_checked(path, lambda p: dict(files.read_json(p))) if path.exists() else {}
+        return (
+            run_guard.read_checked(path, lambda p: dict(files.read_json(p)))
+            if path.exists()
+            else {}
+        )
 
     @property
     def pretrained_path(self) -> Path:
@@ -180,11 +200,18 @@ class RunDir(RunOutputs):
     def load(self) -> FitResult:
         """The whole run as a :class:`FitResult`."""
         self.check()  # once: it hashes every file against the manifest
-        return FitResult(self._model(), self.pretrained_state(), self.preprocessor(),
-                         self.config(), self.metrics(), self, self.fingerprint())
+        return FitResult(
+            self._model(),
+            self.pretrained_state(),
+            self.preprocessor(),
+            self.config(),
+            self.metrics(),
+            self,
+            self.fingerprint(),
+        )
 
     # ----------------------------------------------------------------- writing
-    def writable(self) -> "RunDir":
+    def writable(self) -> RunDir:
         """Return self if the folder can be created and written; creates nothing."""
         paths.check_writable_dir(self.path)
         return self
@@ -192,16 +219,18 @@ class RunDir(RunOutputs):
     def holds_a_run(self) -> bool:
         return any((self.path / name).exists() for name in (CONFIG, MODEL, "checkpoints"))
 
-    def check_fresh(self, *, resume: bool, overwrite: bool) -> "RunDir":
+    def check_fresh(self, *, resume: bool, overwrite: bool) -> RunDir:
         """Refuse to start a new run over an existing one unless asked to replace it."""
         if not resume and not overwrite and self.holds_a_run():
-            raise RunDirError(f"run directory {self.path} already holds a run; replace it with "
-                              "--overwrite, continue it with --resume, or choose another "
-                              "{output_dir}")
+            raise RunDirError(
+                f"run directory {self.path} already holds a run; replace it with "
+                "--overwrite, continue it with --resume, or choose another "
+                "{output_dir}"
+            )
         return self
 
     @contextmanager
-    def claim(self, *, resume: bool = False, overwrite: bool = False) -> Iterator["RunDir"]:
+    def claim(self, *, resume: bool = False, overwrite: bool = False) -> Iterator[RunDir]:
         """Hold the run folder's lock for the block: one writer at a time. A new run over an
         existing one clears it first when ``overwrite``, and is refused otherwise."""
         with run_guard.locked(self.path, LOCK):
@@ -211,8 +240,13 @@ class RunDir(RunOutputs):
                 run_guard.clear(self.path, (*RUN_FILES, MANIFEST, *OUTPUTS), suffixes=(".png",))
             yield self
 
-    def start(self, config: Config, preprocessor: Preprocessor, architecture: dict,
-              fingerprint: dict | None = None) -> None:
+    def start(
+        self,
+        config: Config,
+        preprocessor: Preprocessor,
+        architecture: dict,
+        fingerprint: dict | None = None,
+    ) -> None:
         """What a run knows before training: its config, preprocessing, architecture and
         data fingerprint. The manifest goes first: from here until the model is saved the
         folder is unfinished."""
@@ -237,11 +271,12 @@ class RunDir(RunOutputs):
     def write_metrics(self, metrics: dict) -> None:
         files.write_json(self.path / METRICS, metrics)
 
-    def save(self, result: FitResult) -> "RunDir":
+    def save(self, result: FitResult) -> RunDir:
         """Write a complete run from memory (the estimator's ``save``)."""
         with self.claim(overwrite=True):
-            self.start(result.config, result.preprocessor, result.model.architecture,
-                       result.fingerprint)
+            self.start(
+                result.config, result.preprocessor, result.model.architecture, result.fingerprint
+            )
             self.save_pretrained(result.pretrained, result.metrics)
             self.save_model(result.model, result.metrics)
         return self

@@ -12,20 +12,24 @@ import numpy as np
 import pandas as pd
 import torch
 
-from dec.utils import files, paths
-from dec.utils.dates import parse_date
-from dec.data.readers import (ROW_INDEX, csv_header, find_id_column, iter_frames,
-                              set_id_column)
+from dec.data.readers import ROW_INDEX, csv_header, find_id_column, iter_frames, set_id_column
 from dec.data.roles import file_roles, id_like_name, outcome_names
 from dec.errors import DataError
+from dec.utils import files, paths
+from dec.utils.dates import parse_date
 from dec.value.closed_forms import value_arrays
 
 FORMATS = (".parquet", ".csv", ".npz")
 BATCH_ROWS = 100_000
 
 
-def customer_batches(model, path: str | Path | None = None, *, id_column: str | None = None,
-                     batch_rows: int = BATCH_ROWS) -> Iterator[pd.DataFrame]:
+def customer_batches(
+    model,
+    path: str | Path | None = None,
+    *,
+    id_column: str | None = None,
+    batch_rows: int = BATCH_ROWS,
+) -> Iterator[pd.DataFrame]:
     """Feature tables to score, ``batch_rows`` customers at a time.
 
     From ``path`` if given (read in batches, so memory stays bounded), else from the run's
@@ -45,29 +49,45 @@ def customer_batches(model, path: str | Path | None = None, *, id_column: str | 
     d = model.config_.data
     if path is None:
         if d.source == "in-memory":
-            raise DataError("this model was fitted in Python on in-memory data; give a customer table to score")
+            raise DataError(
+                "this model was fitted in Python on in-memory data; give a customer table to score"
+            )
         from dec.data.prepare import load_dataset_from_config
 
         features = load_dataset_from_config(model.config_).features
         for start in range(0, len(features), batch_rows):
-            yield features.iloc[start:start + batch_rows]
+            yield features.iloc[start : start + batch_rows]
         return
     path = Path(path)
     declared = file_roles(path)
     # Outcomes judge segments and are never scored: dropped without a word, as labels are.
-    unused = [c for c in dict.fromkeys([d.label_column, *d.drop_columns, *d.outcome_columns,
-                                        *declared.get("outcome_columns", [])]) if c]
+    unused = [
+        c
+        for c in dict.fromkeys(
+            [
+                d.label_column,
+                *d.drop_columns,
+                *d.outcome_columns,
+                *declared.get("outcome_columns", []),
+            ]
+        )
+        if c
+    ]
     index_name = model.preprocessor_.index_name_
     # A run on a log named the log's id column: a customer table has its own.
     trained_id = None if d.is_log else d.id_column
     # Row numbers (ROW_INDEX) were never a column: a feature called "row" is no id.
-    candidates = [c for c in (id_column, declared.get("id_column"), trained_id, index_name)
-                  if c and c != ROW_INDEX]
+    candidates = [
+        c
+        for c in (id_column, declared.get("id_column"), trained_id, index_name)
+        if c and c != ROW_INDEX
+    ]
     features = set(model.preprocessor_.feature_names_in_)
     candidates += [c for c in csv_header(path) if id_like_name(c) and c not in features]
     id_hashes, rows = [], 0
-    for frame in iter_frames(path, what="data file", batch_rows=batch_rows,
-                             text_columns=candidates):
+    for frame in iter_frames(
+        path, what="data file", batch_rows=batch_rows, text_columns=candidates
+    ):
         if rows == 0 and id_column is None:
             # The file's own id, the run's, the name the run's table was indexed by, or
             # the file's one id-like column (dec.data.roles).
@@ -91,13 +111,16 @@ def customer_batches(model, path: str | Path | None = None, *, id_column: str | 
     if id_hashes:
         hashes = np.concatenate(id_hashes)
         if len(np.unique(hashes)) < len(hashes):
-            raise DataError(f"id column '{id_column}' in {path} has duplicate ids; "
-                            f"ids must be unique{LOG_HINT}")
+            raise DataError(
+                f"id column '{id_column}' in {path} has duplicate ids; ids must be unique{LOG_HINT}"
+            )
 
 
 #: Said where repeated ids suggest a purchase log was given as a customer table.
-LOG_HINT = ("; if this is a purchase log (many rows per customer), give it as --transactions "
-            "with {data.date_column} and {data.amount_column}")
+LOG_HINT = (
+    "; if this is a purchase log (many rows per customer), give it as --transactions "
+    "with {data.date_column} and {data.amount_column}"
+)
 
 
 def _check_not_a_log_run(model, frame: pd.DataFrame, path: Path) -> None:
@@ -105,16 +128,24 @@ def _check_not_a_log_run(model, frame: pd.DataFrame, path: Path) -> None:
     likely the log's customers without the log, so say how to score the log."""
     missing = [c for c in model.preprocessor_.feature_names_in_ if c not in frame.columns]
     if missing:
-        raise DataError(f"{path} lacks the features {missing[:4]}"
-                        f"{' ...' if len(missing) > 4 else ''} the run computed from its "
-                        "purchase log; score a log with --transactions LOG (add {data.as_of} D "
-                        "for another date), or give a table with those columns")
+        raise DataError(
+            f"{path} lacks the features {missing[:4]}"
+            f"{' ...' if len(missing) > 4 else ''} the run computed from its "
+            "purchase log; score a log with --transactions LOG (add {data.as_of} D "
+            "for another date), or give a table with those columns"
+        )
 
 
-def log_customers(model, path: str | Path | None = None, *, as_of: str | None = None,
-                  id_column: str | None = None, date_column: str | None = None,
-                  amount_column: str | None = None, quantity_column: str | None = None
-                  ) -> pd.DataFrame:
+def log_customers(
+    model,
+    path: str | Path | None = None,
+    *,
+    as_of: str | None = None,
+    id_column: str | None = None,
+    date_column: str | None = None,
+    amount_column: str | None = None,
+    quantity_column: str | None = None,
+) -> pd.DataFrame:
     """Customer features built from a transaction log at ``as_of``, as the run built its own.
 
     Parameters
@@ -132,35 +163,58 @@ def log_customers(model, path: str | Path | None = None, *, as_of: str | None = 
     -------
     DataFrame indexed by customer id, one row per customer with a purchase by ``as_of``.
     """
-    from dec.data.readers import read_transactions
     from dec.data.logs.transactions import CDNOW_COLUMNS, customer_features, load_cdnow
+    from dec.data.readers import read_transactions
 
     d = model.config_.data
     check_date(as_of)
     cdnow = d.source == "cdnow"
     if not d.is_log:
-        raise DataError("this run was trained on a customer table, not a transaction log; "
-                        "score a table with {data.source}")
+        raise DataError(
+            "this run was trained on a customer table, not a transaction log; "
+            "score a table with {data.source}"
+        )
     if path is None and cdnow:
         log = load_cdnow()
         return customer_features(log, as_of or str(log["date"].max().date()))
     # A run trained on the built-in CDNOW expects CDNOW's own column names.
-    trained = CDNOW_COLUMNS if cdnow else {"id": d.id_column, "date": d.date_column,
-                                           "amount": d.amount_column, "quantity": d.quantity_column}
-    given = {"id": id_column, "date": date_column, "amount": amount_column,
-             "quantity": quantity_column}
+    trained = (
+        CDNOW_COLUMNS
+        if cdnow
+        else {
+            "id": d.id_column,
+            "date": d.date_column,
+            "amount": d.amount_column,
+            "quantity": d.quantity_column,
+        }
+    )
+    given = {
+        "id": id_column,
+        "date": date_column,
+        "amount": amount_column,
+        "quantity": quantity_column,
+    }
     columns = {role: given[role] or trained[role] for role in given}
     if d.log_engine == "duckdb" and not cdnow:  # the run's own engine: the same numbers
         from dec.data.logs.sql import log_features
 
-        return log_features(path or d.source, id_column=columns["id"],
-                            date_column=columns["date"], amount_column=columns["amount"],
-                            quantity_column=columns["quantity"], as_of=as_of,
-                            memory_limit=d.log_memory_limit, temp_directory=d.log_temp_directory
-                            )[0]
-    log = read_transactions(path or d.source, id_col=columns["id"],
-                            date_col=columns["date"], amount_col=columns["amount"],
-                            quantity_col=columns["quantity"])
+        return log_features(
+            path or d.source,
+            id_column=columns["id"],
+            date_column=columns["date"],
+            amount_column=columns["amount"],
+            quantity_column=columns["quantity"],
+            as_of=as_of,
+            memory_limit=d.log_memory_limit,
+            temp_directory=d.log_temp_directory,
+        )[0]
+    log = read_transactions(
+        path or d.source,
+        id_col=columns["id"],
+        date_col=columns["date"],
+        amount_col=columns["amount"],
+        quantity_col=columns["quantity"],
+    )
     return customer_features(log, as_of or str(log["date"].max().date()))
 
 
@@ -171,8 +225,9 @@ def check_date(as_of: str | None) -> str | None:
     return as_of
 
 
-def score_batches(model, batches: Iterable[pd.DataFrame], *, embeddings: bool = True,
-                  value: dict | None = None) -> Iterator[pd.DataFrame]:
+def score_batches(
+    model, batches: Iterable[pd.DataFrame], *, embeddings: bool = True, value: dict | None = None
+) -> Iterator[pd.DataFrame]:
     """Yield an ``id, segment, [z_*], p_*`` table for each feature table in ``batches``, and
     with ``value`` (``value_model.json``) :data:`dec.value.closed_forms.VALUE_COLUMNS`. Unseen categories
     are warned about once per batch, with counts per column."""
@@ -260,7 +315,13 @@ def export_onnx(model, path: str | Path) -> Path:
     example = torch.zeros(2, model.preprocessor_.n_features_out)
     with files.atomic_path(path) as tmp, warnings.catch_warnings():
         warnings.simplefilter("ignore")  # the TorchScript exporter's deprecation notice
-        torch.onnx.export(encoder, (example,), str(tmp), input_names=["inputs"],
-                          output_names=["embeddings"], dynamo=False,
-                          dynamic_axes={"inputs": {0: "batch"}, "embeddings": {0: "batch"}})
+        torch.onnx.export(
+            encoder,
+            (example,),
+            str(tmp),
+            input_names=["inputs"],
+            output_names=["embeddings"],
+            dynamo=False,
+            dynamic_axes={"inputs": {0: "batch"}, "embeddings": {0: "batch"}},
+        )
     return path

@@ -17,8 +17,8 @@ from sklearn.metrics import confusion_matrix
 
 from dec.data.columns import is_numeric
 from dec.utils import figures as _figures
-from dec.utils.figures import plt
 from dec.utils.figures import label_text as _text
+from dec.utils.figures import plt
 
 PROJECTION_SAMPLE = 5000
 
@@ -41,8 +41,9 @@ def plot_segment_sizes(segments: np.ndarray, names: list[str] | None = None):
     return fig
 
 
-def plot_feature_heatmap(features: pd.DataFrame, segments: np.ndarray,
-                         names: list[str] | None = None):
+def plot_feature_heatmap(
+    features: pd.DataFrame, segments: np.ndarray, names: list[str] | None = None
+):
     """z-scored mean of every numeric feature per segment (0 = the customer base)."""
     numeric = features[[c for c in features.columns if is_numeric(features[c])]]
     std = numeric.std(ddof=0).replace(0, np.nan)
@@ -50,8 +51,9 @@ def plot_feature_heatmap(features: pd.DataFrame, segments: np.ndarray,
     fig, ax = plt.subplots(figsize=(0.45 * z.shape[1] + 3, 0.45 * z.shape[0] + 2.2))
     limit = max(1.0, float(np.abs(z.to_numpy()).max()))
     image = ax.imshow(z.to_numpy(), cmap="RdBu_r", vmin=-limit, vmax=limit, aspect="auto")
-    ax.set_xticks(range(z.shape[1]), [_text(c) for c in z.columns], rotation=60, ha="right",
-                  fontsize=8)
+    ax.set_xticks(
+        range(z.shape[1]), [_text(c) for c in z.columns], rotation=60, ha="right", fontsize=8
+    )
     ax.set_yticks(range(z.shape[0]), _labels(names, z.shape[0]), fontsize=8)
     for (i, j), v in np.ndenumerate(z.to_numpy()):
         ax.text(j, i, f"{v:.1f}", ha="center", va="center", fontsize=6)
@@ -61,19 +63,23 @@ def plot_feature_heatmap(features: pd.DataFrame, segments: np.ndarray,
     return fig
 
 
-def plot_embedding_projection(embeddings: np.ndarray, segments: np.ndarray,
-                              names: list[str] | None = None, random_state: int = 0):
+def plot_embedding_projection(
+    embeddings: np.ndarray,
+    segments: np.ndarray,
+    names: list[str] | None = None,
+    random_state: int = 0,
+):
     """First two principal components of the embeddings, coloured by segment."""
     rng = np.random.default_rng(random_state)
-    keep = rng.choice(len(embeddings), size=min(PROJECTION_SAMPLE, len(embeddings)),
-                      replace=False)
+    keep = rng.choice(len(embeddings), size=min(PROJECTION_SAMPLE, len(embeddings)), replace=False)
     xy = PCA(2, random_state=random_state).fit_transform(embeddings[keep])
     fig, ax = plt.subplots(figsize=(7, 6))
     k = int(segments.max()) + 1
     for j, label in enumerate(_labels(names, k)):
         mask = segments[keep] == j
-        ax.scatter(xy[mask, 0], xy[mask, 1], s=4, alpha=0.6, label=label,
-                   color=plt.cm.tab10(j % 10))
+        ax.scatter(
+            xy[mask, 0], xy[mask, 1], s=4, alpha=0.6, label=label, color=plt.cm.tab10(j % 10)
+        )
     ax.legend(markerscale=4, fontsize=8, loc="best")
     ax.set_xlabel("PC 1 of the embedding")
     ax.set_ylabel("PC 2 of the embedding")
@@ -82,8 +88,7 @@ def plot_embedding_projection(embeddings: np.ndarray, segments: np.ndarray,
     return fig
 
 
-def plot_confusion(labels_true: np.ndarray, segments: np.ndarray,
-                   names: list[str] | None = None):
+def plot_confusion(labels_true: np.ndarray, segments: np.ndarray, names: list[str] | None = None):
     """Counts of segments (rows) against known labels (columns)."""
     k = int(max(segments.max(), labels_true.max())) + 1
     matrix = confusion_matrix(segments, labels_true, labels=range(k))
@@ -91,8 +96,15 @@ def plot_confusion(labels_true: np.ndarray, segments: np.ndarray,
     fig, ax = plt.subplots(figsize=(0.6 * matrix.shape[1] + 3, 0.5 * matrix.shape[0] + 2))
     ax.imshow(matrix, cmap="Blues", aspect="auto")
     for (i, j), v in np.ndenumerate(matrix):
-        ax.text(j, i, str(v), ha="center", va="center", fontsize=7,
-                color="white" if v > matrix.max() / 2 else "black")
+        ax.text(
+            j,
+            i,
+            str(v),
+            ha="center",
+            va="center",
+            fontsize=7,
+            color="white" if v > matrix.max() / 2 else "black",
+        )
     ax.set_yticks(range(matrix.shape[0]), _labels(names, matrix.shape[0]), fontsize=8)
     ax.set_xlabel("known label")
     ax.set_title("Segments against known labels (test split)")
@@ -100,19 +112,33 @@ def plot_confusion(labels_true: np.ndarray, segments: np.ndarray,
     return fig
 
 
-def plot_transitions(counts: pd.DataFrame, shares: pd.DataFrame, names: list[str],
-                     first: str, second: str):
+def plot_transitions(
+    counts: pd.DataFrame, shares: pd.DataFrame, names: list[str], first: str, second: str
+):
     """Row shares of the transition matrix as a heatmap, each cell with its customers."""
+
     def label(key: str) -> str:
         return _text(f"{key}: {names[int(key)]}" if key.isdigit() else key)
 
     fig, ax = plt.subplots(figsize=(0.9 * counts.shape[1] + 3.5, 0.6 * counts.shape[0] + 2))
     image = ax.imshow(shares.to_numpy(), cmap="Blues", vmin=0, vmax=1, aspect="auto")
     for (i, j), v in np.ndenumerate(shares.to_numpy()):
-        ax.text(j, i, f"{v:.0%}\n{counts.iat[i, j]:,}", ha="center", va="center", fontsize=7,
-                color="white" if v > 0.5 else "black")
-    ax.set_xticks(range(counts.shape[1]), [label(c) for c in counts.columns], rotation=30,
-                  ha="right", fontsize=8)
+        ax.text(
+            j,
+            i,
+            f"{v:.0%}\n{counts.iat[i, j]:,}",
+            ha="center",
+            va="center",
+            fontsize=7,
+            color="white" if v > 0.5 else "black",
+        )
+    ax.set_xticks(
+        range(counts.shape[1]),
+        [label(c) for c in counts.columns],
+        rotation=30,
+        ha="right",
+        fontsize=8,
+    )
     ax.set_yticks(range(counts.shape[0]), [label(r) for r in counts.index], fontsize=8)
     first, second = _text(first), _text(second)
     ax.set_xlabel(f"segment at {second}")
@@ -123,17 +149,25 @@ def plot_transitions(counts: pd.DataFrame, shares: pd.DataFrame, names: list[str
     return fig
 
 
-def segment_figures(features: pd.DataFrame, segments: np.ndarray, embeddings: np.ndarray,
-                    names: list[str], labels: np.ndarray | None = None,
-                    test_index: np.ndarray | None = None) -> dict:
+def segment_figures(
+    features: pd.DataFrame,
+    segments: np.ndarray,
+    embeddings: np.ndarray,
+    names: list[str],
+    labels: np.ndarray | None = None,
+    test_index: np.ndarray | None = None,
+) -> dict:
     """The figures of a run's profiles, by file name; the confusion matrix only where
     labels exist, on the test rows."""
-    figures = {"segment_sizes": plot_segment_sizes(segments, names),
-               "segment_heatmap": plot_feature_heatmap(features, segments, names),
-               "embedding_projection": plot_embedding_projection(embeddings, segments, names)}
+    figures = {
+        "segment_sizes": plot_segment_sizes(segments, names),
+        "segment_heatmap": plot_feature_heatmap(features, segments, names),
+        "embedding_projection": plot_embedding_projection(embeddings, segments, names),
+    }
     if labels is not None and test_index is not None and len(test_index):
-        figures["confusion_matrix"] = plot_confusion(labels[test_index], segments[test_index],
-                                                     names)
+        figures["confusion_matrix"] = plot_confusion(
+            labels[test_index], segments[test_index], names
+        )
     return figures
 
 

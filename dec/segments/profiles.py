@@ -12,16 +12,19 @@ import numpy as np
 import pandas as pd
 
 from dec.data.columns import MISSING, is_numeric
-from dec.utils.markdown import human, markdown_table
 from dec.segments.rfm import find_rfm_columns, rfm_naming
+from dec.utils.markdown import human, markdown_table
 
 #: Traits named per segment in "what sets it apart".
 TOP_FEATURES = 3
 
 
-def segment_profiles(features: pd.DataFrame, segments: np.ndarray,
-                     outcomes: pd.DataFrame | None = None,
-                     rfm_columns: dict[str, str | None] | None = None) -> pd.DataFrame:
+def segment_profiles(
+    features: pd.DataFrame,
+    segments: np.ndarray,
+    outcomes: pd.DataFrame | None = None,
+    rfm_columns: dict[str, str | None] | None = None,
+) -> pd.DataFrame:
     """One row per segment: name, size, share, distinguishing features, mean/median/lift
     (segment mean / overall mean), ratio (segment median / overall median), and the mean
     of each outcome.
@@ -55,8 +58,12 @@ def segment_profiles(features: pd.DataFrame, segments: np.ndarray,
         z = ((mean - overall_mean) / overall_std).dropna()
         traits = [(abs(v), f"{'high' if v > 0 else 'low'} {c}") for c, v in z.items()]
         traits = sorted(traits + _category_traits(part, features, categorical), reverse=True)
-        row = {"segment": int(seg), "size": len(part), "share": len(part) / len(features),
-               "distinguishing": "; ".join(t for _, t in traits[:TOP_FEATURES])}
+        row = {
+            "segment": int(seg),
+            "size": len(part),
+            "share": len(part) / len(features),
+            "distinguishing": "; ".join(t for _, t in traits[:TOP_FEATURES]),
+        }
         if rfm:
             row.update(rfm_naming(features, median, rfm, numeric))
         else:
@@ -69,8 +76,9 @@ def segment_profiles(features: pd.DataFrame, segments: np.ndarray,
             typical = overall_median[column]
             row[f"ratio_{column}"] = median[column] / typical if typical else np.nan
         if outcomes is not None:
-            row.update({f"outcome_{c}": outcomes[c][segments == seg].mean()
-                        for c in outcomes.columns})
+            row.update(
+                {f"outcome_{c}": outcomes[c][segments == seg].mean() for c in outcomes.columns}
+            )
         rows.append(row)
     table = pd.DataFrame(rows).set_index("segment")
     table["name"] = _distinct(table["name"].tolist(), table["distinguishing"].tolist())
@@ -84,8 +92,9 @@ def names_by_segment(table: pd.DataFrame, n_clusters: int) -> list[str]:
     return table["name"].reindex(range(n_clusters)).fillna("(empty)").astype(str).tolist()
 
 
-def _category_traits(part: pd.DataFrame, features: pd.DataFrame,
-                     categorical: list[str]) -> list[tuple[float, str]]:
+def _category_traits(
+    part: pd.DataFrame, features: pd.DataFrame, categorical: list[str]
+) -> list[tuple[float, str]]:
     """The most over-represented category of each categorical column, with its strength."""
     traits = []
     for column in categorical:
@@ -102,8 +111,7 @@ def _category_traits(part: pd.DataFrame, features: pd.DataFrame,
 def _distinct(names: list[str], traits: list[str]) -> list[str]:
     """Tell repeated names apart by each segment's strongest trait, then by number."""
     counts = pd.Series(names).value_counts()
-    out = [f"{n} · {t.split(';')[0]}" if counts[n] > 1 and t else n
-           for n, t in zip(names, traits)]
+    out = [f"{n} · {t.split(';')[0]}" if counts[n] > 1 and t else n for n, t in zip(names, traits)]
     seen: dict[str, int] = {}
     for i, name in enumerate(out):
         seen[name] = seen.get(name, 0) + 1
@@ -114,8 +122,7 @@ def _distinct(names: list[str], traits: list[str]) -> list[str]:
 
 #: How the typical-values tables read: medians, against the median customer, the same
 #: statistic the RFM scores rank, so a name and its numbers agree.
-MEDIANS_NOTE = ("Median of each feature, and in brackets its ratio to the median "
-                "customer's")
+MEDIANS_NOTE = "Median of each feature, and in brackets its ratio to the median customer's"
 
 
 def median_cell(row: pd.Series, feature: str) -> str:
@@ -128,35 +135,77 @@ def median_cell(row: pd.Series, feature: str) -> str:
 
 def profiles_markdown(table: pd.DataFrame, max_features: int = 8) -> str:
     """Readable summary: who each segment is, then typical values of key features."""
-    names = [row["name"] + (f" ({row['rfm']})" if "rfm" in table.columns else "")
-             for _, row in table.iterrows()]
+    names = [
+        row["name"] + (f" ({row['rfm']})" if "rfm" in table.columns else "")
+        for _, row in table.iterrows()
+    ]
     stable = "stability" in table.columns
-    lines = ["# Segment profiles", "", markdown_table(
-        ["segment", "name", "customers", "share", "what sets it apart",
-         *(["stability (bootstrap Jaccard)"] if stable else [])],
-        [[seg, name, f"{row['size']:,}", f"{row['share']:.1%}", row["distinguishing"],
-          *([row["stability"]] if stable else [])]
-         for (seg, row), name in zip(table.iterrows(), names)],
-        align="rlrrl" + ("l" if stable else ""))]
+    lines = [
+        "# Segment profiles",
+        "",
+        markdown_table(
+            [
+                "segment",
+                "name",
+                "customers",
+                "share",
+                "what sets it apart",
+                *(["stability (bootstrap Jaccard)"] if stable else []),
+            ],
+            [
+                [
+                    seg,
+                    name,
+                    f"{row['size']:,}",
+                    f"{row['share']:.1%}",
+                    row["distinguishing"],
+                    *([row["stability"]] if stable else []),
+                ]
+                for (seg, row), name in zip(table.iterrows(), names)
+            ],
+            align="rlrrl" + ("l" if stable else ""),
+        ),
+    ]
     if "clv_share" in table.columns:
         seg = table["clv_share"].idxmax()
-        lines += ["", f"Most valuable segment: {seg} {table.loc[seg, 'name']}, "
-                  f"{table.loc[seg, 'clv_share']:.0%} of the test customers' predicted value "
-                  f"(mean CLV {table.loc[seg, 'clv_mean']:,.2f}; test_report.md)."]
+        lines += [
+            "",
+            f"Most valuable segment: {seg} {table.loc[seg, 'name']}, "
+            f"{table.loc[seg, 'clv_share']:.0%} of the test customers' predicted value "
+            f"(mean CLV {table.loc[seg, 'clv_mean']:,.2f}; test_report.md).",
+        ]
     features = [c.removeprefix("median_") for c in table.columns if c.startswith("median_")]
     features = features[:max_features]
     if features:
-        lines += ["", f"{MEDIANS_NOTE}:", "",
-                  markdown_table(["segment", *features], [
-                      [f"{seg} {row['name']}", *(median_cell(row, f) for f in features)]
-                      for seg, row in table.iterrows()], align="r" * (len(features) + 1))]
+        lines += [
+            "",
+            f"{MEDIANS_NOTE}:",
+            "",
+            markdown_table(
+                ["segment", *features],
+                [
+                    [f"{seg} {row['name']}", *(median_cell(row, f) for f in features)]
+                    for seg, row in table.iterrows()
+                ],
+                align="r" * (len(features) + 1),
+            ),
+        ]
     outcomes = [c.removeprefix("outcome_") for c in table.columns if c.startswith("outcome_")]
     if outcomes:
-        lines += ["", "Outcomes per segment (mean; for a yes/no outcome, the rate). They judge "
-                  "the segments and were never features:", "",
-                  markdown_table(["segment", *outcomes], [
-                      [f"{seg} {row['name']}", *(f"{row[f'outcome_{o}']:.4g}" for o in outcomes)]
-                      for seg, row in table.iterrows()], align="r" * (len(outcomes) + 1))]
+        lines += [
+            "",
+            "Outcomes per segment (mean; for a yes/no outcome, the rate). They judge "
+            "the segments and were never features:",
+            "",
+            markdown_table(
+                ["segment", *outcomes],
+                [
+                    [f"{seg} {row['name']}", *(f"{row[f'outcome_{o}']:.4g}" for o in outcomes)]
+                    for seg, row in table.iterrows()
+                ],
+                align="r" * (len(outcomes) + 1),
+            ),
+        ]
     return "\n".join(lines) + "\n"
 
 
@@ -178,8 +227,11 @@ def add_stability(table: pd.DataFrame, report: dict | None) -> pd.DataFrame:
     cells = []
     for seg in table.index:
         entry = by_segment.get(seg)
-        cells.append(f"{entry['jaccard_mean']:.2f} {entry['reading']}"
-                     if entry and np.isfinite(entry["jaccard_mean"]) else "n/a")
+        cells.append(
+            f"{entry['jaccard_mean']:.2f} {entry['reading']}"
+            if entry and np.isfinite(entry["jaccard_mean"])
+            else "n/a"
+        )
     return table.assign(stability=cells)
 
 
@@ -190,9 +242,12 @@ def add_value(table: pd.DataFrame, report: dict | None) -> pd.DataFrame:
     if not segments:
         return table
     by_segment = {s["segment"]: s for s in segments}
-    return table.assign(**{column: [by_segment.get(seg, {}).get(column, np.nan)
-                                    for seg in table.index]
-                           for column in ("clv_mean", "clv_share")})
+    return table.assign(
+        **{
+            column: [by_segment.get(seg, {}).get(column, np.nan) for seg in table.index]
+            for column in ("clv_mean", "clv_share")
+        }
+    )
 
 
 def profile_run(run_dir, data=None, report: dict | None = None) -> list[Path]:
@@ -206,8 +261,8 @@ def profile_run(run_dir, data=None, report: dict | None = None) -> list[Path]:
     folder, where there is one).
     """
     from dec.data.prepare import prepare_run_data
-    from dec.segments.plots import segment_figures, write_plots
     from dec.runs.rundir import RunDir
+    from dec.segments.plots import segment_figures, write_plots
 
     run = RunDir(run_dir)
     model = run.load_model()
@@ -217,14 +272,22 @@ def profile_run(run_dir, data=None, report: dict | None = None) -> list[Path]:
     x = data.X_all()
     segments, embeddings = model.assign(x).numpy(), model.embed(x).numpy()
     d = run.config().data
-    table = segment_profiles(features, segments, data.dataset.outcomes, rfm_columns={
-        "recency": d.recency_column, "frequency": d.frequency_column,
-        "monetary": d.monetary_column})
+    table = segment_profiles(
+        features,
+        segments,
+        data.dataset.outcomes,
+        rfm_columns={
+            "recency": d.recency_column,
+            "frequency": d.frequency_column,
+            "monetary": d.monetary_column,
+        },
+    )
     report = report if report is not None else run.read_report()
     table = add_value(add_stability(table, report), report)
     paths = list(write_profiles(run, table))
     names = names_by_segment(table, model.architecture["n_clusters"])
     test = data.test_index if data.dataset.labels is not None else None
-    figures = segment_figures(features, segments, embeddings, names,
-                              labels=data.dataset.labels, test_index=test)
+    figures = segment_figures(
+        features, segments, embeddings, names, labels=data.dataset.labels, test_index=test
+    )
     return paths + write_plots(run, figures)

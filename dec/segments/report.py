@@ -14,27 +14,27 @@ from html import escape
 import pandas as pd
 
 from dec.evaluation.evaluate import METRIC_ORDER
-from dec.segments.profiles import MEDIANS_NOTE, median_cell
 from dec.evaluation.verdict import METHOD_TITLES, METRIC_NAMES, metric_name, verdict
+from dec.segments.profiles import MEDIANS_NOTE, median_cell
 
 #: The figures ``test.py`` draws, in the order the page shows them, with captions.
-FIGURES = {"segment_sizes": "How many customers each segment holds.",
-           "segment_heatmap": "What each segment looks like: every numeric feature's "
-                              "segment mean against the whole customer base, in std.",
-           "embedding_projection": "The customer embeddings, first two principal "
-                                   "components, coloured by segment.",
-           "confusion_matrix": "Segments against the known labels, test split."}
+FIGURES = {
+    "segment_sizes": "How many customers each segment holds.",
+    "segment_heatmap": "What each segment looks like: every numeric feature's "
+    "segment mean against the whole customer base, in std.",
+    "embedding_projection": "The customer embeddings, first two principal "
+    "components, coloured by segment.",
+    "confusion_matrix": "Segments against the known labels, test split.",
+}
 
 #: What each metric says, one sentence each, under the comparison.
 METRIC_MEANINGS = {
     "acc": "share of customers in the segment matching their known label (best matching)",
     "nmi": "how much knowing the segment tells about the known label, 0 to 1",
     "ari": "agreement of the segments with the known labels, 0 = chance, 1 = identical",
-    "silhouette": "how much closer customers are to their own segment than to the next, "
-                  "-1 to 1",
+    "silhouette": "how much closer customers are to their own segment than to the next, -1 to 1",
     "davies_bouldin": "how much segments overlap relative to their size; lower is better",
-    "calinski_harabasz": "spread between segments against spread within them; higher is "
-                         "better",
+    "calinski_harabasz": "spread between segments against spread within them; higher is better",
     "fit_seconds": "time to fit on the training split",
 }
 
@@ -54,8 +54,9 @@ figcaption, .note { color: #555; font-size: 0.9em; }
 """
 
 
-def report_html(report: dict, run_name: str, profiles: pd.DataFrame | None,
-                figures: dict[str, bytes]) -> str:
+def report_html(
+    report: dict, run_name: str, profiles: pd.DataFrame | None, figures: dict[str, bytes]
+) -> str:
     """The page as a string.
 
     Parameters
@@ -69,36 +70,51 @@ def report_html(report: dict, run_name: str, profiles: pd.DataFrame | None,
         PNG bytes by figure name (keys of :data:`FIGURES`).
     """
     title = f"Segments of {report['dataset']}"
-    body = [f"<h1>{escape(title)}</h1>",
-            f"<p class='note'>Run <code>{escape(run_name)}</code>, k = {report['n_clusters']}, "
-            f"seed {report.get('seed', '?')}. The comparison and the outcomes are measured on "
-            f"the {report['n_samples']:,} held-out test customers, never seen in training; "
-            "the segments and typical values describe all customers. Written by "
-            "<code>scripts/test.py</code>.</p>",
-            f"<p class='verdict'>{escape(verdict(report, METRIC_NAMES))}</p>",
-            "<h2>Deep model against the classical methods</h2>", _comparison(report)]
+    body = [
+        f"<h1>{escape(title)}</h1>",
+        f"<p class='note'>Run <code>{escape(run_name)}</code>, k = {report['n_clusters']}, "
+        f"seed {report.get('seed', '?')}. The comparison and the outcomes are measured on "
+        f"the {report['n_samples']:,} held-out test customers, never seen in training; "
+        "the segments and typical values describe all customers. Written by "
+        "<code>scripts/test.py</code>.</p>",
+        f"<p class='verdict'>{escape(verdict(report, METRIC_NAMES))}</p>",
+        "<h2>Deep model against the classical methods</h2>",
+        _comparison(report),
+    ]
     if profiles is not None:
         total = int(profiles["size"].sum())
-        body += ["<h2>The segments</h2>", f"<p class='note'>All {total:,} customers.</p>",
-                 _segments(profiles)]
+        body += [
+            "<h2>The segments</h2>",
+            f"<p class='note'>All {total:,} customers.</p>",
+            _segments(profiles),
+        ]
     body += _stability(report)
     body += _value(report, profiles)
     body += _outcomes(report, profiles)
     if profiles is not None:
-        body += ["<h2>Typical values</h2>", f"<p class='note'>{escape(MEDIANS_NOTE)}; all "
-                 "customers.</p>", _medians(profiles)]
+        body += [
+            "<h2>Typical values</h2>",
+            f"<p class='note'>{escape(MEDIANS_NOTE)}; all customers.</p>",
+            _medians(profiles),
+        ]
     else:
-        body.append("<p class='note'>Profiles and plots were skipped "
-                    "(<code>--no-profiles</code>).</p>")
+        body.append(
+            "<p class='note'>Profiles and plots were skipped (<code>--no-profiles</code>).</p>"
+        )
     for name, caption in FIGURES.items():
         if name in figures:
             data = base64.b64encode(figures[name]).decode("ascii")
-            body.append(f"<figure><img alt='{escape(name)}' src='data:image/png;base64,"
-                        f"{data}'><figcaption>{escape(caption)}</figcaption></figure>")
-    return ("<!DOCTYPE html>\n<html lang='en'>\n<head>\n<meta charset='utf-8'>\n"
-            "<meta name='viewport' content='width=device-width, initial-scale=1'>\n"
-            f"<title>{escape(title)}</title>\n<style>{STYLE}</style>\n</head>\n<body>\n"
-            + "\n".join(body) + "\n</body>\n</html>\n")
+            body.append(
+                f"<figure><img alt='{escape(name)}' src='data:image/png;base64,"
+                f"{data}'><figcaption>{escape(caption)}</figcaption></figure>"
+            )
+    return (
+        "<!DOCTYPE html>\n<html lang='en'>\n<head>\n<meta charset='utf-8'>\n"
+        "<meta name='viewport' content='width=device-width, initial-scale=1'>\n"
+        f"<title>{escape(title)}</title>\n<style>{STYLE}</style>\n</head>\n<body>\n"
+        + "\n".join(body)
+        + "\n</body>\n</html>\n"
+    )
 
 
 def _table(header: list[str], rows: list[list], text: tuple[int, ...] = (0,)) -> str:
@@ -106,8 +122,10 @@ def _table(header: list[str], rows: list[list], text: tuple[int, ...] = (0,)) ->
     head = "".join(f"<th>{escape(str(h))}</th>" for h in header)
     lines = [f"<table>\n<tr>{head}</tr>"]
     for row in rows:
-        cells = "".join(f"<td{' class=text' if i in text else ''}>{escape(str(c))}</td>"
-                        for i, c in enumerate(row))
+        cells = "".join(
+            f"<td{' class=text' if i in text else ''}>{escape(str(c))}</td>"
+            for i, c in enumerate(row)
+        )
         lines.append(f"<tr>{cells}</tr>")
     # Wide tables scroll inside their box rather than widening the page (phones).
     return "<div class='scroll'>" + "\n".join(lines) + "\n</table></div>"
@@ -125,21 +143,42 @@ def _comparison(report: dict) -> str:
     methods = report["methods"]
     metrics = [m for m in METRIC_ORDER if m in next(iter(methods.values()))]
     outcome_metrics = list(next(iter(report.get("outcomes", {}).values()), {}))
-    rows = [[METHOD_TITLES.get(name, name), *(_number(scores[m]) for m in metrics),
-             *(_number(report["outcomes"][name][m]) for m in outcome_metrics)]
-            for name, scores in methods.items()]
-    meanings = [f"<li><b>{escape(m)}</b>: {escape(METRIC_MEANINGS[m])}</li>"
-                for m in metrics if m in METRIC_MEANINGS]
-    meanings += [f"<li><b>{escape(m)}</b>: {escape(metric_name(m))}, the share of its "
-                 "variance the segments account for, 0 to 1</li>" for m in outcome_metrics]
-    note = ("<p class='note'>Internal metrics use the preprocessed inputs for every method. "
-            "What each column says:</p><ul class='note'>" + "".join(meanings) + "</ul>")
+    rows = [
+        [
+            METHOD_TITLES.get(name, name),
+            *(_number(scores[m]) for m in metrics),
+            *(_number(report["outcomes"][name][m]) for m in outcome_metrics),
+        ]
+        for name, scores in methods.items()
+    ]
+    meanings = [
+        f"<li><b>{escape(m)}</b>: {escape(METRIC_MEANINGS[m])}</li>"
+        for m in metrics
+        if m in METRIC_MEANINGS
+    ]
+    meanings += [
+        f"<li><b>{escape(m)}</b>: {escape(metric_name(m))}, the share of its "
+        "variance the segments account for, 0 to 1</li>"
+        for m in outcome_metrics
+    ]
+    note = (
+        "<p class='note'>Internal metrics use the preprocessed inputs for every method. "
+        "What each column says:</p><ul class='note'>" + "".join(meanings) + "</ul>"
+    )
     return _table(["method", *metrics, *outcome_metrics], rows) + "\n" + note
 
 
 def _segments(profiles: pd.DataFrame) -> str:
-    rows = [[seg, row["name"], f"{int(row['size']):,}", _number(row["share"], percent=True),
-             row.get("distinguishing", "")] for seg, row in profiles.iterrows()]
+    rows = [
+        [
+            seg,
+            row["name"],
+            f"{int(row['size']):,}",
+            _number(row["share"], percent=True),
+            row.get("distinguishing", ""),
+        ]
+        for seg, row in profiles.iterrows()
+    ]
     # Without RFM columns, column 2 is a number; left-aligning it costs nothing.
     header = ["segment", "name", "customers", "share", "what sets it apart"]
     if "rfm" in profiles.columns:
@@ -160,23 +199,37 @@ def _outcomes(report: dict, profiles: pd.DataFrame | None) -> list[str]:
     names = profiles["name"].to_dict() if profiles is not None else {}
     columns = list(by_segment)
     first = by_segment[columns[0]]
-    rows = [[s["segment"], names.get(s["segment"], ""), f"{s['customers']:,}",
-             *(_number(by_segment[c][i]["mean"], percent=c in binary) for c in columns)]
-            for i, s in enumerate(first)]
-    header = ["segment", "name", "test customers",
-              *(f"{c} ({'rate' if c in binary else 'mean'})" for c in columns)]
-    return ["<h2>Outcomes by segment</h2>",
-            "<p class='note'>The deep model's segments on the test split; the outcomes "
-            "were never features. Other methods' rates are in test_report.md.</p>",
-            _table(header, rows, text=(0, 1))]
+    rows = [
+        [
+            s["segment"],
+            names.get(s["segment"], ""),
+            f"{s['customers']:,}",
+            *(_number(by_segment[c][i]["mean"], percent=c in binary) for c in columns),
+        ]
+        for i, s in enumerate(first)
+    ]
+    header = [
+        "segment",
+        "name",
+        "test customers",
+        *(f"{c} ({'rate' if c in binary else 'mean'})" for c in columns),
+    ]
+    return [
+        "<h2>Outcomes by segment</h2>",
+        "<p class='note'>The deep model's segments on the test split; the outcomes "
+        "were never features. Other methods' rates are in test_report.md.</p>",
+        _table(header, rows, text=(0, 1)),
+    ]
 
 
 def _medians(profiles: pd.DataFrame, max_features: int = 12) -> str:
-    features = [c.removeprefix("median_") for c in profiles.columns
-                if c.startswith("median_")][:max_features]
-    rows = [[f"{seg} {row['name']}",
-             *(median_cell(row, f) for f in features)]
-            for seg, row in profiles.iterrows()]
+    features = [c.removeprefix("median_") for c in profiles.columns if c.startswith("median_")][
+        :max_features
+    ]
+    rows = [
+        [f"{seg} {row['name']}", *(median_cell(row, f) for f in features)]
+        for seg, row in profiles.iterrows()
+    ]
     return _table(["segment", *features], rows)
 
 
@@ -186,16 +239,25 @@ def _stability(report: dict) -> list[str]:
     if not stability:
         return []
     first = next(iter(stability.values()))
-    rows = [[METHOD_TITLES.get(name, name), _number(entry["jaccard_mean"]),
-             " · ".join(f"{s['segment']}: {_number(s['jaccard_mean'])} {s['reading']}"
-                        for s in entry["segments"])]
-            for name, entry in stability.items()]
-    return ["<h2>Would the segments come back?</h2>",
-            f"<p class='note'>Each method refitted on {first['resamples']} bootstrap "
-            f"resamples of {first['rows']:,} training customers; a segment's score is its "
-            "mean Jaccard overlap with the best-matching segment of the refit (Hennig 2007: "
-            "0.5 or less dissolved, 0.75 or more valid, 0.85 or more highly stable).</p>",
-            _table(["method", "mean", "segment: Jaccard, reading"], rows, text=(0, 2))]
+    rows = [
+        [
+            METHOD_TITLES.get(name, name),
+            _number(entry["jaccard_mean"]),
+            " · ".join(
+                f"{s['segment']}: {_number(s['jaccard_mean'])} {s['reading']}"
+                for s in entry["segments"]
+            ),
+        ]
+        for name, entry in stability.items()
+    ]
+    return [
+        "<h2>Would the segments come back?</h2>",
+        f"<p class='note'>Each method refitted on {first['resamples']} bootstrap "
+        f"resamples of {first['rows']:,} training customers; a segment's score is its "
+        "mean Jaccard overlap with the best-matching segment of the refit (Hennig 2007: "
+        "0.5 or less dissolved, 0.75 or more valid, 0.85 or more highly stable).</p>",
+        _table(["method", "mean", "segment: Jaccard, reading"], rows, text=(0, 2)),
+    ]
 
 
 def _value(report: dict, profiles: pd.DataFrame | None) -> list[str]:
@@ -208,8 +270,12 @@ def _value(report: dict, profiles: pd.DataFrame | None) -> list[str]:
     names = _names(profiles)
     first, *rest = value_sentences(block, names)
     header, rows = value_table(block, names)
-    return ["<h2>What each segment is worth</h2>", f"<p class='note'>{escape(first)}</p>",
-            _table(header, rows), *(f"<p>{escape(line)}</p>" for line in rest)]
+    return [
+        "<h2>What each segment is worth</h2>",
+        f"<p class='note'>{escape(first)}</p>",
+        _table(header, rows),
+        *(f"<p>{escape(line)}</p>" for line in rest),
+    ]
 
 
 def _names(profiles: pd.DataFrame | None) -> dict[int, str]:

@@ -16,19 +16,18 @@ import pandas as pd
 #: (orders) and monetary value (total spend); docs/profiles.md lists them for users.
 RFM_PATTERNS = {
     "recency": r"(recency|days_since_last|since_last_(order|purchase|visit)|"
-               r"last_(order|purchase)_days|days_inactive)",
+    r"last_(order|purchase)_days|days_inactive)",
     "frequency": r"^(frequency|(n|num|total|count)_?(orders|purchases|transactions)|"
-                 r"(orders|purchases|transactions)(_count)?|(order|purchase)_count)$",
+    r"(orders|purchases|transactions)(_count)?|(order|purchase)_count)$",
     "monetary": r"(total_spend|monetary|total_value|revenue|spend_total|total_amount|"
-                r"total_sales|lifetime_value|^spend$|^sales$)",
+    r"total_sales|lifetime_value|^spend$|^sales$)",
 }
 RFM_ROLES = tuple(RFM_PATTERNS)
 #: Optional: how long someone has been a customer, to tell "New" from "Potential Loyalists".
 TENURE_PATTERN = r"(tenure|days_since_first|customer_age_days)"
 
 
-def find_rfm_columns(columns, given: dict[str, str | None] | None = None
-                     ) -> dict[str, str] | None:
+def find_rfm_columns(columns, given: dict[str, str | None] | None = None) -> dict[str, str] | None:
     """The recency, frequency and monetary columns, or None unless all three are found.
 
     Parameters
@@ -45,8 +44,11 @@ def find_rfm_columns(columns, given: dict[str, str | None] | None = None
         if role in given:
             found[role] = given[role]
             continue
-        matches = [c for c in columns if re.search(pattern, str(c), re.IGNORECASE)
-                   and c not in given.values()]
+        matches = [
+            c
+            for c in columns
+            if re.search(pattern, str(c), re.IGNORECASE) and c not in given.values()
+        ]
         if not matches:
             return None
         found[role] = matches[0]
@@ -84,8 +86,9 @@ def rfm_name(r: int, f: int, m: int, tenure: int | None = None) -> str:
     return "Lost" if r == 1 else "Hibernating"
 
 
-def rfm_naming(features: pd.DataFrame, median: pd.Series, rfm: dict[str, str],
-                numeric: list[str]) -> dict[str, str]:
+def rfm_naming(
+    features: pd.DataFrame, median: pd.Series, rfm: dict[str, str], numeric: list[str]
+) -> dict[str, str]:
     """The segment's RFM name and scores from the medians of its R, F, M (and tenure)."""
     r = rfm_score(features[rfm["recency"]], median[rfm["recency"]], reverse=True)
     f = rfm_score(features[rfm["frequency"]], median[rfm["frequency"]])

@@ -11,7 +11,6 @@ from torchmetrics import MeanMetric
 
 from dec.models.autoencoder import Autoencoder
 
-
 #: The noise generator's seed is offset from the run's seed, which also seeds the shuffling
 #: order: two generators seeded alike would draw correlated streams.
 NOISE_SEED_OFFSET = 1_000_003
@@ -49,9 +48,16 @@ class AutoencoderModule(pl.LightningModule):
     process or several, and in a resumed run as in an uninterrupted one.
     """
 
-    def __init__(self, input_dim: int, hidden_dims: Sequence[int], embedding_dim: int,
-                 lr: float = 1e-3, weight_decay: float = 0.0, input_noise: float = 0.0,
-                 seed: int = 0):
+    def __init__(
+        self,
+        input_dim: int,
+        hidden_dims: Sequence[int],
+        embedding_dim: int,
+        lr: float = 1e-3,
+        weight_decay: float = 0.0,
+        input_noise: float = 0.0,
+        seed: int = 0,
+    ):
         super().__init__()
         self.save_hyperparameters()
         self.autoencoder = Autoencoder(input_dim, list(hidden_dims), embedding_dim)
@@ -72,15 +78,17 @@ class AutoencoderModule(pl.LightningModule):
                 generator.set_state(self._restored_noise_state)
                 self._restored_noise_state = None
             self._noise_generator = generator
-        noise = torch.randn((global_batch_size, x.shape[1]), generator=generator,
-                            device=x.device, dtype=x.dtype)
+        noise = torch.randn(
+            (global_batch_size, x.shape[1]), generator=generator, device=x.device, dtype=x.dtype
+        )
         if global_batch_size == len(x):  # one process
             return noise
         trainer = self._trainer
-        return noise[trainer.global_rank::trainer.world_size]
+        return noise[trainer.global_rank :: trainer.world_size]
 
-    def _reconstruction_loss(self, x: torch.Tensor,
-                             global_batch_size: int | None = None) -> torch.Tensor:
+    def _reconstruction_loss(
+        self, x: torch.Tensor, global_batch_size: int | None = None
+    ) -> torch.Tensor:
         """MSE of reconstructing ``x``; corrupted inputs when ``global_batch_size`` is given."""
         noisy = x
         if global_batch_size is not None and self.hparams.input_noise > 0:
@@ -110,12 +118,20 @@ class AutoencoderModule(pl.LightningModule):
 
     def validation_step(self, batch, batch_idx):
         x = batch[0]
-        self.log("val/recon_loss", self._reconstruction_loss(x), prog_bar=True,
-                 on_step=False, on_epoch=True, batch_size=len(x), sync_dist=True)
+        self.log(
+            "val/recon_loss",
+            self._reconstruction_loss(x),
+            prog_bar=True,
+            on_step=False,
+            on_epoch=True,
+            batch_size=len(x),
+            sync_dist=True,
+        )
 
     def configure_optimizers(self):
-        return torch.optim.Adam(self.parameters(), lr=self.hparams.lr,
-                                weight_decay=self.hparams.weight_decay)
+        return torch.optim.Adam(
+            self.parameters(), lr=self.hparams.lr, weight_decay=self.hparams.weight_decay
+        )
 
     def on_save_checkpoint(self, checkpoint):
         if self._noise_generator is not None:

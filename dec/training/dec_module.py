@@ -9,9 +9,7 @@ import pytorch_lightning as pl
 import torch
 from torch.nn import functional as F
 
-from dec.training import distributed
 from dec.metrics import label_metrics
-from dec.training.autoencoder_module import chunk_mean, epoch_mean
 from dec.models.clustering import (
     cluster_frequencies,
     kl_divergence,
@@ -20,14 +18,16 @@ from dec.models.clustering import (
     target_distribution,
 )
 from dec.models.dec_model import DECModel
-
+from dec.training import distributed
+from dec.training.autoencoder_module import chunk_mean, epoch_mean
 
 #: Refinement refreshes the target P at least this many times a run, however small the data.
 MIN_REFRESHES = 5
 
 
-def refresh_interval(update_interval: int, total_steps: int,
-                     min_refreshes: int = MIN_REFRESHES) -> int:
+def refresh_interval(
+    update_interval: int, total_steps: int, min_refreshes: int = MIN_REFRESHES
+) -> int:
     """Optimiser steps between refreshes of P: ``update_interval``, shortened so that a run
     of ``total_steps`` refreshes at least ``min_refreshes`` times (DEC refreshes P every
     ``T`` iterations, §3.1.3; on small data a fixed ``T`` can exceed the whole run)."""
@@ -52,10 +52,20 @@ class DECModule(pl.LightningModule):
     ``trainer.datamodule.val_labels``.
     """
 
-    def __init__(self, input_dim: int, hidden_dims: Sequence[int], embedding_dim: int,
-                 n_clusters: int, alpha: float = 1.0, gamma: float = 10.0, lr: float = 1e-3,
-                 update_interval: int = 100, tol: float = 0.001, kernel: str = "student_t",
-                 balance: float = 1.0):
+    def __init__(
+        self,
+        input_dim: int,
+        hidden_dims: Sequence[int],
+        embedding_dim: int,
+        n_clusters: int,
+        alpha: float = 1.0,
+        gamma: float = 10.0,
+        lr: float = 1e-3,
+        update_interval: int = 100,
+        tol: float = 0.001,
+        kernel: str = "student_t",
+        balance: float = 1.0,
+    ):
         super().__init__()
         self.save_hyperparameters()
         self.model = DECModel(input_dim, hidden_dims, embedding_dim, n_clusters, alpha, kernel)
@@ -67,7 +77,8 @@ class DECModule(pl.LightningModule):
         # Manual optimisation and epoch-level loss logs, as in AutoencoderModule.
         self.automatic_optimization = False
         self.train_losses = torch.nn.ModuleDict(
-            {k: epoch_mean() for k in (self.cluster_loss, "recon_loss", "loss")})
+            {k: epoch_mean() for k in (self.cluster_loss, "recon_loss", "loss")}
+        )
 
     @property
     def cluster_loss(self) -> str:
@@ -112,8 +123,15 @@ class DECModule(pl.LightningModule):
             change = label_change_fraction(self.previous_labels, labels)
             self.label_changes.append(change)
             logged["train/label_change"] = change
-            self.log("train/label_change", change, on_step=True, on_epoch=False, prog_bar=True,
-                     logger=False, batch_size=1)
+            self.log(
+                "train/label_change",
+                change,
+                on_step=True,
+                on_epoch=False,
+                prog_bar=True,
+                logger=False,
+                batch_size=1,
+            )
             converged = change < self.hparams.tol
         self.previous_labels = labels
         self.last_refresh_step = self.global_step
@@ -159,12 +177,16 @@ class DECModule(pl.LightningModule):
             # The mixture head is fitted by its likelihood, not by DEC's self-training
             # target: sharpening Q towards P shrinks the covariances instead of moving rows.
             m = self.model
-            cluster = mixture_negative_log_likelihood(z, m.centers, m.precision_factors,
-                                                      m.log_weights, m.scale_ceiling)
+            cluster = mixture_negative_log_likelihood(
+                z, m.centers, m.precision_factors, m.log_weights, m.scale_ceiling
+            )
         else:
             cluster = kl_divergence(p, self.model.assign_embedding(z))
-        return {self.cluster_loss: cluster, "recon_loss": recon,
-                "loss": cluster + self.hparams.gamma * recon}
+        return {
+            self.cluster_loss: cluster,
+            "recon_loss": recon,
+            "loss": cluster + self.hparams.gamma * recon,
+        }
 
     def training_step(self, chunk, chunk_idx):
         # A chunk is several optimiser steps (dec/data/batches.py); P is refreshed between
@@ -188,8 +210,9 @@ class DECModule(pl.LightningModule):
 
     def on_train_epoch_end(self):
         if self.train_losses["loss"].update_count:  # an epoch cut short may be empty
-            self.log_dict({f"train/{k}": m.compute() for k, m in self.train_losses.items()},
-                          batch_size=1)
+            self.log_dict(
+                {f"train/{k}": m.compute() for k, m in self.train_losses.items()}, batch_size=1
+            )
         for metric in self.train_losses.values():
             metric.reset()
 
@@ -201,8 +224,13 @@ class DECModule(pl.LightningModule):
     def validation_step(self, batch, batch_idx):
         x, index, _ = batch
         losses = self._losses(x, self._val_target[index])
-        self.log_dict({f"val/{k}": v for k, v in losses.items()}, on_step=False,
-                      on_epoch=True, batch_size=len(x), sync_dist=True)
+        self.log_dict(
+            {f"val/{k}": v for k, v in losses.items()},
+            on_step=False,
+            on_epoch=True,
+            batch_size=len(x),
+            sync_dist=True,
+        )
 
     def configure_optimizers(self):
         return torch.optim.Adam(self.parameters(), lr=self.hparams.lr)

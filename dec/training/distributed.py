@@ -31,8 +31,9 @@ def gather_shards(strategy, local: torch.Tensor, n_rows: int) -> torch.Tensor:
         return local
     world = strategy.world_size
     longest = -(-n_rows // world)
-    padded = torch.zeros((longest, *local.shape[1:]), dtype=local.dtype,
-                         device=strategy.root_device)
+    padded = torch.zeros(
+        (longest, *local.shape[1:]), dtype=local.dtype, device=strategy.root_device
+    )
     padded[: len(local)] = local.to(strategy.root_device)
     parts = [torch.empty_like(padded) for _ in range(world)]
     torch.distributed.all_gather(parts, padded)  # the group Lightning's strategy set up

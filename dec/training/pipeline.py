@@ -15,27 +15,32 @@ from pathlib import Path
 import pytorch_lightning as pl
 
 from dec.config import Config, flat_values, replace
-from dec.training.consensus import most_typical, run_seeds
 from dec.data import Dataset
-from dec.data.sources import source_files
 from dec.data.datamodule import CustomerDataModule
-from dec.data.prepare import (PreparedData, check_same_data, load_dataset_from_config,
-                              prepare_data)
+from dec.data.prepare import PreparedData, check_same_data, load_dataset_from_config, prepare_data
+from dec.data.sources import source_files
 from dec.errors import ConfigError
-from dec.training.rank import is_rank_zero
 from dec.models.dec_model import architecture as model_architecture
 from dec.runs.rundir import FitResult, RunDir
-from dec.training.summary import log_run_summary, summarise
+from dec.training.consensus import most_typical, run_seeds
+from dec.training.rank import is_rank_zero
 from dec.training.sizing import resolve_config
 from dec.training.stages import pretrain_and_init, refine
+from dec.training.summary import log_run_summary, summarise
 from dec.training.trainer import check_accelerator, quiet_lightning
 
 log = logging.getLogger("dec")
 
 
-def fit(config: Config, run_dir: str | Path | RunDir | None = None, *, resume: bool = False,
-        overwrite: bool = False, dataset: Dataset | None = None,
-        pretrained: FitResult | None = None) -> FitResult:
+def fit(
+    config: Config,
+    run_dir: str | Path | RunDir | None = None,
+    *,
+    resume: bool = False,
+    overwrite: bool = False,
+    dataset: Dataset | None = None,
+    pretrained: FitResult | None = None,
+) -> FitResult:
     """Train a DEC/IDEC model.
 
     Parameters
@@ -76,61 +81,92 @@ def fit(config: Config, run_dir: str | Path | RunDir | None = None, *, resume: b
     if resume and run is not None:
         _check_resume(run, config, dataset)
     data = prepare_data(config, dataset=dataset)
-    log.info("data: %s, %d train / %d val / %d test customers, %d input features",
-             data.dataset.name, len(data.X_train), len(data.X_val), len(data.X_test),
-             data.preprocessor.n_features_out)
+    log.info(
+        "data: %s, %d train / %d val / %d test customers, %d input features",
+        data.dataset.name,
+        len(data.X_train),
+        len(data.X_val),
+        len(data.X_test),
+        data.preprocessor.n_features_out,
+    )
     m = config.model
     # Only the integers: building a network here would draw from the seeded generator.
-    architecture = model_architecture(data.preprocessor.n_features_out, m.hidden_dims,
-                                      m.embedding_dim, m.n_clusters, m.alpha, m.kernel)
+    architecture = model_architecture(
+        data.preprocessor.n_features_out,
+        m.hidden_dims,
+        m.embedding_dim,
+        m.n_clusters,
+        m.alpha,
+        m.kernel,
+    )
     if m.n_runs > 1 and pretrained is None:
-        return _fit_most_typical(config, run, writer, data, architecture, fingerprint,
-                                 resume=resume, overwrite=overwrite)
+        return _fit_most_typical(
+            config, run, writer, data, architecture, fingerprint, resume=resume, overwrite=overwrite
+        )
     with run.claim(resume=resume, overwrite=overwrite) if writer else nullcontext():
         if writer:
             run.start(config, data.preprocessor, architecture, fingerprint)
         return _train(config, run, data, architecture, resume, pretrained, fingerprint)
 
 
-def _fit_most_typical(config, run, writer, data, architecture, fingerprint, *, resume,
-                      overwrite) -> FitResult:
+def _fit_most_typical(
+    config, run, writer, data, architecture, fingerprint, *, resume, overwrite
+) -> FitResult:
     """``model.n_runs`` models from different seeds, trained in memory; the one whose
     segments agree best with the others' is kept and written (:mod:`dec.training.consensus`)."""
     if resume:
-        raise ConfigError("--resume continues one training run, and with model.n_runs > 1 "
-                          "the runs train in memory; train the run again")
+        raise ConfigError(
+            "--resume continues one training run, and with model.n_runs > 1 "
+            "the runs train in memory; train the run again"
+        )
     seeds = run_seeds(config.seed, config.model.n_runs)
     candidates = []
     for seed in seeds:
         log.info("run %d of %d (seed %d)", len(candidates) + 1, len(seeds), seed)
         pl.seed_everything(seed, workers=True, verbose=False)
         candidate = replace(config, values={"seed": seed, "model": {"n_runs": 1}})
-        candidates.append(_train(candidate, None, data, architecture, False, None,
-                                 fingerprint))
+        candidates.append(_train(candidate, None, data, architecture, False, None, fingerprint))
     best, scores = most_typical([c.model.assign(data.X_train).numpy() for c in candidates])
     chosen = candidates[best]
-    timings = {key: sum(c.metrics["timings"].get(key, 0.0) for c in candidates)
-               for key in ("pretrain_seconds", "init_seconds", "refine_seconds")}
-    metrics = {**chosen.metrics, "timings": timings,
-               "runs": {"seeds": seeds, "chosen": best, "agreement": scores.tolist()}}
-    log.info("kept run %d of %d (seed %d): mean ARI %.3f with the others' segments",
-             best + 1, len(seeds), seeds[best], scores[best])
+    timings = {
+        key: sum(c.metrics["timings"].get(key, 0.0) for c in candidates)
+        for key in ("pretrain_seconds", "init_seconds", "refine_seconds")
+    }
+    metrics = {
+        **chosen.metrics,
+        "timings": timings,
+        "runs": {"seeds": seeds, "chosen": best, "agreement": scores.tolist()},
+    }
+    log.info(
+        "kept run %d of %d (seed %d): mean ARI %.3f with the others' segments",
+        best + 1,
+        len(seeds),
+        seeds[best],
+        scores[best],
+    )
     if writer:
         with run.claim(overwrite=overwrite):
             run.start(config, data.preprocessor, architecture, fingerprint)
             run.save_pretrained(chosen.pretrained, {"timings": timings})
             run.save_model(chosen.model, metrics)
-    return FitResult(chosen.model, chosen.pretrained, data.preprocessor, config, metrics,
-                     run, fingerprint)
+    return FitResult(
+        chosen.model, chosen.pretrained, data.preprocessor, config, metrics, run, fingerprint
+    )
 
 
 def _train(config, run, data, architecture, resume, pretrained, fingerprint) -> FitResult:
     """Pretrain (or take the given pretrained state), refine, and save a complete run."""
-    datamodule = CustomerDataModule(data.X_train, data.X_val, config.pretrain.batch_size,
-                                    val_labels=data.labels("val"), seed=config.seed)
+    datamodule = CustomerDataModule(
+        data.X_train,
+        data.X_val,
+        config.pretrain.batch_size,
+        val_labels=data.labels("val"),
+        seed=config.seed,
+    )
     with quiet_lightning():
-        state, timings = _pretrained_state(config, run, datamodule, architecture, resume,
-                                           pretrained)
+        state, timings = _pretrained_state(
+            config, run, datamodule, architecture, resume, pretrained
+        )
         module, trainer = refine(config, run, datamodule, architecture, state, timings, resume)
     metrics: dict = {"timings": timings}
     if trainer.is_global_zero:
@@ -138,8 +174,9 @@ def _train(config, run, data, architecture, resume, pretrained, fingerprint) -> 
         if run is not None:
             run.save_model(module.model, metrics)
             log_run_summary(trainer, module, config, data, metrics)
-    return FitResult(module.model.eval(), state, data.preprocessor, config, metrics, run,
-                     fingerprint)
+    return FitResult(
+        module.model.eval(), state, data.preprocessor, config, metrics, run, fingerprint
+    )
 
 
 #: What a resumed run must share with the run it continues: its data and its model.
@@ -150,12 +187,18 @@ def _check_resume(run: RunDir, config: Config, dataset: Dataset) -> None:
     """Resume continues a run, never changes it: same data (by content), same settings."""
     check_same_data(run.fingerprint(), dataset, f"run {run} was trained on")
     before, now = flat_values(run.config()), flat_values(config)
-    changed = [f"{key} {before[key]!r} -> {now[key]!r}" for key in before
-               if key.startswith(RESUME_FIXED) and key not in ("data.source", "data.kind")
-               and before[key] != now.get(key)]
+    changed = [
+        f"{key} {before[key]!r} -> {now[key]!r}"
+        for key in before
+        if key.startswith(RESUME_FIXED)
+        and key not in ("data.source", "data.kind")
+        and before[key] != now.get(key)
+    ]
     if changed:
-        raise ConfigError(f"cannot resume {run} with settings it did not start with "
-                          f"({'; '.join(changed)}); resume without them or start a new run")
+        raise ConfigError(
+            f"cannot resume {run} with settings it did not start with "
+            f"({'; '.join(changed)}); resume without them or start a new run"
+        )
 
 
 def _pretrained_state(config, run, datamodule, architecture, resume, pretrained):

@@ -29,8 +29,15 @@ def steps_per_epoch(n_rows: int, batch_size: int) -> int:
     return max(1, math.ceil(n_rows / batch_size))
 
 
-def budget_epochs(n_rows: int, batch_size: int, *, epochs: int | None, base_epochs: int,
-                  min_steps: int, max_steps: int) -> int:
+def budget_epochs(
+    n_rows: int,
+    batch_size: int,
+    *,
+    epochs: int | None,
+    base_epochs: int,
+    min_steps: int,
+    max_steps: int,
+) -> int:
     """Epochs for one stage.
 
     Parameters
@@ -84,9 +91,16 @@ def with_budget(config, n_train: int):
     values = {}
     for stage in ("pretrain", "refine"):
         section = getattr(config, stage)
-        values[stage] = {"epochs": budget_epochs(
-            n_train, section.batch_size, epochs=section.epochs, base_epochs=BASE_EPOCHS[stage],
-            min_steps=section.min_steps, max_steps=section.max_steps)}
+        values[stage] = {
+            "epochs": budget_epochs(
+                n_train,
+                section.batch_size,
+                epochs=section.epochs,
+                base_epochs=BASE_EPOCHS[stage],
+                min_steps=section.min_steps,
+                max_steps=section.max_steps,
+            )
+        }
     return replace(config, values=values)
 
 
@@ -107,11 +121,19 @@ def resolve_config(config: Config, dataset: Dataset) -> Config:
     if kind == "auto":
         kind = data_kind(dataset.features)
         if kind != "table":
-            log.info("data: %d numeric columns on one scale: the %s recipe's settings replace "
-                     "the defaults (data.kind=table keeps them)", dataset.features.shape[1], kind)
+            log.info(
+                "data: %d numeric columns on one scale: the %s recipe's settings replace "
+                "the defaults (data.kind=table keeps them)",
+                dataset.features.shape[1],
+                kind,
+            )
     config = apply_recipe(config, kind)
     d = config.data
-    train, _, _ = split_indices(len(dataset), val_fraction=d.val_fraction,
-                                test_fraction=d.test_fraction, random_state=d.random_state)
+    train, _, _ = split_indices(
+        len(dataset),
+        val_fraction=d.val_fraction,
+        test_fraction=d.test_fraction,
+        random_state=d.random_state,
+    )
     width = embedding_width(config.model.embedding_dim, dataset.features.shape[1])
     return with_budget(replace(config, values={"model": {"embedding_dim": width}}), len(train))

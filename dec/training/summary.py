@@ -15,8 +15,7 @@ from dec.training.dec_module import DECModule
 PROJECTOR_SAMPLE = 1000
 
 
-def summarise(module: DECModule, trainer: pl.Trainer, data: PreparedData,
-              timings: dict) -> dict:
+def summarise(module: DECModule, trainer: pl.Trainer, data: PreparedData, timings: dict) -> dict:
     """Timings, split sizes, refinement steps and label changes, cluster sizes, device,
     and the validation label metrics where labels exist."""
     model = module.model
@@ -24,9 +23,11 @@ def summarise(module: DECModule, trainer: pl.Trainer, data: PreparedData,
     device = trainer.strategy.root_device  # Lightning moves the module to the CPU after fit
     summary = {
         "timings": timings,
-        "n_train": len(data.train_index), "n_val": len(data.val_index),
+        "n_train": len(data.train_index),
+        "n_val": len(data.val_index),
         "n_test": len(data.test_index),
-        "refine_epochs_run": trainer.current_epoch, "refine_steps": trainer.global_step,
+        "refine_epochs_run": trainer.current_epoch,
+        "refine_steps": trainer.global_step,
         "label_changes": module.label_changes,
         "update_interval": module.hparams.update_interval,
         "converged": bool(module.label_changes and module.label_changes[-1] < module.hparams.tol),
@@ -42,12 +43,15 @@ def summarise(module: DECModule, trainer: pl.Trainer, data: PreparedData,
 
 
 def _flat_hparams(config: Config) -> dict:
-    return {key: str(value) if isinstance(value, list) else value
-            for key, value in flat_values(config).items()}
+    return {
+        key: str(value) if isinstance(value, list) else value
+        for key, value in flat_values(config).items()
+    }
 
 
-def log_run_summary(trainer: pl.Trainer, module: DECModule, config: Config,
-                    data: PreparedData, summary: dict) -> None:
+def log_run_summary(
+    trainer: pl.Trainer, module: DECModule, config: Config, data: PreparedData, summary: dict
+) -> None:
     """Hyper-parameters with final metrics, and a projector view of some customers."""
     logger = trainer.logger
     if not logger:
@@ -56,8 +60,9 @@ def log_run_summary(trainer: pl.Trainer, module: DECModule, config: Config,
     final.update({f"hp/val_{k}": v for k, v in summary.get("val", {}).items()})
     logger.log_hyperparams(_flat_hparams(config), metrics=final)
     rng = np.random.default_rng(config.seed)
-    sample = rng.choice(len(data.X_train), size=min(PROJECTOR_SAMPLE, len(data.X_train)),
-                        replace=False)
+    sample = rng.choice(
+        len(data.X_train), size=min(PROJECTOR_SAMPLE, len(data.X_train)), replace=False
+    )
     x = data.X_train[sample]
     z, segments = module.model.embed(x), module.model.assign(x).tolist()
     ids = data.dataset.features.index[data.train_index[sample]].astype(str)
@@ -67,6 +72,11 @@ def log_run_summary(trainer: pl.Trainer, module: DECModule, config: Config,
         columns["known_label"] = truth[sample]
     header = list(columns)
     metadata = [[str(v) for v in row] for row in zip(*columns.values())]
-    logger.experiment.add_embedding(z, metadata=metadata, metadata_header=header,
-                                    tag="customers", global_step=trainer.global_step)
+    logger.experiment.add_embedding(
+        z,
+        metadata=metadata,
+        metadata_header=header,
+        tag="customers",
+        global_step=trainer.global_step,
+    )
     logger.experiment.flush()

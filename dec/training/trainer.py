@@ -18,12 +18,19 @@ from dec.errors import ConfigError
 
 #: Lightning's advice about loader workers (in-memory tensors need none), its start-up
 #: banner and its tips are noise beside the progress bar; hidden while a Trainer runs.
-_QUIET_WARNINGS = (".*treespec.*", ".*does not have many workers.*",
-                   ".*GPU available but not used.*", ".*LitLogger.*",
-                   ".*is smaller than the logging interval.*",
-                   ".*exists and is not empty.*")  # expected on --resume
-_QUIET_LOGGERS = ("pytorch_lightning.utilities.rank_zero", "lightning_fabric.utilities.rank_zero",
-                  "pytorch_lightning.accelerators.cuda")
+_QUIET_WARNINGS = (
+    ".*treespec.*",
+    ".*does not have many workers.*",
+    ".*GPU available but not used.*",
+    ".*LitLogger.*",
+    ".*is smaller than the logging interval.*",
+    ".*exists and is not empty.*",
+)  # expected on --resume
+_QUIET_LOGGERS = (
+    "pytorch_lightning.utilities.rank_zero",
+    "lightning_fabric.utilities.rank_zero",
+    "pytorch_lightning.accelerators.cuda",
+)
 
 
 log = logging.getLogger("dec")
@@ -67,9 +74,11 @@ class EpochLines(pl.Callback):
     def _say(self, trainer: pl.Trainer) -> None:
         if self.pending is None:
             return
-        losses = ", ".join(f"{key} {float(value):.4g}"
-                           for key, value in sorted(trainer.callback_metrics.items())
-                           if key.startswith(("train/", "val/")))
+        losses = ", ".join(
+            f"{key} {float(value):.4g}"
+            for key, value in sorted(trainer.callback_metrics.items())
+            if key.startswith(("train/", "val/"))
+        )
         line = f"{self.stage} epoch {self.pending}/{trainer.max_epochs}: {losses}"
         if log.isEnabledFor(logging.INFO) and log.hasHandlers():
             log.info(line)
@@ -105,16 +114,23 @@ def check_accelerator(config: Config) -> None:
     accelerator = config.trainer.accelerator.lower()
     if accelerator in ("gpu", "cuda"):
         if not torch.cuda.is_available():
-            build = "a CPU-only build" if torch.version.cuda is None else f"CUDA {torch.version.cuda}"
-            raise ConfigError(f"a GPU was asked for ({{trainer.accelerator}} gpu) but CUDA is "
-                              f"not available (torch {torch.__version__}, {build}); "
-                              "train on the CPU ({trainer.accelerator} cpu)")
+            build = (
+                "a CPU-only build" if torch.version.cuda is None else f"CUDA {torch.version.cuda}"
+            )
+            raise ConfigError(
+                f"a GPU was asked for ({{trainer.accelerator}} gpu) but CUDA is "
+                f"not available (torch {torch.__version__}, {build}); "
+                "train on the CPU ({trainer.accelerator} cpu)"
+            )
         if config.trainer.devices > torch.cuda.device_count():
-            raise ConfigError(f"{config.trainer.devices} GPUs asked for but only "
-                              f"{torch.cuda.device_count()} visible; lower {{trainer.devices}}")
+            raise ConfigError(
+                f"{config.trainer.devices} GPUs asked for but only "
+                f"{torch.cuda.device_count()} visible; lower {{trainer.devices}}"
+            )
     elif accelerator not in ("cpu", "auto", "mps", "tpu"):
-        raise ConfigError(f"unknown accelerator '{config.trainer.accelerator}'; "
-                          "use cpu, gpu or auto")
+        raise ConfigError(
+            f"unknown accelerator '{config.trainer.accelerator}'; use cpu, gpu or auto"
+        )
 
 
 def make_trainer(config: Config, run_dir, stage: str, max_epochs: int) -> pl.Trainer:
@@ -122,25 +138,43 @@ def make_trainer(config: Config, run_dir, stage: str, max_epochs: int) -> pl.Tra
     ``--resume`` reads) and TensorBoard logs; without one (the estimator) it writes nothing."""
     t = config.trainer
     bar = t.enable_progress_bar and on_terminal()
-    callbacks: list = [ProgressBar()] if bar else \
-        [EpochLines(stage, max_epochs)] if t.enable_progress_bar else []
+    callbacks: list = (
+        [ProgressBar()] if bar else [EpochLines(stage, max_epochs)] if t.enable_progress_bar else []
+    )
     logger: TensorBoardLogger | bool = False
     if run_dir is not None:
         # One file, overwritten every epoch: what --resume reads, and nothing else.
-        callbacks.append(ModelCheckpoint(dirpath=run_dir.checkpoint_dir(stage), filename="last",
-                                         monitor=None, save_top_k=1,
-                                         enable_version_counter=False))
-        logger = TensorBoardLogger(str(run_dir.path), name=run_dir.tensorboard_dir.name,
-                                   version=stage, default_hp_metric=False)
+        callbacks.append(
+            ModelCheckpoint(
+                dirpath=run_dir.checkpoint_dir(stage),
+                filename="last",
+                monitor=None,
+                save_top_k=1,
+                enable_version_counter=False,
+            )
+        )
+        logger = TensorBoardLogger(
+            str(run_dir.path),
+            name=run_dir.tensorboard_dir.name,
+            version=stage,
+            default_hp_metric=False,
+        )
         callbacks.append(LearningRateMonitor(logging_interval="epoch"))  # the lr-Adam curve
     # Process-wide, like Lightning's own `deterministic`; "highest" is torch's default.
     torch.set_float32_matmul_precision(t.matmul_precision)
     return pl.Trainer(
-        max_epochs=max_epochs, accelerator=t.accelerator, devices=t.devices,
-        num_nodes=t.num_nodes, strategy=t.strategy, precision=t.precision,
-        deterministic=t.deterministic, enable_progress_bar=bar,
-        log_every_n_steps=t.log_every_n_steps, enable_model_summary=False,
-        logger=logger, enable_checkpointing=run_dir is not None,
+        max_epochs=max_epochs,
+        accelerator=t.accelerator,
+        devices=t.devices,
+        num_nodes=t.num_nodes,
+        strategy=t.strategy,
+        precision=t.precision,
+        deterministic=t.deterministic,
+        enable_progress_bar=bar,
+        log_every_n_steps=t.log_every_n_steps,
+        enable_model_summary=False,
+        logger=logger,
+        enable_checkpointing=run_dir is not None,
         default_root_dir=str(run_dir.path) if run_dir is not None else None,
         callbacks=callbacks,
         # CustomerDataModule splits every global batch across processes itself.
@@ -148,8 +182,9 @@ def make_trainer(config: Config, run_dir, stage: str, max_epochs: int) -> pl.Tra
     )
 
 
-def fit_stage(trainer: pl.Trainer, module: pl.LightningModule, datamodule,
-              ckpt_path: str | None) -> None:
+def fit_stage(
+    trainer: pl.Trainer, module: pl.LightningModule, datamodule, ckpt_path: str | None
+) -> None:
     """``trainer.fit``, except that Ctrl-C stays a KeyboardInterrupt.
 
     Lightning answers Ctrl-C with a graceful shutdown and ``sys.exit(1)``, which would end

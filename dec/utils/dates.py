@@ -23,8 +23,16 @@ _SLASHED = r"^\s*(\d{1,2})[/.\-\s](\d{1,2})[/.\-\s](\d{2}|\d{4})(?:\D|$)"
 
 #: Words that date parsers read as dates (the day the command runs, 1970-01-01) but no
 #: purchase was made on: refused, on every engine.
-PLACEHOLDERS = ("today", "now", "yesterday", "tomorrow", "epoch", "infinity", "-infinity",
-                "allballs")
+PLACEHOLDERS = (
+    "today",
+    "now",
+    "yesterday",
+    "tomorrow",
+    "epoch",
+    "infinity",
+    "-infinity",
+    "allballs",
+)
 
 
 def parse_date(text, *, setting: str = "{data.as_of}") -> pd.Timestamp:
@@ -46,8 +54,9 @@ def parse_date(text, *, setting: str = "{data.as_of}") -> pd.Timestamp:
         raise ConfigError(f"{setting} {shown!r} is not a date; write it as YYYY-MM-DD")
     fields = re.match(_SLASHED, shown)
     if fields and int(fields[1]) <= 12 and int(fields[2]) <= 12 and fields[1] != fields[2]:
-        raise ConfigError(f"{setting} {shown!r} could be day/month or month/day; write it as "
-                          "YYYY-MM-DD")
+        raise ConfigError(
+            f"{setting} {shown!r} could be day/month or month/day; write it as YYYY-MM-DD"
+        )
     if stamp.tzinfo is not None:
         stamp = stamp.tz_convert("UTC").tz_localize(None)
     return stamp
@@ -92,7 +101,10 @@ def _day_first(text: pd.Series, source: str) -> bool:
     if (first > 12).any():
         return True
     if not (second > 12).any():
-        warnings.warn(f"{source}: dates such as {text.iloc[0]!r} could be day/month or "
-                      "month/day; they were read month first (MM/DD/YYYY); write them as "
-                      "YYYY-MM-DD to be sure", stacklevel=3)
+        warnings.warn(
+            f"{source}: dates such as {text.iloc[0]!r} could be day/month or "
+            "month/day; they were read month first (MM/DD/YYYY); write them as "
+            "YYYY-MM-DD to be sure",
+            stacklevel=3,
+        )
     return False

@@ -74,8 +74,7 @@ def _umask() -> int:
 def write_json(path: str | Path, payload: Any) -> None:
     """``payload`` as JSON, atomically; NaN and infinities become ``null`` (JSON has no NaN,
     and a bare ``NaN`` makes the file unreadable to strict parsers)."""
-    text = json.dumps(_finite_or_none(payload), indent=2, default=_json_default,
-                      allow_nan=False)
+    text = json.dumps(_finite_or_none(payload), indent=2, default=_json_default, allow_nan=False)
     atomic_write_text(path, text + "\n")
 
 
@@ -130,8 +129,10 @@ def load_weights(path: str | Path) -> dict[str, torch.Tensor]:
         return torch.load(path, map_location="cpu", weights_only=True)
     except pickle.UnpicklingError as err:
         reason = str(err).strip().splitlines()[0] if str(err).strip() else "not plain tensors"
-        raise UnsafeModelError(f"refusing to load {path}: it is not a plain weights file "
-                               f"({reason[:120]}); only load model files you trust") from None
+        raise UnsafeModelError(
+            f"refusing to load {path}: it is not a plain weights file "
+            f"({reason[:120]}); only load model files you trust"
+        ) from None
 
 
 def sha256(path: str | Path) -> str:
@@ -169,8 +170,10 @@ def exclusive_lock(path: str | Path, *, what: str) -> Iterator[None]:
     info = os.fstat(fd)
     if not stat.S_ISREG(info.st_mode) or info.st_nlink > 1:
         os.close(fd)
-        raise RunDirError(f"{path} is not a plain file of its own (a hard link or a special "
-                          "file); remove it and run again")
+        raise RunDirError(
+            f"{path} is not a plain file of its own (a hard link or a special "
+            "file); remove it and run again"
+        )
     handle = os.fdopen(fd, "r+")
     try:
         fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -178,8 +181,10 @@ def exclusive_lock(path: str | Path, *, what: str) -> Iterator[None]:
         handle.seek(0)
         holder = handle.read().strip() or "unknown"
         handle.close()
-        raise RunDirError(f"{what} is being written by another process (pid {holder}); "
-                          "wait for it to finish or choose another {output_dir}") from None
+        raise RunDirError(
+            f"{what} is being written by another process (pid {holder}); "
+            "wait for it to finish or choose another {output_dir}"
+        ) from None
     try:
         handle.seek(0)
         handle.truncate()

@@ -7,8 +7,9 @@ import math
 from collections.abc import Iterable, Sequence
 
 
-def markdown_table(header: Sequence[str], rows: Iterable[Sequence], *,
-                   align: str | None = None) -> str:
+def markdown_table(
+    header: Sequence[str], rows: Iterable[Sequence], *, align: str | None = None
+) -> str:
     """A GitHub Markdown table.
 
     Parameters

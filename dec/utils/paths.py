@@ -8,8 +8,9 @@ import os
 from pathlib import Path
 
 
-def check_writable_dir(path: str | Path, *, what: str = "run directory",
-                       setting: str = "{output_dir}") -> Path:
+def check_writable_dir(
+    path: str | Path, *, what: str = "run directory", setting: str = "{output_dir}"
+) -> Path:
     """Raise OutputPathError unless ``path`` is, or can be created as, a writable folder;
     the message asks for another ``setting`` (a ``{config.key}`` or a flag).
 
@@ -23,11 +24,14 @@ def check_writable_dir(path: str | Path, *, what: str = "run directory",
         existing = existing.parent
     if not existing.is_dir():
         where = "it is" if existing == path else f"{existing} is"
-        raise OutputPathError(f"cannot create {what} {path}: {where} a file, not a folder; "
-                              f"choose another {setting}")
+        raise OutputPathError(
+            f"cannot create {what} {path}: {where} a file, not a folder; choose another {setting}"
+        )
     if not os.access(existing, os.W_OK | os.X_OK):
-        raise OutputPathError(f"cannot write {what} {path}: {existing} is not writable; "
-                              f"choose another {setting} or fix its permissions")
+        raise OutputPathError(
+            f"cannot write {what} {path}: {existing} is not writable; "
+            f"choose another {setting} or fix its permissions"
+        )
     return path
 
 
@@ -40,8 +44,7 @@ def same_file(a: str | Path, b: str | Path) -> bool:
         return Path(a).resolve() == Path(b).resolve()
 
 
-def check_outputs_kept(outputs, kept, *,
-                       fix: str = "write to another file so it is kept") -> None:
+def check_outputs_kept(outputs, kept, *, fix: str = "write to another file so it is kept") -> None:
     """Raise OutputPathError, before any work, if an output would replace a file to keep.
 
     Parameters
@@ -63,8 +66,7 @@ def check_outputs_kept(outputs, kept, *,
                 raise OutputPathError(f"output {output} is {what} {source}; {fix}")
 
 
-def check_output_file(path: str | Path, formats: tuple[str, ...], *,
-                      inputs: tuple = ()) -> Path:
+def check_output_file(path: str | Path, formats: tuple[str, ...], *, inputs: tuple = ()) -> Path:
     """Fail before any work if ``path`` has an unknown format, cannot be written, or is one
     of the ``inputs`` (writing the predictions over the customer table they came from)."""
     from dec.errors import OutputPathError
@@ -76,8 +78,9 @@ def check_output_file(path: str | Path, formats: tuple[str, ...], *,
     if path.is_dir():
         raise OutputPathError(f"cannot write {path}: it is a folder; give a file name")
     if not path.parent.is_dir():
-        raise OutputPathError(f"cannot write {path}: folder {path.parent} does not exist; "
-                              "create it first")
+        raise OutputPathError(
+            f"cannot write {path}: folder {path.parent} does not exist; create it first"
+        )
     if not os.access(path.parent, os.W_OK | os.X_OK):
         raise OutputPathError(f"cannot write {path}: folder {path.parent} is not writable")
     return path
@@ -95,11 +98,16 @@ def check_not_read_later(output: str | Path, source: str | Path) -> None:
     folder = Path(text)
     if folder.is_dir():
         if same_file(output.parent, folder):
-            raise OutputPathError(f"output {output} is inside the folder {folder} it reads; "
-                                  "the next read of the folder would take it for input, so "
-                                  "write it elsewhere")
+            raise OutputPathError(
+                f"output {output} is inside the folder {folder} it reads; "
+                "the next read of the folder would take it for input, so "
+                "write it elsewhere"
+            )
     elif not folder.exists() and any(c in text for c in "*?["):
-        if fnmatch.fnmatch(str(output.resolve()), str(Path(text).resolve())) or \
-                fnmatch.fnmatch(str(output), text):
-            raise OutputPathError(f"output {output} matches the pattern {text} it reads; the "
-                                  "next read would take it for input, so write it elsewhere")
+        if fnmatch.fnmatch(str(output.resolve()), str(Path(text).resolve())) or fnmatch.fnmatch(
+            str(output), text
+        ):
+            raise OutputPathError(
+                f"output {output} matches the pattern {text} it reads; the "
+                "next read would take it for input, so write it elsewhere"
+            )

@@ -23,8 +23,11 @@ def shipped_config(name: str) -> Path:
 
 
 def shipped_config_names() -> list[str]:
-    return sorted(p.name.removesuffix(".yaml") for p in resources.files("dec._configs").iterdir()
-                  if p.name.endswith(".yaml"))
+    return sorted(
+        p.name.removesuffix(".yaml")
+        for p in resources.files("dec._configs").iterdir()
+        if p.name.endswith(".yaml")
+    )
 
 
 def config_path(path: str | Path) -> Path:
@@ -38,8 +41,9 @@ def config_path(path: str | Path) -> Path:
     name = given.name.removesuffix(".yaml")
     if name in shipped_config_names() and given.parent.name in ("", "configs"):
         return shipped_config(name)
-    raise ConfigError(f"config file {path} not found; shipped configs are "
-                      f"{', '.join(shipped_config_names())}")
+    raise ConfigError(
+        f"config file {path} not found; shipped configs are {', '.join(shipped_config_names())}"
+    )
 
 
 def shipped_data(name: str) -> Path:

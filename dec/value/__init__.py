@@ -12,6 +12,7 @@ def __getattr__(name: str):
 
     if name.startswith("_") or not hasattr(closed_forms, name):
         raise AttributeError(f"module 'dec.value' has no attribute {name!r}")
-    warnings.warn(f"dec.value.{name} moved to dec.value.closed_forms.{name}",
-                  DeprecationWarning, stacklevel=2)
+    warnings.warn(
+        f"dec.value.{name} moved to dec.value.closed_forms.{name}", DeprecationWarning, stacklevel=2
+    )
     return getattr(closed_forms, name)

@@ -36,8 +36,11 @@ WEEKS_PER_MONTH = 4.345
 #: The columns :func:`customer_value` adds, in order.
 VALUE_COLUMNS = ("expected_purchases", "p_alive", "expected_spend", "clv")
 #: Each model's parameters, by its name in ``value_model.json``.
-MODEL_PARAMETERS = {"bg_nbd": ("r", "alpha", "a", "b"), "pareto_nbd": ("r", "alpha", "s", "beta"),
-                    "gamma_gamma": ("p", "q", "v")}
+MODEL_PARAMETERS = {
+    "bg_nbd": ("r", "alpha", "a", "b"),
+    "pareto_nbd": ("r", "alpha", "s", "beta"),
+    "gamma_gamma": ("p", "q", "v"),
+}
 #: The model of each part of ``value_model.json`` where it names none.
 DEFAULT_MODELS = {"purchases": "bg_nbd", "spend": "gamma_gamma"}
 
@@ -66,8 +69,10 @@ def rfm(features: pd.DataFrame) -> pd.DataFrame:
     """
     missing = [c for c in RFM_FEATURES if c not in features.columns]
     if missing:
-        raise DataError(f"customer value needs a purchase log: the features lack "
-                        f"{', '.join(missing)}; train on a log ({{data.format}} transactions)")
+        raise DataError(
+            f"customer value needs a purchase log: the features lack "
+            f"{', '.join(missing)}; train on a log ({{data.format}} transactions)"
+        )
     problem = features_problem(features)
     if problem is not None:
         raise DataError(problem)
@@ -77,14 +82,23 @@ def rfm(features: pd.DataFrame) -> pd.DataFrame:
     with np.errstate(invalid="ignore", divide="ignore"):
         m_x = np.where(x > 0, repeat_spend / np.maximum(x, 1.0), np.nan)
     tenure = numbers["tenure_days"].to_numpy(float)
-    return pd.DataFrame({"x": x, "t_x": (tenure - numbers["recency_days"].to_numpy(float)) / 7,
-                         "T": tenure / 7, "m_x": m_x}, index=features.index)
+    return pd.DataFrame(
+        {
+            "x": x,
+            "t_x": (tenure - numbers["recency_days"].to_numpy(float)) / 7,
+            "T": tenure / 7,
+            "m_x": m_x,
+        },
+        index=features.index,
+    )
 
 
 def _numbers(features: pd.DataFrame) -> pd.DataFrame:
     """The log features as floats; what does not read as a number is NaN."""
-    return pd.DataFrame({c: pd.to_numeric(features[c], errors="coerce").astype(float)
-                         for c in RFM_FEATURES}, index=features.index)
+    return pd.DataFrame(
+        {c: pd.to_numeric(features[c], errors="coerce").astype(float) for c in RFM_FEATURES},
+        index=features.index,
+    )
 
 
 #: What a purchase log's features always are, and the models assume: each rule is the
@@ -93,16 +107,34 @@ def _numbers(features: pd.DataFrame) -> pd.DataFrame:
 #: what is wrong and what the column means. Missing and infinite values are checked first,
 #: so the comparisons see numbers.
 FEATURE_RULES = (
-    ("frequency", lambda f: (f["frequency"] < 1) | (f["frequency"] % 1 != 0),
-     "{frequency} < 1 OR {frequency} % 1 != 0", "is not a whole number of at least 1",
-     "it counts a customer's orders, the first included"),
-    ("tenure_days", lambda f: f["tenure_days"] < 0, "{tenure_days} < 0", "is negative",
-     "it counts the days from the first order to the date scored"),
-    ("recency_days", lambda f: f["recency_days"] < 0, "{recency_days} < 0", "is negative",
-     "it counts the days from the last order to the date scored"),
-    ("recency_days", lambda f: f["recency_days"] > f["tenure_days"],
-     "{recency_days} > {tenure_days}", "is above tenure_days",
-     "the last order cannot come before the first"),
+    (
+        "frequency",
+        lambda f: (f["frequency"] < 1) | (f["frequency"] % 1 != 0),
+        "{frequency} < 1 OR {frequency} % 1 != 0",
+        "is not a whole number of at least 1",
+        "it counts a customer's orders, the first included",
+    ),
+    (
+        "tenure_days",
+        lambda f: f["tenure_days"] < 0,
+        "{tenure_days} < 0",
+        "is negative",
+        "it counts the days from the first order to the date scored",
+    ),
+    (
+        "recency_days",
+        lambda f: f["recency_days"] < 0,
+        "{recency_days} < 0",
+        "is negative",
+        "it counts the days from the last order to the date scored",
+    ),
+    (
+        "recency_days",
+        lambda f: f["recency_days"] > f["tenure_days"],
+        "{recency_days} > {tenure_days}",
+        "is above tenure_days",
+        "the last order cannot come before the first",
+    ),
 )
 #: How each message of :func:`features_problem` (and :func:`spark_checked_features`) ends:
 #: where features that hold are made.
@@ -126,18 +158,23 @@ def features_problem(features: pd.DataFrame) -> str | None:
         bad = ~np.isfinite(numbers[column].to_numpy())
         if bad.any():
             first = features[column].to_numpy()[bad][0]
-            return (f"{column} is empty or not a finite number for {bad.sum():,} customer(s) "
-                    f"(e.g. id {_shown(features.index[bad][0])}: {_shown(first)}); "
-                    f"{_FROM_A_LOG}{_FIX}")
+            return (
+                f"{column} is empty or not a finite number for {bad.sum():,} customer(s) "
+                f"(e.g. id {_shown(features.index[bad][0])}: {_shown(first)}); "
+                f"{_FROM_A_LOG}{_FIX}"
+            )
     for column, broken, condition, what, meaning in FEATURE_RULES:
         bad = broken(numbers).to_numpy(bool)
         if bad.any():
             example = numbers[bad].iloc[0]
-            shown = ", ".join(f"{c} {example[c]:g}" for c in RFM_FEATURES
-                              if f"{{{c}}}" in condition)
-            return (f"{column} {what} for {bad.sum():,} customer(s) (e.g. id "
-                    f"{_shown(features.index[bad][0])}: {shown}): {meaning}; {_FROM_A_LOG}"
-                    f"{_FIX}")
+            shown = ", ".join(
+                f"{c} {example[c]:g}" for c in RFM_FEATURES if f"{{{c}}}" in condition
+            )
+            return (
+                f"{column} {what} for {bad.sum():,} customer(s) (e.g. id "
+                f"{_shown(features.index[bad][0])}: {shown}): {meaning}; {_FROM_A_LOG}"
+                f"{_FIX}"
+            )
     return None
 
 
@@ -154,8 +191,10 @@ def spark_checked_features(spark_df, id_column: str):
 
     missing = [c for c in RFM_FEATURES if c not in spark_df.columns]
     if missing:
-        raise DataError(f"customer value needs a purchase log: the customers lack "
-                        f"{', '.join(missing)}; compute them with dec.spark.customer_features")
+        raise DataError(
+            f"customer value needs a purchase log: the customers lack "
+            f"{', '.join(missing)}; compute them with dec.spark.customer_features"
+        )
 
     def quoted(name):
         return "`" + name.replace("`", "``") + "`"
@@ -170,21 +209,40 @@ def spark_checked_features(spark_df, id_column: str):
         values, then ``joiner`` and how to fix it."""
         values = []
         for i, c in enumerate(shown):  # concat is null if any part is: say "null"
-            values += [F.lit(f"{', ' if i else ''}{c} "), F.expr(
-                f"coalesce(CAST({number[c]} AS STRING), 'null')")]
-        return F.raise_error(F.concat(F.lit(head + " (id '"), ident, F.lit("': "),
-                                      *values, F.lit(f"){joiner}{_FROM_A_LOG}{_FIX_SPARK}")))
+            values += [
+                F.lit(f"{', ' if i else ''}{c} "),
+                F.expr(f"coalesce(CAST({number[c]} AS STRING), 'null')"),
+            ]
+        return F.raise_error(
+            F.concat(
+                F.lit(head + " (id '"),
+                ident,
+                F.lit("': "),
+                *values,
+                F.lit(f"){joiner}{_FROM_A_LOG}{_FIX_SPARK}"),
+            )
+        )
 
     finite = "{c} IS NULL OR isnan({c}) OR abs({c}) = double('inf')"
-    checked = {c: F.when(F.expr(finite.format(c=number[c])), error(
-        f"{c} is empty or not a finite number for a customer", [c], "; "))
-        for c in RFM_FEATURES}
+    checked = {
+        c: F.when(
+            F.expr(finite.format(c=number[c])),
+            error(f"{c} is empty or not a finite number for a customer", [c], "; "),
+        )
+        for c in RFM_FEATURES
+    }
     for column, _, condition, what, meaning in FEATURE_RULES:
         shown = [c for c in RFM_FEATURES if f"{{{c}}}" in condition]
-        checked[column] = checked[column].when(F.expr(condition.format(**number)), error(
-            f"{column} {what} for a customer", shown, f": {meaning}; "))
-    return spark_df.select(*[checked[c].otherwise(F.col(quoted(c))).alias(c) if c in checked
-                             else F.col(quoted(c)) for c in spark_df.columns])
+        checked[column] = checked[column].when(
+            F.expr(condition.format(**number)),
+            error(f"{column} {what} for a customer", shown, f": {meaning}; "),
+        )
+    return spark_df.select(
+        *[
+            checked[c].otherwise(F.col(quoted(c))).alias(c) if c in checked else F.col(quoted(c))
+            for c in spark_df.columns
+        ]
+    )
 
 
 def _dropout_odds(x, t_x, T, r, alpha, a, b):
@@ -206,8 +264,9 @@ def p_alive(x, t_x, T, r: float, alpha: float, a: float, b: float) -> np.ndarray
     return 1.0 / (1.0 + _dropout_odds(x, t_x, T, r, alpha, a, b))
 
 
-def expected_purchases(t: float, x, t_x, T, r: float, alpha: float, a: float,
-                       b: float) -> np.ndarray:
+def expected_purchases(
+    t: float, x, t_x, T, r: float, alpha: float, a: float, b: float
+) -> np.ndarray:
     """Expected purchases in the next ``t`` weeks given ``(x, t_x, T)``: FHL (2005a) eq. (10).
 
     ``(a + b + x - 1) / (a - 1) * [1 - ((alpha + T) / (alpha + T + t)) ** (r + x)
@@ -224,8 +283,7 @@ def expected_purchases(t: float, x, t_x, T, r: float, alpha: float, a: float,
     return (a + b + x - 1) / (a - 1) * bracket * p_alive(x, t_x, T, r, alpha, a, b)
 
 
-def pareto_dropout_odds(x, t_x, T, r: float, alpha: float, s: float,
-                        beta: float) -> np.ndarray:
+def pareto_dropout_odds(x, t_x, T, r: float, alpha: float, s: float, beta: float) -> np.ndarray:
     """The odds that a Pareto/NBD customer has already left: ``(alpha + T) ** (r + x) (beta +
     T) ** s * s / (r + s + x) * A0`` (Fader & Hardie's note, the likelihood's second term over
     its first), where ``s / (r + s + x) A0 = s * integral from t_x to T of (alpha + tau) **
@@ -242,8 +300,11 @@ def pareto_dropout_odds(x, t_x, T, r: float, alpha: float, s: float,
 
     def log_term(y):  # log of 2F1(rho, b2; rho + 1; z) / (big + y) ** rho
         z = (big - small) / (big + y)
-        return ((1.0 - b2) * (np.log(small + y) - np.log(big + y))
-                + np.log(hyp2f1(1.0, rho + 1.0 - b2, rho + 1.0, z)) - rho * np.log(big + y))
+        return (
+            (1.0 - b2) * (np.log(small + y) - np.log(big + y))
+            + np.log(hyp2f1(1.0, rho + 1.0 - b2, rho + 1.0, z))
+            - rho * np.log(big + y)
+        )
 
     level = (r + x) * np.log(alpha + T) + s * np.log(beta + T)
     upper, lower = level + log_term(t_x), level + log_term(T)
@@ -258,8 +319,9 @@ def pareto_p_alive(x, t_x, T, r: float, alpha: float, s: float, beta: float) -> 
     return 1.0 / (1.0 + pareto_dropout_odds(x, t_x, T, r, alpha, s, beta))
 
 
-def pareto_expected_purchases(t: float, x, t_x, T, r: float, alpha: float, s: float,
-                              beta: float) -> np.ndarray:
+def pareto_expected_purchases(
+    t: float, x, t_x, T, r: float, alpha: float, s: float, beta: float
+) -> np.ndarray:
     """Expected purchases in the next ``t`` weeks under the Pareto/NBD: ``P(alive) (r + x)
     (beta + T) / ((alpha + T) (s - 1)) [1 - ((beta + T) / (beta + T + t)) ** (s - 1)]``
     (Fader & Hardie's note), the bracket over ``s - 1`` taken as ``-expm1(-(s - 1) log1p(t /
@@ -267,8 +329,7 @@ def pareto_expected_purchases(t: float, x, t_x, T, r: float, alpha: float, s: fl
     x, T = np.asarray(x, float), np.asarray(T, float)
     u = np.log1p(t / (beta + T))
     ahead = u if abs(s - 1.0) < 1e-9 else -np.expm1(-(s - 1.0) * u) / (s - 1.0)
-    return (pareto_p_alive(x, t_x, T, r, alpha, s, beta) * (r + x) * (beta + T) / (alpha + T)
-            * ahead)
+    return pareto_p_alive(x, t_x, T, r, alpha, s, beta) * (r + x) * (beta + T) / (alpha + T) * ahead
 
 
 def purchases_since_first(t, r: float, alpha: float, a: float, b: float) -> np.ndarray:
@@ -278,8 +339,11 @@ def purchases_since_first(t, r: float, alpha: float, a: float, b: float) -> np.n
     tracks the cohort's purchases week by week (FHL 2005a, fig. 2)."""
     t = np.asarray(t, float)
     a = _off_one(a)
-    return (a + b - 1) / (a - 1) * (1.0 - (alpha / (alpha + t)) ** r
-                                    * hyp2f1(r, b, a + b - 1, t / (alpha + t)))
+    return (
+        (a + b - 1)
+        / (a - 1)
+        * (1.0 - (alpha / (alpha + t)) ** r * hyp2f1(r, b, a + b - 1, t / (alpha + t)))
+    )
 
 
 def _off_one(a: float) -> float:
@@ -327,12 +391,16 @@ def _warn_nonpositive_spend(data: pd.DataFrame) -> None:
             f"{_shown(data.index[low][0])}); the spend model knows only positive spends and "
             "values them as if those orders averaged 0, so their expected_spend is a share "
             "of the population's mean spend and never negative; their expected purchases "
-            "still count the refunded days as orders")
+            "still count the refunded days as orders",
+            stacklevel=2,
+        )
 
 
 #: Each purchase model's closed forms: purchases ahead and P(alive).
-_PURCHASE_FORMS = {"bg_nbd": (expected_purchases, p_alive),
-                   "pareto_nbd": (pareto_expected_purchases, pareto_p_alive)}
+_PURCHASE_FORMS = {
+    "bg_nbd": (expected_purchases, p_alive),
+    "pareto_nbd": (pareto_expected_purchases, pareto_p_alive),
+}
 
 
 def _forms(purchases: dict) -> tuple[tuple, dict]:
@@ -358,8 +426,9 @@ def monthly_rate(annual_rate: float) -> float:
     return (1.0 + annual_rate) ** (1.0 / 12.0) - 1.0
 
 
-def discounted_value(months: int, annual_rate: float, x, t_x, T, spend,
-                     purchases: dict) -> np.ndarray:
+def discounted_value(
+    months: int, annual_rate: float, x, t_x, T, spend, purchases: dict
+) -> np.ndarray:
     """CLV over ``months``: each month's expected purchases (under the fitted ``purchases``,
     :func:`purchases_ahead`) times the expected spend, discounted by ``(1 + monthly rate) **
     month`` (pymc-marketing's customer_lifetime_value, with the rate given per year)."""
@@ -373,8 +442,9 @@ def discounted_value(months: int, annual_rate: float, x, t_x, T, spend,
     return np.asarray(total, float)
 
 
-def customer_value(features: pd.DataFrame, model: dict, months: int,
-                   annual_rate: float, warn: bool = True) -> pd.DataFrame:
+def customer_value(
+    features: pd.DataFrame, model: dict, months: int, annual_rate: float, warn: bool = True
+) -> pd.DataFrame:
     """The four value columns for customers' log features under a fitted ``model``
     (``value_model.json``): purchases in the next ``months``, P(alive), expected spend per
     purchase and CLV, indexed like ``features``; with ``warn``, one line on the customers
@@ -385,14 +455,19 @@ def customer_value(features: pd.DataFrame, model: dict, months: int,
     purchases = model["purchases"]
     spend = expected_spend(data["x"], data["m_x"], **parameters(model, "spend"))
     horizon = months * WEEKS_PER_MONTH
-    return pd.DataFrame({
-        "expected_purchases": purchases_ahead(horizon, data["x"], data["t_x"], data["T"],
-                                              purchases),
-        "p_alive": alive(data["x"], data["t_x"], data["T"], purchases),
-        "expected_spend": spend,
-        "clv": discounted_value(months, annual_rate, data["x"], data["t_x"], data["T"], spend,
-                                purchases),
-    }, index=features.index)
+    return pd.DataFrame(
+        {
+            "expected_purchases": purchases_ahead(
+                horizon, data["x"], data["t_x"], data["T"], purchases
+            ),
+            "p_alive": alive(data["x"], data["t_x"], data["T"], purchases),
+            "expected_spend": spend,
+            "clv": discounted_value(
+                months, annual_rate, data["x"], data["t_x"], data["T"], spend, purchases
+            ),
+        },
+        index=features.index,
+    )
 
 
 def value_arrays(features: pd.DataFrame, settings: dict) -> dict[str, np.ndarray]:
@@ -405,11 +480,13 @@ def value_arrays(features: pd.DataFrame, settings: dict) -> dict[str, np.ndarray
     if bad.any():
         example = features.iloc[np.flatnonzero(bad)[0]]
         shown = ", ".join(f"{c} {_shown(example[c])}" for c in RFM_FEATURES)
-        raise DataError(f"the value models give {bad.sum():,} customer(s) a value that is not "
-                        f"a finite number (e.g. id {_shown(worth.index[bad][0])}: {shown}); "
-                        "value_model.json holds extreme parameters or these features are "
-                        "extreme: fit it again with scripts/test.py --clv, or check the "
-                        "features")
+        raise DataError(
+            f"the value models give {bad.sum():,} customer(s) a value that is not "
+            f"a finite number (e.g. id {_shown(worth.index[bad][0])}: {shown}); "
+            "value_model.json holds extreme parameters or these features are "
+            "extreme: fit it again with scripts/test.py --clv, or check the "
+            "features"
+        )
     return {name: worth[name].to_numpy() for name in VALUE_COLUMNS}
 
 
@@ -419,8 +496,10 @@ def parse_horizon(text: str) -> int:
     unit = {"M": 1, "Y": 12}.get(text[-1:]) if text else None
     number = text[:-1]
     if unit is None or not number.isdigit() or not 1 <= int(number) * unit <= 120:
-        raise DataError(f"--clv-horizon {text!r} is not a horizon; write months or years, "
-                        "e.g. 12M or 2Y (at most 10 years)")
+        raise DataError(
+            f"--clv-horizon {text!r} is not a horizon; write months or years, "
+            "e.g. 12M or 2Y (at most 10 years)"
+        )
     return int(number) * unit
 
 
@@ -452,11 +531,16 @@ def check_discount_rate(rate) -> float:
     except ValueError:
         rate = math.nan
     if not math.isfinite(rate) or rate < 0:
-        raise DataError(f"--discount-rate {given!r} is not a yearly discount rate; give "
-                        "a finite number of at least 0, e.g. 0.10 for 10 % a year")
+        raise DataError(
+            f"--discount-rate {given!r} is not a yearly discount rate; give "
+            "a finite number of at least 0, e.g. 0.10 for 10 % a year"
+        )
     if rate > 1:
-        warnings.warn(f"--discount-rate {rate:g} discounts future spend by {_percent(rate)} % "
-                      "a year; if you meant a percentage, give it as a fraction (0.10 for 10 %)")
+        warnings.warn(
+            f"--discount-rate {rate:g} discounts future spend by {_percent(rate)} % "
+            "a year; if you meant a percentage, give it as a fraction (0.10 for 10 %)",
+            stacklevel=2,
+        )
     return rate
 
 
@@ -495,8 +579,10 @@ def settings_problem(settings) -> str | None:
             if not (_is_number(number) and math.isfinite(number) and number > 0):
                 return f"{part}.{name} is {_shown(number)}, not a finite number above 0"
     if settings["spend"]["q"] <= 1:
-        return (f"spend.q is {settings['spend']['q']!r}; Gamma-Gamma needs q above 1 for a "
-                "finite mean spend per purchase")
+        return (
+            f"spend.q is {settings['spend']['q']!r}; Gamma-Gamma needs q above 1 for a "
+            "finite mean spend per purchase"
+        )
     horizon, months = settings.get("horizon"), settings.get("months")
     try:
         length = parse_horizon(horizon) if isinstance(horizon, str) else None
@@ -515,7 +601,8 @@ def settings_problem(settings) -> str | None:
 def _is_number(value) -> bool:
     # JSON true is a Python bool, and bool an int: not a parameter.
     return isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(
-        value, (bool, np.bool_))
+        value, (bool, np.bool_)
+    )
 
 
 def _shown(value) -> str:
@@ -528,4 +615,5 @@ def _shown(value) -> str:
 
 def _json_type(value) -> str:
     return {list: "list", str: "string", bool: "boolean", type(None): "null"}.get(
-        type(value), "number")
+        type(value), "number"
+    )

@@ -27,8 +27,10 @@ def _clv_module():
             warnings.simplefilter("ignore")  # arviz and pymc announce their refactors on import
             from pymc_marketing import clv
     except ImportError:
-        raise ConfigError("customer value needs pymc-marketing, which is not installed; "
-                          "install it with: pip install 'dec[clv]'") from None
+        raise ConfigError(
+            "customer value needs pymc-marketing, which is not installed; "
+            "install it with: pip install 'dec[clv]'"
+        ) from None
     return clv
 
 
@@ -45,8 +47,14 @@ def _fit(model, data: pd.DataFrame, method: str, seed: int) -> tuple[dict, dict 
         warnings.simplefilter("ignore")
         logging.getLogger("pymc").setLevel(logging.ERROR)
         if method == "mcmc":
-            model.fit(data, method="mcmc", progressbar=False, random_seed=seed,
-                      cores=min(2, os.cpu_count() or 1), **SAMPLER)
+            model.fit(
+                data,
+                method="mcmc",
+                progressbar=False,
+                random_seed=seed,
+                cores=min(2, os.cpu_count() or 1),
+                **SAMPLER,
+            )
         else:
             model.fit(data, method="map", progressbar=False)
     posterior = model.idata.posterior
@@ -55,8 +63,10 @@ def _fit(model, data: pd.DataFrame, method: str, seed: int) -> tuple[dict, dict 
     if method != "mcmc":
         return point, None
     every = max(1, posterior.sizes["chain"] * posterior.sizes["draw"] // KEPT_DRAWS)
-    draws = {name: values.values.ravel()[::every][:KEPT_DRAWS].tolist()
-             for name, values in posterior.data_vars.items()}
+    draws = {
+        name: values.values.ravel()[::every][:KEPT_DRAWS].tolist()
+        for name, values in posterior.data_vars.items()
+    }
     return point, draws
 
 
@@ -64,8 +74,9 @@ def _fit(model, data: pd.DataFrame, method: str, seed: int) -> tuple[dict, dict 
 PURCHASE_MODELS = {"bg_nbd": "BetaGeoModel", "pareto_nbd": "ParetoNBDModel"}
 
 
-def fit_value_model(features: pd.DataFrame, method: str = "map", seed: int = 0,
-                    purchase_model: str = "bg_nbd") -> dict:
+def fit_value_model(
+    features: pd.DataFrame, method: str = "map", seed: int = 0, purchase_model: str = "bg_nbd"
+) -> dict:
     """Fits of a purchase model and Gamma-Gamma on customers' log features up to ``as_of``.
 
     Parameters
@@ -95,21 +106,37 @@ def fit_value_model(features: pd.DataFrame, method: str = "map", seed: int = 0,
         raise DataError(_too_few_spenders(len(spenders), int((data["x"] > 0).sum())))
     start = time.perf_counter()
     purchases, purchase_draws = fit_purchase_model(data, purchase_model, method, seed)
-    spend, spend_draws = _fit(clv.GammaGammaModel(), pd.DataFrame({
-        "customer_id": np.arange(len(spenders)), "frequency": spenders["x"].to_numpy(),
-        "monetary_value": spenders["m_x"].to_numpy()}), method, seed)
+    spend, spend_draws = _fit(
+        clv.GammaGammaModel(),
+        pd.DataFrame(
+            {
+                "customer_id": np.arange(len(spenders)),
+                "frequency": spenders["x"].to_numpy(),
+                "monetary_value": spenders["m_x"].to_numpy(),
+            }
+        ),
+        method,
+        seed,
+    )
     import pymc_marketing
 
-    names = {"purchases": MODEL_PARAMETERS[purchase_model],
-             "spend": MODEL_PARAMETERS["gamma_gamma"]}
+    names = {
+        "purchases": MODEL_PARAMETERS[purchase_model],
+        "spend": MODEL_PARAMETERS["gamma_gamma"],
+    }
     fitted = {}
     if purchase_draws is not None:
-        fitted["draws"] = {"purchases": {k: purchase_draws[k] for k in names["purchases"]},
-                           "spend": {k: spend_draws[k] for k in names["spend"]}}
+        fitted["draws"] = {
+            "purchases": {k: purchase_draws[k] for k in names["purchases"]},
+            "spend": {k: spend_draws[k] for k in names["spend"]},
+        }
     return {
         "purchases": {"model": purchase_model, **{k: purchases[k] for k in names["purchases"]}},
         "spend": {"model": "gamma_gamma", **{k: spend[k] for k in names["spend"]}},
-        **fitted, "time_unit": "week", "method": method, "customers": int(len(data)),
+        **fitted,
+        "time_unit": "week",
+        "method": method,
+        "customers": int(len(data)),
         "repeat_customers": int(len(spenders)),
         "fitted_with": f"pymc-marketing {pymc_marketing.__version__}",
         "fit_seconds": time.perf_counter() - start,
@@ -123,21 +150,33 @@ def _too_few_spenders(spenders: int, repeaters: int) -> str:
     later = "choose a later {data.as_of} or a longer log"
     if spenders == repeaters:
         return f"only {spenders} customers bought more than once before as_of; {need}: {later}"
-    fix = ("check that the amount column the run was trained on holds order values "
-           "({data.amount_column})"
-           if repeaters >= MIN_REPEAT_CUSTOMERS else later)
-    return (f"only {spenders} customers bought more than once before as_of with a positive "
-            f"mean spend on their repeat orders; {repeaters - spenders} more bought again but "
-            f"their repeat orders average 0 or less (amounts of 0, refunds), which the spend "
-            f"model cannot learn from; {need}: {fix}")
+    fix = (
+        "check that the amount column the run was trained on holds order values "
+        "({data.amount_column})"
+        if repeaters >= MIN_REPEAT_CUSTOMERS
+        else later
+    )
+    return (
+        f"only {spenders} customers bought more than once before as_of with a positive "
+        f"mean spend on their repeat orders; {repeaters - spenders} more bought again but "
+        f"their repeat orders average 0 or less (amounts of 0, refunds), which the spend "
+        f"model cannot learn from; {need}: {fix}"
+    )
 
 
-def fit_purchase_model(data: pd.DataFrame, purchase_model: str, method: str = "map",
-                       seed: int = 0) -> tuple[dict, dict | None]:
+def fit_purchase_model(
+    data: pd.DataFrame, purchase_model: str, method: str = "map", seed: int = 0
+) -> tuple[dict, dict | None]:
     """One of :data:`PURCHASE_MODELS` fitted on customers' :func:`dec.value.closed_forms.rfm`: its
     parameters and, for ``"mcmc"``, their draws."""
-    frame = pd.DataFrame({"customer_id": np.arange(len(data)), "frequency": data["x"].to_numpy(),
-                          "recency": data["t_x"].to_numpy(), "T": data["T"].to_numpy()})
+    frame = pd.DataFrame(
+        {
+            "customer_id": np.arange(len(data)),
+            "frequency": data["x"].to_numpy(),
+            "recency": data["t_x"].to_numpy(),
+            "T": data["T"].to_numpy(),
+        }
+    )
     return _fit(getattr(_clv_module(), PURCHASE_MODELS[purchase_model])(), frame, method, seed)
 
 
@@ -174,9 +213,15 @@ def choose_purchase_model(earlier: pd.DataFrame, later: pd.DataFrame, weeks: flo
         else:
             failed[name] = "its predictions are not finite"
     chosen = min(mse, key=mse.get) if mse else "bg_nbd"
-    return {"model": chosen, "held_back_weeks": float(weeks), "customers": int(len(data)),
-            "observed": float(bought.sum()), "predicted": predicted, "mse": mse,
-            **({"failed": failed} if failed else {})}
+    return {
+        "model": chosen,
+        "held_back_weeks": float(weeks),
+        "customers": int(len(data)),
+        "observed": float(bought.sum()),
+        "predicted": predicted,
+        "mse": mse,
+        **({"failed": failed} if failed else {}),
+    }
 
 
 #: The hold-back is the last third of the calibration log (its oldest customer's tenure).
@@ -189,8 +234,8 @@ def held_back(config, dataset, customers: pd.Index) -> tuple[pd.DataFrame, pd.Da
     again by the run's own loader (pandas or DuckDB) at the earlier date. Customers who
     first bought during the hold-back are not in it."""
     from dec.config.loading import replace
-    from dec.utils.dates import parse_date
     from dec.data.prepare import load_dataset_from_config
+    from dec.utils.dates import parse_date
 
     later = dataset.features.loc[customers]
     weeks = max(1, round(later["tenure_days"].max() * HELD_BACK_SHARE / 7))
@@ -201,8 +246,9 @@ def held_back(config, dataset, customers: pd.Index) -> tuple[pd.DataFrame, pd.Da
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # "customers who first bought later are left out"
-            earlier = load_dataset_from_config(replace(config, values={"data": {
-                "as_of": str(start.date())}})).features
+            earlier = load_dataset_from_config(
+                replace(config, values={"data": {"as_of": str(start.date())}})
+            ).features
     finally:
         log.setLevel(level)
     return earlier.loc[earlier.index.intersection(customers)], later, float(weeks)
@@ -216,6 +262,10 @@ def choose_on_hold_back(config, dataset, customers: pd.Index) -> dict:
     earlier, later, weeks = held_back(config, dataset, customers)
     repeaters = int((rfm(earlier)["x"] > 0).sum())
     if repeaters < MIN_REPEAT_CUSTOMERS:
-        return {"model": "bg_nbd", "held_back_weeks": weeks, "customers": int(len(earlier)),
-                "skipped": f"only {repeaters} customers had bought twice before the hold-back"}
+        return {
+            "model": "bg_nbd",
+            "held_back_weeks": weeks,
+            "customers": int(len(earlier)),
+            "skipped": f"only {repeaters} customers had bought twice before the hold-back",
+        }
     return choose_purchase_model(earlier, later, weeks)

@@ -37,17 +37,28 @@ class SaveTarget(pl.Callback):
             torch.save(pl_module.state_dict(), self.out / "init.pt")
 
     def on_train_batch_end(self, trainer, pl_module, outputs, batch, batch_idx):
-        torch.save({"target": pl_module.target.cpu(), "world_size": trainer.world_size},
-                   self.out / f"rank{trainer.global_rank}.pt")
+        torch.save(
+            {"target": pl_module.target.cpu(), "world_size": trainer.world_size},
+            self.out / f"rank{trainer.global_rank}.pt",
+        )
 
 
 def main(out: Path) -> None:
     x = make_data()
     datamodule = CustomerDataModule(x.numpy(), x[:50].numpy(), batch_size=100)
-    trainer = pl.Trainer(accelerator="cpu", devices=2, strategy="ddp", max_steps=1,
-                         logger=False, enable_checkpointing=False, enable_progress_bar=False,
-                         enable_model_summary=False, num_sanity_val_steps=0,
-                         use_distributed_sampler=False, callbacks=[SaveTarget(out)])
+    trainer = pl.Trainer(
+        accelerator="cpu",
+        devices=2,
+        strategy="ddp",
+        max_steps=1,
+        logger=False,
+        enable_checkpointing=False,
+        enable_progress_bar=False,
+        enable_model_summary=False,
+        num_sanity_val_steps=0,
+        use_distributed_sampler=False,
+        callbacks=[SaveTarget(out)],
+    )
     trainer.fit(make_module(), datamodule=datamodule)
     # Leave the gloo group before the interpreter exits: a process that exits with the
     # group's threads still up can abort ("terminate called without an active exception").

@@ -76,10 +76,13 @@ def features_sql(as_of, *, quantity: bool, dialect: str = "duckdb", log: str = "
     """The per-customer features of the view ``log`` (``id, date, amount[, quantity]``) at
     ``as_of``, in ``dialect`` (``"duckdb"`` or ``"spark"``); ``quantity`` adds the items."""
     return FEATURES_SQL.format(
-        as_of=_timestamp(as_of), log=log, **DIALECTS[dialect],
+        as_of=_timestamp(as_of),
+        log=log,
+        **DIALECTS[dialect],
         order_quantity=", sum(quantity) AS quantity" if quantity else "",
         items=",\n           avg(quantity) AS items_per_order," if quantity else ",",
-        items_out=", items_per_order," if quantity else ",")
+        items_out=", items_per_order," if quantity else ",",
+    )
 
 
 def outcomes_sql(as_of, log: str = "log") -> str:

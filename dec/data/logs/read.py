@@ -17,10 +17,10 @@ from pathlib import Path
 import pandas as pd
 
 from dec.data.logs.queries import LOG_SQL, QUANTITY_CHECKS, SUMMARY_SQL
-from dec.data.readers import folder_parts, log_suffix
 from dec.data.logs.transactions import EARLIEST_DATE, check_log_columns, dated_outside
-from dec.utils.dates import PLACEHOLDERS
+from dec.data.readers import folder_parts, log_suffix
 from dec.errors import ConfigError, DataError
+from dec.utils.dates import PLACEHOLDERS
 
 #: DuckDB's memory limit unless one is given: the features of a 200-million-row log stay
 #: under 2 GB of resident memory in all (benchmarks/log_scale.md); more is faster.
@@ -29,10 +29,27 @@ DEFAULT_MEMORY_LIMIT = "1GB"
 #: SQL list; pandas refuses the same words (:data:`dec.utils.dates.PLACEHOLDERS`).
 PLACEHOLDER_DATES = "(" + ", ".join(f"'{w}'" for w in PLACEHOLDERS) + ")"
 #: Column types read as they are; any other is text to parse (or numbers for amounts).
-TEMPORAL = ("DATE", "TIMESTAMP", "TIMESTAMP_S", "TIMESTAMP_MS", "TIMESTAMP_NS",
-            "TIMESTAMP WITH TIME ZONE")
-NUMERIC = ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT", "USMALLINT",
-           "UINTEGER", "UBIGINT", "FLOAT", "DOUBLE")
+TEMPORAL = (
+    "DATE",
+    "TIMESTAMP",
+    "TIMESTAMP_S",
+    "TIMESTAMP_MS",
+    "TIMESTAMP_NS",
+    "TIMESTAMP WITH TIME ZONE",
+)
+NUMERIC = (
+    "TINYINT",
+    "SMALLINT",
+    "INTEGER",
+    "BIGINT",
+    "HUGEINT",
+    "UTINYINT",
+    "USMALLINT",
+    "UINTEGER",
+    "UBIGINT",
+    "FLOAT",
+    "DOUBLE",
+)
 
 
 def duckdb_module():
@@ -40,8 +57,9 @@ def duckdb_module():
     try:
         import duckdb
     except ImportError:
-        raise ConfigError("reading purchase logs with DuckDB needs it installed: pip install "
-                          "'dec[logs]'") from None
+        raise ConfigError(
+            "reading purchase logs with DuckDB needs it installed: pip install 'dec[logs]'"
+        ) from None
     return duckdb
 
 
@@ -87,8 +105,15 @@ def quoted(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
-def read_log(connection, path, *, id_column: str, date_column: str, amount_column: str,
-             quantity_column: str | None = None) -> dict:
+def read_log(
+    connection,
+    path,
+    *,
+    id_column: str,
+    date_column: str,
+    amount_column: str,
+    quantity_column: str | None = None,
+) -> dict:
     """Create the view ``log`` (``id, date, amount[, quantity]``) over the files at
     ``path`` and check it (:func:`_summary`: checked in SQL, no rows come to Python);
     return its summary. DataError, in one line, for a missing column or a bad value."""
@@ -99,17 +124,22 @@ def read_log(connection, path, *, id_column: str, date_column: str, amount_colum
         described = connection.execute(f"DESCRIBE SELECT * FROM {source}").fetchall()
         columns = [row[0] for row in described]
     except duckdb.Error as error:
-        raise DataError(f"cannot read purchase log {path}: {str(error).splitlines()[0]}") \
-            from None
-    wanted = [id_column, date_column, amount_column, *([quantity_column] if quantity_column
-                                                        else [])]
+        raise DataError(f"cannot read purchase log {path}: {str(error).splitlines()[0]}") from None
+    wanted = [
+        id_column,
+        date_column,
+        amount_column,
+        *([quantity_column] if quantity_column else []),
+    ]
     missing = [c for c in wanted if c not in columns]
     if missing:
-        raise DataError(f"purchase log {path} has no column(s) {missing}; columns are: "
-                        f"{columns}")
-    quantity = (f", TRY_CAST({quoted(quantity_column)} AS DOUBLE) AS quantity, "
-                f"CAST({quoted(quantity_column)} AS VARCHAR) AS quantity_text"
-                if quantity_column else "")
+        raise DataError(f"purchase log {path} has no column(s) {missing}; columns are: {columns}")
+    quantity = (
+        f", TRY_CAST({quoted(quantity_column)} AS DOUBLE) AS quantity, "
+        f"CAST({quoted(quantity_column)} AS VARCHAR) AS quantity_text"
+        if quantity_column
+        else ""
+    )
     date, amount = quoted(date_column), quoted(amount_column)
     # Typed columns (Parquet's dates and numbers) are cast, not parsed: parsing 200 million
     # timestamps as text took twenty times as long as the whole check.
@@ -119,15 +149,29 @@ def read_log(connection, path, *, id_column: str, date_column: str, amount_colum
     else:
         text = f"trim(CAST({date} AS VARCHAR))"
         # Words DuckDB reads as dates ('epoch' is 1970) are no purchase's date.
-        date = (f"CASE WHEN lower({text}) IN {PLACEHOLDER_DATES} THEN NULL ELSE coalesce("
-                f"try_strptime({text}, '%Y%m%d'), CAST(TRY_CAST({text} AS TIMESTAMPTZ) AS "
-                "TIMESTAMP)) END")
-    amount = (f"CAST({amount} AS DOUBLE)" if kind[amount_column].upper() in NUMERIC
-              else f"TRY_CAST({amount} AS DOUBLE)")
+        date = (
+            f"CASE WHEN lower({text}) IN {PLACEHOLDER_DATES} THEN NULL ELSE coalesce("
+            f"try_strptime({text}, '%Y%m%d'), CAST(TRY_CAST({text} AS TIMESTAMPTZ) AS "
+            "TIMESTAMP)) END"
+        )
+    amount = (
+        f"CAST({amount} AS DOUBLE)"
+        if kind[amount_column].upper() in NUMERIC
+        else f"TRY_CAST({amount} AS DOUBLE)"
+    )
     connection.execute("SET TimeZone = 'UTC'")
-    connection.execute("CREATE OR REPLACE TEMP VIEW log AS " + LOG_SQL.format(
-        id=quoted(id_column), date=quoted(date_column), amount=quoted(amount_column),
-        date_value=date, amount_value=amount, quantity=quantity, source=source))
+    connection.execute(
+        "CREATE OR REPLACE TEMP VIEW log AS "
+        + LOG_SQL.format(
+            id=quoted(id_column),
+            date=quoted(date_column),
+            amount=quoted(amount_column),
+            date_value=date,
+            amount_value=amount,
+            quantity=quantity,
+            source=source,
+        )
+    )
     return _summary(connection, path, quantity=quantity_column is not None)
 
 
@@ -135,27 +179,32 @@ def _summary(connection, path, quantity: bool = False) -> dict:
     """Check the log (bad dates or amounts, no rows, future dates: one-line errors; refunds:
     a warning); return its number of rows and its first and last dates, among others."""
     tomorrow = (pd.Timestamp.now().normalize() + pd.Timedelta(days=1)).to_pydatetime()
-    cursor = connection.execute(SUMMARY_SQL.format(
-        quantity_checks=QUANTITY_CHECKS if quantity else ""), {
-        "tomorrow": tomorrow, "earliest": pd.Timestamp(EARLIEST_DATE).to_pydatetime()})
+    cursor = connection.execute(
+        SUMMARY_SQL.format(quantity_checks=QUANTITY_CHECKS if quantity else ""),
+        {"tomorrow": tomorrow, "earliest": pd.Timestamp(EARLIEST_DATE).to_pydatetime()},
+    )
     found = dict(zip([c[0] for c in cursor.description], cursor.fetchone()))
     if found["bad_dates"]:
-        raise DataError(f"{path}: cannot read date {found['bad_date']!r} here; write dates as "
-                        "YYYY-MM-DD or YYYYMMDD")
+        raise DataError(
+            f"{path}: cannot read date {found['bad_date']!r} here; write dates as "
+            "YYYY-MM-DD or YYYYMMDD"
+        )
     if found["bad_amounts"]:
         raise DataError(f"{path}: amount value {found['bad_amount']!r} is not a finite number")
     if found.get("bad_quantities"):
-        raise DataError(f"{path}: quantity value {found['bad_quantity']!r} is not a finite "
-                        "number")
+        raise DataError(f"{path}: quantity value {found['bad_quantity']!r} is not a finite number")
     if found["rows"] == 0:
         raise DataError(f"purchase log {path} has no transactions")
     for key, future in (("future", True), ("early", False)):
         if found[key]:
             raise dated_outside(path, found[key], found[f"{key}_date"], future=future)
     if found["refunds"]:
-        warnings.warn(f"{path}: {found['refunds']} transaction(s) have a negative amount, "
-                      f"e.g. {found['lowest']:g}; they are counted as refunds, which lower the "
-                      "customer's spend", stacklevel=3)
+        warnings.warn(
+            f"{path}: {found['refunds']} transaction(s) have a negative amount, "
+            f"e.g. {found['lowest']:g}; they are counted as refunds, which lower the "
+            "customer's spend",
+            stacklevel=3,
+        )
     return found
 
 
@@ -173,13 +222,16 @@ def connection(memory_limit: str | None = None, temp_directory: str | None = Non
     limit = memory_limit or DEFAULT_MEMORY_LIMIT
     try:
         try:
-            if not re.fullmatch(r"\s*\d*\.?\d+\s*[KMGT]?i?B\s*", str(limit), re.I) or \
-                    not float(re.match(r"\s*([\d.]+)", str(limit))[1]) > 0:
+            if (
+                not re.fullmatch(r"\s*\d*\.?\d+\s*[KMGT]?i?B\s*", str(limit), re.I)
+                or not float(re.match(r"\s*([\d.]+)", str(limit))[1]) > 0
+            ):
                 raise duckdb.Error  # -1GB would lift the bound, 0GB can hold nothing
             connection.execute(f"SET memory_limit = {literal(limit)}")
         except duckdb.Error:
-            raise ConfigError(f"memory limit {limit!r} is not a size above 0; write it as "
-                              "e.g. 4GB or 500MB") from None
+            raise ConfigError(
+                f"memory limit {limit!r} is not a size above 0; write it as e.g. 4GB or 500MB"
+            ) from None
         connection.execute(f"SET temp_directory = {literal(spill.name)}")
         connection.execute("SET preserve_insertion_order = false")
         try:
@@ -187,7 +239,8 @@ def connection(memory_limit: str | None = None, temp_directory: str | None = Non
         except duckdb.OutOfMemoryException:
             raise ConfigError(
                 f"DuckDB ran out of memory within its limit of {limit}; raise it with "
-                "{data.log_memory_limit} (python -m dec features: --memory-limit)") from None
+                "{data.log_memory_limit} (python -m dec features: --memory-limit)"
+            ) from None
     finally:
         connection.close()
         spill.cleanup()
@@ -201,14 +254,21 @@ def _spill_parent(temp_directory: str | None) -> str | None:
     try:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as error:
-        what = "is a file, not a folder" if folder.is_file() else (error.strerror or "cannot "
-                                                                    "be created").lower()
-        raise ConfigError(f"temp directory {folder} {what}; give a folder for DuckDB to spill "
-                          "into with {data.log_temp_directory} (python -m dec features: "
-                          "--temp-directory)") from None
+        what = (
+            "is a file, not a folder"
+            if folder.is_file()
+            else (error.strerror or "cannot be created").lower()
+        )
+        raise ConfigError(
+            f"temp directory {folder} {what}; give a folder for DuckDB to spill "
+            "into with {data.log_temp_directory} (python -m dec features: "
+            "--temp-directory)"
+        ) from None
     if not os.access(folder, os.W_OK | os.X_OK):
-        raise ConfigError(f"temp directory {folder} is not writable; give another with "
-                          "{data.log_temp_directory} (python -m dec features: --temp-directory)")
+        raise ConfigError(
+            f"temp directory {folder} is not writable; give another with "
+            "{data.log_temp_directory} (python -m dec features: --temp-directory)"
+        )
     return str(folder)
 
 
