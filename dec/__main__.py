@@ -23,14 +23,20 @@ def usage() -> str:
     """The commands, one line each."""
     width = max(map(len, COMMANDS))
     lines = [f"  {name:<{width}}  {SUMMARIES.get(name, '')}" for name in COMMANDS]
-    return "usage: dec COMMAND [ARGS]  (each command takes --help)\n\ncommands:\n" + "\n".join(
-        lines
+    return (
+        "usage: dec COMMAND [ARGS]  (each command takes --help; dec --version)\n\ncommands:\n"
+        + "\n".join(lines)
     )
 
 
 def main() -> int:
     if len(sys.argv) == 2 and sys.argv[1] in ("-h", "--help"):
         print(usage())
+        return 0
+    if len(sys.argv) == 2 and sys.argv[1] in ("-V", "--version"):
+        from dec import __version__
+
+        print(f"dec {__version__}")
         return 0
     if len(sys.argv) < 2 or sys.argv[1] not in COMMANDS:
         print(usage(), file=sys.stderr)

@@ -24,8 +24,8 @@ LAYERS = [
     ("scoring", ("dec.scoring",)),
     ("estimator", ("dec.estimator",)),
     ("spark", ("dec.spark",)),
-    ("cli", ("dec.cli", "dec.__main__")),
-    ("package", ("dec", "dec._moved")),
+    ("cli", ("dec.cli",)),
+    ("package", ("dec", "dec._moved", "dec.__main__")),
 ]
 PACKAGE = ROOT / "dec"
 

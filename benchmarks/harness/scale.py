@@ -18,6 +18,9 @@ from dec.utils.markdown import markdown_table
 SIZES = (10_000, 100_000, 1_000_000)
 
 
+REPO = Path(__file__).resolve().parents[2]
+
+
 def run_measured(args: list[str], log_path: Path, module: str = "dec") -> dict:
     """Run ``python -m <module> <args>`` (by default the package's commands, as a user runs
     a script); return wall seconds, its own peak resident memory (MB; see
@@ -38,6 +41,13 @@ def run_measured(args: list[str], log_path: Path, module: str = "dec") -> dict:
             ],
             stdout=log,
             stderr=subprocess.STDOUT,
+            # benchmarks.harness (not installed) is importable from the repository root
+            env={
+                **os.environ,
+                "PYTHONPATH": os.pathsep.join(
+                    filter(None, [str(REPO), os.environ.get("PYTHONPATH")])
+                ),
+            },
         )
     seconds = time.perf_counter() - start
     peak_kb = int(report.read_text()) if report.exists() else 0

@@ -1,4 +1,5 @@
 import pytest
+from conftest import ROOT
 
 from dec.config import Config, config_from_dict, load_config
 from dec.errors import ConfigError
@@ -78,16 +79,14 @@ def test_dotted_overrides_nest():
 
 
 def test_shipped_configs_load():
-    from pathlib import Path
 
-    for path in sorted(Path(__file__).parents[1].glob("configs/*.yaml")):
+    for path in sorted(ROOT.glob("configs/*.yaml")):
         assert isinstance(load_config(path), Config), path
 
 
 def test_default_yaml_equals_built_in_defaults():
-    from pathlib import Path
 
-    assert load_config(Path(__file__).parents[1] / "configs" / "default.yaml") == Config()
+    assert load_config(ROOT / "configs" / "default.yaml") == Config()
 
 
 def test_overrides_and_flags_in_any_order():

@@ -3,11 +3,11 @@ rendered again from the JSON beside it, is the page in git, byte for byte. A pag
 by hand, or a renderer changed without rerunning, fails here."""
 
 import json
-from pathlib import Path
 
 import pytest
+from conftest import ROOT
 
-BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
+BENCHMARKS = ROOT / "benchmarks"
 SUITES = [
     "suite",
     "choices/suite_runs",
