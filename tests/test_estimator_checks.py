@@ -23,7 +23,7 @@ TINY = dict(
 )
 
 # Checks that set ``n_clusters = 1`` before fitting. DEC refuses a single segment by design
-# (ConfigError "model.n_clusters must be at least 2", asserted in tests/test_bad_input.py),
+# (ConfigError "model.n_clusters must be at least 2", asserted in tests/cli/test_bad_input.py),
 # so they cannot pass as written; test_checks_that_set_one_cluster runs each of them with
 # two clusters instead, so what they test beyond that is still tested.
 ONE_CLUSTER_CHECKS = {

@@ -1,4 +1,4 @@
-"""Launched by tests/test_distributed.py: one DEC refresh under 2-process DDP (gloo).
+"""Launched by tests/training/test_distributed.py: one DEC refresh under 2-process DDP (gloo).
 
 Every rank saves the target distribution P it holds after the first refresh, and rank 0
 the initial weights, so the test can compare P with the single-process P.

@@ -1,7 +1,7 @@
 """The purchase-log feature definitions as SQL: the log's columns, the per-customer
 features at ``$as_of``, the hold-out outcomes after it and the checks of a log, run by
 :mod:`dec.data.logs.sql`. The same definitions as :mod:`dec.data.logs.transactions` (pandas),
-checked against it to 1e-9 by ``tests/test_log_sql.py``."""
+checked against it to 1e-9 by ``tests/data/logs/test_log_sql.py``."""
 
 import pandas as pd
 
