@@ -413,7 +413,9 @@ def score(
     run_dir : str or Path
         A run folder (``scripts/train.py``) or a saved estimator; every worker must see it.
     id_column : str, optional
-        Default: ``customer_id`` where there is one, else the run's id column.
+        Default: ``customer_id`` where there is one (:func:`customer_features`), else
+        ``id`` where there is one (a file ``python -m dec features`` wrote), else the
+        run's id column.
     embeddings : bool, default=True
     value : bool, default=False
         Also each customer's value (:data:`dec.value.closed_forms.VALUE_COLUMNS`) by the models
@@ -423,7 +425,7 @@ def score(
     -------
     pyspark.sql.DataFrame
         ``id, segment, [z_0 ...], p_0 ..., [expected_purchases ... clv]``, as ``export.py``
-        writes them.
+        writes them: the id column is ``id`` whatever ``id_column`` is.
 
     Raises
     ------
@@ -438,13 +440,14 @@ def score(
     """
     from dec.estimator import DeepEmbeddedClustering
     from dec.evaluation.value_report import saved_settings
-    from dec.scoring.export import score_batches
+    from dec.scoring.export import ID_COLUMN, score_batches
 
     run = str(Path(run_dir).resolve())
     model = DeepEmbeddedClustering.load(run)  # here first: a bad run fails before any job
     if id_column is None:
-        id_column = (
-            "customer_id" if "customer_id" in spark_df.columns else model.config_.data.id_column
+        id_column = next(
+            (c for c in ("customer_id", ID_COLUMN) if c in spark_df.columns),
+            model.config_.data.id_column,
         )
     if id_column not in spark_df.columns:
         raise DataError(f"no id column {id_column!r} in the customers; give id_column=")
@@ -461,14 +464,15 @@ def score(
     settings = saved_settings(run) if value else None
     width = model.model_.architecture["embedding_dim"]
     names = [
-        "id",
+        ID_COLUMN,
         "segment",
         *([f"z_{j}" for j in range(width)] if embeddings else []),
         *[f"p_{j}" for j in range(model.n_clusters)],
         *(VALUE_COLUMNS if value else []),
     ]
     schema = ", ".join(
-        f"{n} {'string' if n == 'id' else 'int' if n == 'segment' else 'double'}" for n in names
+        f"{n} {'string' if n == ID_COLUMN else 'int' if n == 'segment' else 'double'}"
+        for n in names
     )
 
     from dec.utils.files import sha256
@@ -481,7 +485,7 @@ def score(
             frame = frame.set_index(frame[id_column].astype(str)).drop(columns=[id_column])
             for scored in score_batches(fitted, [frame], embeddings=embeddings, value=settings):
                 yield scored.astype(
-                    {n: "int32" if n == "segment" else "float64" for n in names if n != "id"}
+                    {n: "int32" if n == "segment" else "float64" for n in names if n != ID_COLUMN}
                 )
 
     return spark_df.mapInPandas(apply, schema)

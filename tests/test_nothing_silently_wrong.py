@@ -80,11 +80,11 @@ def test_1_a_features_file_trains_without_its_id_and_its_outcomes(tmp_path, caps
     assert code == 0, err
     result = train(tmp_path, out)
     features = learned(tmp_path)
-    assert "customer_id" not in features and not any(f.startswith("holdout_") for f in features)
+    assert "id" not in features and not any(f.startswith("holdout_") for f in features)
     assert {"frequency", "recency_days", "total_spend"} <= set(features)
     # The run records what it found, so every later read takes the same columns.
     d = result.config.data
-    assert d.id_column == "customer_id"
+    assert d.id_column == "id"
     assert set(d.outcome_columns) == {"holdout_spend", "holdout_active"}
     assert load_dataset(str(out)).features.index[0].startswith("C")
 
@@ -105,7 +105,7 @@ def test_1_the_parquet_file_declares_its_roles(tmp_path, capsys):
         capsys=capsys,
     )
     assert file_roles(tmp_path / "f.parquet") == {
-        "id_column": "customer_id",
+        "id_column": "id",
         "outcome_columns": ["holdout_spend", "holdout_active"],
     }
 
@@ -398,7 +398,7 @@ def test_10_sweep_refuses_impossible_ks_before_training(tmp_path, capsys, k, mes
         tmp_path / "t.csv",
         "--k",
         k,
-        "--out",
+        "--output-dir",
         tmp_path / "sweep",
         capsys=capsys,
     )
@@ -416,7 +416,7 @@ def test_10_a_sweep_work_folder_that_is_a_file_is_one_line(tmp_path, capsys):
         "2-3",
         "--work-dir",
         tmp_path / "work",
-        "--out",
+        "--output-dir",
         tmp_path / "sweep",
         capsys=capsys,
     )
@@ -710,7 +710,9 @@ def test_an_id_with_a_fault_is_refused_not_learned(tmp_path, values, message):
     ],
 )
 def test_sweep_refuses_repeated_seeds_and_ks_and_endless_ranges(tmp_path, capsys, flags, message):
-    code, err = cli("sweep", "--config", SMOKE, *flags, "--out", tmp_path / "sweep", capsys=capsys)
+    code, err = cli(
+        "sweep", "--config", SMOKE, *flags, "--output-dir", tmp_path / "sweep", capsys=capsys
+    )
     assert code == 2 and one_error(err, message)
 
 
@@ -752,7 +754,7 @@ def test_a_log_run_scores_the_features_file_by_its_declared_id(tmp_path, capsys)
     assert code == 0, err
     assert "holdout" not in err
     scored = pd.read_csv(tmp_path / "p.csv", dtype={"id": str})
-    assert list(scored["id"]) == list(pd.read_parquet(tmp_path / "f.parquet")["customer_id"])
+    assert list(scored["id"]) == list(pd.read_parquet(tmp_path / "f.parquet")["id"])
 
 
 def test_sigterm_stops_a_command_with_one_line_and_its_clean_up_run(tmp_path, capsys):
@@ -798,7 +800,7 @@ def test_sweep_refuses_bad_seeds_and_resamples_before_training(tmp_path, capsys,
         "--k",
         "2-3",
         *flags,
-        "--out",
+        "--output-dir",
         tmp_path / "sweep",
         "--work-dir",
         tmp_path / "work",

@@ -466,3 +466,18 @@ def test_a_run_retrained_into_the_same_folder_is_loaded_again(spark, small_run, 
     expected = other.transform(CUSTOMERS.set_index("customer_id"))
     np.testing.assert_allclose(again[["z_0", "z_1"]].to_numpy(), expected, atol=1e-5)
     assert not np.allclose(first[["z_0", "z_1"]].to_numpy(), expected, atol=1e-5)
+
+
+def test_score_names_the_id_column_id_whatever_the_input_called_it(spark, small_run):
+    """As export.py: ``id``, from the customers' own id column (here ``CustomerID``); and a
+    table ``python -m dec features`` wrote, whose id is ``id``, is scored without
+    ``id_column=``."""
+    from dec.spark import score
+
+    renamed = CUSTOMERS.rename(columns={"customer_id": "CustomerID"})
+    found = score(spark.createDataFrame(renamed), small_run, id_column="CustomerID").toPandas()
+    assert list(found.columns[:2]) == ["id", "segment"] and "CustomerID" not in found.columns
+    assert sorted(found["id"]) == ["1", "2", "3"]
+    features_file = CUSTOMERS.rename(columns={"customer_id": "id"})
+    found = score(spark.createDataFrame(features_file), small_run).toPandas()
+    assert sorted(found["id"]) == ["1", "2", "3"]

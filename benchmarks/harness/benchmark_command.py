@@ -37,7 +37,13 @@ def main() -> int:
         "(default: all; with --downstream: synthetic, cdnow, digits)",
     )
     parser.add_argument("--seeds", default="0,1,2", help="comma-separated seeds")
-    parser.add_argument("--out", default="benchmarks", help="folder for results.json/.md")
+    parser.add_renamed(
+        "--output-dir",
+        "--out",
+        default="benchmarks",
+        metavar="DIR",
+        help="folder for results.json/.md and each mode's files (default: benchmarks)",
+    )
     parser.add_argument("--work-dir", help="where the runs go (default checkpoints/benchmark)")
     parser.add_argument(
         "--speed",
@@ -70,7 +76,7 @@ def main() -> int:
         metavar="LABEL:KEY=V[,KEY=V]",
         help="instead: compare config variants on the validation split (the "
         "choice) and the test split, e.g. t:model.kernel=student_t "
-        "m:model.kernel=mahalanobis; writes --out/<--name>.{md,json}",
+        "m:model.kernel=mahalanobis; writes --output-dir/<--name>.{md,json}",
     )
     parser.add_argument(
         "--name",
@@ -81,21 +87,21 @@ def main() -> int:
         "--data-kind",
         action="store_true",
         help="instead: the estimator's defaults on digits as a raw array "
-        "(data_kind auto vs table vs KMeans); writes --out/data_kind.md",
+        "(data_kind auto vs table vs KMeans); writes --output-dir/data_kind.md",
     )
     parser.add_argument(
         "--downstream",
         action="store_true",
         help="instead: fit linear and gradient-boosting models on features, "
         "embeddings, both + segments, and PCA; test R²/AUC/accuracy to "
-        "--out/downstream.{md,json}",
+        "--output-dir/downstream.{md,json}",
     )
     parser.add_argument(
         "--spread",
         action="store_true",
         help="instead: prediction strength of k and the test metric of 30 "
         "KMeans local optima on each table's inputs, with the benchmark's "
-        "methods placed among them; writes --out/spread.{md,json}",
+        "methods placed among them; writes --output-dir/spread.{md,json}",
     )
     parser.add_argument(
         "--results",
@@ -107,7 +113,7 @@ def main() -> int:
         action="store_true",
         help="instead: the public suite of labelled tables x {KMeans, "
         "BIC-chosen GMM, Ward, AE+KMeans, the default model, --variants} "
-        "x --seeds, k = the number of classes; writes --out/suite.{md,json}",
+        "x --seeds, k = the number of classes; writes --output-dir/suite.{md,json}",
     )
     parser.add_argument("--tables", help="--suite: comma-separated tables (default: all)")
     parser.add_argument(
@@ -115,7 +121,7 @@ def main() -> int:
         action="store_true",
         help="instead: per-segment bootstrap Jaccard of one default run with "
         "refits from the pretrained autoencoder and full refits, beside "
-        "KMeans and GMM; writes --out/stability.{md,json}",
+        "KMeans and GMM; writes --output-dir/stability.{md,json}",
     )
     parser.add_argument(
         "--resamples", type=int, default=10, help="--stability: bootstrap resamples per method"
@@ -125,14 +131,14 @@ def main() -> int:
         action="store_true",
         help="instead: on the suite's tables (--tables), choose among the "
         "default model, KMeans and the BIC-GMM by bootstrap stability, "
-        "without labels; writes --out/suite_stability_choice.{md,json}",
+        "without labels; writes --output-dir/suite_stability_choice.{md,json}",
     )
     parser.add_argument(
         "--log-scale",
         action="store_true",
         help="instead: generated purchase logs (--log-sizes rows): features "
         "with DuckDB and training with each log engine, time and peak "
-        "memory; writes --out/log_scale.{md,json}",
+        "memory; writes --output-dir/log_scale.{md,json}",
     )
     parser.add_argument(
         "--log-sizes",
@@ -144,14 +150,14 @@ def main() -> int:
         action="store_true",
         help="instead: dec.spark in local[2] mode on a generated log of "
         "--spark-rows purchases (features, scoring); writes "
-        "--out/spark.{md,json}",
+        "--output-dir/spark.{md,json}",
     )
     parser.add_argument("--spark-rows", type=int, default=2_000_000)
     parser.add_argument(
         "--clv",
         action="store_true",
         help="instead: customer value on CDNOW against the hold-out period, "
-        "beside the published fits; writes --out/clv.{md,json}",
+        "beside the published fits; writes --output-dir/clv.{md,json}",
     )
     args = parser.parse_args()
     if args.spark:
@@ -182,6 +188,6 @@ def main() -> int:
         return variants(args, parser, {d: CONFIGS[d] for d in datasets}, seeds)
     from benchmarks.harness.benchmark import run_benchmark
 
-    run_benchmark(datasets, seeds, args.out, args.work_dir)
-    print((__import__("pathlib").Path(args.out) / "results.md").read_text())
+    run_benchmark(datasets, seeds, args.output_dir, args.work_dir)
+    print((__import__("pathlib").Path(args.output_dir) / "results.md").read_text())
     return 0

@@ -1,17 +1,17 @@
 """The benchmark's modes (``scripts/benchmark.py --suite``, ``--stability`` ...): each runs
-its harness in :mod:`benchmarks.harness`, then writes ``<name>.{json,md}`` into ``--out``."""
+its harness in :mod:`benchmarks.harness`, then writes ``<name>.{json,md}`` into ``--output-dir``."""
 
 from __future__ import annotations
 
 
 def _publish(args, name: str, payload: dict, text: str) -> int:
-    """Write ``<name>.json`` and ``<name>.md`` into --out, print the page."""
+    """Write ``<name>.json`` and ``<name>.md`` into --output-dir, print the page."""
     from pathlib import Path
 
     from dec.utils import files
 
-    files.write_json(Path(args.out) / f"{name}.json", payload)
-    files.atomic_write_text(Path(args.out) / f"{name}.md", text)
+    files.write_json(Path(args.output_dir) / f"{name}.json", payload)
+    files.atomic_write_text(Path(args.output_dir) / f"{name}.md", text)
     print(text)
     return 0
 
@@ -176,7 +176,7 @@ def scale(args, parser) -> int:
     except ValueError:
         parser.error("--scale-sizes must be comma-separated integers, e.g. 10000,100000")
     summary = scale_benchmark(sizes, work_dir=args.work_dir or "checkpoints/scale")
-    print(write_scale(summary, args.out).read_text())
+    print(write_scale(summary, args.output_dir).read_text())
     return 0
 
 
@@ -219,7 +219,7 @@ def speed(args) -> int:
     from dec.utils import files
 
     result = speed_benchmark(n_samples=args.speed_samples, repeats=args.speed_repeats)
-    out = Path(args.out)
+    out = Path(args.output_dir)
     out.mkdir(parents=True, exist_ok=True)
     files.write_json(out / "speed.json", result)
     text = speed_page(result)

@@ -116,11 +116,45 @@ def _one_line_warning(message, category, filename, lineno, file=None, line=None)
 
 
 class Parser(argparse.ArgumentParser):
-    """argparse, but usage errors are one line and exit code 2 without the usage dump."""
+    """argparse, but usage errors are one line and exit code 2 without the usage dump, and
+    a renamed flag's old spelling still read (:meth:`add_renamed`)."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        #: (new flag, old flag, dest, the old flag's dest, default) per renamed flag.
+        self._renamed: list[tuple[str, str, str, str, typing.Any]] = []
+
+    def add_renamed(self, flag: str, old: str, *, default=None, **kwargs) -> argparse.Action:
+        """``flag``, also read under its former spelling ``old``, which prints one line
+        ``warning: OLD is deprecated; use FLAG`` on stderr; both at once is a usage error.
+        ``old`` is left out of ``--help``."""
+        action = self.add_argument(flag, default=None, **kwargs)
+        old_dest = f"_deprecated_{_dest(old)}"
+        self.add_argument(
+            old,
+            dest=old_dest,
+            default=None,
+            help=argparse.SUPPRESS,
+            **{k: v for k, v in kwargs.items() if k in ("type", "metavar")},
+        )
+        self._renamed.append((flag, old, action.dest, old_dest, default))
+        return action
 
     def parse_args(self, args=None, namespace=None):
         # KEY=VALUE overrides may come before, between or after the flags.
-        return self.parse_intermixed_args(args, namespace)
+        parsed = self.parse_intermixed_args(args, namespace)
+        for flag, old, dest, old_dest, default in self._renamed:
+            value = getattr(parsed, old_dest)
+            delattr(parsed, old_dest)
+            if value is not None:
+                if getattr(parsed, dest) is not None:
+                    self.error(f"give {flag} or {old} (its old spelling), not both")
+                # Printed, not warnings.warn: a DeprecationWarning is hidden by default.
+                _one_line_warning(f"{old} is deprecated; use {flag}", FutureWarning, "", 0)
+                setattr(parsed, dest, value)
+            elif getattr(parsed, dest) is None:
+                setattr(parsed, dest, default)
+        return parsed
 
     def error(self, message):
         print(f"error: {message} (see --help)", file=sys.stderr)

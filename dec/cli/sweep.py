@@ -13,13 +13,16 @@ each combination of --grid values; recommends the largest k whose prediction str
 reaches 0.8, or, where none does, the best silhouette on the pretrained embeddings."""
 
 
+#: Where a sweep writes unless --output-dir says.
+DEFAULT_OUTPUT_DIR = "checkpoints/sweep"
+
 #: The most values of k one sweep trains.
 MAX_KS = 1000
 
 
 def sweep_parser() -> Parser:
     parser = Parser(description=DESCRIPTION)
-    # k, seeds and the output folder are the sweep's own: --k, --seeds, --out.
+    # k, seeds and the output folder are the sweep's own: --k, --seeds, --output-dir.
     config_args(parser, skip=("--n-clusters", "--seed", "--output-dir"))
     parser.add_argument("--k", default="2-10", help="range like 2-10 or a list like 3,5,8")
     parser.add_argument(
@@ -31,10 +34,15 @@ def sweep_parser() -> Parser:
     )
     parser.add_argument("--seeds", help="seeds per k (stability across seeds; default 0,1)")
     parser.add_argument("--bootstrap", type=int, default=2, help="bootstrap resamples per k")
-    parser.add_argument(
+    parser.add_renamed(
+        "--output-dir",
         "--out",
-        default="checkpoints/sweep",
-        help="folder for sweep.csv, sweep_seeds.csv, sweep.md and sweep.png",
+        # Not output_dir: that is train's run folder, which config_values reads.
+        dest="sweep_dir",
+        default=DEFAULT_OUTPUT_DIR,
+        metavar="DIR",
+        help="folder for sweep.csv, sweep_seeds.csv, sweep.md and sweep.png "
+        f"(default: {DEFAULT_OUTPUT_DIR})",
     )
     parser.add_argument(
         "--work-dir", help="keep every run's folder here (default: runs stay in memory)"
@@ -44,7 +52,7 @@ def sweep_parser() -> Parser:
         action="store_true",
         help="instead: per seed (--seeds, default 0,1,2), which k prediction "
         "strength and the embedding's silhouette pick on data with a "
-        "planted k (synthetic: 5, digits: 10); writes --out/k_rules.md",
+        "planted k (synthetic: 5, digits: 10); writes --output-dir/k_rules.md",
     )
     parser.add_argument(
         "--halvings",
@@ -104,11 +112,12 @@ def sweep() -> int:
         parse_grid(args.grid),
         seeds,
         args.bootstrap,
-        Path(args.out),
+        Path(args.sweep_dir),
         Path(args.work_dir) if args.work_dir else None,
+        out_setting="--output-dir",
     )
-    print((Path(args.out) / "sweep.md").read_text())
-    print(f"plot: {Path(args.out) / 'sweep.png'}")
+    print((Path(args.sweep_dir) / "sweep.md").read_text())
+    print(f"plot: {Path(args.sweep_dir) / 'sweep.png'}")
     return 0
 
 
@@ -126,7 +135,7 @@ def _rules(args, parser) -> int:
     rows = measure(seeds=seeds, overrides=args.overrides, halvings=args.halvings)
     meta = {**run_meta(), "overrides": list(args.overrides)}
     text = k_rules_markdown(rows, meta)
-    out = Path(args.out)
+    out = Path(args.sweep_dir)
     files.write_json(out / "k_rules.json", {"meta": meta, "rows": rows})
     files.atomic_write_text(out / "k_rules.md", text)
     print(text)

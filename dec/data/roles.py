@@ -26,6 +26,11 @@ from dec.errors import plain
 #: Parquet key-value metadata that carries the roles: ``{"id_column": ..., "outcome_columns":
 #: [...]}`` as JSON.
 METADATA_KEY = b"dec.roles"
+#: The customer id column's name in every file the package writes (export, predict, migrate's
+#: movers, ``python -m dec features``, ``dec.spark.score``), whatever the input called its own
+#: (``customer_id``, ``CustomerID``); where the input had none, its row numbers. Parquet files
+#: also declare it (:func:`roles_metadata`).
+ID_COLUMN = "id"
 #: The name rule for outcomes.
 OUTCOME_PREFIX = "holdout_"
 #: The last word of an identifier's name (``customer_id``, ``CustomerID``, ``user-uuid``),

@@ -160,7 +160,7 @@ def parse_grid(items: list[str]) -> dict[str, list[str]]:
     return grid
 
 
-#: What a sweep writes into its --out folder.
+#: What a sweep writes into its folder (``out_dir``; the command line: ``--output-dir``).
 OUTPUT_FILES = ("sweep.csv", "sweep_seeds.csv", "sweep.md", "sweep.png", "sweep_config.yaml")
 
 
@@ -172,16 +172,20 @@ def run_sweep(
     n_bootstrap: int,
     out_dir: Path,
     work_dir: Path | None = None,
+    *,
+    out_setting: str = "out_dir",
 ) -> pd.DataFrame:
     """Every grid point x k; writes sweep.csv (means over seeds), sweep_seeds.csv (each
-    seed's scores), sweep.md and sweep.png into ``out_dir``."""
-    paths.check_writable_dir(out_dir, what="sweep folder", setting="--out")  # before hours of runs
+    seed's scores), sweep.md and sweep.png into ``out_dir``. A message about ``out_dir``
+    names it ``out_setting`` (the command line passes its flag)."""
+    # Before hours of runs.
+    paths.check_writable_dir(out_dir, what="sweep folder", setting=out_setting)
     from dec.data.sources import source_files
 
     paths.check_outputs_kept(
         [Path(out_dir) / name for name in OUTPUT_FILES],
         [(source, "the data the sweep reads") for source in source_files(config.data.source)],
-        fix="choose another --out",
+        fix=f"choose another {out_setting}",
     )
     _check_ks(config, ks)
     rows, seed_rows = [], []

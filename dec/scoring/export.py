@@ -13,7 +13,7 @@ import pandas as pd
 import torch
 
 from dec.data.readers import ROW_INDEX, csv_header, find_id_column, iter_frames, set_id_column
-from dec.data.roles import file_roles, id_like_name, outcome_names
+from dec.data.roles import ID_COLUMN, file_roles, id_like_name, outcome_names, roles_metadata
 from dec.errors import DataError
 from dec.utils import files, paths
 from dec.utils.dates import parse_date
@@ -228,13 +228,14 @@ def check_date(as_of: str | None) -> str | None:
 def score_batches(
     model, batches: Iterable[pd.DataFrame], *, embeddings: bool = True, value: dict | None = None
 ) -> Iterator[pd.DataFrame]:
-    """Yield an ``id, segment, [z_*], p_*`` table for each feature table in ``batches``, and
+    """Yield an ``id, segment, [z_*], p_*`` table for each feature table in ``batches`` (the
+    id column is :data:`ID_COLUMN` whatever the input called it: ``chunk``'s index), and
     with ``value`` (``value_model.json``) :data:`dec.value.closed_forms.VALUE_COLUMNS`. Unseen categories
     are warned about once per batch, with counts per column."""
     for chunk in batches:
         x = model.preprocess(chunk)
         q = model.model_.soft_assign(x).numpy()
-        columns = {"id": chunk.index.astype(str).to_numpy(), "segment": q.argmax(1)}
+        columns = {ID_COLUMN: chunk.index.astype(str).to_numpy(), "segment": q.argmax(1)}
         if embeddings:
             z = model.model_.embed(x).numpy()
             columns.update({f"z_{j}": z[:, j] for j in range(z.shape[1])})
@@ -270,6 +271,10 @@ def _write_parquet(batches, tmp: Path) -> int:
     try:
         for batch in batches:
             table = pa.Table.from_pandas(batch, preserve_index=False)
+            if ID_COLUMN in batch.columns:  # the file says which column is the id
+                table = table.replace_schema_metadata(
+                    {**(table.schema.metadata or {}), **roles_metadata(ID_COLUMN, [])}
+                )
             if writer is None:
                 writer = pq.ParquetWriter(tmp, table.schema)
             writer.write_table(table)
@@ -291,7 +296,10 @@ def _write_csv(batches, tmp: Path) -> int:
 
 def _write_npz(batches, tmp: Path) -> int:
     frame = pd.concat(list(batches), ignore_index=True)
-    arrays = {"id": frame["id"].to_numpy().astype(str), "segment": frame["segment"].to_numpy()}
+    arrays = {
+        ID_COLUMN: frame[ID_COLUMN].to_numpy().astype(str),
+        "segment": frame["segment"].to_numpy(),
+    }
     for prefix in ("z", "p"):
         cols = [c for c in frame.columns if c.startswith(f"{prefix}_")]
         if cols:

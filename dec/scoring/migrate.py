@@ -98,12 +98,15 @@ def row_shares(counts: pd.DataFrame) -> pd.DataFrame:
 
 
 def movers(before: pd.Series, after: pd.Series) -> pd.DataFrame:
-    """``id, from, to`` for every customer whose segment changed, new and gone included."""
+    """``id, from, to`` for every customer whose segment changed, new and gone included
+    (the id column is :data:`dec.scoring.export.ID_COLUMN`, as in every output)."""
+    from dec.scoring.export import ID_COLUMN
+
     origin, destination = _aligned(before, after)
     moved = origin != destination
     return pd.DataFrame(
         {
-            "id": origin.index[moved].astype(str),
+            ID_COLUMN: origin.index[moved].astype(str),
             "from": origin[moved].to_numpy(),
             "to": destination[moved].to_numpy(),
         }
@@ -281,7 +284,7 @@ def write_migration(
     and the heatmap to ``paths`` (:func:`check_migration_paths`) as one set: all of them
     or, if anything fails, none. With ``worth`` (CLV by id at the second snapshot), the
     movers carry a ``clv`` column and the summary the value that moved. Returns ``paths``."""
-    from dec.scoring.export import write_rows
+    from dec.scoring.export import ID_COLUMN, write_rows
     from dec.segments.plots import plot_transitions
     from dec.utils.figures import figure_png
 
@@ -292,7 +295,7 @@ def write_migration(
         text += "\n" + "\n".join(
             value_moved(transition_value(before, after, worth, len(names)), names)
         )
-        moved_rows["clv"] = worth.reindex(moved_rows["id"]).fillna(0.0).to_numpy()
+        moved_rows["clv"] = worth.reindex(moved_rows[ID_COLUMN]).fillna(0.0).to_numpy()
     figure = plot_transitions(counts, row_shares(counts), names, first, second)
     with files.atomic_paths(list(paths.values())) as (moved, csv, md, png):
         write_rows(iter([moved_rows]), moved, paths["movers"].suffix)

@@ -150,7 +150,7 @@ def test_sweep_script_writes_table_recommendation_and_plot(tmp_path):
         "0,1",
         "--bootstrap",
         "1",
-        "--out",
+        "--output-dir",
         str(out),
     )
     assert result.returncode == 0, result.stderr
@@ -183,7 +183,12 @@ def test_sweep_script_writes_table_recommendation_and_plot(tmp_path):
 def test_sweep_on_bad_data_says_so_in_one_line_and_writes_nothing(tmp_path):
     out = tmp_path / "sweep"
     result = run_script(
-        "sweep.py", "--k", "2,3", "--out", str(out), f"data.source={tmp_path / 'missing.csv'}"
+        "sweep.py",
+        "--k",
+        "2,3",
+        "--output-dir",
+        str(out),
+        f"data.source={tmp_path / 'missing.csv'}",
     )
     assert result.returncode == 2
     last = result.stderr.strip().splitlines()[-1]  # after the progress log's "sweep: k=2"
@@ -196,11 +201,11 @@ def test_sweep_on_bad_data_says_so_in_one_line_and_writes_nothing(tmp_path):
 @pytest.mark.slow
 def test_sweep_into_a_file_stops_before_training(tmp_path):
     (tmp_path / "taken").write_text("")
-    result = run_script("sweep.py", "--k", "2", "--out", str(tmp_path / "taken"))
+    result = run_script("sweep.py", "--k", "2", "--output-dir", str(tmp_path / "taken"))
     assert result.returncode == 2 and "sweep:" not in result.stderr  # no k was started
     assert result.stderr.strip() == (
         f"error: cannot create sweep folder {tmp_path / 'taken'}: "
-        "it is a file, not a folder; choose another --out"
+        "it is a file, not a folder; choose another --output-dir"
     )
 
 
@@ -246,7 +251,7 @@ def test_python_m_dec_sweep_takes_trains_data_flags(tmp_path, capsys):
         "0",
         "--bootstrap",
         "1",
-        "--out",
+        "--output-dir",
         str(out),
         capsys=capsys,
     )
@@ -260,7 +265,7 @@ def test_python_m_dec_sweep_takes_trains_data_flags(tmp_path, capsys):
         "nope",
         "--k",
         "2",
-        "--out",
+        "--output-dir",
         str(tmp_path / "bad"),
         capsys=capsys,
     )
@@ -269,7 +274,7 @@ def test_python_m_dec_sweep_takes_trains_data_flags(tmp_path, capsys):
 
 
 def test_sweep_never_writes_over_the_table_it_reads(tmp_path, capsys):
-    """A customer table named sweep.csv in the --out folder: refused before any training."""
+    """A customer table named sweep.csv in the --output-dir folder: refused before any training."""
     from conftest import cli
 
     from dec.data.synthetic import make_customers
@@ -287,7 +292,7 @@ def test_sweep_never_writes_over_the_table_it_reads(tmp_path, capsys):
         "customer_id",
         "--k",
         "2",
-        "--out",
+        "--output-dir",
         str(tmp_path),
         capsys=capsys,
     )

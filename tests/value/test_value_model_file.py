@@ -474,7 +474,7 @@ def test_scoring_commands_on_refunds_impossible_tables_and_a_file_without_checks
         capsys=capsys,
     )
     assert code == 0, err
-    table = pd.read_csv(tmp_path / "table.csv", dtype={"customer_id": str})
+    table = pd.read_csv(tmp_path / "table.csv", dtype={"id": str})
     table.loc[3, "frequency"] = -5
     table.to_csv(tmp_path / "table.csv", index=False)
     code, err = cli(
@@ -485,7 +485,7 @@ def test_scoring_commands_on_refunds_impossible_tables_and_a_file_without_checks
         "--data",
         tmp_path / "table.csv",
         "--id-column",
-        "customer_id",
+        "id",
         "--output",
         tmp_path / "table_scored.csv",
         capsys=capsys,
@@ -493,7 +493,7 @@ def test_scoring_commands_on_refunds_impossible_tables_and_a_file_without_checks
     assert code == 2 and one_error(
         err,
         "frequency is not a whole number of at least 1 for 1 "
-        f"customer(s) (e.g. id '{table['customer_id'][3]}': "
+        f"customer(s) (e.g. id '{table['id'][3]}': "
         "frequency -5)",
     ), err
     assert "with --transactions" in err and not (tmp_path / "table_scored.csv").exists()

@@ -8,7 +8,7 @@ customer's orders, which takes memory in proportion to the purchases; so a log t
 for the memory limit is split by a hash of the customer id into as many parts as it needs,
 each run on its own, and memory follows the limit, not the log. Only one row per customer
 comes back to Python, or none: :func:`write_features` has DuckDB write the file.
-``tests/test_log_sql.py`` checks the two paths agree to 1e-9.
+``tests/data/logs/test_log_sql.py`` checks the two paths agree to 1e-9.
 
 Dates must be dates, timestamps, ISO text or ``YYYYMMDD``; other spellings (``07/08/2020``)
 need the pandas reader (:func:`dec.utils.dates.parse_dates`), which tells day-first apart.
@@ -34,7 +34,7 @@ from dec.data.logs.transactions import (
     log_notice,
     no_customer_id,
 )
-from dec.data.roles import roles_metadata
+from dec.data.roles import ID_COLUMN, roles_metadata
 from dec.errors import ConfigError, DataError, render_settings
 from dec.utils.paths import same_file
 
@@ -240,8 +240,9 @@ def write_features(
     """Write the features of the log at ``path`` to ``output`` (``file_format``
     ``"parquet"`` or ``"csv"``; default: from its suffix),
     with ``holdout_spend`` and ``holdout_active`` where the log runs past the as-of date,
-    sorted by ``customer_id`` (the first column): DuckDB writes the file, so no customer
-    passes through Python. ``options`` as :func:`log_features`.
+    sorted by the id (the first column, :data:`ID_COLUMN`, whatever the log called it):
+    DuckDB writes the file, so no customer passes through Python. ``options`` as
+    :func:`log_features`.
 
     Returns the numbers of customers and columns, the as-of date and whether outcomes were
     written.
@@ -255,13 +256,13 @@ def write_features(
             else ""
         )
         query = (
-            f"SELECT features.*{extra} FROM features LEFT JOIN spend USING "
-            "(customer_id) ORDER BY customer_id"
+            f"SELECT customer_id AS {ID_COLUMN}, features.* EXCLUDE (customer_id){extra} "
+            "FROM features LEFT JOIN spend USING (customer_id) ORDER BY customer_id"
         )
         file_format = file_format or Path(output).suffix.lower().lstrip(".")
         # The file says which column is the id and which are outcomes (CSV: by their
-        # names, customer_id and holdout_*), so no reader learns them as features.
-        meaning = roles_metadata("customer_id", OUTCOMES if outcomes else [])
+        # names, id and holdout_*), so no reader learns them as features.
+        meaning = roles_metadata(ID_COLUMN, OUTCOMES if outcomes else [])
         metadata = ", ".join(
             f"{literal(k.decode())}: {literal(v.decode())}" for k, v in meaning.items()
         )
@@ -272,7 +273,7 @@ def write_features(
         )
         db.execute(f"COPY ({query}) TO {literal(output)} {form}")
         customers = db.execute("SELECT count(*) FROM features").fetchone()[0]
-        columns = len(db.execute(f"DESCRIBE {query}").fetchall()) - 1  # not customer_id
+        columns = len(db.execute(f"DESCRIBE {query}").fetchall()) - 1  # not the id
     return customers, columns, stamp, outcomes
 
 

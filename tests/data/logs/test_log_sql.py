@@ -274,7 +274,7 @@ def test_features_command_writes_features_and_outcomes(tmp_path, capsys):
     )
     assert code == 0, err
     table = pd.read_parquet(out)
-    assert list(table.columns)[0] == "customer_id" and "00042" in set(table["customer_id"])
+    assert list(table.columns)[0] == "id" and "00042" in set(table["id"])
     assert {"frequency", "recency_days", "holdout_spend", "holdout_active"} <= set(table.columns)
     # Written over its own log: refused before any work.
     code, err = cli(
