@@ -54,7 +54,6 @@ MOVED = {
     "dec.stages": "dec.training.stages",
     "dec.sweep_command": "dec.cli.sweep",
     "dec.trainer": "dec.training.trainer",
-    "dec.value": "dec.value.closed_forms",
     "dec.value_fit": "dec.value.fit",
     "dec.value_report": "dec.evaluation.value_report",
     "dec.verdict": "dec.evaluation.verdict",

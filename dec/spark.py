@@ -34,7 +34,8 @@ from dec.data.logs.transactions import (
 )
 from dec.errors import DataError
 from dec.utils.dates import parse_date
-from dec.value.closed_forms import RFM_FEATURES, VALUE_COLUMNS
+from dec.value.clv import VALUE_COLUMNS
+from dec.value.inputs import RFM_FEATURES
 
 #: Text dates as the other engines read them: ``YYYYMMDD``, else ISO dates and timestamps
 #: (a zone, ``...Z`` or ``+05:00``, becomes UTC); unreadable text becomes NULL and is named.
@@ -418,7 +419,7 @@ def score(
         run's id column.
     embeddings : bool, default=True
     value : bool, default=False
-        Also each customer's value (:data:`dec.value.closed_forms.VALUE_COLUMNS`) by the models
+        Also each customer's value (:data:`dec.value.clv.VALUE_COLUMNS`) by the models
         ``test.py --clv`` fitted, as ``export.py --clv`` adds it.
 
     Returns
@@ -458,7 +459,7 @@ def score(
     numeric += [c for c in RFM_FEATURES if value and c in spark_df.columns and c not in numeric]
     spark_df = _checked_customers(spark_df, id_column, numeric)
     if value:  # after the checks above, so text and infinities keep their own messages
-        from dec.value.closed_forms import spark_checked_features
+        from dec.value.inputs import spark_checked_features
 
         spark_df = spark_checked_features(spark_df, id_column)
     settings = saved_settings(run) if value else None

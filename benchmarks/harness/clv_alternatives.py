@@ -19,7 +19,7 @@ import pandas as pd
 from scipy.optimize import minimize
 from scipy.special import gammaln
 
-from dec.value import closed_forms as value
+from dec import value
 
 #: Starting point of the first-purchase spend fit: the published Gamma-Gamma (p, q, v) and
 #: a first purchase like a repeat one (p0 = p, c = 1).

@@ -31,7 +31,7 @@ from benchmarks.harness.clv_alternatives import (
     purchase_errors,
     segment_ratios,
 )
-from dec.value import closed_forms as value
+from dec import value
 
 AS_OF, END, HOLDOUT_WEEKS = "1997-09-30", "1998-06-30", 39.0
 #: The backtest's cut: the calibration log's last third (13 of its 39 weeks) held back.

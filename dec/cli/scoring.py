@@ -98,7 +98,7 @@ def value_args(parser: Parser, fit: bool) -> None:
 def _horizon(text: str) -> str:
     """``--clv-horizon`` as ``12M`` or ``2Y``, once it parses: checked while the flags are
     read, before any work."""
-    from dec.value.closed_forms import parse_horizon
+    from dec.value.settings import parse_horizon
 
     _flag_check(parse_horizon, "--clv-horizon", text)
     return text.strip().upper()
@@ -107,7 +107,7 @@ def _horizon(text: str) -> str:
 def _rate(text: str) -> float:
     """``--discount-rate`` as a number: finite and at least 0. Not ``type=float``, which
     takes ``nan``, ``inf`` and ``-1`` and gives NaN, zero or infinite values."""
-    from dec.value.closed_forms import check_discount_rate
+    from dec.value.settings import check_discount_rate
 
     return _flag_check(check_discount_rate, "--discount-rate", text)
 
@@ -130,7 +130,7 @@ def _value_settings(run: str, args) -> dict | None:
     if not args.clv:
         return None
     from dec.evaluation.value_report import saved_settings
-    from dec.value.closed_forms import parse_horizon
+    from dec.value.settings import parse_horizon
 
     settings = saved_settings(run)
     if args.clv_horizon is not None:
@@ -346,7 +346,7 @@ def migrate() -> int:
     names = segment_names(args.run, frames[0], segments[0].to_numpy(), model.n_clusters)
     worth = None
     if value is not None:
-        from dec.value.closed_forms import value_arrays
+        from dec.value.clv import value_arrays
 
         worth = pd.Series(value_arrays(frames[1], value)["clv"], index=frames[1].index.astype(str))
     write_migration(segments[0], segments[1], names, paths, *snapshots, worth=worth)

@@ -65,7 +65,7 @@ def evaluate(
         The ``test_report.json`` payload (schema in DESIGN.md).
     """
     if value is not None:
-        from dec.value.closed_forms import check_discount_rate, parse_horizon
+        from dec.value.settings import check_discount_rate, parse_horizon
 
         # A bad horizon or rate: one line before any work, not NaN values in the report.
         parse_horizon(value[0])

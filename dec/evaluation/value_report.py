@@ -16,8 +16,8 @@ import numpy as np
 import pandas as pd
 from scipy.stats import spearmanr
 
+from dec import value
 from dec.utils.markdown import markdown_table
-from dec.value import closed_forms as value
 
 #: Defaults of --clv-horizon and --discount-rate (a year ahead, 10 % a year).
 DEFAULT_HORIZON, DEFAULT_DISCOUNT_RATE = "12M", 0.10
@@ -67,7 +67,7 @@ def segment_value(
     Parameters
     ----------
     features : DataFrame
-        Log features (:data:`dec.value.closed_forms.RFM_FEATURES`) of the customers, e.g. the test split.
+        Log features (:data:`dec.value.inputs.RFM_FEATURES`) of the customers, e.g. the test split.
     segments : ndarray of int
     settings : dict
         ``value_model.json``'s content (:func:`value_settings`).

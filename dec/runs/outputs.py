@@ -7,7 +7,7 @@ run folder keeps one owner; the run's own files (config, weights, manifest) stay
 
 ``value_model.json`` is written after training, so the manifest cannot vouch for it: it
 carries its own ``sha256`` (:func:`value_model_digest`), and every read checks it and the
-models (:func:`dec.value.closed_forms.settings_problem`). :func:`staged` holds back what ``test.py``
+models (:func:`dec.value.settings.settings_problem`). :func:`staged` holds back what ``test.py``
 writes until all of it is ready, so a failure half-way changes nothing.
 """
 
@@ -198,10 +198,10 @@ class RunOutputs:
         Raises
         ------
         DataError
-            If the models would not score (:func:`dec.value.closed_forms.settings_problem`): nothing is
+            If the models would not score (:func:`dec.value.settings.settings_problem`): nothing is
             written that :meth:`read_value_model` would refuse.
         """
-        from dec.value.closed_forms import settings_problem
+        from dec.value.settings import settings_problem
 
         path = self.path / VALUE_MODEL
         problem = settings_problem(settings)
@@ -220,7 +220,7 @@ class RunOutputs:
         RunDirError
             In one line naming the file, the key and the fix, if it is not JSON, not the
             file test.py wrote (its ``sha256`` differs) or its models would not score
-            (:func:`dec.value.closed_forms.settings_problem`).
+            (:func:`dec.value.settings.settings_problem`).
 
         Warns
         -----
@@ -228,7 +228,7 @@ class RunOutputs:
             For a file without a ``sha256`` (written before the field, or with it deleted):
             it is read and its models checked, but a hand edit cannot be told.
         """
-        from dec.value.closed_forms import settings_problem
+        from dec.value.settings import settings_problem
 
         path = self._input(VALUE_MODEL)
         if not path.is_file():

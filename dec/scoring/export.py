@@ -17,7 +17,7 @@ from dec.data.roles import ID_COLUMN, file_roles, id_like_name, outcome_names, r
 from dec.errors import DataError
 from dec.utils import files, paths
 from dec.utils.dates import parse_date
-from dec.value.closed_forms import value_arrays
+from dec.value.clv import value_arrays
 
 FORMATS = (".parquet", ".csv", ".npz")
 BATCH_ROWS = 100_000
@@ -230,7 +230,7 @@ def score_batches(
 ) -> Iterator[pd.DataFrame]:
     """Yield an ``id, segment, [z_*], p_*`` table for each feature table in ``batches`` (the
     id column is :data:`ID_COLUMN` whatever the input called it: ``chunk``'s index), and
-    with ``value`` (``value_model.json``) :data:`dec.value.closed_forms.VALUE_COLUMNS`. Unseen categories
+    with ``value`` (``value_model.json``) :data:`dec.value.clv.VALUE_COLUMNS`. Unseen categories
     are warned about once per batch, with counts per column."""
     for chunk in batches:
         x = model.preprocess(chunk)

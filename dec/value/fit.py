@@ -15,7 +15,9 @@ import numpy as np
 import pandas as pd
 
 from dec.errors import ConfigError, DataError
-from dec.value.closed_forms import MODEL_PARAMETERS, purchases_ahead, rfm
+from dec.value.closed_forms import purchases_ahead
+from dec.value.inputs import rfm
+from dec.value.settings import MODEL_PARAMETERS
 
 #: Below this many customers with a repeat purchase the spend model has nothing to learn from.
 MIN_REPEAT_CUSTOMERS = 20
@@ -82,7 +84,7 @@ def fit_value_model(
     Parameters
     ----------
     features : DataFrame
-        The package's log features (:data:`dec.value.closed_forms.RFM_FEATURES`), one row per customer.
+        The package's log features (:data:`dec.value.inputs.RFM_FEATURES`), one row per customer.
     method : {"map", "mcmc"}, default="map"
         The posterior's mode (seconds), or the full posterior by NUTS (:data:`SAMPLER`,
         about 20 s on CDNOW): its means score, its draws give each segment an interval.
@@ -167,7 +169,7 @@ def _too_few_spenders(spenders: int, repeaters: int) -> str:
 def fit_purchase_model(
     data: pd.DataFrame, purchase_model: str, method: str = "map", seed: int = 0
 ) -> tuple[dict, dict | None]:
-    """One of :data:`PURCHASE_MODELS` fitted on customers' :func:`dec.value.closed_forms.rfm`: its
+    """One of :data:`PURCHASE_MODELS` fitted on customers' :func:`dec.value.inputs.rfm`: its
     parameters and, for ``"mcmc"``, their draws."""
     frame = pd.DataFrame(
         {

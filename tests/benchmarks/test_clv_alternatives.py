@@ -8,7 +8,7 @@ from scipy.integrate import quad
 from scipy.stats import gamma
 
 from benchmarks.harness import clv_alternatives as alt
-from dec.value import closed_forms as value
+from dec import value
 
 SPEND = dict(p=3.0, q=4.0, v=30.0, p0=5.0, c=1.5)
 

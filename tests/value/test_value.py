@@ -8,8 +8,8 @@ import pandas as pd
 import pytest
 from conftest import cli, log_features, one_error
 
+from dec import value
 from dec.errors import DataError
-from dec.value import closed_forms as value
 
 BG = dict(r=1.0, alpha=1.0, a=2.0, b=3.0)
 

@@ -14,11 +14,11 @@ import pandas as pd
 import pytest
 from conftest import SMOKE, cli, log_features, one_error, write_small_log
 
+from dec import value
 from dec.errors import DataError, RunDirError
 from dec.runs.outputs import value_model_digest
 from dec.runs.rundir import RunDir
 from dec.utils import files
-from dec.value import closed_forms as value
 
 GOOD = {
     "purchases": {"model": "bg_nbd", "r": 0.25, "alpha": 4.8, "a": 0.71, "b": 2.1},

@@ -7,7 +7,7 @@ import pytest
 from conftest import log_features
 from scipy.integrate import quad
 
-from dec.value import closed_forms as value
+from dec import value
 
 PARETO = dict(r=1.0, alpha=1.0, s=2.0, beta=1.0)
 
