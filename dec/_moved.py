@@ -3,6 +3,11 @@
 ``import dec.pipeline`` still works: it gives :mod:`dec.training.pipeline` itself, with a
 ``DeprecationWarning`` naming the new path, so code written against the flat layout keeps
 running while it moves. New code imports the new paths; ``docs/layout.md`` lists them.
+
+Two old modules were split (:data:`SPLIT`): their old paths give a module that finds each
+name where it lives now. The user features of ``dec.experiments`` (the sweep and its rules)
+import from their old paths too; its harnesses are not installed any more, and importing
+one says where it went.
 """
 
 from __future__ import annotations
@@ -11,13 +16,13 @@ import importlib
 import importlib.abc
 import importlib.machinery
 import sys
+import types
 import warnings
 
 #: Old module path -> where it lives now.
 MOVED = {
     "dec.baselines": "dec.evaluation.baselines",
     "dec.bootstrap": "dec.evaluation.bootstrap",
-    "dec.cli": "dec.cli.common",
     "dec.commands": "dec.cli.commands",
     "dec.consensus": "dec.training.consensus",
     "dec.data.datasets": "dec.data.sources",
@@ -57,23 +62,58 @@ MOVED = {
     "dec.value_fit": "dec.value.fit",
     "dec.value_report": "dec.evaluation.value_report",
     "dec.verdict": "dec.evaluation.verdict",
+    "dec.experiments.k_rules": "dec.evaluation.k_rules",
+    "dec.experiments.recommend_k": "dec.evaluation.recommend_k",
+    "dec.experiments.sweep": "dec.evaluation.sweep",
 }
+#: Old modules whose names now live in several: old path -> the modules, searched in order.
+SPLIT = {
+    "dec.plots": ("dec.segments.plots", "dec.utils.figures", "dec.evaluation.sweep_plot"),
+    "dec.data.datasets": ("dec.data.sources", "dec.data.dataset", "dec.data.builtin"),
+}
+#: The old package of the harnesses, now benchmarks/harness in the repository.
+EXPERIMENTS = "dec.experiments"
+
+
+class _Split(types.ModuleType):
+    """An old module whose names moved to several new ones (:data:`SPLIT`)."""
+
+    def __getattr__(self, name):
+        for module in SPLIT[self.__name__]:
+            found = importlib.import_module(module)
+            if hasattr(found, name):
+                return getattr(found, name)
+        raise AttributeError(f"module {self.__name__!r} has no attribute {name!r}")
 
 
 class _Alias(importlib.abc.MetaPathFinder, importlib.abc.Loader):
     """Finds an old path and loads it as the module at its new path (the same object)."""
 
     def find_spec(self, fullname, path=None, target=None):
-        if fullname not in MOVED:
-            return None
-        return importlib.machinery.ModuleSpec(fullname, self)
+        if fullname in MOVED or fullname in SPLIT:
+            return importlib.machinery.ModuleSpec(fullname, self)
+        if fullname == EXPERIMENTS:
+            return importlib.machinery.ModuleSpec(fullname, self, is_package=True)
+        if fullname.startswith(EXPERIMENTS + "."):
+            name = fullname.rsplit(".", 1)[1]
+            raise ModuleNotFoundError(
+                f"{fullname} was a benchmark harness: it is benchmarks/harness/{name}.py in "
+                "the repository now, and not installed",
+                name=fullname,
+            )
+        return None
 
     def create_module(self, spec):
+        if spec.name == EXPERIMENTS:
+            module = types.ModuleType(spec.name, "The old home of the sweep (now dec.evaluation).")
+            module.__path__ = []
+            return module
+        new = ", ".join(SPLIT[spec.name]) if spec.name in SPLIT else MOVED[spec.name]
         warnings.warn(
-            f"{spec.name} moved to {MOVED[spec.name]}; import it from there",
-            DeprecationWarning,
-            stacklevel=2,
+            f"{spec.name} moved to {new}; import it from there", DeprecationWarning, stacklevel=2
         )
+        if spec.name in SPLIT:
+            return _Split(spec.name)
         return importlib.import_module(MOVED[spec.name])
 
     def exec_module(self, module):

@@ -38,7 +38,7 @@ def train() -> int:
 
 
 def test() -> int:
-    """Evaluate a run on its held-out test split against KMeans and AE+KMeans."""
+    """Evaluate a run on its held-out test split against KMeans, GMM and AE+KMeans."""
     parser = Parser(description=test.__doc__)
     run_arg(parser)
     parser.add_argument(

@@ -16,6 +16,7 @@ from pathlib import Path
 from dec.config import Config, deep_update, fields_with, load_config, nested
 from dec.errors import ConfigError, DecError
 from dec.training.rank import is_rank_zero
+from dec.utils.resources import shipped_config_names
 
 
 def run_cli(main: Callable[[], int | None]) -> int:
@@ -210,8 +211,8 @@ def config_args(p: argparse.ArgumentParser, skip: tuple[str, ...] = ()) -> None:
     )
     p.add_argument(
         "--config",
-        help="YAML config, or a shipped one by name (default, cdnow, "
-        "digits, large, smoke); default: the built-in defaults (configs/default.yaml)",
+        help=f"YAML config, or a shipped one by name ({', '.join(shipped_config_names())}); "
+        "default: the built-in defaults (configs/default.yaml)",
     )
     for flag, [(key, field, annotation)] in fields_with("flag").items():
         if flag in skip:

@@ -38,7 +38,8 @@ class DataConfig:
     source: str = option(
         "synthetic",
         flag="--data",
-        help="built-in name (synthetic, digits, cdnow) or a .csv/.parquet path",
+        help="built-in name (synthetic, digits, cdnow, mlc_churn, attrition, or a table of the "
+        "public suite) or a .csv/.parquet file or folder",
     )
     n_samples: int = 20000
     random_state: int = 0
