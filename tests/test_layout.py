@@ -49,23 +49,38 @@ def layer(module: str) -> int:
     return found
 
 
-def imports(module: str) -> set[str]:
-    """Every ``dec`` module ``module`` imports, at the top or inside a function."""
-    tree = ast.parse(MODULES[module].read_text(encoding="utf-8"))
+def imported(tree: ast.AST) -> set[str]:
+    """Every module a parsed file imports, at the top or inside a function, by statement or
+    by ``importlib.import_module("...")`` / ``__import__("...")`` with a literal name."""
     found = set()
     for node in ast.walk(tree):
         if isinstance(node, ast.Import):
-            names = [a.name for a in node.names]
-        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            found.update(a.name for a in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            assert node.level == 0, "relative import: ruff's TID252 bans them"
             # ``from dec.utils import files`` imports the module dec.utils.files
-            names = [
+            found.update(
                 f"{node.module}.{a.name}" if f"{node.module}.{a.name}" in MODULES else node.module
                 for a in node.names
-            ]
-        else:
-            continue
-        found.update(n for n in names if n == "dec" or n.startswith("dec."))
-    return found - {module}
+            )
+        elif (
+            isinstance(node, ast.Call)
+            and (
+                getattr(node.func, "attr", None) == "import_module"
+                or getattr(node.func, "id", None) == "__import__"
+            )
+            and node.args
+            and isinstance(node.args[0], ast.Constant)
+            and isinstance(node.args[0].value, str)
+        ):
+            found.add(node.args[0].value)
+    return found
+
+
+def imports(module: str) -> set[str]:
+    """Every ``dec`` module ``module`` imports (:func:`imported`)."""
+    tree = ast.parse(MODULES[module].read_text(encoding="utf-8"))
+    return {n for n in imported(tree) if n == "dec" or n.startswith("dec.")} - {module}
 
 
 def test_every_module_sits_in_a_layer():
@@ -113,11 +128,31 @@ def test_the_layer_test_catches_an_upward_import_and_a_cycle(tmp_path, monkeypat
     fake["dec.data.a"].write_text("from dec.data import b\n")
     fake["dec.data.b"].write_text("def f():\n    import dec.data.a\n")
     fake["dec.config.c"].write_text("from dec.training.pipeline import fit\n")
+    fake["dec.config.d"] = tmp_path / "d.py"
+    fake["dec.config.d"].write_text(
+        "import importlib\nimportlib.import_module('dec.runs.rundir')\n"
+    )
     monkeypatch.setattr(sys.modules[__name__], "MODULES", fake)
-    with pytest.raises(AssertionError, match="imports upwards"):
-        test_imports_go_down_the_layers("dec.config.c")
+    for module in ("dec.config.c", "dec.config.d"):
+        with pytest.raises(AssertionError, match="imports upwards"):
+            test_imports_go_down_the_layers(module)
     with pytest.raises(pytest.fail.Exception, match="dec.data.a -> dec.data.b -> dec.data.a"):
         test_no_import_cycles()
+
+
+def test_imported_sees_every_spelling_of_an_import():
+    code = (
+        "import benchmarks.harness.suite\n"
+        "def f():\n    __import__('dec.training.stages')\n"
+        "from dec.utils import files\n"
+    )
+    assert imported(ast.parse(code)) == {
+        "benchmarks.harness.suite",
+        "dec.training.stages",
+        "dec.utils.files",
+    }
+    with pytest.raises(AssertionError, match="relative import"):
+        imported(ast.parse("from . import files\n"))
 
 
 def test_models_import_without_lightning():
@@ -143,8 +178,9 @@ def test_installed_packages_are_the_library_only():
     assert not any(p.startswith("benchmarks") for p in packages)
     harness = ROOT / "benchmarks" / "harness"
     assert sorted(harness.glob("*.py")), "the harnesses live beside their results"
-    for module in MODULES:
-        assert not imports(module) & {"benchmarks"}, module
+    for module, path in MODULES.items():
+        names = imported(ast.parse(path.read_text(encoding="utf-8")))
+        assert not {n for n in names if n.split(".")[0] == "benchmarks"}, module
 
 
 @pytest.mark.slow
