@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dec.cli.common import (
     Parser,
+    as_invoked,
     config_from_args,
     is_rank_zero,
     run_arg,
@@ -32,7 +33,7 @@ def train() -> int:
     if not is_rank_zero():
         return 0
     print(f"run written to {run}")
-    print(f"  evaluate:    python scripts/test.py --run {run}")
+    print(as_invoked(f"  evaluate:    python scripts/test.py --run {run}"))
     print(f"  tensorboard: tensorboard --logdir {run.path.parent}")
     return 0
 

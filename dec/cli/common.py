@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import re
 import signal
 import sys
 import types
@@ -17,6 +18,18 @@ from dec.config import Config, deep_update, fields_with, load_config, nested
 from dec.errors import ConfigError, DecError
 from dec.training.rank import is_rank_zero
 from dec.utils.resources import shipped_config_names
+
+#: A command named the way the scripts are run: ``python scripts/test.py`` or ``scripts/test.py``.
+_SCRIPT = re.compile(r"(?:python )?scripts/([a-z_]+)\.py")
+
+
+def as_invoked(text: str) -> str:
+    """``text`` with each ``python scripts/NAME.py`` as the user can run it from where they
+    stand: ``dec NAME`` when this command was started as ``dec`` (or ``python -m dec``),
+    unchanged when it was started as a script."""
+    if not sys.argv or not sys.argv[0].startswith("dec "):
+        return text
+    return _SCRIPT.sub(lambda m: f"dec {m.group(1)}", text)
 
 
 def run_cli(main: Callable[[], int | None]) -> int:
@@ -47,7 +60,7 @@ def run_cli(main: Callable[[], int | None]) -> int:
         )
         return 143
     except DecError as err:
-        print(f"error: {err}", file=sys.stderr)
+        print(f"error: {as_invoked(str(err))}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("error: interrupted; a training run continues with --resume", file=sys.stderr)
@@ -100,6 +113,9 @@ class _StderrHandler(logging.StreamHandler):
     def stream(self):
         return sys.stderr
 
+    def format(self, record):
+        return as_invoked(super().format(record))
+
     @stream.setter
     def stream(self, value):
         pass
@@ -113,7 +129,7 @@ def _one_line_warning(message, category, filename, lineno, file=None, line=None)
     text = str(message)
     if text not in _WARNED:
         _WARNED.add(text)
-        print(f"warning: {text}", file=sys.stderr)
+        print(f"warning: {as_invoked(text)}", file=sys.stderr)
 
 
 class Parser(argparse.ArgumentParser):

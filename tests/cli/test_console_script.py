@@ -45,3 +45,35 @@ def test_console_script_points_at_main():
 
     scripts = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["scripts"]
     assert scripts == {"dec": "dec.__main__:main"}
+
+
+def test_hints_name_the_command_as_the_user_ran_it(tmp_path):
+    # From a folder without scripts/: `dec` says `dec train`, the script keeps its path.
+    through_dec = _dec("test", cwd=tmp_path)
+    assert through_dec.returncode == 2
+    assert "train one with dec train" in through_dec.stderr, through_dec.stderr
+    as_script = subprocess.run(
+        [sys.executable, str(ROOT / "scripts" / "test.py")],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+    )
+    assert "train one with scripts/train.py" in as_script.stderr, as_script.stderr
+
+
+@pytest.mark.parametrize(
+    ("argv0", "expected"),
+    [
+        ("dec test", "fit it again with: dec test --run r --clv; or dec train"),
+        (
+            "scripts/test.py",
+            "fit it again with: python scripts/test.py --run r --clv; or scripts/train.py",
+        ),
+    ],
+)
+def test_as_invoked_rewrites_every_script_mention(monkeypatch, argv0, expected):
+    from dec.cli.common import as_invoked
+
+    monkeypatch.setattr(sys, "argv", [argv0])
+    text = "fit it again with: python scripts/test.py --run r --clv; or scripts/train.py"
+    assert as_invoked(text) == expected
