@@ -79,6 +79,19 @@ def reading(mean_jaccard: float) -> str:
     return "uncertain" if mean_jaccard > DISSOLVED else "dissolved"
 
 
+def shown_jaccard(mean_jaccard: float) -> str:
+    """A mean Jaccard as a report prints it: two decimals, or as many more as it takes (up
+    to seven) for the printed number to read as the value does. 0.749 is "uncertain";
+    printed "0.75" it would sit on the "valid" threshold, so it is printed "0.749"."""
+    if not np.isfinite(mean_jaccard):
+        return "n/a"
+    for decimals in range(2, 8):
+        text = f"{mean_jaccard:.{decimals}f}"
+        if reading(float(text)) == reading(mean_jaccard):
+            return text
+    return repr(float(mean_jaccard))
+
+
 def segment_table(jaccards: np.ndarray, sizes: np.ndarray | None = None) -> list[dict]:
     """One entry per segment from the per-resample best-match Jaccards.
 
@@ -173,4 +186,4 @@ def stability_markdown(stability: dict, titles: dict[str, str] | None = None) ->
 
 
 def _number(value: float) -> str:
-    return f"{value:.2f}" if np.isfinite(value) else "n/a"
+    return shown_jaccard(value)

@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 
 from dec.data.columns import MISSING, is_numeric
+from dec.evaluation.stability import shown_jaccard
 from dec.segments.rfm import find_rfm_columns, rfm_naming
 from dec.utils.markdown import human, markdown_table
 
@@ -228,7 +229,7 @@ def add_stability(table: pd.DataFrame, report: dict | None) -> pd.DataFrame:
     for seg in table.index:
         entry = by_segment.get(seg)
         cells.append(
-            f"{entry['jaccard_mean']:.2f} {entry['reading']}"
+            f"{shown_jaccard(entry['jaccard_mean'])} {entry['reading']}"
             if entry and np.isfinite(entry["jaccard_mean"])
             else "n/a"
         )

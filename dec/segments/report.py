@@ -14,6 +14,7 @@ from html import escape
 import pandas as pd
 
 from dec.evaluation.evaluate import METRIC_ORDER
+from dec.evaluation.stability import shown_jaccard
 from dec.evaluation.verdict import METHOD_TITLES, METRIC_NAMES, metric_name, verdict
 from dec.segments.profiles import MEDIANS_NOTE, median_cell
 
@@ -244,7 +245,7 @@ def _stability(report: dict) -> list[str]:
             METHOD_TITLES.get(name, name),
             _number(entry["jaccard_mean"]),
             " · ".join(
-                f"{s['segment']}: {_number(s['jaccard_mean'])} {s['reading']}"
+                f"{s['segment']}: {shown_jaccard(s['jaccard_mean'])} {s['reading']}"
                 for s in entry["segments"]
             ),
         ]

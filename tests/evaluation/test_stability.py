@@ -6,7 +6,13 @@ import math
 import numpy as np
 import pytest
 
-from dec.evaluation.stability import best_match_jaccards, jaccard, reading, segment_table
+from dec.evaluation.stability import (
+    best_match_jaccards,
+    jaccard,
+    reading,
+    segment_table,
+    shown_jaccard,
+)
 
 
 def test_jaccard_by_hand():
@@ -53,6 +59,25 @@ def test_a_customer_drawn_twice_counts_twice():
 )
 def test_hennig_readings(value, expected):
     assert reading(value) == expected
+
+
+@pytest.mark.parametrize(
+    "value, shown",
+    [
+        (0.749, "0.749"),  # "0.75" would read "valid"; it is "uncertain"
+        (0.7499, "0.7499"),  # "0.750" too
+        (0.74, "0.74"),
+        (0.8496, "0.8496"),  # "0.85" and "0.850" would read "highly stable"
+        (0.5004, "0.5004"),  # "0.50" and "0.500" would read "dissolved"
+        (0.50001, "0.50001"),
+        (0.93, "0.93"),
+        (float("nan"), "n/a"),
+    ],
+)
+def test_a_printed_jaccard_reads_as_its_value(value, shown):
+    assert shown_jaccard(value) == shown
+    if shown != "n/a":
+        assert reading(float(shown)) == reading(value)
 
 
 def test_segment_table_by_hand():
