@@ -256,7 +256,8 @@ def profile_run(run_dir, data=None, report: dict | None = None) -> list[Path]:
 
     Writes ``profiles.csv``, ``profiles.md`` and ``segment_sizes.png``,
     ``segment_heatmap.png``, ``embedding_projection.png`` (+ ``confusion_matrix.png`` on
-    labelled data, test split only) into ``run_dir``; returns their paths. ``data`` is
+    labelled data, test split only), each with its phone version ``<name>_phone.png``,
+    into ``run_dir``; returns their paths. ``data`` is
     the run's :class:`~dec.data.prepare.PreparedData` if the caller already loaded it;
     ``report`` its test report, for the segments' stability (else the one in the run
     folder, where there is one).
@@ -264,6 +265,7 @@ def profile_run(run_dir, data=None, report: dict | None = None) -> list[Path]:
     from dec.data.prepare import prepare_run_data
     from dec.runs.rundir import RunDir
     from dec.segments.plots import segment_figures, write_plots
+    from dec.utils.figures import PHONE
 
     run = RunDir(run_dir)
     model = run.load_model()
@@ -288,7 +290,21 @@ def profile_run(run_dir, data=None, report: dict | None = None) -> list[Path]:
     paths = list(write_profiles(run, table))
     names = names_by_segment(table, model.architecture["n_clusters"])
     test = data.test_index if data.dataset.labels is not None else None
-    figures = segment_figures(
-        features, segments, embeddings, names, labels=data.dataset.labels, test_index=test
-    )
-    return paths + write_plots(run, figures)
+    drawn = {
+        phone: segment_figures(
+            features,
+            segments,
+            embeddings,
+            names,
+            labels=data.dataset.labels,
+            test_index=test,
+            phone=phone,
+        )
+        for phone in (False, True)
+    }
+    # The phone versions are for report.html on a small screen; TensorBoard has the others.
+    return [
+        *paths,
+        *write_plots(run, drawn[False]),
+        *write_plots(run, drawn[True], tensorboard=False, dpi=PHONE["dpi"]),
+    ]

@@ -17,6 +17,7 @@ from dec.evaluation.evaluate import METRIC_ORDER
 from dec.evaluation.stability import shown_jaccard
 from dec.evaluation.verdict import METHOD_TITLES, METRIC_NAMES, metric_name, verdict
 from dec.segments.profiles import MEDIANS_NOTE, median_cell
+from dec.utils.figures import smallest_text_share
 
 #: The figures ``test.py`` draws, in the order the page shows them, with captions.
 FIGURES = {
@@ -52,6 +53,20 @@ th { background: #f3f3f3; }
 figure { margin: 1em 0; } img { max-width: 100%; height: auto; }
 code { overflow-wrap: anywhere; }
 figcaption, .note { color: #555; font-size: 0.9em; }
+@media (max-width: 40em) {
+  /* A phone: each row becomes a card, each cell a line under its column's name. */
+  table, tbody, tr, td { display: block; }
+  table { border: 0; }
+  tr:first-child { display: none; }
+  tr { border: 1px solid #ccc; border-radius: 4px; margin: 0.6em 0; padding: 0.3em 0.6em; }
+  td { border: 0; padding: 0.15em 0; overflow-wrap: anywhere; }
+  td::before { content: attr(data-label); float: left; color: #555; padding-right: 1em;
+               text-align: left; }
+  td.text::before { float: none; display: block; }
+  td:first-child { font-weight: 600; }
+  td:first-child::before { content: none; }
+  h1 { font-size: 1.6em; }
+}
 """
 
 
@@ -104,11 +119,7 @@ def report_html(
         )
     for name, caption in FIGURES.items():
         if name in figures:
-            data = base64.b64encode(figures[name]).decode("ascii")
-            body.append(
-                f"<figure><img alt='{escape(name)}' src='data:image/png;base64,"
-                f"{data}'><figcaption>{escape(caption)}</figcaption></figure>"
-            )
+            body.append(_figure(name, caption, figures[name], figures.get(name + "_phone")))
     return (
         "<!DOCTYPE html>\n<html lang='en'>\n<head>\n<meta charset='utf-8'>\n"
         "<meta name='viewport' content='width=device-width, initial-scale=1'>\n"
@@ -119,17 +130,41 @@ def report_html(
 
 
 def _table(header: list[str], rows: list[list], text: tuple[int, ...] = (0,)) -> str:
-    """An HTML table; the columns numbered in ``text`` are left-aligned."""
+    """An HTML table; the columns numbered in ``text`` are left-aligned. Each cell carries
+    its column's name (``data-label``): on a phone the rows become cards that show it."""
     head = "".join(f"<th>{escape(str(h))}</th>" for h in header)
     lines = [f"<table>\n<tr>{head}</tr>"]
     for row in rows:
         cells = "".join(
-            f"<td{' class=text' if i in text else ''}>{escape(str(c))}</td>"
-            for i, c in enumerate(row)
+            f"<td data-label='{escape(str(h))}'{' class=text' if i in text else ''}>"
+            f"{escape(str(c))}</td>"
+            for i, (h, c) in enumerate(zip(header, row))
         )
         lines.append(f"<tr>{cells}</tr>")
-    # Wide tables scroll inside their box rather than widening the page (phones).
+    # On a desktop a table wider than the page scrolls inside its box.
     return "<div class='scroll'>" + "\n".join(lines) + "\n</table></div>"
+
+
+def _figure(name: str, caption: str, png: bytes, phone: bytes | None) -> str:
+    """A figure; where it has a phone version, a small screen shows that one at two image
+    pixels a CSS pixel. Each image says how big its smallest text is (``data-text-share``,
+    :func:`~dec.utils.figures.smallest_text_share`) so that a browser test can measure it."""
+    img = f"<img alt='{escape(name)}' src='{_png_uri(png)}'{_text_share(png)}>"
+    if phone is not None:
+        img = (
+            f"<picture><source media='(max-width: 40em)' srcset='{_png_uri(phone)} 2x'"
+            f"{_text_share(phone)}>{img}</picture>"
+        )
+    return f"<figure>{img}<figcaption>{escape(caption)}</figcaption></figure>"
+
+
+def _png_uri(png: bytes) -> str:
+    return "data:image/png;base64," + base64.b64encode(png).decode("ascii")
+
+
+def _text_share(png: bytes) -> str:
+    share = smallest_text_share(png)
+    return f" data-text-share='{share}'" if share is not None else ""
 
 
 def _number(value, percent: bool = False) -> str:
@@ -224,14 +259,14 @@ def _outcomes(report: dict, profiles: pd.DataFrame | None) -> list[str]:
 
 
 def _medians(profiles: pd.DataFrame, max_features: int = 12) -> str:
+    """A row per feature, a column per segment: segments are few, features can be many,
+    and a table grows down the page better than across it."""
     features = [c.removeprefix("median_") for c in profiles.columns if c.startswith("median_")][
         :max_features
     ]
-    rows = [
-        [f"{seg} {row['name']}", *(median_cell(row, f) for f in features)]
-        for seg, row in profiles.iterrows()
-    ]
-    return _table(["segment", *features], rows)
+    header = ["feature", *(f"{seg} {row['name']}" for seg, row in profiles.iterrows())]
+    rows = [[f, *(median_cell(row, f) for _, row in profiles.iterrows())] for f in features]
+    return _table(header, rows)
 
 
 def _stability(report: dict) -> list[str]:
@@ -289,5 +324,6 @@ def write_report_html(run, report: dict, *, with_profiles: bool = True):
     """Write ``report.html`` into the run folder ``run`` (a :class:`~dec.runs.rundir.RunDir`)
     from the report and the profiles and figures already there; return its path."""
     profiles = run.read_profiles() if with_profiles else None
-    figures = run.read_figures(FIGURES) if with_profiles else {}
+    names = [*FIGURES, *(f"{name}_phone" for name in FIGURES)]
+    figures = run.read_figures(names) if with_profiles else {}
     return run.write_html(report_html(report, run.path.name, profiles, figures))

@@ -2,7 +2,8 @@
 
 The page is checked with the standard library's HTML parser (every element closed in
 order, nothing loaded from the network, every image a PNG embedded in the page), and, where
-the machine has Chromium from its system packages, in that browser at phone width. Where
+the machine has Chromium from its system packages, in that browser at phone and desktop
+width. Where
 it has none (Playwright's browsers download from a CDN these machines cannot reach) that
 test skips, except in CI: ``.ci/run`` installs Chromium and sets ``DEC_REQUIRE_BROWSER``, and
 the test fails there without a browser.
@@ -18,7 +19,7 @@ import pandas as pd
 import pytest
 from conftest import run_script
 
-VOID = {"meta", "img", "br", "hr", "link", "input"}
+VOID = {"meta", "img", "br", "hr", "link", "input", "source"}
 
 
 class StrictPage(HTMLParser):
@@ -37,10 +38,12 @@ class StrictPage(HTMLParser):
 
     def handle_starttag(self, tag, attrs):
         attrs = dict(attrs)
-        for name in ("src", "href"):
+        for name in ("src", "href", "srcset"):
             value = attrs.get(name)
             if value is not None and not value.startswith(("data:", "#")):
                 self.problems.append(f"<{tag} {name}={value[:40]}> loads from outside")
+        if tag == "source":
+            self.images.append(attrs.get("srcset", "").removesuffix(" 2x"))
         if tag == "img":
             self.images.append(attrs.get("src", ""))
             if not attrs.get("alt"):
@@ -80,7 +83,8 @@ def tested_run(smoke_run, tmp_path_factory):
 
 def test_report_is_valid_and_self_contained(tested_run):
     page = check_page(tested_run / "report.html")
-    assert len(page.images) == 4  # sizes, heatmap, projection, confusion (labelled data)
+    # sizes, heatmap, projection, confusion (labelled data), each with its phone version
+    assert len(page.images) == 8
     for src in page.images:
         assert src.startswith("data:image/png;base64,")
         assert base64.b64decode(src.split(",", 1)[1])[:8] == b"\x89PNG\r\n\x1a\n"
@@ -132,33 +136,75 @@ def _chromium():
     return None
 
 
-def test_report_in_a_real_browser_at_phone_width(tested_run, tmp_path):
-    """Headless Chromium at 390 px: no console error, nothing wider than the screen. A
-    copy of the page measures itself and writes the result into its title. Skipped without
-    Chromium, except in CI (``.ci/run`` sets ``DEC_REQUIRE_BROWSER``), where it fails."""
+#: Measures the report inside an iframe of the width under test (headless Chromium will
+#: not make a window narrower than 500 px) and writes what it found into the page.
+PROBE = r"""
+const frame = document.getElementById('page');
+frame.addEventListener('load', () => {
+  const win = frame.contentWindow, doc = frame.contentDocument, width = win.innerWidth;
+  const wide = [], small = [], images = [];
+  for (const table of doc.querySelectorAll('table')) {
+    const box = table.getBoundingClientRect();
+    if (box.right > width + 0.5) wide.push(Math.round(box.width));
+  }
+  const walker = doc.createTreeWalker(doc.body, NodeFilter.SHOW_TEXT);
+  while (walker.nextNode()) {
+    const el = walker.currentNode.parentElement;
+    if (!walker.currentNode.textContent.trim() || !el.getClientRects().length) continue;
+    const px = parseFloat(win.getComputedStyle(el).fontSize);
+    if (px < 11) small.push(`${el.tagName} '${walker.currentNode.textContent.trim()}' ${px}px`);
+  }
+  for (const cell of doc.querySelectorAll('td')) {
+    const label = win.getComputedStyle(cell, '::before');
+    if (!['none', 'normal'].includes(label.content) && parseFloat(label.fontSize) < 11)
+      small.push(`column name ${label.content} ${label.fontSize}`);
+  }
+  for (const img of doc.querySelectorAll('img')) {
+    const picture = img.parentElement.tagName === 'PICTURE';
+    const source = picture ? img.parentElement.querySelector('source') : null;
+    const shown = source && img.currentSrc !== img.src ? source : img;
+    const px = parseFloat(shown.dataset.textShare) * img.getBoundingClientRect().width;
+    images.push({name: img.alt, phone: shown !== img, text_px: px});
+  }
+  const out = document.createElement('pre');
+  out.id = 'measured';
+  out.textContent = JSON.stringify({width, overflow: doc.documentElement.scrollWidth > width,
+                                    wide, small, images});
+  document.body.appendChild(out);
+});
+"""
+
+
+def measure_in_chromium(report, width: int, tmp_path) -> dict:
+    """What the report looks like ``width`` CSS pixels wide, as :data:`PROBE` measured it
+    (console errors included). Skipped without Chromium, except in CI (``.ci/run`` sets
+    ``DEC_REQUIRE_BROWSER``), where it fails."""
+    import json
+    import re
     import subprocess
+    from html import escape
 
     if _chromium() is None:
         if os.environ.get("DEC_REQUIRE_BROWSER"):
             pytest.fail("no Chromium on this machine; install it: apt-get install -y chromium")
         pytest.skip("no Chromium on this machine")
-
-    probe = (
-        "<script>addEventListener('load', () => { document.title = 'overflow=' + "
-        "(document.documentElement.scrollWidth > window.innerWidth); });</script>"
+    page = tmp_path / f"frame_{width}.html"
+    page.write_text(
+        "<!DOCTYPE html><html><body style='margin:0'>"
+        f"<iframe id='page' style='width:{width}px;height:900px;border:0' "
+        f'srcdoc="{escape(report.read_text(), quote=True)}"></iframe>'
+        f"<script>{PROBE}</script></body></html>"
     )
-    page = tmp_path / "probe.html"
-    page.write_text((tested_run / "report.html").read_text().replace("</body>", probe + "</body>"))
     done = subprocess.run(
         [
             _chromium(),
             "--headless",
             "--no-sandbox",
             "--disable-gpu",
-            "--window-size=390,844",
+            "--window-size=1400,1000",
             "--enable-logging=stderr",
             "--v=0",
-            "--virtual-time-budget=3000",
+            "--virtual-time-budget=5000",
             "--dump-dom",
             page.as_uri(),
         ],
@@ -167,11 +213,63 @@ def test_report_in_a_real_browser_at_phone_width(tested_run, tmp_path):
         timeout=120,
     )
     assert done.returncode == 0, done.stderr[-2000:]
-    assert "<title>overflow=false</title>" in done.stdout
+    found = re.search(r'<pre id="measured">(.*?)</pre>', done.stdout, re.S)
+    assert found, done.stderr[-2000:]
     console = [
         line for line in done.stderr.splitlines() if "CONSOLE" in line and "ERROR" in line.upper()
     ]
-    assert not console, console
+    return {**json.loads(unescape(found.group(1))), "console_errors": console}
+
+
+def test_report_in_a_real_browser_at_phone_width(tested_run, tmp_path):
+    """At 390 px no table is wider than the screen and no text, in the page or in a figure,
+    is under 11 px; every figure shows its phone version."""
+    phone = measure_in_chromium(tested_run / "report.html", 390, tmp_path)
+    assert phone["width"] == 390 and not phone["console_errors"], phone
+    assert not phone["overflow"] and phone["wide"] == [], phone
+    assert phone["small"] == [], phone["small"]
+    assert len(phone["images"]) == 4 and all(image["phone"] for image in phone["images"])
+    assert min(image["text_px"] for image in phone["images"]) >= 11, phone["images"]
+
+
+def test_report_in_a_real_browser_at_desktop_width(tested_run, tmp_path):
+    """At 1280 px the page keeps its desktop layout: the figures as drawn for it, the
+    tables as tables, nothing wider than the window."""
+    desktop = measure_in_chromium(tested_run / "report.html", 1280, tmp_path)
+    assert desktop["width"] == 1280 and not desktop["overflow"], desktop
+    assert desktop["small"] == [] and desktop["wide"] == [], desktop
+    assert not any(image["phone"] for image in desktop["images"]), desktop["images"]
+
+
+@pytest.fixture(scope="module")
+def cdnow_clv_report(tmp_path_factory):
+    """The page of a CDNOW run tested with ``--clv``: the widest tables the report has (the
+    value table, eleven features, RFM names)."""
+    from dec.config import load_config
+    from dec.training.pipeline import fit
+
+    config = load_config(
+        "cdnow", ["pretrain.epochs=2", "refine.epochs=2", "trainer.enable_progress_bar=false"]
+    )
+    run = fit(config, tmp_path_factory.mktemp("runs") / "cdnow").run_dir.path
+    result = run_script("test.py", "--run", str(run), "--clv")
+    assert result.returncode == 0, result.stderr
+    return run / "report.html"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("width", [390, 1280])
+def test_a_cdnow_report_with_customer_value_fits_phone_and_desktop(
+    cdnow_clv_report, width, tmp_path
+):
+    page = measure_in_chromium(cdnow_clv_report, width, tmp_path)
+    assert "What each segment is worth" in cdnow_clv_report.read_text()
+    assert page["width"] == width and not page["console_errors"], page
+    assert not page["overflow"] and page["wide"] == [] and page["small"] == [], page
+    assert len(page["images"]) == 3  # no labels, so no confusion matrix
+    assert all(image["phone"] == (width == 390) for image in page["images"])
+    if width == 390:
+        assert min(image["text_px"] for image in page["images"]) >= 11, page["images"]
 
 
 def test_report_without_profiles_still_has_the_comparison(smoke_run, tmp_path):
