@@ -19,6 +19,7 @@ from benchmarks.harness.benchmark_modes import (
     stability,
     stability_choice,
     suite,
+    threads_load,
     variants,
 )
 from dec.cli.common import Parser
@@ -159,7 +160,17 @@ def main() -> int:
         help="instead: customer value on CDNOW against the hold-out period, "
         "beside the published fits; writes --output-dir/clv.{md,json}",
     )
+    parser.add_argument(
+        "--threads-load",
+        action="store_true",
+        help="instead: the default train and test with each of --threads-settings, idle "
+        "and with every core busy; writes --output-dir/threads.{md,json}",
+    )
+    parser.add_argument("--threads-settings", default="0,1", help="--threads values, 0 first")
+    parser.add_argument("--threads-repeats", type=int, default=1, metavar="N")
     args = parser.parse_args()
+    if args.threads_load:
+        return threads_load(args, parser)
     if args.spark:
         return spark(args, parser)
     if args.clv:

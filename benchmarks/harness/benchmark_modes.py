@@ -244,3 +244,15 @@ def clv(args) -> int:
 
     found = clv_check(args.work_dir or "checkpoints/clv")
     return _publish(args, "clv", {"meta": run_meta(), **found}, clv_markdown(found))
+
+
+def threads_load(args, parser) -> int:
+    from benchmarks.harness.benchmark import run_meta
+    from benchmarks.harness.threads import threads_benchmark, threads_markdown
+
+    settings = [int(t) for t in args.threads_settings.split(",") if t.strip()]
+    if not settings or settings[0] != 0 or any(t < 0 for t in settings):
+        parser.error("--threads-settings starts with 0 (automatic), e.g. 0,1")
+    found = threads_benchmark(settings, repeats=args.threads_repeats)
+    meta = run_meta()
+    return _publish(args, "threads", {"meta": meta, **found}, threads_markdown(found, meta))

@@ -140,6 +140,8 @@ class Parser(argparse.ArgumentParser):
         super().__init__(*args, **kwargs)
         #: (new flag, old flag, dest, the old flag's dest, default) per renamed flag.
         self._renamed: list[tuple[str, str, str, str, typing.Any]] = []
+        #: Whether parse_args caps the threads (:func:`threads_arg`).
+        self.caps_threads = False
 
     def add_renamed(self, flag: str, old: str, *, default=None, **kwargs) -> argparse.Action:
         """``flag``, also read under its former spelling ``old``, which prints one line
@@ -171,6 +173,10 @@ class Parser(argparse.ArgumentParser):
                 setattr(parsed, dest, value)
             elif getattr(parsed, dest) is None:
                 setattr(parsed, dest, default)
+        if self.caps_threads:
+            from dec.utils.threads import cap_threads
+
+            cap_threads(parsed.threads)
         return parsed
 
     def error(self, message):
@@ -305,13 +311,32 @@ def _resume_dir(args) -> Path:
     return RunDir.newest_started().path
 
 
+def threads_arg(parser: Parser) -> None:
+    """``--threads N``, applied as soon as the flags are read (:func:`~dec.utils.threads.cap_threads`);
+    ``train`` and ``sweep`` take it as ``trainer.threads`` instead."""
+    from dec.utils.threads import THREADS_HELP
+
+    parser.add_argument("--threads", type=_threads, default=0, metavar="N", help=THREADS_HELP)
+    parser.caps_threads = True
+
+
+def _threads(text: str) -> int:
+    if not text.isdigit():
+        raise argparse.ArgumentTypeError(
+            f"expected 0 (automatic) or a number of threads, got {text!r}"
+        )
+    return int(text)
+
+
 def run_arg(parser: Parser, required: bool = False) -> None:
-    """``--run DIR``, the run a command reads."""
+    """``--run DIR``, the run a command reads, and ``--threads N``, which every command that
+    reads a run takes."""
     parser.add_argument(
         "--run",
         required=required,
         help="run directory" + ("" if required else " (default: the newest under checkpoints/)"),
     )
+    threads_arg(parser)
 
 
 def selected_run(args):

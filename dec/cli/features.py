@@ -4,7 +4,7 @@ elsewhere, computed by DuckDB straight from the files (:mod:`dec.data.logs.sql`)
 
 from __future__ import annotations
 
-from dec.cli.common import Parser
+from dec.cli.common import Parser, threads_arg
 
 FORMATS = (".parquet", ".csv")
 
@@ -43,6 +43,7 @@ def features() -> int:
         help="where DuckDB spills (default: a temporary folder, removed afterwards)",
     )
     parser.add_argument("--output", required=True, help="FILE.parquet or FILE.csv")
+    threads_arg(parser)
     args = parser.parse_args()
     from dec.data.sources import source_files
     from dec.utils import files, paths

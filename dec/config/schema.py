@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from dec.errors import SETTING_FLAGS
+from dec.utils.threads import THREADS_HELP
 
 
 def option(
@@ -72,7 +73,10 @@ class DataConfig:
     # purchase logs read by "pandas" (any date spelling) or "duckdb" (straight from files,
     # folders or globs, memory bounded by customers; dec[logs]); dec/data/logs/sql.py
     log_engine: str = option(
-        "pandas", flag="--log-engine", help="transactions: pandas or duckdb (large logs)"
+        "pandas",
+        flag="--log-engine",
+        help="transactions: pandas or duckdb (large logs; needs the logs extra: "
+        "pip install 'dec[logs]')",
     )
     # duckdb: its memory limit ("4GB"; null: 80 % of the machine's) and where it spills
     # beyond it (null: a temporary folder, removed afterwards)
@@ -183,6 +187,8 @@ class TrainerConfig:
     # through torch.compile (slower on CPU: benchmarks/gpu.md).
     matmul_precision: str = "highest"
     compile: bool = False
+    # Not a Trainer argument either: the cap on every library's threads (0: automatic).
+    threads: int = option(0, flag="--threads", help=THREADS_HELP)
 
 
 @dataclass

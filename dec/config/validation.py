@@ -225,6 +225,7 @@ def _trainer_bounds(t: TrainerConfig) -> list[tuple[bool, str]]:
             "trainer.strategy must be auto, ddp, ddp_spawn or another Lightning strategy name",
         ),
         (t.log_every_n_steps >= 1, "trainer.log_every_n_steps must be at least 1"),
+        (t.threads >= 0, "trainer.threads must be 0 (automatic) or a number of threads"),
         (
             t.matmul_precision in MATMUL_PRECISIONS,
             f"trainer.matmul_precision must be one of {', '.join(MATMUL_PRECISIONS)}",

@@ -28,6 +28,7 @@ from dec.training.sizing import resolve_config
 from dec.training.stages import pretrain_and_init, refine
 from dec.training.summary import log_run_summary, summarise
 from dec.training.trainer import check_accelerator, quiet_lightning
+from dec.utils.threads import cap_threads
 
 log = logging.getLogger("dec")
 
@@ -66,6 +67,7 @@ def fit(
     FitResult
     """
     check_accelerator(config)
+    cap_threads(config.trainer.threads)
     run = RunDir(run_dir).writable() if run_dir is not None else None
     if run is not None:
         run.check_keeps(source_files(config.data.source))

@@ -129,3 +129,18 @@ def test_clv_page():
     from benchmarks.harness.clv_page import clv_markdown
 
     assert clv_markdown(_load("clv")) == _page("clv")
+
+
+def test_threads_page():
+    from benchmarks.harness.threads import threads_markdown
+
+    found = _load("threads")
+    meta = found.pop("meta")
+    assert threads_markdown(found, meta) == _page("threads")
+    # The page's claim, from its own numbers: capped, the busy machine ran faster.
+    busy = [r for r in found["rows"] if r["busy"] > 0]
+    seconds = {
+        t: sum(r["train_seconds"] + r["test_seconds"] for r in busy if r["threads"] == t)
+        for t in (0, 1)
+    }
+    assert seconds[1] < seconds[0]

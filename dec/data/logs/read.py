@@ -21,6 +21,7 @@ from dec.data.logs.transactions import EARLIEST_DATE, check_log_columns, dated_o
 from dec.data.readers import folder_parts, log_suffix
 from dec.errors import ConfigError, DataError
 from dec.utils.dates import PLACEHOLDERS
+from dec.utils.threads import thread_cap
 
 #: DuckDB's memory limit unless one is given: the features of a 200-million-row log stay
 #: under 2 GB of resident memory in all (benchmarks/log_scale.md); more is faster.
@@ -211,11 +212,12 @@ def _summary(connection, path, quantity: bool = False) -> dict:
 @contextlib.contextmanager
 def connection(memory_limit: str | None = None, temp_directory: str | None = None):
     """A DuckDB connection with a memory limit (default ``DEFAULT_MEMORY_LIMIT``) and a
-    folder to spill into beyond it: a private one this command creates inside
-    ``temp_directory`` (default: the system's temporary folder) and removes afterwards, so
-    nothing else there is touched and commands that share it never share files (DuckDB's
-    own default, ``./.tmp``, would write where the command runs). Every core. Running out
-    of memory is a one-line error saying which setting to raise."""
+        folder to spill into beyond it: a private one this command creates inside
+        ``temp_directory`` (default: the system's temporary folder) and removes afterwards, so
+        nothing else there is touched and commands that share it never share files (DuckDB's
+        own default, ``./.tmp``, would write where the command runs). Every core, or the cap of
+    ``--threads`` (:func:`~dec.utils.threads.cap_threads`). Running out
+        of memory is a one-line error saying which setting to raise."""
     duckdb = duckdb_module()
     spill = tempfile.TemporaryDirectory(prefix="dec-duckdb-", dir=_spill_parent(temp_directory))
     connection = duckdb.connect()
@@ -233,6 +235,8 @@ def connection(memory_limit: str | None = None, temp_directory: str | None = Non
                 f"memory limit {limit!r} is not a size above 0; write it as e.g. 4GB or 500MB"
             ) from None
         connection.execute(f"SET temp_directory = {literal(spill.name)}")
+        if thread_cap() is not None:
+            connection.execute(f"SET threads = {int(thread_cap())}")
         connection.execute("SET preserve_insertion_order = false")
         try:
             yield connection

@@ -1,0 +1,101 @@
+"""``--threads N`` / ``trainer.threads``: one cap on torch, the BLAS/OpenMP pools and DuckDB.
+
+The cap is global to a process, so each check runs in a fresh one."""
+
+import json
+import subprocess
+import sys
+
+import pytest
+from conftest import ROOT, cli
+
+from dec.utils import threads
+
+
+def _in_a_fresh_process(code: str) -> dict:
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=300
+    )
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+MEASURE = """
+import json, torch
+from threadpoolctl import threadpool_info
+from dec.data.logs.read import connection
+with connection() as db:
+    duckdb_threads = db.execute("SELECT current_setting('threads')").fetchone()[0]
+print(json.dumps({"torch": torch.get_num_threads(),
+                  "pools": sorted({p["num_threads"] for p in threadpool_info()}),
+                  "duckdb": int(duckdb_threads)}))
+"""
+
+
+def test_one_cap_reaches_torch_the_blas_and_openmp_pools_and_duckdb():
+    pytest.importorskip("duckdb")
+    capped = _in_a_fresh_process(
+        "from dec.utils.threads import cap_threads; cap_threads(1)\n" + MEASURE
+    )
+    assert capped == {"torch": 1, "pools": [1], "duckdb": 1}
+
+
+def test_the_flag_of_a_command_caps_as_soon_as_it_is_read():
+    pytest.importorskip("duckdb")
+    code = (
+        "from dec.cli.common import Parser, threads_arg\n"
+        "parser = Parser(); threads_arg(parser); parser.parse_args(['--threads', '1'])\n"
+    )
+    assert _in_a_fresh_process(code + MEASURE)["torch"] == 1
+
+
+def test_automatic_is_the_cpus_this_process_may_use_at_most_torchs_own_choice():
+    found = _in_a_fresh_process(
+        "import json, torch\n"
+        "own = torch.get_num_threads()\n"
+        "from dec.utils.threads import available_cpus, cap_threads\n"
+        "print(json.dumps({'own': own, 'cap': cap_threads(0), 'cpus': available_cpus(),\n"
+        "                  'torch': torch.get_num_threads()}))\n"
+    )
+    assert found["cap"] == found["torch"] == min(found["own"], found["cpus"]) >= 1
+
+
+def test_a_container_quota_lowers_the_automatic_count(tmp_path, monkeypatch):
+    quota = tmp_path / "cpu.max"
+    monkeypatch.setattr(threads, "CPU_MAX", str(quota))
+    quota.write_text("150000 100000\n")  # a container given 1.5 CPUs
+    assert threads.available_cpus() == 1
+    quota.write_text("max 100000\n")  # no quota: the affinity alone
+    assert threads.available_cpus() >= 1 and threads._cgroup_quota() is None
+
+
+def test_a_negative_or_wordy_thread_count_is_one_line(capsys):
+    code, err = cli("train", "--threads", "-1", capsys=capsys)
+    assert code == 2 and err.strip().endswith(
+        "trainer.threads must be 0 (automatic) or a number of threads"
+    )
+    code, err = cli("test", "--threads", "many", capsys=capsys)
+    assert code == 2 and "expected 0 (automatic) or a number of threads, got 'many'" in err
+    assert len(err.strip().splitlines()) == 1
+
+
+def test_a_busy_machine_is_told_once_that_fewer_threads_may_run_faster():
+    code = (
+        "import json, logging, os\n"
+        "records = []\n"
+        "logging.getLogger('dec').addHandler(logging.Handler())\n"
+        "logging.getLogger('dec').handlers[-1].emit = lambda r: records.append(r.getMessage())\n"
+        "from dec.utils.threads import available_cpus, cap_threads\n"
+        "os.getloadavg = lambda: (0.0, 0.0, 0.0)\n"
+        "cap_threads(0)\n"
+        "idle = list(records)\n"
+        "os.getloadavg = lambda: (available_cpus() + 0.5, 0.0, 0.0)\n"
+        "cap = cap_threads(0); cap_threads(0)\n"
+        "print(json.dumps({'idle': idle, 'busy': records, 'cap': cap}))\n"
+    )
+    found = _in_a_fresh_process(code)
+    assert found["idle"] == []
+    if found["cap"] == 1:
+        pytest.skip("one CPU: there is no smaller cap to suggest")
+    assert len(found["busy"]) == 1 and "--threads 1" in found["busy"][0]
+    assert "may run several times faster" in found["busy"][0]
