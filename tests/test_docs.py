@@ -6,6 +6,7 @@ import re
 import subprocess
 import sys
 
+import pytest
 import yaml
 from conftest import ROOT
 
@@ -76,3 +77,52 @@ def test_every_docs_page_is_in_the_nav():
     pages = {p.relative_to(DOCS).as_posix() for p in DOCS.rglob("*.md")}
     missing = sorted(pages - nav_pages(config["nav"]))
     assert not missing, f"docs pages not in mkdocs.yml's nav: {missing}"
+
+
+def _row(page: str, flag: str) -> str:
+    """The line of a docs page's flag table that documents ``flag``."""
+    text = (DOCS / page).read_text(encoding="utf-8")
+    return next(line for line in text.splitlines() if line.startswith(f"| `{flag}"))
+
+
+def test_the_flag_table_lists_every_config_and_every_built_in_data_set():
+    from dec.data.readers import BUILT_IN
+
+    configs = sorted(p.stem for p in (ROOT / "configs").glob("*.yaml"))
+    listed = re.findall(r"`([a-z_]+)`", _row("commands.md", "--config"))
+    assert sorted(set(listed) & set(configs)) == configs, (listed, configs)
+    listed = re.findall(r"`([a-z_]+)`", _row("commands.md", "--data"))
+    assert set(BUILT_IN) <= set(listed), (listed, BUILT_IN)
+
+
+def test_the_duckdb_engine_names_its_extra_wherever_it_is_offered():
+    from dec.config.schema import DataConfig
+
+    extra = "pip install 'dec[logs]'"
+    assert extra in _row("commands.md", "--log-engine")
+    help_text = DataConfig.__dataclass_fields__["log_engine"].metadata["help"]
+    assert extra in help_text
+
+
+def _collected(*args: str) -> int:
+    done = subprocess.run(
+        [sys.executable, "-m", "pytest", "--collect-only", "-q", "-p", "no:cacheprovider", *args],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=600,
+    )
+    found = re.search(r"(\d+)(?:/\d+)? tests? (?:collected|selected)", done.stdout)
+    assert found, done.stdout[-2000:] + done.stderr[-2000:]
+    return int(found.group(1))
+
+
+@pytest.mark.slow
+def test_the_test_counts_in_the_readme_and_quickstart_are_the_suites():
+    """The numbers of tests the set-up pages promise are the numbers pytest collects."""
+    total, quick = _collected(), _collected("-m", "not slow")
+    for page in (README, DOCS / "quickstart.md"):
+        text = " ".join(page.read_text(encoding="utf-8").split())
+        said = re.search(r"runs all (\d[\d,]*) tests.*?`-m \"not slow\"`: (\d[\d,]*)", text)
+        assert said, f"{page.name} no longer says how many tests run"
+        assert [int(n.replace(",", "")) for n in said.groups()] == [total, quick], page.name

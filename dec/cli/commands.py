@@ -78,11 +78,13 @@ def test() -> int:
             from dec.evaluation.value_report import settings_of
 
             written.append(run.write_value_model(settings_of(report["value"])))
-        written += write_report(run, report)
         if not args.no_profiles:
-            from dec.segments.profiles import profile_run
+            from dec.segments.profiles import names_by_segment, profile_run
 
             profiles = profile_run(run, data=data, report=report)
+            # The report names the segments as the profiles do (test_report.md's tables).
+            report["segment_names"] = names_by_segment(run.read_profiles(), report["n_clusters"])
+        written += write_report(run, report)
         html = write_report_html(run, report, with_profiles=not args.no_profiles)
     print(report_markdown(report))
     print(f"wrote {', '.join(str(path) for path in written)}")

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from dec.cli.common import Parser, config_args, config_values
 
-DESCRIPTION = """Choose k: silhouette, Davies-Bouldin, Calinski-Harabasz, stability (seeds and
+DESCRIPTION = """Choose k: silhouette, Davies-Bouldin, Calinski-Harabasz, agreement (seeds and
 bootstrap resamples), prediction strength and the embedding's silhouette for each k and
 each combination of --grid values; recommends the largest k whose prediction strength
 reaches 0.8, or, where none does, the best silhouette on the pretrained embeddings."""
@@ -32,7 +32,7 @@ def sweep_parser() -> Parser:
         metavar="KEY=V1,V2",
         help="config values to sweep too, e.g. refine.gamma=0,10",
     )
-    parser.add_argument("--seeds", help="seeds per k (stability across seeds; default 0,1)")
+    parser.add_argument("--seeds", help="seeds per k (agreement across seeds; default 0,1)")
     parser.add_argument("--bootstrap", type=int, default=2, help="bootstrap resamples per k")
     parser.add_renamed(
         "--output-dir",

@@ -12,7 +12,7 @@ from dec.evaluation.stability import stability_markdown
 from dec.evaluation.verdict import METHOD_TITLES, verdict
 from dec.metrics import eta_squared, internal_metrics, is_binary, label_metrics, outcome_by_segment
 from dec.runs.rundir import RunDir
-from dec.utils.markdown import markdown_table
+from dec.utils.markdown import markdown_table, outcome, score
 
 METRIC_ORDER = (
     "acc",
@@ -190,20 +190,24 @@ def log_report(run: RunDir, report: dict, markdown: str) -> None:
         writer.close()
 
 
-def _fmt(value: float) -> str:
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return "n/a"
-    return f"{value:.1f}" if abs(value) >= 100 else f"{value:.3f}"
+_fmt = score
+
+
+def segment_labels(report: dict) -> dict[int, str]:
+    """``{1: "1 Champions"}``: each segment's number and name, from the report's
+    ``segment_names`` (written by ``test.py`` with the profiles); empty where it has none."""
+    return {i: f"{i} {name}" for i, name in enumerate(report.get("segment_names") or [])}
 
 
 def report_markdown(report: dict) -> str:
-    """The comparison table and an honest one-line verdict per metric family."""
+    """The comparison table and an honest one-line verdict per metric family; segments
+    by number and, where the report has ``segment_names``, name."""
     methods = report["methods"]
     metrics = [m for m in METRIC_ORDER if m in next(iter(methods.values()))]
     lines = [
         f"# Test-split comparison: {report['dataset']}",
         "",
-        f"{report['n_samples']} held-out customers, k = {report['n_clusters']}, "
+        f"{report['n_samples']:,} held-out customers, k = {report['n_clusters']}, "
         f"seed {report.get('seed', '?')}. Internal metrics use the preprocessed inputs "
         "for every method (Davies-Bouldin: lower is better).",
         "",
@@ -241,7 +245,7 @@ def report_markdown(report: dict) -> str:
     if "value" in report:
         from dec.evaluation.value_report import value_markdown
 
-        lines += value_markdown(report["value"])
+        lines += value_markdown(report["value"], segment_labels(report))
     if "stability" in report:
         lines += stability_markdown(report["stability"], METHOD_TITLES)
     lines += ["", verdict(report), ""]
@@ -279,7 +283,4 @@ def outcome_tables(report: dict) -> list[str]:
     return lines
 
 
-def _value(value: float, rate: bool) -> str:
-    if not math.isfinite(value):
-        return "n/a"
-    return f"{value:.1%}" if rate else f"{value:.4g}"
+_value = outcome

@@ -1,17 +1,38 @@
 """The sweep's rules for recommending k from its table of scores (one row per k): the
 largest k whose prediction strength reaches 0.8 (Tibshirani & Walther 2005), else the
-best silhouette on the pretrained embeddings; stability and the edge of the range are
-said in the reason. Chosen per seed on data with a known k (docs/choosing-k.md)."""
+best silhouette on the pretrained embeddings; the agreement of the runs (ARI across seeds
+and resamples) and the edge of the range are said in the reason. Chosen per seed on data with a known k (docs/choosing-k.md)."""
 
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
 
-#: A k qualifies for recommendation only if its segments are this stable (mean ARI).
-STABILITY_THRESHOLD = 0.8
+#: A k qualifies for recommendation only if its runs agree this much (mean ARI).
+AGREEMENT_THRESHOLD = 0.8
+#: Its former name.
+STABILITY_THRESHOLD = AGREEMENT_THRESHOLD
 #: Tibshirani & Walther's rule: the largest k whose prediction strength reaches this.
 PREDICTION_STRENGTH_THRESHOLD = 0.8
+
+
+#: sweep.csv's columns as they were named before "stability" came to mean only the
+#: bootstrap Jaccard of ``test.py --stability``: still written, after the others, with the
+#: same values, for scripts that read them.
+FORMER_NAMES = {
+    "agreement": "stability",
+    "agreement_seeds": "stability_seeds",
+    "agreement_bootstrap": "stability_bootstrap",
+}
+
+
+def with_current_names(table: pd.DataFrame) -> pd.DataFrame:
+    """A sweep table read back from a sweep.csv of any version, its ARI under the current
+    names ``agreement*`` and without the former ones."""
+    for new, old in FORMER_NAMES.items():
+        if new not in table.columns and old in table.columns:
+            table = table.rename(columns={old: new})
+    return table.drop(columns=[c for c in FORMER_NAMES.values() if c in table.columns])
 
 
 def recommend(table: pd.DataFrame) -> tuple[int, str]:
@@ -19,6 +40,7 @@ def recommend(table: pd.DataFrame) -> tuple[int, str]:
     (:func:`recommend_by_prediction_strength`); where no k reaches its threshold, the
     best silhouette on the pretrained embeddings (:func:`recommend_by_embedding_silhouette`).
     """
+    table = with_current_names(table)
     if (table["prediction_strength"] >= PREDICTION_STRENGTH_THRESHOLD).any():
         k, reason = recommend_by_prediction_strength(table)
     else:
@@ -27,11 +49,11 @@ def recommend(table: pd.DataFrame) -> tuple[int, str]:
             f"no k reached prediction strength {PREDICTION_STRENGTH_THRESHOLD}, so no "
             f"segmentation is clearly reproducible; {reason}"
         )
-    stability = float(table.loc[table["k"] == k, "stability"].iloc[0])
-    if stability < STABILITY_THRESHOLD:  # NaN (one seed, no bootstrap) says nothing
+    agreement = float(table.loc[table["k"] == k, "agreement"].iloc[0])
+    if agreement < AGREEMENT_THRESHOLD:  # NaN (one seed, no bootstrap) says nothing
         reason += (
-            f"; its segments are less stable than {STABILITY_THRESHOLD} across "
-            f"seeds and resamples ({stability:.2f}): check them before acting"
+            f"; its runs agree less than {AGREEMENT_THRESHOLD} (mean ARI across "
+            f"seeds and resamples: {agreement:.2f}): check them before acting"
         )
     if k == table["k"].max() and len(table) > 1:
         reason += "; it is the largest k tried: widen --k to see whether a larger k does better"
@@ -39,8 +61,8 @@ def recommend(table: pd.DataFrame) -> tuple[int, str]:
 
 
 def seed_pick(scores: pd.DataFrame) -> int:
-    """The recommended k on one seed's scores, which have no stability to weigh."""
-    return recommend(scores.assign(stability=np.nan))[0]
+    """The recommended k on one seed's scores, which have no agreement to weigh."""
+    return recommend(scores.assign(agreement=np.nan))[0]
 
 
 def recommend_by_embedding_silhouette(table: pd.DataFrame) -> tuple[int, str]:
@@ -55,29 +77,31 @@ def recommend_by_embedding_silhouette(table: pd.DataFrame) -> tuple[int, str]:
 
 
 def recommend_by_stable_silhouette(
-    table: pd.DataFrame, threshold: float = STABILITY_THRESHOLD
+    table: pd.DataFrame, threshold: float = AGREEMENT_THRESHOLD
 ) -> tuple[int, str]:
-    """The best-silhouette k among those at least ``threshold`` stable, with the reason."""
-    if table["stability"].isna().all():  # one seed and no bootstrap: nothing to compare
+    """The best-silhouette k among those whose runs agree at least ``threshold``, with
+    the reason."""
+    table = with_current_names(table)
+    if table["agreement"].isna().all():  # one seed and no bootstrap: nothing to compare
         best = table.loc[table["silhouette"].idxmax()]
         return int(best["k"]), (
             f"k = {int(best['k'])} has the best silhouette "
-            f"({best['silhouette']:.3f}); stability was not measured "
+            f"({best['silhouette']:.3f}); the runs' agreement was not measured "
             "(give two --seeds or --bootstrap 1 or more)"
         )
-    stable = table[table["stability"] >= threshold]
-    if stable.empty:
-        best = table.loc[table["stability"].idxmax()]
+    agreeing = table[table["agreement"] >= threshold]
+    if agreeing.empty:
+        best = table.loc[table["agreement"].idxmax()]
         return int(best["k"]), (
-            f"no k reached stability {threshold}; k = {int(best['k'])} "
-            f"is the most stable ({best['stability']:.2f})"
+            f"no k reached agreement {threshold}; k = {int(best['k'])} "
+            f"has the runs that agree most ({best['agreement']:.2f})"
         )
-    best = stable.loc[stable["silhouette"].idxmax()]
+    best = agreeing.loc[agreeing["silhouette"].idxmax()]
     return int(best["k"]), (
         f"k = {int(best['k'])} has the best silhouette "
-        f"({best['silhouette']:.3f}) among the k whose segments are stable "
+        f"({best['silhouette']:.3f}) among the k whose runs agree "
         f"(mean ARI ≥ {threshold} across seeds and bootstrap resamples; "
-        f"its stability is {best['stability']:.2f})"
+        f"its agreement is {best['agreement']:.2f})"
     )
 
 

@@ -1,13 +1,18 @@
-"""Choosing k (and other settings): internal quality and stability over a grid.
+"""Choosing k (and other settings): internal quality and agreement over a grid.
 
 For each grid point and each k, the model is trained with several seeds and on bootstrap
 resamples of the training rows. All runs label the same held-out test rows, which gives:
 
 - silhouette, Davies-Bouldin and Calinski-Harabasz on the preprocessed test inputs
   (mean over seeds), as in the test report;
-- stability: the mean ARI between the test labels of every pair of seed runs, and between
+- agreement: the mean ARI between the test labels of every pair of seed runs, and between
   the first seed's run and each bootstrap run. Segments that change when the seed or the
-  sample changes are not segments to act on;
+  sample changes are not segments to act on. (Not the per-segment bootstrap Jaccard that
+  ``test.py --stability`` calls stability; sweep.csv still carries this number under its
+  former names ``stability*``, see :data:`FORMER_NAMES`);
+- where the data has outcomes (``data.outcome_columns``, a log's hold-out spend), the share of
+  each outcome's variance the segments explain on the test customers (``<outcome>_eta2``,
+  as in the test report), to read beside the recommendation, never part of it;
 - prediction strength (Tibshirani & Walther 2005) of KMeans on each seed's pretrained
   embeddings of the training and validation customers, and the silhouette of KMeans on the
   same embeddings.
@@ -33,12 +38,14 @@ from dec.config import Config, config_yaml, replace
 from dec.data import Dataset
 from dec.errors import ConfigError, DataError
 from dec.evaluation.recommend_k import (
-    STABILITY_THRESHOLD,
+    AGREEMENT_THRESHOLD,
+    FORMER_NAMES,
     recommend,
     recommend_by_stable_silhouette,
     seed_pick,
+    with_current_names,
 )
-from dec.metrics import internal_metrics
+from dec.metrics import eta_squared, internal_metrics
 from dec.models.init import sample_rows
 from dec.training.pipeline import fit, prepare_data
 from dec.utils import files, paths
@@ -100,7 +107,7 @@ def _run_dir(work: Path | None, name: str) -> Path | None:
 def evaluate_k(
     config: Config, k: int, seeds, n_bootstrap: int, work: Path | None
 ) -> tuple[dict, list[dict]]:
-    """Scores and stability of one k (one grid point) on the config's test split: the
+    """Scores and agreement of one k (one grid point) on the config's test split: the
     means over seeds, and each seed's scores."""
     base = replace(config, [f"model.n_clusters={k}", "trainer.enable_progress_bar=false"])
     data = prepare_data(base)  # the test rows every run is scored on
@@ -122,6 +129,7 @@ def evaluate_k(
             embeddings, k, seed, HALVINGS
         )
         scores[-1]["embedding_silhouette"] = embedding_silhouette(embeddings, k, seed)
+        scores[-1].update(outcome_eta2(data, labels[-1]))
     pairs = [adjusted_rand_score(a, b) for a, b in itertools.combinations(labels, 2)]
     rng = np.random.default_rng(seeds[0])
     pool = np.concatenate([data.train_index, data.val_index])
@@ -138,15 +146,25 @@ def evaluate_k(
         # The bootstrap model has its own preprocessor: apply it to the original test rows.
         x_test = result.preprocessor.transform(features.iloc[data.test_index])
         boot.append(adjusted_rand_score(labels[0], result.model.assign(x_test).numpy()))
-    stability = pairs + boot
     row = {
         "k": k,
         **{m: float(np.mean([s[m] for s in scores])) for m in scores[0]},
-        "stability": float(np.mean(stability)) if stability else float("nan"),
-        "stability_seeds": float(np.mean(pairs)) if pairs else float("nan"),
-        "stability_bootstrap": float(np.mean(boot)) if boot else float("nan"),
+        "agreement": float(np.mean(pairs + boot)) if pairs + boot else float("nan"),
+        "agreement_seeds": float(np.mean(pairs)) if pairs else float("nan"),
+        "agreement_bootstrap": float(np.mean(boot)) if boot else float("nan"),
     }
     return row, [{"k": k, "seed": seed, **s} for seed, s in zip(seeds, scores)]
+
+
+def outcome_eta2(data, labels: np.ndarray) -> dict[str, float]:
+    """``{"<outcome>_eta2": ...}``: the share of each outcome's variance (``data.outcome_columns``,
+    or a log's hold-out spend) that the segments of the test customers explain, as in the
+    test report; empty for data without outcomes."""
+    outcomes = data.dataset.outcomes
+    if outcomes is None:
+        return {}
+    test = outcomes.iloc[data.test_index]
+    return {f"{c}_eta2": eta_squared(test[c].to_numpy(), labels) for c in test.columns}
 
 
 def parse_grid(items: list[str]) -> dict[str, list[str]]:
@@ -206,7 +224,8 @@ def run_sweep(
     # Ctrl-C leaves no folder that looks like a result.
     out_dir.mkdir(parents=True, exist_ok=True)
     files.atomic_write_text(out_dir / "sweep_config.yaml", config_yaml(config))
-    files.atomic_write_text(out_dir / "sweep.csv", table.to_csv(index=False))
+    former = {old: table[new] for new, old in FORMER_NAMES.items()}
+    files.atomic_write_text(out_dir / "sweep.csv", table.assign(**former).to_csv(index=False))
     files.atomic_write_text(out_dir / "sweep_seeds.csv", per_seed_table.to_csv(index=False))
     write_report(table, keys, out_dir, per_seed_table)
     return table
@@ -240,6 +259,7 @@ def write_report(
     table, so a kept sweep.csv can be read again by a later rule. With ``per_seed`` (the
     sweep_seeds.csv table) and more than one seed, sweep.md also gives the rule's pick on
     each seed's scores alone: whether the seeds agree on k."""
+    table = with_current_names(table)
     lines, recommended = ["# Sweep", ""], []
     for values, part in table.groupby(keys) if keys else [((), table)]:
         k, reason = recommend(part)
@@ -254,20 +274,34 @@ def write_report(
             f"Recommended: **k = {k}**: {reason}.",
             "",
         ]
+        outcomes = [c.removesuffix("_eta2") for c in part.columns if c.endswith("_eta2")]
+        if outcomes:
+            best = ", ".join(
+                f"{o}, k = {int(part.loc[part[f'{o}_eta2'].idxmax(), 'k'])}" for o in outcomes
+            )
+            lines += [
+                f"Outcomes: each `<outcome>_eta2` is the share of that outcome's variance the "
+                f"segments explain on the test customers (higher is better; most explained: "
+                f"{best}). They judge the segments and never chose k.",
+                "",
+            ]
         if per_seed is not None and per_seed["seed"].nunique() > 1:
             mine = per_seed.merge(part[keys].drop_duplicates()) if keys else per_seed
             picks = [
                 f"k = {seed_pick(scores)} (seed {seed})" for seed, scores in mine.groupby("seed")
             ]
             lines += [f"The same rule on each seed's scores alone: {', '.join(picks)}.", ""]
-        lines += [f"By silhouette among stable k alone: k = {k_sil}: {reason_sil}.", ""]
+        lines += [
+            f"By silhouette among the k whose runs agree alone: k = {k_sil}: {reason_sil}.",
+            "",
+        ]
     files.atomic_write_text(out_dir / "sweep.md", "\n".join(lines))
     from dec.evaluation.sweep_plot import plot_sweep
     from dec.utils.figures import figure_png
 
     files.atomic_write_bytes(
         out_dir / "sweep.png",
-        figure_png(plot_sweep(table, keys, STABILITY_THRESHOLD, recommended), dpi=100),
+        figure_png(plot_sweep(table, keys, AGREEMENT_THRESHOLD, recommended), dpi=100),
     )
 
 

@@ -19,11 +19,12 @@ def plot_sweep(
         "silhouette",
         "davies_bouldin",
         "calinski_harabasz",
-        "stability",
+        "agreement",
         "prediction_strength",
         "embedding_silhouette",
     ]
     metrics = [m for m in metrics if m in table.columns]
+    metrics += [c for c in table.columns if c.endswith("_eta2")]
     rows = 2 if len(metrics) > 3 else 1  # six panels in one row are too narrow to read
     cols = -(-len(metrics) // rows)
     fig, grid = plt.subplots(rows, cols, figsize=(4 * cols, 3.6 * rows), squeeze=False)
@@ -41,7 +42,7 @@ def plot_sweep(
         ax.set_xlabel("k")
         ax.set_title(metric + (" (lower is better)" if metric == "davies_bouldin" else ""))
     for ax, metric in zip(axes, metrics):
-        if metric in ("stability", "prediction_strength"):
+        if metric in ("agreement", "prediction_strength"):
             ax.axhline(threshold, color="grey", ls="--", lw=1)
     if recommended is not None:
         axes[0].plot([], [], color="grey", ls=":", label="recommended k")

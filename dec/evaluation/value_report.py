@@ -17,7 +17,7 @@ import pandas as pd
 from scipy.stats import spearmanr
 
 from dec import value
-from dec.utils.markdown import markdown_table
+from dec.utils.markdown import human, markdown_table, percent
 
 #: Defaults of --clv-horizon and --discount-rate (a year ahead, 10 % a year).
 DEFAULT_HORIZON, DEFAULT_DISCOUNT_RATE = "12M", 0.10
@@ -265,7 +265,7 @@ def value_table(
         "customers",
         "mean CLV",
         "total CLV",
-        *(["90 % interval"] if intervals else []),
+        *(["90% interval"] if intervals else []),
         "share of value",
         "P(alive)",
         "purchases ahead",
@@ -277,22 +277,22 @@ def value_table(
         cells = [
             names.get(row["segment"], str(row["segment"])),
             f"{row['customers']:,}",
-            f"{row['clv_mean']:,.2f}",
-            f"{row['clv_total']:,.0f}",
+            human(row["clv_mean"]),
+            human(row["clv_total"]),
             *(
-                [f"{row['clv_total_interval'][0]:,.0f} – {row['clv_total_interval'][1]:,.0f}"]
+                [f"{human(row['clv_total_interval'][0])} – {human(row['clv_total_interval'][1])}"]
                 if intervals
                 else []
             ),
-            f"{100 * row['clv_share']:.1f} %",
+            percent(row["clv_share"]),
             f"{row['p_alive_mean']:.2f}",
-            f"{row['expected_purchases_mean']:.2f}",
+            human(row["expected_purchases_mean"]),
         ]
         if holdout:
             observed = row["observed_holdout_spend"]
             cells += [
-                f"{row['predicted_holdout_spend']:,.0f}",
-                f"{observed:,.0f}",
+                human(row["predicted_holdout_spend"]),
+                human(observed),
                 f"{row['predicted_holdout_spend'] / observed:.2f}" if observed else "n/a",
             ]
         table.append(cells)
@@ -310,11 +310,11 @@ def value_sentences(block: dict, names: dict[int, str] | None = None) -> list[st
         f"{MODEL_NAMES[models['spend']['model']]} spend, "
         f"{_METHODS.get(models.get('method', 'map'), 'map')} fit on the training "
         "customers' purchases up to "
-        f"as_of, discounted at {100 * block['discount_rate']:g} % a year; the test "
+        f"as_of, discounted at {100 * block['discount_rate']:g}% a year; the test "
         "customers by deep-model segment.",
         f"Most valuable segment: {names.get(top['segment'], top['segment'])}, "
-        f"{100 * top['clv_share']:.0f} % of the predicted value from "
-        f"{100 * share_customers:.0f} % of the customers.",
+        f"{percent(top['clv_share'])} of the predicted value from "
+        f"{percent(share_customers)} of the customers.",
     ]
     if "choice" in models:
         lines.append(_choice_sentence(models["choice"]))

@@ -14,10 +14,14 @@ import pandas as pd
 from dec.data.columns import MISSING, is_numeric
 from dec.evaluation.stability import shown_jaccard
 from dec.segments.rfm import find_rfm_columns, rfm_naming
-from dec.utils.markdown import human, markdown_table
+from dec.utils.markdown import human, markdown_table, outcome, percent
 
 #: Traits named per segment in "what sets it apart".
 TOP_FEATURES = 3
+
+#: The column of each segment's bootstrap Jaccard (``test.py --stability``): named for
+#: what it measures, apart from the sweep's agreement (an ARI across seeds).
+STABILITY = "bootstrap stability (Jaccard)"
 
 
 def segment_profiles(
@@ -125,6 +129,18 @@ def _distinct(names: list[str], traits: list[str]) -> list[str]:
 #: statistic the RFM scores rank, so a name and its numbers agree.
 MEDIANS_NOTE = "Median of each feature, and in brackets its ratio to the median customer's"
 
+#: The column of traits, named for the statistic it ranks: means, unlike the medians of
+#: the typical values (a count that is 1 for most customers has the same median in every
+#: segment, but not the same mean).
+APART = "what sets it apart (means)"
+
+#: What that column says, under the table that has it.
+APART_NOTE = (
+    "What sets it apart: the features whose segment mean lies furthest from all customers' "
+    "mean, in standard deviations (the heatmap's numbers), and categories much more common "
+    "than usual. The typical values are medians, so a trait and a typical value can differ."
+)
+
 
 def median_cell(row: pd.Series, feature: str) -> str:
     """``"219 (1.46×)"``: a segment's median of ``feature`` and its ratio to all
@@ -134,8 +150,9 @@ def median_cell(row: pd.Series, feature: str) -> str:
     return f"{human(row[f'median_{feature}'])} ({ratio_text})"
 
 
-def profiles_markdown(table: pd.DataFrame, max_features: int = 8) -> str:
-    """Readable summary: who each segment is, then typical values of key features."""
+def profiles_markdown(table: pd.DataFrame, max_features: int = 8, binary=()) -> str:
+    """Readable summary: who each segment is, then typical values of key features; the
+    outcomes named in ``binary`` (0/1) as rates."""
     names = [
         row["name"] + (f" ({row['rfm']})" if "rfm" in table.columns else "")
         for _, row in table.iterrows()
@@ -150,15 +167,15 @@ def profiles_markdown(table: pd.DataFrame, max_features: int = 8) -> str:
                 "name",
                 "customers",
                 "share",
-                "what sets it apart",
-                *(["stability (bootstrap Jaccard)"] if stable else []),
+                APART,
+                *([STABILITY] if stable else []),
             ],
             [
                 [
                     seg,
                     name,
                     f"{row['size']:,}",
-                    f"{row['share']:.1%}",
+                    percent(row["share"]),
                     row["distinguishing"],
                     *([row["stability"]] if stable else []),
                 ]
@@ -166,14 +183,16 @@ def profiles_markdown(table: pd.DataFrame, max_features: int = 8) -> str:
             ],
             align="rlrrl" + ("l" if stable else ""),
         ),
+        "",
+        APART_NOTE,
     ]
     if "clv_share" in table.columns:
         seg = table["clv_share"].idxmax()
         lines += [
             "",
             f"Most valuable segment: {seg} {table.loc[seg, 'name']}, "
-            f"{table.loc[seg, 'clv_share']:.0%} of the test customers' predicted value "
-            f"(mean CLV {table.loc[seg, 'clv_mean']:,.2f}; test_report.md).",
+            f"{percent(table.loc[seg, 'clv_share'])} of the test customers' predicted value "
+            f"(mean CLV {human(table.loc[seg, 'clv_mean'])}; test_report.md).",
         ]
     features = [c.removeprefix("median_") for c in table.columns if c.startswith("median_")]
     features = features[:max_features]
@@ -195,13 +214,17 @@ def profiles_markdown(table: pd.DataFrame, max_features: int = 8) -> str:
     if outcomes:
         lines += [
             "",
-            "Outcomes per segment (mean; for a yes/no outcome, the rate). They judge "
+            "Outcomes per segment (mean; for a yes/no outcome, the rate), all customers. "
+            "They judge "
             "the segments and were never features:",
             "",
             markdown_table(
                 ["segment", *outcomes],
                 [
-                    [f"{seg} {row['name']}", *(f"{row[f'outcome_{o}']:.4g}" for o in outcomes)]
+                    [
+                        f"{seg} {row['name']}",
+                        *(outcome(row[f"outcome_{o}"], o in binary) for o in outcomes),
+                    ]
                     for seg, row in table.iterrows()
                 ],
                 align="r" * (len(outcomes) + 1),
@@ -210,11 +233,12 @@ def profiles_markdown(table: pd.DataFrame, max_features: int = 8) -> str:
     return "\n".join(lines) + "\n"
 
 
-def write_profiles(run_dir, table: pd.DataFrame) -> tuple[Path, Path]:
+def write_profiles(run_dir, table: pd.DataFrame, binary=()) -> tuple[Path, Path]:
     """Write ``profiles.csv`` and ``profiles.md`` atomically."""
     from dec.runs.rundir import RunDir
 
-    return RunDir(run_dir).write_profiles(table.to_csv(), profiles_markdown(table))
+    markdown = profiles_markdown(table, binary=binary)
+    return RunDir(run_dir).write_profiles(table.to_csv(), markdown)
 
 
 def add_stability(table: pd.DataFrame, report: dict | None) -> pd.DataFrame:
@@ -263,6 +287,7 @@ def profile_run(run_dir, data=None, report: dict | None = None) -> list[Path]:
     folder, where there is one).
     """
     from dec.data.prepare import prepare_run_data
+    from dec.metrics import is_binary
     from dec.runs.rundir import RunDir
     from dec.segments.plots import segment_figures, write_plots
     from dec.utils.figures import PHONE
@@ -287,7 +312,9 @@ def profile_run(run_dir, data=None, report: dict | None = None) -> list[Path]:
     )
     report = report if report is not None else run.read_report()
     table = add_value(add_stability(table, report), report)
-    paths = list(write_profiles(run, table))
+    outcomes = data.dataset.outcomes
+    binary = [c for c in outcomes.columns if is_binary(outcomes[c])] if outcomes is not None else []
+    paths = list(write_profiles(run, table, binary))
     names = names_by_segment(table, model.architecture["n_clusters"])
     test = data.test_index if data.dataset.labels is not None else None
     drawn = {

@@ -8,7 +8,6 @@ embedded as a data URI: the page opens from a file, offline, and can be mailed.
 from __future__ import annotations
 
 import base64
-import math
 from html import escape
 
 import pandas as pd
@@ -16,8 +15,10 @@ import pandas as pd
 from dec.evaluation.evaluate import METRIC_ORDER
 from dec.evaluation.stability import shown_jaccard
 from dec.evaluation.verdict import METHOD_TITLES, METRIC_NAMES, metric_name, verdict
-from dec.segments.profiles import MEDIANS_NOTE, median_cell
+from dec.segments.profiles import APART, APART_NOTE, MEDIANS_NOTE, STABILITY, median_cell
 from dec.utils.figures import smallest_text_share
+from dec.utils.markdown import outcome, score
+from dec.utils.markdown import percent as _percent
 
 #: The figures ``test.py`` draws, in the order the page shows them, with captions.
 FIGURES = {
@@ -103,6 +104,7 @@ def report_html(
             "<h2>The segments</h2>",
             f"<p class='note'>All {total:,} customers.</p>",
             _segments(profiles),
+            f"<p class='note'>{escape(APART_NOTE)}</p>",
         ]
     body += _stability(report)
     body += _value(report, profiles)
@@ -168,11 +170,7 @@ def _text_share(png: bytes) -> str:
 
 
 def _number(value, percent: bool = False) -> str:
-    if value is None or (isinstance(value, float) and not math.isfinite(value)):
-        return "n/a"
-    if percent:
-        return f"{value:.1%}"
-    return f"{value:,.1f}" if abs(value) >= 100 else f"{value:.3f}"
+    return _percent(value) if percent else score(value)
 
 
 def _comparison(report: dict) -> str:
@@ -216,14 +214,14 @@ def _segments(profiles: pd.DataFrame) -> str:
         for seg, row in profiles.iterrows()
     ]
     # Without RFM columns, column 2 is a number; left-aligning it costs nothing.
-    header = ["segment", "name", "customers", "share", "what sets it apart"]
+    header = ["segment", "name", "customers", "share", APART]
     if "rfm" in profiles.columns:
         rows = [[*r[:2], rfm, *r[2:]] for r, rfm in zip(rows, profiles["rfm"])]
         header = [*header[:2], "RFM", *header[2:]]
     if "stability" in profiles.columns:
         rows = [[*r, cell] for r, cell in zip(rows, profiles["stability"])]
-        header = [*header, "stability"]
-    words = ("name", "RFM", "what sets it apart", "stability")
+        header = [*header, STABILITY]
+    words = ("name", "RFM", APART, STABILITY)
     return _table(header, rows, text=tuple(i for i, h in enumerate(header) if h in words))
 
 
@@ -240,7 +238,7 @@ def _outcomes(report: dict, profiles: pd.DataFrame | None) -> list[str]:
             s["segment"],
             names.get(s["segment"], ""),
             f"{s['customers']:,}",
-            *(_number(by_segment[c][i]["mean"], percent=c in binary) for c in columns),
+            *(outcome(by_segment[c][i]["mean"], c in binary) for c in columns),
         ]
         for i, s in enumerate(first)
     ]
@@ -287,12 +285,12 @@ def _stability(report: dict) -> list[str]:
         for name, entry in stability.items()
     ]
     return [
-        "<h2>Would the segments come back?</h2>",
+        "<h2>Would the segments come back? Bootstrap stability</h2>",
         f"<p class='note'>Each method refitted on {first['resamples']} bootstrap "
         f"resamples of {first['rows']:,} training customers; a segment's score is its "
         "mean Jaccard overlap with the best-matching segment of the refit (Hennig 2007: "
         "0.5 or less dissolved, 0.75 or more valid, 0.85 or more highly stable).</p>",
-        _table(["method", "mean", "segment: Jaccard, reading"], rows, text=(0, 2)),
+        _table(["method", "mean Jaccard", "segment: Jaccard, reading"], rows, text=(0, 2)),
     ]
 
 
@@ -315,6 +313,7 @@ def _value(report: dict, profiles: pd.DataFrame | None) -> list[str]:
 
 
 def _names(profiles: pd.DataFrame | None) -> dict[int, str]:
+    """The same labels as test_report.md's (:func:`~dec.evaluation.evaluate.segment_labels`)."""
     if profiles is None or "name" not in profiles:
         return {}
     return {int(segment): f"{segment} {name}" for segment, name in profiles["name"].items()}

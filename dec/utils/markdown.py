@@ -1,5 +1,7 @@
 """The one Markdown table writer, for reports, profiles, benchmarks and the sweep, and
-numbers written for people."""
+numbers written for people: one format per kind of quantity, the same in ``report.html``,
+``test_report.md`` and ``profiles.md`` (:func:`human` for amounts, :func:`score` for
+metrics, :func:`percent` for shares and rates)."""
 
 from __future__ import annotations
 
@@ -38,3 +40,25 @@ def human(value) -> str:
     if size >= 100:
         return f"{value:.0f}"
     return f"{value:.1f}" if size >= 10 else f"{value:.3g}"
+
+
+def _missing(value) -> bool:
+    return value is None or (isinstance(value, float) and not math.isfinite(value))
+
+
+def score(value) -> str:
+    """A metric (silhouette, eta², seconds): ``0.131``, or ``1,994.7`` from 100 on."""
+    if _missing(value):
+        return "n/a"
+    return f"{value:,.1f}" if abs(value) >= 100 else f"{value:.3f}"
+
+
+def percent(share) -> str:
+    """A share or a rate, 0 to 1, as ``46.6%``."""
+    return "n/a" if _missing(share) else f"{100 * share:.1f}%"
+
+
+def outcome(value, rate: bool) -> str:
+    """An outcome's mean in a segment: a rate (0/1 outcome) as :func:`percent`, else as
+    :func:`human`."""
+    return percent(value) if rate else human(value)

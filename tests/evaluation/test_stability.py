@@ -159,7 +159,7 @@ def test_test_py_stability_writes_every_method_and_segment(smoke_run, tmp_path, 
     profiles = pd.read_csv(run / "profiles.csv", index_col="segment")
     readings = {s["segment"]: s["reading"] for s in stability["dec"]["segments"]}
     assert all(cell.endswith(readings[seg]) for seg, cell in profiles["stability"].items())
-    assert "stability (bootstrap Jaccard)" in (run / "profiles.md").read_text()
+    assert "| bootstrap stability (Jaccard) |" in (run / "profiles.md").read_text()
     assert "Would the segments come back?" in (run / "report.html").read_text()
 
 

@@ -16,7 +16,7 @@ def test_best_silhouette_among_stable_k():
         {
             "k": [2, 3, 4, 5],
             "silhouette": [0.30, 0.25, 0.28, 0.10],
-            "stability": [0.95, 0.85, 0.60, 0.90],
+            "agreement": [0.95, 0.85, 0.60, 0.90],
         }
     )
     k, reason = recommend_by_stable_silhouette(table)
@@ -26,19 +26,19 @@ def test_best_silhouette_among_stable_k():
 
 
 def test_stable_silhouette_says_when_nothing_is_stable():
-    table = pd.DataFrame({"k": [2, 3], "silhouette": [0.3, 0.2], "stability": [0.4, 0.5]})
+    table = pd.DataFrame({"k": [2, 3], "silhouette": [0.3, 0.2], "agreement": [0.4, 0.5]})
     k, reason = recommend_by_stable_silhouette(table)
-    assert k == 3 and reason.startswith("no k reached stability 0.8")
+    assert k == 3 and reason.startswith("no k reached agreement 0.8")
 
 
 def test_one_seed_without_bootstrap_is_reported_not_a_crash(tmp_path):
-    # One seed and no bootstrap leave stability NaN for every k (this used to raise in
+    # One seed and no bootstrap leave the agreement NaN for every k (this used to raise in
     # pandas' idxmax after the whole sweep had trained).
     table = pd.DataFrame(
         {
             "k": [2, 3],
             "silhouette": [0.2, 0.3],
-            "stability": [None, None],
+            "agreement": [None, None],
             "prediction_strength": [0.9, 0.5],
             "embedding_silhouette": [0.3, 0.2],
         },
@@ -46,7 +46,7 @@ def test_one_seed_without_bootstrap_is_reported_not_a_crash(tmp_path):
     )
     k, reason = recommend_by_stable_silhouette(table)
     assert k == 3 and reason.endswith(
-        "stability was not measured (give two --seeds or --bootstrap 1 or more)"
+        "the runs' agreement was not measured (give two --seeds or --bootstrap 1 or more)"
     )
     write_report(table.assign(k=[2, 3]), [], tmp_path)
     assert (tmp_path / "sweep.md").read_text().count("Recommended: **k = 2**") == 1
@@ -58,7 +58,7 @@ def test_report_gives_each_seeds_pick_per_grid_point(tmp_path):
             "gamma": [0, 0, 10, 10],
             "k": [2, 3, 2, 3],
             "silhouette": [0.3, 0.2, 0.3, 0.2],
-            "stability": [0.9] * 4,
+            "agreement": [0.9] * 4,
             "prediction_strength": [0.9, 0.85, 0.9, 0.6],
             "embedding_silhouette": [0.2] * 4,
         }
@@ -86,14 +86,19 @@ def test_recommend_follows_prediction_strength_and_flags_unstable_segments():
         {
             "k": [2, 3, 4, 5],
             "silhouette": [0.30, 0.25, 0.28, 0.10],
-            "stability": [0.95, 0.85, 0.90, 0.90],
+            "agreement": [0.95, 0.85, 0.90, 0.90],
             "prediction_strength": [0.99, 0.9, 0.85, 0.5],
         }
     )
     k, reason = recommend(table)
-    assert k == 4 and "largest k" in reason and "stable" not in reason
-    k, reason = recommend(table.assign(stability=[0.95, 0.85, 0.60, 0.90]))
-    assert k == 4 and "less stable than 0.8 across seeds and resamples (0.60)" in reason
+    assert k == 4 and "largest k" in reason and "agree less" not in reason
+    k, reason = recommend(table.assign(agreement=[0.95, 0.85, 0.60, 0.90]))
+    assert k == 4 and "agree less than 0.8 (mean ARI across seeds and resamples: 0.60)" in reason
+    # A sweep.csv from before the rename, its ARI under "stability", reads the same.
+    former = table.assign(agreement=[0.95, 0.85, 0.60, 0.90]).rename(
+        columns={"agreement": "stability"}
+    )
+    assert recommend(former) == (k, reason)
 
 
 def test_recommend_falls_back_to_the_embeddings_silhouette_when_no_k_is_predictable():
@@ -102,7 +107,7 @@ def test_recommend_falls_back_to_the_embeddings_silhouette_when_no_k_is_predicta
             "k": [2, 3, 4],
             "silhouette": [0.3, 0.1, 0.1],
             "embedding_silhouette": [0.1, 0.3, 0.2],
-            "stability": [0.9, 0.9, 0.9],
+            "agreement": [0.9, 0.9, 0.9],
             "prediction_strength": [0.7, 0.5, 0.4],
         }
     )
@@ -110,11 +115,11 @@ def test_recommend_falls_back_to_the_embeddings_silhouette_when_no_k_is_predicta
     assert k == 3  # the inputs' silhouette (k = 2) is not what the fallback reads
     assert reason.startswith("no k reached prediction strength 0.8")
     assert "best silhouette on the pretrained embeddings (0.300)" in reason
-    assert "largest k tried" not in reason and "stable" not in reason
+    assert "largest k tried" not in reason and "agree less" not in reason
     k, reason = recommend(
-        table.assign(embedding_silhouette=[0.1, 0.2, 0.3], stability=[0.9, 0.9, 0.5])
+        table.assign(embedding_silhouette=[0.1, 0.2, 0.3], agreement=[0.9, 0.9, 0.5])
     )
-    assert k == 4 and "less stable than 0.8 across seeds and resamples (0.50)" in reason
+    assert k == 4 and "agree less than 0.8 (mean ARI across seeds and resamples: 0.50)" in reason
     assert reason.endswith(
         "it is the largest k tried: widen --k to see whether a larger k does better"
     )
@@ -160,16 +165,23 @@ def test_sweep_script_writes_table_recommendation_and_plot(tmp_path):
         "silhouette",
         "davies_bouldin",
         "calinski_harabasz",
-        "stability",
-        "stability_seeds",
-        "stability_bootstrap",
+        "agreement",
+        "agreement_seeds",
+        "agreement_bootstrap",
         "prediction_strength",
         "embedding_silhouette",
     } <= set(table.columns)
     assert table["prediction_strength"].between(0, 1).all()
     assert table["embedding_silhouette"].between(-1, 1).all()
-    assert table["stability"].between(-1, 1).all()
-    assert "Recommended: **k =" in (out / "sweep.md").read_text()
+    assert table["agreement"].between(-1, 1).all()
+    # The former names, kept for scripts that read them: the same numbers, at the end.
+    assert list(table.columns[-3:]) == ["stability", "stability_seeds", "stability_bootstrap"]
+    for name in ("", "_seeds", "_bootstrap"):
+        assert table[f"stability{name}"].equals(table[f"agreement{name}"])
+    text = (out / "sweep.md").read_text()
+    assert "Recommended: **k =" in text and "agreement" in text
+    # In the sweep, "stability" is a word it no longer uses: that is test.py's Jaccard.
+    assert "stabil" not in text.lower()
     seeds = pd.read_csv(out / "sweep_seeds.csv")
     assert sorted(zip(seeds["k"], seeds["seed"])) == [(2, 0), (2, 1), (3, 0), (3, 1)]
     assert seeds.groupby("k")["prediction_strength"].mean().tolist() == pytest.approx(
@@ -298,3 +310,46 @@ def test_sweep_never_writes_over_the_table_it_reads(tmp_path, capsys):
     )
     assert code == 2 and "the data the sweep reads" in err and "sweep:" not in err
     assert table.read_bytes() == before
+
+
+def test_sweep_shows_each_outcome_per_k(tmp_path, capsys):
+    """``--outcome-columns`` in a sweep: each k's eta² of every outcome, in sweep.csv,
+    sweep_seeds.csv, sweep.md and the plot; the recommendation does not read it."""
+    import numpy as np
+    from conftest import cli
+
+    from dec.data.synthetic import make_customers
+
+    customers = make_customers(300, random_state=1)[0]
+    rng = np.random.default_rng(0)
+    customers["churned"] = (rng.random(len(customers)) < 0.3).astype(int)
+    path = tmp_path / "customers.csv"
+    customers.to_csv(path, index_label="customer_id")
+    out = tmp_path / "sweep"
+    code, err = cli(
+        "sweep",
+        "--config",
+        str(SMOKE),
+        "--data",
+        str(path),
+        "--id-column",
+        "customer_id",
+        "--outcome-columns",
+        "churned",
+        "--k",
+        "2,3",
+        "--seeds",
+        "0",
+        "--output-dir",
+        str(out),
+        capsys=capsys,
+    )
+    assert code == 0, err
+    table = pd.read_csv(out / "sweep.csv")
+    assert table["churned_eta2"].between(0, 1).all() and len(table) == 2
+    assert "churned_eta2" in pd.read_csv(out / "sweep_seeds.csv").columns
+    text = (out / "sweep.md").read_text()
+    assert "churned_eta2" in text and "They judge the segments and never chose k." in text
+    best = int(table.loc[table["churned_eta2"].idxmax(), "k"])
+    assert f"most explained: churned, k = {best})" in text
+    assert recommend(table) == recommend(table.drop(columns="churned_eta2"))

@@ -242,6 +242,23 @@ def test_profiles_name_the_most_valuable_segment_from_the_reports_value():
     assert valued["clv_share"].tolist() == [0.2, 0.8]
     name = valued.loc[1, "name"]
     assert (
-        f"Most valuable segment: 1 {name}, 80% of the test customers' predicted value "
-        "(mean CLV 40.00" in profiles_markdown(valued)
+        f"Most valuable segment: 1 {name}, 80.0% of the test customers' predicted value "
+        "(mean CLV 40;" in profiles_markdown(valued)
     )
+
+
+def test_what_sets_a_segment_apart_says_it_reads_means_beside_the_typical_medians():
+    from dec.segments.profiles import APART, MEDIANS_NOTE
+
+    features = pd.DataFrame(
+        {"orders": [1, 1, 1, 9, 1, 1, 2, 2], "spend": [5, 6, 5, 7, 50, 60, 55, 58]}
+    )
+    table = segment_profiles(features, np.array([0, 0, 0, 0, 1, 1, 1, 1]))
+    text = profiles_markdown(table)
+    assert f"| {APART} |" in text and "(means)" in APART
+    assert "segment mean lies furthest from all customers' mean" in text
+    assert "The typical values are medians" in text and MEDIANS_NOTE in text
+    # Here the two statistics disagree, which is why both are named: segment 0's orders
+    # are high by their mean (one customer with 9) and typical by their median (1).
+    assert "high orders" in table.loc[0, "distinguishing"]
+    assert table.loc[0, "median_orders"] == 1 == features["orders"].median()

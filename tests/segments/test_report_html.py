@@ -272,6 +272,43 @@ def test_a_cdnow_report_with_customer_value_fits_phone_and_desktop(
         assert min(image["text_px"] for image in page["images"]) >= 11, page["images"]
 
 
+@pytest.mark.slow
+def test_a_cdnow_report_names_its_segments_and_writes_each_number_one_way(cdnow_clv_report):
+    """The value table names each segment in test_report.md as in report.html, and each
+    segment's mean CLV, share of value and outcome means read the same in report.html,
+    test_report.md and profiles.md."""
+    import json
+    import re
+
+    from dec.utils.markdown import human, outcome, percent
+
+    run = cdnow_clv_report.parent
+    page = unescape(cdnow_clv_report.read_text())
+    markdown = (run / "test_report.md").read_text()
+    profiles = (run / "profiles.md").read_text()
+    report = json.loads((run / "test_report.json").read_text())
+    names = report["segment_names"]
+    assert names == pd.read_csv(run / "profiles.csv", index_col="segment")["name"].tolist()
+    for segment in report["value"]["segments"]:
+        label = f"{segment['segment']} {names[segment['segment']]}"
+        mean, share = human(segment["clv_mean"]), percent(segment["clv_share"])
+        assert f"| {label} | {segment['customers']:,} | {mean} |" in markdown
+        assert f">{label}<" in page and f">{mean}<" in page and f">{share}<" in page
+        assert f"| {share} |" in markdown
+    top = max(report["value"]["segments"], key=lambda s: s["clv_total"])
+    said = f"{top['segment']} {names[top['segment']]}, {percent(top['clv_share'])} of the"
+    assert said in markdown and said in page and said in profiles
+    binary = report["binary_outcomes"]
+    for column, rows in report["outcome_by_segment"]["dec"].items():
+        for row in rows:
+            assert f">{outcome(row['mean'], column in binary)}<" in page
+    # Thousands separators everywhere: no bare number of four digits or more (dates aside).
+    bare = re.compile(r"(?<![\w.,:-])\d{4,}(?![\w.,:-])")
+    for name, text in (("test_report.md", markdown), ("profiles.md", profiles)):
+        assert not bare.findall(text), (name, bare.findall(text))
+    assert not bare.findall(re.sub(r"<[^>]+>", " ", page).split("data:image")[0])
+
+
 def test_report_without_profiles_still_has_the_comparison(smoke_run, tmp_path):
     run = tmp_path / "run"
     shutil.copytree(smoke_run, run)

@@ -469,7 +469,7 @@ def test_the_full_posterior_gives_each_segment_an_interval(cdnow_run, capsys):
         assert spend_low < spend_high
     settings = cdnow_run.read_value_model()
     assert settings["method"] == "mcmc" and "draws" not in settings  # scoring uses the means
-    assert "90 % interval" in (cdnow_run.path / "test_report.md").read_text()
+    assert "90% interval" in (cdnow_run.path / "test_report.md").read_text()
 
 
 @pytest.fixture(scope="module")
