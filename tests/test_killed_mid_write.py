@@ -398,6 +398,9 @@ RUN_OUTPUTS = (
     "segment_sizes.png",
     "segment_heatmap.png",
     "embedding_projection.png",
+    "segment_sizes_phone.png",
+    "segment_heatmap_phone.png",
+    "embedding_projection_phone.png",
     "report.html",
 )
 

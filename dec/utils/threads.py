@@ -10,6 +10,7 @@ one number; DuckDB connections read it from :func:`thread_cap`.
 from __future__ import annotations
 
 import os
+import sys
 
 __all__ = ["available_cpus", "cap_threads", "thread_cap", "THREADS_HELP"]
 
@@ -50,28 +51,39 @@ def cap_threads(threads: int = 0) -> int:
     """Cap torch, the BLAS/OpenMP pools and DuckDB at ``threads`` each; 0 picks
     :func:`available_cpus`, never more than torch's own choice. Returns the cap.
 
-    The automatic cap does not follow the machine's load, so that the same command gives
-    the same numbers on a busy machine and an idle one; where the machine is busy (a
-    one-minute load average at or above the CPUs) it says once that a smaller cap may run
-    several times faster. The cap holds for the rest of the process (torch and
-    threadpoolctl limits are global).
+    Libraries already loaded are capped now (torch, and every pool threadpoolctl finds);
+    those loaded later read the cap from ``OMP_NUM_THREADS`` and its BLAS siblings, which
+    are set too, so a command can cap before it imports torch or scikit-learn (and its
+    worker processes inherit the cap). The automatic cap does not follow the machine's load,
+    so that the same command gives the same numbers on a busy machine and an idle one;
+    where the machine is busy (a one-minute load average at or above the CPUs) it says
+    once that a smaller cap may run several times faster. The cap holds for the rest of
+    the process.
     """
     global _cap
-    import torch
     from threadpoolctl import threadpool_limits
 
     if threads < 0:
         raise ValueError(f"threads must be 0 (automatic) or a positive number, got {threads}")
-    if _cap is None:
+    torch = sys.modules.get("torch")
+    if torch is not None and _default_torch[0] == 0:
         _default_torch[0] = torch.get_num_threads()
-    cap = threads or min(available_cpus(), _default_torch[0])
+    cap = threads or min(available_cpus(), _default_torch[0] or os.cpu_count() or 1)
     if not threads and cap > 1 and not _warned:
         _say_if_busy(cap)
-    torch.set_num_threads(cap)
+    # A library loaded later sizes its pool from these; an automatic cap below the
+    # machine's CPUs (an affinity or a container quota) is passed on the same way.
+    if threads or cap < (os.cpu_count() or cap):
+        os.environ.update({name: str(cap) for name in POOL_VARIABLES})
+    if torch is not None:
+        torch.set_num_threads(cap)
     threadpool_limits(limits=cap)
     _cap = cap
     return cap
 
+
+#: The variables by which OpenMP, OpenBLAS, MKL and numexpr size their pools at start.
+POOL_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
 
 # What torch chose before any cap, so that a second automatic cap starts from it again.
 _default_torch = [0]

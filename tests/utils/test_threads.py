@@ -22,6 +22,7 @@ def _in_a_fresh_process(code: str) -> dict:
 
 MEASURE = """
 import json, torch
+import sklearn.cluster  # its OpenMP runtime, loaded after the cap
 from threadpoolctl import threadpool_info
 from dec.data.logs.read import connection
 with connection() as db:
@@ -40,13 +41,17 @@ def test_one_cap_reaches_torch_the_blas_and_openmp_pools_and_duckdb():
     assert capped == {"torch": 1, "pools": [1], "duckdb": 1}
 
 
-def test_the_flag_of_a_command_caps_as_soon_as_it_is_read():
+def test_the_flag_of_a_command_caps_what_it_loads_afterwards():
+    """A command reads its flags before it imports torch or scikit-learn (``features``
+    never does): the cap still reaches both, and the flags load neither."""
     pytest.importorskip("duckdb")
     code = (
+        "import sys\n"
         "from dec.cli.common import Parser, threads_arg\n"
         "parser = Parser(); threads_arg(parser); parser.parse_args(['--threads', '1'])\n"
+        "assert 'torch' not in sys.modules and 'sklearn' not in sys.modules\n"
     )
-    assert _in_a_fresh_process(code + MEASURE)["torch"] == 1
+    assert _in_a_fresh_process(code + MEASURE) == {"torch": 1, "pools": [1], "duckdb": 1}
 
 
 def test_automatic_is_the_cpus_this_process_may_use_at_most_torchs_own_choice():
