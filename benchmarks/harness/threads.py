@@ -86,7 +86,8 @@ def threads_markdown(found: dict, meta: dict) -> str:
         f"clock; the median of {len(found['rows']) // (len(found['settings']) * len(found['loads']))} "
         "run(s) per cell.",
         "",
-        "| busy processes | --threads | train (s) | test (s) | train + test (s) | vs automatic |",
+        "| busy processes | --threads | train (s) | test (s) | train + test (s) | "
+        "time / automatic's |",
         "|---:|---|---:|---:|---:|---:|",
     ]
     total = {}

@@ -176,7 +176,8 @@ class Parser(argparse.ArgumentParser):
         if self.caps_threads:
             from dec.utils.threads import cap_threads
 
-            cap_threads(parsed.threads)
+            # No busy-machine hint here: an error in the flags that follow must stay one line.
+            cap_threads(parsed.threads, hint=False)
         return parsed
 
     def error(self, message):
@@ -321,9 +322,12 @@ def threads_arg(parser: Parser) -> None:
 
 
 def _threads(text: str) -> int:
-    if not text.isdigit():
+    from dec.utils.threads import MAX_THREADS
+
+    text = text.strip()
+    if not (text.isascii() and text.isdigit()) or int(text) > MAX_THREADS:
         raise argparse.ArgumentTypeError(
-            f"expected 0 (automatic) or a number of threads, got {text!r}"
+            f"expected 0 (automatic) or a number of threads up to {MAX_THREADS}, got {text!r}"
         )
     return int(text)
 

@@ -10,6 +10,7 @@ import math
 import typing
 
 from dec.config.schema import Config, TrainerConfig
+from dec.utils.threads import MAX_THREADS
 
 #: Lightning's seed range (``seed_everything``): an unsigned 32-bit integer.
 MAX_SEED = 2**32 - 1
@@ -225,7 +226,10 @@ def _trainer_bounds(t: TrainerConfig) -> list[tuple[bool, str]]:
             "trainer.strategy must be auto, ddp, ddp_spawn or another Lightning strategy name",
         ),
         (t.log_every_n_steps >= 1, "trainer.log_every_n_steps must be at least 1"),
-        (t.threads >= 0, "trainer.threads must be 0 (automatic) or a number of threads"),
+        (
+            0 <= t.threads <= MAX_THREADS,
+            f"trainer.threads must be 0 (automatic) or a number of threads up to {MAX_THREADS}",
+        ),
         (
             t.matmul_precision in MATMUL_PRECISIONS,
             f"trainer.matmul_precision must be one of {', '.join(MATMUL_PRECISIONS)}",

@@ -262,12 +262,16 @@ def outcome_tables(report: dict) -> list[str]:
         lines += ["", f"{column}: {what} per test segment (customers), highest first:", ""]
         rows = []
         for name, by_column in report["outcome_by_segment"].items():
+            # Only the deep model's segments have names; the others' numbers are their own.
+            names = segment_labels(report) if name == "dec" else {}
             segments = sorted(
                 (s for s in by_column[column] if s["customers"]),
-                key=lambda s: -s["mean"] if math.isfinite(s["mean"]) else 0,
+                # Unknown means (n/a) last, not among the numbers as if they were 0.
+                key=lambda s: -s["mean"] if math.isfinite(s["mean"]) else math.inf,
             )
             cells = [
-                f"{s['segment']}: {_value(s['mean'], column in binary)} ({s['customers']:,})"
+                f"{names.get(s['segment'], s['segment'])}: "
+                f"{_value(s['mean'], column in binary)} ({s['customers']:,})"
                 for s in segments
             ]
             known = [s["mean"] for s in segments if math.isfinite(s["mean"])]

@@ -49,7 +49,8 @@ from dec.metrics import eta_squared, internal_metrics
 from dec.models.init import sample_rows
 from dec.training.pipeline import fit, prepare_data
 from dec.utils import files, paths
-from dec.utils.markdown import markdown_table
+from dec.utils.markdown import markdown_table, score
+from dec.utils.threads import cap_threads
 
 log = logging.getLogger("dec")
 
@@ -198,6 +199,7 @@ def run_sweep(
     names it ``out_setting`` (the command line passes its flag)."""
     # Before hours of runs.
     paths.check_writable_dir(out_dir, what="sweep folder", setting=out_setting)
+    cap_threads(config.trainer.threads)  # before the first read of the data, not only in fit
     from dec.data.sources import source_files
 
     paths.check_outputs_kept(
@@ -260,12 +262,25 @@ def write_report(
     sweep_seeds.csv table) and more than one seed, sweep.md also gives the rule's pick on
     each seed's scores alone: whether the seeds agree on k."""
     table = with_current_names(table)
-    lines, recommended = ["# Sweep", ""], []
+    lines, recommended = (
+        [
+            "# Sweep",
+            "",
+            "Agreement: the mean ARI between the test labels of runs with other seeds and "
+            "of runs on bootstrap resamples (1 = the same segments every time); not the "
+            "per-segment bootstrap Jaccard that test.py --stability calls stability.",
+            "",
+        ],
+        [],
+    )
     for values, part in table.groupby(keys) if keys else [((), table)]:
         k, reason = recommend(part)
         recommended.append(k)
         k_sil, reason_sil = recommend_by_stable_silhouette(part)
-        label = ", ".join(f"{a}={b}" for a, b in zip(keys, np.atleast_1d(values))) or "defaults"
+        label = (
+            ", ".join(f"{a}={b}" for a, b in zip(keys, np.atleast_1d(values)))
+            or "every k (no --grid)"
+        )
         lines += [
             f"## {label}",
             "",
@@ -274,7 +289,11 @@ def write_report(
             f"Recommended: **k = {k}**: {reason}.",
             "",
         ]
-        outcomes = [c.removesuffix("_eta2") for c in part.columns if c.endswith("_eta2")]
+        outcomes = [
+            c.removesuffix("_eta2")
+            for c in part.columns
+            if c.endswith("_eta2") and part[c].notna().any()  # a constant has none
+        ]
         if outcomes:
             best = ", ".join(
                 f"{o}, k = {int(part.loc[part[f'{o}_eta2'].idxmax(), 'k'])}" for o in outcomes
@@ -292,7 +311,8 @@ def write_report(
             ]
             lines += [f"The same rule on each seed's scores alone: {', '.join(picks)}.", ""]
         lines += [
-            f"By silhouette among the k whose runs agree alone: k = {k_sil}: {reason_sil}.",
+            "The sweep's earlier rule, the best input silhouette among the k whose "
+            f"runs agree (agreement ≥ {AGREEMENT_THRESHOLD}): k = {k_sil}: {reason_sil}.",
             "",
         ]
     files.atomic_write_text(out_dir / "sweep.md", "\n".join(lines))
@@ -307,7 +327,7 @@ def write_report(
 
 def _markdown_table(frame: pd.DataFrame) -> str:
     def cell(v):
-        return f"{v:.3f}" if isinstance(v, float) else str(v)
+        return score(v) if isinstance(v, float) else str(v)
 
     return markdown_table(
         list(frame.columns),

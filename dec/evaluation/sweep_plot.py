@@ -40,7 +40,7 @@ def plot_sweep(
                 ax.axvline(recommended[i], color=line.get_color(), ls=":", lw=1.5)
     for ax, metric in zip(axes, metrics):
         ax.set_xlabel("k")
-        ax.set_title(metric + (" (lower is better)" if metric == "davies_bouldin" else ""))
+        ax.set_title(_text(metric) + (" (lower is better)" if metric == "davies_bouldin" else ""))
     for ax, metric in zip(axes, metrics):
         if metric in ("agreement", "prediction_strength"):
             ax.axhline(threshold, color="grey", ls="--", lw=1)

@@ -27,14 +27,23 @@ from dec.utils.figures import label_text as _text
 PROJECTION_SAMPLE = 5000
 
 
-def _labels(names: list[str] | None, k: int, phone: bool = False) -> list[str]:
+def _labels(names: list[str] | None, segments, phone: bool = False) -> list[str]:
+    """The label of each segment number in ``segments`` (or ``range(segments)``)."""
+    segments = range(segments) if isinstance(segments, int) else segments
     if not names:
-        return [str(j) for j in range(k)]
-    # On a phone a long name takes two short lines rather than half the plot's width.
+        return [str(j) for j in segments]
+    # On a phone a long name takes at most two short lines, not half the plot's width.
     return [
-        _text("\n".join(textwrap.wrap(f"{j}: {names[j]}", 20)) if phone else f"{j}: {names[j]}")
-        for j in range(k)
+        _text(_short(f"{j}: {names[j]}") if phone else f"{j}: {names[j]}")
+        if j < len(names)
+        else str(j)
+        for j in segments
     ]
+
+
+def _short(text: str, width: int = 20, lines: int = 2) -> str:
+    """``text`` on at most ``lines`` lines of ``width`` characters, cut with an ellipsis."""
+    return "\n".join(textwrap.wrap(text, width, max_lines=lines, placeholder="…"))
 
 
 @contextmanager
@@ -85,6 +94,8 @@ def plot_feature_heatmap(
     number) and drops the colour bar, so that each cell's number has room at 13 pt.
     """
     numeric = features[[c for c in features.columns if is_numeric(features[c])]]
+    if numeric.shape[1] == 0:
+        return None  # only categories: nothing to average
     std = numeric.std(ddof=0).replace(0, np.nan)
     z = ((numeric.groupby(segments).mean() - numeric.mean()) / std).fillna(0.0)
     limit = max(1.0, float(np.abs(z.to_numpy()).max()))
@@ -95,7 +106,7 @@ def plot_feature_heatmap(
     ax.set_xticks(
         range(z.shape[1]), [_text(c) for c in z.columns], rotation=60, ha="right", fontsize=8
     )
-    ax.set_yticks(range(z.shape[0]), _labels(names, z.shape[0]), fontsize=8)
+    ax.set_yticks(range(z.shape[0]), _labels(names, z.index), fontsize=8)
     for (i, j), v in np.ndenumerate(z.to_numpy()):
         ax.text(j, i, f"{v:.1f}", ha="center", va="center", fontsize=6)
     fig.colorbar(image, ax=ax, label="segment mean − overall mean (in std)")
@@ -109,7 +120,7 @@ def _phone_heatmap(z: pd.DataFrame, limit: float):
     with _style(True):
         fig, ax = plt.subplots(figsize=(PHONE["width"], 0.42 * values.shape[0] + 1.6))
         ax.imshow(values, cmap="RdBu_r", vmin=-limit, vmax=limit, aspect="auto")
-        ax.set_yticks(range(values.shape[0]), [_text(c) for c in z.columns])
+        ax.set_yticks(range(values.shape[0]), [_text(_short(str(c), 18, 1)) for c in z.columns])
         ax.set_xticks(range(values.shape[1]), [str(s) for s in z.index])
         ax.xaxis.tick_top()
         for (i, j), v in np.ndenumerate(values):
@@ -165,7 +176,8 @@ def plot_confusion(
     """Counts of segments (rows) against known labels (columns)."""
     k = int(max(segments.max(), labels_true.max())) + 1
     matrix = confusion_matrix(segments, labels_true, labels=range(k))
-    matrix = matrix[:, matrix.sum(0) > 0]
+    # Rows: the model's segments (fewer than the labels' classes where k is smaller).
+    matrix = matrix[: int(segments.max()) + 1, matrix.sum(0) > 0]
     with _style(phone):
         size = (
             (PHONE["width"], 0.6 * matrix.shape[0] + 2)
@@ -254,7 +266,7 @@ def segment_figures(
         figures["confusion_matrix"] = plot_confusion(
             labels[test_index], segments[test_index], names, phone=phone
         )
-    return {name + suffix: figure for name, figure in figures.items()}
+    return {name + suffix: figure for name, figure in figures.items() if figure is not None}
 
 
 def write_plots(run_dir, figures: dict, tensorboard: bool = True, dpi: int = 110) -> list[Path]:

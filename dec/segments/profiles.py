@@ -19,6 +19,9 @@ from dec.utils.markdown import human, markdown_table, outcome, percent
 #: Traits named per segment in "what sets it apart".
 TOP_FEATURES = 3
 
+#: Features in the typical-values tables of profiles.md and report.html (the first ones).
+TYPICAL_FEATURES = 12
+
 #: The column of each segment's bootstrap Jaccard (``test.py --stability``): named for
 #: what it measures, apart from the sweep's agreement (an ARI across seeds).
 STABILITY = "bootstrap stability (Jaccard)"
@@ -127,7 +130,10 @@ def _distinct(names: list[str], traits: list[str]) -> list[str]:
 
 #: How the typical-values tables read: medians, against the median customer, the same
 #: statistic the RFM scores rank, so a name and its numbers agree.
-MEDIANS_NOTE = "Median of each feature, and in brackets its ratio to the median customer's"
+MEDIANS_NOTE = (
+    "Median of each feature, and in brackets its ratio to the median customer's "
+    "(n/a where that median is 0)"
+)
 
 #: The column of traits, named for the statistic it ranks: means, unlike the medians of
 #: the typical values (a count that is 1 for most customers has the same median in every
@@ -145,12 +151,12 @@ APART_NOTE = (
 def median_cell(row: pd.Series, feature: str) -> str:
     """``"219 (1.46×)"``: a segment's median of ``feature`` and its ratio to all
     customers' median (``n/a`` where that median is 0)."""
-    ratio = row.get(f"ratio_{feature}", np.nan)
-    ratio_text = f"{ratio:.2f}×" if np.isfinite(ratio) else "n/a"
+    ratio = pd.to_numeric(row.get(f"ratio_{feature}", np.nan), errors="coerce")
+    ratio_text = f"{ratio:.2f}×" if pd.notna(ratio) and np.isfinite(ratio) else "n/a"
     return f"{human(row[f'median_{feature}'])} ({ratio_text})"
 
 
-def profiles_markdown(table: pd.DataFrame, max_features: int = 8, binary=()) -> str:
+def profiles_markdown(table: pd.DataFrame, max_features: int = TYPICAL_FEATURES, binary=()) -> str:
     """Readable summary: who each segment is, then typical values of key features; the
     outcomes named in ``binary`` (0/1) as rates."""
     names = [

@@ -15,7 +15,14 @@ import pandas as pd
 from dec.evaluation.evaluate import METRIC_ORDER
 from dec.evaluation.stability import shown_jaccard
 from dec.evaluation.verdict import METHOD_TITLES, METRIC_NAMES, metric_name, verdict
-from dec.segments.profiles import APART, APART_NOTE, MEDIANS_NOTE, STABILITY, median_cell
+from dec.segments.profiles import (
+    APART,
+    APART_NOTE,
+    MEDIANS_NOTE,
+    STABILITY,
+    TYPICAL_FEATURES,
+    median_cell,
+)
 from dec.utils.figures import smallest_text_share
 from dec.utils.markdown import outcome, score
 from dec.utils.markdown import percent as _percent
@@ -47,7 +54,7 @@ body { font-family: system-ui, sans-serif; margin: 1em auto; padding: 0 1em;
 .scroll { overflow-x: auto; max-width: 100%; }
 table { border-collapse: collapse; margin: 0.8em 0; font-size: 0.9em; }
 th, td { border: 1px solid #ccc; padding: 0.25em 0.6em; text-align: right; }
-th:first-child, td:first-child, td.text { text-align: left; }
+th:first-child, td:first-child, th.text, td.text { text-align: left; }
 th { background: #f3f3f3; }
 .verdict { font-size: 1.1em; background: #f6f8ff; border-left: 4px solid #4a6fd8;
            padding: 0.6em 1em; }
@@ -134,7 +141,10 @@ def report_html(
 def _table(header: list[str], rows: list[list], text: tuple[int, ...] = (0,)) -> str:
     """An HTML table; the columns numbered in ``text`` are left-aligned. Each cell carries
     its column's name (``data-label``): on a phone the rows become cards that show it."""
-    head = "".join(f"<th>{escape(str(h))}</th>" for h in header)
+    head = "".join(
+        f"<th{' class=text' if i in text else ''}>{escape(str(h))}</th>"
+        for i, h in enumerate(header)
+    )
     lines = [f"<table>\n<tr>{head}</tr>"]
     for row in rows:
         cells = "".join(
@@ -256,7 +266,7 @@ def _outcomes(report: dict, profiles: pd.DataFrame | None) -> list[str]:
     ]
 
 
-def _medians(profiles: pd.DataFrame, max_features: int = 12) -> str:
+def _medians(profiles: pd.DataFrame, max_features: int = TYPICAL_FEATURES) -> str:
     """A row per feature, a column per segment: segments are few, features can be many,
     and a table grows down the page better than across it."""
     features = [c.removeprefix("median_") for c in profiles.columns if c.startswith("median_")][

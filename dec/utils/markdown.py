@@ -31,26 +31,31 @@ def markdown_table(
 
 
 def human(value) -> str:
-    """A feature value as people write it: ``32,600``, ``412``, ``50``, ``12.5``, ``0.318``."""
-    if value is None or (isinstance(value, float) and not math.isfinite(value)):
+    """A feature value as people write it, three significant digits at least:
+    ``32,612``, ``412``, ``50``, ``12.5``, ``0.318``, ``1,000`` (999.7)."""
+    if _missing(value):
         return "n/a"
-    size = abs(value)
-    if size >= 1000 or float(value).is_integer():
+    value = float(value)
+    if abs(value) >= 999.5:
         return f"{value:,.0f}"
-    if size >= 100:
-        return f"{value:.0f}"
-    return f"{value:.1f}" if size >= 10 else f"{value:.3g}"
+    rounded = float(f"{value:.3g}") + 0.0  # + 0.0: never "-0"
+    return f"{rounded:,.0f}" if rounded.is_integer() else f"{rounded:.3g}"
 
 
 def _missing(value) -> bool:
-    return value is None or (isinstance(value, float) and not math.isfinite(value))
+    """None, NaN, an infinity or pandas' NA: what a report writes as ``n/a``."""
+    try:
+        return value is None or not math.isfinite(float(value))
+    except (TypeError, ValueError):  # pd.NA, text
+        return True
 
 
 def score(value) -> str:
     """A metric (silhouette, eta², seconds): ``0.131``, or ``1,994.7`` from 100 on."""
     if _missing(value):
         return "n/a"
-    return f"{value:,.1f}" if abs(value) >= 100 else f"{value:.3f}"
+    value = float(value)
+    return f"{value:,.1f}" if abs(value) >= 100 else f"{round(value, 3) + 0.0:.3f}"
 
 
 def percent(share) -> str:

@@ -21,6 +21,9 @@ THREADS_HELP = (
 
 _cap: int | None = None
 
+#: More threads than this is a typo, not a machine (1e9 made libgomp ask for 216 GB).
+MAX_THREADS = 1024
+
 #: cgroup v2's CPU quota of this process's container.
 CPU_MAX = "/sys/fs/cgroup/cpu.max"
 
@@ -47,9 +50,10 @@ def _cgroup_quota() -> int | None:
     return max(1, int(int(text[0]) // int(text[1])))
 
 
-def cap_threads(threads: int = 0) -> int:
-    """Cap torch, the BLAS/OpenMP pools and DuckDB at ``threads`` each; 0 picks
-    :func:`available_cpus`, never more than torch's own choice. Returns the cap.
+def cap_threads(threads: int = 0, *, hint: bool = True) -> int:
+    """Cap torch, the BLAS/OpenMP pools and DuckDB at ``threads`` each, at most
+    :func:`available_cpus`; 0 picks :func:`available_cpus`, never more than torch's own
+    choice. Returns the cap. ``hint=False`` keeps the busy-machine hint back.
 
     Libraries already loaded are capped now (torch, and every pool threadpoolctl finds);
     those loaded later read the cap from ``OMP_NUM_THREADS`` and its BLAS siblings, which
@@ -63,13 +67,15 @@ def cap_threads(threads: int = 0) -> int:
     global _cap
     from threadpoolctl import threadpool_limits
 
-    if threads < 0:
-        raise ValueError(f"threads must be 0 (automatic) or a positive number, got {threads}")
+    if not 0 <= threads <= MAX_THREADS:
+        raise ValueError(f"threads must be 0 (automatic) to {MAX_THREADS}, got {threads}")
     torch = sys.modules.get("torch")
     if torch is not None and _default_torch[0] == 0:
         _default_torch[0] = torch.get_num_threads()
-    cap = threads or min(available_cpus(), _default_torch[0] or os.cpu_count() or 1)
-    if not threads and cap > 1 and not _warned:
+    # More threads than CPUs only adds waiting: a larger number is taken as all of them.
+    cap = min(threads, available_cpus()) if threads else None
+    cap = cap or min(available_cpus(), _default_torch[0] or os.cpu_count() or 1)
+    if hint and not threads and cap > 1 and not _warned:
         _say_if_busy(cap)
     # A library loaded later sizes its pool from these; an automatic cap below the
     # machine's CPUs (an affinity or a container quota) is passed on the same way.

@@ -126,6 +126,24 @@ def test_feature_values_are_written_for_people():
         "-1,500",
         "n/a",
     ]
+    # Rounding that crosses a boundary, minus zero, pandas' NA, metrics near zero.
+    import pandas as pd
+
+    from dec.utils.markdown import score
+
+    assert [human(v) for v in (99.96, 999.7, -0.0, pd.NA, float("inf"))] == [
+        "100",
+        "1,000",
+        "0",
+        "n/a",
+        "n/a",
+    ]
+    assert [score(v) for v in (-0.0001, 0.1314, 1994.72, None)] == [
+        "0.000",
+        "0.131",
+        "1,994.7",
+        "n/a",
+    ]
 
 
 def _chromium():

@@ -74,14 +74,34 @@ def test_a_container_quota_lowers_the_automatic_count(tmp_path, monkeypatch):
     assert threads.available_cpus() >= 1 and threads._cgroup_quota() is None
 
 
-def test_a_negative_or_wordy_thread_count_is_one_line(capsys):
-    code, err = cli("train", "--threads", "-1", capsys=capsys)
-    assert code == 2 and err.strip().endswith(
-        "trainer.threads must be 0 (automatic) or a number of threads"
+@pytest.mark.parametrize(
+    "command, value, said",
+    [
+        ("train", "-1", "trainer.threads must be 0 (automatic) or a number of threads up to 1024"),
+        ("train", "1000000000", "number of threads up to 1024"),
+        ("train", "99999999999999999999", "number of threads up to 1024"),
+        ("test", "many", "expected 0 (automatic) or a number of threads up to 1024, got 'many'"),
+        ("test", "1000000000", "got '1000000000'"),
+        ("features", "²", "got '²'"),
+    ],
+)
+def test_a_bad_thread_count_is_one_line_before_anything_is_written(
+    command, value, said, capsys, tmp_path, monkeypatch
+):
+    monkeypatch.chdir(tmp_path)
+    code, err = cli(command, "--threads", value, capsys=capsys)
+    assert code == 2 and said in err and len(err.strip().splitlines()) == 1, err
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_more_threads_than_cpus_are_all_of_them():
+    found = _in_a_fresh_process(
+        "import json, torch\n"
+        "from dec.utils.threads import available_cpus, cap_threads\n"
+        "print(json.dumps({'cap': cap_threads(1024), 'cpus': available_cpus(),\n"
+        "                  'torch': torch.get_num_threads()}))\n"
     )
-    code, err = cli("test", "--threads", "many", capsys=capsys)
-    assert code == 2 and "expected 0 (automatic) or a number of threads, got 'many'" in err
-    assert len(err.strip().splitlines()) == 1
+    assert found["cap"] == found["torch"] == found["cpus"]
 
 
 def test_a_busy_machine_is_told_once_that_fewer_threads_may_run_faster():
