@@ -245,19 +245,10 @@ def test_python_m_dec_sweep_takes_trains_data_flags(tmp_path, capsys):
     """``python -m dec sweep --data T --id-column C --k 2-3``: the same flags as train."""
     from conftest import cli
 
-    from dec.data.synthetic import make_customers
-
-    path = tmp_path / "customers.csv"
-    make_customers(300, random_state=1)[0].to_csv(path, index_label="customer_id")
+    path = _customers_csv(tmp_path)
     out = tmp_path / "sweep"
-    code, err = cli(
-        "sweep",
-        "--config",
-        str(SMOKE),
-        "--data",
-        str(path),
-        "--id-column",
-        "customer_id",
+    code, err = _sweep_on(
+        path,
         "--k",
         "2-3",
         "--seeds",
@@ -317,24 +308,12 @@ def test_sweep_shows_each_outcome_per_k(tmp_path, capsys):
     """``--outcome-columns`` in a sweep: each k's eta² of every outcome, in sweep.csv,
     sweep_seeds.csv, sweep.md and the plot; the recommendation does not read it."""
     import numpy as np
-    from conftest import cli
 
-    from dec.data.synthetic import make_customers
-
-    customers = make_customers(300, random_state=1)[0]
     rng = np.random.default_rng(0)
-    customers["churned"] = (rng.random(len(customers)) < 0.3).astype(int)
-    path = tmp_path / "customers.csv"
-    customers.to_csv(path, index_label="customer_id")
+    path = _customers_csv(tmp_path, churned=lambda n: (rng.random(n) < 0.3).astype(int))
     out = tmp_path / "sweep"
-    code, err = cli(
-        "sweep",
-        "--config",
-        str(SMOKE),
-        "--data",
-        str(path),
-        "--id-column",
-        "customer_id",
+    code, err = _sweep_on(
+        path,
         "--outcome-columns",
         "churned",
         "--k",
@@ -354,3 +333,33 @@ def test_sweep_shows_each_outcome_per_k(tmp_path, capsys):
     best = int(table.loc[table["churned_eta2"].idxmax(), "k"])
     assert f"most explained: churned, k = {best})" in text
     assert recommend(table) == recommend(table.drop(columns="churned_eta2"))
+
+
+def _customers_csv(folder, **extra):
+    """300 synthetic customers with an id column ``customer_id`` (and each ``extra``
+    column, from a function of the number of rows) as a CSV in ``folder``."""
+    from dec.data.synthetic import make_customers
+
+    customers = make_customers(300, random_state=1)[0]
+    for name, make in extra.items():
+        customers[name] = make(len(customers))
+    path = folder / "customers.csv"
+    customers.to_csv(path, index_label="customer_id")
+    return path
+
+
+def _sweep_on(path, *args, capsys):
+    """``dec sweep`` with the smoke config on the customer table ``path``."""
+    from conftest import cli
+
+    return cli(
+        "sweep",
+        "--config",
+        str(SMOKE),
+        "--data",
+        str(path),
+        "--id-column",
+        "customer_id",
+        *args,
+        capsys=capsys,
+    )
