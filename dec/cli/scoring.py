@@ -12,7 +12,7 @@ def _scoring_parser(description: str, data_required: bool) -> Parser:
     parser.add_argument(
         "--data",
         required=data_required,
-        help="customer table (.csv or .parquet)"
+        help="customer table (.csv or .parquet, or a database URL with --table or --query)"
         + ("" if data_required else "; default: the run's own data"),
     )
     parser.add_argument(
@@ -21,7 +21,51 @@ def _scoring_parser(description: str, data_required: bool) -> Parser:
         "--transactions log (default: the one the model was trained with)",
     )
     _log_args(parser)
+    database_args(parser)
     return parser
+
+
+def database_args(parser: Parser, output: bool = True) -> None:
+    """``--table``/``--query`` for a database ``--data`` or ``--transactions``, and for a
+    database ``--output`` its table and ``--overwrite`` (:func:`database_targets`)."""
+    parser.add_argument(
+        "--table",
+        help="the table of a database --data or --transactions URL, or, where only --output "
+        "is a database URL, the table to write",
+    )
+    parser.add_argument("--query", help="a SELECT query instead of --table, for a database input")
+    if output:
+        parser.add_argument(
+            "--output-table", help="the table to write where --output and the input are databases"
+        )
+        parser.add_argument(
+            "--overwrite",
+            action="store_true",
+            help="replace the --output table if it exists (in one transaction)",
+        )
+
+
+def database_targets(parser: Parser, args, inputs) -> tuple[dict, str | None]:
+    """Which table each database URL means: ``({"table": ..., "query": ...}`` of the
+    input, the output table``)``; usage errors for a table or query with no database."""
+    from dec.utils.urls import is_database_url
+
+    reads = any(is_database_url(i) for i in inputs if i)
+    writes = is_database_url(getattr(args, "output", None))
+    output_table = getattr(args, "output_table", None)
+    if (args.table or args.query) and not (reads or writes):
+        parser.error(
+            "--table and --query go with a database URL as --data, --transactions or --output"
+        )
+    if args.query and not reads:
+        parser.error("--query reads a database: give a database URL as --data or --transactions")
+    if output_table and not writes:
+        parser.error("--output-table goes with a database URL as --output")
+    if getattr(args, "overwrite", False) and not writes:
+        parser.error("--overwrite replaces a database --output table; a file is replaced anyway")
+    if writes and not reads:
+        return {}, output_table or args.table
+    return {"table": args.table, "query": args.query}, output_table
 
 
 def _log_args(parser: Parser) -> None:
@@ -140,10 +184,13 @@ def _value_settings(run: str, args) -> dict | None:
     return settings
 
 
-def _batches(model, args, *, as_of: str | None, data: str | None):
+def _batches(model, args, *, as_of: str | None, data: str | None, reading: dict | None = None):
     """The customers to score: from ``--transactions`` (or, given ``as_of``, the run's own
-    log) at that date, else from the table ``data`` (or the run's own data)."""
+    log) at that date, else from the table ``data`` (or the run's own data); ``reading``
+    names a database input's table or query."""
     from dec.scoring.export import customer_batches, log_customers
+
+    reading = reading or {}
 
     if args.transactions or as_of:
         return [
@@ -155,18 +202,35 @@ def _batches(model, args, *, as_of: str | None, data: str | None):
                 date_column=args.date_column,
                 amount_column=args.amount_column,
                 quantity_column=args.quantity_column,
+                **reading,
             )
         ]
-    return customer_batches(model, data, id_column=args.id_column)
+    return customer_batches(model, data, id_column=args.id_column, **reading)
 
 
-def _check_kept(model, run: str, outputs, transactions: str | None = None) -> None:
+def _check_kept(
+    model,
+    run: str,
+    outputs,
+    transactions: str | None = None,
+    *,
+    table: str | None = None,
+    reading: dict | None = None,
+    data: str | None = None,
+) -> None:
     """Before any scoring: no output lands on the data the run was trained on, on one of
     the run's own files, or on a file of the ``transactions`` folder or glob being scored,
-    however the path is spelt."""
+    however the path is spelt; a database output ``table`` is neither the run's table nor
+    the one being read."""
     from dec.data.sources import source_files
     from dec.runs.rundir import RunDir
     from dec.utils import paths
+    from dec.utils.urls import is_database_url
+
+    databases = [o for o in outputs if is_database_url(o)]
+    outputs = [o for o in outputs if not is_database_url(o)]
+    if databases:
+        _check_table_kept(model, databases[0], table, data or transactions, reading or {})
 
     kept = [
         (path, "the data the run was trained on")
@@ -182,6 +246,22 @@ def _check_kept(model, run: str, outputs, transactions: str | None = None) -> No
         for source in (model.config_.data.source, transactions):
             if source:
                 paths.check_not_read_later(output, source)
+
+
+def _check_table_kept(model, output: str, table: str, scored: str | None, reading: dict) -> None:
+    """A database output table is not the table the run was trained on or the one scored."""
+    from dec.errors import OutputPathError
+    from dec.utils.urls import is_database_url, masked
+
+    d = model.config_.data
+    kept = [(d.source, d.table, "the table the run was trained on")]
+    if scored:
+        kept.append((scored, reading.get("table"), "the table being scored"))
+    for source, name, what in kept:
+        if is_database_url(source) and name and name == table and masked(source) == masked(output):
+            raise OutputPathError(
+                f"output table {table} is {what}; write another table so it is kept"
+            )
 
 
 def _one_source(parser: Parser, args, *, required: bool) -> None:
@@ -205,16 +285,28 @@ def predict() -> int:
     value_args(parser, fit=False)
     args = parser.parse_args()
     _one_source(parser, args, required=True)
+    reading, table = database_targets(parser, args, (args.data, args.transactions))
     from dec.estimator import DeepEmbeddedClustering
-    from dec.scoring.export import check_output_path, score_batches, write_batches
+    from dec.scoring.export import check_output, score_batches, write_output
 
-    check_output_path(args.output, inputs=(args.data, args.transactions))
+    target = check_output(
+        args.output, table, overwrite=args.overwrite, inputs=(args.data, args.transactions)
+    )
     model = DeepEmbeddedClustering.load(args.run)
-    _check_kept(model, args.run, [args.output], args.transactions)
+    _check_kept(
+        model,
+        args.run,
+        [args.output],
+        args.transactions,
+        table=table,
+        reading=reading,
+        data=args.data,
+    )
     value = _value_settings(args.run, args)
-    batches = _batches(model, args, as_of=args.as_of, data=args.data)
-    rows = write_batches(score_batches(model, batches, embeddings=False, value=value), args.output)
-    print(f"wrote segments for {rows} customers to {args.output}")
+    batches = _batches(model, args, as_of=args.as_of, data=args.data, reading=reading)
+    scores = score_batches(model, batches, embeddings=False, value=value)
+    rows = write_output(scores, args.output, table, overwrite=args.overwrite)
+    print(f"wrote segments for {rows} customers to {target}")
     return 0
 
 
@@ -234,18 +326,33 @@ def export() -> int:
     if not args.output and not args.onnx:
         parser.error("give --output FILE and/or --onnx FILE.onnx")
     _one_source(parser, args, required=False)
+    reading, table = database_targets(parser, args, (args.data, args.transactions))
     from dec.estimator import DeepEmbeddedClustering
-    from dec.scoring.export import check_output_path, export_onnx, score_batches, write_batches
+    from dec.scoring.export import (
+        check_output,
+        check_output_path,
+        export_onnx,
+        score_batches,
+        write_output,
+    )
 
-    for path, formats in ((args.output, None), (args.onnx, (".onnx",))):
-        if path:
-            check_output_path(
-                path,
-                **({"formats": formats} if formats else {}),
-                inputs=(args.data, args.transactions),
-            )
+    target = None
+    if args.output:
+        target = check_output(
+            args.output, table, overwrite=args.overwrite, inputs=(args.data, args.transactions)
+        )
+    if args.onnx:
+        check_output_path(args.onnx, formats=(".onnx",), inputs=(args.data, args.transactions))
     model = DeepEmbeddedClustering.load(args.run)
-    _check_kept(model, args.run, [args.output, args.onnx], args.transactions)
+    _check_kept(
+        model,
+        args.run,
+        [args.output, args.onnx],
+        args.transactions,
+        table=table,
+        reading=reading,
+        data=args.data,
+    )
     if (
         args.output
         and not (args.data or args.transactions)
@@ -256,9 +363,10 @@ def export() -> int:
         raise DataError("this model was fitted in Python on in-memory data; pass --data PATH")
     value = _value_settings(args.run, args)
     if args.output:
-        batches = _batches(model, args, as_of=args.as_of, data=args.data)
-        rows = write_batches(score_batches(model, batches, value=value), args.output)
-        print(f"wrote {rows} customers to {args.output}")
+        batches = _batches(model, args, as_of=args.as_of, data=args.data, reading=reading)
+        scores = score_batches(model, batches, value=value)
+        rows = write_output(scores, args.output, table, overwrite=args.overwrite)
+        print(f"wrote {rows} customers to {target}")
     if args.onnx:
         export_onnx(model, args.onnx)
         print(

@@ -22,6 +22,7 @@ from omegaconf import errors as oc_errors
 from dec.config.schema import Config
 from dec.config.validation import validate
 from dec.errors import ConfigError
+from dec.utils.urls import is_database_url, masked
 
 
 def _schema() -> DictConfig:
@@ -109,6 +110,9 @@ def _parse_dotlist(overrides: list[str]) -> DictConfig:
 
 def _to_config(merged: DictConfig) -> Config:
     config = OmegaConf.to_object(merged)
+    if is_database_url(config.data.source):
+        # From here on no config holds the password: not config.yaml, logs or TensorBoard.
+        config.data.source = masked(config.data.source)
     return validate(config)
 
 

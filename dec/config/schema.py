@@ -40,8 +40,14 @@ class DataConfig:
         "synthetic",
         flag="--data",
         help="built-in name (synthetic, digits, cdnow, mlc_churn, attrition, or a table of the "
-        "public suite) or a .csv/.parquet file or folder",
+        "public suite), a .csv/.parquet file or folder, or a database URL (sqlite:///shop.db, "
+        "postgresql://user@host/db; with --table or --query; needs the sql extra)",
     )
+    # a database source: the table to read, or a SELECT query (dec/data/database/read.py)
+    table: str | None = option(
+        None, flag="--table", help="database: the table to read (schema.table also works)"
+    )
+    query: str | None = option(None, flag="--query", help="database: a SELECT query to read")
     n_samples: int = 20000
     random_state: int = 0
     format: str = "table"  # "table": one row per customer; "transactions": a purchase log

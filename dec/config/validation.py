@@ -11,6 +11,7 @@ import typing
 
 from dec.config.schema import Config, TrainerConfig
 from dec.utils.threads import MAX_THREADS
+from dec.utils.urls import is_database_url
 
 #: Lightning's seed range (``seed_everything``): an unsigned 32-bit integer.
 MAX_SEED = 2**32 - 1
@@ -69,6 +70,16 @@ def bounds(c: Config) -> list[tuple[bool, str]]:
         (d.n_samples >= 1, "data.n_samples must be positive"),
         (d.format in ("table", "transactions"), "data.format must be 'table' or 'transactions'"),
         (d.log_engine in ("pandas", "duckdb"), "{data.log_engine} must be pandas or duckdb"),
+        (
+            not (d.table or d.query) or is_database_url(d.source),
+            "{data.table} and {data.query} read a database: give a database URL such as "
+            "sqlite:///shop.db or postgresql://user@host/db as {data.source}",
+        ),
+        (
+            not is_database_url(d.source) or bool(d.table) != bool(d.query),
+            "a database {data.source} needs {data.table} NAME or {data.query} 'SELECT ...', "
+            "one of the two",
+        ),
         (_is_date(d.as_of), f"{{data.as_of}} {d.as_of!r} is not a date; write it as YYYY-MM-DD"),
         (d.kind in ("auto", "table", "dense"), "data.kind must be 'auto', 'table' or 'dense'"),
         (

@@ -76,6 +76,8 @@ def load_dataset_from_config(config: Config) -> Dataset:
         log_engine=d.log_engine,
         log_memory_limit=d.log_memory_limit,
         log_temp_directory=d.log_temp_directory,
+        table=d.table,
+        query=d.query,
     )
 
 

@@ -168,6 +168,23 @@ def read_table(
     frame = read_frame(
         path, what="data file", not_found_hint=hint, csv_only_by_suffix=True, text_columns=text
     )
+    return customer_table(
+        frame, path, id_column=id_column, label_column=label_column, exclude=exclude, text=text
+    )
+
+
+def customer_table(
+    frame: pd.DataFrame,
+    path,
+    *,
+    id_column: str | None = None,
+    label_column: str | None = None,
+    exclude=(),
+    text=(),
+) -> tuple[pd.DataFrame, np.ndarray | None]:
+    """A customer table however it was read (a file, a database): features indexed by id
+    (named, else found by :func:`find_id_column`, else the row number) and labels if named;
+    ``path`` names it in messages, ``text`` are the columns read as text for their names."""
     if len(frame) == 0:
         raise DataError(f"{path} has a header but no customer rows")
     check_delimiter(frame, path)
@@ -241,13 +258,18 @@ def find_id_column(frame: pd.DataFrame, path, exclude=()) -> str | None:
     if found:
         warnings.warn(
             render_settings(
-                f"{Path(str(path)).name}: column '{found[0]}' is unique per row and looks like an "
+                f"{_display(path)}: column '{found[0]}' is unique per row and looks like an "
                 "id, so it is the customer id, not a feature; name another with {data.id_column}"
             ),
             stacklevel=3,
         )
         return found[0]
     return None
+
+
+def _display(path) -> str:
+    """A file by its name; a database source (already a phrase) as it is."""
+    return path.name if isinstance(path, Path) else str(path)
 
 
 def split_outcomes(frame: pd.DataFrame, columns, path) -> tuple[pd.DataFrame, pd.DataFrame | None]:

@@ -8,10 +8,11 @@ from pathlib import Path
 
 from dec.data.builtin import PACKAGED_TABLES, digits, packaged_table, synthetic
 from dec.data.dataset import Dataset
-from dec.data.readers import ROW_INDEX, folder_parts, read_table, split_outcomes
+from dec.data.readers import ROW_INDEX, customer_table, folder_parts, read_table, split_outcomes
 from dec.data.roles import file_roles, outcome_names
 from dec.data.suite import SUITE_TABLES, load_suite_table, suite_file
-from dec.errors import DataError
+from dec.errors import ConfigError, DataError
+from dec.utils.urls import is_database_url
 
 
 def load_dataset(
@@ -32,6 +33,8 @@ def load_dataset(
     log_engine: str = "pandas",
     log_memory_limit: str | None = None,
     log_temp_directory: str | None = None,
+    table: str | None = None,
+    query: str | None = None,
 ) -> Dataset:
     """Load a built-in data set or a customer table.
 
@@ -64,7 +67,24 @@ def load_dataset(
     -------
     Dataset
     """
-    if source == "synthetic":
+    if is_database_url(source):
+        dataset = _database(
+            source,
+            table,
+            query,
+            format,
+            id_column,
+            label_column,
+            list(drop_columns),
+            list(outcome_columns),
+            (date_column, amount_column, quantity_column, as_of),
+        )
+    elif table or query:
+        raise ConfigError(
+            f"{{data.table}} and {{data.query}} read a database; {source!r} is not a database "
+            "URL such as sqlite:///shop.db or postgresql://user@host/db"
+        )
+    elif source == "synthetic":
         dataset = synthetic(n_samples, random_state)
     elif source == "digits":
         dataset = digits()
@@ -95,6 +115,40 @@ def load_dataset(
     return _drop_and_check(dataset, drop_columns, categorical_columns)
 
 
+def _database(source, table, query, format, id_column, label_column, drop, outcomes, log):
+    """Customers from a database table or query: a customer table, or a purchase log whose
+    orders are added up as they are read (:func:`dec.data.database.read.read_orders`)."""
+    from dec.data.database.connect import where
+    from dec.data.database.read import check_source, read_frame, read_orders
+
+    check_source(source, table, query)
+    name, label = table or "query", where(source, table, query)
+    if format == "transactions":
+        from dec.data.logs.transactions import transactions_dataset
+
+        date_column, amount_column, quantity_column, as_of = log
+        if not (id_column and date_column and amount_column):
+            raise DataError(
+                "a transaction log needs {data.id_column}, {data.date_column} and "
+                "{data.amount_column}"
+            )
+        orders, purchases = read_orders(
+            source,
+            table=table,
+            query=query,
+            id_column=id_column,
+            date_column=date_column,
+            amount_column=amount_column,
+            quantity_column=quantity_column,
+        )
+        return transactions_dataset(name, orders, as_of, purchases=purchases)
+    frame = read_frame(source, table=table, query=query)
+    frame, labels = customer_table(
+        frame, label, id_column=id_column, label_column=label_column, exclude=drop + outcomes
+    )
+    return _with_outcomes(frame, labels, name, label, [], id_column, drop, outcomes)
+
+
 def _table_file(source, id_column, label_column, drop_columns, outcome_columns) -> Dataset:
     """A customer table whose id and outcomes are named, declared by the file, or found by
     the rules of :mod:`dec.data.roles`; what was found is recorded in ``Dataset.found``."""
@@ -105,6 +159,23 @@ def _table_file(source, id_column, label_column, drop_columns, outcome_columns) 
         exclude=drop_columns + outcome_columns,
     )
     declared = file_roles(source).get("outcome_columns", [])
+    return _with_outcomes(
+        frame,
+        labels,
+        Path(source).name,
+        source,
+        declared,
+        id_column,
+        drop_columns,
+        outcome_columns,
+    )
+
+
+def _with_outcomes(
+    frame, labels, name, source, declared, id_column, drop_columns, outcome_columns
+) -> Dataset:
+    """The :class:`Dataset` of a customer table: outcomes named, declared or named
+    ``holdout_*`` moved out of the features (said once); what was found recorded."""
     extra = [
         c
         for c in dict.fromkeys([*declared, *outcome_names(frame.columns)])
@@ -112,7 +183,7 @@ def _table_file(source, id_column, label_column, drop_columns, outcome_columns) 
     ]
     if extra:
         warnings.warn(
-            f"{Path(source).name}: {', '.join(extra)} "
+            f"{name}: {', '.join(extra)} "
             f"{'is an outcome' if len(extra) == 1 else 'are outcomes'} (what customers "
             "did after the features' date): kept to judge the segments, never a "
             "feature",
@@ -124,7 +195,7 @@ def _table_file(source, id_column, label_column, drop_columns, outcome_columns) 
         found["id_column"] = frame.index.name
     if extra:
         found["outcome_columns"] = outcome_columns + extra
-    return Dataset(Path(source).name, frame, labels, outcomes, found=found)
+    return Dataset(name, frame, labels, outcomes, found=found)
 
 
 def source_files(source: str) -> list[Path]:
@@ -138,7 +209,7 @@ def source_files(source: str) -> list[Path]:
         return [shipped_data(f"modeldata/{source}.csv.gz")]
     if source in SUITE_TABLES and suite_file(source) is not None:
         return [suite_file(source)]
-    if source in ("synthetic", "digits", "in-memory"):
+    if source in ("synthetic", "digits", "in-memory") or is_database_url(source):
         return []
     path = Path(source)
     if path.is_dir():  # a folder of log files (the DuckDB reader's kind of source)

@@ -39,6 +39,7 @@ from dec.runs import guard as run_guard
 from dec.runs.outputs import RunOutputs
 from dec.runs.result import FitResult, build_model
 from dec.utils import files, paths
+from dec.utils.urls import is_database_url
 
 CONFIG, PREPROCESSOR, ARCHITECTURE = "config.yaml", "preprocessor.json", "model.json"
 PRETRAINED, MODEL, METRICS = "pretrained.pt", "model.pt", "metrics.json"
@@ -96,7 +97,9 @@ class RunDir(RunOutputs):
     def new(cls, config: Config, root: str | Path = "checkpoints") -> RunDir:
         """``root/<timestamp>_<data>_k<k>_s<seed>``."""
         stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
-        source = Path(config.data.source).stem
+        d = config.data
+        # a database's table (or "query"), never its URL, which may name a user
+        source = (d.table or "query") if is_database_url(d.source) else Path(d.source).stem
         return cls(Path(root) / f"{stamp}_{source}_k{config.model.n_clusters}_s{config.seed}")
 
     @classmethod

@@ -17,6 +17,7 @@ from dec.data.roles import ID_COLUMN, file_roles, id_like_name, outcome_names, r
 from dec.errors import DataError
 from dec.utils import files, paths
 from dec.utils.dates import parse_date
+from dec.utils.urls import is_database_url
 from dec.value.clv import value_arrays
 
 FORMATS = (".parquet", ".csv", ".npz")
@@ -29,11 +30,14 @@ def customer_batches(
     *,
     id_column: str | None = None,
     batch_rows: int = BATCH_ROWS,
+    table: str | None = None,
+    query: str | None = None,
 ) -> Iterator[pd.DataFrame]:
     """Feature tables to score, ``batch_rows`` customers at a time.
 
     From ``path`` if given (read in batches, so memory stays bounded), else from the run's
-    own data source. The id column is ``id_column`` if given, else the one the model was
+    own data source; ``path`` may be a database URL, with its ``table`` or ``query``
+    (:mod:`dec.data.database.read`). The id column is ``id_column`` if given, else the one the model was
     trained with (``--id-column``, or the training table's index name when the new table
     has it), else the one the file declares or its one id-like column
     (:mod:`dec.data.roles`), else the row number. Columns the run dropped or used as labels
@@ -46,7 +50,7 @@ def customer_batches(
         across batches, found once the last batch is read: writers are atomic, so
         nothing is left behind).
     """
-    d = model.config_.data
+    d, source = model.config_.data, path
     if path is None:
         if d.source == "in-memory":
             raise DataError(
@@ -58,8 +62,16 @@ def customer_batches(
         for start in range(0, len(features), batch_rows):
             yield features.iloc[start : start + batch_rows]
         return
-    path = Path(path)
-    declared = file_roles(path)
+    database = is_database_url(str(path))
+    if database:
+        from dec.data.database.connect import where
+        from dec.data.database.read import check_source
+
+        check_source(path, table, query)
+        path, declared, header = where(str(path), table, query), {}, []
+    else:
+        path = Path(path)
+        declared, header = file_roles(path), csv_header(path)
     # Outcomes judge segments and are never scored: dropped without a word, as labels are.
     unused = [
         c
@@ -83,11 +95,15 @@ def customer_batches(
         if c and c != ROW_INDEX
     ]
     features = set(model.preprocessor_.feature_names_in_)
-    candidates += [c for c in csv_header(path) if id_like_name(c) and c not in features]
+    candidates += [c for c in header if id_like_name(c) and c not in features]
     id_hashes, rows = [], 0
-    for frame in iter_frames(
-        path, what="data file", batch_rows=batch_rows, text_columns=candidates
-    ):
+    if database:
+        from dec.data.database.read import iter_frames as database_frames
+
+        frames = database_frames(source, table=table, query=query, batch_rows=batch_rows)
+    else:
+        frames = iter_frames(path, what="data file", batch_rows=batch_rows, text_columns=candidates)
+    for frame in frames:
         if rows == 0 and id_column is None:
             # The file's own id, the run's, the name the run's table was indexed by, or
             # the file's one id-like column (dec.data.roles).
@@ -145,6 +161,8 @@ def log_customers(
     date_column: str | None = None,
     amount_column: str | None = None,
     quantity_column: str | None = None,
+    table: str | None = None,
+    query: str | None = None,
 ) -> pd.DataFrame:
     """Customer features built from a transaction log at ``as_of``, as the run built its own.
 
@@ -153,7 +171,8 @@ def log_customers(
     model : DeepEmbeddedClustering
         A model trained on a transaction log (CDNOW or ``data.format=transactions``).
     path : str or Path, optional
-        A CSV/Parquet log (or folder or glob: DuckDB runs); default: the run's own log.
+        A CSV/Parquet log (or folder or glob: DuckDB runs), or a database URL with its
+        ``table`` or ``query``; default: the run's own log.
     as_of : str, optional
         Features from purchases on or before this date; default: the log's last date.
     id_column, date_column, amount_column, quantity_column : str, optional
@@ -195,6 +214,22 @@ def log_customers(
         "quantity": quantity_column,
     }
     columns = {role: given[role] or trained[role] for role in given}
+    if is_database_url(path or d.source):
+        from dec.data.database.read import check_source, read_orders
+
+        if path is None:
+            table, query = d.table, d.query
+        check_source(path or d.source, table, query)
+        orders, _ = read_orders(
+            path or d.source,
+            table=table,
+            query=query,
+            id_column=columns["id"],
+            date_column=columns["date"],
+            amount_column=columns["amount"],
+            quantity_column=columns["quantity"],
+        )
+        return customer_features(orders, as_of or str(orders["date"].max().date()))
     if d.log_engine == "duckdb" and not cdnow:  # the run's own engine: the same numbers
         from dec.data.logs.sql import log_features
 
@@ -249,6 +284,36 @@ def check_output_path(path: str | Path, formats=FORMATS, inputs: tuple = ()) -> 
     """Fail before any work if ``path`` has an unknown format, cannot be written, or is
     one of the ``inputs``."""
     return paths.check_output_file(path, tuple(formats), inputs=inputs)
+
+
+def check_output(
+    output: str, table: str | None = None, *, overwrite: bool = False, inputs: tuple = ()
+) -> str:
+    """Fail before any work where ``output`` (a file, or a database URL with its ``table``)
+    cannot be written; return how messages name it."""
+    if is_database_url(output):
+        from dec.data.database.connect import where
+        from dec.data.database.write import check_output_table
+
+        check_output_table(output, table, overwrite=overwrite)
+        return where(output, table)
+    return str(check_output_path(output, inputs=inputs))
+
+
+def write_output(
+    batches: Iterator[pd.DataFrame],
+    output: str,
+    table: str | None = None,
+    *,
+    overwrite: bool = False,
+) -> int:
+    """Write the batches to the file ``output`` or, for a database URL, as ``table``
+    (:func:`dec.data.database.write.write_table`); whole or not at all. Return the rows."""
+    if is_database_url(output):
+        from dec.data.database.write import write_table
+
+        return write_table(batches, output, table, overwrite=overwrite)
+    return write_batches(batches, output)
 
 
 def write_batches(batches: Iterator[pd.DataFrame], path: str | Path) -> int:

@@ -283,9 +283,12 @@ def log_notice(
     return text
 
 
-def transactions_dataset(name: str, log: pd.DataFrame, as_of: str | None):
+def transactions_dataset(
+    name: str, log: pd.DataFrame, as_of: str | None, purchases: int | None = None
+):
     """The :class:`~dec.data.dataset.Dataset` of a log: customer features up to ``as_of``
-    (default: the log's last date) with hold-out outcomes after it, where the log runs on."""
+    (default: the log's last date) with hold-out outcomes after it, where the log runs on.
+    ``purchases`` counts a log given as orders (one row per customer and day)."""
     from dec.data.dataset import Dataset
 
     first, last = log["date"].min(), log["date"].max()
@@ -294,7 +297,7 @@ def transactions_dataset(name: str, log: pd.DataFrame, as_of: str | None):
     logging.getLogger("dec").info(
         "%s (%s purchases of %s customers from %s to %s)",
         log_notice(name, as_of is not None, stamp, last, len(features)),
-        f"{len(log):,}",
+        f"{purchases if purchases is not None else len(log):,}",
         f"{log['id'].nunique():,}",
         first.date(),
         last.date(),

@@ -1,0 +1,93 @@
+"""Writing segments back as a database table that appears whole or not at all.
+
+Rows go into a staging table first; once the last is in, the staging table takes the
+table's name in the same transaction that drops the one it replaces. A failure or an
+interruption at any point rolls everything back: readers see the old table or the new one,
+never a part. An existing table is replaced only when asked (``--overwrite``).
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+
+import pandas as pd
+
+from dec.data.database.connect import database_errors, engine, where
+from dec.data.database.read import _split_name
+from dec.data.roles import ID_COLUMN
+from dec.errors import DataError, OutputPathError
+from dec.utils.urls import masked
+
+
+def _exists(connection, table: str) -> bool:
+    import sqlalchemy
+
+    schema, name = _split_name(table)
+    return sqlalchemy.inspect(connection).has_table(name, schema=schema)
+
+
+def check_output_table(source: str, table: str | None, *, overwrite: bool) -> None:
+    """Before any scoring: the database opens, a table is named, and it does not exist yet
+    unless ``overwrite`` (one line each)."""
+    if not table:
+        raise OutputPathError(
+            "a database --output needs the table to write: add --table NAME "
+            "(--output-table NAME where --data is a database too)"
+        )
+    with engine(source, must_exist=False) as made, database_errors(source, "opening the database"):
+        with made.connect() as connection:
+            if _exists(connection, table) and not overwrite:
+                raise OutputPathError(
+                    f"table {table} already exists in {masked(source)}; give --overwrite to "
+                    "replace it (in one transaction: readers see the old rows or the new)"
+                )
+
+
+def write_table(
+    batches: Iterator[pd.DataFrame], source: str, table: str, *, overwrite: bool = False
+) -> int:
+    """Write ``batches`` as ``table`` in ``source``, whole or not at all; return the rows.
+
+    Ids are text (``00123`` keeps its zeros); segments integers; embeddings, probabilities
+    and values double precision. ``overwrite`` replaces an existing table.
+    """
+    from sqlalchemy import types
+
+    schema, name = _split_name(table)
+    staging = f"{name[:40]}_dec_staging_{uuid.uuid4().hex[:8]}"
+    rows = 0
+    with (
+        engine(source, must_exist=False) as made,
+        database_errors(source, f"writing {where(source, table)}"),
+        made.begin() as connection,
+    ):
+        exists = _exists(connection, table)
+        if exists and not overwrite:  # made while this command was scoring
+            raise OutputPathError(
+                f"table {table} already exists in {masked(source)}; give --overwrite to replace it"
+            )
+        for batch in batches:
+            dtype = {ID_COLUMN: types.Text()} if ID_COLUMN in batch.columns else {}
+            if "segment" in batch.columns:
+                dtype["segment"] = types.Integer()
+            batch.to_sql(
+                staging,
+                connection,
+                schema=schema,
+                if_exists="append",
+                index=False,
+                dtype=dtype,
+                chunksize=10_000,
+            )
+            rows += len(batch)
+        if rows == 0:
+            raise DataError("no customers to write")
+        quote = connection.dialect.identifier_preparer
+        prefix = f"{quote.quote_schema(schema)}." if schema else ""
+        if exists:
+            connection.exec_driver_sql(f"DROP TABLE {prefix}{quote.quote(name)}")
+        connection.exec_driver_sql(
+            f"ALTER TABLE {prefix}{quote.quote(staging)} RENAME TO {quote.quote(name)}"
+        )
+    return rows

@@ -1,0 +1,92 @@
+"""Database URLs: which text is one, and the form a run keeps.
+
+A password given in a URL is used by this process and never written down: the config holds
+the URL with ``***`` in its place (:func:`masked`), and this module remembers the real URL
+for the rest of the command. A later command (``test.py``) opens the masked URL without a
+password, so PostgreSQL's own ``PGPASSWORD`` or ``~/.pgpass`` supplies it there.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from dec.errors import ConfigError
+
+#: What stands for the password in every URL a run keeps or prints.
+HIDDEN = "***"
+#: ``scheme://`` or ``scheme+driver://``: SQLAlchemy's URLs, never a file path.
+_URL = re.compile(r"^[A-Za-z][A-Za-z0-9]*(\+[A-Za-z0-9_]+)?://")
+#: Real URLs by their masked form, for this process only.
+_REAL: dict[str, str] = {}
+
+
+def is_database_url(source) -> bool:
+    """Whether ``source`` (a ``--data`` or ``--output`` value) is a database URL such as
+    ``sqlite:///shop.db`` or ``postgresql://user@host/db``, not a path or a built-in name."""
+    return isinstance(source, str) and bool(_URL.match(source))
+
+
+def sqlalchemy_module():
+    try:
+        import sqlalchemy
+    except ImportError:
+        raise ConfigError(
+            "reading or writing a database needs SQLAlchemy and psycopg: pip install 'dec[sql]'"
+        ) from None
+    return sqlalchemy
+
+
+def parse(source: str, *, driver: bool = True):
+    """``source`` as a SQLAlchemy URL, with a relative SQLite path made absolute (a later
+    command may run from another folder) and, with ``driver``, psycopg 3 as PostgreSQL's
+    driver (a plain ``postgresql://`` or ``postgres://`` URL would ask for psycopg2)."""
+    sqlalchemy = sqlalchemy_module()
+    try:
+        url = sqlalchemy.engine.make_url(source)
+    except Exception:
+        raise ConfigError(
+            f"cannot read the database URL {masked_text(source)!r}; write it as "
+            "sqlite:///shop.db or postgresql://user@host:5432/database"
+        ) from None
+    if driver and url.drivername in ("postgresql", "postgres"):
+        url = url.set(drivername="postgresql+psycopg")
+    if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:"):
+        url = url.set(database=str(Path(url.database).expanduser().resolve()))
+    return url
+
+
+def masked(source: str) -> str:
+    """``source`` with its password (in the URL or its ``password=`` query) as ``***``,
+    as a run keeps it; the real URL is remembered for this process."""
+    url = parse(source, driver=False)
+    hidden = url.update_query_dict({"password": HIDDEN}) if "password" in url.query else url
+    text = hidden.render_as_string(hide_password=True)
+    secrets = (url.password, url.query.get("password"))
+    if any(secret not in (None, HIDDEN) for secret in secrets):  # not a masked URL again
+        _REAL[text] = url.render_as_string(hide_password=False)
+    return text
+
+
+def masked_text(text: str) -> str:
+    """A URL that does not parse, with anything between ``:`` and ``@`` hidden."""
+    return re.sub(r"(://[^:/@]*:)[^@]*@", rf"\1{HIDDEN}@", text)
+
+
+def real_url(source: str):
+    """The URL to connect with: the one this process was given for a masked ``source``,
+    else ``source`` without a masked password (the driver then looks in ``PGPASSWORD`` and
+    ``~/.pgpass``)."""
+    text = _REAL.get(source, source)
+    url = parse(text)
+    if url.password == HIDDEN:
+        url = url._replace(password=None)  # URL.set(password=None) keeps the password
+    if url.query.get("password") == HIDDEN:
+        url = url.difference_update_query(["password"])
+    return url
+
+
+def is_kept_without_password(source: str) -> bool:
+    """Whether ``source`` is a masked URL whose password this process was not given (a
+    later command reading a run's data)."""
+    return source not in _REAL and real_url(source) != parse(source)

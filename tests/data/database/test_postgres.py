@@ -1,0 +1,159 @@
+"""A real PostgreSQL server, started for these tests in a temporary folder: train from a
+table and from a purchase log (added up by the server), write segments back, and keep the
+password out of the run. Skipped, with the reason, where PostgreSQL is not installed,
+except in CI (``.ci/run`` sets ``DEC_REQUIRE_POSTGRES``), where that fails."""
+
+import os
+
+import numpy as np
+import pandas as pd
+import pytest
+from conftest import SMOKE, cli, one_error
+
+from benchmarks.harness.postgres import PASSWORD, postgres_server, why_no_server
+from dec.utils import urls
+
+pytestmark = [pytest.mark.postgres, pytest.mark.slow]
+
+
+@pytest.fixture(scope="module")
+def server():
+    reason = why_no_server()
+    if reason:
+        if os.environ.get("DEC_REQUIRE_POSTGRES"):
+            pytest.fail(f"DEC_REQUIRE_POSTGRES is set but {reason}")
+        pytest.skip(reason)
+    import sqlalchemy
+
+    from dec.data.logs.transactions import load_cdnow
+
+    with postgres_server() as running:
+        engine = sqlalchemy.create_engine(urls.real_url(running.url()))
+        from tests.data.database.test_sqlite import customers
+
+        customers().to_sql("customers", engine, index=False)
+        log = load_cdnow()
+        log.to_sql("purchases", engine, index=False, chunksize=20_000)
+        # the same log with text dates and amounts: read row by row, not added up there
+        log.astype({"date": str, "amount": str}).to_sql("purchases_text", engine, index=False)
+        engine.dispose()
+        yield running
+
+
+class _Quiet:
+    def readouterr(self):
+        return type("Captured", (), {"out": "", "err": ""})()
+
+
+@pytest.fixture(scope="module")
+def pg_run(server, tmp_path_factory):
+    run = tmp_path_factory.mktemp("runs") / "from_postgres"
+    code, err = cli(
+        "train",
+        "--config",
+        SMOKE,
+        "--data",
+        server.url(),
+        "--table",
+        "customers",
+        "--output-dir",
+        run,
+        capsys=_Quiet(),
+    )
+    assert code == 0, err
+    return run
+
+
+def test_no_password_in_the_run_and_test_reads_it_from_pgpassword(
+    server, pg_run, monkeypatch, capsys
+):
+    monkeypatch.setattr(urls, "_REAL", {})  # a new process: only what the run kept
+    code, err = cli("test", "--run", pg_run, capsys=capsys)
+    assert code == 2 and one_error(err, "without the password: give it in PGPASSWORD")
+    monkeypatch.setenv("PGPASSWORD", PASSWORD)
+    code, err = cli("test", "--run", pg_run, capsys=capsys)
+    assert code == 0, err
+    assert "postgresql://dec:***@127.0.0.1" in (pg_run / "config.yaml").read_text()
+    secret = PASSWORD.encode()
+    leaked = [p for p in pg_run.rglob("*") if p.is_file() and secret in p.read_bytes()]
+    assert leaked == [] and PASSWORD not in err
+
+
+def test_a_changed_table_is_told_apart_by_the_fingerprint(server, pg_run, monkeypatch, capsys):
+    import sqlalchemy
+
+    engine = sqlalchemy.create_engine(urls.real_url(server.url()))
+    with engine.begin() as connection:
+        connection.exec_driver_sql("UPDATE customers SET spend = spend + 1 WHERE visits = 3")
+    try:
+        code, err = cli("test", "--run", pg_run, capsys=capsys)
+        assert code == 2 and "Traceback" not in err and "changed" in err.lower(), err
+    finally:
+        with engine.begin() as connection:
+            connection.exec_driver_sql("UPDATE customers SET spend = spend - 1 WHERE visits = 3")
+        engine.dispose()
+
+
+def test_export_back_to_postgres_whole_and_only_replaced_with_overwrite(server, pg_run, capsys):
+    import sqlalchemy
+
+    args = ("--run", pg_run, "--output", server.url(), "--table", "segments")
+    code, err = cli("export", *args, capsys=capsys)
+    assert code == 0, err
+    engine = sqlalchemy.create_engine(urls.real_url(server.url()))
+    written = pd.read_sql("SELECT * FROM segments ORDER BY id", engine)
+    assert len(written) == 400 and written["id"].iloc[0] == "00000"
+    code, err = cli("export", *args, capsys=capsys)
+    assert code == 2 and one_error(err, "table segments already exists")
+    code, err = cli("export", *args, "--overwrite", capsys=capsys)
+    assert code == 0, err
+    tables = sqlalchemy.inspect(engine).get_table_names()
+    assert "segments" in tables and not [t for t in tables if "staging" in t]
+    engine.dispose()
+
+
+@pytest.mark.parametrize("table", ["purchases", "purchases_text"])
+def test_a_purchase_log_in_postgres_gives_the_features_of_the_file(server, table):
+    """The typed table is added up by PostgreSQL (orders per customer and day), the text
+    one row by row in Python: both equal the CDNOW file's features to 1e-9."""
+    from dec.data.logs.transactions import CDNOW_AS_OF, load_cdnow, transactions_dataset
+    from dec.data.sources import load_dataset
+
+    expected = transactions_dataset("cdnow", load_cdnow(), CDNOW_AS_OF)
+    got = load_dataset(
+        server.url(),
+        table=table,
+        format="transactions",
+        id_column="id",
+        date_column="date",
+        amount_column="amount",
+        quantity_column="quantity",
+        as_of=CDNOW_AS_OF,
+    )
+    pd.testing.assert_frame_equal(
+        got.features.sort_index(), expected.features.sort_index(), rtol=1e-9, check_names=False
+    )
+    np.testing.assert_allclose(
+        got.outcomes.sort_index().to_numpy(), expected.outcomes.sort_index().to_numpy()
+    )
+
+
+def test_wrong_password_and_unreachable_server_are_one_line(server, tmp_path, capsys):
+    for url, message in (
+        (server.url(password="wrong"), "password authentication failed"),
+        (server.url().replace(str(server.port), "1"), "check that the server runs"),
+    ):
+        code, err = cli(
+            "train",
+            "--config",
+            SMOKE,
+            "--data",
+            url,
+            "--table",
+            "customers",
+            "--output-dir",
+            tmp_path / "run",
+            capsys=capsys,
+        )
+        assert code == 2 and one_error(err, message), err
+        assert "wrong" not in err and not (tmp_path / "run").exists()

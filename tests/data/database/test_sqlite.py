@@ -1,0 +1,204 @@
+"""SQLite, the embedded database: train from a table, write segments back as a table (whole
+or not at all, replaced only with --overwrite), and every bad input in one line."""
+
+import sqlite3
+
+import numpy as np
+import pandas as pd
+import pytest
+from conftest import SMOKE, cli, one_error
+
+from dec.data.database.write import write_table
+from dec.errors import DecError
+
+
+def customers(n: int = 400, seed: int = 0) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    centre = rng.integers(0, 4, n)
+    return pd.DataFrame(
+        {
+            "customer_id": [f"{i:05d}" for i in range(n)],  # leading zeros must survive
+            "spend": rng.gamma(2, 50, n) * (1 + centre),
+            "visits": rng.poisson(3 + 2 * centre),
+            "tenure": rng.uniform(10, 400, n),
+            "channel": np.array(["web", "app", "store"])[rng.integers(0, 3, n)],
+        }
+    )
+
+
+@pytest.fixture(scope="module")
+def shop(tmp_path_factory):
+    path = tmp_path_factory.mktemp("sqlite") / "shop.db"
+    with sqlite3.connect(path) as connection:
+        customers().to_sql("customers", connection, index=False)
+    return path
+
+
+@pytest.fixture(scope="module")
+def sqlite_run(shop, tmp_path_factory):
+    run = tmp_path_factory.mktemp("runs") / "from_sqlite"
+    capsys = _Capture()
+    code, err = cli(
+        "train",
+        "--config",
+        SMOKE,
+        "--data",
+        f"sqlite:///{shop}",
+        "--table",
+        "customers",
+        "--output-dir",
+        run,
+        capsys=capsys,
+    )
+    assert code == 0, err
+    return run
+
+
+class _Capture:
+    """capsys for a module fixture: what cli() reads back (nothing to show)."""
+
+    def readouterr(self):
+        return type("Captured", (), {"out": "", "err": ""})()
+
+
+def table(path, name: str) -> pd.DataFrame:
+    with sqlite3.connect(path) as connection:
+        return pd.read_sql(f'SELECT * FROM "{name}"', connection)
+
+
+def test_train_from_a_sqlite_table_keeps_its_ids_and_source(sqlite_run, shop):
+    config = (sqlite_run / "config.yaml").read_text()
+    assert f"source: sqlite:///{shop}" in config and "table: customers" in config
+    from dec.estimator import DeepEmbeddedClustering
+
+    model = DeepEmbeddedClustering.load(sqlite_run)
+    assert model.preprocessor_.index_name_ == "customer_id"
+    assert "customer_id" not in model.preprocessor_.feature_names_in_
+
+
+def test_export_writes_a_table_and_refuses_to_replace_it_without_overwrite(
+    sqlite_run, tmp_path, capsys
+):
+    out = tmp_path / "crm.db"
+    args = ("--run", sqlite_run, "--output", f"sqlite:///{out}", "--table", "segments")
+    code, err = cli("export", *args, capsys=capsys)
+    assert code == 0, err
+    written = table(out, "segments")
+    assert len(written) == 400 and written["id"].iloc[0] == "00000"
+    assert {"id", "segment", "z_0", "p_0"} <= set(written.columns)
+    with sqlite3.connect(out) as connection:
+        kinds = dict(connection.execute("SELECT name, type FROM pragma_table_info('segments')"))
+    assert kinds["id"] == "TEXT" and kinds["segment"] == "INTEGER"
+
+    code, err = cli("export", *args, capsys=capsys)
+    assert code == 2 and one_error(err, "table segments already exists")
+    assert "--overwrite" in err
+    with sqlite3.connect(out) as connection:
+        connection.execute("UPDATE segments SET segment = -1")
+    code, err = cli("export", *args, "--overwrite", capsys=capsys)
+    assert code == 0, err
+    again = table(out, "segments")
+    pd.testing.assert_frame_equal(again, written)
+    with sqlite3.connect(out) as connection:
+        names = [r[0] for r in connection.execute("SELECT name FROM sqlite_master")]
+    assert names == ["segments"]  # no staging table left behind
+
+
+def test_predict_from_a_query_to_a_table_beside_the_customers(sqlite_run, shop, tmp_path, capsys):
+    copy = tmp_path / "shop.db"
+    copy.write_bytes(shop.read_bytes())
+    source = f"sqlite:///{copy}"
+    query = "SELECT * FROM customers WHERE visits > 4"
+    code, err = cli(
+        "predict",
+        "--run",
+        sqlite_run,
+        "--data",
+        source,
+        "--query",
+        query,
+        "--output",
+        source,
+        "--output-table",
+        "segments",
+        capsys=capsys,
+    )
+    assert code == 0, err
+    assert len(table(copy, "segments")) == int((customers()["visits"] > 4).sum())
+    code, err = cli(
+        "predict",
+        "--run",
+        sqlite_run,
+        "--data",
+        source,
+        "--table",
+        "customers",
+        "--output",
+        source,
+        "--output-table",
+        "customers",
+        "--overwrite",
+        capsys=capsys,
+    )
+    assert code == 2 and one_error(err, "is the table being scored")
+    assert len(table(copy, "customers")) == 400
+
+
+def _failing(rows: int):
+    yield pd.DataFrame({"id": ["1", "2"], "segment": [0, 1]})
+    raise DecError(f"stopped after {rows} rows")
+
+
+def test_a_failed_write_leaves_no_table_and_keeps_the_old_one(tmp_path):
+    url = f"sqlite:///{tmp_path / 'out.db'}"
+    with pytest.raises(DecError):
+        write_table(_failing(2), url, "segments")
+    with sqlite3.connect(tmp_path / "out.db") as connection:
+        assert connection.execute("SELECT count(*) FROM sqlite_master").fetchone()[0] == 0
+    write_table(iter([pd.DataFrame({"id": ["007"], "segment": [3]})]), url, "segments")
+    with pytest.raises(DecError):
+        write_table(_failing(2), url, "segments", overwrite=True)
+    kept = table(tmp_path / "out.db", "segments")
+    assert kept.to_dict("list") == {"id": ["007"], "segment": [3]}
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (("--data", "sqlite:///{missing}", "--table", "customers"), "database file"),
+        (("--data", "sqlite:///{shop}", "--table", "nope"), "no table nope in sqlite:///"),
+        (("--data", "sqlite:///{shop}", "--query", "SELEC nonsense"), "reading the query in"),
+        (("--data", "sqlite:///{shop}"), "needs --table NAME or --query"),
+        (("--data", "sqlite:///{shop}", "--table", "customers", "--query", "SELECT 1"), "one of"),
+        (("--data", "{shop}", "--table", "customers"), "--table and --query read a database"),
+        (
+            (
+                "--transactions",
+                "sqlite:///{shop}",
+                "--table",
+                "customers",
+                "--id-column",
+                "customer_id",
+                "--date-column",
+                "when",
+                "--amount-column",
+                "spend",
+            ),
+            "has no column(s) ['when']",
+        ),
+    ],
+)
+def test_bad_database_input_is_one_line_and_writes_nothing(shop, tmp_path, capsys, args, message):
+    values = {"missing": tmp_path / "missing.db", "shop": shop}
+    run = tmp_path / "run"
+    code, err = cli(
+        "train",
+        "--config",
+        SMOKE,
+        *(a.format(**values) for a in args),
+        "--output-dir",
+        run,
+        capsys=capsys,
+    )
+    assert code == 2 and one_error(err, message), err
+    assert not run.exists() and not (tmp_path / "missing.db").exists()
