@@ -8,6 +8,7 @@ from __future__ import annotations
 from benchmarks.harness.benchmark_modes import (
     clv,
     data_kind,
+    database,
     downstream,
     log_scale,
     parse_names,
@@ -168,7 +169,18 @@ def main() -> int:
     )
     parser.add_argument("--threads-settings", default="0,1", help="--threads values, 0 first")
     parser.add_argument("--threads-repeats", type=int, default=1, metavar="N")
+    parser.add_argument(
+        "--database",
+        action="store_true",
+        help="instead: --database-customers generated customers read from Parquet, SQLite "
+        "and a throwaway PostgreSQL server (time, peak memory), and their segments written "
+        "back; writes --output-dir/database.{md,json}",
+    )
+    parser.add_argument("--database-customers", type=int, default=1_000_000, metavar="N")
+    parser.add_argument("--database-repeats", type=int, default=2, metavar="N")
     args = parser.parse_args()
+    if args.database:
+        return database(args, parser)
     if args.threads_load:
         return threads_load(args, parser)
     if args.spark:

@@ -256,3 +256,22 @@ def threads_load(args, parser) -> int:
     found = threads_benchmark(settings, repeats=args.threads_repeats)
     meta = run_meta()
     return _publish(args, "threads", {"meta": meta, **found}, threads_markdown(found, meta))
+
+
+def database(args, parser) -> int:
+    import subprocess
+
+    from benchmarks.harness.benchmark import run_meta
+    from benchmarks.harness.database_read import database_benchmark, database_markdown
+    from benchmarks.harness.postgres import why_no_server
+
+    if why_no_server():
+        parser.error(f"--database starts a PostgreSQL server, but {why_no_server()}")
+    if args.database_customers < 1 or args.database_repeats < 1:
+        parser.error("--database-customers and --database-repeats must be positive")
+    found = database_benchmark(args.database_customers, repeats=args.database_repeats)
+    commit = subprocess.run(
+        ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True
+    ).stdout.strip()
+    meta = run_meta(commit=commit)
+    return _publish(args, "database", {"meta": meta, **found}, database_markdown(found, meta))

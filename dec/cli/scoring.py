@@ -264,6 +264,38 @@ def _check_table_kept(model, output: str, table: str, scored: str | None, readin
             )
 
 
+def _snapshot_readings(parser: Parser, args) -> list[dict]:
+    """The table or query of each snapshot: one for a database --transactions log (both
+    dates), one per database --data table, in order; none for files."""
+    from dec.utils.urls import is_database_url
+
+    given = [{"table": t} for t in args.table] + [{"query": q} for q in args.query]
+    if args.transactions and is_database_url(args.transactions):
+        if len(given) != 1:
+            parser.error("a database --transactions log needs one --table or --query")
+        return [given[0], given[0]]
+    databases = [is_database_url(d) for d in args.data]
+    if given and not any(databases):
+        parser.error("--table and --query go with a database URL as --data or --transactions")
+    if any(databases):
+        if args.table and args.query:
+            parser.error("give the two snapshots as --table twice or --query twice, not both")
+        if len(given) != sum(databases):
+            parser.error("give one --table (or --query) per database --data, in their order")
+        found = iter(given)
+        return [next(found) if database else {} for database in databases]
+    return [{}, {}]
+
+
+def _snapshot_name(snapshot: str, reading: dict) -> str:
+    """How messages name a snapshot: its date, file, or table."""
+    from dec.utils.urls import is_database_url
+
+    if not is_database_url(snapshot):
+        return snapshot
+    return reading.get("table") or "the query"
+
+
 def _one_source(parser: Parser, args, *, required: bool) -> None:
     if args.data and args.transactions:
         parser.error("give --data (a customer table) or --transactions (a purchase log), not both")
@@ -399,6 +431,19 @@ def migrate() -> int:
     parser.add_argument("--id-column", help="id column of the tables or log (default: the run's)")
     _log_args(parser)
     parser.add_argument(
+        "--table",
+        action="append",
+        default=[],
+        help="the table of a database --transactions URL, or, twice, the tables of two "
+        "database --data URLs (in their order)",
+    )
+    parser.add_argument(
+        "--query",
+        action="append",
+        default=[],
+        help="a SELECT query instead of --table (once per database input)",
+    )
+    parser.add_argument(
         "--output",
         required=True,
         help="movers FILE.parquet or FILE.csv; FILE.transitions.{csv,md,png} are written beside it",
@@ -412,6 +457,7 @@ def migrate() -> int:
         )
     if args.data and args.transactions:
         parser.error("--transactions goes with --as-of; tables are given with --data")
+    readings = _snapshot_readings(parser, args)
     import warnings
 
     import pandas as pd
@@ -433,7 +479,7 @@ def migrate() -> int:
     value = _value_settings(args.run, args)
     snapshots = args.as_of or args.data
     frames, segments = [], []
-    for snapshot in snapshots:
+    for snapshot, reading in zip(snapshots, readings):
         with warnings.catch_warnings():
             # Customers without purchases by the first date are counted as new, not lost.
             warnings.filterwarnings("ignore", ".*first bought after as_of.*")
@@ -444,20 +490,23 @@ def migrate() -> int:
                         args,
                         as_of=snapshot if args.as_of else None,
                         data=None if args.as_of else snapshot,
+                        reading=reading,
                     )
                 )
             )
-        check_ids(frame, snapshot)
+        check_ids(frame, _snapshot_name(snapshot, reading))
         frames.append(frame)
         segments.append(pd.Series(model.predict(frame), index=frame.index.astype(str)))
-    check_overlap(segments[0].index, segments[1].index, *snapshots)
+    # a database snapshot is named by its table: its URL may hold a password
+    titles = [_snapshot_name(s, r) for s, r in zip(snapshots, readings)]
+    check_overlap(segments[0].index, segments[1].index, *titles)
     names = segment_names(args.run, frames[0], segments[0].to_numpy(), model.n_clusters)
     worth = None
     if value is not None:
         from dec.value.clv import value_arrays
 
         worth = pd.Series(value_arrays(frames[1], value)["clv"], index=frames[1].index.astype(str))
-    write_migration(segments[0], segments[1], names, paths, *snapshots, worth=worth)
+    write_migration(segments[0], segments[1], names, paths, *titles, worth=worth)
     print(paths["md"].read_text())
     print(f"wrote {', '.join(str(p) for p in paths.values())}")
     return 0

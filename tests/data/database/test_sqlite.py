@@ -202,3 +202,47 @@ def test_bad_database_input_is_one_line_and_writes_nothing(shop, tmp_path, capsy
     )
     assert code == 2 and one_error(err, message), err
     assert not run.exists() and not (tmp_path / "missing.db").exists()
+
+
+def test_migrate_between_two_database_tables(sqlite_run, shop, tmp_path, capsys):
+    later = customers()
+    later["visits"] = later["visits"] + 2
+    copy = tmp_path / "shop.db"
+    copy.write_bytes(shop.read_bytes())
+    with sqlite3.connect(copy) as connection:
+        later.to_sql("customers_later", connection, index=False)
+    source = f"sqlite:///{copy}"
+    out = tmp_path / "moves.csv"
+    code, err = cli(
+        "migrate",
+        "--run",
+        sqlite_run,
+        "--data",
+        source,
+        "--table",
+        "customers",
+        "--data",
+        source,
+        "--table",
+        "customers_later",
+        "--output",
+        out,
+        capsys=capsys,
+    )
+    assert code == 0, err
+    assert "customers_later" in (tmp_path / "moves.transitions.md").read_text()
+    code, err = cli(
+        "migrate",
+        "--run",
+        sqlite_run,
+        "--data",
+        source,
+        "--table",
+        "customers",
+        "--data",
+        source,
+        "--output",
+        out,
+        capsys=capsys,
+    )
+    assert code == 2 and one_error(err, "one --table (or --query) per database --data")
