@@ -82,6 +82,29 @@ def write_small_log(folder: Path) -> Path:
 
 
 @pytest.fixture(scope="session")
+def _cdnow_trained(tmp_path_factory):
+    """One short CDNOW run (2 + 2 epochs), trained once per session: copy it with
+    :func:`cdnow_copy` before writing into it."""
+    from dec.config import load_config
+    from dec.training.pipeline import fit
+
+    config = load_config(
+        "cdnow", ["pretrain.epochs=2", "refine.epochs=2", "trainer.enable_progress_bar=false"]
+    )
+    return fit(config, tmp_path_factory.mktemp("runs") / "cdnow").run_dir.path
+
+
+@pytest.fixture(scope="module")
+def cdnow_copy(_cdnow_trained, tmp_path_factory):
+    """This module's own copy of the session's short CDNOW run (a path)."""
+    import shutil
+
+    copy = tmp_path_factory.mktemp("runs") / "cdnow"
+    shutil.copytree(_cdnow_trained, copy)
+    return copy
+
+
+@pytest.fixture(scope="session")
 def smoke_run(tmp_path_factory):
     """One shrunk training run shared by the tests that only read its outputs."""
     run_dir = tmp_path_factory.mktemp("runs") / "smoke"

@@ -6,6 +6,8 @@ from __future__ import annotations
 import warnings
 from pathlib import Path
 
+import pandas as pd
+
 from dec.data.builtin import PACKAGED_TABLES, digits, packaged_table, synthetic
 from dec.data.dataset import Dataset
 from dec.data.readers import ROW_INDEX, customer_table, folder_parts, read_table, split_outcomes
@@ -119,7 +121,7 @@ def _database(source, table, query, format, id_column, label_column, drop, outco
     """Customers from a database table or query: a customer table, or a purchase log whose
     orders are added up as they are read (:func:`dec.data.database.read.read_orders`)."""
     from dec.data.database.connect import where
-    from dec.data.database.read import check_source, read_frame, read_orders
+    from dec.data.database.read import INTEGER_IDS, check_source, read_frame, read_orders
 
     check_source(source, table, query)
     name, label = table or "query", where(source, table, query)
@@ -141,11 +143,16 @@ def _database(source, table, query, format, id_column, label_column, drop, outco
             amount_column=amount_column,
             quantity_column=quantity_column,
         )
-        return transactions_dataset(name, orders, as_of, purchases=purchases)
+        dataset = transactions_dataset(name, orders, as_of, purchases=purchases)
+        dataset.features.attrs.update(orders.attrs)  # integer ids stay integers when written
+        return dataset
     frame = read_frame(source, table=table, query=query)
+    kinds = frame.dtypes.to_dict()
     frame, labels = customer_table(
         frame, label, id_column=id_column, label_column=label_column, exclude=drop + outcomes
     )
+    if frame.index.name in kinds and pd.api.types.is_integer_dtype(kinds[frame.index.name]):
+        frame.attrs[INTEGER_IDS] = True
     return _with_outcomes(frame, labels, name, label, [], id_column, drop, outcomes)
 
 

@@ -11,7 +11,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import torch
+from pandas.api.types import is_integer_dtype
 
+from dec.data.database.read import INTEGER_IDS
 from dec.data.readers import ROW_INDEX, csv_header, find_id_column, iter_frames, set_id_column
 from dec.data.roles import ID_COLUMN, file_roles, id_like_name, outcome_names, roles_metadata
 from dec.errors import DataError
@@ -115,7 +117,10 @@ def customer_batches(
             unused += [c for c in outcome_names(frame.columns) if c not in unused]
         if rows == 0 and d.format == "transactions":
             _check_not_a_log_run(model, frame, path)
+        integer = database and id_column in frame and is_integer_dtype(frame[id_column])
         frame = set_id_column(frame, id_column, path)
+        if integer:
+            frame.attrs[INTEGER_IDS] = True
         if id_column is None:
             frame.index = pd.RangeIndex(rows, rows + len(frame), name=ROW_INDEX)
         else:
@@ -229,7 +234,9 @@ def log_customers(
             amount_column=columns["amount"],
             quantity_column=columns["quantity"],
         )
-        return customer_features(orders, as_of or str(orders["date"].max().date()))
+        features = customer_features(orders, as_of or str(orders["date"].max().date()))
+        features.attrs.update(orders.attrs)  # integer ids stay integers when written
+        return features
     if d.log_engine == "duckdb" and not cdnow:  # the run's own engine: the same numbers
         from dec.data.logs.sql import log_features
 
@@ -277,7 +284,9 @@ def score_batches(
         columns.update({f"p_{j}": q[:, j] for j in range(q.shape[1])})
         if value is not None:
             columns.update(value_arrays(chunk, value))
-        yield pd.DataFrame(columns)
+        scores = pd.DataFrame(columns)
+        scores.attrs.update(chunk.attrs)  # a database's integer ids (dec.data.database.read)
+        yield scores
 
 
 def check_output_path(path: str | Path, formats=FORMATS, inputs: tuple = ()) -> Path:

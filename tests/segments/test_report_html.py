@@ -260,16 +260,10 @@ def test_report_in_a_real_browser_at_desktop_width(tested_run, tmp_path):
 
 
 @pytest.fixture(scope="module")
-def cdnow_clv_report(tmp_path_factory):
+def cdnow_clv_report(cdnow_copy):
     """The page of a CDNOW run tested with ``--clv``: the widest tables the report has (the
     value table, eleven features, RFM names)."""
-    from dec.config import load_config
-    from dec.training.pipeline import fit
-
-    config = load_config(
-        "cdnow", ["pretrain.epochs=2", "refine.epochs=2", "trainer.enable_progress_bar=false"]
-    )
-    run = fit(config, tmp_path_factory.mktemp("runs") / "cdnow").run_dir.path
+    run = cdnow_copy
     result = run_script("test.py", "--run", str(run), "--clv")
     assert result.returncode == 0, result.stderr
     return run / "report.html"

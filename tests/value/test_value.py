@@ -267,14 +267,10 @@ def test_closed_forms_equal_pymc_marketings_predictions():
 
 
 @pytest.fixture(scope="module")
-def cdnow_run(tmp_path_factory):
-    from dec.config import load_config
-    from dec.training.pipeline import fit
+def cdnow_run(cdnow_copy):
+    from dec.runs.rundir import RunDir
 
-    config = load_config(
-        "cdnow", ["pretrain.epochs=2", "refine.epochs=2", "trainer.enable_progress_bar=false"]
-    )
-    return fit(config, tmp_path_factory.mktemp("runs") / "cdnow").run_dir
+    return RunDir(cdnow_copy)
 
 
 @pytest.mark.slow

@@ -22,6 +22,17 @@ from dec.utils.urls import masked
 
 #: Rows per chunk read from a database.
 BATCH_ROWS = 100_000
+#: The ``DataFrame.attrs`` key saying that the ids were integers in the database: a table
+#: written back gives them that type again (:mod:`dec.data.database.write`), so it joins
+#: with the customers' own table.
+INTEGER_IDS = "integer_ids"
+
+
+def mark_integer_ids(frame: pd.DataFrame, integer: bool) -> pd.DataFrame:
+    """``frame`` (ids already text) marked as having had integer ids where ``integer``."""
+    if integer:
+        frame.attrs[INTEGER_IDS] = True
+    return frame
 
 
 def check_source(source: str, table: str | None, query: str | None) -> None:
@@ -130,13 +141,14 @@ def read_orders(
         roles["quantity"] = quantity_column
     pushed = _pushed_orders(source, table, roles, batch_rows) if table else None
     if pushed is not None:
-        orders, purchases, refunds = pushed
+        orders, purchases, refunds, integer = pushed
     else:
-        parts, purchases, refunds = [], 0, 0
+        parts, purchases, refunds, integer = [], 0, 0, True
         for chunk in iter_frames(
             source, table=table, query=query, batch_rows=batch_rows, columns=list(roles.values())
         ):
             chunk = chunk.set_axis(list(roles), axis=1)
+            integer = integer and pd.api.types.is_integer_dtype(chunk["id"])
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")  # said once below, for the whole log
                 clean = clean_transactions(chunk, source=name)
@@ -152,7 +164,7 @@ def read_orders(
             "refunds, which lower the customer's spend",
             stacklevel=2,
         )
-    return orders, purchases
+    return mark_integer_ids(orders, integer), purchases
 
 
 def _by_day(purchases: pd.DataFrame) -> pd.DataFrame:
@@ -221,6 +233,7 @@ def _pushed_orders(source: str, table: str, roles: dict, batch_rows: int):
     purchases, refunds = int(orders["purchases"].sum()), int(orders["refunds"].sum())
     kept = ["id", "date", "amount", *(["quantity"] if "quantity" in roles else [])]
     orders = orders[kept].assign(date=pd.to_datetime(orders["date"]))
+    integer = isinstance(declared[roles["id"]], types.Integer)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # refunds are counted by purchase, above
-        return clean_transactions(orders, source=name), purchases, refunds
+        return clean_transactions(orders, source=name), purchases, refunds, integer

@@ -14,7 +14,7 @@ from collections.abc import Iterator
 import pandas as pd
 
 from dec.data.database.connect import database_errors, engine, where
-from dec.data.database.read import _split_name
+from dec.data.database.read import INTEGER_IDS, _split_name
 from dec.data.roles import ID_COLUMN
 from dec.errors import DataError, OutputPathError
 from dec.utils.urls import masked
@@ -49,8 +49,9 @@ def write_table(
 ) -> int:
     """Write ``batches`` as ``table`` in ``source``, whole or not at all; return the rows.
 
-    Ids are text (``00123`` keeps its zeros); segments integers; embeddings, probabilities
-    and values double precision. ``overwrite`` replaces an existing table.
+    Ids are text (``00123`` keeps its zeros), or integers where the database the customers
+    were read from held them as integers (:data:`~dec.data.database.read.INTEGER_IDS`);
+    segments integers; embeddings, probabilities and values double precision. ``overwrite`` replaces an existing table.
     """
     from sqlalchemy import types
 
@@ -68,7 +69,12 @@ def write_table(
                 f"table {table} already exists in {masked(source)}; give --overwrite to replace it"
             )
         for batch in batches:
-            dtype = {ID_COLUMN: types.Text()} if ID_COLUMN in batch.columns else {}
+            dtype = {}
+            if ID_COLUMN in batch.columns:
+                dtype[ID_COLUMN] = types.Text()
+                if batch.attrs.get(INTEGER_IDS):  # integers in the database they came from
+                    dtype[ID_COLUMN] = types.BigInteger()
+                    batch = batch.assign(**{ID_COLUMN: batch[ID_COLUMN].astype("int64")})
             if "segment" in batch.columns:
                 dtype["segment"] = types.Integer()
             batch.to_sql(

@@ -32,6 +32,8 @@ def server():
         from tests.data.database.test_sqlite import customers
 
         customers().to_sql("customers", engine, index=False)
+        numbered = customers().assign(customer_id=lambda f: f["customer_id"].astype(int) + 1000)
+        numbered.to_sql("customers_numbered", engine, index=False)
         log = load_cdnow()
         log.to_sql("purchases", engine, index=False, chunksize=20_000)
         # the same log with text dates and amounts: read row by row, not added up there
@@ -157,3 +159,36 @@ def test_wrong_password_and_unreachable_server_are_one_line(server, tmp_path, ca
         )
         assert code == 2 and one_error(err, message), err
         assert "wrong" not in err and not (tmp_path / "run").exists()
+
+
+def test_integer_ids_are_written_back_as_integers_and_text_ids_as_text(server, pg_run, capsys):
+    """A segments table joins the customers' own: ids keep the database type they had."""
+    import sqlalchemy
+
+    code, err = cli(
+        "predict",
+        "--run",
+        pg_run,
+        "--data",
+        server.url(),
+        "--table",
+        "customers_numbered",
+        "--output",
+        server.url(),
+        "--output-table",
+        "segments_numbered",
+        capsys=capsys,
+    )
+    assert code == 0, err
+    engine = sqlalchemy.create_engine(urls.real_url(server.url()))
+    joined = pd.read_sql(
+        "SELECT c.customer_id, s.segment FROM customers_numbered c "
+        "JOIN segments_numbered s ON s.id = c.customer_id",
+        engine,
+    )
+    kinds = {
+        c["name"]: type(c["type"]).__name__
+        for c in sqlalchemy.inspect(engine).get_columns("segments_numbered")
+    }
+    engine.dispose()
+    assert len(joined) == 400 and kinds["id"] == "BIGINT" and kinds["segment"] == "INTEGER"
