@@ -102,7 +102,15 @@ def iter_frames(
                 )
             quote = connection.dialect.identifier_preparer
             chosen = ", ".join(quote.quote(c) for c in columns)
-        result = connection.exec_driver_sql(f"SELECT {chosen} FROM {selectable}")
+        select = f"SELECT {chosen} FROM {selectable}"
+        if made.dialect.name == "postgresql" and made.dialect.driver == "psycopg":
+            from dec.data.database.copy import copy_frames
+
+            frames = copy_frames(connection, select, batch_rows)
+            if frames is not None:
+                yield from frames
+                return
+        result = connection.exec_driver_sql(select)
         names = list(result.keys())
         for rows in result.partitions(batch_rows):
             yield pd.DataFrame.from_records(rows, columns=names, coerce_float=True)

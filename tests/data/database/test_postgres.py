@@ -192,3 +192,30 @@ def test_integer_ids_are_written_back_as_integers_and_text_ids_as_text(server, p
     }
     engine.dispose()
     assert len(joined) == 400 and kinds["id"] == "BIGINT" and kinds["segment"] == "INTEGER"
+
+
+def test_copy_and_the_row_path_read_the_same_frame(server, monkeypatch):
+    """PostgreSQL tables are read with COPY (dec/data/database/copy.py); the row path, which
+    every other database takes, gives the same values and types."""
+    import sqlalchemy
+
+    from dec.data.database import copy, read
+
+    engine = sqlalchemy.create_engine(urls.real_url(server.url()))
+    with engine.begin() as connection:
+        connection.exec_driver_sql(
+            "CREATE TABLE mixed (id text, n int, big bigint, f float8, num numeric(10, 2), "
+            "b bool, t text, v varchar(5))"
+        )
+        connection.exec_driver_sql(
+            "INSERT INTO mixed VALUES "
+            "('00042', 1, 10000000000, 1.5, 2.25, true, 'NA', 'null'), "
+            "('007', NULL, NULL, 'NaN', NULL, NULL, '', NULL), "
+            "('x,y\"z', 3, 5, '-Infinity', -1.5, false, 'a\nb', 'é')"
+        )
+    engine.dispose()
+    fast = pd.concat(list(read.iter_frames(server.url(), table="mixed", batch_rows=2)))
+    monkeypatch.setattr(copy, "copy_frames", lambda *args: None)
+    rows = pd.concat(list(read.iter_frames(server.url(), table="mixed", batch_rows=2)))
+    pd.testing.assert_frame_equal(fast.reset_index(drop=True), rows.reset_index(drop=True))
+    assert fast["id"].tolist() == ["00042", "007", 'x,y"z']
