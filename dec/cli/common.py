@@ -18,6 +18,7 @@ from dec.config import Config, deep_update, fields_with, load_config, nested
 from dec.errors import ConfigError, DecError
 from dec.training.rank import is_rank_zero
 from dec.utils.resources import shipped_config_names
+from dec.utils.urls import masked_text
 
 #: A command named the way the scripts are run: ``python scripts/test.py`` or ``scripts/test.py``.
 _SCRIPT = re.compile(r"(?:python )?scripts/([a-z_]+)\.py")
@@ -60,7 +61,7 @@ def run_cli(main: Callable[[], int | None]) -> int:
         )
         return 143
     except DecError as err:
-        print(f"error: {as_invoked(str(err))}", file=sys.stderr)
+        print(f"error: {masked_text(as_invoked(str(err)))}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("error: interrupted; a training run continues with --resume", file=sys.stderr)
@@ -114,7 +115,7 @@ class _StderrHandler(logging.StreamHandler):
         return sys.stderr
 
     def format(self, record):
-        return as_invoked(super().format(record))
+        return masked_text(as_invoked(super().format(record)))
 
     @stream.setter
     def stream(self, value):
@@ -129,7 +130,7 @@ def _one_line_warning(message, category, filename, lineno, file=None, line=None)
     text = str(message)
     if text not in _WARNED:
         _WARNED.add(text)
-        print(f"warning: {as_invoked(text)}", file=sys.stderr)
+        print(f"warning: {masked_text(as_invoked(text))}", file=sys.stderr)
 
 
 class Parser(argparse.ArgumentParser):
@@ -181,7 +182,7 @@ class Parser(argparse.ArgumentParser):
         return parsed
 
     def error(self, message):
-        print(f"error: {message} (see --help)", file=sys.stderr)
+        print(f"error: {masked_text(message)} (see --help)", file=sys.stderr)
         raise SystemExit(2)
 
 
@@ -249,7 +250,8 @@ def config_args(p: argparse.ArgumentParser, skip: tuple[str, ...] = ()) -> None:
     p.add_argument(
         "--transactions",
         metavar="PATH",
-        help="a transaction log (.csv/.parquet) instead of a customer table "
+        help="a transaction log (.csv/.parquet, or a database URL with --table or --query) "
+        "instead of a customer table "
         "(with --id-column, --date-column, --amount-column)",
     )
     p.add_argument("--gpus", type=int, help="0 = CPU, N = N GPUs")

@@ -73,9 +73,9 @@ def _log_args(parser: Parser) -> None:
     parser.add_argument(
         "--transactions",
         metavar="LOG",
-        help="score a purchase log (.csv or "
-        ".parquet, many rows per customer) instead of a customer table; the "
-        "run must have been trained on a log",
+        help="score a purchase log (.csv, "
+        ".parquet, or a database URL with --table or --query; many rows per customer) instead "
+        "of a customer table; the run must have been trained on a log",
     )
     parser.add_argument(
         "--date-column", help="--transactions: purchase date column (default: the run's)"
@@ -313,7 +313,11 @@ def predict() -> int:
         help="--transactions: features from purchases up to this "
         "date (default: the log's last date)",
     )
-    parser.add_argument("--output", required=True, help="FILE.csv, FILE.parquet or FILE.npz")
+    parser.add_argument(
+        "--output",
+        required=True,
+        help="FILE.csv, FILE.parquet or FILE.npz, or a database URL (with --table NAME)",
+    )
     value_args(parser, fit=False)
     args = parser.parse_args()
     _one_source(parser, args, required=True)
@@ -351,7 +355,9 @@ def export() -> int:
         help="score a purchase log (--transactions, or the run's "
         "own) with features up to this date (default: the log's last date)",
     )
-    parser.add_argument("--output", help="FILE.parquet, FILE.csv or FILE.npz")
+    parser.add_argument(
+        "--output", help="FILE.parquet, FILE.csv or FILE.npz, or a database URL (with --table NAME)"
+    )
     parser.add_argument("--onnx", help="also write the encoder to FILE.onnx")
     value_args(parser, fit=False)
     args = parser.parse_args()
@@ -446,7 +452,13 @@ def migrate() -> int:
     parser.add_argument(
         "--output",
         required=True,
-        help="movers FILE.parquet or FILE.csv; FILE.transitions.{csv,md,png} are written beside it",
+        help="movers FILE.parquet or FILE.csv; FILE.transitions.{csv,md,png} are written beside "
+        "it; or a database URL: the movers as a table (--table, or --output-table where the "
+        "snapshots are database tables too)",
+    )
+    parser.add_argument("--output-table", help="the movers table of a database --output")
+    parser.add_argument(
+        "--overwrite", action="store_true", help="replace the --output table if it exists"
     )
     value_args(parser, fit=False)
     args = parser.parse_args()
@@ -457,25 +469,39 @@ def migrate() -> int:
         )
     if args.data and args.transactions:
         parser.error("--transactions goes with --as-of; tables are given with --data")
+    output_table = _movers_table(parser, args)
     readings = _snapshot_readings(parser, args)
     import warnings
 
     import pandas as pd
 
     from dec.estimator import DeepEmbeddedClustering
+    from dec.scoring.export import check_output, write_output
     from dec.scoring.migrate import (
         check_ids,
         check_migration_paths,
         check_overlap,
         check_snapshot_dates,
+        migration_summary,
         segment_names,
         write_migration,
     )
 
-    paths = check_migration_paths(args.output, inputs=(*args.data, args.transactions))
+    if output_table:
+        target = check_output(args.output, output_table, overwrite=args.overwrite)
+        paths = {}
+    else:
+        paths = check_migration_paths(args.output, inputs=(*args.data, args.transactions))
     check_snapshot_dates(args.as_of)
     model = DeepEmbeddedClustering.load(args.run)
-    _check_kept(model, args.run, paths.values(), args.transactions)
+    _check_kept(
+        model,
+        args.run,
+        [*paths.values(), *([args.output] if output_table else [])],
+        args.transactions,
+        table=output_table,
+        reading={},
+    )
     value = _value_settings(args.run, args)
     snapshots = args.as_of or args.data
     frames, segments = [], []
@@ -506,7 +532,33 @@ def migrate() -> int:
         from dec.value.clv import value_arrays
 
         worth = pd.Series(value_arrays(frames[1], value)["clv"], index=frames[1].index.astype(str))
+    if output_table:
+        _, text, moved = migration_summary(segments[0], segments[1], names, *titles, worth=worth)
+        rows = write_output(iter([moved]), args.output, output_table, overwrite=args.overwrite)
+        print(text)
+        print(f"wrote {rows} movers to {target}")
+        return 0
     write_migration(segments[0], segments[1], names, paths, *titles, worth=worth)
     print(paths["md"].read_text())
     print(f"wrote {', '.join(str(p) for p in paths.values())}")
     return 0
+
+
+def _movers_table(parser: Parser, args) -> str | None:
+    """The movers table of a database --output: --output-table, or the one --table where no
+    snapshot is a database table (that --table is then the output's, not an input's)."""
+    from dec.utils.urls import is_database_url
+
+    if not is_database_url(args.output):
+        if args.output_table or args.overwrite:
+            parser.error("--output-table and --overwrite go with a database URL as --output")
+        return None
+    reads = any(is_database_url(s) for s in (*args.data, args.transactions) if s)
+    if args.output_table:
+        return args.output_table
+    if not reads and len(args.table) == 1 and not args.query:
+        return args.table.pop()
+    parser.error(
+        "a database --output needs the movers table: --output-table NAME"
+        + ("" if reads else " (or one --table NAME)")
+    )

@@ -271,6 +271,29 @@ def check_overlap(first_ids: pd.Index, second_ids: pd.Index, first: str, second:
         )
 
 
+def migration_summary(
+    before: pd.Series,
+    after: pd.Series,
+    names: list[str],
+    first: str,
+    second: str,
+    worth: pd.Series | None = None,
+) -> tuple[pd.DataFrame, str, pd.DataFrame]:
+    """The transition counts, their Markdown summary and the movers (``id, from, to``; with
+    ``worth``, CLV by id at the second snapshot, a ``clv`` column and the value that moved)."""
+    from dec.scoring.export import ID_COLUMN
+
+    counts = transition_counts(before, after, len(names))
+    text = transitions_markdown(counts, names, first, second)
+    moved_rows = movers(before, after)
+    if worth is not None:
+        text += "\n" + "\n".join(
+            value_moved(transition_value(before, after, worth, len(names)), names)
+        )
+        moved_rows["clv"] = worth.reindex(moved_rows[ID_COLUMN]).fillna(0.0).to_numpy()
+    return counts, text, moved_rows
+
+
 def write_migration(
     before: pd.Series,
     after: pd.Series,
@@ -282,20 +305,12 @@ def write_migration(
 ) -> dict[str, Path]:
     """Write the movers (.parquet or .csv), the transition counts, the Markdown summary
     and the heatmap to ``paths`` (:func:`check_migration_paths`) as one set: all of them
-    or, if anything fails, none. With ``worth`` (CLV by id at the second snapshot), the
-    movers carry a ``clv`` column and the summary the value that moved. Returns ``paths``."""
-    from dec.scoring.export import ID_COLUMN, write_rows
+    or, if anything fails, none (:func:`migration_summary`). Returns ``paths``."""
+    from dec.scoring.export import write_rows
     from dec.segments.plots import plot_transitions
     from dec.utils.figures import figure_png
 
-    counts = transition_counts(before, after, len(names))
-    text = transitions_markdown(counts, names, first, second)
-    moved_rows = movers(before, after)
-    if worth is not None:
-        text += "\n" + "\n".join(
-            value_moved(transition_value(before, after, worth, len(names)), names)
-        )
-        moved_rows["clv"] = worth.reindex(moved_rows[ID_COLUMN]).fillna(0.0).to_numpy()
+    counts, text, moved_rows = migration_summary(before, after, names, first, second, worth)
     figure = plot_transitions(counts, row_shares(counts), names, first, second)
     with files.atomic_paths(list(paths.values())) as (moved, csv, md, png):
         write_rows(iter([moved_rows]), moved, paths["movers"].suffix)

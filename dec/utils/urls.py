@@ -68,9 +68,15 @@ def masked(source: str) -> str:
     return text
 
 
+#: A URL's ``user:password@`` inside any text, and a ``password=`` in its query.
+_SECRET = re.compile(r"([A-Za-z][A-Za-z0-9+]*:/{1,3}[^:/@\s]*:)[^@\s]*@")
+_QUERY_SECRET = re.compile(r"([?&]password=)[^&\s]*", re.I)
+
+
 def masked_text(text: str) -> str:
-    """A URL that does not parse, with anything between ``:`` and ``@`` hidden."""
-    return re.sub(r"(://[^:/@]*:)[^@]*@", rf"\1{HIDDEN}@", text)
+    """``text`` with the password of every URL in it as ``***``: what the commands print
+    (an error may quote a flag's value, which argparse echoes whole)."""
+    return _QUERY_SECRET.sub(rf"\1{HIDDEN}", _SECRET.sub(rf"\1{HIDDEN}@", str(text)))
 
 
 def real_url(source: str):

@@ -94,8 +94,38 @@ def database_errors(source: str, what: str):
         raise DataError(f"{what} failed: {reason}") from None
     except sqlalchemy.exc.DBAPIError as err:
         raise DataError(f"{what} failed: {first_line(err)}") from None
+    except _driver_errors() as err:  # raised by psycopg itself (COPY), not through SQLAlchemy
+        raise DataError(f"{what} failed: {first_line(err)}") from None
+
+
+def _driver_errors() -> tuple[type[BaseException], ...]:
+    import sqlite3
+
+    try:
+        import psycopg
+    except ImportError:
+        return (sqlite3.Error,)
+    return (sqlite3.Error, psycopg.Error)
 
 
 def _cannot_connect(reason: str) -> bool:
     words = ("connection", "connect", "password", "authentication", "role ", "database ")
     return any(w in reason.lower() for w in words) and "syntax" not in reason.lower()
+
+
+def execute(connection, sql: str):
+    """Run ``sql`` as it is written (no parameters): a ``%`` in a query or a table's name
+    is doubled for drivers that read ``%s`` placeholders (psycopg), which would otherwise
+    take ``LIKE 'a%'`` for one."""
+    if connection.dialect.paramstyle in ("format", "pyformat"):
+        sql = sql.replace("%", "%%")
+    return connection.exec_driver_sql(sql)
+
+
+def read_only(connection) -> None:
+    """Make ``connection``'s transaction unable to change anything: a ``--query`` that
+    tries (``WITH gone AS (DELETE ...)``) fails instead."""
+    if connection.dialect.name == "postgresql":
+        execute(connection, "SET TRANSACTION READ ONLY")
+    elif connection.dialect.name == "sqlite":
+        execute(connection, "PRAGMA query_only = ON")

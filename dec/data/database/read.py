@@ -10,12 +10,13 @@ is one :class:`~dec.errors.DataError` line.
 
 from __future__ import annotations
 
+import re
 import warnings
 from collections.abc import Iterator
 
 import pandas as pd
 
-from dec.data.database.connect import database_errors, engine, where
+from dec.data.database.connect import database_errors, engine, execute, read_only, where
 from dec.data.logs.transactions import check_log_columns, clean_transactions
 from dec.errors import ConfigError, DataError
 from dec.utils.urls import masked
@@ -57,7 +58,15 @@ def _selectable(connection, source: str, table: str | None, query: str | None) -
     lists the tables there are) or the query as a sub-select."""
     check_source(source, table, query)
     if query:
-        return f"({query.strip().rstrip(';')}) AS dec_query"
+        text = query.strip().rstrip(";").rstrip()
+        # Planned, not run: a mistake is reported where it is in the query as given, and
+        # anything but one query (a second statement, an UPDATE) fails here.
+        if not re.match(r"(select|with|values|table)\b", text, re.I):
+            raise DataError(
+                f"--query must be a SELECT query; {text.split(None, 1)[0]!r} is not one"
+            )
+        execute(connection.execution_options(stream_results=False), f"EXPLAIN {text}")
+        return f"({text}) AS dec_query"
     import sqlalchemy
 
     schema, name = _split_name(table)
@@ -74,7 +83,7 @@ def _selectable(connection, source: str, table: str | None, query: str | None) -
 
 
 def _columns(connection, selectable: str) -> list[str]:
-    return list(connection.exec_driver_sql(f"SELECT * FROM {selectable} WHERE 1 = 0").keys())
+    return list(execute(connection, f"SELECT * FROM {selectable} WHERE 1 = 0").keys())
 
 
 def iter_frames(
@@ -89,6 +98,7 @@ def iter_frames(
     (``columns`` only, checked to exist, if given). A table without rows yields nothing."""
     what = f"reading {where(source, table, query)}"
     with engine(source) as made, database_errors(source, what), made.connect() as connection:
+        read_only(connection)
         connection = connection.execution_options(stream_results=True, max_row_buffer=batch_rows)
         selectable = _selectable(connection, source, table, query)
         chosen = "*"
@@ -110,7 +120,7 @@ def iter_frames(
             if frames is not None:
                 yield from frames
                 return
-        result = connection.exec_driver_sql(select)
+        result = execute(connection, select)
         names = list(result.keys())
         for rows in result.partitions(batch_rows):
             yield pd.DataFrame.from_records(rows, columns=names, coerce_float=True)
@@ -221,9 +231,9 @@ def _pushed_orders(source: str, table: str, roles: dict, batch_rows: int):
                 f"count(*) FILTER (WHERE {q(roles['amount'])} < 0) AS refunds "
                 f"FROM {_selectable(connection, source, table, None)} GROUP BY 1, 2"
             )
-            result = connection.execution_options(
-                stream_results=True, max_row_buffer=batch_rows
-            ).exec_driver_sql(sql)
+            result = execute(
+                connection.execution_options(stream_results=True, max_row_buffer=batch_rows), sql
+            )
             keys = list(result.keys())
             frames = [
                 pd.DataFrame.from_records(r, columns=keys, coerce_float=True)

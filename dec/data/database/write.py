@@ -13,11 +13,11 @@ from collections.abc import Iterator
 
 import pandas as pd
 
-from dec.data.database.connect import database_errors, engine, where
+from dec.data.database.connect import database_errors, engine, execute, where
 from dec.data.database.read import INTEGER_IDS, _split_name
 from dec.data.roles import ID_COLUMN
 from dec.errors import DataError, OutputPathError
-from dec.utils.urls import masked
+from dec.utils.urls import masked, real_url
 
 
 def _exists(connection, table: str) -> bool:
@@ -58,6 +58,10 @@ def write_table(
     schema, name = _split_name(table)
     staging = f"{name[:40]}_dec_staging_{uuid.uuid4().hex[:8]}"
     rows = 0
+    if real_url(source).get_backend_name() == "sqlite":
+        # SQLite takes one writer only once no reader holds the file, and the customers may
+        # be streaming out of this very file: score them all before writing.
+        batches = list(batches)
     with (
         engine(source, must_exist=False) as made,
         database_errors(source, f"writing {where(source, table)}"),
@@ -92,8 +96,8 @@ def write_table(
         quote = connection.dialect.identifier_preparer
         prefix = f"{quote.quote_schema(schema)}." if schema else ""
         if exists:
-            connection.exec_driver_sql(f"DROP TABLE {prefix}{quote.quote(name)}")
-        connection.exec_driver_sql(
-            f"ALTER TABLE {prefix}{quote.quote(staging)} RENAME TO {quote.quote(name)}"
+            execute(connection, f"DROP TABLE {prefix}{quote.quote(name)}")
+        execute(
+            connection, f"ALTER TABLE {prefix}{quote.quote(staging)} RENAME TO {quote.quote(name)}"
         )
     return rows

@@ -219,3 +219,27 @@ def test_copy_and_the_row_path_read_the_same_frame(server, monkeypatch):
     rows = pd.concat(list(read.iter_frames(server.url(), table="mixed", batch_rows=2)))
     pd.testing.assert_frame_equal(fast.reset_index(drop=True), rows.reset_index(drop=True))
     assert fast["id"].tolist() == ["00042", "007", 'x,y"z']
+
+
+def test_queries_read_only_and_with_percent_signs(server, capsys, tmp_path):
+    """A query is one SELECT, run read-only (a data-modifying WITH fails, nothing changes);
+    ``%`` and ``:`` in it are the query's own, not placeholders."""
+    from dec.data.database import read
+
+    like = "SELECT * FROM customers WHERE customer_id LIKE '001%' AND 'a:b' = 'a:b'"
+    frame = read.read_frame(server.url(), query=like)
+    assert len(frame) == 100
+    code, err = cli(
+        "train",
+        "--config",
+        SMOKE,
+        "--data",
+        server.url(),
+        "--query",
+        "WITH gone AS (DELETE FROM customers RETURNING *) SELECT * FROM gone",
+        "--output-dir",
+        tmp_path / "run",
+        capsys=capsys,
+    )
+    assert code == 2 and one_error(err, "reading the query in"), err
+    assert len(read.read_frame(server.url(), table="customers")) == 400

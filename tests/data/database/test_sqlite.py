@@ -167,7 +167,9 @@ def test_a_failed_write_leaves_no_table_and_keeps_the_old_one(tmp_path):
     [
         (("--data", "sqlite:///{missing}", "--table", "customers"), "database file"),
         (("--data", "sqlite:///{shop}", "--table", "nope"), "no table nope in sqlite:///"),
-        (("--data", "sqlite:///{shop}", "--query", "SELEC nonsense"), "reading the query in"),
+        (("--data", "sqlite:///{shop}", "--query", "SELECT * FROM nowhere"), "no such table"),
+        (("--data", "sqlite:///{shop}", "--query", "DELETE FROM customers"), "a SELECT query"),
+        (("--data", "sqlite:///{shop}", "--query", "SELECT 1; DROP TABLE x"), "one statement"),
         (("--data", "sqlite:///{shop}"), "needs --table NAME or --query"),
         (("--data", "sqlite:///{shop}", "--table", "customers", "--query", "SELECT 1"), "one of"),
         (("--data", "{shop}", "--table", "customers"), "--table and --query read a database"),
@@ -246,3 +248,28 @@ def test_migrate_between_two_database_tables(sqlite_run, shop, tmp_path, capsys)
         capsys=capsys,
     )
     assert code == 2 and one_error(err, "one --table (or --query) per database --data")
+
+
+@pytest.mark.slow
+def test_predict_from_and_into_one_sqlite_file_finishes(sqlite_run, tmp_path, capsys):
+    """SQLite admits a writer only once no reader holds the file: 60,000 customers streamed
+    out of the file the segments go into used to wait on themselves for ever."""
+    path = tmp_path / "shop.db"
+    many = pd.concat([customers(400, seed) for seed in range(150)], ignore_index=True)
+    many["customer_id"] = [f"{i:06d}" for i in range(len(many))]
+    with sqlite3.connect(path) as connection:
+        many.to_sql("customers", connection, index=False)
+    url = f"sqlite:///{path}"
+    code, err = cli(
+        "predict", "--run", sqlite_run, "--data", url, "--table", "customers",
+        "--output", url, "--output-table", "segments", capsys=capsys,
+    )  # fmt: skip
+    assert code == 0, err
+    assert len(table(path, "segments")) == 60_000
+
+
+def test_a_password_in_a_flag_is_hidden_in_usage_errors(capsys):
+    code, err = cli(
+        "test", "--run", "x", "--data", "postgresql://ana:s3cret@db/shop", capsys=capsys
+    )
+    assert code == 2 and "s3cret" not in err and "postgresql://ana:***@db/shop" in err
