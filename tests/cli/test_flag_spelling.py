@@ -128,7 +128,8 @@ def _help(main, capsys) -> str:
 
 
 def test_every_command_spells_its_outputs_one_way(capsys):
-    """--output FILE or --output-dir DIR, never --out, in each command's --help."""
+    """--output FILE (or database URL) or --output-dir DIR, and --output-table NAME for the
+    table of a database --output; never --out, in each command's --help."""
     from benchmarks.harness.benchmark_command import main as benchmark
     from dec.cli.commands import COMMANDS
 
@@ -139,5 +140,6 @@ def test_every_command_spells_its_outputs_one_way(capsys):
         page = re.sub(r"-\n\s+", "-", page)  # a flag argparse wrapped at its hyphen
         flags = set(re.findall(r"(?<![\w-])--[\w-]+", page))
         assert "--out" not in flags, name
-        assert {f for f in flags if f.startswith("--output")} <= {"--output", "--output-dir"}, name
+        outputs = {f for f in flags if f.startswith("--output")}
+        assert outputs <= {"--output", "--output-dir", "--output-table"}, name
     assert "--output-dir DIR" in pages["sweep"] and "--output-dir DIR" in pages["benchmark"]
