@@ -18,7 +18,7 @@ from dec.config import Config, deep_update, fields_with, load_config, nested
 from dec.errors import ConfigError, DecError
 from dec.training.rank import is_rank_zero
 from dec.utils.resources import shipped_config_names
-from dec.utils.urls import masked_text
+from dec.utils.urls import masked_text, remember_secrets
 
 #: A command named the way the scripts are run: ``python scripts/test.py`` or ``scripts/test.py``.
 _SCRIPT = re.compile(r"(?:python )?scripts/([a-z_]+)\.py")
@@ -37,6 +37,7 @@ def run_cli(main: Callable[[], int | None]) -> int:
     """Run ``main``; turn a :class:`DecError` into ``error: ...`` on stderr and exit code 2."""
     warnings.showwarning = _one_line_warning
     _WARNED.clear()
+    remember_secrets(sys.argv[1:])
     package_log = logging.getLogger("dec")
     if not any(isinstance(h, _StderrHandler) for h in package_log.handlers):
         handler = _StderrHandler()
@@ -64,7 +65,12 @@ def run_cli(main: Callable[[], int | None]) -> int:
         print(f"error: {masked_text(as_invoked(str(err)))}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
-        print("error: interrupted; a training run continues with --resume", file=sys.stderr)
+        again = (
+            "a training run continues with --resume"
+            if main.__name__ == "train"
+            else "nothing half-written is left under a final name"
+        )
+        print(f"error: interrupted; {again}", file=sys.stderr)
         return 130
     except OSError as err:  # a full disk, a file size limit, a folder gone mid-run
         where = f" {err.filename}" if err.filename else ""

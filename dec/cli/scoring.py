@@ -217,6 +217,7 @@ def _check_kept(
     table: str | None = None,
     reading: dict | None = None,
     data: str | None = None,
+    snapshots=(),
 ) -> None:
     """Before any scoring: no output lands on the data the run was trained on, on one of
     the run's own files, or on a file of the ``transactions`` folder or glob being scored,
@@ -230,7 +231,8 @@ def _check_kept(
     databases = [o for o in outputs if is_database_url(o)]
     outputs = [o for o in outputs if not is_database_url(o)]
     if databases:
-        _check_table_kept(model, databases[0], table, data or transactions, reading or {})
+        scored = [(source, reading or {}) for source in (data, transactions) if source]
+        _check_table_kept(model, databases[0], table, scored + list(snapshots))
 
     kept = [
         (path, "the data the run was trained on")
@@ -248,17 +250,19 @@ def _check_kept(
                 paths.check_not_read_later(output, source)
 
 
-def _check_table_kept(model, output: str, table: str, scored: str | None, reading: dict) -> None:
-    """A database output table is not the table the run was trained on or the one scored."""
+def _check_table_kept(model, output: str, table: str, scored: list[tuple]) -> None:
+    """A database output table is neither the table the run was trained on nor one being
+    scored (``(source, reading)`` pairs), however the URL or the name is spelt."""
+    from dec.data.database.connect import table_identity
     from dec.errors import OutputPathError
-    from dec.utils.urls import is_database_url, masked
+    from dec.utils.urls import is_database_url
 
     d = model.config_.data
     kept = [(d.source, d.table, "the table the run was trained on")]
-    if scored:
-        kept.append((scored, reading.get("table"), "the table being scored"))
+    kept += [(source, reading.get("table"), "a table being scored") for source, reading in scored]
+    target = table_identity(output, table)
     for source, name, what in kept:
-        if is_database_url(source) and name and name == table and masked(source) == masked(output):
+        if is_database_url(source) and name and table_identity(source, name) == target:
             raise OutputPathError(
                 f"output table {table} is {what}; write another table so it is kept"
             )
@@ -498,9 +502,13 @@ def migrate() -> int:
         model,
         args.run,
         [*paths.values(), *([args.output] if output_table else [])],
-        args.transactions,
+        None,
         table=output_table,
-        reading={},
+        snapshots=[
+            (source, reading)
+            for source, reading in zip([*args.data, args.transactions], [*readings, readings[0]])
+            if source
+        ],
     )
     value = _value_settings(args.run, args)
     snapshots = args.as_of or args.data

@@ -24,6 +24,7 @@ plus what ``test.py`` and ``profiles.py`` add: ``test_report.{json,md}``,
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
@@ -99,7 +100,9 @@ class RunDir(RunOutputs):
         stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
         d = config.data
         # a database's table (or "query"), never its URL, which may name a user
-        source = (d.table or "query") if is_database_url(d.source) else Path(d.source).stem
+        source = Path(d.source).stem
+        if is_database_url(d.source):  # the table (or "query"), never a path: "../x" is one
+            source = re.sub(r"[^\w-]+", "_", d.table or "query").strip("_")[:60] or "table"
         return cls(Path(root) / f"{stamp}_{source}_k{config.model.n_clusters}_s{config.seed}")
 
     @classmethod

@@ -47,7 +47,8 @@ def parse(source: str, *, driver: bool = True):
     except Exception:
         raise ConfigError(
             f"cannot read the database URL {masked_text(source)!r}; write it as "
-            "sqlite:///shop.db or postgresql://user@host:5432/database"
+            "sqlite:///shop.db or postgresql://user@host:5432/database, with special "
+            "characters of the password percent-encoded (@ as %40, space as %20)"
         ) from None
     if driver and url.drivername in ("postgresql", "postgres"):
         url = url.set(drivername="postgresql+psycopg")
@@ -73,10 +74,42 @@ _SECRET = re.compile(r"([A-Za-z][A-Za-z0-9+]*:/{1,3}[^:/@\s]*:)[^@\s]*@")
 _QUERY_SECRET = re.compile(r"([?&]password=)[^&\s]*", re.I)
 
 
+#: Passwords of the URLs this command was given (:func:`remember_secrets`), hidden in every
+#: line it prints even where a URL does not parse (an unencoded ``@`` or space in it).
+_SECRETS: set[str] = set()
+
+
+def remember_secrets(arguments) -> None:
+    """Note the password of every database URL among ``arguments`` (``sys.argv``): what
+    lies between ``scheme://user:`` and the URL's last ``@``, and any ``password=``."""
+    from urllib.parse import unquote
+
+    for argument in map(str, arguments):
+        text = argument.split("=", 1)[-1] if argument.startswith("--") else argument
+        if not is_database_url(text):
+            continue
+        rest = text.split("://", 1)[1]
+        if "@" in rest:
+            user = rest[: rest.rfind("@")]
+            if ":" in user:
+                _remember(user.split(":", 1)[1], unquote)
+        for found in re.finditer(r"[?&]password=([^&]*)", text, re.I):
+            _remember(found.group(1), unquote)
+
+
+def _remember(secret: str, unquote) -> None:
+    for form in (secret, unquote(secret)):
+        if len(form) >= 4 and form != HIDDEN:  # shorter ones would hide ordinary words
+            _SECRETS.add(form)
+
+
 def masked_text(text: str) -> str:
     """``text`` with the password of every URL in it as ``***``: what the commands print
     (an error may quote a flag's value, which argparse echoes whole)."""
-    return _QUERY_SECRET.sub(rf"\1{HIDDEN}", _SECRET.sub(rf"\1{HIDDEN}@", str(text)))
+    text = str(text)
+    for secret in sorted(_SECRETS, key=len, reverse=True):
+        text = text.replace(secret, HIDDEN)
+    return _QUERY_SECRET.sub(rf"\1{HIDDEN}", _SECRET.sub(rf"\1{HIDDEN}@", text))
 
 
 def real_url(source: str):

@@ -10,6 +10,26 @@ from dec.utils.urls import is_kept_without_password, masked, real_url, sqlalchem
 
 #: Seconds to wait for a server before saying it cannot be reached.
 CONNECT_TIMEOUT = 10
+#: Seconds to wait for a table another session has locked before saying so.
+LOCK_TIMEOUT = 30
+
+
+def table_identity(source: str, table: str) -> tuple:
+    """What tells two tables apart however their URLs and names are spelt: a SQLite file
+    and the name without case; a PostgreSQL server (``localhost`` is ``127.0.0.1``), port,
+    database and ``schema.table`` (``public`` unless named). User and password do not
+    count: the same table is the same with other credentials."""
+    from dec.data.database.read import _split_name
+
+    url = real_url(source)
+    backend = url.get_backend_name()
+    if backend == "sqlite":
+        schema, name = _split_name(table, "sqlite")
+        return ("sqlite", str(Path(url.database or "").resolve()), name.lower())
+    host = (url.host or "localhost").lower()
+    host = "localhost" if host in ("127.0.0.1", "::1", "[::1]") else host
+    schema, name = _split_name(table)
+    return (backend, host, url.port or 5432, url.database or url.username, schema or "public", name)
 
 
 def where(source: str, table: str | None = None, query: str | None = None) -> str:
@@ -26,21 +46,31 @@ def engine(source: str, *, must_exist: bool = True):
     sqlalchemy = sqlalchemy_module()
     url = real_url(source)
     backend = url.get_backend_name()
-    if backend == "sqlite" and must_exist and url.database not in (None, "", ":memory:"):
+    if backend == "sqlite" and url.database in (None, "", ":memory:"):
+        raise ConfigError(
+            "an in-memory SQLite database (sqlite://) is gone when the command ends; give a "
+            "file: sqlite:///shop.db"
+        )
+    if backend == "sqlite" and must_exist:
         if not Path(url.database).is_file():
             raise DataError(
                 f"database file {url.database} not found; check the path in {masked(source)} "
                 "(sqlite:///relative/path.db or sqlite:////absolute/path.db)"
             )
-    options = {}
-    if backend == "postgresql" and "connect_timeout" not in url.query:
-        options["connect_args"] = {"connect_timeout": CONNECT_TIMEOUT}
+    options: dict = {}
+    if backend == "postgresql":
+        arguments = options["connect_args"] = {}
+        if "connect_timeout" not in url.query:
+            arguments["connect_timeout"] = CONNECT_TIMEOUT
+        if "options" not in url.query:  # a table another session holds: an error, not a wait
+            arguments["options"] = f"-c lock_timeout={LOCK_TIMEOUT * 1000}"
     try:
         made = sqlalchemy.create_engine(url, **options)
     except (ImportError, sqlalchemy.exc.NoSuchModuleError, sqlalchemy.exc.ArgumentError) as err:
         raise ConfigError(
             f"cannot open {masked(source)}: {first_line(err)}; dec reads sqlite:/// and "
-            "postgresql:// URLs (pip install 'dec[sql]')"
+            "postgresql:// URLs (pip install 'dec[sql]'); another database needs its own "
+            "SQLAlchemy driver installed"
         ) from None
     if backend == "sqlite":
         _transactional_ddl(made)
@@ -82,6 +112,20 @@ def database_errors(source: str, what: str):
         yield
     except sqlalchemy.exc.OperationalError as err:
         reason = first_line(err)
+        if real_url(source).get_backend_name() == "sqlite":
+            hint = (
+                "another program is writing to the file; try again when it is done"
+                if "locked" in reason
+                else "check that it is a SQLite database file in a folder that exists"
+                if "unable to open" in reason or "not a database" in reason
+                else ""
+            )
+            raise DataError(f"{what} failed: {reason}" + (f"; {hint}" if hint else "")) from None
+        if "lock timeout" in reason:
+            raise DataError(
+                f"{what} failed: another session has held the table locked for "
+                f"{LOCK_TIMEOUT} s; try again when it is free"
+            ) from None
         if _cannot_connect(reason):
             hint = (
                 "check that the server runs and the host, port and database name"
@@ -95,7 +139,10 @@ def database_errors(source: str, what: str):
     except sqlalchemy.exc.DBAPIError as err:
         raise DataError(f"{what} failed: {first_line(err)}") from None
     except _driver_errors() as err:  # raised by psycopg itself (COPY), not through SQLAlchemy
-        raise DataError(f"{what} failed: {first_line(err)}") from None
+        reason = first_line(err)
+        if "lock timeout" in reason:
+            reason = f"another session has held the table locked for {LOCK_TIMEOUT} s"
+        raise DataError(f"{what} failed: {reason}") from None
 
 
 def _driver_errors() -> tuple[type[BaseException], ...]:
@@ -113,19 +160,44 @@ def _cannot_connect(reason: str) -> bool:
     return any(w in reason.lower() for w in words) and "syntax" not in reason.lower()
 
 
-def execute(connection, sql: str):
-    """Run ``sql`` as it is written (no parameters): a ``%`` in a query or a table's name
-    is doubled for drivers that read ``%s`` placeholders (psycopg), which would otherwise
-    take ``LIKE 'a%'`` for one."""
-    if connection.dialect.paramstyle in ("format", "pyformat"):
-        sql = sql.replace("%", "%%")
+def execute(connection, sql: str, *, given: bool = False):
+    """Run ``sql`` as it is written, without parameters, on the SQLAlchemy ``connection``'s
+    transaction; return the cursor (psycopg) or result (SQLite), whose column names
+    :func:`column_names` reads.
+
+    On PostgreSQL the statement goes to psycopg itself, so a ``%`` in it is no placeholder;
+    ``given`` (a user's query) sends it as a prepared statement, which holds one statement
+    only: ``SELECT 1; DELETE ...`` is refused before anything runs.
+    """
+    if connection.dialect.name == "postgresql":
+        cursor = connection.connection.driver_connection.cursor()
+        cursor.execute(sql, prepare=True if given else None)
+        return cursor
     return connection.exec_driver_sql(sql)
 
 
+def identifier(connection, name: str, *, schema: bool = False) -> str:
+    """``name`` quoted where it must be, as :func:`execute` sends it: SQLAlchemy doubles a
+    ``%`` for its own placeholders, which psycopg never sees here."""
+    quote = connection.dialect.identifier_preparer
+    text = quote.quote_schema(name) if schema else quote.quote(name)
+    return (
+        text.replace("%%", "%") if connection.dialect.paramstyle in ("format", "pyformat") else text
+    )
+
+
+def column_names(result) -> list[str]:
+    """The column names of what :func:`execute` returned."""
+    if hasattr(result, "keys"):
+        return list(result.keys())
+    return [column.name for column in result.description]
+
+
 def read_only(connection) -> None:
-    """Make ``connection``'s transaction unable to change anything: a ``--query`` that
-    tries (``WITH gone AS (DELETE ...)``) fails instead."""
+    """Make ``connection`` unable to change anything, for the rest of its session (a
+    ``COMMIT`` in a query cannot end it): a query that tries fails instead."""
     if connection.dialect.name == "postgresql":
+        execute(connection, "SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY")
         execute(connection, "SET TRANSACTION READ ONLY")
     elif connection.dialect.name == "sqlite":
         execute(connection, "PRAGMA query_only = ON")

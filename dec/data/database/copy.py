@@ -19,8 +19,10 @@ NULL = r"\N"
 #: missing value, as the row path does) and the rest, always floats (``NaN`` and
 #: ``Infinity`` are values there).
 INTEGERS = {"int2", "int4", "int8", "oid"}
-FLOATS = {"float4", "float8", "numeric"}
+FLOATS = {"float4", "float8"}
 NUMBERS = INTEGERS | FLOATS
+#: Read as text, then as :func:`exact_numbers` reads the row path's ``Decimal`` values.
+EXACT = {"numeric"}
 DATES = {"date", "timestamp"}
 ZONED = {"timestamptz"}
 BOOLEANS = {"bool"}
@@ -72,7 +74,7 @@ def copy_frames(connection, select: str, batch_rows: int) -> Iterator[pd.DataFra
 
 def _frames(cursor, select, columns, batch_rows) -> Iterator[pd.DataFrame]:
     names = [name for name, _ in columns]
-    types = {name: str for name, kind in columns if kind not in NUMBERS}
+    types = {name: str for name, kind in columns if kind not in NUMBERS}  # exact ones too
     types.update({name: "float64" for name, kind in columns if kind in FLOATS})
     command = f"COPY ({select}) TO STDOUT (FORMAT csv, NULL '{NULL}', ENCODING 'UTF8')"
     with cursor, cursor.copy(command) as copy:
@@ -92,15 +94,60 @@ def _frames(cursor, select, columns, batch_rows) -> Iterator[pd.DataFrame]:
 
 
 def _typed(chunk: pd.DataFrame, columns) -> pd.DataFrame:
-    """Dates, zoned timestamps and booleans as the row path types them."""
+    """Exact numbers, dates, zoned timestamps and booleans as the row path types them."""
     for name, kind in columns:
-        if kind == "date":  # the row path's datetime.date objects
-            chunk[name] = pd.to_datetime(chunk[name]).dt.date.astype(object)
+        if kind in EXACT:
+            chunk[name] = _exact(chunk[name])
+        elif kind == "date":  # the row path's datetime.date objects
+            chunk[name] = _dates(chunk[name], name).dt.date.astype(object)
         elif kind in DATES:
-            chunk[name] = pd.to_datetime(chunk[name])
+            chunk[name] = _dates(chunk[name], name)
         elif kind in ZONED:
-            chunk[name] = pd.to_datetime(chunk[name], utc=True)
+            chunk[name] = _dates(chunk[name], name, utc=True)
         elif kind in BOOLEANS:
             known = chunk[name].notna()
             chunk[name] = chunk[name].map({"t": True, "f": False}).astype(object).where(known, None)
     return chunk
+
+
+def _dates(values: pd.Series, name: str, utc: bool = False) -> pd.Series:
+    """ISO dates and timestamps (with or without fractions of a second); one that pandas
+    cannot hold (``infinity``, a date BC) is a one-line error, as psycopg's own."""
+    from dec.errors import DataError
+
+    parsed = pd.to_datetime(values, format="ISO8601", utc=utc, errors="coerce")
+    bad = parsed.isna() & values.notna()
+    if bad.any():
+        raise DataError(
+            f"column {name} holds {values[bad].iloc[0]!r}, a date outside what can be read; "
+            "leave it out or give it a real date"
+        )
+    return parsed
+
+
+def _exact(values: pd.Series) -> pd.Series:
+    """``NUMERIC`` values: integers stay exact integers (an id such as 12345678901234567 is
+    not rounded to a float), others are floats."""
+    from decimal import Decimal
+
+    present = values.dropna()
+    if len(present) and all(isinstance(v, str | Decimal) for v in present):
+        numbers = [Decimal(str(v)) for v in present]
+        if len(present) == len(values) and all(
+            n == n.to_integral_value() and abs(n) < 2**63 for n in numbers
+        ):
+            return pd.Series([int(n) for n in numbers], index=values.index, dtype="int64")
+    return pd.to_numeric(values.astype(object).where(values.notna(), None), errors="coerce").astype(
+        "float64"
+    )
+
+
+def exact_numbers(frame: pd.DataFrame) -> pd.DataFrame:
+    """The row path's ``Decimal`` columns as :func:`_exact` reads them."""
+    from decimal import Decimal
+
+    for name in frame.columns:
+        present = frame[name].dropna()
+        if frame[name].dtype == object and len(present) and isinstance(present.iloc[0], Decimal):
+            frame[name] = _exact(frame[name])
+    return frame

@@ -16,7 +16,15 @@ from collections.abc import Iterator
 
 import pandas as pd
 
-from dec.data.database.connect import database_errors, engine, execute, read_only, where
+from dec.data.database.connect import (
+    column_names,
+    database_errors,
+    engine,
+    execute,
+    identifier,
+    read_only,
+    where,
+)
 from dec.data.logs.transactions import check_log_columns, clean_transactions
 from dec.errors import ConfigError, DataError
 from dec.utils.urls import masked
@@ -47,9 +55,12 @@ def check_source(source: str, table: str | None, query: str | None) -> None:
         )
 
 
-def _split_name(table: str) -> tuple[str | None, str]:
-    """``schema.table`` or ``table``."""
+def _split_name(table: str, dialect: str = "postgresql") -> tuple[str | None, str]:
+    """``schema.table`` or ``table``. SQLite has no schemas but its attached databases
+    (``main.``, ``temp.``): there any other dot is part of the name."""
     schema, _, name = table.rpartition(".")
+    if dialect == "sqlite" and schema.lower() not in ("main", "temp"):
+        return None, table
     return (schema or None), name
 
 
@@ -65,11 +76,11 @@ def _selectable(connection, source: str, table: str | None, query: str | None) -
             raise DataError(
                 f"--query must be a SELECT query; {text.split(None, 1)[0]!r} is not one"
             )
-        execute(connection.execution_options(stream_results=False), f"EXPLAIN {text}")
-        return f"({text}) AS dec_query"
+        execute(connection, f"EXPLAIN {text}", given=True)
+        return f"(\n{text}\n) AS dec_query"  # a last line's -- comment ends before the )
     import sqlalchemy
 
-    schema, name = _split_name(table)
+    schema, name = _split_name(table, connection.dialect.name)
     inspector = sqlalchemy.inspect(connection)
     if not inspector.has_table(name, schema=schema):
         tables = inspector.get_table_names(schema=schema)
@@ -78,12 +89,12 @@ def _selectable(connection, source: str, table: str | None, query: str | None) -
             f"no table {table} in {masked(source)}; "
             + (f"tables there are: {listed}" if tables else "it has no tables")
         )
-    quote = connection.dialect.identifier_preparer
-    return (f"{quote.quote_schema(schema)}." if schema else "") + quote.quote(name)
+    prefix = f"{identifier(connection, schema, schema=True)}." if schema else ""
+    return prefix + identifier(connection, name)
 
 
 def _columns(connection, selectable: str) -> list[str]:
-    return list(execute(connection, f"SELECT * FROM {selectable} WHERE 1 = 0").keys())
+    return column_names(execute(connection, f"SELECT * FROM {selectable} WHERE 1 = 0", given=True))
 
 
 def iter_frames(
@@ -110,8 +121,7 @@ def iter_frames(
                     f"{where(source, table, query)} has no column(s) {missing}; columns are: "
                     f"{there}"
                 )
-            quote = connection.dialect.identifier_preparer
-            chosen = ", ".join(quote.quote(c) for c in columns)
+            chosen = ", ".join(identifier(connection, c) for c in columns)
         select = f"SELECT {chosen} FROM {selectable}"
         if made.dialect.name == "postgresql" and made.dialect.driver == "psycopg":
             from dec.data.database.copy import copy_frames
@@ -120,10 +130,28 @@ def iter_frames(
             if frames is not None:
                 yield from frames
                 return
+        yield from _row_frames(connection, select, batch_rows)
+
+
+def _row_frames(connection, select: str, batch_rows: int) -> Iterator[pd.DataFrame]:
+    """The row path: frames built from the driver's rows, through a server-side cursor on
+    PostgreSQL; exact numbers (``NUMERIC``) as :func:`~dec.data.database.copy.exact_numbers`
+    reads them."""
+    from dec.data.database.copy import exact_numbers
+
+    if connection.dialect.name == "postgresql":
+        cursor = connection.connection.driver_connection.cursor(name="dec_rows")
+        cursor.execute(select)
+        fetch = lambda: cursor.fetchmany(batch_rows)  # noqa: E731
+        names = None
+    else:
         result = execute(connection, select)
-        names = list(result.keys())
-        for rows in result.partitions(batch_rows):
-            yield pd.DataFrame.from_records(rows, columns=names, coerce_float=True)
+        fetch = lambda: result.fetchmany(batch_rows)  # noqa: E731
+        names = column_names(result)
+    while rows := fetch():
+        names = names or column_names(cursor)
+        frame = pd.DataFrame.from_records(rows, columns=names)
+        yield exact_numbers(frame)
 
 
 def read_frame(source: str, *, table: str | None = None, query: str | None = None) -> pd.DataFrame:
@@ -161,18 +189,32 @@ def read_orders(
     if pushed is not None:
         orders, purchases, refunds, integer = pushed
     else:
-        parts, purchases, refunds, integer = [], 0, 0, True
+        parts, texts, purchases, refunds, integer = [], [], 0, 0, True
         for chunk in iter_frames(
             source, table=table, query=query, batch_rows=batch_rows, columns=list(roles.values())
         ):
             chunk = chunk.set_axis(list(roles), axis=1)
             integer = integer and pd.api.types.is_integer_dtype(chunk["id"])
+            if chunk["date"].isna().any():
+                raise DataError(
+                    f"{name}: {int(chunk['date'].isna().sum())} transaction(s) have no date; "
+                    "fill them in or drop those rows"
+                )
+            if texts or not _typed_dates(chunk["date"]):
+                # Text dates are read together, as a file's are: whether 03/04 is the 3rd of
+                # April or March 4th is decided once, for the whole log.
+                texts.append(chunk)
+                continue
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")  # said once below, for the whole log
                 clean = clean_transactions(chunk, source=name)
             purchases += len(clean)
             refunds += int((clean["amount"] < 0).sum())
             parts.append(_by_day(clean))
+        if texts:
+            clean = clean_transactions(pd.concat(texts, ignore_index=True), source=name)
+            purchases, refunds = len(clean), 0  # its own warning counts the refunds
+            parts = [_by_day(clean)]
         if not parts:
             raise DataError(f"{name} has no transactions")
         orders = _by_day(pd.concat(parts, ignore_index=True))
@@ -183,6 +225,15 @@ def read_orders(
             stacklevel=2,
         )
     return mark_integer_ids(orders, integer), purchases
+
+
+def _typed_dates(values: pd.Series) -> bool:
+    """Whether the database gave dates or timestamps, not text to parse."""
+    import datetime
+
+    if pd.api.types.is_datetime64_any_dtype(values):
+        return True
+    return values.map(lambda v: isinstance(v, datetime.date)).all()
 
 
 def _by_day(purchases: pd.DataFrame) -> pd.DataFrame:
@@ -217,31 +268,33 @@ def _pushed_orders(source: str, table: str, roles: dict, batch_rows: int):
                 if r in roles
             ):
                 return None
-            q = connection.dialect.identifier_preparer.quote
+            q = lambda name: identifier(connection, name)  # noqa: E731
             sums = "".join(
                 f", sum(CAST({q(roles[r])} AS double precision)) AS {r}, "
                 f"count(*) - count({q(roles[r])}) AS missing_{r}"
                 for r in ("amount", "quantity")
                 if r in roles
             )
-            connection.exec_driver_sql("SET TIME ZONE 'UTC'")  # a zone becomes UTC, as in files
+            read_only(connection)
+            execute(connection, "SET TIME ZONE 'UTC'")  # a zone becomes UTC, as in files
             sql = (
                 f"SELECT trim(CAST({q(roles['id'])} AS text)) AS id, "
                 f"CAST({q(roles['date'])} AS date) AS date{sums}, count(*) AS purchases, "
                 f"count(*) FILTER (WHERE {q(roles['amount'])} < 0) AS refunds "
                 f"FROM {_selectable(connection, source, table, None)} GROUP BY 1, 2"
             )
-            result = execute(
-                connection.execution_options(stream_results=True, max_row_buffer=batch_rows), sql
-            )
-            keys = list(result.keys())
             frames = [
-                pd.DataFrame.from_records(r, columns=keys, coerce_float=True)
-                for r in result.partitions(batch_rows)
+                frame.astype({"purchases": "int64", "refunds": "int64"})
+                for frame in _row_frames(connection, sql, batch_rows)
             ]
     if not frames:
         raise DataError(f"{name} has no transactions")
     orders = pd.concat(frames, ignore_index=True)
+    if orders["date"].isna().any():
+        raise DataError(
+            f"{name}: {int(orders.loc[orders['date'].isna(), 'purchases'].sum())} "
+            "transaction(s) have no date; fill them in or drop those rows"
+        )
     for role in ("amount", "quantity"):
         if role in roles and orders[f"missing_{role}"].sum():
             raise DataError(

@@ -13,7 +13,7 @@ from collections.abc import Iterator
 
 import pandas as pd
 
-from dec.data.database.connect import database_errors, engine, execute, where
+from dec.data.database.connect import database_errors, engine, execute, identifier, where
 from dec.data.database.read import INTEGER_IDS, _split_name
 from dec.data.roles import ID_COLUMN
 from dec.errors import DataError, OutputPathError
@@ -23,7 +23,7 @@ from dec.utils.urls import masked, real_url
 def _exists(connection, table: str) -> bool:
     import sqlalchemy
 
-    schema, name = _split_name(table)
+    schema, name = _split_name(table, connection.dialect.name)
     return sqlalchemy.inspect(connection).has_table(name, schema=schema)
 
 
@@ -36,7 +36,22 @@ def check_output_table(source: str, table: str | None, *, overwrite: bool) -> No
             "(--output-table NAME where --data is a database too)"
         )
     with engine(source, must_exist=False) as made, database_errors(source, "opening the database"):
+        schema, name = _split_name(table, made.dialect.name)
+        longest = made.dialect.max_identifier_length
+        if made.dialect.name == "postgresql" and len(name.encode()) > longest:
+            raise OutputPathError(
+                f"table name {name[:20]}... has {len(name.encode())} bytes; PostgreSQL "
+                f"keeps {longest} and would cut it short, so give a shorter --table"
+            )
         with made.connect() as connection:
+            if schema and made.dialect.name == "postgresql":
+                import sqlalchemy
+
+                if schema not in sqlalchemy.inspect(connection).get_schema_names():
+                    raise OutputPathError(
+                        f"schema {schema} does not exist in {masked(source)}; create it or "
+                        "write to another"
+                    )
             if _exists(connection, table) and not overwrite:
                 raise OutputPathError(
                     f"table {table} already exists in {masked(source)}; give --overwrite to "
@@ -55,9 +70,9 @@ def write_table(
     """
     from sqlalchemy import types
 
-    schema, name = _split_name(table)
+    schema, name = _split_name(table, real_url(source).get_backend_name())
     staging = f"{name[:40]}_dec_staging_{uuid.uuid4().hex[:8]}"
-    rows = 0
+    rows, written = 0, False  # an empty batch still makes the table (no movers: no rows)
     if real_url(source).get_backend_name() == "sqlite":
         # SQLite takes one writer only once no reader holds the file, and the customers may
         # be streaming out of this very file: score them all before writing.
@@ -91,13 +106,30 @@ def write_table(
                 chunksize=10_000,
             )
             rows += len(batch)
-        if rows == 0:
+            written = True
+        if not written:
             raise DataError("no customers to write")
-        quote = connection.dialect.identifier_preparer
-        prefix = f"{quote.quote_schema(schema)}." if schema else ""
+        prefix = f"{identifier(connection, schema, schema=True)}." if schema else ""
+        target, temporary = identifier(connection, name), identifier(connection, staging)
+        grants = _grants(connection, prefix + target) if exists else []
         if exists:
-            execute(connection, f"DROP TABLE {prefix}{quote.quote(name)}")
-        execute(
-            connection, f"ALTER TABLE {prefix}{quote.quote(staging)} RENAME TO {quote.quote(name)}"
-        )
+            execute(connection, f"DROP TABLE {prefix}{target}")
+        execute(connection, f"ALTER TABLE {prefix}{temporary} RENAME TO {target}")
+        for grantee, privileges in grants:  # who could read the old table reads the new
+            execute(connection, f"GRANT {privileges} ON {prefix}{target} TO {grantee}")
     return rows
+
+
+def _grants(connection, qualified: str) -> list[tuple[str, str]]:
+    """The privileges others hold on a PostgreSQL table (``(grantee, "SELECT, ...")``), to
+    give again on the table that replaces it; SQLite has none."""
+    if connection.dialect.name != "postgresql":
+        return []
+    cursor = connection.connection.driver_connection.cursor()
+    cursor.execute(
+        "SELECT CASE WHEN a.grantee = 0 THEN 'PUBLIC' ELSE a.grantee::regrole::text END, "
+        "string_agg(a.privilege_type, ', ') FROM pg_class c, aclexplode(c.relacl) a "
+        "WHERE c.oid = to_regclass(%s) AND a.grantee <> c.relowner GROUP BY 1",
+        [qualified],
+    )
+    return cursor.fetchall()

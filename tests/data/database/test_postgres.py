@@ -243,3 +243,109 @@ def test_queries_read_only_and_with_percent_signs(server, capsys, tmp_path):
     )
     assert code == 2 and one_error(err, "reading the query in"), err
     assert len(read.read_frame(server.url(), table="customers")) == 400
+
+
+def test_a_query_cannot_run_a_second_statement(server, tmp_path, capsys):
+    """``SELECT ...; COMMIT; DELETE ...`` used to run the DELETE while it was checked."""
+    import sqlalchemy
+
+    engine = sqlalchemy.create_engine(urls.real_url(server.url()))
+    with engine.begin() as connection:
+        connection.exec_driver_sql("CREATE TABLE victim AS SELECT 1 AS x")
+    query = "SELECT * FROM customers; COMMIT; DELETE FROM victim"
+    code, err = cli(
+        "predict", "--run", "nowhere", "--data", server.url(), "--query", query,
+        "--output", tmp_path / "x.csv", capsys=capsys,
+    )  # fmt: skip
+    from dec.data.database import read
+
+    with pytest.raises(Exception, match="multiple commands"):
+        read.read_frame(server.url(), query=query)
+    assert pd.read_sql("SELECT count(*) AS n FROM victim", engine)["n"].iloc[0] == 1
+    engine.dispose()
+
+
+@pytest.mark.parametrize(
+    "spelling",
+    ["{url}|customers", "{bare}|customers", "{url}|public.customers", "{local}|customers"],
+)
+def test_the_training_table_is_never_replaced_however_it_is_spelt(
+    server, pg_run, spelling, capsys, monkeypatch
+):
+    monkeypatch.setenv("PGPASSWORD", PASSWORD)
+    values = {
+        "url": server.url(),
+        "bare": server.url(password=None),
+        "local": server.url().replace("127.0.0.1", "localhost"),
+    }
+    url, table = spelling.format(**values).split("|")
+    code, err = cli(
+        "export", "--run", pg_run, "--output", url, "--table", table, "--overwrite", capsys=capsys
+    )
+    assert code == 2 and one_error(err, "is the table the run was trained on"), err
+
+
+def test_migrate_never_replaces_a_snapshot_and_writes_movers_as_a_table(server, pg_run, capsys):
+    import sqlalchemy
+
+    base = ["migrate", "--run", pg_run, "--data", server.url(), "--table", "customers"]
+    base += ["--data", server.url(), "--table", "customers_later", "--output", server.url()]
+    engine = sqlalchemy.create_engine(urls.real_url(server.url()))
+    from tests.data.database.test_sqlite import customers
+
+    later = customers().assign(visits=lambda f: f["visits"] + 3)
+    later.to_sql("customers_later", engine, index=False, if_exists="replace")
+    code, err = cli(*base, "--output-table", "customers_later", "--overwrite", capsys=capsys)
+    assert code == 2 and one_error(err, "is a table being scored"), err
+    code, err = cli(*base, "--output-table", "movers", capsys=capsys)
+    assert code == 0, err
+    movers = pd.read_sql("SELECT * FROM movers", engine)
+    assert list(movers.columns) == ["id", "from", "to"] and len(movers) > 0
+    engine.dispose()
+
+
+def test_overwrite_keeps_what_others_may_do_with_the_table(server, pg_run, capsys):
+    """A BI role that could read the segments table reads its replacement."""
+    import sqlalchemy
+
+    engine = sqlalchemy.create_engine(urls.real_url(server.url()))
+    args = ("--run", pg_run, "--output", server.url(), "--table", "shared_segments")
+    assert cli("export", *args, capsys=capsys)[0] == 0
+    with engine.begin() as connection:
+        connection.exec_driver_sql("CREATE ROLE bi_reader")
+        connection.exec_driver_sql("GRANT SELECT ON shared_segments TO bi_reader")
+    assert cli("export", *args, "--overwrite", capsys=capsys)[0] == 0
+    granted = pd.read_sql(
+        "SELECT privilege_type FROM information_schema.role_table_grants "
+        "WHERE table_name = 'shared_segments' AND grantee = 'bi_reader'",
+        engine,
+    )
+    engine.dispose()
+    assert granted["privilege_type"].tolist() == ["SELECT"]
+
+
+def test_awkward_columns_read_as_their_values(server, tmp_path):
+    """NUMERIC ids stay whole numbers (beyond 2**53 too), timestamps with fractions of a
+    second are read, and one pandas cannot hold is one line."""
+    import sqlalchemy
+
+    from dec.data.database import read
+    from dec.errors import DataError
+
+    engine = sqlalchemy.create_engine(urls.real_url(server.url()))
+    with engine.begin() as connection:
+        connection.exec_driver_sql(
+            "CREATE TABLE awkward (id numeric(20, 0), seen timestamp, spend numeric(10, 2))"
+        )
+        connection.exec_driver_sql(
+            "INSERT INTO awkward VALUES (9007199254740993, '2020-01-01 10:00:00.5', 1.25), "
+            "(9007199254740992, '2020-01-01 10:00:00', 2.5)"
+        )
+    frame = read.read_frame(server.url(), table="awkward")
+    assert frame["id"].tolist() == [9007199254740993, 9007199254740992]
+    assert frame["spend"].dtype == "float64" and frame["seen"].iloc[0].microsecond == 500_000
+    with engine.begin() as connection:
+        connection.exec_driver_sql("INSERT INTO awkward VALUES (1, 'infinity', 1)")
+    engine.dispose()
+    with pytest.raises(DataError, match="'infinity', a date outside"):
+        read.read_frame(server.url(), table="awkward")

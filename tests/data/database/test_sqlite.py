@@ -140,7 +140,7 @@ def test_predict_from_a_query_to_a_table_beside_the_customers(sqlite_run, shop, 
         "--overwrite",
         capsys=capsys,
     )
-    assert code == 2 and one_error(err, "is the table being scored")
+    assert code == 2 and one_error(err, "is a table being scored")
     assert len(table(copy, "customers")) == 400
 
 
