@@ -66,7 +66,8 @@ def write_table(
 
     Ids are text (``00123`` keeps its zeros), or integers where the database the customers
     were read from held them as integers (:data:`~dec.data.database.read.INTEGER_IDS`);
-    segments integers; embeddings, probabilities and values double precision. ``overwrite`` replaces an existing table.
+    segments integers; embeddings and probabilities single precision, values double.
+    ``overwrite`` replaces an existing table. PostgreSQL takes the rows by ``COPY``.
     """
     from sqlalchemy import types
 
@@ -104,6 +105,7 @@ def write_table(
                 index=False,
                 dtype=dtype,
                 chunksize=10_000,
+                method=_copy_rows if made.dialect.name == "postgresql" else None,
             )
             rows += len(batch)
             written = True
@@ -118,6 +120,22 @@ def write_table(
         for grantee, privileges in grants:  # who could read the old table reads the new
             execute(connection, f"GRANT {privileges} ON {prefix}{target} TO {grantee}")
     return rows
+
+
+def _copy_rows(table, connection, keys, rows) -> int:
+    """pandas' ``to_sql`` insertion by PostgreSQL's ``COPY ... FROM STDIN`` (psycopg 3): a
+    million rows of segments in a few seconds instead of twenty."""
+    columns = ", ".join(identifier(connection, key) for key in keys)
+    target = identifier(connection, table.name)
+    if table.schema:
+        target = f"{identifier(connection, table.schema, schema=True)}.{target}"
+    count = 0
+    cursor = connection.connection.driver_connection.cursor()
+    with cursor.copy(f"COPY {target} ({columns}) FROM STDIN") as copy:
+        for row in rows:
+            copy.write_row(row)
+            count += 1
+    return count
 
 
 def _grants(connection, qualified: str) -> list[tuple[str, str]]:
