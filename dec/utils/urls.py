@@ -22,7 +22,7 @@ _REAL: dict[str, str] = {}
 
 
 def is_database_url(source) -> bool:
-    """Whether ``source`` (a ``--data`` or ``--output`` value) is a database URL such as
+    """Whether ``source`` (a data source or an output) is a database URL such as
     ``sqlite:///shop.db`` or ``postgresql://user@host/db``, not a path or a built-in name."""
     return isinstance(source, str) and bool(_URL.match(source))
 

@@ -48,10 +48,10 @@ def check_source(source: str, table: str | None, query: str | None) -> None:
     """A database source needs exactly one of a table and a query."""
     if bool(table) == bool(query):
         raise ConfigError(
-            "a database source needs a table or a query: give --table NAME or --query 'SELECT "
-            "...' with it ({data.table} or {data.query})"
+            "a database source needs a table or a query: give {data.table} NAME or "
+            "{data.query} 'SELECT ...' with it"
             if not (table or query)
-            else "give --table or --query, not both ({data.table}, {data.query})"
+            else "give {data.table} or {data.query}, not both"
         )
 
 
@@ -74,7 +74,7 @@ def _selectable(connection, source: str, table: str | None, query: str | None) -
         # anything but one query (a second statement, an UPDATE) fails here.
         if not re.match(r"(select|with|values|table)\b", text, re.I):
             raise DataError(
-                f"--query must be a SELECT query; {text.split(None, 1)[0]!r} is not one"
+                f"{{data.query}} must be a SELECT query; {text.split(None, 1)[0]!r} is not one"
             )
         execute(connection, f"EXPLAIN {text}", given=True)
         return f"(\n{text}\n) AS dec_query"  # a last line's -- comment ends before the )

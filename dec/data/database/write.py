@@ -32,8 +32,8 @@ def check_output_table(source: str, table: str | None, *, overwrite: bool) -> No
     unless ``overwrite`` (one line each)."""
     if not table:
         raise OutputPathError(
-            "a database --output needs the table to write: add --table NAME "
-            "(--output-table NAME where --data is a database too)"
+            "a database output needs the name of the table to write (--output-table NAME, "
+            "or the table flag where nothing else is read from a database)"
         )
     with engine(source, must_exist=False) as made, database_errors(source, "opening the database"):
         schema, name = _split_name(table, made.dialect.name)
@@ -41,7 +41,7 @@ def check_output_table(source: str, table: str | None, *, overwrite: bool) -> No
         if made.dialect.name == "postgresql" and len(name.encode()) > longest:
             raise OutputPathError(
                 f"table name {name[:20]}... has {len(name.encode())} bytes; PostgreSQL "
-                f"keeps {longest} and would cut it short, so give a shorter --table"
+                f"keeps {longest} and would cut it short, so give a shorter name"
             )
         with made.connect() as connection:
             if schema and made.dialect.name == "postgresql":
