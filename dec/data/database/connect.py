@@ -14,21 +14,28 @@ CONNECT_TIMEOUT = 10
 LOCK_TIMEOUT = 30
 
 
+def split_name(table: str, dialect: str = "postgresql") -> tuple[str | None, str]:
+    """``schema.table`` or ``table``. SQLite has no schemas but its attached databases
+    (``main.``, ``temp.``): there any other dot is part of the name."""
+    schema, _, name = table.rpartition(".")
+    if dialect == "sqlite" and schema.lower() not in ("main", "temp"):
+        return None, table
+    return (schema or None), name
+
+
 def table_identity(source: str, table: str) -> tuple:
     """What tells two tables apart however their URLs and names are spelt: a SQLite file
     and the name without case; a PostgreSQL server (``localhost`` is ``127.0.0.1``), port,
     database and ``schema.table`` (``public`` unless named). User and password do not
     count: the same table is the same with other credentials."""
-    from dec.data.database.read import _split_name
-
     url = real_url(source)
     backend = url.get_backend_name()
     if backend == "sqlite":
-        schema, name = _split_name(table, "sqlite")
+        schema, name = split_name(table, "sqlite")
         return ("sqlite", str(Path(url.database or "").resolve()), name.lower())
     host = (url.host or "localhost").lower()
     host = "localhost" if host in ("127.0.0.1", "::1", "[::1]") else host
-    schema, name = _split_name(table)
+    schema, name = split_name(table)
     return (backend, host, url.port or 5432, url.database or url.username, schema or "public", name)
 
 

@@ -23,6 +23,7 @@ from dec.data.database.connect import (
     execute,
     identifier,
     read_only,
+    split_name,
     where,
 )
 from dec.data.logs.transactions import check_log_columns, clean_transactions
@@ -55,15 +56,6 @@ def check_source(source: str, table: str | None, query: str | None) -> None:
         )
 
 
-def _split_name(table: str, dialect: str = "postgresql") -> tuple[str | None, str]:
-    """``schema.table`` or ``table``. SQLite has no schemas but its attached databases
-    (``main.``, ``temp.``): there any other dot is part of the name."""
-    schema, _, name = table.rpartition(".")
-    if dialect == "sqlite" and schema.lower() not in ("main", "temp"):
-        return None, table
-    return (schema or None), name
-
-
 def _selectable(connection, source: str, table: str | None, query: str | None) -> str:
     """The SQL to read: the named table (checked to exist: a missing one is an error that
     lists the tables there are) or the query as a sub-select."""
@@ -80,7 +72,7 @@ def _selectable(connection, source: str, table: str | None, query: str | None) -
         return f"(\n{text}\n) AS dec_query"  # a last line's -- comment ends before the )
     import sqlalchemy
 
-    schema, name = _split_name(table, connection.dialect.name)
+    schema, name = split_name(table, connection.dialect.name)
     inspector = sqlalchemy.inspect(connection)
     if not inspector.has_table(name, schema=schema):
         tables = inspector.get_table_names(schema=schema)
@@ -253,7 +245,7 @@ def _pushed_orders(source: str, table: str, roles: dict, batch_rows: int):
             return None
         with made.connect() as connection:
             _selectable(connection, source, table, None)  # exists, or one line
-            schema, bare = _split_name(table)
+            schema, bare = split_name(table)
             declared = {
                 c["name"]: c["type"]
                 for c in sqlalchemy.inspect(connection).get_columns(bare, schema=schema)

@@ -13,8 +13,15 @@ from collections.abc import Iterator
 
 import pandas as pd
 
-from dec.data.database.connect import database_errors, engine, execute, identifier, where
-from dec.data.database.read import INTEGER_IDS, _split_name
+from dec.data.database.connect import (
+    database_errors,
+    engine,
+    execute,
+    identifier,
+    split_name,
+    where,
+)
+from dec.data.database.read import INTEGER_IDS
 from dec.data.roles import ID_COLUMN
 from dec.errors import DataError, OutputPathError
 from dec.utils.urls import masked, real_url
@@ -23,7 +30,7 @@ from dec.utils.urls import masked, real_url
 def _exists(connection, table: str) -> bool:
     import sqlalchemy
 
-    schema, name = _split_name(table, connection.dialect.name)
+    schema, name = split_name(table, connection.dialect.name)
     return sqlalchemy.inspect(connection).has_table(name, schema=schema)
 
 
@@ -36,7 +43,7 @@ def check_output_table(source: str, table: str | None, *, overwrite: bool) -> No
             "or the table flag where nothing else is read from a database)"
         )
     with engine(source, must_exist=False) as made, database_errors(source, "opening the database"):
-        schema, name = _split_name(table, made.dialect.name)
+        schema, name = split_name(table, made.dialect.name)
         longest = made.dialect.max_identifier_length
         if made.dialect.name == "postgresql" and len(name.encode()) > longest:
             raise OutputPathError(
@@ -71,7 +78,7 @@ def write_table(
     """
     from sqlalchemy import types
 
-    schema, name = _split_name(table, real_url(source).get_backend_name())
+    schema, name = split_name(table, real_url(source).get_backend_name())
     staging = f"{name[:40]}_dec_staging_{uuid.uuid4().hex[:8]}"
     rows, written = 0, False  # an empty batch still makes the table (no movers: no rows)
     if real_url(source).get_backend_name() == "sqlite":
