@@ -450,8 +450,11 @@ def test_a_heavy_buyer_gets_a_number_not_nan():
 
 
 @pytest.mark.slow
-def test_the_full_posterior_gives_each_segment_an_interval(cdnow_run, capsys):
+def test_the_full_posterior_gives_each_segment_an_interval(cdnow_run, capsys, monkeypatch):
     pytest.importorskip("pymc_marketing")
+    # A shorter chain than test.py's (dec.value.fit.SAMPLER): the intervals' plumbing is
+    # what is tested here, not how well 500 draws cover them.
+    monkeypatch.setattr("dec.value.fit.SAMPLER", {"draws": 150, "tune": 150, "chains": 2})
     code, _ = cli(
         "test", "--run", cdnow_run.path, "--clv-posterior", "--no-profiles", capsys=capsys
     )
