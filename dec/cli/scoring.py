@@ -25,7 +25,7 @@ def _scoring_parser(description: str, data_required: bool) -> Parser:
     return parser
 
 
-def database_args(parser: Parser, output: bool = True) -> None:
+def database_args(parser: Parser) -> None:
     """``--table``/``--query`` for a database ``--data`` or ``--transactions``, and for a
     database ``--output`` its table and ``--overwrite`` (:func:`database_targets`)."""
     parser.add_argument(
@@ -34,15 +34,14 @@ def database_args(parser: Parser, output: bool = True) -> None:
         "is a database URL, the table to write",
     )
     parser.add_argument("--query", help="a SELECT query instead of --table, for a database input")
-    if output:
-        parser.add_argument(
-            "--output-table", help="the table to write where --output and the input are databases"
-        )
-        parser.add_argument(
-            "--overwrite",
-            action="store_true",
-            help="replace the --output table if it exists (in one transaction)",
-        )
+    parser.add_argument(
+        "--output-table", help="the table to write where --output and the input are databases"
+    )
+    parser.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="replace the --output table if it exists (in one transaction)",
+    )
 
 
 def database_targets(parser: Parser, args, inputs) -> tuple[dict, str | None]:
@@ -215,14 +214,12 @@ def _check_kept(
     transactions: str | None = None,
     *,
     table: str | None = None,
-    reading: dict | None = None,
-    data: str | None = None,
-    snapshots=(),
+    scored=(),
 ) -> None:
     """Before any scoring: no output lands on the data the run was trained on, on one of
     the run's own files, or on a file of the ``transactions`` folder or glob being scored,
     however the path is spelt; a database output ``table`` is neither the run's table nor
-    the one being read."""
+    one being read (``scored``: ``(source, reading)`` pairs, :func:`_check_table_kept`)."""
     from dec.data.sources import source_files
     from dec.runs.rundir import RunDir
     from dec.utils import paths
@@ -231,8 +228,7 @@ def _check_kept(
     databases = [o for o in outputs if is_database_url(o)]
     outputs = [o for o in outputs if not is_database_url(o)]
     if databases:
-        scored = [(source, reading or {}) for source in (data, transactions) if source]
-        _check_table_kept(model, databases[0], table, scored + list(snapshots))
+        _check_table_kept(model, databases[0], table, scored)
 
     kept = [
         (path, "the data the run was trained on")
@@ -259,7 +255,11 @@ def _check_table_kept(model, output: str, table: str, scored: list[tuple]) -> No
 
     d = model.config_.data
     kept = [(d.source, d.table, "the table the run was trained on")]
-    kept += [(source, reading.get("table"), "a table being scored") for source, reading in scored]
+    kept += [
+        (source, reading.get("table"), "a table being scored")
+        for source, reading in scored
+        if source
+    ]
     target = table_identity(output, table)
     for source, name, what in kept:
         if is_database_url(source) and name and table_identity(source, name) == target:
@@ -339,8 +339,7 @@ def predict() -> int:
         [args.output],
         args.transactions,
         table=table,
-        reading=reading,
-        data=args.data,
+        scored=[(args.data or args.transactions, reading)],
     )
     value = _value_settings(args.run, args)
     batches = _batches(model, args, as_of=args.as_of, data=args.data, reading=reading)
@@ -392,8 +391,7 @@ def export() -> int:
         [args.output, args.onnx],
         args.transactions,
         table=table,
-        reading=reading,
-        data=args.data,
+        scored=[(args.data or args.transactions, reading)],
     )
     if (
         args.output
@@ -502,9 +500,9 @@ def migrate() -> int:
         model,
         args.run,
         [*paths.values(), *([args.output] if output_table else [])],
-        None,
+        args.transactions,
         table=output_table,
-        snapshots=[
+        scored=[
             (source, reading)
             for source, reading in zip([*args.data, args.transactions], [*readings, readings[0]])
             if source

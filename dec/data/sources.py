@@ -129,11 +129,7 @@ def _database(source, table, query, format, id_column, label_column, drop, outco
         from dec.data.logs.transactions import transactions_dataset
 
         date_column, amount_column, quantity_column, as_of = log
-        if not (id_column and date_column and amount_column):
-            raise DataError(
-                "a transaction log needs {data.id_column}, {data.date_column} and "
-                "{data.amount_column}"
-            )
+        _check_log_roles(id_column, date_column, amount_column)
         orders, purchases = read_orders(
             source,
             table=table,
@@ -241,10 +237,7 @@ def _log_file(
     from dec.data.logs.transactions import transactions_dataset
     from dec.data.readers import read_transactions
 
-    if not (id_column and date_column and amount_column):
-        raise DataError(
-            "a transaction log needs {data.id_column}, {data.date_column} and {data.amount_column}"
-        )
+    _check_log_roles(id_column, date_column, amount_column)
     if log_engine == "duckdb":
         from dec.data.logs.sql import log_dataset
 
@@ -265,6 +258,14 @@ def _log_file(
         quantity_col=quantity_column,
     )
     return transactions_dataset(Path(source).name, log, as_of)
+
+
+def _check_log_roles(id_column, date_column, amount_column) -> None:
+    """A purchase log, from a file or a database, names its id, date and amount columns."""
+    if not (id_column and date_column and amount_column):
+        raise DataError(
+            "a transaction log needs {data.id_column}, {data.date_column} and {data.amount_column}"
+        )
 
 
 def _drop_and_check(dataset: Dataset, drop_columns, categorical_columns) -> Dataset:

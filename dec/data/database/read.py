@@ -244,7 +244,7 @@ def _pushed_orders(source: str, table: str, roles: dict, batch_rows: int):
         if made.dialect.name != "postgresql":
             return None
         with made.connect() as connection:
-            _selectable(connection, source, table, None)  # exists, or one line
+            selectable = _selectable(connection, source, table, None)  # exists, or one line
             schema, bare = split_name(table)
             declared = {
                 c["name"]: c["type"]
@@ -273,7 +273,7 @@ def _pushed_orders(source: str, table: str, roles: dict, batch_rows: int):
                 f"SELECT trim(CAST({q(roles['id'])} AS text)) AS id, "
                 f"CAST({q(roles['date'])} AS date) AS date{sums}, count(*) AS purchases, "
                 f"count(*) FILTER (WHERE {q(roles['amount'])} < 0) AS refunds "
-                f"FROM {_selectable(connection, source, table, None)} GROUP BY 1, 2"
+                f"FROM {selectable} GROUP BY 1, 2"
             )
             frames = [
                 frame.astype({"purchases": "int64", "refunds": "int64"})
