@@ -41,6 +41,31 @@ def cli(command: str, *args, capsys) -> tuple[int, str]:
     return code, capsys.readouterr().err
 
 
+class NoCapture:
+    """What :func:`cli` reads output from in a module-scoped fixture, which has no capsys."""
+
+    def readouterr(self):
+        return type("Captured", (), {"out": "", "err": ""})()
+
+
+def database_customers(n: int = 400, seed: int = 0):
+    """A customer table for the database tests: ids with leading zeros, numbers, a category."""
+    import numpy as np
+    import pandas as pd
+
+    rng = np.random.default_rng(seed)
+    centre = rng.integers(0, 4, n)
+    return pd.DataFrame(
+        {
+            "customer_id": [f"{i:05d}" for i in range(n)],  # leading zeros must survive
+            "spend": rng.gamma(2, 50, n) * (1 + centre),
+            "visits": rng.poisson(3 + 2 * centre),
+            "tenure": rng.uniform(10, 400, n),
+            "channel": np.array(["web", "app", "store"])[rng.integers(0, 3, n)],
+        }
+    )
+
+
 def one_error(err: str, text: str) -> bool:
     errors = [line for line in err.splitlines() if line.startswith("error:")]
     return len(errors) == 1 and text in errors[0] and "Traceback" not in err

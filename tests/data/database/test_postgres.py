@@ -8,7 +8,7 @@ import os
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import SMOKE, cli, one_error
+from conftest import SMOKE, NoCapture, cli, database_customers, one_error
 
 from benchmarks.harness.postgres import PASSWORD, postgres_server, why_no_server
 from dec.utils import urls
@@ -29,10 +29,10 @@ def server():
 
     with postgres_server() as running:
         engine = sqlalchemy.create_engine(urls.real_url(running.url()))
-        from tests.data.database.test_sqlite import customers
-
-        customers().to_sql("customers", engine, index=False)
-        numbered = customers().assign(customer_id=lambda f: f["customer_id"].astype(int) + 1000)
+        database_customers().to_sql("customers", engine, index=False)
+        numbered = database_customers().assign(
+            customer_id=lambda f: f["customer_id"].astype(int) + 1000
+        )
         numbered.to_sql("customers_numbered", engine, index=False)
         log = load_cdnow()
         log.to_sql("purchases", engine, index=False, chunksize=20_000)
@@ -42,26 +42,15 @@ def server():
         yield running
 
 
-class _Quiet:
-    def readouterr(self):
-        return type("Captured", (), {"out": "", "err": ""})()
+def train(url: str, what: tuple, run, capsys) -> tuple[int, str]:
+    """``dec train`` (smoke config) from ``url`` with ``what`` (``--table``/``--query``)."""
+    return cli("train", "--config", SMOKE, "--data", url, *what, "--output-dir", run, capsys=capsys)
 
 
 @pytest.fixture(scope="module")
 def pg_run(server, tmp_path_factory):
     run = tmp_path_factory.mktemp("runs") / "from_postgres"
-    code, err = cli(
-        "train",
-        "--config",
-        SMOKE,
-        "--data",
-        server.url(),
-        "--table",
-        "customers",
-        "--output-dir",
-        run,
-        capsys=_Quiet(),
-    )
+    code, err = train(server.url(), ("--table", "customers"), run, NoCapture())
     assert code == 0, err
     return run
 
@@ -145,18 +134,7 @@ def test_wrong_password_and_unreachable_server_are_one_line(server, tmp_path, ca
         (server.url(password="wrong"), "password authentication failed"),
         (server.url().replace(str(server.port), "1"), "check that the server runs"),
     ):
-        code, err = cli(
-            "train",
-            "--config",
-            SMOKE,
-            "--data",
-            url,
-            "--table",
-            "customers",
-            "--output-dir",
-            tmp_path / "run",
-            capsys=capsys,
-        )
+        code, err = train(url, ("--table", "customers"), tmp_path / "run", capsys)
         assert code == 2 and one_error(err, message), err
         assert "wrong" not in err and not (tmp_path / "run").exists()
 
@@ -229,18 +207,8 @@ def test_queries_read_only_and_with_percent_signs(server, capsys, tmp_path):
     like = "SELECT * FROM customers WHERE customer_id LIKE '001%' AND 'a:b' = 'a:b'"
     frame = read.read_frame(server.url(), query=like)
     assert len(frame) == 100
-    code, err = cli(
-        "train",
-        "--config",
-        SMOKE,
-        "--data",
-        server.url(),
-        "--query",
-        "WITH gone AS (DELETE FROM customers RETURNING *) SELECT * FROM gone",
-        "--output-dir",
-        tmp_path / "run",
-        capsys=capsys,
-    )
+    gone = "WITH gone AS (DELETE FROM customers RETURNING *) SELECT * FROM gone"
+    code, err = train(server.url(), ("--query", gone), tmp_path / "run", capsys)
     assert code == 2 and one_error(err, "reading the query in"), err
     assert len(read.read_frame(server.url(), table="customers")) == 400
 
@@ -291,9 +259,7 @@ def test_migrate_never_replaces_a_snapshot_and_writes_movers_as_a_table(server, 
     base = ["migrate", "--run", pg_run, "--data", server.url(), "--table", "customers"]
     base += ["--data", server.url(), "--table", "customers_later", "--output", server.url()]
     engine = sqlalchemy.create_engine(urls.real_url(server.url()))
-    from tests.data.database.test_sqlite import customers
-
-    later = customers().assign(visits=lambda f: f["visits"] + 3)
+    later = database_customers().assign(visits=lambda f: f["visits"] + 3)
     later.to_sql("customers_later", engine, index=False, if_exists="replace")
     code, err = cli(*base, "--output-table", "customers_later", "--overwrite", capsys=capsys)
     assert code == 2 and one_error(err, "is a table being scored"), err

@@ -3,41 +3,25 @@ or not at all, replaced only with --overwrite), and every bad input in one line.
 
 import sqlite3
 
-import numpy as np
 import pandas as pd
 import pytest
-from conftest import SMOKE, cli, one_error
+from conftest import SMOKE, NoCapture, cli, database_customers, one_error
 
 from dec.data.database.write import write_table
 from dec.errors import DecError
-
-
-def customers(n: int = 400, seed: int = 0) -> pd.DataFrame:
-    rng = np.random.default_rng(seed)
-    centre = rng.integers(0, 4, n)
-    return pd.DataFrame(
-        {
-            "customer_id": [f"{i:05d}" for i in range(n)],  # leading zeros must survive
-            "spend": rng.gamma(2, 50, n) * (1 + centre),
-            "visits": rng.poisson(3 + 2 * centre),
-            "tenure": rng.uniform(10, 400, n),
-            "channel": np.array(["web", "app", "store"])[rng.integers(0, 3, n)],
-        }
-    )
 
 
 @pytest.fixture(scope="module")
 def shop(tmp_path_factory):
     path = tmp_path_factory.mktemp("sqlite") / "shop.db"
     with sqlite3.connect(path) as connection:
-        customers().to_sql("customers", connection, index=False)
+        database_customers().to_sql("customers", connection, index=False)
     return path
 
 
 @pytest.fixture(scope="module")
 def sqlite_run(shop, tmp_path_factory):
     run = tmp_path_factory.mktemp("runs") / "from_sqlite"
-    capsys = _Capture()
     code, err = cli(
         "train",
         "--config",
@@ -48,17 +32,10 @@ def sqlite_run(shop, tmp_path_factory):
         "customers",
         "--output-dir",
         run,
-        capsys=capsys,
+        capsys=NoCapture(),
     )
     assert code == 0, err
     return run
-
-
-class _Capture:
-    """capsys for a module fixture: what cli() reads back (nothing to show)."""
-
-    def readouterr(self):
-        return type("Captured", (), {"out": "", "err": ""})()
 
 
 def table(path, name: str) -> pd.DataFrame:
@@ -124,7 +101,7 @@ def test_predict_from_a_query_to_a_table_beside_the_customers(sqlite_run, shop, 
         capsys=capsys,
     )
     assert code == 0, err
-    assert len(table(copy, "segments")) == int((customers()["visits"] > 4).sum())
+    assert len(table(copy, "segments")) == int((database_customers()["visits"] > 4).sum())
     code, err = cli(
         "predict",
         "--run",
@@ -207,46 +184,19 @@ def test_bad_database_input_is_one_line_and_writes_nothing(shop, tmp_path, capsy
 
 
 def test_migrate_between_two_database_tables(sqlite_run, shop, tmp_path, capsys):
-    later = customers()
+    later = database_customers()
     later["visits"] = later["visits"] + 2
     copy = tmp_path / "shop.db"
     copy.write_bytes(shop.read_bytes())
     with sqlite3.connect(copy) as connection:
         later.to_sql("customers_later", connection, index=False)
     source = f"sqlite:///{copy}"
-    out = tmp_path / "moves.csv"
-    code, err = cli(
-        "migrate",
-        "--run",
-        sqlite_run,
-        "--data",
-        source,
-        "--table",
-        "customers",
-        "--data",
-        source,
-        "--table",
-        "customers_later",
-        "--output",
-        out,
-        capsys=capsys,
-    )
+    first = ["migrate", "--run", sqlite_run, "--data", source, "--table", "customers"]
+    out = ["--output", tmp_path / "moves.csv"]
+    code, err = cli(*first, "--data", source, "--table", "customers_later", *out, capsys=capsys)
     assert code == 0, err
     assert "customers_later" in (tmp_path / "moves.transitions.md").read_text()
-    code, err = cli(
-        "migrate",
-        "--run",
-        sqlite_run,
-        "--data",
-        source,
-        "--table",
-        "customers",
-        "--data",
-        source,
-        "--output",
-        out,
-        capsys=capsys,
-    )
+    code, err = cli(*first, "--data", source, *out, capsys=capsys)
     assert code == 2 and one_error(err, "one --table (or --query) per database --data")
 
 
@@ -255,7 +205,7 @@ def test_predict_from_and_into_one_sqlite_file_finishes(sqlite_run, tmp_path, ca
     """SQLite admits a writer only once no reader holds the file: 60,000 customers streamed
     out of the file the segments go into used to wait on themselves for ever."""
     path = tmp_path / "shop.db"
-    many = pd.concat([customers(400, seed) for seed in range(150)], ignore_index=True)
+    many = pd.concat([database_customers(400, seed) for seed in range(150)], ignore_index=True)
     many["customer_id"] = [f"{i:06d}" for i in range(len(many))]
     with sqlite3.connect(path) as connection:
         many.to_sql("customers", connection, index=False)

@@ -399,6 +399,13 @@ def test_training_reads_a_log_with_duckdb_and_test_py_evaluates_it(tmp_path, cap
     )
     assert code != 0 and "the purchase log being scored" in err
     assert (new / "part2.parquet").read_bytes() == before
+    # migrate neither: its movers would become a part of the folder it reads.
+    code, err = cli(
+        "migrate", "--run", run, "--transactions", new, "--as-of", "2020-03-01",
+        "--as-of", "2020-06-01", "--output", new / "movers.csv", capsys=capsys,
+    )  # fmt: skip
+    assert code == 2 and one_error(err, "it reads; the next read"), err
+    assert not (new / "movers.csv").exists()
 
 
 def test_generated_logs_for_the_scale_benchmark(tmp_path):
